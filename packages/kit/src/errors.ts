@@ -1,0 +1,58 @@
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+
+/** Stable error codes: the API contract for clients (extensions.code). */
+export type ErrorCode =
+  | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND' | 'BAD_USER_INPUT' | 'CONFLICT' | 'RATE_LIMITED'
+  | 'UNSUPPORTED_FILE' | 'PAYLOAD_TOO_LARGE' | 'INTERNAL_SERVER_ERROR' | 'UNAVAILABLE';
+
+/** An expected failure. Domain code throws these; the GraphQL and HTTP layers map them in one place. */
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'AppError';
+  }
+}
+
+export const notFound = (what: string, id?: string) =>
+  new AppError('NOT_FOUND', id ? `${what} ${id} was not found` : `${what} was not found`);
+export const badInput = (message: string, details: Record<string, unknown> = {}) =>
+  new AppError('BAD_USER_INPUT', message, details);
+export const conflict = (message: string, details: Record<string, unknown> = {}) =>
+  new AppError('CONFLICT', message, details);
+export const forbidden = (message = 'You are not allowed to do this') => new AppError('FORBIDDEN', message);
+export const unauthenticated = (message = 'Authentication required') => new AppError('UNAUTHENTICATED', message);
+
+const HTTP_STATUS: Record<ErrorCode, number> = {
+  UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, BAD_USER_INPUT: 400, CONFLICT: 409,
+  RATE_LIMITED: 429, UNSUPPORTED_FILE: 415, PAYLOAD_TOO_LARGE: 413, INTERNAL_SERVER_ERROR: 500, UNAVAILABLE: 503,
+};
+export const httpStatusOf = (code: ErrorCode): number => HTTP_STATUS[code];
+
+/**
+ * The one place errors become client-visible. AppErrors keep their code and message; anything else is an
+ * internal error, reported with a generic message and the request id so the operator can find the log line.
+ */
+export function formatGraphQLError(
+  formatted: GraphQLFormattedError,
+  error: unknown,
+  opts: { exposeInternal: boolean },
+): GraphQLFormattedError {
+  const original = error instanceof GraphQLError ? error.originalError : error;
+  if (original instanceof AppError) {
+    return { ...formatted, message: original.message, extensions: { ...original.details, code: original.code } };
+  }
+  const code = formatted.extensions?.code;
+  if (typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR') return withoutStack(formatted);
+  if (opts.exposeInternal) return withoutStack(formatted);
+  return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+}
+
+function withoutStack(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  if (!formatted.extensions) return formatted;
+  const { stacktrace: _dropped, ...extensions } = formatted.extensions as Record<string, unknown>;
+  return { ...formatted, extensions };
+}

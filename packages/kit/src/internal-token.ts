@@ -1,0 +1,59 @@
+import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+import { ROLES, type Role } from './permissions.js';
+import { AppError } from './errors.js';
+
+/** Who is calling, as verified from the internal token. Subgraphs trust nothing else. */
+export type Principal = {
+  kind: 'user' | 'api_key' | 'service';
+  tenantId: string;
+  subject: string;
+  role: Role;
+  /** Extra narrowing (API-key scopes); empty means "whatever the role allows". */
+  scopes: string[];
+};
+
+const ISSUER = 'rowline-internal';
+const ALG = 'HS256';
+
+/**
+ * Short-lived tokens the gateway (and services, for their own internal calls) sign for exactly one
+ * audience. HS256 with a shared secret keeps the foundation simple; the audience check stops a token meant
+ * for one subgraph from being replayed against another.
+ */
+export function createInternalTokens(secret: string) {
+  const key = new TextEncoder().encode(secret);
+  return {
+    /** `null` signs an anonymous call: it proves the gateway sent it, but grants no tenant. */
+    async sign(principal: Principal | null, audience: string, ttlSeconds = 60): Promise<string> {
+      const claims = principal
+        ? { tid: principal.tenantId, role: principal.role, scp: principal.scopes, knd: principal.kind }
+        : { knd: 'anonymous' };
+      return new SignJWT(claims)
+        .setProtectedHeader({ alg: ALG, typ: 'JWT' })
+        .setIssuer(ISSUER)
+        .setAudience(audience)
+        .setSubject(principal?.subject ?? 'anonymous')
+        .setIssuedAt()
+        .setExpirationTime(`${ttlSeconds}s`)
+        .sign(key);
+    },
+    async verify(token: string, audience: string): Promise<Principal | null> {
+      try {
+        const { payload } = await jwtVerify(token, key, { issuer: ISSUER, audience, algorithms: [ALG] });
+        if (payload.knd === 'anonymous') return null;
+        const role = payload.role as Role;
+        if (typeof payload.tid !== 'string' || typeof payload.sub !== 'string' || !ROLES.includes(role)) {
+          throw new AppError('UNAUTHENTICATED', 'Malformed internal token');
+        }
+        const kind = payload.knd === 'api_key' || payload.knd === 'service' ? payload.knd : 'user';
+        const scopes = Array.isArray(payload.scp) ? payload.scp.filter((s): s is string => typeof s === 'string') : [];
+        return { kind, tenantId: payload.tid, subject: payload.sub, role, scopes };
+      } catch (err) {
+        if (err instanceof AppError) throw err;
+        if (err instanceof joseErrors.JOSEError) throw new AppError('UNAUTHENTICATED', 'Invalid internal token');
+        throw err;
+      }
+    },
+  };
+}
+export type InternalTokens = ReturnType<typeof createInternalTokens>;

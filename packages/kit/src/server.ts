@@ -1,0 +1,138 @@
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type Express, type Request } from 'express';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { expressMiddleware } from '@as-integrations/express5';
+import type { GraphQLSchema } from 'graphql';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { formatGraphQLError } from './errors.js';
+import type { InternalTokens, Principal } from './internal-token.js';
+import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
+import { tenantEm } from './orm.js';
+import type { RequestContext } from './context.js';
+
+export const INTERNAL_TOKEN_HEADER = 'x-rowline-internal-token';
+
+export type ReadinessCheck = { name: string; check: () => Promise<void> | void };
+
+export type ServiceServerOptions = {
+  name: string;
+  logger: Logger;
+  metrics: Metrics;
+  schema?: GraphQLSchema;
+  orm?: MikroORM;
+  tokens: InternalTokens;
+  readiness?: ReadinessCheck[];
+  /** Plain HTTP routes (uploads, internal calls); mounted before GraphQL. */
+  routes?: (app: Express) => void;
+  exposeInternalErrors?: boolean;
+};
+
+/**
+ * The HTTP face every service shares: `/healthz` (the process is alive), `/readyz` (its dependencies
+ * answer), `/metrics` (Prometheus) and `/graphql` (the subgraph). Subgraph calls must carry the internal
+ * token; without it the caller is anonymous and every protected field answers UNAUTHENTICATED.
+ */
+export async function createServiceServer(opts: ServiceServerOptions) {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use((req, res, next) => {
+    const requestId = headerOf(req, 'x-request-id') ?? randomUUID();
+    res.setHeader('x-request-id', requestId);
+    res.locals.requestId = requestId;
+    res.on('finish', () => opts.metrics.httpRequests.inc({ route: routeOf(req), status: String(res.statusCode) }));
+    next();
+  });
+  app.get('/healthz', (_req, res) => { res.json({ status: 'ok' }); });
+  app.get('/readyz', async (_req, res) => {
+    const results = await Promise.all((opts.readiness ?? []).map(async ({ name, check }) => {
+      try { await check(); return { name, ok: true }; } catch (err) { return { name, ok: false, error: (err as Error).message }; }
+    }));
+    const ok = results.every((r) => r.ok);
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'unavailable', checks: results });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.setHeader('content-type', opts.metrics.registry.contentType);
+    res.send(await opts.metrics.registry.metrics());
+  });
+  opts.routes?.(app);
+
+  let apollo: ApolloServer<RequestContext> | undefined;
+  if (opts.schema) {
+    apollo = new ApolloServer<RequestContext>({
+      schema: opts.schema,
+      introspection: true,
+      includeStacktraceInErrorResponses: false,
+      csrfPrevention: true,
+      formatError: (formatted, error) => formatGraphQLError(formatted, error, { exposeInternal: !!opts.exposeInternalErrors }),
+      plugins: [timingPlugin(opts.metrics, opts.logger)],
+    });
+    await apollo.start();
+    app.use('/graphql', express.json({ limit: '2mb' }), expressMiddleware(apollo, {
+      context: async ({ req, res }) => {
+        const requestId = res.locals.requestId as string;
+        const token = headerOf(req, INTERNAL_TOKEN_HEADER);
+        let principal: Principal | null = null;
+        if (token) principal = await opts.tokens.verify(token, opts.name);
+        const logger = opts.logger.child({ requestId, tenantId: principal?.tenantId });
+        const em = principal && opts.orm ? tenantEm(opts.orm, principal.tenantId) : null;
+        return { requestId, principal, logger, em };
+      },
+    }));
+  }
+
+  let server: Server | undefined;
+  return {
+    app,
+    async listen(port: number, host = '127.0.0.1'): Promise<number> {
+      server = await new Promise<Server>((resolve, reject) => {
+        const s = app.listen(port, host, (err?: Error) => (err ? reject(err) : resolve(s)));
+      });
+      server.keepAliveTimeout = 65_000;
+      return (server.address() as AddressInfo).port;
+    },
+    /** Stops taking new connections, lets in-flight requests finish, then stops Apollo. */
+    async close(): Promise<void> {
+      if (server) {
+        const s = server;
+        await new Promise<void>((resolve) => { s.close(() => resolve()); s.closeIdleConnections(); });
+      }
+      await apollo?.stop();
+    },
+  };
+}
+export type ServiceServer = Awaited<ReturnType<typeof createServiceServer>>;
+
+function headerOf(req: Request, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function routeOf(req: Request): string {
+  return (req.route?.path as string | undefined) ?? req.baseUrl ?? 'unmatched';
+}
+
+function timingPlugin(metrics: Metrics, logger: Logger): ApolloServerPlugin<RequestContext> {
+  return {
+    async requestDidStart() {
+      const end = metrics.graphqlDuration.startTimer();
+      return {
+        async willSendResponse(rc) {
+          const outcome = rc.errors?.length ? 'error' : 'ok';
+          end({ operation: rc.operationName ?? 'anonymous', outcome });
+        },
+        async didEncounterErrors(rc) {
+          for (const error of rc.errors) {
+            if (!error.extensions?.code || error.extensions.code === 'INTERNAL_SERVER_ERROR') {
+              rc.contextValue.logger?.error({ err: error.originalError ?? error }, 'unexpected error');
+            }
+          }
+          void logger;
+        },
+      };
+    },
+  };
+}
