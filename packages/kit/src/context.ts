@@ -9,6 +9,8 @@ export type RequestContext = {
   requestId: string;
   principal: Principal | null;
   logger: Logger;
+  /** The end client's address as the gateway saw it (for audit and rate limits). */
+  clientAddress?: string;
   /** Scoped to the principal's tenant; absent for anonymous calls. */
   em: EntityManager | null;
 };

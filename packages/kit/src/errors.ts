@@ -1,4 +1,4 @@
-import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import type { GraphQLFormattedError } from 'graphql';
 
 /** Stable error codes: the API contract for clients (extensions.code). */
 export type ErrorCode =
@@ -41,8 +41,8 @@ export function formatGraphQLError(
   error: unknown,
   opts: { exposeInternal: boolean },
 ): GraphQLFormattedError {
-  const original = error instanceof GraphQLError ? error.originalError : error;
-  if (original instanceof AppError) {
+  const original = appErrorOf(error);
+  if (original) {
     return { ...formatted, message: original.message, extensions: { ...original.details, code: original.code } };
   }
   const code = formatted.extensions?.code;
@@ -55,4 +55,17 @@ function withoutStack(formatted: GraphQLFormattedError): GraphQLFormattedError {
   if (!formatted.extensions) return formatted;
   const { stacktrace: _dropped, ...extensions } = formatted.extensions as Record<string, unknown>;
   return { ...formatted, extensions };
+}
+
+/**
+ * The AppError behind a thrown value, if any. Duck-typed on purpose: graphql ships ESM and CJS builds, and
+ * Apollo's copy of GraphQLError is not always the one `instanceof` would compare against.
+ */
+export function appErrorOf(error: unknown): AppError | undefined {
+  let current: unknown = error;
+  for (let depth = 0; current && depth < 4; depth++) {
+    if (current instanceof AppError) return current;
+    current = (current as { originalError?: unknown }).originalError;
+  }
+  return undefined;
 }

@@ -12,3 +12,4 @@ export * from './subgraph.js';
 export * from './pagination.js';
 export * from './lifecycle.js';
 export * from './internal-client.js';
+export * from './internal-route.js';

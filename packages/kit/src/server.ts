@@ -3,10 +3,11 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express, type Request } from 'express';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import type { GraphQLSchema } from 'graphql';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { formatGraphQLError } from './errors.js';
+import { AppError, appErrorOf, formatGraphQLError } from './errors.js';
 import type { InternalTokens, Principal } from './internal-token.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
@@ -14,6 +15,8 @@ import { tenantEm } from './orm.js';
 import type { RequestContext } from './context.js';
 
 export const INTERNAL_TOKEN_HEADER = 'x-rowline-internal-token';
+/** Set by the gateway only; subgraphs are reachable only from the gateway (network policy). */
+export const CLIENT_ADDRESS_HEADER = 'x-rowline-client-address';
 
 export type ReadinessCheck = { name: string; check: () => Promise<void> | void };
 
@@ -68,18 +71,31 @@ export async function createServiceServer(opts: ServiceServerOptions) {
       includeStacktraceInErrorResponses: false,
       csrfPrevention: true,
       formatError: (formatted, error) => formatGraphQLError(formatted, error, { exposeInternal: !!opts.exposeInternalErrors }),
-      plugins: [timingPlugin(opts.metrics, opts.logger)],
+      // Inline traces are for Apollo's hosted studio, which Rowline does not use.
+      plugins: [timingPlugin(opts.metrics, opts.logger), ApolloServerPluginInlineTraceDisabled()],
     });
     await apollo.start();
+    // Every subgraph call must come through the gateway (or a sibling service) with a valid internal
+    // token; anonymous callers such as sign-up carry an anonymous one. A direct call is refused here,
+    // before any resolver runs.
+    app.use('/graphql', async (req, res, next) => {
+      const token = headerOf(req, INTERNAL_TOKEN_HEADER);
+      try {
+        if (!token) throw new AppError('UNAUTHENTICATED', 'This subgraph only answers the gateway');
+        res.locals.principal = await opts.tokens.verify(token, opts.name);
+        next();
+      } catch (err) {
+        const code = appErrorOf(err)?.code ?? 'UNAUTHENTICATED';
+        res.status(401).json({ errors: [{ message: appErrorOf(err)?.message ?? 'Invalid internal token', extensions: { code } }] });
+      }
+    });
     app.use('/graphql', express.json({ limit: '2mb' }), expressMiddleware(apollo, {
       context: async ({ req, res }) => {
         const requestId = res.locals.requestId as string;
-        const token = headerOf(req, INTERNAL_TOKEN_HEADER);
-        let principal: Principal | null = null;
-        if (token) principal = await opts.tokens.verify(token, opts.name);
+        const principal = res.locals.principal as Principal | null;
         const logger = opts.logger.child({ requestId, tenantId: principal?.tenantId });
         const em = principal && opts.orm ? tenantEm(opts.orm, principal.tenantId) : null;
-        return { requestId, principal, logger, em };
+        return { requestId, principal, logger, em, clientAddress: headerOf(req, CLIENT_ADDRESS_HEADER) };
       },
     }));
   }
@@ -126,11 +142,9 @@ function timingPlugin(metrics: Metrics, logger: Logger): ApolloServerPlugin<Requ
         },
         async didEncounterErrors(rc) {
           for (const error of rc.errors) {
-            if (!error.extensions?.code || error.extensions.code === 'INTERNAL_SERVER_ERROR') {
-              rc.contextValue.logger?.error({ err: error.originalError ?? error }, 'unexpected error');
-            }
+            if (appErrorOf(error) || (error.extensions?.code && error.extensions.code !== 'INTERNAL_SERVER_ERROR')) continue;
+            (rc.contextValue.logger ?? logger).error({ err: error.originalError ?? error }, 'unexpected error');
           }
-          void logger;
         },
       };
     },

@@ -1,0 +1,16 @@
+/** A minimal GraphQL-over-HTTP client: the seed uses the public API like any user would. */
+export function graphqlClient(url: string) {
+  let token: string | undefined;
+  return {
+    setToken(value: string | undefined) { token = value; },
+    async request<T = Record<string, any>>(query: string, variables: Record<string, unknown> = {}): Promise<{ data?: T; errors?: Array<{ message: string; extensions?: { code?: string } }> }> {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify({ query, variables }),
+      });
+      return (await res.json()) as { data?: T; errors?: Array<{ message: string; extensions?: { code?: string } }> };
+    },
+  };
+}
+export type GraphQLClient = ReturnType<typeof graphqlClient>;

@@ -1,0 +1,38 @@
+import { resolve } from 'node:path';
+import { createLogger, csv, loadEnv, onShutdown } from '@rowline/kit';
+import { embeddedEnv, embeddedSecrets } from './config.js';
+import { startEmbeddedPostgres } from './postgres.js';
+import { startPlatform } from './platform.js';
+import { DEMO, seedDemo } from './seed.js';
+
+// `npm start`: the whole platform in one process. Nothing to install but Node 24.
+const started = performance.now();
+const env = loadEnv(embeddedEnv);
+const dataDir = resolve(env.DATA_DIR);
+const logger = createLogger({ service: 'rowline', level: env.LOG_LEVEL });
+const postgres = env.DATABASE_URL
+  ? undefined
+  : await startEmbeddedPostgres({ dataDir, port: env.EMBEDDED_POSTGRES_PORT, logger });
+const platform = await startPlatform({
+  databaseUrl: env.DATABASE_URL ?? postgres!.url,
+  kafkaBrokers: csv(env.KAFKA_BROKERS),
+  topicPrefix: env.KAFKA_TOPIC_PREFIX,
+  dataDir, host: env.HOST, port: env.PORT, publicUrl: env.PUBLIC_URL,
+  secrets: await embeddedSecrets(dataDir, env), logLevel: env.LOG_LEVEL,
+});
+onShutdown(logger, [
+  ...(postgres ? [{ name: 'postgres', stop: () => postgres.stop() }] : []),
+  { name: 'platform', stop: () => platform.stop() },
+]);
+const seeded = env.SEED_DEMO === 'true' ? await seedDemo(platform.graphqlUrl, logger) : undefined;
+const seconds = ((performance.now() - started) / 1000).toFixed(1);
+const lines = [
+  '',
+  `  Rowline is running (ready in ${seconds} s): ${platform.graphqlUrl}`,
+  `  Open it in a browser for the GraphQL IDE.`,
+  ...(seeded ? [`  Log in as ${DEMO.email} / ${DEMO.password} (tenant "${seeded.tenantSlug}") with the logIn mutation,`,
+    `  then send the accessToken as "Authorization: Bearer <token>".`] : []),
+  `  Storage: ${env.DATABASE_URL ? 'PostgreSQL at DATABASE_URL' : `embedded PostgreSQL in ${dataDir}/postgres`}; events: ${env.KAFKA_BROKERS ? 'Apache Kafka' : 'in-process bus'}.`,
+  '',
+];
+process.stdout.write(`${lines.join('\n')}\n`);

@@ -1,0 +1,133 @@
+import { join } from 'node:path';
+import { createServer } from 'node:net';
+import { createInternalTokens, createLogger, createOrm, type Logger, type Orm, type OrmOptions } from '@rowline/kit';
+import { createKafkaBus, createMemoryBus, type EventBus } from '@rowline/bus';
+import { createLocalStorage } from '@rowline/storage';
+import * as auth from '@rowline/auth';
+import * as workflows from '@rowline/workflows';
+import * as executions from '@rowline/executions';
+import * as files from '@rowline/files';
+import * as delivery from '@rowline/delivery';
+import { createGateway, loadSupergraph } from '@rowline/gateway';
+
+export type PlatformOptions = {
+  databaseUrl: string;
+  /** Apache Kafka when set; otherwise the in-process bus (same topic contract). */
+  kafkaBrokers?: string[];
+  topicPrefix?: string;
+  dataDir: string;
+  host?: string;
+  /** The gateway's port; 0 picks a free one. */
+  port: number;
+  /** The address clients use to reach the gateway (upload and download links point at it). */
+  publicUrl?: string;
+  secrets: { internalToken: string; fileUrl: string; deliveryKey: string };
+  logLevel?: string;
+  engineConcurrency?: number;
+  maxUploadBytes?: number;
+  leaseMs?: number;
+};
+
+type Stop = { name: string; stop: () => Promise<void> };
+
+/**
+ * Every service, the gateway and the workers in one process, each with its own ORM bound to its own
+ * schema and its own HTTP port, talking exactly as they do when distributed (HTTP through the gateway,
+ * events through the bus). The embedded mode and the end-to-end tests both start the platform this way.
+ */
+export async function startPlatform(opts: PlatformOptions) {
+  const host = opts.host ?? '127.0.0.1';
+  const root = createLogger({ service: 'rowline', level: opts.logLevel ?? 'info' });
+  const log = (service: string): Logger => root.child({ service });
+  const tokens = createInternalTokens(opts.secrets.internalToken);
+  const storage = createLocalStorage(join(opts.dataDir, 'storage'));
+  const stops: Stop[] = [];
+  const bus: EventBus = opts.kafkaBrokers?.length
+    ? createKafkaBus({ brokers: opts.kafkaBrokers, clientId: 'rowline', topicPrefix: opts.topicPrefix, logger: log('bus') })
+    : createMemoryBus({ logger: log('bus') });
+  stops.push({ name: 'bus', stop: () => bus.close() });
+
+  try {
+    const orm = async (service: string, schema: string, entities: OrmOptions['entities'], migrations: OrmOptions['migrations']): Promise<Orm> => {
+      const o = await createOrm({ url: opts.databaseUrl, schema, entities, migrations, logger: log(service), pool: { max: 5 } });
+      stops.push({ name: `${service}-orm`, stop: () => o.close() });
+      return o;
+    };
+    const listen = async (name: string, server: { listen(p: number, h?: string): Promise<number>; close(): Promise<void> }) => {
+      const port = await server.listen(0, host);
+      stops.push({ name, stop: () => server.close() });
+      return `http://${host}:${port}`;
+    };
+    // Upload links point at the gateway, so its port must be known before the files service starts.
+    const gatewayPort = opts.port || (await freePort(host));
+    const publicUrl = opts.publicUrl ?? `http://localhost:${gatewayPort}`;
+
+    const authSvc = await auth.createAuthService({
+      logger: log('auth'), orm: await orm('auth', auth.SCHEMA, auth.entities, auth.migrations), tokens,
+      issuer: 'rowline-auth', audience: 'rowline-api',
+    });
+    const workflowsSvc = await workflows.createWorkflowsService({
+      logger: log('workflows'), orm: await orm('workflows', workflows.SCHEMA, workflows.entities, workflows.migrations), tokens,
+    });
+    const filesSvc = await files.createFilesService({
+      logger: log('files'), orm: await orm('files', files.SCHEMA, files.entities, files.migrations), tokens, storage,
+      env: { PUBLIC_URL: publicUrl, FILE_URL_SECRET: opts.secrets.fileUrl, MAX_UPLOAD_BYTES: opts.maxUploadBytes ?? 200 * 1024 * 1024 },
+    });
+    const deliverySvc = await delivery.createDeliveryService({
+      logger: log('delivery'), orm: await orm('delivery', delivery.SCHEMA, delivery.entities, delivery.migrations), tokens,
+      secretKey: Buffer.from(opts.secrets.deliveryKey, 'base64'),
+    });
+    const urls = {
+      auth: await listen('auth', authSvc.server),
+      workflows: await listen('workflows', workflowsSvc.server),
+      files: await listen('files', filesSvc.server),
+      delivery: await listen('delivery', deliverySvc.server),
+      executions: '',
+    };
+    const executionsOrm = await orm('executions', executions.SCHEMA, executions.entities, executions.migrations);
+    const executionsSvc = await executions.createExecutionsService({
+      logger: log('executions'), orm: executionsOrm, tokens, bus, workflowsUrl: urls.workflows, filesUrl: urls.files,
+    });
+    urls.executions = await listen('executions', executionsSvc.server);
+    executionsSvc.relay.start();
+    stops.push({ name: 'executions-relay', stop: () => executionsSvc.relay.stop() });
+
+    const workers = executions.createEngineWorkers({
+      logger: log('engine-worker'), orm: executionsOrm, tokens, bus, storage, filesUrl: urls.files,
+      concurrency: opts.engineConcurrency ?? 2, leaseMs: opts.leaseMs,
+    });
+    await workers.start();
+    stops.push({ name: 'engine-workers', stop: () => workers.stop() });
+
+    const gateway = await createGateway({
+      logger: log('gateway'), tokens, supergraphSdl: await loadSupergraph(), urls,
+      jwt: { issuer: 'rowline-auth', audience: 'rowline-api' }, exposeInternalErrors: false,
+    });
+    const port = await gateway.listen(gatewayPort, host);
+    stops.push({ name: 'gateway', stop: () => gateway.close() });
+    const url = `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`;
+    return {
+      url, graphqlUrl: `${url}/graphql`, urls, logger: root, bus,
+      async stop() {
+        for (const s of [...stops].reverse()) {
+          try { await s.stop(); } catch (err) { root.warn({ err, component: s.name }, 'stop failed'); }
+        }
+      },
+    };
+  } catch (err) {
+    for (const s of [...stops].reverse()) await s.stop().catch(() => {});
+    throw err;
+  }
+}
+export type Platform = Awaited<ReturnType<typeof startPlatform>>;
+
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, host, () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}

@@ -1,0 +1,22 @@
+import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { CLIENT_ADDRESS_HEADER, INTERNAL_TOKEN_HEADER, type InternalTokens, type Principal } from '@rowline/kit';
+
+export type GatewayContext = { principal: Principal | null; requestId: string; clientAddress?: string };
+
+/**
+ * Calls one subgraph with a fresh internal token for that subgraph's audience: subgraphs trust the
+ * token's claims, never a header a client could have set.
+ */
+export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
+  constructor(private readonly subgraph: string, url: string, private readonly tokens: InternalTokens) {
+    super({ url });
+  }
+
+  override async willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {
+    const ctx = context as Partial<GatewayContext>;
+    const token = await this.tokens.sign(ctx.principal ?? null, this.subgraph);
+    request.http?.headers.set(INTERNAL_TOKEN_HEADER, token);
+    if (ctx.requestId) request.http?.headers.set('x-request-id', ctx.requestId);
+    if (ctx.clientAddress) request.http?.headers.set(CLIENT_ADDRESS_HEADER, ctx.clientAddress);
+  }
+}

@@ -1,0 +1,22 @@
+import { z } from 'zod';
+
+export const SUBGRAPHS = ['auth', 'workflows', 'executions', 'files', 'delivery'] as const;
+export type SubgraphName = (typeof SUBGRAPHS)[number];
+
+export const gatewayEnv = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  HOST: z.string().default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  INTERNAL_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters'),
+  SUPERGRAPH_PATH: z.string().optional(),
+  JWT_ISSUER: z.string().default('rowline-auth'),
+  JWT_AUDIENCE: z.string().default('rowline-api'),
+  AUTH_URL: z.string().url(),
+  WORKFLOWS_URL: z.string().url(),
+  EXECUTIONS_URL: z.string().url(),
+  FILES_URL: z.string().url(),
+  DELIVERY_URL: z.string().url(),
+  INTROSPECTION: z.enum(['true', 'false']).optional(),
+});
+export type GatewayEnv = z.infer<typeof gatewayEnv>;

@@ -1,0 +1,33 @@
+import { Readable } from 'node:stream';
+import type { Request, Response } from 'express';
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'host', 'content-length']);
+
+/**
+ * Forwards `/files/*` (signed upload and download links) to the files service, streaming both ways, so
+ * clients need one public address. The links carry their own signed tokens; the gateway adds nothing.
+ */
+export function filesProxy(filesUrl: string) {
+  return async (req: Request, res: Response) => {
+    const target = new URL(req.originalUrl, filesUrl);
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (typeof value === 'string' && !HOP_BY_HOP.has(name)) headers.set(name, value);
+    }
+    if (req.headers['content-length']) headers.set('content-length', req.headers['content-length']);
+    const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
+    try {
+      const upstream = await fetch(target, {
+        method: req.method, headers, redirect: 'manual',
+        ...(hasBody ? { body: Readable.toWeb(req) as ReadableStream, duplex: 'half' } : {}),
+      } as RequestInit);
+      res.status(upstream.status);
+      upstream.headers.forEach((value, name) => { if (!HOP_BY_HOP.has(name)) res.setHeader(name, value); });
+      if (upstream.body) Readable.fromWeb(upstream.body as never).pipe(res);
+      else res.end();
+    } catch {
+      if (!res.headersSent) res.status(502).json({ error: { code: 'UNAVAILABLE', message: 'The files service did not answer' } });
+      else res.destroy();
+    }
+  };
+}

@@ -1,0 +1,111 @@
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { ApolloGateway } from '@apollo/gateway';
+import { ApolloServer } from '@apollo/server';
+import { expressMiddleware } from '@as-integrations/express5';
+import { AppError, appErrorOf, createMetrics, formatGraphQLError, type InternalTokens, type Logger } from '@rowline/kit';
+import { createAccessTokenVerifier } from './access-tokens.js';
+import { SubgraphDataSource, type GatewayContext } from './data-source.js';
+import { filesProxy } from './files-proxy.js';
+import { mountGraphiQL } from './graphiql.js';
+import { SUBGRAPHS, type SubgraphName } from './env.js';
+
+export type GatewayOptions = {
+  logger: Logger;
+  tokens: InternalTokens;
+  supergraphSdl: string;
+  /** Base URL of each subgraph service (its `/graphql` is appended). */
+  urls: Record<SubgraphName, string>;
+  jwt: { issuer: string; audience: string };
+  introspection?: boolean;
+  exposeInternalErrors?: boolean;
+};
+
+/**
+ * The public entry point: verifies the caller's access token, then plans each operation over the
+ * subgraphs, signing an internal token for every subgraph call.
+ */
+export async function createGateway(opts: GatewayOptions) {
+  const metrics = createMetrics('gateway');
+  const verify = createAccessTokenVerifier({ jwksUrl: new URL('/.well-known/jwks.json', opts.urls.auth).href, ...opts.jwt });
+  const gateway = new ApolloGateway({
+    supergraphSdl: opts.supergraphSdl,
+    buildService: ({ name }) => {
+      if (!SUBGRAPHS.includes(name as SubgraphName)) throw new Error(`Unknown subgraph ${name}`);
+      return new SubgraphDataSource(name, new URL('/graphql', opts.urls[name as SubgraphName]).href, opts.tokens);
+    },
+  });
+  const apollo = new ApolloServer<GatewayContext>({
+    gateway,
+    introspection: opts.introspection ?? true,
+    csrfPrevention: true,
+    includeStacktraceInErrorResponses: false,
+    formatError: (formatted, error) => formatGraphQLError(formatted, error, { exposeInternal: !!opts.exposeInternalErrors }),
+  });
+  await apollo.start();
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.get('/healthz', (_req, res) => { res.json({ status: 'ok' }); });
+  app.get('/readyz', async (_req, res) => {
+    const checks = await Promise.all(SUBGRAPHS.map(async (name) => {
+      try {
+        const r = await fetch(new URL('/healthz', opts.urls[name]), { signal: AbortSignal.timeout(2000) });
+        return { name, ok: r.ok };
+      } catch { return { name, ok: false }; }
+    }));
+    const ok = checks.every((c) => c.ok);
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'unavailable', checks });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.setHeader('content-type', metrics.registry.contentType);
+    res.send(await metrics.registry.metrics());
+  });
+  app.use('/files', filesProxy(opts.urls.files));
+  const ide = mountGraphiQL(app, { endpoint: '/graphql' });
+  app.get('/graphql', (req, res, next) => (req.accepts(['json', 'html']) === 'html' && !req.query.query ? ide(req, res) : next()));
+  app.use('/graphql', express.json({ limit: '1mb' }), async (req, res, next) => {
+    // Authenticate before any planning: a bad token never reaches a subgraph.
+    const requestId = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].slice(0, 100)) || randomUUID();
+    res.setHeader('x-request-id', requestId);
+    res.locals.requestId = requestId;
+    const header = req.headers.authorization;
+    try {
+      if (header) {
+        const [scheme, token] = header.split(' ');
+        if (scheme?.toLowerCase() !== 'bearer' || !token) throw new AppError('UNAUTHENTICATED', 'Use Authorization: Bearer <access token>');
+        res.locals.principal = await verify(token);
+      }
+      next();
+    } catch (err) {
+      const e = appErrorOf(err);
+      if (!e) opts.logger.error({ err, requestId }, 'token verification failed unexpectedly');
+      res.status(401).json({ errors: [{ message: e?.message ?? 'Invalid access token', extensions: { code: 'UNAUTHENTICATED', requestId } }] });
+    }
+  }, expressMiddleware(apollo, {
+    context: async ({ req, res }) => ({
+      principal: res.locals.principal ?? null,
+      requestId: res.locals.requestId as string,
+      clientAddress: req.ip,
+    }),
+  }));
+
+  let server: Server | undefined;
+  return {
+    app,
+    async listen(port: number, host = '127.0.0.1') {
+      server = await new Promise<Server>((resolve, reject) => {
+        const s = app.listen(port, host, (err?: Error) => (err ? reject(err) : resolve(s)));
+      });
+      return (server.address() as AddressInfo).port;
+    },
+    async close() {
+      if (server) { const s = server; await new Promise<void>((r) => { s.close(() => r()); s.closeIdleConnections(); }); }
+      await apollo.stop();
+    },
+  };
+}
+export type Gateway = Awaited<ReturnType<typeof createGateway>>;

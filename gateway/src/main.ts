@@ -1,0 +1,18 @@
+import { createInternalTokens, createLogger, loadEnv, onShutdown } from '@rowline/kit';
+import { gatewayEnv } from './env.js';
+import { createGateway } from './gateway.js';
+import { loadSupergraph } from './supergraph.js';
+
+const env = loadEnv(gatewayEnv);
+const logger = createLogger({ service: 'gateway', level: env.LOG_LEVEL });
+const gateway = await createGateway({
+  logger,
+  tokens: createInternalTokens(env.INTERNAL_TOKEN_SECRET),
+  supergraphSdl: await loadSupergraph(env.SUPERGRAPH_PATH),
+  urls: { auth: env.AUTH_URL, workflows: env.WORKFLOWS_URL, executions: env.EXECUTIONS_URL, files: env.FILES_URL, delivery: env.DELIVERY_URL },
+  jwt: { issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE },
+  introspection: env.INTROSPECTION ? env.INTROSPECTION === 'true' : env.NODE_ENV !== 'production',
+});
+const port = await gateway.listen(env.PORT, env.HOST);
+logger.info({ port }, `gateway listening on http://${env.HOST}:${port}/graphql`);
+onShutdown(logger, [{ name: 'http', stop: () => gateway.close() }]);

@@ -1,0 +1,106 @@
+import { Kafka, Partitioners } from 'kafkajs';
+import { pino } from 'pino';
+import { DEFAULT_DLQ } from '../delivery.js';
+import { dlqTopic, namespace } from '../names.js';
+import type { CommonBusOptions, EventBus, OutgoingMessage, TopicSpec } from '../types.js';
+import { kafkajsLevel, kafkajsLogCreator } from './kafkajs-logger.js';
+import { toBuffer } from './message.js';
+import { createOrderedPublisher } from './ordered-publisher.js';
+import { retriable } from './retriable.js';
+import { startSubscriber, type KafkaSubscription } from './kafka-subscriber.js';
+
+export type KafkaBusOptions = CommonBusOptions & {
+  brokers: string[];
+  clientId: string;
+  /** Partitions of a topic created without a count. Default 3. */
+  partitions?: number;
+};
+
+export function createKafkaBus(opts: KafkaBusOptions): EventBus {
+  const logger = opts.logger ?? pino({ level: 'warn' });
+  const ns = namespace(opts.topicPrefix);
+  const policy = { ...DEFAULT_DLQ, ...opts.dlq };
+  const kafka = new Kafka({
+    clientId: opts.clientId,
+    brokers: opts.brokers,
+    logLevel: kafkajsLevel(logger),
+    logCreator: kafkajsLogCreator(logger),
+    retry: { initialRetryTime: 100, retries: 6 },
+  });
+  // One request in flight keeps a retried request from overtaking the next one (per-key order).
+  const producer = kafka.producer({
+    allowAutoTopicCreation: false,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+  const admin = kafka.admin();
+  const subscriptions = new Set<KafkaSubscription>();
+  let connected: Promise<void> | undefined;
+  let closing: Promise<void> | undefined;
+  let producerUp = false;
+  producer.on(producer.events.CONNECT, () => (producerUp = true));
+  producer.on(producer.events.DISCONNECT, () => (producerUp = false));
+
+  const connect = () => (connected ??= Promise.all([producer.connect(), admin.connect()]).then(() => undefined));
+  const send = createOrderedPublisher(producer);
+
+  const publish = async (topic: string, messages: OutgoingMessage[]): Promise<void> => {
+    if (messages.length === 0) return;
+    await connect();
+    await send(ns.wire(topic), messages.map((m) => ({ key: m.key, value: toBuffer(m.value), headers: m.headers ?? {} })));
+  };
+
+  return {
+    async ensureTopics(specs: TopicSpec[]) {
+      await connect();
+      const existing = new Set(await admin.listTopics());
+      const missing = specs
+        .flatMap((s) => [s, { ...s, name: dlqTopic(s.name) }])
+        .filter((s) => !existing.has(ns.wire(s.name)))
+        .map((s) => ({ topic: ns.wire(s.name), numPartitions: s.partitions ?? opts.partitions ?? 3 }));
+      if (missing.length === 0) return;
+      try {
+        await admin.createTopics({ topics: missing, waitForLeaders: true });
+      } catch (err) {
+        // Another process may have created them since listTopics; anything else is a real failure.
+        if ((err as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw err;
+      }
+      // Leaders are elected by now, but a partition answers only once its broker has taken the leadership
+      // on: resolve when every new topic serves requests, so the caller can use it at once.
+      await Promise.all(missing.map(({ topic }) => retriable(() => admin.fetchTopicOffsets(topic))));
+    },
+
+    publish,
+
+    async subscribe(sub) {
+      if (closing) throw new Error('the event bus is closed');
+      await connect();
+      const subscription = await startSubscriber({ kafka, admin, ns, logger, policy, publish }, sub);
+      subscriptions.add(subscription);
+      return {
+        ready: subscription.ready,
+        stop: async () => {
+          await subscription.stop();
+          subscriptions.delete(subscription);
+        },
+      };
+    },
+
+    close() {
+      closing ??= (async () => {
+        // Consumers first: their in-flight handlers may still publish (a dead-letter copy) while draining.
+        await Promise.all([...subscriptions].map((s) => s.stop()));
+        await Promise.all([producer.disconnect(), admin.disconnect()]);
+      })();
+      return closing;
+    },
+
+    health() {
+      const failures = [...subscriptions].map((s) => s.failure()).filter((f): f is string => f !== undefined);
+      if (failures.length > 0) return { ok: false, detail: failures.join('; ') };
+      if (closing) return { ok: false, detail: 'closed' };
+      if (connected && !producerUp) return { ok: false, detail: 'producer disconnected' };
+      return { ok: true };
+    },
+  };
+}

@@ -1,0 +1,89 @@
+import type { Admin, Kafka } from 'kafkajs';
+import type { Logger } from 'pino';
+import { deliver } from '../delivery.js';
+import type { Namespace } from '../names.js';
+import type { DlqOptions, OutgoingMessage, SubscribeOptions, Subscription } from '../types.js';
+import { toBusMessage } from './message.js';
+import { latestForUncommitted, partitionKey } from './start-offsets.js';
+
+export type SubscriberDeps = {
+  kafka: Kafka;
+  admin: Admin;
+  ns: Namespace;
+  logger: Logger;
+  policy: Required<DlqOptions>;
+  publish(topic: string, messages: OutgoingMessage[]): Promise<void>;
+};
+
+export type KafkaSubscription = Subscription & { failure(): string | undefined };
+
+/**
+ * One kafkajs consumer in its group. Offsets are auto-committed by kafkajs, but only for messages whose
+ * `eachMessage` returned: that is, after the handler resolved or the message was dead-lettered. A crash in
+ * between means redelivery, never loss (at-least-once).
+ */
+export async function startSubscriber(deps: SubscriberDeps, sub: SubscribeOptions): Promise<KafkaSubscription> {
+  const { ns, logger } = deps;
+  const groupId = ns.wire(sub.groupId);
+  const topics = sub.topics.map((t) => ns.wire(t));
+  const fromBeginning = sub.fromBeginning ?? false;
+  const starts = fromBeginning ? new Map<string, string>() : await latestForUncommitted(deps.admin, groupId, topics);
+
+  const consumer = deps.kafka.consumer({
+    groupId,
+    allowAutoTopicCreation: false,
+    // An idle fetch returns after this long; `stop()` may have to wait for one.
+    maxWaitTimeInMs: 500,
+    // A member learns of a rebalance at its next heartbeat: when a subscriber joins or leaves, the others
+    // hand over their partitions within a second rather than three.
+    heartbeatInterval: 1_000,
+  });
+  let failure: string | undefined;
+  let joined = false;
+  let settle: { resolve(): void; reject(err: Error): void } | undefined;
+  const ready = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+  ready.catch(() => undefined);
+
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    if (joined) return;
+    joined = true;
+    // Only at the first join: later, another member may have committed past the end we looked up.
+    for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
+      for (const partition of partitions) {
+        const offset = starts.get(partitionKey(topic, partition));
+        if (offset !== undefined) consumer.seek({ topic, partition, offset });
+      }
+    }
+    settle?.resolve();
+  });
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    logger.error({ err: payload.error, groupId, restart: payload.restart }, 'kafka consumer crashed');
+    if (payload.restart) return;
+    failure = `consumer of group ${sub.groupId} crashed: ${payload.error.message}`;
+    settle?.reject(payload.error);
+  });
+
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topics, fromBeginning });
+    await consumer.run({
+      partitionsConsumedConcurrently: Math.max(1, sub.concurrency ?? 1),
+      eachMessage: async ({ topic, partition, message, heartbeat }) => {
+        const msg = toBusMessage(ns.logical(topic), partition, message);
+        await deliver(msg, sub.handler, { policy: deps.policy, logger, publish: deps.publish, keepAlive: heartbeat });
+      },
+    });
+  } catch (err) {
+    await consumer.disconnect().catch(() => undefined);
+    throw err;
+  }
+
+  let stopping: Promise<void> | undefined;
+  return {
+    ready,
+    failure: () => failure,
+    // kafkajs's disconnect is the whole shutdown: it stops fetching, waits for the messages in flight,
+    // commits what they resolved, leaves the group (so the partitions move on at once) and disconnects.
+    stop: () => (stopping ??= consumer.disconnect().then(() => settle?.reject(new Error('stopped before joining')))),
+  };
+}

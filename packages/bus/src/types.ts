@@ -1,0 +1,66 @@
+import type { Logger } from 'pino';
+
+/** One message as a handler sees it. `topic` is the logical name, without the bus's topic prefix. */
+export type BusMessage = {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string;
+  value: Buffer;
+  headers: Record<string, string>;
+  timestamp: number;
+};
+
+export type Handler = (msg: BusMessage) => Promise<void>;
+
+export type OutgoingMessage = { key: string; value: Uint8Array; headers?: Record<string, string> };
+
+export type TopicSpec = { name: string; partitions?: number };
+
+export type SubscribeOptions = {
+  topics: string[];
+  groupId: string;
+  /** Where a group with no committed offset starts: the oldest retained message, or (default) the end of the log at subscribe time. */
+  fromBeginning?: boolean;
+  handler: Handler;
+  /** How many partitions this subscriber handles at the same time (messages of one partition are always sequential). Default 1. */
+  concurrency?: number;
+};
+
+export type Subscription = {
+  /** Pause, let in-flight handlers finish, commit their offsets, then leave the group. */
+  stop(): Promise<void>;
+  /** Resolves once this subscriber has joined its group and has its partitions; rejects if it crashed first. */
+  ready: Promise<void>;
+};
+
+export type Health = { ok: boolean; detail?: string };
+
+/**
+ * The event bus port. Kafka and the in-process bus implement it with the same semantics (see test/contract.ts):
+ * per-key order, each message once per group, at-least-once delivery, poison messages dead-lettered.
+ */
+export interface EventBus {
+  /** Creates the topics that are missing, each with its `<name>.dlq`; topics are never auto-created. */
+  ensureTopics(topics: TopicSpec[]): Promise<void>;
+  /** Resolves once every message is durable (acknowledged by all in-sync replicas). */
+  publish(topic: string, messages: OutgoingMessage[]): Promise<void>;
+  subscribe(opts: SubscribeOptions): Promise<Subscription>;
+  close(): Promise<void>;
+  health(): Health;
+}
+
+/** How a failing handler is retried before its message is dead-lettered. */
+export type DlqOptions = {
+  /** Handler attempts per message, the first included. */
+  maxAttempts: number;
+  /** Delay before the first retry; it doubles on each retry, capped at 5 s. Default 100 ms. */
+  backoffMs?: number;
+};
+
+export type CommonBusOptions = {
+  /** Namespaces every topic and consumer group name on the wire (tests use one per file). */
+  topicPrefix?: string;
+  logger?: Logger;
+  dlq?: DlqOptions;
+};

@@ -1,0 +1,44 @@
+/** Stable error codes: callers (the executions worker, the workflows service) map them to API errors. */
+export type EngineErrorCode =
+  | 'INVALID_STEPS'
+  | 'UNSUPPORTED_FILE'
+  | 'CORRUPT_FILE'
+  | 'MISSING_COLUMN'
+  | 'SHEET_NOT_FOUND'
+  | 'FILE_NOT_FOUND'
+  | 'TOO_LARGE'
+  | 'VALIDATION_FAILED'
+  | 'CANCELLED'
+  | 'BAD_EXPRESSION'
+  | 'BAD_PATTERN'
+  | 'DUPLICATE_KEY'
+  | 'OUTPUT_FAILED'
+  | 'INTERNAL';
+
+export interface StepIssue {
+  path: string;
+  code: string;
+  message: string;
+}
+
+export class EngineError extends Error {
+  override name = 'EngineError';
+  readonly code: EngineErrorCode;
+  step?: number;
+  /** Set for INVALID_STEPS: every problem found, with its path. */
+  issues?: StepIssue[];
+  /** Per-step figures of the failed run, when the failure happened while running. */
+  steps?: Array<{ index: number; type: string; status: 'SUCCEEDED' | 'FAILED' | 'SKIPPED'; rowsIn: number; rowsOut: number; durationMs: number; warnings?: number }>;
+
+  constructor(code: EngineErrorCode, message: string, opts: { step?: number; issues?: StepIssue[]; cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.code = code;
+    if (opts.step !== undefined) this.step = opts.step;
+    if (opts.issues) this.issues = opts.issues;
+  }
+}
+
+export function missingColumn(column: string, columns: readonly string[]): EngineError {
+  const known = columns.length ? columns.slice(0, 20).map((c) => JSON.stringify(c)).join(', ') : 'none';
+  return new EngineError('MISSING_COLUMN', `column ${JSON.stringify(column)} not found (columns: ${known})`);
+}

@@ -1,0 +1,75 @@
+import { formatDate, isEmpty, parseIsoDate, serialToDate, toDate, toNumber, toText, truthy, type Value } from '../values.js';
+import { compareLoose } from './ops.js';
+
+type Fn = (args: Value[]) => Value;
+
+const MS_PER_DAY = 86_400_000;
+/** Longest text a function may build, so work and memory per row stay bounded. */
+const MAX_TEXT = 32767;
+
+const text = (v: Value | undefined) => toText(v ?? null);
+const num = (v: Value | undefined) => toNumber(v ?? null);
+const cap = (s: string) => (s.length > MAX_TEXT ? s.slice(0, MAX_TEXT) : s);
+
+/** Excel's ROUND: halves away from zero, on the decimal value rather than its binary approximation. */
+function round(x: number, digits: number): number {
+  const d = Math.max(-15, Math.min(15, Math.trunc(digits)));
+  const s = Math.sign(x);
+  return (s * Math.round(Number(`${Math.abs(x)}e${d}`))) / 10 ** d || 0;
+}
+
+function dateOf(v: Value | undefined): Date | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v === 'number') return serialToDate(v);
+  return toDate(v);
+}
+
+function extreme(args: Value[], sign: number): Value {
+  let best: Value = null;
+  for (const a of args) {
+    if (isEmpty(a)) continue;
+    if (best === null || (compareLoose(a, best) ?? 0) * sign > 0) best = a;
+  }
+  return best;
+}
+
+/**
+ * The functions an expression may call, and only these: a Map, so no name can reach Object.prototype.
+ * Each takes values and returns a value; none loops over more than its arguments or one cell's text.
+ */
+export const FUNCTIONS = new Map<string, { min: number; max: number; fn: Fn }>([
+  ['if', { min: 2, max: 3, fn: (a) => (truthy(a[0] ?? null) ? (a[1] ?? null) : (a[2] ?? null)) }],
+  ['coalesce', { min: 1, max: 64, fn: (a) => a.find((v) => !isEmpty(v)) ?? null }],
+  ['is_empty', { min: 1, max: 1, fn: (a) => isEmpty(a[0]) }],
+  ['round', { min: 1, max: 2, fn: (a) => { const x = num(a[0]); return x === null ? null : round(x, num(a[1]) ?? 0); } }],
+  ['floor', { min: 1, max: 1, fn: (a) => { const x = num(a[0]); return x === null ? null : Math.floor(x); } }],
+  ['ceil', { min: 1, max: 1, fn: (a) => { const x = num(a[0]); return x === null ? null : Math.ceil(x); } }],
+  ['abs', { min: 1, max: 1, fn: (a) => { const x = num(a[0]); return x === null ? null : Math.abs(x); } }],
+  ['min', { min: 1, max: 64, fn: (a) => extreme(a, -1) }],
+  ['max', { min: 1, max: 64, fn: (a) => extreme(a, 1) }],
+  ['number', { min: 1, max: 1, fn: (a) => num(a[0]) }],
+  ['text', { min: 1, max: 1, fn: (a) => text(a[0]) }],
+  ['len', { min: 1, max: 1, fn: (a) => text(a[0]).length }],
+  ['upper', { min: 1, max: 1, fn: (a) => text(a[0]).toUpperCase() }],
+  ['lower', { min: 1, max: 1, fn: (a) => text(a[0]).toLowerCase() }],
+  ['trim', { min: 1, max: 1, fn: (a) => text(a[0]).trim() }],
+  ['left', { min: 2, max: 2, fn: (a) => text(a[0]).slice(0, Math.max(0, num(a[1]) ?? 0)) }],
+  ['right', { min: 2, max: 2, fn: (a) => { const s = text(a[0]); const n = Math.max(0, num(a[1]) ?? 0); return n ? s.slice(-n) : ''; } }],
+  ['mid', { min: 3, max: 3, fn: (a) => { const s = num(a[1]) ?? 1; return text(a[0]).substr(Math.max(0, s - 1), Math.max(0, num(a[2]) ?? 0)); } }],
+  ['concat', { min: 1, max: 64, fn: (a) => cap(a.map((v) => text(v)).join('')) }],
+  ['replace', { min: 3, max: 3, fn: (a) => { const f = text(a[1]); return f === '' ? text(a[0]) : cap(text(a[0]).split(f).join(text(a[2]))); } }],
+  ['contains', { min: 2, max: 2, fn: (a) => text(a[0]).includes(text(a[1])) }],
+  ['starts_with', { min: 2, max: 2, fn: (a) => text(a[0]).startsWith(text(a[1])) }],
+  ['ends_with', { min: 2, max: 2, fn: (a) => text(a[0]).endsWith(text(a[1])) }],
+  ['date', { min: 1, max: 3, fn: (a) => {
+    if (a.length === 3) { const [y, m, d] = a.map((v) => num(v)); return y === null || m === null || d === null ? null : new Date(Date.UTC(y!, m! - 1, d!)); }
+    return typeof a[0] === 'string' ? parseIsoDate(a[0].trim()) : dateOf(a[0]);
+  } }],
+  ['year', { min: 1, max: 1, fn: (a) => dateOf(a[0])?.getUTCFullYear() ?? null }],
+  ['month', { min: 1, max: 1, fn: (a) => { const d = dateOf(a[0]); return d ? d.getUTCMonth() + 1 : null; } }],
+  ['day', { min: 1, max: 1, fn: (a) => dateOf(a[0])?.getUTCDate() ?? null }],
+  ['weekday', { min: 1, max: 1, fn: (a) => { const d = dateOf(a[0]); return d ? ((d.getUTCDay() + 6) % 7) + 1 : null; } }],
+  ['add_days', { min: 2, max: 2, fn: (a) => { const d = dateOf(a[0]); const n = num(a[1]); return d && n !== null ? new Date(d.getTime() + n * MS_PER_DAY) : null; } }],
+  ['days_between', { min: 2, max: 2, fn: (a) => { const x = dateOf(a[0]); const y = dateOf(a[1]); return x && y ? (y.getTime() - x.getTime()) / MS_PER_DAY : null; } }],
+  ['format_date', { min: 1, max: 1, fn: (a) => { const d = dateOf(a[0]); return d ? formatDate(d) : null; } }],
+]);

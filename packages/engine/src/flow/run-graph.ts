@@ -1,0 +1,163 @@
+import { EngineError } from '../errors.js';
+import type { ArtifactWriter } from '../io/artifact.js';
+import type { ReadLimits } from '../io/raw-rows.js';
+import type { WorkbookSource } from '../io/workbook-source.js';
+import type { MemoryBudget } from './budget.js';
+import type { RunControl } from './control.js';
+import { Port, type Origin, type RowSink } from './port.js';
+import type { ArtifactPlan, SheetGroup, StepContext, StepModule, StepStats } from './step-api.js';
+
+export interface StepSpec {
+  type: string;
+  params: Record<string, unknown>;
+}
+
+export type LogLine = { level: 'info' | 'warn' | 'error'; message: string; step?: number };
+
+type Entry = { port: Port; group?: undefined } | { group: SheetGroup; port?: undefined };
+
+interface Source {
+  origin: Origin;
+  port: Port;
+  read: () => Promise<void>;
+}
+
+export interface GraphDeps {
+  modules: ReadonlyMap<string, StepModule>;
+  input: WorkbookSource;
+  files: ReadonlyMap<string, WorkbookSource>;
+  control: RunControl;
+  budget: MemoryBudget;
+  limits: ReadLimits;
+  /** Attaches an output step's artifacts; absent in previews, which write nothing. */
+  output?: (plans: ArtifactPlan[], entries: ReadonlyMap<string, Entry>, step: number) => void;
+  /** Previews: told of every sheet version a step writes. */
+  observe?: (step: number, sheet: string, port: Port | SheetGroup) => void;
+}
+
+/**
+ * The run as a graph: every step wires itself, in order, onto the current version (a Port) of the sheets
+ * it reads. Then the passes run: each input sheet that anything reads is pushed once through everything
+ * downstream of it; a blocking step schedules a pass of its own for its result. A sheet read by several
+ * later steps is still read from the file once: its port fans the rows out.
+ */
+export class RunGraph {
+  readonly entries = new Map<string, Entry>();
+  readonly stats: StepStats[] = [];
+  readonly logs: LogLine[] = [];
+  readonly artifacts: ArtifactWriter[] = [];
+  hasOutput = false;
+  rowsRead = 0;
+  private readonly sources = new Map<string, Source>();
+  private readonly tasks: Array<() => Promise<void>> = [];
+  private readonly firstSheet: string;
+
+  constructor(private readonly deps: GraphDeps) {
+    const names = deps.input.sheetNames;
+    if (names.length === 0) throw new EngineError('UNSUPPORTED_FILE', 'the workbook has no worksheet');
+    this.firstSheet = names[0]!;
+    for (const name of names) this.entries.set(name, { port: this.sourcePort(`input:${name}`, name, deps.input) });
+  }
+
+  private sourcePort(key: string, sheet: string, wb: WorkbookSource): Port {
+    const known = this.sources.get(key);
+    if (known) return known.port;
+    const origin: Origin = { label: key, priority: 1 };
+    const port = new Port(sheet, origin);
+    const read = async () => {
+      const base = this.rowsRead;
+      const r = await wb.readSheet(sheet, port, this.deps.control, this.deps.limits, (rows, fraction) => {
+        this.deps.control.progress('READING', base + rows, fraction === undefined ? undefined : fraction * 100);
+      });
+      this.rowsRead += r.rows;
+      this.logs.push({ level: 'info', message: `read sheet ${JSON.stringify(sheet)}: ${r.rows} rows` });
+      if (r.droppedCells) this.logs.push({ level: 'warn', message: `sheet ${JSON.stringify(sheet)}: ${r.droppedCells} cells right of the header's last column were ignored` });
+    };
+    this.sources.set(key, { origin, port, read });
+    return port;
+  }
+
+  plan(steps: StepSpec[]): void {
+    steps.forEach((step, index) => {
+      const module = this.deps.modules.get(step.type);
+      if (!module) throw new EngineError('INVALID_STEPS', `unknown step type ${JSON.stringify(step.type)}`, { step: index });
+      const stats: StepStats = { rowsIn: 0, rowsOut: 0, warnings: 0, startedAt: 0, endedAt: 0 };
+      this.stats.push(stats);
+      const ctx = this.context(index, stats);
+      try {
+        module.plan(step.params, ctx);
+      } catch (e) {
+        if (e instanceof EngineError && e.step === undefined) e.step = index;
+        throw e;
+      }
+    });
+  }
+
+  private context(index: number, stats: StepStats): StepContext {
+    const g = this;
+    const d = this.deps;
+    return {
+      index,
+      stats,
+      budget: d.budget.forStep(index),
+      control: d.control,
+      sheetName: (sheet) => sheet ?? g.firstSheet,
+      hasSheet: (name) => g.entries.get(name)?.port !== undefined,
+      read(sheet) {
+        const name = sheet ?? g.firstSheet;
+        const e = g.entries.get(name);
+        if (!e?.port) {
+          const hint = e?.group ? ' (sheets made by split can only be written by an output step)' : '';
+          throw new EngineError('SHEET_NOT_FOUND', `no sheet ${JSON.stringify(name)}${hint}; sheets: ${[...g.entries.keys()].join(', ')}`, { step: index });
+        }
+        return e.port;
+      },
+      readFile(file, sheet) {
+        const wb = d.files.get(file);
+        if (!wb) throw new EngineError('FILE_NOT_FOUND', `no file ${JSON.stringify(file)} was given to the run`, { step: index });
+        const name = sheet ?? wb.sheetNames[0];
+        if (name === undefined || !wb.sheetNames.includes(name)) {
+          throw new EngineError('SHEET_NOT_FOUND', `file ${JSON.stringify(file)} has no sheet ${JSON.stringify(name)}`, { step: index });
+        }
+        return g.sourcePort(`file:${file}:${name}`, name, wb);
+      },
+      write(sheet, port) {
+        g.entries.delete(sheet);
+        g.entries.set(sheet, { port });
+        d.observe?.(index, sheet, port);
+      },
+      port: (sheet) => new Port(sheet, null),
+      writeGroup(group) {
+        g.entries.set(`\u0000group:${index}:${group.label}`, { group });
+        d.observe?.(index, group.label, group);
+      },
+      schedule: (task) => g.tasks.push(task),
+      output(plans) {
+        g.hasOutput = true;
+        d.output?.(plans, new Map(g.entries), index);
+      },
+      log: (level, message) => g.logs.push({ level, message, step: index }),
+    };
+  }
+
+  async execute(): Promise<void> {
+    const ctl = this.deps.control;
+    const pending = [...this.sources.values()].filter((s) => s.port.consumers > 0).sort((a, b) => a.origin.priority - b.origin.priority);
+    for (;;) {
+      ctl.throwIfAborted();
+      const task = this.tasks.shift();
+      if (task) {
+        ctl.progress('TRANSFORMING', this.rowsRead);
+        await task();
+        continue;
+      }
+      const source = pending.shift();
+      if (!source) break;
+      await source.read();
+    }
+    const unfinished = [...this.entries.values()].find((e) => e.port && e.port.consumers > 0 && e.port.columns !== null && !e.port.ended);
+    if (unfinished) throw new Error(`internal: sheet ${unfinished.port!.sheet} never ended`);
+  }
+}
+
+export type { Entry as SheetEntry, RowSink };

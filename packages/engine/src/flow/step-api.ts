@@ -1,0 +1,67 @@
+import type { StepIssue } from '../errors.js';
+import type { MemoryBudget } from './budget.js';
+import type { RunControl } from './control.js';
+import type { Port, RowSink } from './port.js';
+
+/** What a step knows of the run while it wires itself into the graph (before any row flows). */
+export interface StepContext {
+  readonly index: number;
+  readonly stats: StepStats;
+  readonly budget: MemoryBudget;
+  readonly control: RunControl;
+  /** The current version of a sheet (default: the input's first sheet). SHEET_NOT_FOUND when unknown. */
+  read(sheet?: string): Port;
+  /** A sheet of another file of the run (`files` of runWorkflow). */
+  readFile(file: string, sheet?: string): Port;
+  /** The name `read(sheet)` resolves to. */
+  sheetName(sheet?: string): string;
+  hasSheet(name: string): boolean;
+  /** Makes `port` the current version of `sheet`; a new sheet goes after the others. */
+  write(sheet: string, port: Port): void;
+  /** A port for rows this step produces (after blocking, from several inputs, ...). */
+  port(sheet: string): Port;
+  /** Sheets whose names are known only when rows flow (split); output may pick them by pattern. */
+  writeGroup(group: SheetGroup): void;
+  /** Runs `task` as a pass of its own once the current pass is over: how a blocking step emits with back-pressure. */
+  schedule(task: () => Promise<void>): void;
+  /** Declares artifacts (the output step). */
+  output(artifacts: ArtifactPlan[]): void;
+  log(level: 'info' | 'warn' | 'error', message: string): void;
+}
+
+export interface StepStats {
+  rowsIn: number;
+  rowsOut: number;
+  warnings: number;
+  startedAt: number;
+  endedAt: number;
+}
+
+/** Sheets made while rows flow: each new name is offered to every output that asked for the group. */
+export interface SheetGroup {
+  readonly label: string;
+  /** Adds a consumer; `make` is called once per sheet the group creates, with its name. */
+  subscribe(accept: (name: string) => boolean, make: (name: string) => RowSink | null): void;
+}
+
+export interface ArtifactPlan {
+  name: string;
+  format: 'xlsx' | 'csv';
+  sheets: Array<{ from: string; as?: string }>;
+  delimiter?: string;
+  bom?: boolean;
+}
+
+export interface StepModule<P = Record<string, unknown>> {
+  readonly type: string;
+  readonly title: string;
+  readonly description: string;
+  /** JSON Schema (draft 2020-12 subset that Ajv 8 checks) of `params`. */
+  readonly paramsSchema: object;
+  /** Checks the schema cannot express (expressions parse, patterns compile); paths are relative to params. */
+  check?(params: P): StepIssue[];
+  /** Other files the step reads, so the run opens them before wiring. */
+  files?(params: P): string[];
+  /** Wires the step into the graph. Called once per run, in step order, before any row flows. */
+  plan(params: P, ctx: StepContext): void;
+}

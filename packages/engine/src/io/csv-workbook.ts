@@ -1,0 +1,129 @@
+import type { Readable } from 'node:stream';
+import { parse } from 'csv-parse';
+import { EngineError } from '../errors.js';
+import type { RunControl } from '../flow/control.js';
+import type { RowSink } from '../flow/port.js';
+import { parseIsoDate, parseNumber, type Value } from '../values.js';
+import { RawRows, type ReadLimits } from './raw-rows.js';
+import type { ReadProgress, WorkbookSource } from './workbook-source.js';
+
+/** A csv file: a workbook of one sheet named after the file. Parsing is csv-parse's (quotes, BOM, CRLF). */
+export class CsvWorkbook implements WorkbookSource {
+  readonly sheetNames: string[];
+  private first: Readable | null;
+
+  constructor(
+    sheetName: string,
+    firstStream: Readable,
+    private readonly head: Buffer,
+    private readonly reopen: () => Promise<Readable>,
+    private readonly size: number | undefined,
+    private readonly fileName: string,
+  ) {
+    this.sheetNames = [sheetName];
+    this.first = firstStream;
+  }
+
+  async readSheet(name: string, sink: RowSink, ctl: RunControl, limits: ReadLimits, progress: ReadProgress) {
+    if (name !== this.sheetNames[0]) throw new EngineError('SHEET_NOT_FOUND', `the csv file has no sheet ${JSON.stringify(name)}`);
+    // The stream opened to detect the format serves the first read; a second read of the sheet reopens the file.
+    const input = this.first ?? (await this.reopen());
+    this.first = null;
+    const raw = new RawRows(sink, limits, name);
+    const utf16 = this.head[0] === 0xff && this.head[1] === 0xfe;
+    // An error of a step downstream must surface as itself, not as csv-parse's "callback failed".
+    let failure: unknown = null;
+    const parser = parse({
+      delimiter: sniffDelimiter(this.head.toString(utf16 ? 'utf16le' : 'utf8'), this.fileName),
+      bom: true,
+      encoding: utf16 ? 'utf16le' : 'utf8',
+      relax_column_count: true,
+      relax_quotes: true,
+      skip_empty_lines: false,
+      // Rows are taken here, synchronously, and never queued in the parser's readable side.
+      on_record: (rec: string[]) => {
+        if (failure === null) {
+          try {
+            raw.push(rec.map(inferCsvValue));
+          } catch (e) {
+            failure = e;
+          }
+        }
+        return null;
+      },
+    });
+    const failed = new Promise<never>((_, reject) => parser.once('error', (e) => reject(csvError(e))));
+    failed.catch(() => undefined);
+    const finished = new Promise<void>((resolve) => parser.once('finish', () => resolve()));
+    parser.resume();
+    let bytes = 0;
+    try {
+      for await (const chunk of input) {
+        bytes += (chunk as Buffer).length;
+        if (!parser.write(chunk)) await Promise.race([new Promise((r) => parser.once('drain', r)), failed]);
+        if (failure !== null) throw failure;
+        if (raw.done) break;
+        progress(raw.rows, this.size ? bytes / this.size : undefined);
+        await Promise.race([ctl.checkpoint(), failed]);
+      }
+      if (!raw.done) {
+        parser.end();
+        await Promise.race([finished, failed]);
+        if (failure !== null) throw failure;
+      }
+    } finally {
+      input.destroy();
+      parser.destroy();
+    }
+    raw.finish();
+    return { rows: raw.rows, droppedCells: raw.droppedCells };
+  }
+
+  async close(): Promise<void> {
+    this.first?.destroy();
+  }
+}
+
+function csvError(e: unknown): EngineError {
+  return new EngineError('CORRUPT_FILE', `cannot parse the csv file: ${(e as Error).message}`, { cause: e });
+}
+
+/** The delimiter among `,`, `;` and tab that occurs most in the first line, outside quotes. */
+export function sniffDelimiter(head: string, fileName: string): string {
+  if (/\.tsv$/i.test(fileName)) return '\t';
+  const counts = new Map<string, number>([[',', 0], [';', 0], ['\t', 0]]);
+  let quoted = false;
+  for (let i = 0; i < head.length; i++) {
+    const c = head[i]!;
+    if (c === '"') quoted = !quoted;
+    else if (!quoted && (c === '\n' || c === '\r')) break;
+    else if (!quoted && counts.has(c)) counts.set(c, counts.get(c)! + 1);
+  }
+  let best = ',';
+  for (const [d, n] of counts) if (n > counts.get(best)!) best = d;
+  return best;
+}
+
+/**
+ * csv cells are text; like spreadsheet programs we read plain decimal numbers as numbers, ISO dates as
+ * dates and true/false as booleans. Text with leading zeros (ids, zip codes) stays text.
+ */
+export function inferCsvValue(s: string): Value {
+  if (s === '') return null;
+  const c = s.charCodeAt(0);
+  if ((c >= 48 && c <= 57) || c === 45 || c === 43 || c === 46) {
+    const n = parseNumber(s);
+    if (n !== null && s.trim() === s) return n;
+    if (s.length >= 10 && s.charCodeAt(4) === 45) {
+      const d = parseIsoDate(s);
+      if (d) return d;
+    }
+    return s;
+  }
+  if (s.length === 4 || s.length === 5) {
+    const l = s.toLowerCase();
+    if (l === 'true') return true;
+    if (l === 'false') return false;
+  }
+  return s;
+}

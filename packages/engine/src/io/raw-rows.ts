@@ -1,0 +1,106 @@
+import { EngineError } from '../errors.js';
+import type { RowSink } from '../flow/port.js';
+import { toText, type Row, type Value } from '../values.js';
+
+export interface ReadLimits {
+  /** Stop quietly after this many data rows (previews). */
+  limit?: number;
+  /** Fail with TOO_LARGE past this many data rows. */
+  maxRows?: number;
+}
+
+/**
+ * Turns the raw rows of a reader (xlsx or csv) into a sheet: the first non-empty row names the columns
+ * (blank names become Column<n>, repeated ones get _2, _3, ...), later rows become data. Empty rows inside
+ * the data are kept; empty rows at the end (formatting residue) are dropped. Cells beyond the header are
+ * dropped and counted (the header has been sent by then; the run logs a warning).
+ */
+export class RawRows {
+  private columns: string[] | null = null;
+  private pendingEmpty = 0;
+  private lastRowNumber = 0;
+  rows = 0;
+  droppedCells = 0;
+  done = false;
+
+  constructor(
+    private readonly sink: RowSink,
+    private readonly limits: ReadLimits,
+    private readonly sheet: string,
+  ) {}
+
+  /** `rowNumber` is 1-based when the source numbers its rows (xlsx); gaps become empty rows. */
+  push(cells: Value[], rowNumber = this.lastRowNumber + 1): void {
+    const gap = rowNumber - this.lastRowNumber - 1;
+    this.lastRowNumber = rowNumber;
+    if (this.columns === null) {
+      if (isBlank(cells)) return;
+      this.begin(cells);
+      return;
+    }
+    if (gap > 0) this.pendingEmpty += gap;
+    if (isBlank(cells)) {
+      this.pendingEmpty++;
+      return;
+    }
+    while (this.pendingEmpty > 0) {
+      this.pendingEmpty--;
+      this.emit(new Array<Value>(this.columns.length).fill(null));
+    }
+    const width = this.columns.length;
+    // Rows leave the reader exactly as wide as the header, so steps and previews see aligned cells.
+    while (cells.length < width) cells.push(null);
+    if (cells.length > width) {
+      for (let i = width; i < cells.length; i++) if (cells[i] !== null && cells[i] !== '') this.droppedCells++;
+      cells.length = width;
+    }
+    this.emit(cells);
+  }
+
+  private emit(row: Row): void {
+    if (this.done) return;
+    if (this.limits.limit !== undefined && this.rows >= this.limits.limit) {
+      this.done = true;
+      return;
+    }
+    this.rows++;
+    if (this.limits.maxRows !== undefined && this.rows > this.limits.maxRows) {
+      throw new EngineError('TOO_LARGE', `sheet ${JSON.stringify(this.sheet)} has more than ${this.limits.maxRows} rows (limit maxRows)`);
+    }
+    this.sink.row(row);
+  }
+
+  private begin(header: Value[]): void {
+    const names: string[] = [];
+    const seen = new Set<string>();
+    const width = header.length;
+    for (let i = 0; i < width; i++) {
+      const v = header[i] ?? null;
+      let name = v === null ? '' : toText(v).trim();
+      if (name === '') name = `Column${i + 1}`;
+      let unique = name;
+      for (let k = 2; seen.has(unique); k++) unique = `${name}_${k}`;
+      seen.add(unique);
+      names.push(unique);
+    }
+    this.columns = names;
+    this.sink.begin(names);
+  }
+
+  /** Ends the sheet; a sheet with no row at all still begins, with no columns. */
+  finish(): void {
+    if (this.columns === null) {
+      this.columns = [];
+      this.sink.begin([]);
+    }
+    this.sink.end();
+  }
+}
+
+function isBlank(cells: Value[]): boolean {
+  for (let i = 0; i < cells.length; i++) {
+    const v = cells[i];
+    if (v !== null && v !== '' && v !== undefined) return false;
+  }
+  return true;
+}

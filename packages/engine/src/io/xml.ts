@@ -1,0 +1,54 @@
+/**
+ * XML text helpers for the hand-written xlsx scanner. Only the five predefined entities and character
+ * references are decoded; a document type declaration is refused outright (see refuseDoctype), so an entity
+ * defined by a DTD (the "billion laughs" bomb) is never expanded: it would stay literal text.
+ */
+import { EngineError } from '../errors.js';
+
+const NAMED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+
+export function decodeXml(s: string): string {
+  if (s.indexOf('&') < 0) return s;
+  return s.replace(/&(#x[0-9a-fA-F]{1,6}|#[0-9]{1,7}|amp|lt|gt|quot|apos);/g, (m, e: string) => {
+    if (e.charCodeAt(0) !== 35) return NAMED[e] ?? m;
+    const code = e.charCodeAt(1) === 120 ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
+    return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : m;
+  });
+}
+
+export function refuseDoctype(head: string, part: string): void {
+  if (/<!DOCTYPE|<!ENTITY/i.test(head)) {
+    throw new EngineError('UNSUPPORTED_FILE', `${part} declares a document type; xlsx parts never do, and DTD entities are not expanded`);
+  }
+}
+
+/** Attributes of one start tag, e.g. `<sheet name="A" r:id="rId1"/>`, with values decoded. */
+export function parseAttributes(tag: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const re = /([A-Za-z_][\w.:-]*)\s*=\s*(?:"([^"]*)"|'([^']*)')/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(tag)) !== null) out.set(m[1]!, decodeXml(m[2] ?? m[3] ?? ''));
+  return out;
+}
+
+/** The attribute whose local name (after any namespace prefix) is `local`. */
+export function attrByLocalName(attrs: Map<string, string>, local: string): string | undefined {
+  for (const [k, v] of attrs) if (k === local || k.endsWith(':' + local)) return v;
+  return undefined;
+}
+
+/** Every start tag `<prefix:name ...>` of a small document, local name matched. */
+export function findTags(xml: string, local: string): string[] {
+  const re = new RegExp(`<(?:[A-Za-z_][\\w.-]*:)?${local}(?=[\\s/>])[^>]*>`, 'g');
+  return xml.match(re) ?? [];
+}
+
+/** Removes characters XML 1.0 forbids (control characters, lone surrogates, U+FFFE/U+FFFF). */
+// eslint-disable-next-line no-control-regex
+const INVALID_XML = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const NEEDS_ESCAPE = /[&<>"\u0000-\u0008\u000B\u000C\u000E-\u001F\uD800-\uDFFF\uFFFE\uFFFF]/;
+
+export function escapeXml(s: string): string {
+  if (!NEEDS_ESCAPE.test(s)) return s;
+  return s.replace(INVALID_XML, '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}

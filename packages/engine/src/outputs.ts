@@ -1,0 +1,82 @@
+import { EngineError } from './errors.js';
+import type { ArtifactWriter, OpenArtifact } from './io/artifact.js';
+import { CsvArtifact } from './io/csv-artifact.js';
+import type { TempDir } from './io/temp-dir.js';
+import { XlsxArtifact } from './io/xlsx-artifact.js';
+import type { RunControl } from './flow/control.js';
+import { globMatcher } from './flow/glob.js';
+import type { RowSink } from './flow/port.js';
+import type { SheetEntry } from './flow/run-graph.js';
+import type { ArtifactPlan } from './flow/step-api.js';
+
+export interface OutputDeps {
+  openArtifact: OpenArtifact;
+  control: RunControl;
+  tmp: TempDir;
+  inputBase: string;
+  runDate: string;
+  /** Every writer made, in order; `byStep` tells which step made it (for its statistics). */
+  writers: Array<{ writer: ArtifactWriter; step: number }>;
+}
+
+function expand(template: string, d: OutputDeps, sheet = ''): string {
+  return template.replace(/\{(input|date|sheet)\}/g, (_, t: string) => (t === 'input' ? d.inputBase : t === 'date' ? d.runDate : sheet)).replace(/[\\/:*?"<>|]/g, '_');
+}
+
+/**
+ * Attaches writers for an output step's artifacts to the sheets as they are at that step (a snapshot of the
+ * workbook's entries). Sheets made by split join when they appear, if a pattern of the artifact matches them.
+ */
+export function attachOutputs(plans: ArtifactPlan[], entries: ReadonlyMap<string, SheetEntry>, step: number, d: OutputDeps): void {
+  for (const plan of plans) {
+    const perSheetCsv = plan.format === 'csv' && plan.name.includes('{sheet}');
+    let xlsx: XlsxArtifact | null = null;
+    let csvSingle: CsvArtifact | null = null;
+    const sinkFor = (sheet: string, order: number): RowSink => {
+      if (plan.format === 'xlsx') {
+        if (!xlsx) {
+          xlsx = new XlsxArtifact(expand(plan.name, d), d.openArtifact, d.control, d.tmp);
+          d.writers.push({ writer: xlsx, step });
+        }
+        return xlsx.sheet(sheet, order);
+      }
+      const opts = { ...(plan.delimiter ? { delimiter: plan.delimiter } : {}), ...(plan.bom ? { bom: true } : {}) };
+      if (perSheetCsv) {
+        const w = new CsvArtifact(expand(plan.name, d, sheet), d.openArtifact, d.control, opts);
+        d.writers.push({ writer: w, step });
+        return w.sheet(sheet);
+      }
+      if (csvSingle) throw new EngineError('INVALID_STEPS', `csv artifact ${plan.name} matches several sheets; put {sheet} in its name`, { step });
+      csvSingle = new CsvArtifact(expand(plan.name, d), d.openArtifact, d.control, opts);
+      d.writers.push({ writer: csvSingle, step });
+      return csvSingle.sheet(sheet);
+    };
+    plan.sheets.forEach((spec, j) => {
+      const match = globMatcher(spec.from);
+      let found = false;
+      let position = 0;
+      for (const [name, entry] of entries) {
+        position++;
+        const order = j * 1e6 + position * 1e3;
+        if (entry.port && match(name)) {
+          found = true;
+          entry.port.attach(sinkFor(spec.as ?? name, order));
+        } else if (entry.group) {
+          let k = 0;
+          entry.group.subscribe(match, (sheet) => {
+            found = true;
+            return sinkFor(spec.from.includes('*') ? sheet : (spec.as ?? sheet), order + ++k);
+          });
+        }
+      }
+      if (!found && !spec.from.includes('*') && ![...entries.values()].some((e) => e.group)) {
+        throw new EngineError('SHEET_NOT_FOUND', `artifact ${plan.name}: no sheet ${JSON.stringify(spec.from)}; sheets: ${[...entries.keys()].filter((k) => !k.startsWith('\u0000')).join(', ')}`, { step });
+      }
+    });
+    // An xlsx needs at least one sheet; an artifact whose patterns matched none still gets an empty one.
+    if (plan.format === 'xlsx' && !xlsx) {
+      xlsx = new XlsxArtifact(expand(plan.name, d), d.openArtifact, d.control, d.tmp);
+      d.writers.push({ writer: xlsx, step });
+    }
+  }
+}

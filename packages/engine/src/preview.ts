@@ -1,0 +1,88 @@
+import { MemoryBudget } from './flow/budget.js';
+import { RunControl } from './flow/control.js';
+import { Port, type RowSink } from './flow/port.js';
+import { RunGraph } from './flow/run-graph.js';
+import type { SheetGroup } from './flow/step-api.js';
+import type { InputFile, StreamFactory } from './io/open-input.js';
+import { assertValidSteps, openSources, type StepSpec } from './run.js';
+import { MODULES } from './steps/registry.js';
+import type { Row } from './values.js';
+
+export interface PreviewOptions {
+  steps: StepSpec[];
+  input: InputFile;
+  files?: Record<string, { fileName: string; open: StreamFactory }>;
+  /** Rows read from each input sheet, and rows shown per sheet (1..10,000). */
+  limit: number;
+  signal?: AbortSignal;
+}
+
+export interface PreviewSheet {
+  columns: string[];
+  rows: unknown[][];
+}
+
+export interface PreviewStep {
+  index: number;
+  type: string;
+  rowsIn: number;
+  rowsOut: number;
+  sheets: Record<string, PreviewSheet>;
+}
+
+class Capture implements RowSink {
+  readonly sheet: PreviewSheet = { columns: [], rows: [] };
+  constructor(private readonly limit: number) {}
+  begin(columns: string[]): void {
+    this.sheet.columns = columns;
+  }
+  row(r: Row): void {
+    if (this.sheet.rows.length < this.limit) this.sheet.rows.push(r.slice());
+  }
+  end(): void {}
+}
+
+/**
+ * Runs a draft workflow on the first `limit` rows of each input sheet and shows, for every step, the first
+ * rows of each sheet it wrote. Nothing is written: output steps only say what would be.
+ */
+export async function previewWorkflow(opts: PreviewOptions): Promise<{ steps: PreviewStep[] }> {
+  assertValidSteps(opts.steps);
+  const limit = Math.max(1, Math.min(10_000, Math.floor(opts.limit)));
+  const budget = new MemoryBudget();
+  const control = new RunControl(opts.signal, undefined);
+  const sources = await openSources(opts.steps, opts.input, opts.files, budget);
+  const captures: Array<Map<string, Capture>> = opts.steps.map(() => new Map());
+  try {
+    const observe = (step: number, sheet: string, target: Port | SheetGroup) => {
+      if (target instanceof Port) {
+        const c = new Capture(limit);
+        captures[step]!.set(sheet, c);
+        target.attach(c);
+      } else {
+        target.subscribe(
+          () => true,
+          (name) => {
+            const c = new Capture(limit);
+            captures[step]!.set(name, c);
+            return c;
+          },
+        );
+      }
+    };
+    const graph = new RunGraph({ modules: MODULES, input: sources.main, files: sources.files, control, budget, limits: { limit }, observe });
+    graph.plan(opts.steps);
+    await graph.execute();
+    return {
+      steps: opts.steps.map((s, index) => ({
+        index,
+        type: s.type,
+        rowsIn: graph.stats[index]?.rowsIn ?? 0,
+        rowsOut: graph.stats[index]?.rowsOut ?? 0,
+        sheets: Object.fromEntries([...captures[index]!].map(([name, c]) => [name, c.sheet])),
+      })),
+    };
+  } finally {
+    await sources.close();
+  }
+}

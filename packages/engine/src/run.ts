@@ -1,0 +1,168 @@
+import { EngineError } from './errors.js';
+import type { ArtifactResult, OpenArtifact } from './io/artifact.js';
+import { baseName, openInput, type InputFile, type StreamFactory } from './io/open-input.js';
+import { TempDir } from './io/temp-dir.js';
+import type { WorkbookSource } from './io/workbook-source.js';
+import { MemoryBudget } from './flow/budget.js';
+import { RunControl, type ProgressFn } from './flow/control.js';
+import { RunGraph, type GraphDeps, type LogLine, type StepSpec } from './flow/run-graph.js';
+import type { StepStats } from './flow/step-api.js';
+import { attachOutputs, type OutputDeps } from './outputs.js';
+import { MODULES } from './steps/registry.js';
+import { StepValidator } from './schema/validate-steps.js';
+
+export type { StepSpec, LogLine };
+
+export interface RunLimits {
+  /** Rows held at once by blocking steps and buffers (default 2,000,000). */
+  maxRowsInMemory?: number;
+  /** Estimated bytes held at once by blocking steps, buffers and the shared-strings table (default 256 MB). */
+  maxBytesInMemory?: number;
+  /** Data rows of any one input sheet (default: no limit). */
+  maxRows?: number;
+}
+
+export interface RunOptions {
+  steps: StepSpec[];
+  input: InputFile;
+  files?: Record<string, { fileName: string; open: StreamFactory }>;
+  openArtifact: OpenArtifact;
+  onProgress?: ProgressFn;
+  signal?: AbortSignal;
+  limits?: RunLimits;
+}
+
+export type StepStatus = 'SUCCEEDED' | 'FAILED' | 'SKIPPED';
+export interface StepResult {
+  index: number;
+  type: string;
+  status: StepStatus;
+  rowsIn: number;
+  rowsOut: number;
+  durationMs: number;
+  warnings?: number;
+}
+
+export interface RunResult {
+  steps: StepResult[];
+  artifacts: ArtifactResult[];
+  logs: LogLine[];
+}
+
+let validator: StepValidator | null = null;
+export function stepValidator(): StepValidator {
+  validator ??= new StepValidator(MODULES);
+  return validator;
+}
+
+export function assertValidSteps(steps: unknown): asserts steps is StepSpec[] {
+  const issues = stepValidator().validate(steps);
+  if (issues.length) {
+    const first = issues[0]!;
+    throw new EngineError('INVALID_STEPS', `invalid steps: ${first.path} ${first.message}${issues.length > 1 ? ` (and ${issues.length - 1} more)` : ''}`, { issues });
+  }
+}
+
+/** Opens the input and the files that steps read, closing whatever was opened if one fails. */
+export async function openSources(steps: StepSpec[], input: InputFile, files: RunOptions['files'], budget: MemoryBudget) {
+  const opened: WorkbookSource[] = [];
+  try {
+    const main = await openInput(input, budget);
+    opened.push(main);
+    const map = new Map<string, WorkbookSource>();
+    for (const step of steps) {
+      for (const key of MODULES.get(step.type)?.files?.(step.params as never) ?? []) {
+        if (map.has(key)) continue;
+        const f = files?.[key];
+        if (!f) throw new EngineError('FILE_NOT_FOUND', `no file ${JSON.stringify(key)} was given to the run`, { step: steps.indexOf(step) });
+        const wb = await openInput(f, budget);
+        opened.push(wb);
+        map.set(key, wb);
+      }
+    }
+    return { main, files: map, close: () => Promise.all(opened.map((w) => w.close().catch(() => undefined))) };
+  } catch (e) {
+    await Promise.all(opened.map((w) => w.close().catch(() => undefined)));
+    throw e;
+  }
+}
+
+export function stepResults(steps: StepSpec[], stats: StepStats[], failed?: number): StepResult[] {
+  return steps.map((s, index) => {
+    const st = stats[index];
+    // After a failure: steps that had finished SUCCEEDED, the culprit and steps cut off mid-stream FAILED,
+    // steps that never started SKIPPED.
+    let status: StepStatus = 'SUCCEEDED';
+    if (failed !== undefined || index === failed) {
+      if (index === failed) status = 'FAILED';
+      else if (!st || st.endedAt === 0) status = st && st.startedAt > 0 ? 'FAILED' : 'SKIPPED';
+    }
+    const r: StepResult = { index, type: s.type, status, rowsIn: st?.rowsIn ?? 0, rowsOut: st?.rowsOut ?? 0, durationMs: st && st.endedAt ? Math.round(st.endedAt - st.startedAt) : 0 };
+    if (st?.warnings) r.warnings = st.warnings;
+    return r;
+  });
+}
+
+/**
+ * Runs a workflow over a file and streams its artifacts out. Rows flow through the steps in passes (see
+ * RunGraph); memory beyond the streaming window is bounded by limits (see MemoryBudget).
+ */
+export async function runWorkflow(opts: RunOptions): Promise<RunResult> {
+  assertValidSteps(opts.steps);
+  const steps = opts.steps;
+  const limits = opts.limits ?? {};
+  const budget = new MemoryBudget(limits.maxRowsInMemory, limits.maxBytesInMemory);
+  const control = new RunControl(opts.signal, opts.onProgress);
+  const tmp = new TempDir();
+  const writers: OutputDeps['writers'] = [];
+  let graph: RunGraph | null = null;
+  let sources: Awaited<ReturnType<typeof openSources>> | null = null;
+  const work = async (): Promise<RunResult> => {
+    control.throwIfAborted();
+    sources = await openSources(steps, opts.input, opts.files, budget);
+    const out: OutputDeps = { openArtifact: opts.openArtifact, control, tmp, inputBase: baseName(opts.input.fileName), runDate: new Date().toISOString().slice(0, 10), writers };
+    const deps: GraphDeps = {
+      modules: MODULES,
+      input: sources.main,
+      files: sources.files,
+      control,
+      budget,
+      limits: limits.maxRows === undefined ? {} : { maxRows: limits.maxRows },
+      output: (plans, entries, step) => attachOutputs(plans, entries, step, out),
+    };
+    const g = new RunGraph(deps);
+    graph = g;
+    g.plan(steps);
+    if (!g.hasOutput) attachOutputs([{ name: '{input}-result.xlsx', format: 'xlsx', sheets: [{ from: '*' }] }], g.entries, -1, out);
+    await g.execute();
+    control.progress('WRITING', g.rowsRead, undefined, true);
+    const artifacts: ArtifactResult[] = [];
+    for (const { writer, step } of writers) {
+      const a = await writer.finish();
+      artifacts.push(a);
+      for (const w of writer.warnings()) g.logs.push({ level: 'warn', message: w });
+      const st = g.stats[step];
+      if (st) {
+        st.rowsIn += a.rows;
+        st.rowsOut += a.rows;
+      }
+    }
+    control.progress('WRITING', g.rowsRead, 100, true);
+    return { steps: stepResults(steps, g.stats), artifacts, logs: g.logs };
+  };
+  const running = work();
+  running.catch(() => undefined);
+  try {
+    return await control.abortable(running);
+  } catch (e) {
+    const err = e instanceof EngineError ? e : new EngineError('INTERNAL', `the run failed: ${(e as Error).message}`, { cause: e });
+    const g = graph as RunGraph | null;
+    if (g) err.steps = stepResults(steps, g.stats, err.step);
+    throw err;
+  } finally {
+    const s = sources as Awaited<ReturnType<typeof openSources>> | null;
+    await s?.close();
+    await tmp.remove();
+  }
+}
+

@@ -1,0 +1,89 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { StepIssue } from '../errors.js';
+import type { StepModule } from '../flow/step-api.js';
+
+/**
+ * Checks a workflow's steps: their shape against each type's JSON Schema (Ajv), then what a schema cannot say
+ * (expressions parse, patterns compile). Every problem is reported, each at a precise path such as
+ * `steps[1].params.where.all[0].op`.
+ */
+export class StepValidator {
+  private readonly compiled = new Map<string, ValidateFunction>();
+
+  constructor(private readonly modules: ReadonlyMap<string, StepModule>) {
+    // Ajv compiles our own schemas to functions once, at start; user data is only ever validated, never compiled.
+    const ajv = new Ajv({ allErrors: true, strict: false });
+    for (const m of modules.values()) this.compiled.set(m.type, ajv.compile(m.paramsSchema));
+  }
+
+  validate(steps: unknown): StepIssue[] {
+    if (!Array.isArray(steps)) return [{ path: 'steps', code: 'INVALID_TYPE', message: 'steps must be a list' }];
+    if (steps.length > 200) return [{ path: 'steps', code: 'TOO_MANY', message: 'a workflow has at most 200 steps' }];
+    const issues: StepIssue[] = [];
+    steps.forEach((step: unknown, i) => {
+      const at = `steps[${i}]`;
+      if (typeof step !== 'object' || step === null || Array.isArray(step)) {
+        issues.push({ path: at, code: 'INVALID_TYPE', message: 'a step must be an object {type, params}' });
+        return;
+      }
+      const { type, params, ...rest } = step as Record<string, unknown>;
+      for (const k of Object.keys(rest)) issues.push({ path: `${at}.${k}`, code: 'UNKNOWN_PROPERTY', message: `unknown property ${k}` });
+      if (typeof type !== 'string' || !this.modules.has(type)) {
+        issues.push({ path: `${at}.type`, code: 'UNKNOWN_STEP_TYPE', message: `unknown step type ${JSON.stringify(type)}; known: ${[...this.modules.keys()].join(', ')}` });
+        return;
+      }
+      const p = params === undefined ? {} : params;
+      const fn = this.compiled.get(type)!;
+      if (!fn(p)) {
+        issues.push(...toIssues(fn.errors ?? [], `${at}.params`));
+        return;
+      }
+      const check = this.modules.get(type)!.check;
+      if (check) for (const issue of check(p as never)) issues.push({ ...issue, path: `${at}.params.${issue.path}` });
+    });
+    return issues;
+  }
+}
+
+const CODES: Record<string, string> = {
+  required: 'REQUIRED',
+  additionalProperties: 'UNKNOWN_PROPERTY',
+  type: 'INVALID_TYPE',
+  enum: 'INVALID_VALUE',
+  const: 'INVALID_VALUE',
+};
+
+function toIssues(errors: ErrorObject[], base: string): StepIssue[] {
+  const out = new Map<string, StepIssue>();
+  for (const e of errors) {
+    // "must match then/else schema" only echoes the errors reported inside the branch.
+    if (e.keyword === 'if' || e.keyword === 'anyOf' && errors.length > 1) continue;
+    let path = base + pointerToPath(e.instancePath);
+    let message = e.message ?? 'is invalid';
+    if (e.keyword === 'required') {
+      const missing = (e.params as { missingProperty: string }).missingProperty;
+      path += `.${missing}`;
+      message = 'is required';
+    } else if (e.keyword === 'additionalProperties') {
+      const extra = (e.params as { additionalProperty: string }).additionalProperty;
+      path += `.${extra}`;
+      message = 'is not a known property';
+    } else if (e.keyword === 'enum') {
+      message = `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
+    }
+    const key = `${path}|${message}`;
+    if (!out.has(key)) out.set(key, { path, code: CODES[e.keyword] ?? 'INVALID_VALUE', message });
+  }
+  return [...out.values()];
+}
+
+/** "/where/all/0/op" -> ".where.all[0].op" (JSON Pointer escapes ~1 and ~0 undone). */
+function pointerToPath(pointer: string): string {
+  if (!pointer) return '';
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((seg) => seg.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((seg) => (/^\d+$/.test(seg) ? `[${seg}]` : /^[A-Za-z_$][\w$]*$/.test(seg) ? `.${seg}` : `[${JSON.stringify(seg)}]`))
+    .join('');
+}

@@ -1,0 +1,174 @@
+/**
+ * The engine's cell value: a number, a text, a boolean, a date (a JS Date in UTC: spreadsheets have no time
+ * zone) or empty (null). Rows are arrays of values, aligned with their sheet's columns; a row shorter than
+ * its columns has empty cells at the end.
+ */
+export type Value = null | number | string | boolean | Date;
+export type Row = Value[];
+
+const MS_PER_DAY = 86_400_000;
+/** Serial 0 of the 1900 date system, for serials from 61 (1900-03-01) on. */
+const EPOCH_1900 = Date.UTC(1899, 11, 30);
+const EPOCH_1904 = Date.UTC(1904, 0, 1);
+
+/**
+ * Excel serial -> date. Excel's 1900 system counts a 29 February 1900 that never was (serial 60), so serials
+ * below 61 are one day off; like openpyxl we map 1..59 to their true dates and the phantom 60 to 28 February.
+ */
+export function serialToDate(serial: number, date1904 = false): Date {
+  let day = Math.floor(serial);
+  const ms = Math.round((serial - day) * MS_PER_DAY);
+  if (date1904) return new Date(EPOCH_1904 + day * MS_PER_DAY + ms);
+  if (serial > 0 && serial < 60) day += 1;
+  return new Date(EPOCH_1900 + day * MS_PER_DAY + ms);
+}
+
+/** Date -> Excel serial (1900 system), the inverse of serialToDate for every real date. */
+export function dateToSerial(d: Date): number {
+  const ms = d.getTime() - EPOCH_1900;
+  let days = Math.floor(ms / MS_PER_DAY);
+  const frac = (ms - days * MS_PER_DAY) / MS_PER_DAY;
+  if (days > 0 && days <= 60) days -= 1;
+  return days + frac;
+}
+
+export function isEmpty(v: Value | undefined): boolean {
+  return v === null || v === undefined || v === '';
+}
+
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3})\d*)?)?(Z)?)?$/;
+
+/** Parses an ISO date or date-time (no offset other than Z) as UTC; null when the text is not one. */
+export function parseIsoDate(s: string): Date | null {
+  const m = ISO_DATE.exec(s);
+  if (!m) return null;
+  const [, y, mo, d, h, mi, se, ms] = m;
+  const month = Number(mo) - 1;
+  const t = Date.UTC(Number(y), month, Number(d), Number(h ?? 0), Number(mi ?? 0), Number(se ?? 0), Number((ms ?? '0').padEnd(3, '0')));
+  const date = new Date(t);
+  // Date.UTC rolls 2024-02-31 over to March: refuse such dates rather than guess.
+  if (date.getUTCMonth() !== month || date.getUTCDate() !== Number(d)) return null;
+  return date;
+}
+
+/** Plain decimal numbers only: no hex, no Infinity, no thousands separators, no leading zeros (ids, zip codes). */
+const NUMBER = /^[-+]?(?:0|[1-9]\d*)?(?:\.\d+)?(?:[eE][-+]?\d+)?$/;
+
+export function parseNumber(s: string): number | null {
+  const t = s.trim();
+  if (t === '' || t === '+' || t === '-' || t === '.' || !NUMBER.test(t)) return null;
+  const n = Number(t);
+  return Number.isFinite(n) ? n : null;
+}
+
+export function toNumber(v: Value): number | null {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
+  if (typeof v === 'string') return parseNumber(v);
+  return null;
+}
+
+export function toDate(v: Value): Date | null {
+  if (v instanceof Date) return v;
+  if (typeof v === 'string') return parseIsoDate(v.trim());
+  return null;
+}
+
+export function formatDate(d: Date): string {
+  const iso = d.toISOString();
+  if (d.getTime() % MS_PER_DAY === 0) return iso.slice(0, 10);
+  return iso.endsWith('.000Z') ? `${iso.slice(0, 10)} ${iso.slice(11, 19)}` : `${iso.slice(0, 10)} ${iso.slice(11, 23)}`;
+}
+
+export function toText(v: Value): string {
+  if (v === null) return '';
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number') return String(v);
+  if (typeof v === 'boolean') return v ? 'TRUE' : 'FALSE';
+  return formatDate(v);
+}
+
+export function toBoolean(v: Value): boolean | null {
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'number') return v !== 0;
+  if (typeof v === 'string') {
+    const t = v.trim().toLowerCase();
+    if (t === 'true' || t === 'yes' || t === '1') return true;
+    if (t === 'false' || t === 'no' || t === '0') return false;
+  }
+  return null;
+}
+
+export function truthy(v: Value): boolean {
+  if (v === null || v === '' || v === false || v === 0) return false;
+  return !(typeof v === 'number' && Number.isNaN(v));
+}
+
+/** Rank of each type in a mixed sort: numbers, dates, text, booleans; empty cells sort last in any direction. */
+function rank(v: Value): number {
+  if (typeof v === 'number') return 0;
+  if (v instanceof Date) return 1;
+  if (typeof v === 'string') return 2;
+  return 3;
+}
+
+/** Total order of non-empty values: by type first, then within the type. */
+export function compareValues(a: Value, b: Value, caseInsensitive = false): number {
+  const ra = rank(a);
+  const rb = rank(b);
+  if (ra !== rb) return ra - rb;
+  if (typeof a === 'number') return a - (b as number);
+  if (a instanceof Date) return a.getTime() - (b as Date).getTime();
+  if (typeof a === 'string') {
+    let x = a;
+    let y = b as string;
+    if (caseInsensitive) {
+      x = x.toLowerCase();
+      y = y.toLowerCase();
+    }
+    return x < y ? -1 : x > y ? 1 : 0;
+  }
+  return Number(a) - Number(b);
+}
+
+/**
+ * A string that is equal for values that are equal, used for grouping, distinct counts, dedupe and joins.
+ * Numbers and numeric text do not collide: a key keeps the type.
+ */
+export function valueKey(v: Value, caseInsensitive = false): string {
+  if (v === null || v === '') return '';
+  if (typeof v === 'string') return 's' + (caseInsensitive ? v.toLowerCase() : v);
+  if (typeof v === 'number') return 'n' + v;
+  if (typeof v === 'boolean') return v ? 'bt' : 'bf';
+  return 'd' + v.getTime();
+}
+
+/** Rough heap size of a value, for the memory bound (V8 strings take about 2 bytes a char in the worst case). */
+export function valueBytes(v: Value): number {
+  if (typeof v === 'string') return 16 + v.length * 2;
+  if (v instanceof Date) return 32;
+  return 8;
+}
+
+export function rowBytes(r: Row): number {
+  let n = 32 + r.length * 8;
+  for (let i = 0; i < r.length; i++) {
+    const v = r[i]!;
+    if (typeof v === 'string') n += 16 + v.length * 2;
+    else if (v instanceof Date) n += 32;
+  }
+  return n;
+}
+
+/**
+ * A join key: like valueKey, but numbers and numeric text meet (an id typed 42 in one file and "42" in
+ * another), as do dates and their ISO text.
+ */
+export function joinKey(v: Value, caseInsensitive = false): string {
+  if (typeof v === 'string') {
+    const n = parseNumber(v);
+    if (n !== null) return 'n' + n;
+    const d = v.length >= 10 ? parseIsoDate(v.trim()) : null;
+    if (d) return 'd' + d.getTime();
+  }
+  return valueKey(v, caseInsensitive);
+}

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { compileExpression } from '../src/expr/compile.js';
+import type { Row } from '../src/values.js';
+
+const cols = ['amount', 'qty', 'name', 'when', 'unit price', 'constructor'];
+const row: Row = [100, 3, 'Ana', new Date('2024-03-10T00:00:00Z'), 2.5, 'c'];
+const ev = (src: string, r: Row = row) => compileExpression(src).bind(cols)(r);
+
+describe('expression language', () => {
+  it('does arithmetic with precedence, and empty operands give empty cells', () => {
+    expect(ev('amount * 0.2')).toBeCloseTo(20);
+    expect(ev('amount + qty * 2')).toBe(106);
+    expect(ev('(amount + qty) * 2')).toBe(206);
+    expect(ev('2 ** 10')).toBe(1024);
+    expect(ev('amount / 0')).toBeNull();
+    expect(ev('amount * qty', [null, 3])).toBeNull();
+  });
+
+  it('compares type-aware and combines with && || ! and ternaries', () => {
+    expect(ev('amount > 50 && name == "Ana"')).toBe(true);
+    expect(ev('!(qty >= 3) || false')).toBe(false);
+    expect(ev('amount > 150 ? "big" : "small"')).toBe('small');
+    expect(ev('when >= "2024-03-01"')).toBe(true);
+    expect(ev('name ?? "none"', [1, 1, null])).toBe('none');
+  });
+
+  it('reads columns by identifier or by col() for any name', () => {
+    expect(ev('col("unit price") * qty')).toBe(7.5);
+    expect(ev('constructor')).toBe('c');
+  });
+
+  it('calls whitelisted functions', () => {
+    expect(ev('round(2.345, 2)')).toBe(2.35);
+    expect(ev('round(-2.5)')).toBe(-3);
+    expect(ev('upper(name) + "!"')).toBe('ANA!');
+    expect(ev('concat(name, "-", qty)')).toBe('Ana-3');
+    expect(ev('year(when) * 100 + month(when)')).toBe(202403);
+    expect(ev('format_date(add_days(when, 1))')).toBe('2024-03-11');
+    expect(ev('if(is_empty(name), "x", left(name, 2))')).toBe('An');
+    expect(ev('matches(name, "^a", "i")')).toBe(true);
+    expect(ev('coalesce(null, "", qty)')).toBe(3);
+  });
+
+  it('handles unicode text', () => {
+    expect(ev('len(name)', [0, 0, '東京🚀'])).toBe(4);
+    expect(ev('upper(name)', [0, 0, 'zürich'])).toBe('ZÜRICH');
+  });
+
+  it('refuses member access, this, arrays, unknown functions and bitwise operators', () => {
+    for (const src of ['name.constructor', 'name["length"]', 'this', '[1,2]', 'eval("1")', 'process.exit()', 'amount | 1', 'a = 1', 'x => 1', 'constructor.constructor("return process")()']) {
+      expect(() => compileExpression(src), src).toThrowError(expect.objectContaining({ code: 'BAD_EXPRESSION' }));
+    }
+  });
+
+  it('bounds the size of an expression', () => {
+    expect(() => compileExpression('1+'.repeat(3000) + '1')).toThrowError(expect.objectContaining({ code: 'BAD_EXPRESSION' }));
+    expect(() => compileExpression('a' + '+a'.repeat(600))).toThrowError(/more than 500 parts/);
+  });
+
+  it('runs patterns in linear time, so a catastrophic pattern is harmless', () => {
+    const f = compileExpression('matches(name, "^(a+)+$")').bind(cols);
+    const t0 = Date.now();
+    expect(f([0, 0, 'a'.repeat(5000) + '!'])).toBe(false);
+    expect(Date.now() - t0).toBeLessThan(2000);
+  });
+
+  it('reports a missing column when bound', () => {
+    expect(() => compileExpression('price * 2').bind(cols)).toThrowError(expect.objectContaining({ code: 'MISSING_COLUMN' }));
+  });
+});

@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import { bytesInput, readSheets, run } from './helpers.js';
+import { buildXlsx, sheetXml } from './xlsx-builder.js';
+
+const STYLES = `<?xml version="1.0"?><styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">
+<numFmts count="2"><numFmt numFmtId="164" formatCode="dd/mm/yyyy;@"/><numFmt numFmtId="165" formatCode="&quot;Day&quot; 0.00"/></numFmts>
+<cellXfs count="4"><xf numFmtId="0"/><xf numFmtId="14"/><xf numFmtId="164"/><xf numFmtId="165"/></cellXfs></styleSheet>`;
+
+const SST = `<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="5" uniqueCount="5">
+<si><t>name</t></si><si><t xml:space="preserve"> A &amp; B &lt;ok&gt; </t></si>
+<si><r><rPr><b/></rPr><t>rich </t></r><r><t>text</t></r><rPh><t>ふりがな</t></rPh></si><si><t/></si><si><t>東京 &#x1F680; &#233;</t></si></sst>`;
+
+describe('xlsx reader', () => {
+  it('reads shared, rich and inline strings, numbers, booleans, errors, formulas, dates and skipped cells', async () => {
+    const rows =
+      '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="inlineStr"><is><t>n</t></is></c><c r="C1" t="inlineStr"><is><t>when</t></is></c><c r="D1" t="inlineStr"><is><t>other</t></is></c></row>' +
+      '<row r="2"><c r="A2" t="s"><v>1</v></c><c r="B2"><v>1.5E3</v></c><c r="C2" s="1"><v>45292</v></c><c r="D2" t="b"><v>1</v></c></row>' +
+      '<row r="3"><c r="A3" t="s"><v>2</v></c><c r="C3" s="2"><v>45292.75</v></c><c r="D3" t="e"><v>#N/A</v></c></row>' +
+      '<row r="5"><c r="A5" t="s"><v>4</v></c><c r="B5" s="3"><v>7</v></c><c r="C5" t="str"><f>A1&amp;"x"</f><v>namex</v></c><c r="D5" t="inlineStr"><is><r><t>in</t></r><r><t>line</t></r></is></c></row>' +
+      '<row r="6"><c r="B6"><f>1+1</f></c><c r="D6" t="d"><v>2024-02-03T04:05:06Z</v></c></row>' +
+      '<row r="7"/><row r="9"><c r="A9" s="0"/></row>';
+    const xlsx = await buildXlsx({ sheets: [{ name: 'Data', xml: sheetXml(rows) }], sharedStrings: SST, styles: STYLES });
+    const s = (await readSheets('t.xlsx', xlsx))['Data']!;
+    expect(s.columns).toEqual(['name', 'n', 'when', 'other']);
+    expect(s.rows).toEqual([
+      [' A & B <ok> ', 1500, new Date('2024-01-01T00:00:00Z'), true],
+      ['rich text', null, new Date('2024-01-01T18:00:00Z'), '#N/A'],
+      [null, null, null, null],
+      ['東京 🚀 é', 7, 'namex', 'inline'],
+      [null, null, null, new Date('2024-02-03T04:05:06Z')],
+    ]);
+  });
+
+  it('reads cells without references, namespace prefixes and the 1904 date system', async () => {
+    const rows = '<x:row><x:c t="inlineStr"><x:is><x:t>a</x:t></x:is></x:c><x:c t="inlineStr"><x:is><x:t>d</x:t></x:is></x:c></x:row><x:row><x:c><x:v>1</x:v></x:c><x:c s="1"><x:v>0</x:v></x:c></x:row>';
+    const xlsx = await buildXlsx({ sheets: [{ name: 'P', xml: sheetXml(rows, 'x') }], styles: STYLES, workbookPr: '<workbookPr date1904="1"/>' });
+    expect((await readSheets('t.xlsx', xlsx))['P']).toEqual({ columns: ['a', 'd'], rows: [[1, new Date('1904-01-01T00:00:00Z')]] });
+  });
+
+  it('names blank and repeated headers and drops trailing empty rows', async () => {
+    const rows = '<row r="2"><c r="A2" t="inlineStr"><is><t>x</t></is></c><c r="C2" t="inlineStr"><is><t>x</t></is></c></row><row r="3"><c r="A3"><v>1</v></c></row><row r="4"><c r="B4" t="inlineStr"><is><t></t></is></c></row><row r="10"/>';
+    const xlsx = await buildXlsx({ sheets: [{ name: 'S', xml: sheetXml(rows) }] });
+    expect((await readSheets('t.xlsx', xlsx))['S']).toEqual({ columns: ['x', 'Column2', 'x_2'], rows: [[1, null, null]] });
+  });
+
+  it('refuses a document type declaration (entity bombs) with a clear error', async () => {
+    const bomb = '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&lol2;</t></is></c></row></sheetData></worksheet>';
+    const xlsx = await buildXlsx({ sheets: [{ name: 'S', xml: bomb }] });
+    await expect(readSheets('t.xlsx', xlsx)).rejects.toMatchObject({ code: 'UNSUPPORTED_FILE' });
+  });
+
+  it('refuses a part whose compression ratio marks a zip bomb', async () => {
+    const rows = '<row r="1"><c r="A1"><v>1</v></c></row>'.repeat(1) + ' '.repeat(40 * 1024 * 1024);
+    const xlsx = await buildXlsx({ sheets: [{ name: 'S', xml: sheetXml(rows) }] });
+    await expect(readSheets('t.xlsx', xlsx)).rejects.toMatchObject({ code: 'TOO_LARGE' });
+  });
+
+  it('refuses truncated, mislabelled and legacy files', async () => {
+    const good = await buildXlsx({ sheets: [{ name: 'S', xml: sheetXml('') }] });
+    await expect(readSheets('t.xlsx', good.subarray(0, good.length - 30))).rejects.toMatchObject({ code: 'CORRUPT_FILE' });
+    await expect(readSheets('t.xlsx', Buffer.from('id,name\n1,a\n'))).rejects.toMatchObject({ code: 'UNSUPPORTED_FILE' });
+    await expect(readSheets('t.xls', Buffer.from('d0cf11e0a1b11ae1000000', 'hex'))).rejects.toMatchObject({ code: 'UNSUPPORTED_FILE' });
+    await expect(readSheets('t.csv', Buffer.from([1, 2, 0, 0, 5]))).rejects.toMatchObject({ code: 'UNSUPPORTED_FILE' });
+  });
+
+  it('reads every sheet of a workbook in workbook order', async () => {
+    const xlsx = await buildXlsx({ sheets: [{ name: 'B', xml: sheetXml('<row><c t="inlineStr"><is><t>b</t></is></c></row>') }, { name: 'A', xml: sheetXml('') }] });
+    const r = await run([], bytesInput('two.xlsx', xlsx));
+    expect(r.result.artifacts[0]).toMatchObject({ name: 'two-result.xlsx', sheets: ['B', 'A'] });
+  });
+});
+
+describe('csv reader', () => {
+  const read = async (text: string | Buffer, name = 'Data.csv') => (await readSheets(name, typeof text === 'string' ? Buffer.from(text) : text))[name.replace(/\.\w+$/, '')]!;
+
+  it('handles quotes, embedded delimiters and newlines, CRLF and a BOM', async () => {
+    const s = await read('\uFEFFa,b\r\n"x, ""y""","line1\nline2"\r\n1,\r\n');
+    expect(s).toEqual({ columns: ['a', 'b'], rows: [['x, "y"', 'line1\nline2'], [1, null]] });
+  });
+
+  it('detects ; and tab delimiters', async () => {
+    expect((await read('a;b\n1,5;2\n')).rows).toEqual([['1,5', 2]]);
+    expect((await read('a\tb\n1\t2\n', 'Data.tsv')).rows).toEqual([[1, 2]]);
+    expect((await read('a\tb\n1\t2\n')).rows).toEqual([[1, 2]]);
+  });
+
+  it('types plain numbers, ISO dates and booleans, keeping ids with leading zeros as text', async () => {
+    expect((await read('v\n0012\n-1.5\n2024-02-29\nTRUE\n1e3\n12abc\n')).rows).toEqual([['0012'], [-1.5], [new Date('2024-02-29T00:00:00Z')], [true], [1000], ['12abc']]);
+  });
+
+  it('reads UTF-16 files with a BOM, as Excel saves "Unicode text"', async () => {
+    const buf = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('a\tb\r\n東京\t1\r\n', 'utf16le')]);
+    expect((await read(buf, 'Data.txt')).rows).toEqual([['東京', 1]]);
+  });
+
+  it('names the sheet after the file', async () => {
+    expect(Object.keys(await readSheets('Sales 2024.csv', Buffer.from('a\n1\n')))).toEqual(['Sales 2024']);
+  });
+});

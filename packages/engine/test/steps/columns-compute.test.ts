@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { run, csv, SALES, sheetAfter } from '../helpers.js';
+
+describe('select_columns, rename_columns, reorder_columns', () => {
+  it('keeps listed columns in the listed order', async () => {
+    const s = await sheetAfter([{ type: 'select_columns', params: { columns: ['status', 'id'] } }], SALES);
+    expect(s.columns).toEqual(['status', 'id']);
+    expect(s.rows[0]).toEqual(['open', 1]);
+  });
+
+  it('drops listed columns', async () => {
+    const s = await sheetAfter([{ type: 'select_columns', params: { drop: ['date', 'status'] } }], SALES);
+    expect(s.columns).toEqual(['id', 'region', 'amount']);
+  });
+
+  it('renames, refusing a rename that would duplicate a name', async () => {
+    const s = await sheetAfter([{ type: 'rename_columns', params: { mapping: { amount: 'Betrag €', region: '地域' } } }], SALES);
+    expect(s.columns).toEqual(['id', '地域', 'Betrag €', 'date', 'status']);
+    await expect(run([{ type: 'rename_columns', params: { mapping: { amount: 'id' } } }], csv(SALES))).rejects.toMatchObject({ code: 'INVALID_STEPS', step: 0 });
+    await expect(run([{ type: 'rename_columns', params: { mapping: { nope: 'x' } } }], csv(SALES))).rejects.toMatchObject({ code: 'MISSING_COLUMN' });
+  });
+
+  it('reorders: listed columns first, the rest after in their order', async () => {
+    const s = await sheetAfter([{ type: 'reorder_columns', params: { columns: ['status', 'amount'] } }], SALES);
+    expect(s.columns).toEqual(['status', 'amount', 'id', 'region', 'date']);
+    expect(s.rows[3]).toEqual(['open', null, 4, 'East', new Date('2024-04-20T00:00:00Z')]);
+  });
+});
+
+describe('compute_column', () => {
+  it('adds a column from an expression, empty where an operand is empty', async () => {
+    const s = await sheetAfter([{ type: 'compute_column', params: { column: 'margin', expression: 'amount * 0.2' } }], SALES);
+    expect(s.columns.at(-1)).toBe('margin');
+    expect(s.rows.map((r) => r[5])).toEqual([24.1, 16, 40, null, 30]);
+  });
+
+  it('replaces an existing column in place and works with dates and text', async () => {
+    const s = await sheetAfter(
+      [
+        { type: 'compute_column', params: { column: 'region', expression: 'upper(region) + "/" + year(date)' } },
+        { type: 'compute_column', params: { column: 'due', expression: 'add_days(date, 30)' } },
+      ],
+      SALES,
+    );
+    expect(s.rows[0]!.slice(1, 2)).toEqual(['NORTH/2024']);
+    expect(s.rows[0]![5]).toEqual(new Date('2024-02-04T00:00:00Z'));
+  });
+
+  it('keeps very long text up to Excel\'s cell limit', async () => {
+    const long = 'é'.repeat(40000);
+    const r = await run([{ type: 'compute_column', params: { column: 'long', expression: 'concat(a, a)' } }], csv(`a\n${long}\n`));
+    const s = (await r.sheets())['Sales']!;
+    expect((s.rows[0]![0] as string).length).toBe(32767);
+    expect((s.rows[0]![1] as string).length).toBe(32767);
+    expect(r.result.logs.some((l) => l.level === 'warn' && /longer than 32767/.test(l.message))).toBe(true);
+  });
+
+  it('rejects a bad expression before reading anything', async () => {
+    await expect(run([{ type: 'compute_column', params: { column: 'x', expression: 'amount.constructor' } }], csv(SALES))).rejects.toMatchObject({
+      code: 'INVALID_STEPS',
+      issues: [expect.objectContaining({ path: 'steps[0].params.expression', code: 'BAD_EXPRESSION' })],
+    });
+  });
+});

@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { csv, readSheets, run } from '../helpers.js';
+
+const PEOPLE = 'id,email,age,joined,tier\n1,a@x.com,34,2024-01-01,gold\n2,,17,2024-02-01,silver\n3,bad-email,130,someday,iron\n3,c@x.com,40,2024-03-01,gold\n5,d@x.com,,2024-04-01,Gold\n';
+
+describe('validate', () => {
+  it('quarantines rows failing blocking rules with their reasons, and counts warnings', async () => {
+    const r = await run(
+      [
+        {
+          type: 'validate',
+          params: {
+            quarantine: 'Rejected',
+            rules: [
+              { column: 'email', check: 'required' },
+              { column: 'email', check: 'pattern', pattern: '^[^@]+@[^@]+$' },
+              { column: 'age', check: 'range', min: 18, max: 120, severity: 'WARNING' },
+              { column: 'joined', check: 'type', type: 'date' },
+              { column: 'tier', check: 'allowed', values: ['gold', 'silver'], caseInsensitive: true },
+              { column: 'id', check: 'unique' },
+              { check: 'expression', expression: 'is_empty(age) || age < 100', message: 'age looks wrong' },
+            ],
+          },
+        },
+      ],
+      csv(PEOPLE),
+    );
+    const all = await r.sheets();
+    expect(all['Sales']!.rows.map((x) => x[0])).toEqual([1, 5]);
+    expect(all['Rejected']!.columns.at(-1)).toBe('reasons');
+    expect(all['Rejected']!.rows.map((x) => [x[0], x[5]])).toEqual([
+      [2, 'email: is required; age: is outside 18 to 120'],
+      [3, 'email: does not match ^[^@]+@[^@]+$; age: is outside 18 to 120; joined: is not a date; tier: "iron" is not an allowed value; age looks wrong'],
+      [3, 'id: "3" is a duplicate'],
+    ]);
+    expect(r.result.steps[0]).toMatchObject({ rowsIn: 5, rowsOut: 2, warnings: 2 });
+  });
+
+  it('fails the run above the error ratio', async () => {
+    await expect(run([{ type: 'validate', params: { rules: [{ column: 'email', check: 'required' }], maxErrorRatio: 0.1 } }], csv(PEOPLE))).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+      step: 0,
+      message: expect.stringMatching(/1 of 5 rows \(20%\)/),
+    });
+  });
+
+  it('passes under the ratio, writing the quarantine sheet with its default name', async () => {
+    const r = await run([{ type: 'validate', params: { rules: [{ column: 'email', check: 'required' }], maxErrorRatio: 0.5 } }], csv(PEOPLE));
+    expect(Object.keys(await r.sheets())).toEqual(['Sales', 'Sales rejected']);
+  });
+});
+
+describe('output', () => {
+  it('writes chosen sheets under new names to xlsx and csv with a name template', async () => {
+    const r = await run(
+      [
+        { type: 'filter', params: { into: 'Gold', where: { column: 'tier', op: 'eq', value: 'gold', caseInsensitive: true } } },
+        { type: 'output', params: { artifacts: [{ name: '{input}-gold.xlsx', sheets: [{ from: 'Gold', as: 'Best' }, { from: 'people' }] }, { name: 'gold.csv', sheets: [{ from: 'Gold' }], delimiter: ';', bom: true }] } },
+      ],
+      csv(PEOPLE, 'people.csv'),
+    );
+    expect(r.result.artifacts).toEqual([
+      { name: 'people-gold.xlsx', format: 'xlsx', rows: 8, sheets: ['Best', 'people'] },
+      { name: 'gold.csv', format: 'csv', rows: 3, sheets: ['Gold'] },
+    ]);
+    expect(Object.keys(await r.sheets('people-gold.xlsx'))).toEqual(['Best', 'people']);
+    expect(r.text('gold.csv').startsWith('\uFEFFid;email;age;joined;tier\r\n1;a@x.com;34;2024-01-01;gold\r\n')).toBe(true);
+  });
+
+  it('writes sheets as they were at the output step', async () => {
+    const r = await run(
+      [
+        { type: 'output', params: { artifacts: [{ name: 'before.csv', sheets: [{ from: 'Sales' }] }] } },
+        { type: 'filter', params: { where: { column: 'id', op: 'eq', value: 1 } } },
+        { type: 'output', params: { artifacts: [{ name: 'after.csv', sheets: [{ from: 'Sales' }] }] } },
+      ],
+      csv(PEOPLE),
+    );
+    expect(r.text('before.csv').trim().split('\r\n')).toHaveLength(6);
+    expect(r.text('after.csv').trim().split('\r\n')).toHaveLength(2);
+    expect(r.result.steps.map((s) => s.rowsOut)).toEqual([5, 1, 1]);
+  });
+
+  it('escapes formula-looking text in csv but not numbers', async () => {
+    const r = await run([{ type: 'output', params: { artifacts: [{ name: 'x.csv', sheets: [{ from: 'Sales' }] }] } }], csv('a,b\n"=HYPERLINK(""http://evil"")",-5\n@SUM(1),+1\n"\tx",-x\n'));
+    expect(r.text('x.csv')).toBe('a,b\r\n"\'=HYPERLINK(""http://evil"")",-5\r\n"\'@SUM(1)",1\r\n"\'\tx","\'-x"\r\n');
+  });
+
+  it('refuses path-like artifact names and a csv of several sheets', async () => {
+    await expect(run([{ type: 'output', params: { artifacts: [{ name: '../../etc/x.xlsx' }] } }], csv(PEOPLE))).rejects.toMatchObject({
+      code: 'INVALID_STEPS',
+      issues: [expect.objectContaining({ path: 'steps[0].params.artifacts[0].name' })],
+    });
+    await expect(run([{ type: 'output', params: { artifacts: [{ name: 'all.csv' }] } }], csv(PEOPLE))).rejects.toMatchObject({ code: 'INVALID_STEPS' });
+  });
+
+  it('writes an xlsx that another reader (exceljs) opens, with types intact', async () => {
+    const ExcelJS = (await import('exceljs')).default;
+    const r = await run([], csv('t,n,d,b\n  hi <&> ,1.5,2024-01-05,true\n東京🚀,-2,2024-01-05 10:30:00,false\n', 'types.csv'));
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load(r.files.get('types-result.xlsx')! as unknown as ArrayBuffer);
+    const ws = wb.getWorksheet('types')!;
+    expect(ws.getRow(2).values).toEqual([undefined, '  hi <&> ', 1.5, new Date('2024-01-05T00:00:00Z'), true]);
+    expect(ws.getRow(3).values).toEqual([undefined, '東京🚀', -2, new Date('2024-01-05T10:30:00Z'), false]);
+    const back = await readSheets('x.xlsx', r.files.get('types-result.xlsx')!);
+    expect(back['types']!.rows[1]).toEqual(['東京🚀', -2, new Date('2024-01-05T10:30:00Z'), false]);
+  });
+});

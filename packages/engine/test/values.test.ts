@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { compareValues, dateToSerial, joinKey, parseIsoDate, parseNumber, serialToDate, toText, valueKey } from '../src/values.js';
+
+describe('Excel serial dates', () => {
+  it('maps modern serials to their dates and back', () => {
+    expect(serialToDate(45292).toISOString()).toBe('2024-01-01T00:00:00.000Z');
+    expect(dateToSerial(new Date('2024-01-01T00:00:00Z'))).toBe(45292);
+    expect(serialToDate(45292.5).toISOString()).toBe('2024-01-01T12:00:00.000Z');
+  });
+
+  it('keeps the 1900 leap-year bug: serials before 61 are shifted, 60 is the phantom 29 February', () => {
+    expect(serialToDate(1).toISOString().slice(0, 10)).toBe('1900-01-01');
+    expect(serialToDate(59).toISOString().slice(0, 10)).toBe('1900-02-28');
+    expect(serialToDate(60).toISOString().slice(0, 10)).toBe('1900-02-28');
+    expect(serialToDate(61).toISOString().slice(0, 10)).toBe('1900-03-01');
+    expect(dateToSerial(new Date('1900-02-28T00:00:00Z'))).toBe(59);
+    expect(dateToSerial(new Date('1900-03-01T00:00:00Z'))).toBe(61);
+    expect(dateToSerial(new Date('1900-01-01T00:00:00Z'))).toBe(1);
+  });
+
+  it('reads the 1904 date system', () => {
+    expect(serialToDate(0, true).toISOString().slice(0, 10)).toBe('1904-01-01');
+  });
+});
+
+describe('parsing', () => {
+  it('reads plain decimal numbers only, keeping leading-zero ids as text', () => {
+    expect(parseNumber('12.5')).toBe(12.5);
+    expect(parseNumber('-3e2')).toBe(-300);
+    expect(parseNumber('0012')).toBeNull();
+    expect(parseNumber('0x10')).toBeNull();
+    expect(parseNumber('1,000')).toBeNull();
+    expect(parseNumber('Infinity')).toBeNull();
+  });
+
+  it('reads ISO dates and refuses impossible ones', () => {
+    expect(parseIsoDate('2024-02-29')?.toISOString()).toBe('2024-02-29T00:00:00.000Z');
+    expect(parseIsoDate('2024-02-30')).toBeNull();
+    expect(parseIsoDate('2024-01-05 13:45:10')?.toISOString()).toBe('2024-01-05T13:45:10.000Z');
+  });
+});
+
+describe('comparison and keys', () => {
+  it('orders mixed types numbers, dates, text, booleans', () => {
+    const vals = [true, 'b', new Date(0), 2, 'a', 1];
+    expect([...vals].sort((a, b) => compareValues(a, b))).toEqual([1, 2, new Date(0), 'a', 'b', true]);
+  });
+
+  it('keeps types apart in group keys but lets numbers meet numeric text in join keys', () => {
+    expect(valueKey(42)).not.toBe(valueKey('42'));
+    expect(joinKey(42)).toBe(joinKey('42'));
+    expect(valueKey('ABC', true)).toBe(valueKey('abc', true));
+  });
+
+  it('formats dates as ISO text', () => {
+    expect(toText(new Date('2024-01-05T00:00:00Z'))).toBe('2024-01-05');
+    expect(toText(new Date('2024-01-05T10:20:30Z'))).toBe('2024-01-05 10:20:30');
+  });
+});

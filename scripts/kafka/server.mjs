@@ -1,0 +1,104 @@
+// Runs one Apache Kafka broker in KRaft combined mode (broker and controller in one JVM) on 127.0.0.1.
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const LOG4J = path.join(path.dirname(fileURLToPath(import.meta.url)), 'log4j.properties');
+const READY_LINE = 'Kafka Server started';
+
+/** Settings for a throwaway single-node broker: one replica of everything, no waiting, no auto-created topics. */
+function serverProperties({ port, controllerPort, dataDir }) {
+  return [
+    'process.roles=broker,controller',
+    'node.id=1',
+    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'inter.broker.listener.name=PLAINTEXT',
+    'controller.listener.names=CONTROLLER',
+    `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
+    `log.dirs=${dataDir}`,
+    'auto.create.topics.enable=false',
+    'num.partitions=1',
+    'default.replication.factor=1',
+    'min.insync.replicas=1',
+    'offsets.topic.replication.factor=1',
+    'offsets.topic.num.partitions=5',
+    'transaction.state.log.replication.factor=1',
+    'transaction.state.log.min.isr=1',
+    'transaction.state.log.num.partitions=5',
+    'group.initial.rebalance.delay.ms=0',
+    'num.io.threads=2',
+    'num.network.threads=2',
+    'log.retention.hours=1',
+    '',
+  ].join('\n');
+}
+
+/**
+ * Formats a fresh log directory and starts the broker. Resolves once it logs that it has started;
+ * `stop()` ends the JVM and deletes its directory.
+ */
+export async function startBroker({ java, libs, heap = '512m', startTimeoutMs = 90_000 }) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'rowline-kafka-'));
+  const [port, controllerPort] = await freePorts(2);
+  const config = path.join(dir, 'server.properties');
+  writeFileSync(config, serverProperties({ port, controllerPort, dataDir: path.join(dir, 'data') }));
+  const jvm = [
+    `-Xms128m`, `-Xmx${heap}`, '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-XX:+ExitOnOutOfMemoryError',
+    '-Djava.awt.headless=true', `-Dlog4j.configuration=file:${LOG4J}`, `-Dkafka.logs.dir=${dir}`,
+    '-cp', path.join(libs, '*'),
+  ];
+  const clusterId = randomBytes(16).toString('base64url');
+  // A short-lived JVM: the quick-start compiler is all it needs.
+  const format = spawnSync(java, ['-XX:TieredStopAtLevel=1', ...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', config], { encoding: 'utf8' });
+  if (format.status !== 0) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`formatting the Kafka log directory failed:\n${format.stdout}${format.stderr}`);
+  }
+  const child = spawn(java, [...jvm, 'kafka.Kafka', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => (stderr = (stderr + chunk).slice(-4_000)));
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+
+  const serverLog = path.join(dir, 'server.log');
+  const deadline = Date.now() + startTimeoutMs;
+  for (;;) {
+    if (existsSync(serverLog) && readFileSync(serverLog, 'utf8').includes(READY_LINE)) break;
+    const failed = child.exitCode !== null || child.signalCode !== null || Date.now() > deadline;
+    if (failed) {
+      const log = existsSync(serverLog) ? readFileSync(serverLog, 'utf8').slice(-4_000) : '';
+      await stop();
+      throw new Error(`the Kafka broker did not start (exit ${child.exitCode ?? child.signalCode ?? 'timeout'}):\n${log}${stderr}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return { brokers: [`127.0.0.1:${port}`], dir, logFile: serverLog, pid: child.pid, exited, stop };
+}
+
+async function freePorts(count) {
+  const servers = await Promise.all(
+    Array.from({ length: count }, () => new Promise((resolve, reject) => {
+      const server = net.createServer();
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve(server));
+    })),
+  );
+  const ports = servers.map((s) => s.address().port);
+  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  return ports;
+}

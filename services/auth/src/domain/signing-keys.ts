@@ -1,0 +1,58 @@
+import { exportJWK, exportPKCS8, generateKeyPair, importPKCS8, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from '@rowline/kit';
+import { SigningKeyEntity } from '../store/entities.js';
+
+export const ACCESS_TOKEN_ALG = 'EdDSA';
+export const ACCESS_TOKEN_TTL_SECONDS = 15 * 60;
+
+export type AccessClaims = { userId: string; tenantId: string; role: string };
+
+/**
+ * The key that signs access tokens, and the public keys served as JWKS. The newest unretired key signs;
+ * retired keys stay published until every token they signed has expired, so a rotation logs nobody out.
+ */
+export function createSigningKeys(deps: { em: () => EntityManager; issuer: string; audience: string }) {
+  let active: { kid: string; key: CryptoKey } | undefined;
+
+  async function activeKey() {
+    if (active) return active;
+    const em = deps.em();
+    let row = await em.findOne(SigningKeyEntity, { retiredAt: null }, { orderBy: { createdAt: 'desc' } });
+    if (!row) {
+      const { publicKey, privateKey } = await generateKeyPair(ACCESS_TOKEN_ALG, { crv: 'Ed25519', extractable: true });
+      const kid = randomUUID();
+      row = em.create(SigningKeyEntity, {
+        kid, alg: ACCESS_TOKEN_ALG, publicJwk: { ...(await exportJWK(publicKey)), kid, alg: ACCESS_TOKEN_ALG, use: 'sig' },
+        privatePkcs8: await exportPKCS8(privateKey),
+      });
+      await em.flush();
+    }
+    active = { kid: row.kid, key: await importPKCS8(row.privatePkcs8, ACCESS_TOKEN_ALG) };
+    return active;
+  }
+
+  return {
+    async signAccessToken(claims: AccessClaims): Promise<{ token: string; expiresAt: Date }> {
+      const { kid, key } = await activeKey();
+      const expiresAt = new Date(Date.now() + ACCESS_TOKEN_TTL_SECONDS * 1000);
+      const token = await new SignJWT({ tid: claims.tenantId, role: claims.role, typ: 'access' })
+        .setProtectedHeader({ alg: ACCESS_TOKEN_ALG, kid, typ: 'at+jwt' })
+        .setIssuer(deps.issuer)
+        .setAudience(deps.audience)
+        .setSubject(claims.userId)
+        .setJti(randomUUID())
+        .setIssuedAt()
+        .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
+        .sign(key);
+      return { token, expiresAt };
+    },
+    async jwks(): Promise<{ keys: JWK[] }> {
+      await activeKey();
+      const cutoff = new Date(Date.now() - ACCESS_TOKEN_TTL_SECONDS * 1000);
+      const rows = await deps.em().find(SigningKeyEntity, { $or: [{ retiredAt: null }, { retiredAt: { $gt: cutoff } }] });
+      return { keys: rows.map((r) => r.publicJwk as JWK) };
+    },
+  };
+}
+export type SigningKeys = ReturnType<typeof createSigningKeys>;

@@ -1,0 +1,26 @@
+import { buildSubgraph, type EntityManager } from '@rowline/kit';
+import type { Sessions } from '../domain/sessions.js';
+import { TenantEntity, UserEntity } from '../store/entities.js';
+import { AuthResolver } from './auth.resolver.js';
+
+export function buildAuthSchema(deps: { sessions: Sessions; em: () => EntityManager }) {
+  return buildSubgraph({
+    resolvers: [new AuthResolver(deps.sessions)],
+    references: {
+      // Only the caller's own tenant, and users who share it, resolve; anything else is null.
+      Tenant: {
+        permission: 'tenant:read',
+        resolve: (ref, ctx) => (ref.id === ctx.principal.tenantId ? deps.em().findOne(TenantEntity, { id: ref.id }) : null),
+      },
+      User: {
+        permission: 'members:read',
+        resolve: async (ref, ctx) => {
+          const em = deps.em();
+          const shared = await em.getConnection().execute(
+            'select 1 from "auth"."memberships" where user_id = ? and tenant_id = ?', [ref.id, ctx.principal.tenantId]);
+          return shared.length ? em.findOne(UserEntity, { id: ref.id }) : null;
+        },
+      },
+    },
+  });
+}

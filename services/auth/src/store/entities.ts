@@ -1,0 +1,90 @@
+import { defineEntity, p } from '@mikro-orm/core';
+
+export const ROLE_VALUES = ['OWNER', 'ADMIN', 'MEMBER', 'VIEWER'] as const;
+
+/** Auth's tables are not tenant-filtered: a user spans tenants, and every query here names its tenant. */
+export const TenantEntity = defineEntity({
+  name: 'Tenant',
+  tableName: 'tenants',
+  properties: {
+    id: p.uuid().primary(),
+    name: p.string().length(200),
+    slug: p.string().length(63),
+    createdAt: p.datetime().onCreate(() => new Date()),
+  },
+});
+export type Tenant = InstanceType<typeof TenantEntity.class>;
+
+export const UserEntity = defineEntity({
+  name: 'User',
+  tableName: 'users',
+  properties: {
+    id: p.uuid().primary(),
+    email: p.string().length(320),
+    name: p.string().length(200),
+    passwordHash: p.text().hidden(),
+    createdAt: p.datetime().onCreate(() => new Date()),
+  },
+});
+export type User = InstanceType<typeof UserEntity.class>;
+
+export const MembershipEntity = defineEntity({
+  name: 'Membership',
+  tableName: 'memberships',
+  properties: {
+    id: p.uuid().primary(),
+    tenantId: p.uuid(),
+    userId: p.uuid(),
+    role: p.enum(ROLE_VALUES),
+    createdAt: p.datetime().onCreate(() => new Date()),
+  },
+});
+export type Membership = InstanceType<typeof MembershipEntity.class>;
+
+/** Refresh tokens are stored as SHA-256 hashes; the raw token exists only in the client's hands. */
+export const RefreshTokenEntity = defineEntity({
+  name: 'RefreshToken',
+  tableName: 'refresh_tokens',
+  properties: {
+    id: p.uuid().primary(),
+    familyId: p.uuid(),
+    userId: p.uuid(),
+    tenantId: p.uuid(),
+    tokenHash: p.string().length(64),
+    expiresAt: p.datetime(),
+    usedAt: p.datetime().nullable(),
+    revokedAt: p.datetime().nullable(),
+    createdAt: p.datetime().onCreate(() => new Date()),
+  },
+});
+export type RefreshToken = InstanceType<typeof RefreshTokenEntity.class>;
+
+export const SigningKeyEntity = defineEntity({
+  name: 'SigningKey',
+  tableName: 'signing_keys',
+  properties: {
+    kid: p.string().primary(),
+    alg: p.string(),
+    publicJwk: p.json<Record<string, unknown>>(),
+    privatePkcs8: p.text().hidden(),
+    createdAt: p.datetime().onCreate(() => new Date()),
+    retiredAt: p.datetime().nullable(),
+  },
+});
+export type SigningKey = InstanceType<typeof SigningKeyEntity.class>;
+
+export const AuditEventEntity = defineEntity({
+  name: 'AuditEvent',
+  tableName: 'audit_events',
+  properties: {
+    id: p.uuid().primary(),
+    tenantId: p.uuid().nullable(),
+    actorId: p.uuid().nullable(),
+    type: p.string(),
+    address: p.string().nullable(),
+    details: p.json<Record<string, unknown>>(),
+    at: p.datetime().onCreate(() => new Date()),
+  },
+});
+
+export const entities = [TenantEntity, UserEntity, MembershipEntity, RefreshTokenEntity, SigningKeyEntity, AuditEventEntity];

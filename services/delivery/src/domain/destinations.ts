@@ -1,0 +1,85 @@
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import type { EntityManager, Principal } from '@rowline/kit';
+import { badInput, conflict, decodeCursor, isUuid, newId, notFound } from '@rowline/kit';
+import { DestinationEntity, type Destination, type DestinationKind } from '../store/entities.js';
+import { SECRET_MASK, type ConfigParser } from './configs.js';
+import { secretContext, type SecretBox, type Secrets } from './secret-box.js';
+
+export type DestinationsDomain = ReturnType<typeof createDestinationsDomain>;
+
+/** What clients may see of a config: the clear fields, and a mask where a secret is stored. */
+export function visibleConfig(destination: Destination): Record<string, unknown> {
+  return { ...destination.config, ...Object.fromEntries(destination.secretFields.map((f) => [f, SECRET_MASK])) };
+}
+
+/** Destinations and their write-only secrets. Callers pass a tenant-scoped em; no GraphQL here. */
+export function createDestinationsDomain(deps: { parseConfig: ConfigParser; box: SecretBox }) {
+  const cleanName = (name: string) => {
+    const trimmed = name.trim();
+    if (!trimmed || trimmed.length > 200) throw badInput('name must have 1 to 200 characters', { path: 'name' });
+    return trimmed;
+  };
+
+  const applySecrets = (destination: Destination, secrets: Secrets) => {
+    const fields = Object.keys(secrets).sort();
+    destination.secretFields = fields;
+    destination.secrets = fields.length ? deps.box.seal(secrets, secretContext(destination.tenantId, destination.id)) : null;
+  };
+
+  /** A second destination with the same name is a CONFLICT, not an internal error. */
+  const flushNamed = async (em: EntityManager, name: string) => {
+    try {
+      await em.flush();
+    } catch (err) {
+      if (err instanceof UniqueConstraintViolationException) throw conflict(`A destination named "${name}" already exists`, { path: 'name' });
+      throw err;
+    }
+  };
+
+  const get = async (em: EntityManager, id: string): Promise<Destination> => {
+    const destination = isUuid(id) ? await em.findOne(DestinationEntity, { id }) : null;
+    if (!destination) throw notFound('Destination', id);
+    return destination;
+  };
+
+  return {
+    get,
+
+    async list(em: EntityManager, opts: { first: number; after?: string | null }) {
+      const afterId = decodeCursor(opts.after);
+      return em.find(DestinationEntity, afterId ? { id: { $gt: afterId } } : {}, { orderBy: { id: 'asc' }, limit: opts.first + 1 });
+    },
+
+    async create(em: EntityManager, actor: Principal, input: { name: string; kind: DestinationKind; config: unknown }) {
+      const name = cleanName(input.name);
+      const { config, secrets } = deps.parseConfig(input.kind, input.config);
+      const destination = em.create(DestinationEntity, {
+        id: newId(), tenantId: actor.tenantId, name, kind: input.kind, config, secrets: null, secretFields: [], enabled: true,
+      });
+      applySecrets(destination, secrets);
+      await flushNamed(em, name);
+      return destination;
+    },
+
+    /** The kind is fixed at creation; a config given here replaces the old one, secrets merged as parseConfig says. */
+    async update(em: EntityManager, input: { id: string; name?: string | null; config?: unknown; enabled?: boolean | null }) {
+      const destination = await get(em, input.id);
+      if (input.name != null) destination.name = cleanName(input.name);
+      if (input.enabled != null) destination.enabled = input.enabled;
+      if (input.config !== undefined && input.config !== null) {
+        const stored = destination.secrets ? deps.box.open(destination.secrets, secretContext(destination.tenantId, destination.id)) : {};
+        const { config, secrets } = deps.parseConfig(destination.kind, input.config, stored);
+        destination.config = config;
+        applySecrets(destination, secrets);
+      }
+      await flushNamed(em, destination.name);
+      return destination;
+    },
+
+    async remove(em: EntityManager, id: string): Promise<string> {
+      const destination = await get(em, id);
+      await em.remove(destination).flush();
+      return destination.id;
+    },
+  };
+}

@@ -1,0 +1,53 @@
+import type { EntityManager, Principal } from '@rowline/kit';
+import { badInput, isUuid, newId } from '@rowline/kit';
+import { RouteEntity, type Route } from '../store/entities.js';
+import type { DestinationsDomain } from './destinations.js';
+
+/** Placeholders a file-name template may use; the delivery worker fills them in. */
+export const TEMPLATE_PLACEHOLDERS = ['name', 'stem', 'ext', 'executionId', 'workflowId', 'date'] as const;
+
+function checkPattern(pattern: string): string {
+  if (!/^[A-Za-z0-9._\- *?]{1,200}$/.test(pattern)) {
+    throw badInput('artifactPattern is a file-name glob of letters, digits, ". _ -", spaces, * and ?', { path: 'artifactPattern' });
+  }
+  return pattern;
+}
+
+/** Templates produce a bare file name: no directories, so a template cannot climb out of the destination's folder. */
+function checkTemplate(template: string): string {
+  const unknown = [...template.matchAll(/\{([^}]*)\}/g)].map((m) => m[1]!).filter((p) => !(TEMPLATE_PLACEHOLDERS as readonly string[]).includes(p));
+  if (unknown.length) {
+    throw badInput(`fileNameTemplate uses unknown placeholders: ${unknown.join(', ')}`, { path: 'fileNameTemplate', allowed: TEMPLATE_PLACEHOLDERS });
+  }
+  const literal = template.replace(/\{[^}]*\}/g, 'x');
+  if (!template.trim() || template.length > 200 || /[/\\\u0000-\u001f]/.test(literal) || literal.split('.').every((s) => s === '')) {
+    throw badInput('fileNameTemplate must be a file name of at most 200 characters, without slashes', { path: 'fileNameTemplate' });
+  }
+  return template;
+}
+
+export type RoutesDomain = ReturnType<typeof createRoutesDomain>;
+
+export function createRoutesDomain(deps: { destinations: DestinationsDomain }) {
+  return {
+    /**
+     * Routes a workflow's artifacts to a destination. Attaching the same pair again updates the pattern and
+     * template instead of failing, so clients can retry safely. The workflow lives in another service; its
+     * id is only checked for shape here (a route to a workflow that never runs simply never fires).
+     */
+    async attach(em: EntityManager, actor: Principal, input: { workflowId: string; destinationId: string; artifactPattern?: string | null; fileNameTemplate?: string | null }): Promise<Route> {
+      if (!isUuid(input.workflowId)) throw badInput('workflowId is not a valid id', { path: 'workflowId' });
+      const destination = await deps.destinations.get(em, input.destinationId);
+      const artifactPattern = checkPattern(input.artifactPattern ?? '*');
+      const fileNameTemplate = checkTemplate(input.fileNameTemplate ?? '{name}');
+      return em.upsert(RouteEntity, {
+        id: newId(), tenantId: actor.tenantId, workflowId: input.workflowId, destinationId: destination.id,
+        artifactPattern, fileNameTemplate, createdAt: new Date(),
+      }, {
+        onConflictFields: ['workflowId', 'destinationId'],
+        onConflictAction: 'merge',
+        onConflictMergeFields: ['artifactPattern', 'fileNameTemplate'],
+      });
+    },
+  };
+}

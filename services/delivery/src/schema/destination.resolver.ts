@@ -1,0 +1,72 @@
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { GraphQLJSON } from 'graphql-scalars';
+import { pageSize, toConnection, type AuthedContext } from '@rowline/kit';
+import { visibleConfig, type DestinationsDomain } from '../domain/destinations.js';
+import type { RoutesDomain } from '../domain/routes.js';
+import type { Destination } from '../store/entities.js';
+import { PageArgs } from './args.js';
+import {
+  AttachDestinationInput, CreateDestinationInput, DestinationConnection, DestinationType, RouteType, UpdateDestinationInput,
+} from './types.js';
+
+@Resolver(() => DestinationType)
+export class DestinationResolver {
+  constructor(private readonly domain: DestinationsDomain) {}
+
+  @Authorized('destinations:read')
+  @Query(() => DestinationConnection, { description: 'The tenant\'s destinations, oldest first.' })
+  async destinations(@Args(() => PageArgs) page: PageArgs, @Ctx() ctx: AuthedContext) {
+    const size = pageSize(page.first);
+    return toConnection(await this.domain.list(ctx.em, { first: size, after: page.after }), size);
+  }
+
+  @Authorized('destinations:read')
+  @Query(() => DestinationType)
+  destination(@Arg('id', () => ID) id: string, @Ctx() ctx: AuthedContext) {
+    return this.domain.get(ctx.em, id);
+  }
+
+  @Authorized('destinations:write')
+  @Mutation(() => DestinationType)
+  createDestination(@Arg('input', () => CreateDestinationInput) input: CreateDestinationInput, @Ctx() ctx: AuthedContext) {
+    return this.domain.create(ctx.em, ctx.principal, input);
+  }
+
+  @Authorized('destinations:write')
+  @Mutation(() => DestinationType)
+  updateDestination(@Arg('input', () => UpdateDestinationInput) input: UpdateDestinationInput, @Ctx() ctx: AuthedContext) {
+    return this.domain.update(ctx.em, input);
+  }
+
+  @Authorized('destinations:write')
+  @Mutation(() => ID, { description: 'Deletes the destination and its routes; past deliveries stay in the ledger.' })
+  deleteDestination(@Arg('id', () => ID) id: string, @Ctx() ctx: AuthedContext) {
+    return this.domain.remove(ctx.em, id);
+  }
+
+  @FieldResolver(() => GraphQLJSON, { description: 'Settings by kind; each stored secret reads "********".' })
+  config(@Root() destination: Destination) {
+    return visibleConfig(destination);
+  }
+
+  @FieldResolver(() => Boolean, { description: 'Whether any secret (password, key, signing secret) is stored.' })
+  hasSecret(@Root() destination: Destination) {
+    return destination.secretFields.length > 0;
+  }
+}
+
+@Resolver(() => RouteType)
+export class RouteResolver {
+  constructor(private readonly routes: RoutesDomain, private readonly destinations: DestinationsDomain) {}
+
+  @Authorized('destinations:write')
+  @Mutation(() => RouteType, { description: 'Routes a workflow\'s artifacts to a destination; attaching again updates the route.' })
+  attachDestination(@Arg('input', () => AttachDestinationInput) input: AttachDestinationInput, @Ctx() ctx: AuthedContext) {
+    return this.routes.attach(ctx.em, ctx.principal, input);
+  }
+
+  @FieldResolver(() => DestinationType)
+  destination(@Root() route: RouteType, @Ctx() ctx: AuthedContext) {
+    return this.destinations.get(ctx.em, route.destinationId);
+  }
+}

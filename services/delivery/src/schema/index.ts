@@ -1,0 +1,32 @@
+import { buildSubgraph, isUuid, notFound } from '@rowline/kit';
+import type { DeliveriesDomain } from '../domain/deliveries.js';
+import type { DestinationsDomain } from '../domain/destinations.js';
+import type { RoutesDomain } from '../domain/routes.js';
+import { DeliveryResolver, ExecutionDeliveriesResolver } from './delivery.resolver.js';
+import { DestinationResolver, RouteResolver } from './destination.resolver.js';
+import { ExecutionRef } from './types.js';
+
+export function buildDeliverySchema(deps: { destinations: DestinationsDomain; routes: RoutesDomain; deliveries: DeliveriesDomain }) {
+  return buildSubgraph({
+    resolvers: [
+      new DestinationResolver(deps.destinations),
+      new RouteResolver(deps.routes, deps.destinations),
+      new DeliveryResolver(deps.deliveries, deps.destinations),
+      new ExecutionDeliveriesResolver(deps.deliveries),
+    ],
+    orphanedTypes: [ExecutionRef],
+    references: {
+      Destination: { permission: 'destinations:read', resolve: (ref, ctx) => deps.destinations.get(ctx.em, ref.id) },
+      Delivery: { permission: 'deliveries:read', resolve: (ref, ctx) => deps.deliveries.get(ctx.em, ref.id) },
+      // Executions live in another subgraph: any well-formed id is a run whose deliveries (maybe none) we can
+      // list, and the tenant filter on `deliveries` keeps other tenants' runs empty.
+      Execution: {
+        permission: 'deliveries:read',
+        resolve: (ref) => {
+          if (!isUuid(ref.id)) throw notFound('Execution', ref.id);
+          return { id: ref.id };
+        },
+      },
+    },
+  });
+}

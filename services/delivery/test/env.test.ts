@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { EnvError, loadEnv } from '@rowline/kit';
+import { deliveryEnv } from '../src/env.js';
+
+const base = {
+  PORT: '4005', DATABASE_URL: 'postgres://delivery@db:5432/rowline', INTERNAL_TOKEN_SECRET: 'x'.repeat(32),
+  DELIVERY_SECRET_KEY: Buffer.alloc(32, 7).toString('base64'),
+};
+
+describe('delivery env', () => {
+  it('decodes the secret key to 32 bytes', () => {
+    expect(loadEnv(deliveryEnv, base).DELIVERY_SECRET_KEY).toHaveLength(32);
+  });
+
+  it('reports a short key and dev hosts in production together', () => {
+    const env = { ...base, NODE_ENV: 'production', DELIVERY_SECRET_KEY: Buffer.alloc(16).toString('base64'), DELIVERY_DEV_ALLOWED_HOSTS: 'localhost' };
+    const problems = (() => { try { loadEnv(deliveryEnv, env); } catch (err) { return (err as EnvError).problems; } return []; })();
+    expect(problems).toHaveLength(2);
+    expect(problems.join('\n')).toMatch(/DELIVERY_SECRET_KEY.*\n.*DELIVERY_DEV_ALLOWED_HOSTS: must be empty in production/);
+  });
+});

@@ -1,0 +1,107 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { errorCodes, owner, startDelivery, TENANT_A, TENANT_B, type Harness } from './support/harness.js';
+
+let h: Harness;
+let destinationId: string;
+beforeAll(async () => {
+  h = await startDelivery();
+  const created = await h.gql(owner(TENANT_A), `mutation { createDestination(input: {
+    name: "A's hook", kind: WEBHOOK, config: { url: "https://a.example.com/hook", secret: "a-secret-of-tenant-a" }
+  }) { id } }`);
+  destinationId = created.data.createDestination.id;
+});
+afterAll(async () => { await h?.stop(); });
+
+const operations: Record<string, { query: string; variables: (id: string) => object }> = {
+  read: { query: `query($id: ID!) { destination(id: $id) { id name } }`, variables: (id) => ({ id }) },
+  update: { query: `mutation($id: ID!) { updateDestination(input: { id: $id, name: "taken" }) { id } }`, variables: (id) => ({ id }) },
+  delete: { query: `mutation($id: ID!) { deleteDestination(id: $id) }`, variables: (id) => ({ id }) },
+  attach: {
+    query: `mutation($id: ID!) { attachDestination(input: { workflowId: "0193a000-0000-7000-8000-0000000000f1", destinationId: $id }) { id } }`,
+    variables: (id) => ({ id }),
+  },
+  reference: {
+    query: `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Destination { id name } } }`,
+    variables: (id) => ({ reps: [{ __typename: 'Destination', id }] }),
+  },
+};
+
+describe('tenant isolation', () => {
+  for (const [name, op] of Object.entries(operations)) {
+    it(`answers NOT_FOUND when another tenant tries to ${name} a destination`, async () => {
+      const result = await h.gql(owner(TENANT_B), op.query, op.variables(destinationId));
+      expect(errorCodes(result)).toEqual(['NOT_FOUND']);
+      expect(JSON.stringify(result)).not.toContain("A's hook");
+    });
+
+    it(`answers NOT_FOUND for a malformed id on ${name}`, async () => {
+      expect(errorCodes(await h.gql(owner(TENANT_A), op.query, op.variables('not-an-id')))).toEqual(['NOT_FOUND']);
+    });
+  }
+
+  it('leaves the destination untouched after the other tenant tried', async () => {
+    const result = await h.gql(owner(TENANT_A), `query($id: ID!) { destination(id: $id) { name } }`, { id: destinationId });
+    expect(result.data.destination.name).toBe("A's hook");
+  });
+
+  it('lists only the caller\'s own destinations', async () => {
+    const result = await h.gql(owner(TENANT_B), `{ destinations { edges { node { id } } } }`);
+    expect(result.data.destinations.edges).toEqual([]);
+  });
+});
+
+describe('deliveries', () => {
+  const EXECUTION = '0193a000-0000-7000-8000-0000000000e1';
+  const OTHER_EXECUTION = '0193a000-0000-7000-8000-0000000000e2';
+  let mine: string[];
+  let theirs: string;
+
+  beforeAll(async () => {
+    mine = [
+      await h.insertDelivery({ tenantId: TENANT_A, executionId: EXECUTION, artifactName: 'report.xlsx', attempts: 2 }),
+      await h.insertDelivery({ tenantId: TENANT_A, executionId: EXECUTION, artifactName: 'summary.csv' }),
+    ];
+    await h.insertDelivery({ tenantId: TENANT_A, executionId: OTHER_EXECUTION, artifactName: 'other.xlsx' });
+    // The same execution id under another tenant must never leak into A's answers.
+    theirs = await h.insertDelivery({ tenantId: TENANT_B, executionId: EXECUTION, artifactName: 'b-secret.xlsx' });
+  });
+
+  it('returns Execution.deliveries through _entities for that execution and tenant only', async () => {
+    const result = await h.gql(owner(TENANT_A), `query($reps: [_Any!]!) {
+      _entities(representations: $reps) { ... on Execution { id deliveries { id status artifactName attempts { outcome error durationMs } } } }
+    }`, { reps: [{ __typename: 'Execution', id: EXECUTION }] });
+    expect(result.errors).toBeUndefined();
+    const [execution] = result.data._entities;
+    expect(execution.id).toBe(EXECUTION);
+    expect(execution.deliveries.map((d: any) => d.id)).toEqual(mine);
+    expect(execution.deliveries[0].attempts).toEqual([
+      { outcome: 'FAILED', error: 'try 1', durationMs: 10 },
+      { outcome: 'FAILED', error: 'try 2', durationMs: 20 },
+    ]);
+    expect(execution.deliveries[1]).toMatchObject({ status: 'PENDING', artifactName: 'summary.csv', attempts: [] });
+  });
+
+  it('filters the ledger by execution and status, newest first', async () => {
+    const byExecution = await h.gql(owner(TENANT_A), `query($e: ID!) { deliveries(executionId: $e) { edges { node { id } } } }`, { e: EXECUTION });
+    expect(byExecution.data.deliveries.edges.map((e: any) => e.node.id)).toEqual([...mine].reverse());
+    const failed = await h.gql(owner(TENANT_A), `{ deliveries(status: FAILED) { edges { node { id artifactName } } } }`);
+    expect(failed.data.deliveries.edges).toEqual([{ node: { id: mine[0], artifactName: 'report.xlsx' } }]);
+    const malformed = await h.gql(owner(TENANT_A), `{ deliveries(executionId: "nope") { edges { node { id } } } }`);
+    expect(errorCodes(malformed)).toEqual(['BAD_USER_INPUT']);
+  });
+
+  it('answers NOT_FOUND for another tenant\'s delivery, directly and as an entity', async () => {
+    expect(errorCodes(await h.gql(owner(TENANT_A), `query($id: ID!) { delivery(id: $id) { id } }`, { id: theirs }))).toEqual(['NOT_FOUND']);
+    const entity = await h.gql(owner(TENANT_A), `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Delivery { id } } }`, {
+      reps: [{ __typename: 'Delivery', id: theirs }],
+    });
+    expect(errorCodes(entity)).toEqual(['NOT_FOUND']);
+  });
+
+  it('answers NOT_FOUND for a malformed execution id', async () => {
+    const result = await h.gql(owner(TENANT_A), `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Execution { id } } }`, {
+      reps: [{ __typename: 'Execution', id: 'not-an-id' }],
+    });
+    expect(errorCodes(result)).toEqual(['NOT_FOUND']);
+  });
+});

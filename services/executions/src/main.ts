@@ -1,0 +1,24 @@
+import { createInternalTokens, createLogger, createOrm, loadEnv, onShutdown } from '@rowline/kit';
+import { createKafkaBus } from '@rowline/bus';
+import { executionsEnv } from './env.js';
+import { entities } from './store/entities.js';
+import { migrations } from './store/migrations/index.js';
+import { createExecutionsService, SCHEMA, SERVICE } from './service.js';
+
+const env = loadEnv(executionsEnv);
+const logger = createLogger({ service: SERVICE, level: env.LOG_LEVEL });
+if (!env.KAFKA_BROKERS) throw new Error('KAFKA_BROKERS is required for the executions service outside the embedded mode');
+const bus = createKafkaBus({ brokers: env.KAFKA_BROKERS.split(','), clientId: SERVICE, topicPrefix: env.KAFKA_TOPIC_PREFIX, logger });
+const orm = await createOrm({ url: env.DATABASE_URL, schema: SCHEMA, entities, migrations, logger });
+const { server, relay } = await createExecutionsService({
+  logger, orm, bus, tokens: createInternalTokens(env.INTERNAL_TOKEN_SECRET), workflowsUrl: env.WORKFLOWS_URL, filesUrl: env.FILES_URL,
+});
+relay.start();
+const port = await server.listen(env.PORT, env.HOST);
+logger.info({ port }, 'executions subgraph listening');
+onShutdown(logger, [
+  { name: 'orm', stop: () => orm.close() },
+  { name: 'bus', stop: () => bus.close() },
+  { name: 'relay', stop: () => relay.stop() },
+  { name: 'http', stop: () => server.close() },
+]);

@@ -1,0 +1,89 @@
+import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { pageSize, toConnection, type AuthedContext } from '@rowline/kit';
+import type { ExecutionsDomain } from '../domain/executions.js';
+import type { Execution } from '../store/entities.js';
+import {
+  ExecutionConnection, ExecutionError, ExecutionFilterInput, ExecutionLogLine, ExecutionProgress, ExecutionStep,
+  ExecutionType, FileRef, StartExecutionInput, UserRef, WorkflowRef, WorkflowVersionRef,
+} from './types.js';
+
+@Resolver(() => ExecutionType)
+export class ExecutionResolver {
+  constructor(private readonly domain: ExecutionsDomain, private readonly cancel: (ctx: AuthedContext, id: string) => Promise<Execution>) {}
+
+  @Authorized('executions:write')
+  @Mutation(() => ExecutionType, { description: 'Starts a run of a workflow version on an uploaded file.' })
+  startExecution(@Arg('input', () => StartExecutionInput) input: StartExecutionInput, @Ctx() ctx: AuthedContext) {
+    return this.domain.start(ctx.em, ctx.principal, input);
+  }
+
+  @Authorized('executions:write')
+  @Mutation(() => ExecutionType, { description: 'Stops a run that has not finished; it ends CANCELLED.' })
+  cancelExecution(@Arg('id', () => ID) id: string, @Ctx() ctx: AuthedContext) {
+    return this.cancel(ctx, id);
+  }
+
+  @Authorized('executions:read')
+  @Query(() => ExecutionType)
+  execution(@Arg('id', () => ID) id: string, @Ctx() ctx: AuthedContext) {
+    return this.domain.get(ctx.em, id);
+  }
+
+  @Authorized('executions:read')
+  @Query(() => ExecutionConnection, { description: 'Runs, newest first.' })
+  async executions(
+    @Arg('filter', () => ExecutionFilterInput, { nullable: true }) filter: ExecutionFilterInput | null,
+    @Arg('first', () => Int, { nullable: true }) first: number | null,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Ctx() ctx: AuthedContext,
+  ) {
+    const size = pageSize(first);
+    return toConnection(await this.domain.list(ctx.em, filter ?? {}, { first: size, after }), size);
+  }
+
+  @FieldResolver(() => ExecutionProgress)
+  progress(@Root() run: Execution): ExecutionProgress {
+    return { percent: run.progressPercent == null ? null : Number(run.progressPercent), rowsProcessed: Number(run.rowsProcessed) };
+  }
+
+  @FieldResolver(() => [ExecutionStep])
+  steps(@Root() run: Execution, @Ctx() ctx: AuthedContext) {
+    return this.domain.steps(ctx.em, run.id);
+  }
+
+  @FieldResolver(() => [ExecutionLogLine])
+  logs(@Root() run: Execution, @Arg('limit', () => Int, { defaultValue: 200 }) limit: number, @Ctx() ctx: AuthedContext) {
+    return this.domain.logs(ctx.em, run.id, Math.min(Math.max(limit, 1), 1000));
+  }
+
+  @FieldResolver(() => ExecutionError, { nullable: true })
+  error(@Root() run: Execution) { return run.error; }
+
+  @FieldResolver(() => [FileRef], { description: 'Files the run produced (kind ARTIFACT), once it SUCCEEDED.' })
+  artifacts(@Root() run: Execution): FileRef[] { return (run.artifacts ?? []).map((a) => ({ id: a.fileId })); }
+
+  @FieldResolver(() => FileRef)
+  inputFile(@Root() run: Execution): FileRef { return { id: run.inputFileId }; }
+
+  @FieldResolver(() => WorkflowVersionRef)
+  workflowVersion(@Root() run: Execution): WorkflowVersionRef { return { id: run.workflowVersionId }; }
+
+  @FieldResolver(() => UserRef, { nullable: true })
+  requestedBy(@Root() run: Execution): UserRef | null { return run.requestedBy.startsWith('service:') ? null : { id: run.requestedBy }; }
+}
+
+@Resolver(() => WorkflowRef)
+export class WorkflowExecutionsResolver {
+  constructor(private readonly domain: ExecutionsDomain) {}
+
+  @FieldResolver(() => ExecutionConnection, { description: 'This workflow\'s runs, newest first.' })
+  async executions(
+    @Root() workflow: WorkflowRef,
+    @Arg('first', () => Int, { nullable: true }) first: number | null,
+    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Ctx() ctx: AuthedContext,
+  ) {
+    const size = pageSize(first);
+    return toConnection(await this.domain.list(ctx.em, { workflowId: workflow.id }, { first: size, after }), size);
+  }
+}

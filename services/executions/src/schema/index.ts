@@ -1,0 +1,15 @@
+import { buildSubgraph, type AuthedContext } from '@rowline/kit';
+import type { ExecutionsDomain } from '../domain/executions.js';
+import type { Execution } from '../store/entities.js';
+import { ExecutionResolver, WorkflowExecutionsResolver } from './execution.resolver.js';
+
+export function buildExecutionsSchema(deps: { domain: ExecutionsDomain; cancel: (ctx: AuthedContext, id: string) => Promise<Execution> }) {
+  return buildSubgraph({
+    resolvers: [new ExecutionResolver(deps.domain, deps.cancel), new WorkflowExecutionsResolver(deps.domain)],
+    references: {
+      Execution: { permission: 'executions:read', resolve: (ref, ctx) => deps.domain.get(ctx.em, ref.id) },
+      // Only `executions` is resolved here, and it scopes by tenant itself.
+      Workflow: { permission: 'executions:read', resolve: (ref) => ({ id: ref.id }) },
+    },
+  });
+}

@@ -1,0 +1,89 @@
+import { Directive, Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Connection } from '@rowline/kit';
+import { PHASES, STATUSES } from '../domain/state-machine.js';
+
+export enum ExecutionStatusEnum { PENDING = 'PENDING', QUEUED = 'QUEUED', RUNNING = 'RUNNING', SUCCEEDED = 'SUCCEEDED', FAILED = 'FAILED', CANCELLED = 'CANCELLED', TIMED_OUT = 'TIMED_OUT' }
+export enum ExecutionPhaseEnum { INITIALIZING = 'INITIALIZING', READING = 'READING', TRANSFORMING = 'TRANSFORMING', VALIDATING = 'VALIDATING', WRITING = 'WRITING' }
+registerEnumType(ExecutionStatusEnum, { name: 'ExecutionStatus', description: `Lifecycle: ${STATUSES.join(', ')}` });
+registerEnumType(ExecutionPhaseEnum, { name: 'ExecutionPhase', description: `While RUNNING: ${PHASES.join(', ')}` });
+
+// Entities owned by other subgraphs, referenced by id only (resolvable: false: this subgraph cannot
+// resolve their other fields; the gateway asks their owners).
+@ObjectType('File')
+@Directive('@key(fields: "id", resolvable: false)')
+export class FileRef { @Field(() => ID) id!: string; }
+
+@ObjectType('WorkflowVersion')
+@Directive('@key(fields: "id", resolvable: false)')
+export class WorkflowVersionRef { @Field(() => ID) id!: string; }
+
+@ObjectType('User')
+@Directive('@key(fields: "id", resolvable: false)')
+export class UserRef { @Field(() => ID) id!: string; }
+
+/** Workflow is owned by the workflows subgraph; this subgraph adds `executions` to it. */
+@ObjectType('Workflow')
+@Directive('@key(fields: "id")')
+export class WorkflowRef { @Field(() => ID) id!: string; }
+
+@ObjectType()
+export class ExecutionProgress {
+  @Field(() => Float, { nullable: true, description: 'Null while the total is unknown.' }) percent!: number | null;
+  @Field(() => Float) rowsProcessed!: number;
+}
+
+@ObjectType()
+export class ExecutionStep {
+  @Field(() => Int) index!: number;
+  @Field(() => String) type!: string;
+  @Field(() => String) status!: string;
+  @Field(() => Float) rowsIn!: number;
+  @Field(() => Float) rowsOut!: number;
+  @Field(() => Int) durationMs!: number;
+}
+
+@ObjectType()
+export class ExecutionLogLine {
+  @Field(() => Date) at!: Date;
+  @Field(() => String) level!: string;
+  @Field(() => String) message!: string;
+  @Field(() => Int, { nullable: true }) step!: number | null;
+}
+
+@ObjectType()
+export class ExecutionError {
+  @Field(() => String) code!: string;
+  @Field(() => String) message!: string;
+  @Field(() => Int, { nullable: true }) step!: number | null;
+}
+
+@ObjectType('Execution')
+@Directive('@key(fields: "id")')
+export class ExecutionType {
+  @Field(() => ID) id!: string;
+  @Field(() => ExecutionStatusEnum) status!: ExecutionStatusEnum;
+  @Field(() => ExecutionPhaseEnum, { nullable: true }) phase!: ExecutionPhaseEnum | null;
+  @Field(() => Int, { description: 'Attempts so far (a worker crash or a transient failure adds one).' }) attempt!: number;
+  @Field(() => Date) createdAt!: Date;
+  @Field(() => Date, { nullable: true }) startedAt!: Date | null;
+  @Field(() => Date, { nullable: true }) finishedAt!: Date | null;
+  @Field(() => ID, { nullable: true, description: 'The run this one retries.' }) retryOf!: string | null;
+}
+
+@ObjectType()
+export class ExecutionConnection extends Connection(ExecutionType, 'Execution') {}
+
+@InputType()
+export class StartExecutionInput {
+  @Field(() => ID) workflowVersionId!: string;
+  @Field(() => ID) fileId!: string;
+  @Field(() => String, { description: 'Same key, same run: retry the request safely.' }) idempotencyKey!: string;
+}
+
+@InputType()
+export class ExecutionFilterInput {
+  @Field(() => ExecutionStatusEnum, { nullable: true }) status?: ExecutionStatusEnum | null;
+  @Field(() => ID, { nullable: true }) workflowId?: string | null;
+  @Field(() => Date, { nullable: true }) from?: Date | null;
+  @Field(() => Date, { nullable: true }) to?: Date | null;
+}

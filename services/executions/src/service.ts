@@ -1,0 +1,65 @@
+import {
+  AppError, createInternalClient, createMetrics, createServiceServer, migrate,
+  type AuthedContext, type InternalTokens, type Logger, type Orm,
+} from '@rowline/kit';
+import type { EventBus } from '@rowline/bus';
+import { ExecutionStatus } from '@rowline/proto';
+import { createExecutionsDomain, type Lookups } from './domain/executions.js';
+import { isTerminal } from './domain/state-machine.js';
+import { createOutboxRelay } from './events/outbox.js';
+import { TOPICS, dlqOf } from './events/messages.js';
+import { buildExecutionsSchema } from './schema/index.js';
+import { createRunStore } from './store/run-store.js';
+
+export const SERVICE = 'executions';
+export const SCHEMA = 'executions';
+export const EXECUTION_TOPICS = [TOPICS.executionRequested, TOPICS.executionEvents, dlqOf(TOPICS.executionRequested), dlqOf(TOPICS.executionEvents)];
+
+export async function createExecutionsService(deps: {
+  logger: Logger; orm: Orm; tokens: InternalTokens; bus: EventBus; workflowsUrl: string; filesUrl: string; exposeInternalErrors?: boolean;
+}) {
+  await migrate(deps.orm, SCHEMA);
+  await deps.bus.ensureTopics(EXECUTION_TOPICS.map((name) => ({ name, partitions: name.endsWith('.dlq') ? 1 : 6 })));
+  const em = () => deps.orm.em.fork();
+  const relay = createOutboxRelay({ em, bus: deps.bus, logger: deps.logger });
+  const workflows = createInternalClient({ tokens: deps.tokens, baseUrl: deps.workflowsUrl, audience: 'workflows' });
+  const files = createInternalClient({ tokens: deps.tokens, baseUrl: deps.filesUrl, audience: 'files' });
+  const lookups: Lookups = {
+    version: (principal, id) => workflows(principal, `/internal/versions/${encodeURIComponent(id)}`),
+    file: (principal, id) => files(principal, `/internal/files/${encodeURIComponent(id)}`),
+  };
+  const domain = createExecutionsDomain({ lookups, onOutbox: () => relay.nudge() });
+  const store = createRunStore({ em });
+
+  async function cancel(ctx: AuthedContext, id: string) {
+    const run = await domain.get(ctx.em, id);
+    if (isTerminal(run.status)) throw new AppError('CONFLICT', `The run already ended ${run.status}`);
+    const moved = await store.transition(run, null, {
+      status: 'CANCELLED', phase: null, error: { code: 'CANCELLED', message: `Cancelled by ${ctx.principal.subject}`, step: null },
+      events: [
+        { case: 'statusChanged', value: { status: ExecutionStatus.CANCELLED } },
+        { case: 'failed', value: { code: 'CANCELLED', message: 'The run was cancelled', step: -1 } },
+      ],
+    });
+    relay.nudge();
+    const current = await ctx.em.fork().findOneOrFail(run.constructor as never, { id }, { refresh: true, filters: { tenant: { tenantId: ctx.principal.tenantId } } });
+    if (!moved && !isTerminal((current as typeof run).status)) throw new AppError('CONFLICT', 'The run changed; try again');
+    return current as typeof run;
+  }
+
+  const schema = await buildExecutionsSchema({ domain, cancel });
+  const server = await createServiceServer({
+    name: SERVICE,
+    logger: deps.logger,
+    metrics: createMetrics(SERVICE),
+    schema,
+    orm: deps.orm,
+    tokens: deps.tokens,
+    exposeInternalErrors: deps.exposeInternalErrors,
+    readiness: [
+      { name: 'postgres', check: async () => { await deps.orm.em.getConnection().execute('select 1'); } },
+      { name: 'bus', check: () => { const h = deps.bus.health(); if (!h.ok) throw new Error(h.detail ?? 'bus unavailable'); } },
+    ],
+  });
+  return { server, relay, domain };
+}

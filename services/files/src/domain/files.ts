@@ -1,0 +1,69 @@
+import type { Storage } from '@rowline/storage';
+import { badInput, decodeCursor, isUuid, newId, notFound, type EntityManager, type Logger, type Principal } from '@rowline/kit';
+import { FileEntity, type File } from '../store/entities.js';
+import { uploadName } from './file-names.js';
+import type { FileLinks } from './links.js';
+import type { FileKind } from './types.js';
+
+export type FilesDomain = ReturnType<typeof createFilesDomain>;
+
+/** Input files and artifacts: metadata, links and deletion. Knows nothing of GraphQL; callers pass a tenant-scoped em. */
+export function createFilesDomain(deps: { storage: Storage; links: FileLinks; maxUploadBytes: number; logger: Logger }) {
+  async function get(em: EntityManager, id: string): Promise<File> {
+    const file = isUuid(id) ? await em.findOne(FileEntity, { id }) : null;
+    if (!file) throw notFound('File', id);
+    return file;
+  }
+
+  return {
+    get,
+
+    /** Registers an upload and hands back the link its bytes go to; the file stays UPLOADING until they arrive. */
+    async createUpload(em: EntityManager, actor: Principal, input: { name: string; contentType?: string | null; size: number }) {
+      const { name } = uploadName(input.name);
+      if (!Number.isSafeInteger(input.size) || input.size <= 0) throw badInput('size must be a positive number of bytes', { field: 'size' });
+      if (input.size > deps.maxUploadBytes) {
+        throw badInput(`The file is larger than the ${deps.maxUploadBytes} bytes allowed`, { field: 'size', maxBytes: deps.maxUploadBytes });
+      }
+      const declared = (input.contentType ?? '').trim();
+      if (declared.length > 255) throw badInput('contentType is longer than 255 characters', { field: 'contentType' });
+      const id = newId();
+      const { url, expiresAt } = await deps.links.uploadUrl({ fileId: id, tenantId: actor.tenantId });
+      const file = em.create(FileEntity, {
+        id, tenantId: actor.tenantId, name, declaredContentType: declared || null, size: input.size, kind: 'INPUT',
+        status: 'UPLOADING', storageKey: `${actor.tenantId}/files/${id}`, createdBy: actor.subject, expiresAt,
+      });
+      await em.flush();
+      return { file, uploadUrl: url, expiresAt };
+    },
+
+    /** Newest first: people look for what they just uploaded. */
+    async list(em: EntityManager, opts: { first: number; after?: string | null; kind?: FileKind | null }) {
+      const afterId = decodeCursor(opts.after);
+      return em.find(
+        FileEntity,
+        { ...(afterId ? { id: { $lt: afterId } } : {}), ...(opts.kind ? { kind: opts.kind } : {}) },
+        { orderBy: { id: 'desc' }, limit: opts.first + 1 },
+      );
+    },
+
+    /** A short-lived link to the bytes; only a READY file has bytes worth fetching. */
+    async downloadUrl(file: Pick<File, 'id' | 'tenantId' | 'status'>): Promise<string | null> {
+      if (file.status !== 'READY') return null;
+      return (await deps.links.downloadUrl({ fileId: file.id, tenantId: file.tenantId })).url;
+    },
+
+    /**
+     * Deletes the row first, then the bytes: a failure in between leaves unreferenced bytes (garbage) rather
+     * than a row pointing at nothing. An upload still in flight finds its row gone and removes its own bytes.
+     */
+    async delete(em: EntityManager, id: string): Promise<boolean> {
+      const file = await get(em, id);
+      await em.nativeDelete(FileEntity, { id: file.id, tenantId: file.tenantId });
+      await deps.storage.delete(file.storageKey).catch((err: unknown) => {
+        deps.logger.warn({ err, fileId: file.id }, 'file row deleted but its bytes were not; they are now garbage');
+      });
+      return true;
+    },
+  };
+}

@@ -1,0 +1,54 @@
+import express, { type Express, type RequestHandler } from 'express';
+import { z } from 'zod';
+import type { Storage } from '@rowline/storage';
+import { AppError, badInput, internalRoute, sendError, isUuid, notFound, tenantEm, type InternalTokens, type Logger, type Orm } from '@rowline/kit';
+import { registerArtifact } from '../domain/artifacts.js';
+import type { FilesDomain } from '../domain/files.js';
+import { FileEntity } from '../store/entities.js';
+
+const artifactBody = z.object({
+  executionId: z.string().uuid(),
+  name: z.string().min(1).max(255),
+  storageKey: z.string().min(1).max(512),
+  size: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/i, 'must be 64 hex characters'),
+  contentType: z.string().min(1).max(255),
+});
+
+/** Service-to-service endpoints (internal token, audience `files`); the gateway never proxies `/internal`. */
+export function mountInternalRoutes(app: Express, deps: { audience: string; orm: Orm; tokens: InternalTokens; storage: Storage; domain: FilesDomain; logger: Logger }) {
+  const route = (handler: Parameters<typeof internalRoute>[1]) => internalRoute({ tokens: deps.tokens, audience: deps.audience, logger: deps.logger }, handler);
+
+  // The executions service checks a run's input file here at startExecution and accepts only READY files.
+  app.get('/internal/files/:id', route(async (principal, req) => {
+    const id = String(req.params.id);
+    const file = isUuid(id) ? await tenantEm(deps.orm, principal.tenantId).findOne(FileEntity, { id }) : null;
+    if (!file) throw notFound('File', id);
+    return {
+      id: file.id, name: file.name, status: file.status, kind: file.kind, contentType: file.contentType,
+      size: file.size, storageKey: file.storageKey, sha256: file.sha256,
+    };
+  }));
+
+  // Engine workers register what they wrote for a run; a redone run gets the same id back.
+  app.post('/internal/artifacts', jsonBody(deps.logger), route(async (principal, req) => {
+    const parsed = artifactBody.safeParse(req.body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw badInput(`${issue.path.join('.') || 'body'}: ${issue.message}`, { field: issue.path.join('.') });
+    }
+    const em = tenantEm(deps.orm, principal.tenantId);
+    const file = await registerArtifact(em, deps.storage, principal, parsed.data);
+    return { id: file.id, downloadUrl: await deps.domain.downloadUrl(file) };
+  }));
+}
+
+/** express.json, but a malformed or oversized body answers in the same `{error: {code, message}}` shape as every other failure. */
+function jsonBody(logger: Logger): RequestHandler {
+  const parse = express.json({ limit: '16kb' });
+  return (req, res, next) => parse(req, res, (err?: unknown) => {
+    if (!err) { next(); return; }
+    const tooLarge = (err as { type?: string }).type === 'entity.too.large';
+    sendError(res, tooLarge ? new AppError('PAYLOAD_TOO_LARGE', 'The request body is too large') : badInput('The request body is not valid JSON'), logger);
+  });
+}

@@ -1,0 +1,33 @@
+import type { ColumnType } from '../domain/types.js';
+
+/** The type of a column seen so far, given one more sampled cell: agreeing cells keep it, others make MIXED. */
+export function mergeType(seen: ColumnType, cell: ColumnType): ColumnType {
+  if (cell === 'EMPTY' || seen === cell) return seen;
+  if (seen === 'EMPTY') return cell;
+  return 'MIXED';
+}
+
+const NUMBER = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ]([01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d+)?)?Z?)?$/;
+
+/**
+ * A csv cell's type as a spreadsheet user would read it: plain decimals are numbers (but not ids with leading
+ * zeros such as zip codes), ISO dates are dates, true/false are booleans, everything else is text.
+ */
+export function csvCellType(raw: string): ColumnType {
+  if (raw === '') return 'EMPTY';
+  if (NUMBER.test(raw) && !/^[-+]?0\d/.test(raw)) return 'NUMBER';
+  if (isIsoDate(raw)) return 'DATE';
+  const lower = raw.toLowerCase();
+  if (lower === 'true' || lower === 'false') return 'BOOLEAN';
+  return 'TEXT';
+}
+
+/** An ISO date whose day exists: 2026-02-30 is text, not a date rolled over into March. */
+function isIsoDate(raw: string): boolean {
+  const m = ISO_DATE.exec(raw);
+  if (!m) return false;
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+}

@@ -1,0 +1,206 @@
+import type { ColumnInfo, ColumnType } from '../domain/types.js';
+import { csvCellType, mergeType } from './column-types.js';
+
+export type CsvLimits = { sampleRows: number; maxColumns: number; maxCellChars: number; maxHeadChars: number };
+export const CSV_LIMITS: CsvLimits = { sampleRows: 100, maxColumns: 16_384, maxCellChars: 1024, maxHeadChars: 64 * 1024 };
+
+export type CsvScan =
+  | { text: true; empty: boolean; rowCount: number; columns: ColumnInfo[]; delimiter: string }
+  | { text: false; problem: 'nul' | 'encoding' };
+
+const QUOTE = 0x22;
+const LF = 0x0a;
+const CR = 0x0d;
+
+/**
+ * Reads a csv as it streams past, in constant memory: whether it is UTF-8 text without NUL bytes, its
+ * header row, the types of the first rows' cells, and how many rows follow the header. Quoted fields may
+ * hold delimiters, newlines and doubled quotes; a stray quote inside an unquoted field is kept as text.
+ * Blank lines are not rows.
+ */
+export class CsvScanner {
+  private readonly decoder = new TextDecoder('utf-8', { fatal: true });
+  private problem: 'nul' | 'encoding' | null = null;
+  private head: string | null = '';
+  private delimiter = 0x2c;
+  private inQuotes = false;
+  private quoteClosed = false;
+  private pendingCr = false;
+  private fieldStarted = false;
+  private recordStarted = false;
+  private field = '';
+  private record: string[] = [];
+  private header: string[] | null = null;
+  private types: ColumnType[] = [];
+  private dataRows = 0;
+
+  constructor(private readonly limits: CsvLimits = CSV_LIMITS) {}
+
+  push(chunk: Buffer): void {
+    if (this.problem) return;
+    if (chunk.includes(0)) { this.problem = 'nul'; return; }
+    let text: string;
+    try { text = this.decoder.decode(chunk, { stream: true }); } catch { this.problem = 'encoding'; return; }
+    // Past the sample the decoded text only proves the bytes are UTF-8; rows are counted on the bytes,
+    // which is safe because quotes, delimiters, CR and LF never occur inside a multi-byte sequence.
+    if (this.head === null && !this.collecting) this.count(chunk, 0);
+    else this.feed(text);
+  }
+
+  finish(): CsvScan {
+    if (!this.problem) {
+      try { this.feed(this.decoder.decode()); } catch { this.problem = 'encoding'; }
+    }
+    if (this.problem) return { text: false, problem: this.problem };
+    if (this.head !== null) this.start();
+    if (this.recordStarted || this.fieldStarted) this.endRecord();
+    const header = this.header ?? [];
+    return {
+      text: true,
+      empty: this.header === null,
+      rowCount: this.dataRows,
+      columns: header.map((name, i) => ({ name, type: this.types[i] ?? 'EMPTY' })),
+      delimiter: String.fromCharCode(this.delimiter),
+    };
+  }
+
+  /** Holds text back until the first line is complete, because the delimiter is chosen from it. */
+  private feed(text: string): void {
+    if (this.head === null) { this.parse(text); return; }
+    this.head += text;
+    if (this.head.length < this.limits.maxHeadChars && !firstLineEnds(this.head)) return;
+    this.start();
+  }
+
+  private start(): void {
+    const head = this.head ?? '';
+    this.head = null;
+    this.delimiter = sniffDelimiter(head);
+    this.parse(head);
+  }
+
+  private parse(s: string): void {
+    let i = 0;
+    while (i < s.length && this.collecting) i = this.parseRecord(s, i);
+    if (i < s.length) this.count(Buffer.from(s.slice(i)), 0);
+  }
+
+  /** Reads cells from `from` to the end of the current record; returns where the next record starts. */
+  private parseRecord(s: string, from: number): number {
+    const delimiter = this.delimiter;
+    for (let i = from; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (this.inQuotes) {
+        if (c === QUOTE) { this.inQuotes = false; this.quoteClosed = true; } else this.append(s[i]!);
+        continue;
+      }
+      if (this.quoteClosed) {
+        this.quoteClosed = false;
+        if (c === QUOTE) { this.inQuotes = true; this.append('"'); continue; }
+      }
+      if (this.pendingCr) {
+        this.pendingCr = false;
+        if (c === LF) continue;
+      }
+      if (c === delimiter) { this.endField(); this.recordStarted = true; continue; }
+      if (c === LF || c === CR) { this.pendingCr = c === CR; this.endRecord(); return i + 1; }
+      if (c === QUOTE && !this.fieldStarted) { this.inQuotes = true; this.fieldStarted = true; continue; }
+      this.append(s[i]!);
+    }
+    return s.length;
+  }
+
+  /**
+   * The same state machine as parseRecord, on bytes and without keeping any text: past the sample, rows are
+   * only counted, and this loop (locals only, one byte at a time) is what a large upload spends its time in.
+   */
+  private count(bytes: Buffer, from: number): void {
+    const delimiter = this.delimiter;
+    let { inQuotes, quoteClosed, pendingCr, fieldStarted, recordStarted } = this;
+    let rows = 0;
+    for (let i = from; i < bytes.length; i++) {
+      const c = bytes[i]!;
+      if (inQuotes) {
+        if (c === QUOTE) { inQuotes = false; quoteClosed = true; }
+        continue;
+      }
+      if (quoteClosed) {
+        quoteClosed = false;
+        if (c === QUOTE) { inQuotes = true; continue; }
+      }
+      if (pendingCr) {
+        pendingCr = false;
+        if (c === LF) continue;
+      }
+      if (c === delimiter) { fieldStarted = false; recordStarted = true; continue; }
+      if (c === LF || c === CR) {
+        pendingCr = c === CR;
+        if (recordStarted || fieldStarted) rows++;
+        recordStarted = fieldStarted = false;
+        continue;
+      }
+      if (c === QUOTE && !fieldStarted) inQuotes = true;
+      fieldStarted = true;
+    }
+    Object.assign(this, { inQuotes, quoteClosed, pendingCr, fieldStarted, recordStarted });
+    this.dataRows += rows;
+  }
+
+  /** Cell text is kept only while the header and the sampled rows are read; later rows are only counted. */
+  private append(ch: string): void {
+    this.fieldStarted = true;
+    if (this.collecting && this.field.length < this.limits.maxCellChars) this.field += ch;
+  }
+
+  private get collecting(): boolean {
+    return this.header === null || this.dataRows < this.limits.sampleRows;
+  }
+
+  private endField(): void {
+    if (this.collecting && this.record.length < this.limits.maxColumns) this.record.push(this.field);
+    this.field = '';
+    this.fieldStarted = false;
+  }
+
+  private endRecord(): void {
+    if (!this.recordStarted && !this.fieldStarted) return;
+    this.endField();
+    if (this.header === null) {
+      this.header = this.record;
+    } else {
+      if (this.dataRows < this.limits.sampleRows) {
+        this.record.forEach((cell, i) => {
+          if (i < this.header!.length) this.types[i] = mergeType(this.types[i] ?? 'EMPTY', csvCellType(cell));
+        });
+      }
+      this.dataRows++;
+    }
+    this.record = [];
+    this.recordStarted = false;
+  }
+}
+
+function firstLineEnds(text: string): boolean {
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) quoted = !quoted;
+    else if (!quoted && (c === LF || c === CR)) return true;
+  }
+  return false;
+}
+
+/** Of comma, semicolon and tab, the one the first line uses most outside quotes (comma on a tie). */
+export function sniffDelimiter(head: string): number {
+  const counts = new Map<number, number>([[0x2c, 0], [0x3b, 0], [0x09, 0]]);
+  let quoted = false;
+  for (let i = 0; i < head.length; i++) {
+    const c = head.charCodeAt(i);
+    if (c === QUOTE) quoted = !quoted;
+    else if (!quoted && (c === LF || c === CR)) break;
+    else if (!quoted && counts.has(c)) counts.set(c, counts.get(c)! + 1);
+  }
+  let best = 0x2c;
+  for (const [d, n] of counts) if (n > counts.get(best)!) best = d;
+  return best;
+}

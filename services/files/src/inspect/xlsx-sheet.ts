@@ -1,0 +1,106 @@
+import type { Readable } from 'node:stream';
+import type { ColumnInfo, ColumnType } from '../domain/types.js';
+import { mergeType } from './column-types.js';
+import { decodeXml, elements, firstElement, textOf } from './xml.js';
+
+const ROW_START = /<(?:[A-Za-z_][\w.-]{0,30}:)?row[\s/>]/g;
+const TAIL = 40;
+
+/**
+ * Counts a sheet part's `<row>` elements by scanning the inflated bytes (no XML parse: this is the cheap
+ * part of inspection) and keeps its first `maxHeadBytes` for the header and type sample. Past `deadline`
+ * it stops and answers `rows: null` rather than hold the upload open.
+ */
+export async function scanSheet(stream: Readable, opts: { maxHeadBytes: number; deadline: number }): Promise<{ rows: number | null; head: string }> {
+  const head: Buffer[] = [];
+  let headBytes = 0;
+  let rows = 0;
+  let tail = '';
+  try {
+    for await (const chunk of stream) {
+      const bytes = chunk as Buffer;
+      if (headBytes < opts.maxHeadBytes) {
+        const part = bytes.subarray(0, opts.maxHeadBytes - headBytes);
+        head.push(part);
+        headBytes += part.length;
+      }
+      // latin1 maps bytes 1:1 to characters, so a match can never straddle a split multi-byte character.
+      const text = tail + bytes.toString('latin1');
+      for (const m of text.matchAll(ROW_START)) if (m.index + m[0].length > tail.length) rows++;
+      tail = text.slice(-TAIL);
+      if (Date.now() > opts.deadline) return { rows: null, head: Buffer.concat(head).toString('utf8') };
+    }
+  } finally {
+    stream.destroy();
+  }
+  return { rows, head: Buffer.concat(head).toString('utf8') };
+}
+
+export type Cell = { col: number; type: string; value: string | null; style: number };
+
+/** The complete rows in a sheet's head: cells with their column index, `t` type, raw value and style. */
+export function sampleRows(head: string, maxRows: number, maxColumns: number): Cell[][] {
+  const rows: Cell[][] = [];
+  for (const row of elements(head, 'row')) {
+    if (rows.length >= maxRows) break;
+    const cells: Cell[] = [];
+    let next = 0;
+    for (const c of elements(row.body ?? '', 'c')) {
+      const col = columnIndex(c.attrs.get('r')) ?? next;
+      next = col + 1;
+      if (col >= maxColumns) continue;
+      const type = c.attrs.get('t') ?? 'n';
+      const body = c.body ?? '';
+      const raw = firstElement(body, 'v')?.body;
+      const value = type === 'inlineStr' ? textOf(firstElement(body, 'is')?.body ?? '') : raw == null ? null : decodeXml(raw);
+      cells.push({ col, type, value, style: Number(c.attrs.get('s') ?? 0) });
+    }
+    rows.push(cells);
+  }
+  return rows;
+}
+
+/** `BC12` -> 54 (zero-based); undefined when the reference is missing or malformed. */
+export function columnIndex(ref: string | undefined): number | undefined {
+  const letters = ref ? /^([A-Z]{1,3})\d*$/.exec(ref)?.[1] : undefined;
+  if (!letters) return undefined;
+  let n = 0;
+  for (const ch of letters) n = n * 26 + (ch.charCodeAt(0) - 64);
+  return n - 1;
+}
+
+export function cellType(cell: Cell, dateStyles: boolean[]): ColumnType {
+  if (cell.value === null || cell.value === '') return cell.type === 's' || cell.type === 'inlineStr' ? 'TEXT' : 'EMPTY';
+  switch (cell.type) {
+    case 'b': return 'BOOLEAN';
+    case 'd': return 'DATE';
+    case 'n': return dateStyles[cell.style] ? 'DATE' : 'NUMBER';
+    default: return 'TEXT';
+  }
+}
+
+/**
+ * Columns from a sheet's sampled rows: the first row with a value is the header (its cells name the
+ * columns; shared strings come from `strings`), the rows after it give the types.
+ */
+export function columnsOf(rows: Cell[][], strings: Map<number, string>, dateStyles: boolean[]): { headerIndex: number; columns: ColumnInfo[] } {
+  const headerIndex = rows.findIndex((cells) => cells.some((c) => c.value !== null && c.value !== ''));
+  if (headerIndex < 0) return { headerIndex, columns: [] };
+  const header = rows[headerIndex]!;
+  const width = Math.max(...header.map((c) => c.col)) + 1;
+  const columns: ColumnInfo[] = Array.from({ length: width }, () => ({ name: '', type: 'EMPTY' as ColumnType }));
+  for (const cell of header) columns[cell.col]!.name = cellText(cell, strings);
+  for (const row of rows.slice(headerIndex + 1)) {
+    for (const cell of row) {
+      const column = columns[cell.col];
+      if (column) column.type = mergeType(column.type, cellType(cell, dateStyles));
+    }
+  }
+  return { headerIndex, columns };
+}
+
+function cellText(cell: Cell, strings: Map<number, string>): string {
+  if (cell.type === 's') return strings.get(Number(cell.value)) ?? '';
+  if (cell.type === 'b') return cell.value === '1' ? 'TRUE' : 'FALSE';
+  return cell.value ?? '';
+}

@@ -1,0 +1,46 @@
+import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { pageSize, toConnection, type AuthedContext } from '@rowline/kit';
+import type { FilesDomain } from '../domain/files.js';
+import { CreateUploadInput, CreateUploadPayload, FileConnection, FileKind, FileType } from './types.js';
+
+@ArgsType()
+class FilesArgs {
+  @Field(() => Int, { nullable: true }) first?: number | null;
+  @Field(() => String, { nullable: true }) after?: string | null;
+  @Field(() => FileKind, { nullable: true }) kind?: FileKind | null;
+}
+
+@Resolver(() => FileType)
+export class FileResolver {
+  constructor(private readonly domain: FilesDomain) {}
+
+  @Authorized('files:read')
+  @Query(() => FileConnection, { description: 'The tenant\'s files, newest first.' })
+  async files(@Args(() => FilesArgs) args: FilesArgs, @Ctx() ctx: AuthedContext) {
+    const size = pageSize(args.first);
+    return toConnection(await this.domain.list(ctx.em, { first: size, after: args.after, kind: args.kind }), size);
+  }
+
+  @Authorized('files:read')
+  @Query(() => FileType)
+  file(@Arg('id', () => ID) id: string, @Ctx() ctx: AuthedContext) {
+    return this.domain.get(ctx.em, id);
+  }
+
+  @Authorized('files:write')
+  @Mutation(() => CreateUploadPayload, { description: 'Starts an upload: PUT the bytes to uploadUrl, then the file becomes READY or REJECTED.' })
+  createUpload(@Arg('input', () => CreateUploadInput) input: CreateUploadInput, @Ctx() ctx: AuthedContext) {
+    return this.domain.createUpload(ctx.em, ctx.principal, input);
+  }
+
+  @Authorized('files:write')
+  @Mutation(() => Boolean, { description: 'Deletes the file and its bytes.' })
+  deleteFile(@Arg('id', () => ID) id: string, @Ctx() ctx: AuthedContext) {
+    return this.domain.delete(ctx.em, id);
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: 'A short-lived link to the bytes; only for READY files.' })
+  downloadUrl(@Root() file: FileType) {
+    return this.domain.downloadUrl(file);
+  }
+}

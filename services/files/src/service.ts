@@ -1,0 +1,52 @@
+import type { Storage } from '@rowline/storage';
+import { createMetrics, createServiceServer, migrate, type InternalTokens, type Logger, type Orm } from '@rowline/kit';
+import { createFilesDomain } from './domain/files.js';
+import { createFileLinks } from './domain/links.js';
+import { createUploads } from './domain/uploads.js';
+import type { FilesConfig } from './env.js';
+import { mountInternalRoutes } from './http/internal.js';
+import { downloadHandler, uploadHandler } from './http/transfer.js';
+import { INSPECT_LIMITS, type InspectLimits } from './inspect/index.js';
+import { buildFilesSchema } from './schema/index.js';
+
+export const SERVICE = 'files';
+export const SCHEMA = 'files';
+
+/** Wires the files subgraph and its HTTP endpoints from their dependencies; `main.ts` and the embedded runner both use it. */
+export async function createFilesService(deps: {
+  logger: Logger;
+  orm: Orm;
+  tokens: InternalTokens;
+  storage: Storage;
+  env: FilesConfig;
+  /** Tests lower these to exercise the refusals cheaply. */
+  inspectLimits?: InspectLimits;
+  exposeInternalErrors?: boolean;
+}) {
+  await migrate(deps.orm, SCHEMA);
+  const links = createFileLinks({
+    secret: deps.env.FILE_URL_SECRET,
+    publicUrl: deps.env.PUBLIC_URL,
+    uploadTtlSeconds: deps.env.UPLOAD_URL_TTL_SECONDS ?? 900,
+    downloadTtlSeconds: deps.env.DOWNLOAD_URL_TTL_SECONDS ?? 300,
+  });
+  const maxUploadBytes = deps.env.MAX_UPLOAD_BYTES;
+  const domain = createFilesDomain({ storage: deps.storage, links, maxUploadBytes, logger: deps.logger });
+  const uploads = createUploads({ orm: deps.orm, storage: deps.storage, maxUploadBytes, limits: deps.inspectLimits ?? INSPECT_LIMITS, logger: deps.logger });
+  const server = await createServiceServer({
+    name: SERVICE,
+    logger: deps.logger,
+    metrics: createMetrics(SERVICE),
+    schema: await buildFilesSchema({ domain }),
+    orm: deps.orm,
+    tokens: deps.tokens,
+    exposeInternalErrors: deps.exposeInternalErrors,
+    readiness: [{ name: 'postgres', check: async () => { await deps.orm.em.getConnection().execute('select 1'); } }],
+    routes: (app) => {
+      app.put('/files/upload/:token', uploadHandler({ links, uploads, logger: deps.logger }));
+      app.get('/files/download/:token', downloadHandler({ links, orm: deps.orm, storage: deps.storage, logger: deps.logger }));
+      mountInternalRoutes(app, { audience: SERVICE, orm: deps.orm, tokens: deps.tokens, storage: deps.storage, domain, logger: deps.logger });
+    },
+  });
+  return { server, domain, links };
+}

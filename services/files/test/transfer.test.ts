@@ -1,0 +1,50 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { TENANT_A, startFiles, upload, type Files } from './support/harness.js';
+import { salesWorkbook } from './support/fixtures.js';
+
+const A = { tenant: TENANT_A };
+let files: Files;
+beforeAll(async () => { files = await startFiles(); });
+afterAll(async () => { await files?.stop(); });
+afterEach(async () => { expect(await files.healthy()).toBe(true); });
+
+const linkOf = async (id: string) => (await files.gql(`query($id: ID!) { file(id: $id) { downloadUrl } }`, { id }, A)).data.file.downloadUrl as string;
+
+describe('downloading a file', () => {
+  it('returns the exact bytes, the detected content type, and a header no file name can break', async () => {
+    const xlsx = await salesWorkbook();
+    const { id, status } = await upload(files, A, 'a"b\r\nX: y.xlsx', xlsx);
+    expect(status).toBe(200);
+    const res = await fetch(files.local(await linkOf(id)));
+    expect(res.status).toBe(200);
+    expect(Buffer.from(await res.arrayBuffer()).equals(xlsx)).toBe(true);
+    expect(res.headers.get('content-type')).toBe('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
+    expect(res.headers.get('content-disposition')).toBe(`attachment; filename="a_b__X: y.xlsx"; filename*=UTF-8''a%22b__X%3A%20y.xlsx`);
+    expect(res.headers.get('x')).toBeNull();
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('cache-control')).toBe('private, no-store');
+  });
+
+  it('gives a non-ASCII name an ASCII fallback and the exact name in filename*', async () => {
+    const { id } = await upload(files, A, 'Übersicht März.csv', Buffer.from('a\n1\n'));
+    const res = await fetch(files.local(await linkOf(id)));
+    expect(res.headers.get('content-type')).toBe('text/csv');
+    expect(res.headers.get('content-disposition')).toBe(`attachment; filename="Ubersicht Marz.csv"; filename*=UTF-8''%C3%9Cbersicht%20M%C3%A4rz.csv`);
+  });
+
+  it('refuses an upload link used as a download link, and a tampered one', async () => {
+    const { id, uploadUrl } = await upload(files, A, 'x.csv', Buffer.from('a\n1\n'));
+    const token = uploadUrl.split('/').pop()!;
+    expect((await fetch(`${files.base}/files/download/${token}`)).status).toBe(401);
+    const link = files.local(await linkOf(id));
+    const tampered = link.slice(0, -2) + (link.endsWith('AA') ? 'BB' : 'AA');
+    const res = await fetch(tampered);
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as any).error).toEqual({ code: 'UNAUTHENTICATED', message: 'This link is invalid or has expired' });
+  });
+
+  it('has no link for a file that is not READY', async () => {
+    const r = await files.gql(`mutation { createUpload(input: {name: "later.csv", size: 4}) { file { downloadUrl status } } }`, {}, A);
+    expect(r.data.createUpload.file).toEqual({ downloadUrl: null, status: 'UPLOADING' });
+  });
+});

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { CsvScanner } from '../../src/inspect/csv.js';
+
+/** Feeds `text` in chunks of `size` bytes, so quotes, CRLF and multi-byte characters straddle chunk borders. */
+function scan(text: string | Buffer, size = 3, limits = { sampleRows: 2, maxColumns: 3, maxCellChars: 5, maxHeadChars: 1024 }) {
+  const bytes = Buffer.isBuffer(text) ? text : Buffer.from(text);
+  const scanner = new CsvScanner(limits);
+  for (let i = 0; i < bytes.length; i += size) scanner.push(bytes.subarray(i, i + size));
+  return scanner.finish();
+}
+
+describe('CsvScanner', () => {
+  it('reads quoted delimiters, doubled quotes and newlines inside quotes as cell text', () => {
+    expect(scan('"a,1","b""2"\r\n"x\ny",3\r\n')).toMatchObject({
+      text: true, rowCount: 1, columns: [{ name: 'a,1', type: 'TEXT' }, { name: 'b"2', type: 'NUMBER' }],
+    });
+  });
+
+  it('counts rows past the sample, skips blank lines, and needs no final newline', () => {
+    expect(scan('h\n1\n\n2\r\n3\r4')).toMatchObject({ rowCount: 4, columns: [{ name: 'h', type: 'NUMBER' }] });
+  });
+
+  it('drops a UTF-8 byte order mark and keeps multi-byte characters split across chunks', () => {
+    expect(scan('\ufeffMärz,€\n1,2\n', 1)).toMatchObject({ columns: [{ name: 'März' }, { name: '€' }] });
+  });
+
+  it('bounds what it keeps: columns past maxColumns and characters past maxCellChars', () => {
+    expect(scan('abcdefgh,b,c,d,e\n1,2,3,4,5\n')).toMatchObject({ columns: [{ name: 'abcde' }, { name: 'b' }, { name: 'c' }] });
+  });
+
+  it('types columns from the sampled rows: mixed cells make MIXED, empty ones do not count', () => {
+    const wide = { sampleRows: 10, maxColumns: 10, maxCellChars: 100, maxHeadChars: 1024 };
+    expect(scan('a,b,c,d,e\n1,true,2026-01-02,,1.5e3\nx,FALSE,2026-01-03T10:00:00Z,,-.5\n', 3, wide)).toMatchObject({
+      columns: [{ type: 'MIXED' }, { type: 'BOOLEAN' }, { type: 'DATE' }, { type: 'EMPTY' }, { type: 'NUMBER' }],
+    });
+    expect(scan('zip,day\n01234,2026-02-30\n', 3, wide)).toMatchObject({ columns: [{ type: 'TEXT' }, { type: 'TEXT' }] });
+  });
+
+  it('picks the delimiter the first line uses most', () => {
+    expect(scan('a;b;c\n1;2;3\n')).toMatchObject({ delimiter: ';', columns: [{ name: 'a' }, { name: 'b' }, { name: 'c' }] });
+    expect(scan('a\tb\n1\t2\n')).toMatchObject({ delimiter: '\t' });
+  });
+
+  it('says why bytes are not csv text: NUL bytes, or invalid UTF-8', () => {
+    expect(scan(Buffer.from([0x61, 0x00, 0x62]))).toEqual({ text: false, problem: 'nul' });
+    expect(scan(Buffer.from([0x61, 0xe9, 0x0a]))).toEqual({ text: false, problem: 'encoding' });
+    expect(scan(Buffer.from([0x61, 0xc3]))).toEqual({ text: false, problem: 'encoding' });
+  });
+});

@@ -1,0 +1,16 @@
+import { createInternalTokens, createLogger, createOrm, loadEnv, onShutdown } from '@rowline/kit';
+import { workflowsEnv } from './env.js';
+import { entities } from './store/entities.js';
+import { migrations } from './store/migrations/index.js';
+import { createWorkflowsService, SCHEMA, SERVICE } from './service.js';
+
+const env = loadEnv(workflowsEnv);
+const logger = createLogger({ service: SERVICE, level: env.LOG_LEVEL });
+const orm = await createOrm({ url: env.DATABASE_URL, schema: SCHEMA, entities, migrations, logger });
+const { server } = await createWorkflowsService({ logger, orm, tokens: createInternalTokens(env.INTERNAL_TOKEN_SECRET) });
+const port = await server.listen(env.PORT, env.HOST);
+logger.info({ port }, 'workflows subgraph listening');
+onShutdown(logger, [
+  { name: 'orm', stop: () => orm.close() },
+  { name: 'http', stop: () => server.close() },
+]);

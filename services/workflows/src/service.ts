@@ -1,0 +1,33 @@
+import { createMetrics, createServiceServer, internalRoute, migrate, type InternalTokens, type Logger, type Orm, tenantEm } from '@rowline/kit';
+import { ruleTypes, validateSteps } from '@rowline/engine';
+import { createWorkflowsDomain } from './domain/workflows.js';
+import { buildWorkflowsSchema } from './schema/index.js';
+
+export const SERVICE = 'workflows';
+export const SCHEMA = 'workflows';
+
+/** Wires the workflows subgraph from its dependencies; `main.ts` and the embedded runner both use it. */
+export async function createWorkflowsService(deps: { logger: Logger; orm: Orm; tokens: InternalTokens; exposeInternalErrors?: boolean }) {
+  await migrate(deps.orm, SCHEMA);
+  const domain = createWorkflowsDomain({ validateSteps });
+  const schema = await buildWorkflowsSchema({ domain, ruleTypes, validateSteps });
+  const server = await createServiceServer({
+    name: SERVICE,
+    logger: deps.logger,
+    metrics: createMetrics(SERVICE),
+    schema,
+    orm: deps.orm,
+    tokens: deps.tokens,
+    exposeInternalErrors: deps.exposeInternalErrors,
+    readiness: [{ name: 'postgres', check: async () => { await deps.orm.em.getConnection().execute('select 1'); } }],
+    routes: (app) => {
+      // The executions service snapshots a version's steps when a run starts.
+      app.get('/internal/versions/:id', internalRoute({ tokens: deps.tokens, audience: SERVICE, logger: deps.logger }, async (principal, req) => {
+        const em = tenantEm(deps.orm, principal.tenantId);
+        const version = await domain.getVersion(em, String(req.params.id));
+        return { id: version.id, workflowId: version.workflowId, number: version.number, steps: version.steps };
+      }));
+    },
+  });
+  return { server, domain };
+}

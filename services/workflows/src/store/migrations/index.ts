@@ -1,0 +1,4 @@
+import { Migration20261122000001 } from './Migration20261122000001.js';
+
+/** Committed migrations, in order. New ones are appended; applied ones are never edited. */
+export const migrations = [Migration20261122000001];
