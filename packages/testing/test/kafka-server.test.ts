@@ -1,5 +1,5 @@
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { kafkaServer, uniqueName } from '@rowline/testing';
 
 describe('kafkaServer', () => {
@@ -50,6 +50,4 @@ describe('kafkaServer', () => {
     await expect(producer.send({ topic: uniqueName('nowhere'), messages: [{ value: 'x' }] })).rejects.toThrow();
     await producer.disconnect();
   });
-
-  afterAll(() => undefined);
 });

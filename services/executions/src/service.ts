@@ -7,19 +7,20 @@ import { ExecutionStatus } from '@rowline/proto';
 import { createExecutionsDomain, type Lookups } from './domain/executions.js';
 import { isTerminal } from './domain/state-machine.js';
 import { createOutboxRelay } from './events/outbox.js';
-import { TOPICS, dlqOf } from './events/messages.js';
+import { TOPICS } from './events/messages.js';
 import { buildExecutionsSchema } from './schema/index.js';
 import { createRunStore } from './store/run-store.js';
 
 export const SERVICE = 'executions';
 export const SCHEMA = 'executions';
-export const EXECUTION_TOPICS = [TOPICS.executionRequested, TOPICS.executionEvents, dlqOf(TOPICS.executionRequested), dlqOf(TOPICS.executionEvents)];
+/** The bus creates each topic's `.dlq` beside it. */
+export const EXECUTION_TOPICS = [TOPICS.executionRequested, TOPICS.executionEvents];
 
 export async function createExecutionsService(deps: {
   logger: Logger; orm: Orm; tokens: InternalTokens; bus: EventBus; workflowsUrl: string; filesUrl: string; exposeInternalErrors?: boolean;
 }) {
   await migrate(deps.orm, SCHEMA);
-  await deps.bus.ensureTopics(EXECUTION_TOPICS.map((name) => ({ name, partitions: name.endsWith('.dlq') ? 1 : 6 })));
+  await deps.bus.ensureTopics(EXECUTION_TOPICS.map((name) => ({ name, partitions: 6 })));
   const em = () => deps.orm.em.fork();
   const relay = createOutboxRelay({ em, bus: deps.bus, logger: deps.logger });
   const workflows = createInternalClient({ tokens: deps.tokens, baseUrl: deps.workflowsUrl, audience: 'workflows' });

@@ -56,7 +56,7 @@ export function createKafkaBus(opts: KafkaBusOptions): EventBus {
       const existing = new Set(await admin.listTopics());
       const missing = specs
         .flatMap((s) => [s, { ...s, name: dlqTopic(s.name) }])
-        .filter((s) => !existing.has(ns.wire(s.name)))
+        .filter((s, i, all) => !existing.has(ns.wire(s.name)) && all.findIndex((o) => o.name === s.name) === i)
         .map((s) => ({ topic: ns.wire(s.name), numPartitions: s.partitions ?? opts.partitions ?? 3 }));
       if (missing.length === 0) return;
       try {

@@ -46,7 +46,7 @@ export async function startEmbeddedPostgres(): Promise<Started<PostgresInfo>> {
     await server.start();
     const postmaster = (server as unknown as { process?: { pid?: number } }).process?.pid;
     // SIGINT is PostgreSQL's fast shutdown.
-    if (postmaster) dismissReaper = reapWhenParentDies(postmaster, 'SIGINT');
+    if (postmaster) dismissReaper = reapWhenParentDies({ pid: postmaster, signal: 'SIGINT', dir: databaseDir });
   } catch (err) {
     await server.stop().catch(() => undefined);
     rmSync(databaseDir, { recursive: true, force: true });
