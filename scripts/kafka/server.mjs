@@ -53,7 +53,10 @@ export async function startBroker({ java, libs, heap = '512m', startTimeoutMs = 
     '-Djava.awt.headless=true', `-Dlog4j.configuration=file:${LOG4J}`, `-Dkafka.logs.dir=${dir}`,
     '-cp', path.join(libs, '*'),
   ];
-  const clusterId = randomBytes(16).toString('base64url');
+  // Kafka's own random ids never start with '-': the storage tool would read such an id as an option.
+  let clusterId;
+  do clusterId = randomBytes(16).toString('base64url');
+  while (clusterId.startsWith('-'));
   // A short-lived JVM: the quick-start compiler is all it needs.
   const format = spawnSync(java, ['-XX:TieredStopAtLevel=1', ...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', config], { encoding: 'utf8' });
   if (format.status !== 0) {

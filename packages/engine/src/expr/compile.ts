@@ -128,8 +128,8 @@ function bindNode(n: Node, cols: readonly string[]): Evaluator {
     case 'un': {
       const a = bindNode(n.a, cols);
       if (n.op === '!') return (r) => !truthy(a(r));
-      if (n.op === '-') return (r) => arithmetic(0, a(r), (x, y) => x - y);
-      return (r) => arithmetic(0, a(r), (x, y) => x + y);
+      if (n.op === '-') return (r) => arithmetic(0, a(r), NEG);
+      return (r) => arithmetic(0, a(r), POS);
     }
     case 'if': {
       const c = bindNode(n.c, cols);
@@ -155,14 +155,21 @@ function bindNode(n: Node, cols: readonly string[]): Evaluator {
   }
 }
 
+const MUL = (x: number, y: number) => x * y;
+const DIV = (x: number, y: number) => x / y;
+const MOD = (x: number, y: number) => x % y;
+const POW = (x: number, y: number) => x ** y;
+const NEG = (x: number, y: number) => x - y;
+const POS = (x: number, y: number) => x + y;
+
 function bindBinary(op: string, a: Evaluator, b: Evaluator): Evaluator {
   switch (op) {
     case '+': return (r) => add(a(r), b(r));
     case '-': return (r) => subtract(a(r), b(r));
-    case '*': return (r) => arithmetic(a(r), b(r), (x, y) => x * y);
-    case '/': return (r) => arithmetic(a(r), b(r), (x, y) => x / y);
-    case '%': return (r) => arithmetic(a(r), b(r), (x, y) => x % y);
-    case '**': return (r) => arithmetic(a(r), b(r), (x, y) => x ** y);
+    case '*': return (r) => arithmetic(a(r), b(r), MUL);
+    case '/': return (r) => arithmetic(a(r), b(r), DIV);
+    case '%': return (r) => arithmetic(a(r), b(r), MOD);
+    case '**': return (r) => arithmetic(a(r), b(r), POW);
     case '==': case '===': return (r) => equalsLoose(a(r), b(r));
     case '!=': case '!==': return (r) => !equalsLoose(a(r), b(r));
     case '<': return (r) => { const c = compareLoose(a(r), b(r)); return c !== null && c < 0; };

@@ -24,7 +24,8 @@ export function columnLetters(index: number): string {
  * table, so writing needs no memory that grows with the data; deflate removes the repetition.
  */
 export class RowXml {
-  private letters: string[] = [];
+  /** `<c r="B` per column: the constant start of every cell's tag. */
+  private open: string[] = [];
   truncated = 0;
 
   constructor(width: number) {
@@ -32,25 +33,25 @@ export class RowXml {
   }
 
   private ensure(width: number): void {
-    for (let i = this.letters.length; i < width; i++) this.letters.push(columnLetters(i));
+    for (let i = this.open.length; i < width; i++) this.open.push(`<c r="${columnLetters(i)}`);
   }
 
   row(n: number, values: readonly Value[]): string {
-    if (values.length > this.letters.length) this.ensure(values.length);
+    if (values.length > this.open.length) this.ensure(values.length);
     let s = `<row r="${n}">`;
     for (let i = 0; i < values.length; i++) {
       const v = values[i];
       if (v === null || v === undefined) continue;
-      const ref = this.letters[i]! + n;
+      const open = this.open[i]! + n;
       if (typeof v === 'number') {
-        if (Number.isFinite(v)) s += `<c r="${ref}"><v>${v}</v></c>`;
+        if (Number.isFinite(v)) s += open + '"><v>' + v + '</v></c>';
       } else if (typeof v === 'string') {
-        if (v !== '') s += `<c r="${ref}" t="inlineStr"><is>${this.text(v)}</is></c>`;
+        if (v !== '') s += open + '" t="inlineStr"><is>' + this.text(v) + '</is></c>';
       } else if (typeof v === 'boolean') {
-        s += `<c r="${ref}" t="b"><v>${v ? 1 : 0}</v></c>`;
+        s += open + (v ? '" t="b"><v>1</v></c>' : '" t="b"><v>0</v></c>');
       } else {
         const serial = dateToSerial(v);
-        if (Number.isFinite(serial)) s += `<c r="${ref}" s="${serial % 1 === 0 ? STYLE_DATE : STYLE_DATETIME}"><v>${serial}</v></c>`;
+        if (Number.isFinite(serial)) s += open + (serial % 1 === 0 ? `" s="${STYLE_DATE}"><v>` : `" s="${STYLE_DATETIME}"><v>`) + serial + '</v></c>';
       }
     }
     return s + '</row>';

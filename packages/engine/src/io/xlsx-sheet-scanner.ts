@@ -27,6 +27,8 @@ export class SheetScanner {
   private readonly isOpen: string;
   private readonly tOpen: string;
   private readonly tClose: string;
+  private readonly tPlain: string;
+  private readonly isClose: string;
   /** 1-based number of the last row seen, to place rows without an r attribute. */
   private lastRow = 0;
 
@@ -44,6 +46,8 @@ export class SheetScanner {
     this.isOpen = `<${prefix}is>`;
     this.tOpen = `<${prefix}t`;
     this.tClose = `</${prefix}t>`;
+    this.tPlain = `<${prefix}t>`;
+    this.isClose = `</${prefix}is>`;
   }
 
   /** `xml` holds whole rows (it ends right after a </row>, or is the end of the part). */
@@ -159,7 +163,18 @@ export class SheetScanner {
   private value(xml: string, from: number, to: number, type: number, style: number): Value {
     if (type === 2) {
       const is = xml.indexOf(this.isOpen, from);
-      return is < 0 || is > to ? null : collectT(xml.slice(is, to), this.tOpen, this.tClose);
+      if (is < 0 || is > to) return null;
+      // The usual shape, <is><t>text</t></is>, without building the slice collectT needs for rich runs.
+      const t = is + this.isOpen.length;
+      if (xml.startsWith(this.tPlain, t)) {
+        const a = t + this.tPlain.length;
+        const b = xml.indexOf(this.tClose, a);
+        if (b >= 0 && b < to && xml.startsWith(this.isClose, b + this.tClose.length)) {
+          const text = xml.slice(a, b);
+          return text.indexOf('&') < 0 ? text : decodeXml(text);
+        }
+      }
+      return collectT(xml.slice(is, to), this.tOpen, this.tClose);
     }
     const vs = xml.indexOf(this.vOpen, from);
     if (vs < 0 || vs > to) return null;
@@ -167,7 +182,7 @@ export class SheetScanner {
     const ve = xml.indexOf(this.vClose, start);
     if (ve === start) return type === 4 ? '' : null;
     if (type === 0) {
-      const n = +xml.slice(start, ve);
+      const n = parseDecimal(xml, start, ve);
       if (n !== n) return null;
       if (style >= 0 && this.dec.dateStyles[style] === 1) return serialToDate(n, this.dec.date1904);
       return n;
@@ -187,4 +202,36 @@ export class SheetScanner {
     }
     return text;
   }
+}
+
+const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+
+/**
+ * Number() of xml[start, end) without making the substring, for plain decimals of up to 15 digits: the
+ * digits form an exact integer and one division by an exact power of ten rounds correctly, so the result is
+ * the same double Number() gives. Anything else (exponents, longer mantissas) goes through Number().
+ */
+export function parseDecimal(xml: string, start: number, end: number): number {
+  let i = start;
+  let neg = false;
+  if (xml.charCodeAt(i) === 45) {
+    neg = true;
+    i++;
+  }
+  let m = 0;
+  let digits = 0;
+  let scale = 0;
+  let dot = false;
+  for (; i < end; i++) {
+    const c = xml.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      m = m * 10 + (c - 48);
+      digits++;
+      if (dot) scale++;
+    } else if (c === 46 && !dot) dot = true;
+    else return +xml.slice(start, end);
+  }
+  if (digits === 0 || digits > 15) return +xml.slice(start, end);
+  const v = scale ? m / POW10[scale]! : m;
+  return neg ? -v : v;
 }

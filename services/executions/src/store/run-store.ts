@@ -60,7 +60,7 @@ export function createRunStore(deps: { em: () => EntityManager }) {
      * run is no longer this owner's (lease lost or cancelled): the caller must then drop its result.
      */
     async transition(run: Execution, owner: string | null, change: {
-      status: Status; phase?: Phase | null; error?: RunError | null; artifacts?: ArtifactRef[] | null;
+      status: Status; phase?: Phase | null; error?: RunError | null; artifacts?: ArtifactRef[] | null; rowsProcessed?: number;
       steps?: Array<{ index: number; type: string; status: string; rowsIn: number; rowsOut: number; durationMs: number }>;
       logs?: Array<{ level: string; message: string; step?: number | null; at?: Date }>;
       events: EventPayload[];
@@ -72,13 +72,14 @@ export function createRunStore(deps: { em: () => EntityManager }) {
               set "status" = ?, "phase" = ?, "error" = ?, "artifacts" = coalesce(?, "artifacts"),
                   "sequence" = "sequence" + ?, "finished_at" = case when ? then now() else "finished_at" end,
                   "lease_owner" = case when ? then null else "lease_owner" end,
-                  "progress_percent" = case when ? = 'SUCCEEDED' then 100 else "progress_percent" end
+                  "progress_percent" = case when ? = 'SUCCEEDED' then 100 else "progress_percent" end,
+                  "rows_processed" = coalesce(?, "rows_processed")
             where "id" = ? and "status" in (?) and (?::text is null or "lease_owner" = ?)
             returning "sequence"`,
           [
             change.status, change.phase ?? null, change.error ? JSON.stringify(change.error) : null,
             change.artifacts ? JSON.stringify(change.artifacts) : null, change.events.length, terminal, terminal,
-            change.status, run.id, sourcesOf(change.status), owner, owner,
+            change.status, change.rowsProcessed ?? null, run.id, sourcesOf(change.status), owner, owner,
           ],
         );
         if (!row) return false;

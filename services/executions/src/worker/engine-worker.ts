@@ -123,7 +123,7 @@ export function createEngineWorker(deps: {
       }
       const steps = result.steps.map((s) => ({ index: s.index, type: s.type, status: s.status, rowsIn: s.rowsIn, rowsOut: s.rowsOut, durationMs: Math.round(s.durationMs) }));
       return {
-        status: 'SUCCEEDED' as const, phase: null, artifacts, steps,
+        status: 'SUCCEEDED' as const, phase: null, artifacts, steps, rowsProcessed: steps[0]?.rowsIn ?? 0,
         logs: result.logs.map((l) => ({ level: l.level, message: l.message, step: l.step ?? null })),
         events: [
           ...steps.map((s): EventPayload => ({ case: 'stepFinished', value: { ...s, rowsIn: BigInt(s.rowsIn), rowsOut: BigInt(s.rowsOut), durationMs: BigInt(s.durationMs) } })),
