@@ -18,3 +18,14 @@ export function namespace(prefix = ''): Namespace {
     logical: (wireName) => (wireName.startsWith(prefix) ? wireName.slice(prefix.length) : wireName),
   };
 }
+
+/** The topics `ensureTopics` creates: each one asked for and its dead-letter topic, once each. */
+export function withDeadLetterTopics<T extends { name: string }>(specs: T[]): T[] {
+  const byName = new Map<string, T>();
+  for (const spec of specs) {
+    if (!byName.has(spec.name)) byName.set(spec.name, spec);
+    // A dead-letter topic has none of its own (see delivery.ts).
+    if (!isDlqTopic(spec.name) && !byName.has(dlqTopic(spec.name))) byName.set(dlqTopic(spec.name), { ...spec, name: dlqTopic(spec.name) });
+  }
+  return [...byName.values()];
+}

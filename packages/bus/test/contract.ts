@@ -245,6 +245,20 @@ export function busContract(name: string, createBus: BusFactory): void {
       await Promise.all([a.stop(), b.stop()]);
     });
 
+    it('creates each topic once with its dead-letter topic, however often and however named', async () => {
+      const t = unique('topic');
+      await bus.ensureTopics([{ name: t }, { name: `${t}.dlq` }, { name: t, partitions: 5 }]);
+      await bus.ensureTopics([{ name: t }]);
+      const { seen, handler } = collector();
+      const sub = await bus.subscribe({ topics: [t, `${t}.dlq`], groupId: unique('g'), handler });
+      await sub.ready;
+      await bus.publish(t, [{ key: 'k', value: text('main') }]);
+      await bus.publish(`${t}.dlq`, [{ key: 'k', value: text('dead') }]);
+      await eventually(() => expect(seen.map(body).sort()).toEqual(['dead', 'main']));
+      await expect(bus.publish(`${t}.dlq.dlq`, [{ key: 'k', value: text('x') }])).rejects.toThrow();
+      await sub.stop();
+    });
+
     it('refuses to publish to a topic that was never created', async () => {
       await expect(bus.publish(unique('missing'), [{ key: 'k', value: text('x') }])).rejects.toThrow();
     });

@@ -15,7 +15,7 @@ export interface OutputDeps {
   tmp: TempDir;
   inputBase: string;
   runDate: string;
-  /** Every writer made, in order; `byStep` tells which step made it (for its statistics). */
+  /** Every writer made, in order, with the output step that made it (-1: the default output). */
   writers: Array<{ writer: ArtifactWriter; step: number }>;
 }
 

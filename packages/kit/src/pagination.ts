@@ -1,5 +1,6 @@
 import { ClassType, Directive, Field, ObjectType, Int } from 'type-graphql';
 import { badInput } from './errors.js';
+import { isUuid } from './ids.js';
 
 export const MAX_PAGE_SIZE = 100;
 export const DEFAULT_PAGE_SIZE = 20;
@@ -32,7 +33,8 @@ export const encodeCursor = (id: string): string => Buffer.from(id, 'utf8').toSt
 export function decodeCursor(cursor: string | null | undefined): string | undefined {
   if (!cursor) return undefined;
   const id = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!/^[0-9a-f-]{36}$/i.test(id)) throw badInput('Invalid cursor', { argument: 'after' });
+  // A full UUID check: anything looser (36 dashes) reaches Postgres and fails there as an internal error.
+  if (!isUuid(id)) throw badInput('Invalid cursor', { argument: 'after' });
   return id;
 }
 

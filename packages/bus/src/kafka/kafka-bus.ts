@@ -1,7 +1,7 @@
 import { Kafka, Partitioners } from 'kafkajs';
 import { pino } from 'pino';
 import { DEFAULT_DLQ } from '../delivery.js';
-import { dlqTopic, namespace } from '../names.js';
+import { namespace, withDeadLetterTopics } from '../names.js';
 import type { CommonBusOptions, EventBus, OutgoingMessage, TopicSpec } from '../types.js';
 import { kafkajsLevel, kafkajsLogCreator } from './kafkajs-logger.js';
 import { toBuffer } from './message.js';
@@ -54,9 +54,8 @@ export function createKafkaBus(opts: KafkaBusOptions): EventBus {
     async ensureTopics(specs: TopicSpec[]) {
       await connect();
       const existing = new Set(await admin.listTopics());
-      const missing = specs
-        .flatMap((s) => [s, { ...s, name: dlqTopic(s.name) }])
-        .filter((s, i, all) => !existing.has(ns.wire(s.name)) && all.findIndex((o) => o.name === s.name) === i)
+      const missing = withDeadLetterTopics(specs)
+        .filter((s) => !existing.has(ns.wire(s.name)))
         .map((s) => ({ topic: ns.wire(s.name), numPartitions: s.partitions ?? opts.partitions ?? 3 }));
       if (missing.length === 0) return;
       try {

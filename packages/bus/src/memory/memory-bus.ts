@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { deliver, DEFAULT_DLQ } from '../delivery.js';
-import { dlqTopic } from '../names.js';
+import { withDeadLetterTopics } from '../names.js';
 import type { CommonBusOptions, EventBus, OutgoingMessage, SubscribeOptions, Subscription, TopicSpec } from '../types.js';
 import { MemoryGroup } from './group.js';
 import { Member } from './member.js';
@@ -57,12 +57,10 @@ export function createMemoryBus(opts: MemoryBusOptions = {}): EventBus {
 
   return {
     async ensureTopics(specs: TopicSpec[]) {
-      for (const spec of specs) {
-        for (const name of [spec.name, dlqTopic(spec.name)]) {
-          if (topics.has(name)) continue;
-          const count = spec.partitions ?? opts.partitions ?? 3;
-          topics.set(name, Array.from({ length: count }, () => new PartitionLog(opts.retention ?? 10_000)));
-        }
+      for (const { name, partitions } of withDeadLetterTopics(specs)) {
+        if (topics.has(name)) continue;
+        const count = partitions ?? opts.partitions ?? 3;
+        topics.set(name, Array.from({ length: count }, () => new PartitionLog(opts.retention ?? 10_000)));
       }
     },
 

@@ -12,7 +12,6 @@ export class RunControl {
   private waits: Array<Promise<unknown>> = [];
   private lastProgress = 0;
   phase: Phase = 'READING';
-  rowsRead = 0;
 
   constructor(
     private readonly signal: AbortSignal | undefined,

@@ -4,7 +4,7 @@ import type { ReadLimits } from '../io/raw-rows.js';
 import type { WorkbookSource } from '../io/workbook-source.js';
 import type { MemoryBudget } from './budget.js';
 import type { RunControl } from './control.js';
-import { Port, type Origin, type RowSink } from './port.js';
+import { Port, type Origin } from './port.js';
 import type { ArtifactPlan, SheetGroup, StepContext, StepModule, StepStats } from './step-api.js';
 
 export interface StepSpec {
@@ -66,8 +66,11 @@ export class RunGraph {
     const port = new Port(sheet, origin);
     const read = async () => {
       const base = this.rowsRead;
-      const r = await wb.readSheet(sheet, port, this.deps.control, this.deps.limits, (rows, fraction) => {
-        this.deps.control.progress('READING', base + rows, fraction === undefined ? undefined : fraction * 100);
+      const ctl = this.deps.control;
+      // A validate step downstream switches the phase to VALIDATING when the pass starts.
+      ctl.phase = 'READING';
+      const r = await wb.readSheet(sheet, port, ctl, this.deps.limits, (rows, fraction) => {
+        ctl.progress(ctl.phase === 'VALIDATING' ? 'VALIDATING' : 'READING', base + rows, fraction === undefined ? undefined : fraction * 100);
       });
       this.rowsRead += r.rows;
       this.logs.push({ level: 'info', message: `read sheet ${JSON.stringify(sheet)}: ${r.rows} rows` });
@@ -160,4 +163,4 @@ export class RunGraph {
   }
 }
 
-export type { Entry as SheetEntry, RowSink };
+export type { Entry as SheetEntry };

@@ -1,4 +1,3 @@
-import { rm } from 'node:fs/promises';
 import { EngineError } from '../errors.js';
 import type { MemoryBudget } from '../flow/budget.js';
 import type { RunControl } from '../flow/control.js';
@@ -86,8 +85,4 @@ export class XlsxWorkbook implements WorkbookSource {
     this.zip.close();
     await this.cleanup();
   }
-}
-
-export async function removeDir(dir: string): Promise<void> {
-  await rm(dir, { recursive: true, force: true });
 }

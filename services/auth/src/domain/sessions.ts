@@ -56,6 +56,10 @@ export function createSessions(deps: { em: () => EntityManager; keys: SigningKey
       const passwordHash = await hashPassword(input.password);
       const em = deps.em();
       return em.transactional(async (tx) => {
+        // Sign-ups take turns (for a few milliseconds; the hash is computed before): the email and slug
+        // checks below are reads, and two at once would both pass and then fail on the unique indexes as
+        // an internal error instead of CONFLICT or the next free slug.
+        await tx.execute(`select pg_advisory_xact_lock(hashtext('auth.sign-up'))`);
         // One account per email. The message does not say whether the email exists elsewhere in detail.
         if (await tx.count(UserEntity, { email })) throw conflict('This email cannot be used to sign up; try logging in');
         const base = slugify(tenantName);
@@ -93,15 +97,22 @@ export function createSessions(deps: { em: () => EntityManager; keys: SigningKey
      * the whole family is revoked, so whoever holds the newer token must log in again too.
      */
     async refresh(refreshToken: string, address?: string): Promise<Session> {
-      const em = deps.em();
-      return em.transactional(async (tx) => {
-        const row = await tx.findOne(RefreshTokenEntity, { tokenHash: sha256(refreshToken) }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-        if (!row || row.revokedAt || row.expiresAt < new Date()) throw new AppError('UNAUTHENTICATED', 'Invalid refresh token');
+      const tokenHash = sha256(refreshToken);
+      // Read before taking the lock (on its own fork, so the transaction cannot reuse this stale copy): a
+      // token still unused here but used once the lock is ours was spent by a concurrent refresh of the same
+      // client, not replayed later, so that refresh alone is refused and the winner's new token lives.
+      const before = await deps.em().findOne(RefreshTokenEntity, { tokenHash });
+      // The reuse branch must commit the revocation and its audit event, so it returns instead of throwing
+      // inside the transaction (a throw would roll them back).
+      const outcome = await deps.em().transactional(async (tx): Promise<Session | undefined> => {
+        const row = await tx.findOne(RefreshTokenEntity, { tokenHash }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+        if (!row || row.revokedAt || row.expiresAt < new Date()) return undefined;
         if (row.usedAt) {
+          if (before && !before.usedAt) return undefined;
           await tx.nativeUpdate(RefreshTokenEntity, { familyId: row.familyId, revokedAt: null }, { revokedAt: new Date() });
           audit(tx, 'refresh_token.reused', { tenantId: row.tenantId, actorId: row.userId, address, details: { familyId: row.familyId } });
           await tx.flush();
-          throw new AppError('UNAUTHENTICATED', 'Invalid refresh token');
+          return undefined;
         }
         row.usedAt = new Date();
         const membership = await tx.findOne(MembershipEntity, { userId: row.userId, tenantId: row.tenantId });
@@ -110,6 +121,8 @@ export function createSessions(deps: { em: () => EntityManager; keys: SigningKey
         if (!membership || !user || !tenant) throw new AppError('UNAUTHENTICATED', 'Invalid refresh token');
         return issue(tx, user, tenant, membership.role, row.familyId);
       });
+      if (!outcome) throw new AppError('UNAUTHENTICATED', 'Invalid refresh token');
+      return outcome;
     },
 
     async logOut(refreshToken: string): Promise<boolean> {

@@ -35,7 +35,8 @@ export function createSigningKeys(deps: { em: () => EntityManager; issuer: strin
   return {
     async signAccessToken(claims: AccessClaims): Promise<{ token: string; expiresAt: Date }> {
       const { kid, key } = await activeKey();
-      const expiresAt = new Date(Date.now() + ACCESS_TOKEN_TTL_SECONDS * 1000);
+      // Whole seconds, like the token's `exp`: a client refreshing at `expiresAt` must not send an expired token.
+      const expiresAt = new Date((Math.floor(Date.now() / 1000) + ACCESS_TOKEN_TTL_SECONDS) * 1000);
       const token = await new SignJWT({ tid: claims.tenantId, role: claims.role, typ: 'access' })
         .setProtectedHeader({ alg: ACCESS_TOKEN_ALG, kid, typ: 'at+jwt' })
         .setIssuer(deps.issuer)

@@ -45,7 +45,8 @@ export function createWorkflowsDomain(deps: { validateSteps: StepValidator }) {
         if (workflow.status === 'ARCHIVED') throw conflict('The workflow is archived');
         const versionId = newId();
         const number = workflow.latestVersionNumber + 1;
-        const moved = await tx.nativeUpdate(
+        // A base that is not even an id cannot be the head; comparing it in SQL would fail the uuid cast.
+        const moved = !isUuid(input.baseVersionId) ? 0 : await tx.nativeUpdate(
           WorkflowEntity,
           { id: workflow.id, latestVersionId: input.baseVersionId },
           { latestVersionId: versionId, latestVersionNumber: number, updatedAt: new Date() },

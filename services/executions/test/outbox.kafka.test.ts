@@ -1,0 +1,141 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createKafkaBus, type EventBus } from '@rowline/bus';
+import { decodeExecutionEvent, ExecutionPhase, ExecutionStatus, TOPICS } from '@rowline/proto';
+import { kafkaServer, uniqueName } from '@rowline/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXECUTION_TOPICS } from '../src/index.js';
+import { appendOutbox, createOutboxRelay, type OutboxRelay } from '../src/events/outbox.js';
+import { eventMessage } from '../src/events/messages.js';
+import { quiet, startExecutionsDatabase, type ExecutionsDatabase } from './support/database.js';
+import { until } from './support/platform.js';
+
+let db: ExecutionsDatabase;
+let brokers: string[];
+let topicPrefix: string;
+const buses: EventBus[] = [];
+const relays: OutboxRelay[] = [];
+
+beforeAll(async () => {
+  [db, { brokers }] = await Promise.all([startExecutionsDatabase(), kafkaServer()]);
+  topicPrefix = uniqueName('outbox');
+  await (await kafkaBus()).ensureTopics(EXECUTION_TOPICS.map((name) => ({ name, partitions: 3 })));
+});
+afterAll(async () => {
+  await Promise.all(relays.map((r) => r.stop()));
+  await Promise.all(buses.map((b) => b.close()));
+  await db?.stop();
+});
+
+async function kafkaBus() {
+  const bus = createKafkaBus({ brokers, clientId: `outbox-test-${buses.length}`, topicPrefix, logger: quiet });
+  buses.push(bus);
+  return bus;
+}
+
+/** What every relay published, in order, and how many publishes were ever in flight at once across relays. */
+function publishLog() {
+  const published: Array<{ relay: string; key: string; sequence: number }> = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
+  /** The real bus, observed: each publish is counted while in flight and slowed a little to widen any overlap. */
+  const observed = (relay: string, bus: EventBus): EventBus => ({
+    ...bus,
+    async publish(topic, messages) {
+      maxInFlight = Math.max(maxInFlight, ++inFlight);
+      try {
+        await sleep(5);
+        for (const m of messages) published.push({ relay, key: m.key, sequence: Number(decodeExecutionEvent(m.value).sequence) });
+        await bus.publish(topic, messages);
+      } finally {
+        inFlight--;
+      }
+    },
+  });
+  return { published, observed, maxInFlight: () => maxInFlight };
+}
+
+/** A consumer in its own group: per run, the sequences it received, in the order it received them. */
+async function consume() {
+  const received = new Map<string, number[]>();
+  const sub = await (await kafkaBus()).subscribe({
+    topics: [TOPICS.executionEvents], groupId: `outbox-test-${randomUUID()}`, fromBeginning: true,
+    handler: async (m) => {
+      const seq = Number(decodeExecutionEvent(m.value).sequence);
+      received.set(m.key, [...(received.get(m.key) ?? []), seq]);
+    },
+  });
+  await sub.ready;
+  const count = (keys: string[]) => keys.reduce((n, k) => n + (received.get(k)?.length ?? 0), 0);
+  return { received, count, stop: () => sub.stop() };
+}
+
+const run = () => ({ id: randomUUID(), tenantId: randomUUID(), workflowId: randomUUID() });
+const progress = { case: 'statusChanged' as const, value: { status: ExecutionStatus.RUNNING, phase: ExecutionPhase.TRANSFORMING } };
+
+/** Writes one event of `r` with this sequence number in its own transaction, as a state change would. */
+const writeEvent = (r: ReturnType<typeof run>, sequence: number) =>
+  db.orm.em.fork().transactional((tx) => appendOutbox(tx, [eventMessage(r, sequence, progress)]));
+
+const unsent = async (keys: string[]) => (await db.sql<{ n: number }>(
+  'select count(*)::int as "n" from "executions"."outbox" where "key" in (?) and "sent_at" is null', [keys]))[0]!.n;
+
+const countsFrom = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+
+describe('the outbox relay on Apache Kafka', () => {
+  it('publishes rows in id order, in batches, and marks every one sent', async () => {
+    const runs = [run(), run(), run()];
+    const written: Array<{ key: string; sequence: number }> = [];
+    // Interleaved across runs, so id order is not the same as grouping by run.
+    for (let seq = 1; seq <= 20; seq++) {
+      for (const r of runs) { await writeEvent(r, seq); written.push({ key: r.id, sequence: seq }); }
+    }
+    const log = publishLog();
+    const consumer = await consume();
+    const relay = createOutboxRelay({ em: () => db.orm.em.fork(), bus: log.observed('only', await kafkaBus()), logger: quiet, batchSize: 7, intervalMs: 20 });
+    relays.push(relay);
+    relay.start();
+
+    await until('every event to reach the consumer', async () => (consumer.count(runs.map((r) => r.id)) >= written.length ? true : undefined));
+    await relay.stop();
+    await consumer.stop();
+
+    expect(log.published.map(({ key, sequence }) => ({ key, sequence }))).toEqual(written);
+    expect(await unsent(runs.map((r) => r.id))).toBe(0);
+    for (const r of runs) expect(consumer.received.get(r.id)).toEqual(countsFrom(20));
+  });
+
+  it('lets only one of two relays on the same database publish at a time, and each run\'s events arrive once and in order', async () => {
+    const runs = Array.from({ length: 5 }, run);
+    const log = publishLog();
+    const consumer = await consume();
+    for (const name of ['relay-a', 'relay-b']) {
+      // Its own connection pool and Kafka producer: a second process in all but name.
+      const orm = await db.connect();
+      const relay = createOutboxRelay({ em: () => orm.em.fork(), bus: log.observed(name, await kafkaBus()), logger: quiet, batchSize: 5, intervalMs: 5 });
+      relays.push(relay);
+      relay.start();
+    }
+
+    // Each run's events are written one after another (as a run's state changes are); runs write concurrently.
+    await Promise.all(runs.map(async (r) => {
+      for (let seq = 1; seq <= 30; seq++) {
+        await writeEvent(r, seq);
+        for (const relay of relays) relay.nudge();
+      }
+    }));
+
+    const total = runs.length * 30;
+    await until('every event to reach the consumer', async () => (consumer.count(runs.map((r) => r.id)) >= total ? true : undefined));
+    await Promise.all(relays.map((r) => r.stop()));
+    await sleep(500);
+    await consumer.stop();
+
+    // Both took turns (else the test proved nothing), never at the same time.
+    expect(new Set(log.published.map((p) => p.relay))).toEqual(new Set(['relay-a', 'relay-b']));
+    expect(log.maxInFlight()).toBe(1);
+    expect(log.published).toHaveLength(total);
+    expect(await unsent(runs.map((r) => r.id))).toBe(0);
+    for (const r of runs) expect(consumer.received.get(r.id)).toEqual(countsFrom(30));
+  });
+});

@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { codesOf, startExecutionsPlatform, type ExecutionsPlatform, type Tenant } from './support/platform.js';
+
+let p: ExecutionsPlatform;
+let acme: Tenant;
+let fileId: string;
+
+beforeAll(async () => {
+  p = await startExecutionsPlatform();
+  acme = await p.tenant('Acme');
+  fileId = await acme.upload();
+});
+afterAll(async () => { await p?.stop(); });
+
+const OUTPUT = { type: 'output', params: { artifacts: [{ name: 'out.csv', format: 'csv', sheets: [{ from: 'Sales' }] }] } };
+
+async function runSteps(steps: unknown[]) {
+  const { versionId } = await acme.workflow(steps);
+  return acme.ended(await acme.run({ workflowVersionId: versionId, fileId }));
+}
+
+describe('a run whose step fails', () => {
+  it('ends FAILED with MISSING_COLUMN at the filter that names a column the sheet does not have', async () => {
+    const run = await runSteps([
+      { type: 'filter', params: { sheet: 'Sales', where: { column: 'status', op: 'ne', value: 'void' } } },
+      { type: 'filter', params: { sheet: 'Sales', where: { column: 'colour', op: 'eq', value: 'red' } } },
+      OUTPUT,
+    ]);
+    expect(run.status).toBe('FAILED');
+    expect(run.phase).toBeNull();
+    expect(run.error).toEqual({ code: 'MISSING_COLUMN', message: expect.stringContaining('colour'), step: 1 });
+    expect(run.artifacts).toEqual([]);
+    expect(run.logs).toContainEqual({ level: 'error', message: run.error.message, step: 1 });
+  });
+
+  it('ends FAILED with SHEET_NOT_FOUND at the step that reads a sheet the workbook does not have', async () => {
+    const run = await runSteps([
+      { type: 'sort', params: { sheet: 'Sales', by: [{ column: 'amount', direction: 'desc' }] } },
+      { type: 'sort', params: { sheet: 'Invoices', by: [{ column: 'amount', direction: 'desc' }] } },
+      OUTPUT,
+    ]);
+    expect(run.status).toBe('FAILED');
+    expect(run.error).toEqual({ code: 'SHEET_NOT_FOUND', message: expect.stringContaining('Invoices'), step: 1 });
+  });
+
+  it('publishes the failure on executions.events through the outbox, and marks every outbox row sent', async () => {
+    const run = await runSteps([{ type: 'filter', params: { where: { column: 'colour', op: 'eq', value: 'red' } } }, OUTPUT]);
+    const rows = await p.sql<{ type: string; sent: boolean }>(
+      `select "headers"->>'event-type' as "type", "sent_at" is not null as "sent" from "executions"."outbox" where "key" = ? order by "id"`, [run.id]);
+    expect(rows.map((r) => r.type)).toEqual(['statusChanged', 'ExecutionRequested', 'statusChanged', 'statusChanged', 'failed']);
+    await expect.poll(async () => (await p.sql<{ n: number }>(
+      `select count(*)::int as "n" from "executions"."outbox" where "key" = ? and "sent_at" is null`, [run.id]))[0]!.n).toBe(0);
+  });
+});
+
+describe('cancelling', () => {
+  it('answers CONFLICT for a run that already SUCCEEDED, and leaves it SUCCEEDED', async () => {
+    const run = await runSteps([OUTPUT]);
+    expect(run.status).toBe('SUCCEEDED');
+    const result = await acme.api.request(`mutation($id: ID!) { cancelExecution(id: $id) { id status } }`, { id: run.id });
+    expect(codesOf(result)).toEqual(['CONFLICT']);
+    const after = await acme.ended(run.id);
+    expect(after).toEqual(run);
+  });
+
+  it('answers CONFLICT for a run that already FAILED', async () => {
+    const run = await runSteps([{ type: 'filter', params: { where: { column: 'colour', op: 'eq', value: 'red' } } }, OUTPUT]);
+    const result = await acme.api.request(`mutation($id: ID!) { cancelExecution(id: $id) { id status } }`, { id: run.id });
+    expect(codesOf(result)).toEqual(['CONFLICT']);
+    expect((await acme.ended(run.id)).status).toBe('FAILED');
+  });
+
+  it('answers NOT_FOUND for a run that does not exist', async () => {
+    const result = await acme.api.request(`mutation($id: ID!) { cancelExecution(id: $id) { id } }`, { id: '0193a000-0000-7000-8000-0000000000ee' });
+    expect(codesOf(result)).toEqual(['NOT_FOUND']);
+  });
+});

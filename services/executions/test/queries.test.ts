@@ -1,0 +1,95 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { codesOf, startExecutionsPlatform, type ExecutionsPlatform, type Tenant } from './support/platform.js';
+
+let p: ExecutionsPlatform;
+let acme: Tenant;
+let other: Tenant;
+let summary: { workflowId: string; versionId: string };
+let broken: { workflowId: string; versionId: string };
+/** Run ids in the order they were started. */
+const succeeded: string[] = [];
+const failed: string[] = [];
+
+const BROKEN_STEPS = [
+  { type: 'filter', params: { sheet: 'Sales', where: { column: 'no_such_column', op: 'eq', value: 1 } } },
+  { type: 'output', params: { artifacts: [{ name: 'out.csv', format: 'csv', sheets: [{ from: 'Sales' }] }] } },
+];
+
+beforeAll(async () => {
+  p = await startExecutionsPlatform();
+  acme = await p.tenant('Acme');
+  other = await p.tenant('Other Co');
+  summary = await acme.workflow();
+  broken = await acme.workflow(BROKEN_STEPS, 'Broken');
+  const fileId = await acme.upload();
+  for (let i = 0; i < 3; i++) succeeded.push(await acme.run({ workflowVersionId: summary.versionId, fileId }));
+  for (let i = 0; i < 2; i++) failed.push(await acme.run({ workflowVersionId: broken.versionId, fileId }));
+  for (const id of [...succeeded, ...failed]) await acme.ended(id);
+});
+afterAll(async () => { await p?.stop(); });
+
+const LIST = `query($f: ExecutionFilterInput, $first: Int, $after: String) { executions(filter: $f, first: $first, after: $after) {
+  edges { node { id status } } pageInfo { hasNextPage endCursor } } }`;
+const idsOf = (result: any): string[] => result.data.executions.edges.map((e: any) => e.node.id);
+const newestFirst = (ids: string[]) => [...ids].reverse();
+
+describe('listing runs', () => {
+  it('lists every run of the tenant, newest first', async () => {
+    expect(idsOf(await acme.api.request(LIST))).toEqual(newestFirst([...succeeded, ...failed]));
+  });
+
+  it('filters by status', async () => {
+    expect(idsOf(await acme.api.request(LIST, { f: { status: 'SUCCEEDED' } }))).toEqual(newestFirst(succeeded));
+    expect(idsOf(await acme.api.request(LIST, { f: { status: 'FAILED' } }))).toEqual(newestFirst(failed));
+    expect(idsOf(await acme.api.request(LIST, { f: { status: 'RUNNING' } }))).toEqual([]);
+  });
+
+  it('filters by workflow, alone and with a status', async () => {
+    expect(idsOf(await acme.api.request(LIST, { f: { workflowId: summary.workflowId } }))).toEqual(newestFirst(succeeded));
+    expect(idsOf(await acme.api.request(LIST, { f: { workflowId: broken.workflowId, status: 'SUCCEEDED' } }))).toEqual([]);
+    expect(idsOf(await acme.api.request(LIST, { f: { workflowId: 'not-an-id' } }))).toEqual([]);
+  });
+
+  it('pages through the runs two at a time following endCursor', async () => {
+    const pages: string[][] = [];
+    let after: string | null = null;
+    do {
+      const result: any = await acme.api.request(LIST, { first: 2, after });
+      pages.push(idsOf(result));
+      after = result.data.executions.pageInfo.hasNextPage ? result.data.executions.pageInfo.endCursor : null;
+    } while (after);
+    const all = newestFirst([...succeeded, ...failed]);
+    expect(pages).toEqual([all.slice(0, 2), all.slice(2, 4), all.slice(4)]);
+  });
+
+  it('refuses first above 100 as BAD_USER_INPUT', async () => {
+    expect(codesOf(await acme.api.request(LIST, { first: 101 }))).toEqual(['BAD_USER_INPUT']);
+  });
+
+  it('adds a workflow\'s runs to the Workflow entity, scoped to the caller\'s tenant', async () => {
+    const query = `query($r: [_Any!]!) { _entities(representations: $r) { ... on Workflow { executions(first: 10) { edges { node { id } } } } } }`;
+    const mine = await p.subgraph(acme.tenantId, query, { r: [{ __typename: 'Workflow', id: broken.workflowId }] });
+    expect(mine.errors).toBeUndefined();
+    expect(mine.data._entities[0].executions.edges.map((e: any) => e.node.id)).toEqual(newestFirst(failed));
+    const theirs = await p.subgraph(other.tenantId, query, { r: [{ __typename: 'Workflow', id: broken.workflowId }] });
+    expect(theirs.data._entities[0].executions.edges).toEqual([]);
+  });
+});
+
+describe('tenant isolation', () => {
+  it('answers NOT_FOUND when another tenant reads a run', async () => {
+    const result = await other.api.request(`query($id: ID!) { execution(id: $id) { id status } }`, { id: succeeded[0] });
+    expect(codesOf(result)).toEqual(['NOT_FOUND']);
+  });
+
+  it('answers NOT_FOUND when another tenant cancels a run, and leaves it as it was', async () => {
+    const result = await other.api.request(`mutation($id: ID!) { cancelExecution(id: $id) { id status } }`, { id: succeeded[0] });
+    expect(codesOf(result)).toEqual(['NOT_FOUND']);
+    expect((await acme.ended(succeeded[0]!)).status).toBe('SUCCEEDED');
+  });
+
+  it('lists none of another tenant\'s runs, even filtered by their workflow', async () => {
+    expect(idsOf(await other.api.request(LIST))).toEqual([]);
+    expect(idsOf(await other.api.request(LIST, { f: { workflowId: summary.workflowId } }))).toEqual([]);
+  });
+});

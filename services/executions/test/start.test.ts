@@ -1,0 +1,77 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { codesOf, startExecutionsPlatform, type ExecutionsPlatform, type Tenant } from './support/platform.js';
+
+let p: ExecutionsPlatform;
+let acme: Tenant;
+let versionId: string;
+let fileId: string;
+
+beforeAll(async () => {
+  p = await startExecutionsPlatform();
+  acme = await p.tenant('Acme');
+  ({ versionId } = await acme.workflow());
+  fileId = await acme.upload();
+});
+afterAll(async () => { await p?.stop(); });
+
+const runsWithKey = (key: string) =>
+  p.sql<{ id: string }>('select "id" from "executions"."executions" where "tenant_id" = ? and "idempotency_key" = ?', [acme.tenantId, key]);
+const requestsFor = (id: string) =>
+  p.sql<{ id: string }>(`select "id" from "executions"."outbox" where "key" = ? and "headers"->>'event-type' = 'ExecutionRequested'`, [id]);
+
+describe('starting a run', () => {
+  it('answers the same execution for the same idempotencyKey and starts it only once', async () => {
+    const key = randomUUID();
+    const first = await acme.start({ workflowVersionId: versionId, fileId, idempotencyKey: key });
+    expect(first.errors).toBeUndefined();
+    const id = first.data!.startExecution.id;
+    await acme.ended(id);
+
+    const again = await acme.start({ workflowVersionId: versionId, fileId, idempotencyKey: key });
+    expect(again.errors).toBeUndefined();
+    expect(again.data!.startExecution).toEqual({ id, status: 'SUCCEEDED' });
+    expect(await runsWithKey(key)).toEqual([{ id }]);
+    expect(await requestsFor(id)).toHaveLength(1);
+  });
+
+  it('answers CONFLICT when an idempotencyKey is reused for another file or another version', async () => {
+    const key = randomUUID();
+    const id = await acme.run({ workflowVersionId: versionId, fileId, idempotencyKey: key });
+    const otherFile = await acme.upload('Other.xlsx');
+    const { versionId: otherVersion } = await acme.workflow(undefined, 'Another workflow');
+
+    const withOtherFile = await acme.start({ workflowVersionId: versionId, fileId: otherFile, idempotencyKey: key });
+    expect(codesOf(withOtherFile)).toEqual(['CONFLICT']);
+    const withOtherVersion = await acme.start({ workflowVersionId: otherVersion, fileId, idempotencyKey: key });
+    expect(codesOf(withOtherVersion)).toEqual(['CONFLICT']);
+    expect(await runsWithKey(key)).toEqual([{ id }]);
+  });
+
+  it('creates exactly one run when many startExecution calls race with one key', async () => {
+    const key = randomUUID();
+    const results = await Promise.all(Array.from({ length: 8 }, () => acme.start({ workflowVersionId: versionId, fileId, idempotencyKey: key })));
+
+    expect(results.flatMap((r) => r.errors ?? [])).toEqual([]);
+    const ids = new Set(results.map((r) => r.data!.startExecution.id));
+    expect(ids.size).toBe(1);
+    const [id] = [...ids] as [string];
+    expect(await runsWithKey(key)).toEqual([{ id }]);
+    expect(await requestsFor(id)).toHaveLength(1);
+    expect((await acme.ended(id)).status).toBe('SUCCEEDED');
+  });
+
+  it('lets two tenants use the same idempotencyKey for their own runs', async () => {
+    const key = randomUUID();
+    const other = await p.tenant('Other Co');
+    const theirs = await other.workflow();
+    const theirFile = await other.upload();
+    const mine = await acme.run({ workflowVersionId: versionId, fileId, idempotencyKey: key });
+    const their = await other.run({ workflowVersionId: theirs.versionId, fileId: theirFile, idempotencyKey: key });
+    expect(their).not.toBe(mine);
+  });
+
+  it('refuses a blank idempotencyKey as BAD_USER_INPUT', async () => {
+    expect(codesOf(await acme.start({ workflowVersionId: versionId, fileId, idempotencyKey: '   ' }))).toEqual(['BAD_USER_INPUT']);
+  });
+});
