@@ -10,6 +10,12 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'up
 export function filesProxy(filesUrl: string) {
   return async (req: Request, res: Response) => {
     const target = new URL(req.originalUrl, filesUrl);
+    // URL parsing resolves `..` and `%2e%2e`: without this check `/files/../metrics` (or `/internal/...`,
+    // `/graphql`) would reach routes of the files service that only the cluster may call.
+    if (!target.pathname.startsWith('/files/')) {
+      res.status(404).json({ error: { code: 'NOT_FOUND', message: 'Not found' } });
+      return;
+    }
     const headers = new Headers();
     for (const [name, value] of Object.entries(req.headers)) {
       if (typeof value === 'string' && !HOP_BY_HOP.has(name)) headers.set(name, value);

@@ -55,6 +55,20 @@ describe('xlsx reader', () => {
     await expect(readSheets('t.xlsx', xlsx)).rejects.toMatchObject({ code: 'TOO_LARGE' });
   });
 
+  it('fails with CORRUPT_FILE, not a hang, when a part does not inflate', async () => {
+    const rows = Array.from({ length: 2000 }, (_, i) => `<row r="${i + 1}"><c r="A${i + 1}"><v>${i}</v></c></row>`).join('');
+    const good = await buildXlsx({ sheets: [{ name: 'S', xml: sheetXml(rows) }] });
+    const at = good.indexOf(Buffer.from('xl/worksheets/sheet1.xml')) + 200;
+    const bad = Buffer.from(good);
+    for (let i = at; i < at + 64; i++) bad[i] = 0xff - bad[i]!;
+    await expect(readSheets('t.xlsx', bad)).rejects.toMatchObject({ code: 'CORRUPT_FILE' });
+  });
+
+  it('reads stored (uncompressed) parts, empty ones included', async () => {
+    const xlsx = await buildXlsx({ sheets: [{ name: 'S', xml: sheetXml('<row><c><v>1</v></c></row>') }], sharedStrings: '', compress: false });
+    expect((await readSheets('t.xlsx', xlsx))['S']).toEqual({ columns: ['1'], rows: [] });
+  });
+
   it('refuses truncated, mislabelled and legacy files', async () => {
     const good = await buildXlsx({ sheets: [{ name: 'S', xml: sheetXml('') }] });
     await expect(readSheets('t.xlsx', good.subarray(0, good.length - 30))).rejects.toMatchObject({ code: 'CORRUPT_FILE' });

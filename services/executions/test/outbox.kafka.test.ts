@@ -8,7 +8,7 @@ import { EXECUTION_TOPICS } from '../src/index.js';
 import { appendOutbox, createOutboxRelay, type OutboxRelay } from '../src/events/outbox.js';
 import { eventMessage } from '../src/events/messages.js';
 import { quiet, startExecutionsDatabase, type ExecutionsDatabase } from './support/database.js';
-import { until } from './support/platform.js';
+import { until } from './support/until.js';
 
 let db: ExecutionsDatabase;
 let brokers: string[];

@@ -31,6 +31,12 @@ describe('a run whose step fails', () => {
     expect(run.error).toEqual({ code: 'MISSING_COLUMN', message: expect.stringContaining('colour'), step: 1 });
     expect(run.artifacts).toEqual([]);
     expect(run.logs).toContainEqual({ level: 'error', message: run.error.message, step: 1 });
+    // The steps of a failed run keep their figures, so the live view shows where it stopped. Streaming
+    // steps run as one pipeline: the missing column is found at the header, before any row moved.
+    expect(run.steps.slice(0, 2)).toMatchObject([
+      { index: 0, type: 'filter', rowsIn: 0 },
+      { index: 1, type: 'filter', status: 'FAILED', rowsIn: 0 },
+    ]);
   });
 
   it('ends FAILED with SHEET_NOT_FOUND at the step that reads a sheet the workbook does not have', async () => {

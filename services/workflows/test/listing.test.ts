@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { errorCodes, newTenant, owner, startWorkflows, type Harness } from './support/harness.js';
+import { errorCodes, newTenant, owner, startWorkflows, type GraphQLResult, type Harness } from './support/harness.js';
 
 let h: Harness;
 const me = owner(newTenant());
@@ -19,7 +19,7 @@ describe('listing workflows', () => {
     const pages: Array<{ names: string[]; hasNextPage: boolean }> = [];
     let after: string | null = null;
     do {
-      const result = await h.gql(me, PAGE, { first: 2, after });
+      const result: GraphQLResult = await h.gql(me, PAGE, { first: 2, after });
       expect(result.errors).toBeUndefined();
       const { edges, pageInfo } = result.data.workflows;
       pages.push({ names: edges.map((e: any) => e.node.name), hasNextPage: pageInfo.hasNextPage });

@@ -1,5 +1,3 @@
-import { PassThrough } from 'node:stream';
-import yazl from 'yazl';
 import { EngineError } from '../errors.js';
 import type { RunControl } from '../flow/control.js';
 import type { RowSink } from '../flow/port.js';
@@ -9,23 +7,22 @@ import { Spool } from './spool.js';
 import type { TempDir } from './temp-dir.js';
 import { contentTypes, ROOT_RELS, STYLES, workbook, workbookRels } from './xlsx-package-parts.js';
 import { RowXml, SHEET_HEAD, SHEET_TAIL } from './xlsx-row-xml.js';
+import { ZipWriter, type ZipEntry } from './zip-writer.js';
 
-/** Deflate level 1: sheet XML is repetitive enough that level 6 buys ~15% size for ~3x the CPU. */
-const LEVEL = 1;
-/** A fixed timestamp keeps artifact bytes identical when a run is redone. */
-const MTIME = new Date(Date.UTC(2024, 0, 1));
 const FLUSH_CHARS = 128 * 1024;
 
 /**
- * Streams an xlsx: each sheet's XML goes through deflate into a zip (yazl) piped to the caller's stream. A zip
+ * Streams an xlsx: each sheet's XML goes through deflate into a zip piped to the caller's stream. A zip
  * holds one entry after another, so only one sheet at a time can stream straight into it; a sheet that fills
  * while another is streaming is spooled (spool.ts) and added when the artifact is finished, after the last pass.
  */
 export class XlsxArtifact implements ArtifactWriter {
-  private readonly zip = new yazl.ZipFile();
+  /** Deflate level 1: sheet XML is repetitive enough that level 6 buys ~15% size for ~3x the CPU. */
+  private readonly zip = new ZipWriter(1);
   private readonly sheets: XlsxSheet[] = [];
   private readonly names = new Set<string>();
   private live: XlsxSheet | null = null;
+  private closing: Promise<void> = Promise.resolve();
   private opened: Promise<NodeJS.WritableStream> | null = null;
   private outputError: Error | null = null;
 
@@ -54,24 +51,29 @@ export class XlsxArtifact implements ArtifactWriter {
   private open(): Promise<NodeJS.WritableStream> {
     this.opened ??= this.openArtifact(this.name, 'xlsx').then((out) => {
       out.on('error', (e: Error) => (this.outputError = e));
-      (this.zip.outputStream as PassThrough).pipe(out as NodeJS.WritableStream);
+      this.zip.output.pipe(out as NodeJS.WritableStream);
       return out;
     });
     return this.opened;
   }
 
   /** A sheet starts: it streams into the zip if no other sheet does, else it spools. */
-  claim(sheet: XlsxSheet): PassThrough | null {
+  claim(sheet: XlsxSheet): ZipEntry | null {
     if (this.live !== null) return null;
     this.live = sheet;
-    const pass = new PassThrough({ highWaterMark: 1024 * 1024 });
     this.ctl.waitFor(this.open());
-    this.zip.addReadStream(pass, `xl/worksheets/sheet${sheet.part}.xml`, { compressionLevel: LEVEL, mtime: MTIME });
-    return pass;
+    return this.zip.entry(`xl/worksheets/sheet${sheet.part}.xml`);
   }
 
-  release(sheet: XlsxSheet): void {
-    if (this.live === sheet) this.live = null;
+  /** The live sheet has ended: its entry must be closed before another sheet may stream. */
+  release(sheet: XlsxSheet, closing: Promise<void>): void {
+    if (this.live !== sheet) return;
+    this.ctl.waitFor(closing);
+    this.closing = closing.then(() => {
+      if (this.live === sheet) this.live = null;
+    });
+    // Awaited by finish; a run that fails first must not leave it as an unhandled rejection.
+    this.closing.catch(() => undefined);
   }
 
   warnings(): string[] {
@@ -87,20 +89,21 @@ export class XlsxArtifact implements ArtifactWriter {
       empty.end();
     }
     const out = await this.open();
+    const done = finished(out);
+    await this.ctl.abortable(this.closing);
     for (const s of this.sheets) {
       if (!s.ended) throw new Error(`internal: sheet ${s.name} of ${this.name} did not end`);
-      if (s.spool) this.zip.addReadStream(await s.spool.readable(), `xl/worksheets/sheet${s.part}.xml`, { compressionLevel: LEVEL, mtime: MTIME });
+      if (s.spool) await this.ctl.abortable(this.zip.addStream(`xl/worksheets/sheet${s.part}.xml`, await s.spool.readable()));
     }
     const ordered = [...this.sheets].sort((a, b) => a.order - b.order);
     const n = this.sheets.length;
-    const add = (text: string, path: string) => this.zip.addBuffer(Buffer.from(text, 'utf8'), path, { compressionLevel: LEVEL, mtime: MTIME });
-    add(contentTypes(n), '[Content_Types].xml');
-    add(ROOT_RELS, '_rels/.rels');
-    add(workbook(ordered.map((s) => ({ name: s.name, part: s.part }))), 'xl/workbook.xml');
-    add(workbookRels(n), 'xl/_rels/workbook.xml.rels');
-    add(STYLES, 'xl/styles.xml');
-    const done = finished(out);
-    this.zip.end();
+    const add = (text: string, path: string) => this.ctl.abortable(this.zip.addBuffer(path, Buffer.from(text, 'utf8')));
+    await add(contentTypes(n), '[Content_Types].xml');
+    await add(ROOT_RELS, '_rels/.rels');
+    await add(workbook(ordered.map((s) => ({ name: s.name, part: s.part }))), 'xl/workbook.xml');
+    await add(workbookRels(n), 'xl/_rels/workbook.xml.rels');
+    await add(STYLES, 'xl/styles.xml');
+    this.zip.finish();
     await this.ctl.abortable(done);
     if (this.outputError) throw new EngineError('OUTPUT_FAILED', `writing ${this.name} failed: ${this.outputError.message}`, { cause: this.outputError });
     return { name: this.name, format: 'xlsx', rows: this.sheets.reduce((a, s) => a + s.rows, 0), sheets: ordered.map((s) => s.name) };
@@ -110,7 +113,7 @@ export class XlsxArtifact implements ArtifactWriter {
 class XlsxSheet implements RowSink {
   xml = new RowXml(0);
   spool: Spool | null = null;
-  private pass: PassThrough | null = null;
+  private entry: ZipEntry | null = null;
   private buf = '';
   private n = 0;
   rows = 0;
@@ -124,8 +127,8 @@ class XlsxSheet implements RowSink {
   ) {}
 
   begin(columns: string[]): void {
-    this.pass = this.artifact.claim(this);
-    if (this.pass === null) this.spool = new Spool(this.artifact.tmp, this.artifact.ctl);
+    this.entry = this.artifact.claim(this);
+    if (this.entry === null) this.spool = new Spool(this.artifact.tmp, this.artifact.ctl);
     this.xml = new RowXml(columns.length);
     this.buf = SHEET_HEAD;
     if (columns.length) this.buf += this.xml.row(++this.n, columns);
@@ -140,17 +143,15 @@ class XlsxSheet implements RowSink {
   private flush(): void {
     const text = this.buf;
     this.buf = '';
-    if (this.pass) {
-      const pass = this.pass;
-      if (!pass.write(text, 'utf8')) this.artifact.ctl.waitFor(new Promise((r) => pass.once('drain', r)));
+    if (this.entry) {
+      if (!this.entry.write(text)) this.artifact.ctl.waitFor(this.entry.drained());
     } else this.spool!.write(text);
   }
 
   end(): void {
     this.buf += SHEET_TAIL;
     this.flush();
-    this.pass?.end();
     this.ended = true;
-    this.artifact.release(this);
+    if (this.entry) this.artifact.release(this, this.entry.end());
   }
 }

@@ -8,6 +8,11 @@ describe('split', () => {
     expect(Object.keys(all)).toEqual(['Sales', 'R-North', 'R-South', 'R-East', 'R-south (2)']);
     expect(all['R-North']!.rows.map((x) => x[0])).toEqual([1, 3]);
     expect(r.result.artifacts[0]!.sheets).toHaveLength(5);
+    // Sheets filled at the same time are spooled and added after: another reader must still see them all.
+    const ExcelJS = (await import('exceljs')).default;
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load(r.files.get('Sales-result.xlsx')! as unknown as ArrayBuffer);
+    expect(wb.worksheets.map((w) => [w.name, w.rowCount])).toEqual([['Sales', 6], ['R-North', 3], ['R-South', 2], ['R-East', 2], ['R-south (2)', 2]]);
   });
 
   it('names sheets safely: empty values, reserved characters, 31 characters at most', async () => {

@@ -82,7 +82,7 @@ export async function startAuth() {
       async waiters(count: number) {
         for (let tries = 0; tries < 500; tries++) {
           const [row] = await sql<{ n: string }>(
-            'select count(distinct pid) as n from pg_locks where not granted and pid <> pg_backend_pid()');
+            `select count(*) as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
           if (Number(row!.n) >= count) return;
           await new Promise((resolve) => setTimeout(resolve, 10));
         }

@@ -135,7 +135,8 @@ export function createEngineWorker(deps: {
       await Promise.allSettled(writes);
       if (err instanceof EngineError) {
         if (err.code === 'CANCELLED') return failure({ code: 'CANCELLED', message: 'The run was cancelled', step: null }, [], 'CANCELLED');
-        return failure({ code: err.code, message: err.message, step: err.step ?? null }, [{ level: 'error', message: err.message, step: err.step ?? null }]);
+        const steps = (err.steps ?? []).map((s) => ({ index: s.index, type: s.type, status: s.status, rowsIn: s.rowsIn, rowsOut: s.rowsOut, durationMs: Math.round(s.durationMs) }));
+        return { ...failure({ code: err.code, message: err.message, step: err.step ?? null }, [{ level: 'error', message: err.message, step: err.step ?? null }]), steps };
       }
       throw err;
     }

@@ -8,6 +8,9 @@ import { createInternalTokens, createLogger, createOrm, INTERNAL_TOKEN_HEADER } 
 import { decodeExecutionRequested, TOPICS } from '@rowline/proto';
 import { createTestDatabase } from '@rowline/testing';
 import { entities, migrations, SCHEMA, SERVICE } from '../../src/index.js';
+import { until } from './until.js';
+
+export { until };
 
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
@@ -19,16 +22,6 @@ export const SUMMARY_STEPS = [
 ];
 
 export const ENDED = ['SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT'];
-
-export async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 export const codesOf = (result: { errors?: Array<{ extensions?: { code?: string } }> }) => (result.errors ?? []).map((e) => e.extensions?.code);
 

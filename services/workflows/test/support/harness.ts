@@ -76,4 +76,3 @@ export async function startWorkflows() {
   };
 }
 export type Harness = Awaited<ReturnType<typeof startWorkflows>>;
-export { WORKFLOW_FIELDS };
