@@ -47,6 +47,14 @@ describe('runWorkflow', () => {
     expect(r.result.steps.map((s) => s.rowsOut)).toEqual([7143, 7143]);
   });
 
+  it('fails with OUTPUT_FAILED when the artifact cannot be opened or written', async () => {
+    const { runWorkflow } = await import('../src/index.js');
+    const { Writable } = await import('node:stream');
+    await expect(runWorkflow({ steps: [], input: csv(SALES), openArtifact: async () => Promise.reject(new Error('disk full')) })).rejects.toMatchObject({ code: 'OUTPUT_FAILED' });
+    const broken = () => new Writable({ write: (_c, _e, cb) => cb(new Error('connection reset')) });
+    await expect(runWorkflow({ steps: [], input: csv(SALES), openArtifact: async () => broken() })).rejects.toMatchObject({ code: 'OUTPUT_FAILED' });
+  });
+
   it('refuses invalid steps with every issue and its path', async () => {
     await expect(run([{ type: 'nope', params: {} }], csv(SALES))).rejects.toMatchObject({ code: 'INVALID_STEPS', issues: [expect.objectContaining({ path: 'steps[0].type' })] });
   });

@@ -23,3 +23,33 @@ describe('SheetScanner', () => {
     expect(rows).toEqual([['a & b ©', null, 'x y', -12.5]]);
   });
 });
+
+describe('XmlChunker', () => {
+  it('gives the same rows whatever the chunking, multi-byte characters split included', async () => {
+    const { XmlChunker, rootPrefix } = await import('../src/io/xml-chunks.js');
+    const body = Array.from({ length: 300 }, (_, i) => `<row r="${i + 1}"><c r="A${i + 1}" t="inlineStr"><is><t>東京🚀 ${i}</t></is></c><c r="B${i + 1}"><v>${i}.5</v></c></row>`).join('');
+    const xml = Buffer.from(`<?xml version="1.0"?><worksheet xmlns="x"><sheetData>${body}</sheetData></worksheet>`, 'utf8');
+    const read = (sizes: () => number) => {
+      const rows: Value[][] = [];
+      let scanner: SheetScanner | null = null;
+      const chunker = new XmlChunker(
+        () => scanner?.rowClose ?? '</row>',
+        (head) => (scanner = new SheetScanner(rootPrefix(head, 'worksheet'), { sst: [], dateStyles: new Uint8Array(0), date1904: false }, (_, c) => rows.push(c))),
+        (piece) => scanner!.scan(piece),
+      );
+      for (let at = 0; at < xml.length; ) {
+        const n = Math.max(1, sizes());
+        chunker.push(xml.subarray(at, at + n));
+        at += n;
+      }
+      chunker.finish();
+      return rows;
+    };
+    const whole = read(() => xml.length);
+    expect(whole).toHaveLength(300);
+    expect(whole[299]).toEqual(['東京🚀 299', 299.5]);
+    let seed = 3;
+    expect(read(() => ((seed = (seed * 69069 + 1) % 4096), seed % 97))).toEqual(whole);
+    expect(read(() => 1)).toEqual(whole);
+  });
+});

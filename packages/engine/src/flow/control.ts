@@ -10,6 +10,8 @@ export type ProgressFn = (p: { phase: Phase; rowsProcessed: number; percent?: nu
  */
 export class RunControl {
   private waits: Array<Promise<unknown>> = [];
+  private failure: Error | null = null;
+  private onFailure: Array<(e: Error) => void> = [];
   private lastProgress = 0;
   phase: Phase = 'READING';
 
@@ -20,6 +22,19 @@ export class RunControl {
 
   throwIfAborted(): void {
     if (this.signal?.aborted) throw new EngineError('CANCELLED', 'the run was cancelled');
+    if (this.failure) throw this.failure;
+  }
+
+  /**
+   * Fails the run from outside a pass (a destination stream that errored): the pass stops at its next
+   * checkpoint, and whatever waits through abortable() rejects at once instead of waiting for a drain that
+   * will never come.
+   */
+  fail(e: Error): void {
+    if (this.failure) return;
+    this.failure = e;
+    for (const f of this.onFailure) f(e);
+    this.onFailure = [];
   }
 
   waitFor(p: Promise<unknown>): void {
@@ -37,19 +52,23 @@ export class RunControl {
 
   /** Rejects with CANCELLED as soon as the signal fires, even while waiting on a stalled stream. */
   abortable<T>(p: Promise<T>): Promise<T> {
-    const signal = this.signal;
-    if (!signal) return p;
     this.throwIfAborted();
+    const signal = this.signal;
     return new Promise<T>((resolve, reject) => {
       const onAbort = () => reject(new EngineError('CANCELLED', 'the run was cancelled'));
-      signal.addEventListener('abort', onAbort, { once: true });
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.onFailure.push(reject);
+      const done = () => {
+        signal?.removeEventListener('abort', onAbort);
+        this.onFailure = this.onFailure.filter((f) => f !== reject);
+      };
       p.then(
         (v) => {
-          signal.removeEventListener('abort', onAbort);
+          done();
           resolve(v);
         },
         (e: unknown) => {
-          signal.removeEventListener('abort', onAbort);
+          done();
           reject(e instanceof Error ? e : new Error(String(e)));
         },
       );

@@ -88,13 +88,12 @@ export class HeldRows {
  * Emits held rows to `out` in a pass of its own, checking cancellation and the writers' back-pressure every
  * few thousand rows, then releases them.
  */
-export function emitLater(ctx: StepContext, out: RowSink, columns: string[], held: HeldRows, onRow?: () => void): void {
+export function emitLater(ctx: StepContext, out: RowSink, columns: string[], held: HeldRows): void {
   ctx.schedule(async () => {
     out.begin(columns);
     const rows = held.rows;
     for (let i = 0; i < rows.length; i++) {
       out.row(rows[i]!);
-      onRow?.();
       if ((i & 4095) === 4095) await ctx.control.checkpoint();
     }
     held.release();

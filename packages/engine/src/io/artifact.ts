@@ -1,3 +1,5 @@
+import { EngineError } from '../errors.js';
+import type { RunControl } from '../flow/control.js';
 import type { RowSink } from '../flow/port.js';
 
 export type ArtifactFormat = 'xlsx' | 'csv';
@@ -20,13 +22,27 @@ export interface ArtifactWriter {
   warnings(): string[];
 }
 
+/** Opens the caller's stream for an artifact; its failure is an OUTPUT_FAILED error. */
+export async function openOutput(open: OpenArtifact, name: string, format: ArtifactFormat, ctl: RunControl): Promise<NodeJS.WritableStream> {
+  let out: NodeJS.WritableStream;
+  try {
+    out = await open(name, format);
+  } catch (e) {
+    throw new EngineError('OUTPUT_FAILED', `cannot open artifact ${name}: ${(e as Error).message}`, { cause: e });
+  }
+  out.on('error', (e: Error) => ctl.fail(new EngineError('OUTPUT_FAILED', `writing artifact ${name} failed: ${e.message}`, { cause: e })));
+  return out;
+}
+
 /** Waits until a caller's stream has flushed everything, or failed. */
 export function finished(stream: NodeJS.WritableStream): Promise<void> {
   return new Promise((resolve, reject) => {
-    const s = stream as NodeJS.WritableStream & { writableFinished?: boolean };
+    const s = stream as NodeJS.WritableStream & { writableFinished?: boolean; errored?: Error | null };
+    const failed = (e: Error) => reject(new EngineError('OUTPUT_FAILED', `writing an artifact failed: ${e.message}`, { cause: e }));
+    if (s.errored) return failed(s.errored);
     if (s.writableFinished) return resolve();
     stream.once('finish', () => resolve());
-    stream.once('close', () => resolve());
-    stream.once('error', (e: Error) => reject(e));
+    stream.once('close', () => (s.errored ? failed(s.errored) : resolve()));
+    stream.once('error', failed);
   });
 }

@@ -2,7 +2,7 @@ import { EngineError } from '../errors.js';
 import type { RunControl } from '../flow/control.js';
 import type { RowSink } from '../flow/port.js';
 import { formatDate, type Row, type Value } from '../values.js';
-import { finished, type ArtifactResult, type ArtifactWriter, type OpenArtifact } from './artifact.js';
+import { finished, openOutput, type ArtifactResult, type ArtifactWriter, type OpenArtifact } from './artifact.js';
 
 export interface CsvOptions {
   delimiter?: string;
@@ -65,7 +65,7 @@ export class CsvArtifact implements ArtifactWriter, RowSink {
   }
 
   begin(columns: string[]): void {
-    this.opening = this.openArtifact(this.name, 'csv').then((o) => (this.out = o));
+    this.opening = openOutput(this.openArtifact, this.name, 'csv', this.ctl).then((o) => (this.out = o));
     this.ctl.waitFor(this.opening);
     this.buf = (this.options.bom ? '\uFEFF' : '') + (columns.length ? this.line(columns) : '');
   }
@@ -92,7 +92,7 @@ export class CsvArtifact implements ArtifactWriter, RowSink {
   }
 
   async finish(): Promise<ArtifactResult> {
-    this.opening ??= this.openArtifact(this.name, 'csv').then((o) => (this.out = o));
+    this.opening ??= openOutput(this.openArtifact, this.name, 'csv', this.ctl).then((o) => (this.out = o));
     const out = await this.opening;
     const done = finished(out);
     out.end(this.buf, 'utf8');

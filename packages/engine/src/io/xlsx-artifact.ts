@@ -1,8 +1,7 @@
-import { EngineError } from '../errors.js';
 import type { RunControl } from '../flow/control.js';
 import type { RowSink } from '../flow/port.js';
 import type { Row } from '../values.js';
-import { finished, type ArtifactResult, type ArtifactWriter, type OpenArtifact } from './artifact.js';
+import { finished, openOutput, type ArtifactResult, type ArtifactWriter, type OpenArtifact } from './artifact.js';
 import { Spool } from './spool.js';
 import type { TempDir } from './temp-dir.js';
 import { contentTypes, ROOT_RELS, STYLES, workbook, workbookRels } from './xlsx-package-parts.js';
@@ -24,7 +23,6 @@ export class XlsxArtifact implements ArtifactWriter {
   private live: XlsxSheet | null = null;
   private closing: Promise<void> = Promise.resolve();
   private opened: Promise<NodeJS.WritableStream> | null = null;
-  private outputError: Error | null = null;
 
   constructor(
     readonly name: string,
@@ -49,8 +47,7 @@ export class XlsxArtifact implements ArtifactWriter {
   }
 
   private open(): Promise<NodeJS.WritableStream> {
-    this.opened ??= this.openArtifact(this.name, 'xlsx').then((out) => {
-      out.on('error', (e: Error) => (this.outputError = e));
+    this.opened ??= openOutput(this.openArtifact, this.name, 'xlsx', this.ctl).then((out) => {
       this.zip.output.pipe(out as NodeJS.WritableStream);
       return out;
     });
@@ -105,7 +102,6 @@ export class XlsxArtifact implements ArtifactWriter {
     await add(STYLES, 'xl/styles.xml');
     this.zip.finish();
     await this.ctl.abortable(done);
-    if (this.outputError) throw new EngineError('OUTPUT_FAILED', `writing ${this.name} failed: ${this.outputError.message}`, { cause: this.outputError });
     return { name: this.name, format: 'xlsx', rows: this.sheets.reduce((a, s) => a + s.rows, 0), sheets: ordered.map((s) => s.name) };
   }
 }

@@ -29,6 +29,14 @@ export class SheetScanner {
   private readonly tClose: string;
   private readonly tPlain: string;
   private readonly isClose: string;
+  /** The same tags as char codes, compared with matchAt: String.prototype.startsWith is a call per use. */
+  private readonly cRowClose: number[];
+  private readonly cCellOpen: number[];
+  private readonly cCellClose: number[];
+  private readonly cV: number[];
+  private readonly cVClose: number[];
+  private readonly cIsT: number[];
+  private readonly cTIsClose: number[];
   /** 1-based number of the last row seen, to place rows without an r attribute. */
   private lastRow = 0;
 
@@ -48,12 +56,18 @@ export class SheetScanner {
     this.tClose = `</${prefix}t>`;
     this.tPlain = `<${prefix}t>`;
     this.isClose = `</${prefix}is>`;
+    this.cRowClose = codes(this.rowClose);
+    this.cCellOpen = codes(this.cellOpen);
+    this.cCellClose = codes(this.cellClose);
+    this.cV = codes(this.vOpen);
+    this.cVClose = codes(this.vClose);
+    this.cIsT = codes(this.isOpen + this.tPlain);
+    this.cTIsClose = codes(this.tClose + this.isClose);
   }
 
   /** `xml` holds whole rows (it ends right after a </row>, or is the end of the part). */
   scan(xml: string): void {
     const rowOpen = this.rowOpen;
-    const rowClose = this.rowClose;
     let pos = 0;
     for (;;) {
       const rs = xml.indexOf(rowOpen, pos);
@@ -72,10 +86,9 @@ export class SheetScanner {
         this.onRow(rowNumber, []);
         continue;
       }
-      const re = xml.indexOf(rowClose, tagEnd);
-      if (re < 0) throw new EngineError('CORRUPT_FILE', `row ${rowNumber} of a worksheet is not closed`);
-      this.onRow(rowNumber, this.cells(xml, tagEnd + 1, re));
-      pos = re + rowClose.length;
+      const cells: Value[] = [];
+      pos = this.cells(xml, tagEnd + 1, cells);
+      this.onRow(rowNumber, cells);
     }
   }
 
@@ -91,117 +104,160 @@ export class SheetScanner {
     return n > 0 ? n : this.lastRow + 1;
   }
 
-  private cells(xml: string, from: number, to: number): Value[] {
-    const out: Value[] = [];
+  /**
+   * Reads the cells of one row from `pos` through the row's closing tag, returning the position after it.
+   * Tags are walked with charCodeAt; indexOf is used only to find the next element, which keeps the cost
+   * per cell to a handful of comparisons.
+   */
+  private cells(xml: string, pos: number, out: Value[]): number {
+    const end = xml.length;
     const cellOpen = this.cellOpen;
     const openLen = cellOpen.length;
-    let pos = from;
     for (;;) {
-      const cs = xml.indexOf(cellOpen, pos);
-      if (cs < 0 || cs >= to) return out;
-      const next = xml.charCodeAt(cs + openLen);
-      if (next !== 32 && next !== 62 && next !== 47) {
-        pos = cs + openLen;
+      const lt = xml.indexOf('<', pos);
+      if (lt < 0) throw corrupt('a row of a worksheet is not closed');
+      if (matchAt(xml, lt, this.cRowClose)) return lt + this.rowClose.length;
+      const next = xml.charCodeAt(lt + openLen);
+      if (!matchAt(xml, lt, this.cCellOpen) || (next !== 32 && next !== 62 && next !== 47)) {
+        pos = lt + 1;
         continue;
       }
-      const ce = xml.indexOf('>', cs);
-      // Attributes: r (column letters), t (type), s (style), read in place without substrings.
       let col = -1;
       let type = 0; // 0 number, 1 shared string, 2 inline string, 3 boolean, 4 formula string, 5 error, 6 ISO date
       let style = -1;
-      let i = cs + openLen;
-      while (i < ce) {
+      let selfClosing = false;
+      let i = lt + openLen;
+      for (;;) {
+        if (i >= end) throw corrupt('a worksheet cell tag is not closed');
         const c = xml.charCodeAt(i);
-        if (c === 32 || c === 9 || c === 10 || c === 13 || c === 47) {
+        if (c === 62) break;
+        if (c === 47) {
+          selfClosing = true;
           i++;
           continue;
         }
-        const eq = xml.indexOf('=', i);
-        if (eq < 0 || eq > ce) break;
-        const q = xml.charCodeAt(eq + 1);
-        const vs = eq + 2;
-        const ve = xml.indexOf(q === 39 ? "'" : '"', vs);
-        if (eq - i === 1) {
-          if (c === 114 /* r */) {
-            let n = 0;
-            for (let k = vs; k < ve; k++) {
-              const d = xml.charCodeAt(k);
-              if (d < 65 || d > 90) break;
-              n = n * 26 + (d - 64);
-            }
-            col = n - 1;
-          } else if (c === 116 /* t */) {
-            const t0 = xml.charCodeAt(vs);
-            const len = ve - vs;
-            if (t0 === 115) type = len === 1 ? 1 : 4; // s | str
-            else if (t0 === 105) type = 2; // inlineStr
-            else if (t0 === 98) type = 3; // b
-            else if (t0 === 101) type = 5; // e
-            else if (t0 === 100) type = 6; // d
-          } else if (c === 115 /* s */) {
-            let n = 0;
-            for (let k = vs; k < ve; k++) n = n * 10 + (xml.charCodeAt(k) - 48);
-            style = n;
-          }
+        if (c === 32 || c === 9 || c === 10 || c === 13) {
+          i++;
+          continue;
         }
-        i = ve + 1;
+        const ns = i;
+        while (i < end && xml.charCodeAt(i) !== 61) i++;
+        const q = xml.charCodeAt(i + 1);
+        const vs = i + 2;
+        i = vs;
+        while (i < end && xml.charCodeAt(i) !== q) i++;
+        const ve = i++;
+        if (vs - ns !== 3) continue; // only one-letter names (r, t, s) matter
+        const a = xml.charCodeAt(ns);
+        if (a === 114) {
+          let n = 0;
+          for (let k = vs; k < ve; k++) {
+            const d = xml.charCodeAt(k);
+            if (d < 65 || d > 90) break;
+            n = n * 26 + (d - 64);
+          }
+          col = n - 1;
+        } else if (a === 116) {
+          const t0 = xml.charCodeAt(vs);
+          if (t0 === 115) type = ve - vs === 1 ? 1 : 4; // s | str
+          else if (t0 === 105) type = 2; // inlineStr
+          else if (t0 === 98) type = 3; // b
+          else if (t0 === 101) type = 5; // e
+          else if (t0 === 100) type = 6; // d
+        } else if (a === 115) {
+          let n = 0;
+          for (let k = vs; k < ve; k++) n = n * 10 + (xml.charCodeAt(k) - 48);
+          style = n;
+        }
       }
       if (col < 0) col = out.length;
       while (out.length < col) out.push(null);
-      if (xml.charCodeAt(ce - 1) === 47) {
-        pos = ce + 1;
+      if (selfClosing) {
         if (out.length === col) out.push(null);
+        pos = i + 1;
         continue;
       }
-      const cEnd = xml.indexOf(this.cellClose, ce);
-      if (cEnd < 0 || cEnd > to) throw new EngineError('CORRUPT_FILE', 'a worksheet cell is not closed');
-      out[col] = this.value(xml, ce + 1, cEnd, type, style);
-      pos = cEnd + this.cellClose.length;
+      pos = this.content(xml, i + 1, type, style, out, col);
     }
   }
 
-  private value(xml: string, from: number, to: number, type: number, style: number): Value {
-    if (type === 2) {
-      const is = xml.indexOf(this.isOpen, from);
-      if (is < 0 || is > to) return null;
-      // The usual shape, <is><t>text</t></is>, without building the slice collectT needs for rich runs.
-      const t = is + this.isOpen.length;
-      if (xml.startsWith(this.tPlain, t)) {
-        const a = t + this.tPlain.length;
-        const b = xml.indexOf(this.tClose, a);
-        if (b >= 0 && b < to && xml.startsWith(this.isClose, b + this.tClose.length)) {
-          const text = xml.slice(a, b);
-          return text.indexOf('&') < 0 ? text : decodeXml(text);
-        }
+  /** Reads a cell's content from `p` (just after its start tag) through </c>; returns the position after it. */
+  private content(xml: string, p: number, type: number, style: number, out: Value[], col: number): number {
+    const cellClose = this.cellClose;
+    if (type !== 2 && matchAt(xml, p, this.cV)) {
+      // The usual shape: <v>value</v></c>.
+      const vs = p + this.cV.length;
+      const ve = xml.indexOf('<', vs);
+      if (ve >= 0 && matchAt(xml, ve, this.cVClose) && matchAt(xml, ve + this.cVClose.length, this.cCellClose)) {
+        out[col] = this.valueOf(xml, vs, ve, type, style);
+        return ve + this.cVClose.length + cellClose.length;
       }
-      return collectT(xml.slice(is, to), this.tOpen, this.tClose);
+    } else if (type === 2 && matchAt(xml, p, this.cIsT)) {
+      // The usual inline string: <is><t>text</t></is></c>.
+      const a = p + this.cIsT.length;
+      const b = xml.indexOf('<', a);
+      if (b >= 0 && matchAt(xml, b, this.cTIsClose) && matchAt(xml, b + this.cTIsClose.length, this.cCellClose)) {
+        const text = xml.slice(a, b);
+        out[col] = text.indexOf('&') < 0 ? text : decodeXml(text);
+        return b + this.cTIsClose.length + cellClose.length;
+      }
     }
-    const vs = xml.indexOf(this.vOpen, from);
-    if (vs < 0 || vs > to) return null;
-    const start = vs + this.vOpen.length;
-    const ve = xml.indexOf(this.vClose, start);
-    if (ve === start) return type === 4 ? '' : null;
+    const cEnd = xml.indexOf(cellClose, p);
+    if (cEnd < 0) throw corrupt('a worksheet cell is not closed');
+    out[col] = this.value(xml, p, cEnd, type, style);
+    return cEnd + cellClose.length;
+  }
+
+  /** The value of <v>…</v> (between vs and ve) for a cell of the given type and style. */
+  private valueOf(xml: string, vs: number, ve: number, type: number, style: number): Value {
+    if (ve === vs) return type === 4 ? '' : null;
     if (type === 0) {
-      const n = parseDecimal(xml, start, ve);
+      const n = parseDecimal(xml, vs, ve);
       if (n !== n) return null;
       if (style >= 0 && this.dec.dateStyles[style] === 1) return serialToDate(n, this.dec.date1904);
       return n;
     }
     if (type === 1) {
       let idx = 0;
-      for (let k = start; k < ve; k++) idx = idx * 10 + (xml.charCodeAt(k) - 48);
+      for (let k = vs; k < ve; k++) idx = idx * 10 + (xml.charCodeAt(k) - 48);
       const s = this.dec.sst[idx];
-      if (s === undefined) throw new EngineError('CORRUPT_FILE', `a cell refers to shared string ${idx}, which does not exist`);
+      if (s === undefined) throw corrupt(`a cell refers to shared string ${idx}, which does not exist`);
       return s;
     }
-    if (type === 3) return xml.charCodeAt(start) === 49;
-    const text = decodeXml(xml.slice(start, ve));
+    if (type === 3) return xml.charCodeAt(vs) === 49;
+    const text = decodeXml(xml.slice(vs, ve));
     if (type === 6) {
       const d = new Date(text.length === 10 ? text + 'T00:00:00Z' : /[zZ]|[+-]\d\d:?\d\d$/.test(text) ? text : text + 'Z');
       return Number.isNaN(d.getTime()) ? text : d;
     }
     return text;
   }
+
+  /** Any other shape: rich inline text, a formula before its value, whitespace between elements. */
+  private value(xml: string, from: number, to: number, type: number, style: number): Value {
+    if (type === 2) {
+      const is = xml.indexOf(this.isOpen, from);
+      return is < 0 || is > to ? null : collectT(xml.slice(is, to), this.tOpen, this.tClose);
+    }
+    const vs = xml.indexOf(this.vOpen, from);
+    if (vs < 0 || vs > to) return null;
+    const start = vs + this.vOpen.length;
+    return this.valueOf(xml, start, xml.indexOf(this.vClose, start), type, style);
+  }
+}
+
+function codes(tag: string): number[] {
+  return [...tag].map((c) => c.charCodeAt(0));
+}
+
+/** Whether `xml` has the characters `c` at `pos` (small enough for TurboFan to inline). */
+function matchAt(xml: string, pos: number, c: number[]): boolean {
+  for (let k = 0; k < c.length; k++) if (xml.charCodeAt(pos + k) !== c[k]) return false;
+  return true;
+}
+
+function corrupt(message: string): EngineError {
+  return new EngineError('CORRUPT_FILE', message);
 }
 
 const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];

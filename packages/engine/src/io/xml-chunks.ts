@@ -20,8 +20,9 @@ export class XmlChunker {
   ) {}
 
   push(chunk: Buffer): void {
-    let text = this.carry + this.decoder.write(chunk);
+    const decoded = this.decoder.write(chunk);
     if (!this.started) {
+      const text = this.carry + decoded;
       // The root element (whose prefix names the tags) must be in view before anything is scanned.
       if (text.length < 4096 && !/<(?:\w+:)?(?:worksheet|sst)[\s>]/.test(text)) {
         this.carry = text;
@@ -29,7 +30,30 @@ export class XmlChunker {
       }
       this.started = true;
       this.onHead(text.slice(0, 4096));
+      this.carry = '';
+      this.cut(text);
+      return;
     }
+    const close = this.closeTag();
+    let from = 0;
+    if (this.carry) {
+      // Finish the element cut by the previous chunk with a small concatenation, not one of the whole chunk.
+      const first = decoded.indexOf(close);
+      if (first < 0) {
+        this.carry += decoded;
+        if (this.carry.length > MAX_ELEMENT_CHARS) throw new EngineError('TOO_LARGE', `an XML element is longer than ${MAX_ELEMENT_CHARS} characters`);
+        return;
+      }
+      from = first + close.length;
+      const head = this.carry + decoded.slice(0, from);
+      this.carry = '';
+      this.onPiece(head);
+    }
+    this.cut(from ? decoded.slice(from) : decoded);
+  }
+
+  /** Passes on `text` up to its last closing tag and keeps the rest for the next chunk. */
+  private cut(text: string): void {
     const close = this.closeTag();
     const end = text.lastIndexOf(close);
     if (end < 0) {
@@ -37,10 +61,9 @@ export class XmlChunker {
       this.carry = text;
       return;
     }
-    const cut = end + close.length;
-    this.carry = text.slice(cut);
-    text = text.slice(0, cut);
-    this.onPiece(text);
+    const at = end + close.length;
+    this.carry = text.slice(at);
+    this.onPiece(at === text.length ? text : text.slice(0, at));
   }
 
   finish(): void {
