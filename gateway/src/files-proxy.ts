@@ -1,7 +1,10 @@
 import { Readable } from 'node:stream';
 import type { Request, Response } from 'express';
+import { CLIENT_ADDRESS_HEADER, INTERNAL_TOKEN_HEADER } from '@rowline/kit';
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'host', 'content-length']);
+/** Headers only the platform itself may set; a client's copy is dropped, never forwarded. */
+const INTERNAL = new Set([INTERNAL_TOKEN_HEADER, CLIENT_ADDRESS_HEADER, 'authorization', 'cookie']);
 
 /**
  * Forwards `/files/*` (signed upload and download links) to the files service, streaming both ways, so
@@ -18,7 +21,7 @@ export function filesProxy(filesUrl: string) {
     }
     const headers = new Headers();
     for (const [name, value] of Object.entries(req.headers)) {
-      if (typeof value === 'string' && !HOP_BY_HOP.has(name)) headers.set(name, value);
+      if (typeof value === 'string' && !HOP_BY_HOP.has(name) && !INTERNAL.has(name)) headers.set(name, value);
     }
     if (req.headers['content-length']) headers.set('content-length', req.headers['content-length']);
     const hasBody = req.method !== 'GET' && req.method !== 'HEAD';

@@ -37,3 +37,31 @@ describe('the files proxy', () => {
     expect(res.status).toBeLessThan(500);
   });
 });
+
+describe('the files proxy on its own', () => {
+  it('drops headers only the platform may set, and forwards the rest', async () => {
+    const { createServer } = await import('node:http');
+    const express = (await import('express')).default;
+    const { filesProxy } = await import('../src/files-proxy.js');
+    let seen: Record<string, unknown> = {};
+    const upstream = createServer((req, res) => { seen = req.headers; res.end('ok'); });
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+    const app = express();
+    app.use('/files', filesProxy(`http://127.0.0.1:${(upstream.address() as { port: number }).port}`));
+    const front = app.listen(0, '127.0.0.1');
+    await new Promise((r) => front.once('listening', r));
+    try {
+      const res = await fetch(`http://127.0.0.1:${(front.address() as { port: number }).port}/files/download/x`, {
+        headers: { 'x-rowline-internal-token': 'forged', 'x-rowline-client-address': '10.0.0.1', authorization: 'Bearer t', 'x-request-id': 'r1' },
+      });
+      expect(res.status).toBe(200);
+      expect(seen).not.toHaveProperty('x-rowline-internal-token');
+      expect(seen).not.toHaveProperty('x-rowline-client-address');
+      expect(seen).not.toHaveProperty('authorization');
+      expect(seen['x-request-id']).toBe('r1');
+    } finally {
+      front.close();
+      upstream.close();
+    }
+  });
+});
