@@ -59,6 +59,15 @@ describe('health endpoints', () => {
     expect(body.checks.map((c) => c.name).sort()).toEqual(['auth', 'delivery', 'executions', 'files', 'workflows']);
     expect(body.checks.every((c) => c.ok)).toBe(true);
   });
+
+  it('has every subgraph report its own database in /readyz', async () => {
+    for (const [name, url] of Object.entries(t.platform.urls)) {
+      const res = await fetch(new URL('/readyz', url));
+      const body = (await res.json()) as { checks: Array<{ name: string; ok: boolean }> };
+      expect(res.status, name).toBe(200);
+      expect(body.checks, name).toContainEqual({ name: 'postgres', ok: true });
+    }
+  });
 });
 
 describe('input errors', () => {

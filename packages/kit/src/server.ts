@@ -50,8 +50,13 @@ export async function createServiceServer(opts: ServiceServerOptions) {
     next();
   });
   app.get('/healthz', (_req, res) => { res.json({ status: 'ok' }); });
+  // A service with a database is ready only when it answers; other checks come from the service.
+  const readiness: ReadinessCheck[] = [
+    ...(opts.orm ? [{ name: 'postgres', check: async () => { await opts.orm!.em.getConnection().execute('select 1'); } }] : []),
+    ...(opts.readiness ?? []),
+  ];
   app.get('/readyz', async (_req, res) => {
-    const results = await Promise.all((opts.readiness ?? []).map(async ({ name, check }) => {
+    const results = await Promise.all(readiness.map(async ({ name, check }) => {
       try { await check(); return { name, ok: true }; } catch (err) { return { name, ok: false, error: (err as Error).message }; }
     }));
     const ok = results.every((r) => r.ok);

@@ -23,7 +23,6 @@ export async function createAuthService(deps: {
     orm: deps.orm,
     tokens: deps.tokens,
     exposeInternalErrors: deps.exposeInternalErrors,
-    readiness: [{ name: 'postgres', check: async () => { await deps.orm.em.getConnection().execute('select 1'); } }],
     routes: (app) => {
       // Public keys for the gateway's token verification; cacheable, refetched by kid on rotation.
       app.get(JWKS_PATH, async (_req, res) => {

@@ -38,7 +38,6 @@ export async function createDeliveryService(deps: DeliveryServiceDeps) {
     orm: deps.orm,
     tokens: deps.tokens,
     exposeInternalErrors: deps.exposeInternalErrors,
-    readiness: [{ name: 'postgres', check: async () => { await deps.orm.em.getConnection().execute('select 1'); } }],
   });
   return { server, destinations, routes, deliveries };
 }

@@ -58,7 +58,6 @@ export async function createExecutionsService(deps: {
     tokens: deps.tokens,
     exposeInternalErrors: deps.exposeInternalErrors,
     readiness: [
-      { name: 'postgres', check: async () => { await deps.orm.em.getConnection().execute('select 1'); } },
       { name: 'bus', check: () => { const h = deps.bus.health(); if (!h.ok) throw new Error(h.detail ?? 'bus unavailable'); } },
     ],
   });

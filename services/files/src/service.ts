@@ -41,7 +41,6 @@ export async function createFilesService(deps: {
     orm: deps.orm,
     tokens: deps.tokens,
     exposeInternalErrors: deps.exposeInternalErrors,
-    readiness: [{ name: 'postgres', check: async () => { await deps.orm.em.getConnection().execute('select 1'); } }],
     routes: (app) => {
       app.put('/files/upload/:token', uploadHandler({ links, uploads, logger: deps.logger }));
       app.get('/files/download/:token', downloadHandler({ links, orm: deps.orm, storage: deps.storage, logger: deps.logger }));

@@ -19,7 +19,6 @@ export async function createWorkflowsService(deps: { logger: Logger; orm: Orm; t
     orm: deps.orm,
     tokens: deps.tokens,
     exposeInternalErrors: deps.exposeInternalErrors,
-    readiness: [{ name: 'postgres', check: async () => { await deps.orm.em.getConnection().execute('select 1'); } }],
     routes: (app) => {
       // The executions service snapshots a version's steps when a run starts.
       app.get('/internal/versions/:id', internalRoute({ tokens: deps.tokens, audience: SERVICE, logger: deps.logger }, async (principal, req) => {
