@@ -66,12 +66,15 @@ export async function startPlatform(opts: PlatformOptions) {
       logger: log('auth'), orm: await orm('auth', auth.SCHEMA, auth.entities, auth.migrations), tokens,
       issuer: 'rowline-auth', audience: 'rowline-api',
     });
-    const workflowsSvc = await workflows.createWorkflowsService({
-      logger: log('workflows'), orm: await orm('workflows', workflows.SCHEMA, workflows.entities, workflows.migrations), tokens,
-    });
     const filesSvc = await files.createFilesService({
       logger: log('files'), orm: await orm('files', files.SCHEMA, files.entities, files.migrations), tokens, storage,
       env: { PUBLIC_URL: publicUrl, FILE_URL_SECRET: opts.secrets.fileUrl, MAX_UPLOAD_BYTES: opts.maxUploadBytes ?? 200 * 1024 * 1024 },
+    });
+    // Previews read uploaded files, so the files service listens before the workflows service is built.
+    const filesUrl = await listen('files', filesSvc.server);
+    const workflowsSvc = await workflows.createWorkflowsService({
+      logger: log('workflows'), orm: await orm('workflows', workflows.SCHEMA, workflows.entities, workflows.migrations), tokens,
+      storage, filesUrl,
     });
     const deliverySvc = await delivery.createDeliveryService({
       logger: log('delivery'), orm: await orm('delivery', delivery.SCHEMA, delivery.entities, delivery.migrations), tokens,
@@ -80,7 +83,7 @@ export async function startPlatform(opts: PlatformOptions) {
     const urls = {
       auth: await listen('auth', authSvc.server),
       workflows: await listen('workflows', workflowsSvc.server),
-      files: await listen('files', filesSvc.server),
+      files: filesUrl,
       delivery: await listen('delivery', deliverySvc.server),
       executions: '',
     };

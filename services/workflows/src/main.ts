@@ -1,3 +1,4 @@
+import { createLocalStorage } from '@rowline/storage';
 import { createInternalTokens, createLogger, createOrm, loadEnv, onShutdown } from '@rowline/kit';
 import { workflowsEnv } from './env.js';
 import { entities } from './store/entities.js';
@@ -7,7 +8,10 @@ import { createWorkflowsService, SCHEMA, SERVICE } from './service.js';
 const env = loadEnv(workflowsEnv);
 const logger = createLogger({ service: SERVICE, level: env.LOG_LEVEL });
 const orm = await createOrm({ url: env.DATABASE_URL, schema: SCHEMA, entities, migrations, logger });
-const { server } = await createWorkflowsService({ logger, orm, tokens: createInternalTokens(env.INTERNAL_TOKEN_SECRET) });
+const { server } = await createWorkflowsService({
+  logger, orm, tokens: createInternalTokens(env.INTERNAL_TOKEN_SECRET),
+  storage: createLocalStorage(env.STORAGE_DIR), filesUrl: env.FILES_URL,
+});
 const port = await server.listen(env.PORT, env.HOST);
 logger.info({ port }, 'workflows subgraph listening');
 onShutdown(logger, [

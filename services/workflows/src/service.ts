@@ -1,5 +1,7 @@
-import { createMetrics, createServiceServer, internalRoute, migrate, type InternalTokens, type Logger, type Orm, tenantEm } from '@rowline/kit';
+import { createInternalClient, createMetrics, createServiceServer, internalRoute, migrate, type InternalTokens, type Logger, type Orm, tenantEm } from '@rowline/kit';
 import { ruleTypes, validateSteps } from '@rowline/engine';
+import type { Storage } from '@rowline/storage';
+import { createPreviewer, type FileInfo } from './domain/preview.js';
 import { createWorkflowsDomain } from './domain/workflows.js';
 import { buildWorkflowsSchema } from './schema/index.js';
 
@@ -7,10 +9,22 @@ export const SERVICE = 'workflows';
 export const SCHEMA = 'workflows';
 
 /** Wires the workflows subgraph from its dependencies; `main.ts` and the embedded runner both use it. */
-export async function createWorkflowsService(deps: { logger: Logger; orm: Orm; tokens: InternalTokens; exposeInternalErrors?: boolean }) {
+export async function createWorkflowsService(deps: {
+  logger: Logger; orm: Orm; tokens: InternalTokens;
+  /** Where uploaded files' bytes live (previews read them). */
+  storage: Storage;
+  /** Base URL of the files service: previews check the file there, with the caller's principal. */
+  filesUrl: string;
+  exposeInternalErrors?: boolean;
+}) {
   await migrate(deps.orm, SCHEMA);
   const domain = createWorkflowsDomain({ validateSteps });
-  const schema = await buildWorkflowsSchema({ domain, ruleTypes, validateSteps });
+  const files = createInternalClient({ tokens: deps.tokens, baseUrl: deps.filesUrl, audience: 'files' });
+  const preview = createPreviewer({
+    domain, storage: deps.storage,
+    file: (principal, id) => files<FileInfo>(principal, `/internal/files/${encodeURIComponent(id)}`),
+  });
+  const schema = await buildWorkflowsSchema({ domain, ruleTypes, validateSteps, preview });
   const server = await createServiceServer({
     name: SERVICE,
     logger: deps.logger,

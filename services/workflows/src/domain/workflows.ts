@@ -1,5 +1,6 @@
 import type { EntityManager, Principal } from '@rowline/kit';
 import { badInput, conflict, newId, notFound, decodeCursor, isUuid } from '@rowline/kit';
+import { diffSteps } from './diff.js';
 import { WorkflowEntity, WorkflowVersionEntity, type Workflow, type WorkflowVersion } from '../store/entities.js';
 
 export type StepSpec = { type: string; params: Record<string, unknown> };
@@ -13,6 +14,30 @@ export function createWorkflowsDomain(deps: { validateSteps: StepValidator }) {
   const checkSteps = (steps: StepSpec[]) => {
     const issues = deps.validateSteps(steps);
     if (issues.length) throw badInput('The workflow steps are invalid', { issues });
+  };
+
+  /**
+   * Moves the head from `baseVersionId` to a new version. The conditional update makes the check and the move
+   * one atomic step: of two editors saving on the same base, exactly one wins.
+   */
+  const appendVersion = async (tx: EntityManager, actor: Principal, workflow: Workflow, baseVersionId: string, steps: StepSpec[], note: string) => {
+    if (workflow.status === 'ARCHIVED') throw conflict('The workflow is archived');
+    const versionId = newId();
+    const number = workflow.latestVersionNumber + 1;
+    // A base that is not even an id cannot be the head; comparing it in SQL would fail the uuid cast.
+    const moved = !isUuid(baseVersionId) ? 0 : await tx.nativeUpdate(
+      WorkflowEntity,
+      { id: workflow.id, latestVersionId: baseVersionId },
+      { latestVersionId: versionId, latestVersionNumber: number, updatedAt: new Date() },
+    );
+    if (moved !== 1) {
+      throw conflict('The workflow changed since your base version', { latestVersionId: workflow.latestVersionId });
+    }
+    const version = tx.create(WorkflowVersionEntity, {
+      id: versionId, tenantId: actor.tenantId, workflowId: workflow.id, number, steps, note, createdBy: actor.subject,
+    });
+    await tx.flush();
+    return version;
   };
 
   return {
@@ -33,34 +58,41 @@ export function createWorkflowsDomain(deps: { validateSteps: StepValidator }) {
       return { workflow, version };
     },
 
-    /**
-     * Saves a new version on top of `baseVersionId`. The conditional update makes the check and the move
-     * of the head one atomic step: of two editors saving on the same base, exactly one wins.
-     */
+    /** Saves a new version on top of `baseVersionId`; a stale base answers CONFLICT. */
     async saveVersion(em: EntityManager, actor: Principal, input: { workflowId: string; baseVersionId: string; steps: StepSpec[]; note?: string | null }) {
       checkSteps(input.steps);
       return em.transactional(async (tx) => {
         const workflow = isUuid(input.workflowId) ? await tx.findOne(WorkflowEntity, { id: input.workflowId }) : null;
         if (!workflow) throw notFound('Workflow', input.workflowId);
-        if (workflow.status === 'ARCHIVED') throw conflict('The workflow is archived');
-        const versionId = newId();
-        const number = workflow.latestVersionNumber + 1;
-        // A base that is not even an id cannot be the head; comparing it in SQL would fail the uuid cast.
-        const moved = !isUuid(input.baseVersionId) ? 0 : await tx.nativeUpdate(
-          WorkflowEntity,
-          { id: workflow.id, latestVersionId: input.baseVersionId },
-          { latestVersionId: versionId, latestVersionNumber: number, updatedAt: new Date() },
-        );
-        if (moved !== 1) {
-          throw conflict('The workflow changed since your base version', { latestVersionId: workflow.latestVersionId });
-        }
-        const version = tx.create(WorkflowVersionEntity, {
-          id: versionId, tenantId: actor.tenantId, workflowId: workflow.id, number, steps: input.steps,
-          note: input.note ?? '', createdBy: actor.subject,
-        });
-        await tx.flush();
-        return version;
+        return appendVersion(tx, actor, workflow, input.baseVersionId, input.steps, input.note ?? '');
       });
+    },
+
+    /**
+     * A new head whose steps equal an old version's. History stays as it was: the old version is copied, never
+     * moved back to, so every version number keeps meaning what it meant.
+     */
+    async restoreVersion(em: EntityManager, actor: Principal, versionId: string) {
+      return em.transactional(async (tx) => {
+        const old = isUuid(versionId) ? await tx.findOne(WorkflowVersionEntity, { id: versionId }) : null;
+        if (!old) throw notFound('Workflow version', versionId);
+        const workflow = await tx.findOne(WorkflowEntity, { id: old.workflowId });
+        if (!workflow) throw notFound('Workflow version', versionId);
+        const steps = structuredClone(old.steps);
+        checkSteps(steps);
+        return appendVersion(tx, actor, workflow, workflow.latestVersionId ?? '', steps, `Restored from version ${old.number}`);
+      });
+    },
+
+    /** Hides the workflow from listings and refuses new versions; its versions and runs stay readable. Idempotent. */
+    async archive(em: EntityManager, id: string): Promise<Workflow> {
+      const workflow = isUuid(id) ? await em.findOne(WorkflowEntity, { id }) : null;
+      if (!workflow) throw notFound('Workflow', id);
+      if (workflow.status !== 'ARCHIVED') {
+        workflow.status = 'ARCHIVED';
+        await em.flush();
+      }
+      return workflow;
     },
 
     async list(em: EntityManager, opts: { first: number; after?: string | null; includeArchived?: boolean }) {
@@ -82,6 +114,21 @@ export function createWorkflowsDomain(deps: { validateSteps: StepValidator }) {
       const version = isUuid(id) ? await em.findOne(WorkflowVersionEntity, { id }) : null;
       if (!version) throw notFound('Workflow version', id);
       return version;
+    },
+
+    /** Step-level differences from one version to another of the same workflow. */
+    async diff(em: EntityManager, fromId: string, toId: string) {
+      const find = async (id: string) => {
+        const version = isUuid(id) ? await em.findOne(WorkflowVersionEntity, { id }) : null;
+        if (!version) throw notFound('Workflow version', id);
+        return version;
+      };
+      const from = await find(fromId);
+      const to = await find(toId);
+      if (from.workflowId !== to.workflowId) {
+        throw badInput('Both versions must belong to the same workflow', { field: 'toId' });
+      }
+      return { from, to, changes: diffSteps(from.steps, to.steps) };
     },
 
     async versionsOf(em: EntityManager, workflowId: string, opts: { first: number; after?: string | null }) {

@@ -80,3 +80,57 @@ export class RuleType {
   @Field(() => String) description!: string;
   @Field(() => GraphQLJSON, { description: 'JSON Schema of the step\'s params' }) paramsSchema!: object;
 }
+
+export enum StepChangeKind { ADDED = 'ADDED', REMOVED = 'REMOVED', CHANGED = 'CHANGED' }
+registerEnumType(StepChangeKind, {
+  name: 'StepChangeKind',
+  description: 'Steps are aligned by position: a different type at the same index is a REMOVED and an ADDED.',
+});
+
+@ObjectType({ description: 'One step that differs between two versions.' })
+export class StepChange {
+  @Field(() => StepChangeKind) kind!: StepChangeKind;
+  @Field(() => Int, { description: 'The step\'s index in the newer list, or in the older one for a removed step.' }) index!: number;
+  @Field(() => Int, { nullable: true }) fromIndex!: number | null;
+  @Field(() => Int, { nullable: true }) toIndex!: number | null;
+  @Field(() => String) type!: string;
+  @Field(() => GraphQLJSON, { nullable: true, description: 'The step\'s params in `from`; null for an added step.' }) before!: unknown;
+  @Field(() => GraphQLJSON, { nullable: true, description: 'The step\'s params in `to`; null for a removed step.' }) after!: unknown;
+  @Field(() => [String], { description: 'The params paths that differ, such as `where.all[1].value`.' }) paths!: string[];
+}
+
+@ObjectType()
+export class WorkflowDiff {
+  @Field(() => WorkflowVersionType) from!: WorkflowVersionType;
+  @Field(() => WorkflowVersionType) to!: WorkflowVersionType;
+  @Field(() => [StepChange], { description: 'In index order; empty when the steps are equal.' }) changes!: StepChange[];
+}
+
+@InputType()
+export class PreviewWorkflowInput {
+  @Field(() => [StepInput], { nullable: true, description: 'A draft to preview; give this or versionId.' }) steps?: StepInput[] | null;
+  @Field(() => ID, { nullable: true, description: 'A saved version to preview; give this or steps.' }) versionId?: string | null;
+  @Field(() => ID, { description: 'A READY file of yours.' }) fileId!: string;
+  @Field(() => Int, { nullable: true, defaultValue: 20, description: 'Rows read from each input sheet and shown per sheet (1..200).' }) limit?: number | null;
+}
+
+@ObjectType()
+export class PreviewSheet {
+  @Field(() => String) name!: string;
+  @Field(() => [String]) columns!: string[];
+  @Field(() => [[GraphQLJSON]], { description: 'Cells aligned with columns; dates as ISO 8601 text.' }) rows!: unknown[][];
+}
+
+@ObjectType()
+export class PreviewStep {
+  @Field(() => Int) index!: number;
+  @Field(() => String) type!: string;
+  @Field(() => Int) rowsIn!: number;
+  @Field(() => Int) rowsOut!: number;
+  @Field(() => [PreviewSheet], { description: 'The first rows of each sheet the step wrote.' }) sheets!: PreviewSheet[];
+}
+
+@ObjectType()
+export class WorkflowPreview {
+  @Field(() => [PreviewStep]) steps!: PreviewStep[];
+}

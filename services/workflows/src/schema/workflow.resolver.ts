@@ -1,9 +1,10 @@
 import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { pageSize, toConnection, type AuthedContext } from '@rowline/kit';
 import type { WorkflowsDomain, StepValidator } from '../domain/workflows.js';
+import type { Previewer } from '../domain/preview.js';
 import {
-  CreateWorkflowInput, CreateWorkflowPayload, RuleType, SaveWorkflowVersionInput, StepInput, StepIssue,
-  WorkflowConnection, WorkflowType, WorkflowVersionConnection, WorkflowVersionType,
+  CreateWorkflowInput, CreateWorkflowPayload, PreviewWorkflowInput, RuleType, SaveWorkflowVersionInput, StepInput, StepIssue,
+  WorkflowConnection, WorkflowDiff, WorkflowPreview, WorkflowType, WorkflowVersionConnection, WorkflowVersionType,
 } from './types.js';
 
 @ArgsType()
@@ -12,15 +13,20 @@ class PageArgs {
   @Field(() => String, { nullable: true }) after?: string | null;
 }
 
+@ArgsType()
+class WorkflowListArgs extends PageArgs {
+  @Field(() => Boolean, { nullable: true, defaultValue: false, description: 'Also list archived workflows.' }) includeArchived?: boolean | null;
+}
+
 @Resolver(() => WorkflowType)
 export class WorkflowResolver {
   constructor(private readonly domain: WorkflowsDomain) {}
 
   @Authorized('workflows:read')
-  @Query(() => WorkflowConnection, { description: 'The tenant\'s workflows, oldest first.' })
-  async workflows(@Args(() => PageArgs) page: PageArgs, @Ctx() ctx: AuthedContext) {
+  @Query(() => WorkflowConnection, { description: 'The tenant\'s workflows, oldest first; archived ones only with includeArchived.' })
+  async workflows(@Args(() => WorkflowListArgs) page: WorkflowListArgs, @Ctx() ctx: AuthedContext) {
     const size = pageSize(page.first);
-    return toConnection(await this.domain.list(ctx.em, { first: size, after: page.after }), size);
+    return toConnection(await this.domain.list(ctx.em, { first: size, after: page.after, includeArchived: page.includeArchived ?? false }), size);
   }
 
   @Authorized('workflows:read')
@@ -39,6 +45,12 @@ export class WorkflowResolver {
   @Mutation(() => WorkflowVersionType)
   saveWorkflowVersion(@Arg('input', () => SaveWorkflowVersionInput) input: SaveWorkflowVersionInput, @Ctx() ctx: AuthedContext) {
     return this.domain.saveVersion(ctx.em, ctx.principal, input);
+  }
+
+  @Authorized('workflows:write')
+  @Mutation(() => WorkflowType, { description: 'Hides the workflow from `workflows` and refuses new versions; archiving twice is fine.' })
+  archiveWorkflow(@Arg('id', () => ID) id: string, @Ctx() ctx: AuthedContext) {
+    return this.domain.archive(ctx.em, id);
   }
 
   @FieldResolver(() => WorkflowVersionType, { nullable: true })
@@ -63,6 +75,18 @@ export class WorkflowVersionResolver {
     return this.domain.getVersion(ctx.em, id);
   }
 
+  @Authorized('workflows:write')
+  @Mutation(() => WorkflowVersionType, { description: 'A new head version with the steps of an old one, noted "Restored from version N".' })
+  restoreWorkflowVersion(@Arg('versionId', () => ID) versionId: string, @Ctx() ctx: AuthedContext) {
+    return this.domain.restoreVersion(ctx.em, ctx.principal, versionId);
+  }
+
+  @Authorized('workflows:read')
+  @Query(() => WorkflowDiff, { description: 'Step-level differences between two versions of one workflow, aligned by position.' })
+  diffWorkflowVersions(@Arg('fromId', () => ID) fromId: string, @Arg('toId', () => ID) toId: string, @Ctx() ctx: AuthedContext) {
+    return this.domain.diff(ctx.em, fromId, toId);
+  }
+
   @FieldResolver(() => WorkflowType)
   workflow(@Root() version: WorkflowVersionType, @Ctx() ctx: AuthedContext) {
     return this.domain.get(ctx.em, version.workflowId);
@@ -74,6 +98,7 @@ export class RuleCatalogResolver {
   constructor(
     private readonly catalog: () => RuleType[],
     private readonly validateSteps: StepValidator,
+    private readonly preview: Previewer,
   ) {}
 
   @Authorized()
@@ -86,5 +111,11 @@ export class RuleCatalogResolver {
   @Query(() => [StepIssue], { description: 'Problems with these steps; empty when they are valid.' })
   validateWorkflow(@Arg('steps', () => [StepInput]) steps: StepInput[]) {
     return this.validateSteps(steps);
+  }
+
+  @Authorized('workflows:read')
+  @Query(() => WorkflowPreview, { description: 'Runs steps (a draft) or a saved version on the first rows of a READY file; nothing is written.' })
+  previewWorkflow(@Arg('input', () => PreviewWorkflowInput) input: PreviewWorkflowInput, @Ctx() ctx: AuthedContext) {
+    return this.preview(ctx.em, ctx.principal, input);
   }
 }

@@ -1,4 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLocalStorage } from '@rowline/storage';
 import { createInternalTokens, createLogger, createOrm, INTERNAL_TOKEN_HEADER, type Role } from '@rowline/kit';
 import { createTestDatabase } from '@rowline/testing';
 import { createWorkflowsService, entities, migrations, SCHEMA, SERVICE } from '../../src/index.js';
@@ -28,7 +32,9 @@ export async function startWorkflows() {
   const logger = createLogger({ service: 'workflows-test', level: 'silent' });
   const orm = await createOrm({ url: db.url, schema: SCHEMA, entities, migrations, logger });
   const tokens = createInternalTokens(randomBytes(32).toString('hex'));
-  const { server } = await createWorkflowsService({ logger, orm, tokens });
+  // No files service here: previews of real files are tested on the whole platform (preview.test.ts).
+  const storageDir = await mkdtemp(join(tmpdir(), 'rowline-workflows-'));
+  const { server } = await createWorkflowsService({ logger, orm, tokens, storage: createLocalStorage(storageDir), filesUrl: 'http://127.0.0.1:9' });
   const base = `http://127.0.0.1:${await server.listen(0)}`;
 
   const tokenFor = (caller: Caller, audience = SERVICE) =>
@@ -72,6 +78,7 @@ export async function startWorkflows() {
       await server.close();
       await orm.close();
       await db.drop();
+      await rm(storageDir, { recursive: true, force: true });
     },
   };
 }

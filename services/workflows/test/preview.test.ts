@@ -1,0 +1,116 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPreviewPlatform, type PreviewPlatform, type PreviewTenant } from './support/platform.js';
+
+let p: PreviewPlatform;
+let acme: PreviewTenant;
+let salesId: string;
+
+const SALES_CSV = [
+  'id,region,amount,status',
+  '1,North,50,ok',
+  '2,South,150,ok',
+  '3,North,250,void',
+  '4,East,300,ok',
+  '5,South,120,ok',
+].join('\n') + '\n';
+
+const STEPS = [
+  { type: 'filter', params: { sheet: 'Sales', where: { column: 'amount', op: 'gt', value: 100 } } },
+  { type: 'aggregate', params: { sheet: 'Sales', into: 'Summary', groupBy: ['region'], measures: [{ column: 'amount', fn: 'sum', as: 'amount' }] } },
+  { type: 'output', params: { artifacts: [{ name: 'summary.csv', format: 'csv', sheets: [{ from: 'Summary' }] }] } },
+];
+
+const PREVIEW = `query($i: PreviewWorkflowInput!) { previewWorkflow(input: $i) {
+  steps { index type rowsIn rowsOut sheets { name columns rows } } } }`;
+
+const codesOf = (result: { errors?: Array<{ extensions?: { code?: string } }> }) => (result.errors ?? []).map((e) => e.extensions?.code);
+
+beforeAll(async () => {
+  p = await startPreviewPlatform();
+  acme = await p.tenant('Acme');
+  salesId = await acme.upload('Sales.csv', SALES_CSV);
+}, 60_000);
+afterAll(async () => { await p?.stop(); });
+
+describe('previewing a workflow on an uploaded file', () => {
+  it('runs draft steps on the file and answers each step\'s counts and the first rows of the sheets it wrote', async () => {
+    const result = await acme.api.request(PREVIEW, { i: { steps: STEPS, fileId: salesId } });
+    expect(result.errors).toBeUndefined();
+    const steps = result.data!.previewWorkflow.steps;
+    expect(steps.map((s: any) => [s.index, s.type, s.rowsIn, s.rowsOut])).toEqual([
+      [0, 'filter', 5, 4], [1, 'aggregate', 4, 3], [2, 'output', expect.any(Number), expect.any(Number)],
+    ]);
+    const filtered = steps[0].sheets.find((s: any) => s.name === 'Sales');
+    expect(filtered.columns).toEqual(['id', 'region', 'amount', 'status']);
+    expect(filtered.rows.map((r: any[]) => r[0])).toEqual([2, 3, 4, 5]);
+    const summary = steps[1].sheets.find((s: any) => s.name === 'Summary');
+    expect(summary.columns).toEqual(['region', 'amount']);
+    expect(Object.fromEntries(summary.rows)).toEqual({ South: 270, North: 250, East: 300 });
+  });
+
+  it('reads only the first limit rows and shows at most limit rows per sheet', async () => {
+    const result = await acme.api.request(PREVIEW, { i: { steps: STEPS.slice(0, 1), fileId: salesId, limit: 2 } });
+    expect(result.errors).toBeUndefined();
+    const [filter] = result.data!.previewWorkflow.steps;
+    expect(filter.rowsIn).toBe(2);
+    expect(filter.sheets[0].rows.length).toBeLessThanOrEqual(2);
+  });
+
+  it('previews a saved version by versionId', async () => {
+    const { versionId } = await acme.workflow(STEPS);
+    const byVersion = await acme.api.request(PREVIEW, { i: { versionId, fileId: salesId } });
+    const bySteps = await acme.api.request(PREVIEW, { i: { steps: STEPS, fileId: salesId } });
+    expect(byVersion.errors).toBeUndefined();
+    expect(byVersion.data).toEqual(bySteps.data);
+  });
+
+  it('refuses both or neither of steps and versionId as BAD_USER_INPUT', async () => {
+    const { versionId } = await acme.workflow(STEPS);
+    expect(codesOf(await acme.api.request(PREVIEW, { i: { steps: STEPS, versionId, fileId: salesId } }))).toEqual(['BAD_USER_INPUT']);
+    expect(codesOf(await acme.api.request(PREVIEW, { i: { fileId: salesId } }))).toEqual(['BAD_USER_INPUT']);
+  });
+
+  it('refuses a limit outside 1..200 as BAD_USER_INPUT and accepts 1 and 200', async () => {
+    for (const limit of [0, -1, 201]) {
+      const result = await acme.api.request(PREVIEW, { i: { steps: STEPS, fileId: salesId, limit } });
+      expect(codesOf(result)).toEqual(['BAD_USER_INPUT']);
+    }
+    for (const limit of [1, 200]) {
+      expect((await acme.api.request(PREVIEW, { i: { steps: STEPS, fileId: salesId, limit } })).errors).toBeUndefined();
+    }
+  });
+
+  it('refuses a file that is not READY as BAD_USER_INPUT with its status', async () => {
+    const pending = await acme.upload('Pending.csv');
+    const result = await acme.api.request(PREVIEW, { i: { steps: STEPS, fileId: pending } });
+    expect(codesOf(result)).toEqual(['BAD_USER_INPUT']);
+    expect((result.errors![0]!.extensions as any).fileStatus).toBe('UPLOADING');
+  });
+
+  it('maps an engine failure to BAD_USER_INPUT with the engine\'s code and the failing step', async () => {
+    const steps = [STEPS[0], { type: 'sort', params: { sheet: 'Sales', by: [{ column: 'no_such_column', direction: 'asc' }] } }];
+    const result = await acme.api.request(PREVIEW, { i: { steps, fileId: salesId } });
+    expect(codesOf(result)).toEqual(['BAD_USER_INPUT']);
+    expect(result.errors![0]!.extensions).toMatchObject({ engineCode: 'MISSING_COLUMN', step: 1 });
+  });
+
+  it('refuses invalid draft steps as BAD_USER_INPUT with engineCode INVALID_STEPS and the issues', async () => {
+    const result = await acme.api.request(PREVIEW, { i: { steps: [{ type: 'no_such_step', params: {} }], fileId: salesId } });
+    expect(codesOf(result)).toEqual(['BAD_USER_INPUT']);
+    expect(result.errors![0]!.extensions).toMatchObject({ engineCode: 'INVALID_STEPS', issues: [expect.objectContaining({ path: 'steps[0].type' })] });
+  });
+
+  it('answers NOT_FOUND for another tenant\'s file and for another tenant\'s version', async () => {
+    const other = await p.tenant('Other');
+    const { versionId } = await acme.workflow(STEPS);
+    const ownFile = await other.upload('Mine.csv', SALES_CSV);
+    expect(codesOf(await other.api.request(PREVIEW, { i: { steps: STEPS, fileId: salesId } }))).toEqual(['NOT_FOUND']);
+    expect(codesOf(await other.api.request(PREVIEW, { i: { versionId, fileId: ownFile } }))).toEqual(['NOT_FOUND']);
+  });
+
+  it('answers NOT_FOUND for a file id that is not a uuid or does not exist', async () => {
+    for (const fileId of ['nope', '00000000-0000-4000-8000-000000000000']) {
+      expect(codesOf(await acme.api.request(PREVIEW, { i: { steps: STEPS, fileId } }))).toEqual(['NOT_FOUND']);
+    }
+  });
+});
