@@ -41,6 +41,8 @@ export async function createGateway(opts: GatewayOptions) {
     gateway,
     introspection: opts.introspection ?? true,
     csrfPrevention: true,
+    // Shutdown order is the process's (kit onShutdown): Apollo must not stop itself and re-raise the signal.
+    stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
     formatError: (formatted, error) => formatGraphQLError(formatted, error, { exposeInternal: !!opts.exposeInternalErrors }),
   });

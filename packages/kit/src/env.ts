@@ -12,7 +12,9 @@ export class EnvError extends Error {
  * broken deployment in one round instead of one variable per restart.
  */
 export function loadEnv<S extends z.ZodType>(schema: S, source: NodeJS.ProcessEnv = process.env): z.infer<S> {
-  const parsed = schema.safeParse(source);
+  // An empty variable counts as unset (compose files and shells produce them with `${X:-}`).
+  const present = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== ''));
+  const parsed = schema.safeParse(present);
   if (parsed.success) return parsed.data;
   throw new EnvError(parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
 }

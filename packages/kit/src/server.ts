@@ -75,6 +75,8 @@ export async function createServiceServer(opts: ServiceServerOptions) {
       introspection: true,
       includeStacktraceInErrorResponses: false,
       csrfPrevention: true,
+      // Shutdown order is the process's (kit onShutdown): Apollo must not stop itself and re-raise the signal.
+      stopOnTerminationSignals: false,
       formatError: (formatted, error) => formatGraphQLError(formatted, error, { exposeInternal: !!opts.exposeInternalErrors }),
       // Inline traces are for Apollo's hosted studio, which Rowline does not use.
       plugins: [timingPlugin(opts.metrics, opts.logger), ApolloServerPluginInlineTraceDisabled()],

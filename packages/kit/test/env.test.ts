@@ -54,3 +54,12 @@ describe('csv', () => {
     expect(csv(undefined)).toEqual([]);
   });
 });
+
+describe('loadEnv and empty variables', () => {
+  it('treats an empty variable as unset, so its default or optionality applies', async () => {
+    const { z } = await import('zod');
+    const { loadEnv } = await import('@rowline/kit');
+    const schema = z.object({ DATABASE_URL: z.string().url().optional(), PORT: z.coerce.number().default(4000) });
+    expect(loadEnv(schema, { DATABASE_URL: '', PORT: '' })).toEqual({ PORT: 4000 });
+  });
+});
