@@ -10,7 +10,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { AppError, appErrorOf, formatGraphQLError } from './errors.js';
 import type { InternalTokens, Principal } from './internal-token.js';
 import type { Logger } from './logger.js';
-import type { Metrics } from './metrics.js';
+import { createMetrics, type Metrics } from './metrics.js';
 import { tenantEm } from './orm.js';
 import type { RequestContext } from './context.js';
 
@@ -23,7 +23,8 @@ export type ReadinessCheck = { name: string; check: () => Promise<void> | void }
 export type ServiceServerOptions = {
   name: string;
   logger: Logger;
-  metrics: Metrics;
+  /** Defaults to a registry of this service's own. */
+  metrics?: Metrics;
   schema?: GraphQLSchema;
   orm?: MikroORM;
   tokens: InternalTokens;
@@ -38,7 +39,8 @@ export type ServiceServerOptions = {
  * answer), `/metrics` (Prometheus) and `/graphql` (the subgraph). Subgraph calls must carry the internal
  * token; without it the caller is anonymous and every protected field answers UNAUTHENTICATED.
  */
-export async function createServiceServer(opts: ServiceServerOptions) {
+export async function createServiceServer(options: ServiceServerOptions) {
+  const opts = { ...options, metrics: options.metrics ?? createMetrics(options.name) };
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');

@@ -1,4 +1,4 @@
-import { createMetrics, createServiceServer, migrate, type InternalTokens, type Logger, type Orm } from '@rowline/kit';
+import { createServiceServer, migrate, type InternalTokens, type Logger, type Orm } from '@rowline/kit';
 import { createSessions } from './domain/sessions.js';
 import { createSigningKeys } from './domain/signing-keys.js';
 import { buildAuthSchema } from './schema/index.js';
@@ -18,7 +18,6 @@ export async function createAuthService(deps: {
   const server = await createServiceServer({
     name: SERVICE,
     logger: deps.logger,
-    metrics: createMetrics(SERVICE),
     schema,
     orm: deps.orm,
     tokens: deps.tokens,

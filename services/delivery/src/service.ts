@@ -1,4 +1,4 @@
-import { createMetrics, createServiceServer, migrate, type InternalTokens, type Logger, type Orm } from '@rowline/kit';
+import { createServiceServer, migrate, type InternalTokens, type Logger, type Orm } from '@rowline/kit';
 import { createConfigParser } from './domain/configs.js';
 import { createDeliveriesDomain } from './domain/deliveries.js';
 import { createDestinationsDomain } from './domain/destinations.js';
@@ -33,7 +33,6 @@ export async function createDeliveryService(deps: DeliveryServiceDeps) {
   const server = await createServiceServer({
     name: SERVICE,
     logger: deps.logger,
-    metrics: createMetrics(SERVICE),
     schema,
     orm: deps.orm,
     tokens: deps.tokens,

@@ -1,5 +1,5 @@
 import {
-  AppError, createInternalClient, createMetrics, createServiceServer, migrate,
+  AppError, createInternalClient, createServiceServer, migrate,
   type AuthedContext, type InternalTokens, type Logger, type Orm,
 } from '@rowline/kit';
 import type { EventBus } from '@rowline/bus';
@@ -52,7 +52,6 @@ export async function createExecutionsService(deps: {
   const server = await createServiceServer({
     name: SERVICE,
     logger: deps.logger,
-    metrics: createMetrics(SERVICE),
     schema,
     orm: deps.orm,
     tokens: deps.tokens,

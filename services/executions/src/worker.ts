@@ -1,4 +1,4 @@
-import { createInternalTokens, createLogger, createMetrics, createOrm, createServiceServer, loadEnv, onShutdown } from '@rowline/kit';
+import { createInternalTokens, createLogger, createOrm, createServiceServer, loadEnv, onShutdown } from '@rowline/kit';
 import { createKafkaBus } from '@rowline/bus';
 import { createLocalStorage } from '@rowline/storage';
 import { workerEnv } from './env.js';
@@ -17,7 +17,7 @@ const workers = createEngineWorkers({
   filesUrl: env.FILES_URL, concurrency: env.ENGINE_CONCURRENCY, leaseMs: env.LEASE_MS,
 });
 await workers.start();
-const health = await createServiceServer({ name: 'engine-worker', logger, metrics: createMetrics('engine-worker'), tokens: createInternalTokens(env.INTERNAL_TOKEN_SECRET) });
+const health = await createServiceServer({ name: 'engine-worker', logger, tokens: createInternalTokens(env.INTERNAL_TOKEN_SECRET) });
 await health.listen(env.PORT, env.HOST);
 logger.info('engine worker started');
 onShutdown(logger, [

@@ -1,5 +1,5 @@
 import type { Storage } from '@rowline/storage';
-import { createMetrics, createServiceServer, migrate, type InternalTokens, type Logger, type Orm } from '@rowline/kit';
+import { createServiceServer, migrate, type InternalTokens, type Logger, type Orm } from '@rowline/kit';
 import { createFilesDomain } from './domain/files.js';
 import { createFileLinks } from './domain/links.js';
 import { createUploads } from './domain/uploads.js';
@@ -36,7 +36,6 @@ export async function createFilesService(deps: {
   const server = await createServiceServer({
     name: SERVICE,
     logger: deps.logger,
-    metrics: createMetrics(SERVICE),
     schema: await buildFilesSchema({ domain }),
     orm: deps.orm,
     tokens: deps.tokens,

@@ -1,4 +1,4 @@
-import { createInternalClient, createMetrics, createServiceServer, internalRoute, migrate, type InternalTokens, type Logger, type Orm, tenantEm } from '@rowline/kit';
+import { createInternalClient, createServiceServer, internalRoute, migrate, type InternalTokens, type Logger, type Orm, tenantEm } from '@rowline/kit';
 import { ruleTypes, validateSteps } from '@rowline/engine';
 import type { Storage } from '@rowline/storage';
 import { createPreviewer, type FileInfo } from './domain/preview.js';
@@ -28,7 +28,6 @@ export async function createWorkflowsService(deps: {
   const server = await createServiceServer({
     name: SERVICE,
     logger: deps.logger,
-    metrics: createMetrics(SERVICE),
     schema,
     orm: deps.orm,
     tokens: deps.tokens,
