@@ -102,6 +102,8 @@ export async function createGateway(opts: GatewayOptions) {
       server = await new Promise<Server>((resolve, reject) => {
         const s = app.listen(port, host, (err?: Error) => (err ? reject(err) : resolve(s)));
       });
+      // Uploads stream through /files/*: allow them the time the files service allows (Node's default is 300 s).
+      server.requestTimeout = 60 * 60_000;
       return (server.address() as AddressInfo).port;
     },
     async close() {

@@ -32,6 +32,11 @@ export type ServiceServerOptions = {
   /** Plain HTTP routes (uploads, internal calls); mounted before GraphQL. */
   routes?: (app: Express) => void;
   exposeInternalErrors?: boolean;
+  /**
+   * How long one request may take, body included (Node's default is 300 s). Raise it only where large
+   * bodies stream (uploads); headers must still arrive within Node's 60 s headersTimeout.
+   */
+  requestTimeoutMs?: number;
 };
 
 /**
@@ -112,11 +117,14 @@ export async function createServiceServer(options: ServiceServerOptions) {
   let server: Server | undefined;
   return {
     app,
+    /** The listening HTTP server (after `listen`). */
+    get http(): Server | undefined { return server; },
     async listen(port: number, host = '127.0.0.1'): Promise<number> {
       server = await new Promise<Server>((resolve, reject) => {
         const s = app.listen(port, host, (err?: Error) => (err ? reject(err) : resolve(s)));
       });
       server.keepAliveTimeout = 65_000;
+      if (opts.requestTimeoutMs !== undefined) server.requestTimeout = opts.requestTimeoutMs;
       return (server.address() as AddressInfo).port;
     },
     /** Stops taking new connections, lets in-flight requests finish, then stops Apollo. */

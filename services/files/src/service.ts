@@ -10,6 +10,7 @@ import { INSPECT_LIMITS, type InspectLimits } from './inspect/index.js';
 import { buildFilesSchema } from './schema/index.js';
 
 export const SERVICE = 'files';
+export const UPLOAD_REQUEST_TIMEOUT_MS = 60 * 60_000;
 export const SCHEMA = 'files';
 
 /** Wires the files subgraph and its HTTP endpoints from their dependencies; `main.ts` and the embedded runner both use it. */
@@ -35,6 +36,8 @@ export async function createFilesService(deps: {
   const uploads = createUploads({ orm: deps.orm, storage: deps.storage, maxUploadBytes, limits: deps.inspectLimits ?? INSPECT_LIMITS, logger: deps.logger });
   const server = await createServiceServer({
     name: SERVICE,
+    // A 200 MiB upload at 100 KB/s takes about 35 minutes; the link itself expires long before a stall matters.
+    requestTimeoutMs: UPLOAD_REQUEST_TIMEOUT_MS,
     logger: deps.logger,
     schema: await buildFilesSchema({ domain }),
     orm: deps.orm,
