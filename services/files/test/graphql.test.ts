@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FILE_FIELDS, TENANT_A, TENANT_B, startFiles, upload, type Files } from './support/harness.js';
+import { FILE_FIELDS, TENANT_A, TENANT_B, startFiles, upload, type Files, type HttpReply } from './support/harness.js';
 
 const A = { tenant: TENANT_A };
 const B = { tenant: TENANT_B };
@@ -103,7 +103,7 @@ describe('deleteFile', () => {
     expect(codeOf(await files.gql(FILE, { id }, A))).toBe('NOT_FOUND');
     const res = await fetch(files.local(link));
     expect(res.status).toBe(404);
-    expect(((await res.json()) as any).error.code).toBe('NOT_FOUND');
+    expect(((await res.json()) as HttpReply).error.code).toBe('NOT_FOUND');
   });
 
   it('needs files:write', async () => {

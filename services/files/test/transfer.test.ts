@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { TENANT_A, startFiles, upload, type Files } from './support/harness.js';
+import { TENANT_A, startFiles, upload, type Files, type HttpReply } from './support/harness.js';
 import { salesWorkbook } from './support/fixtures.js';
 
 const A = { tenant: TENANT_A };
@@ -40,7 +40,7 @@ describe('downloading a file', () => {
     const tampered = link.slice(0, -2) + (link.endsWith('AA') ? 'BB' : 'AA');
     const res = await fetch(tampered);
     expect(res.status).toBe(401);
-    expect(((await res.json()) as any).error).toEqual({ code: 'UNAUTHENTICATED', message: 'This link is invalid or has expired' });
+    expect(((await res.json()) as HttpReply).error).toEqual({ code: 'UNAUTHENTICATED', message: 'This link is invalid or has expired' });
   });
 
   it('has no link for a file that is not READY', async () => {

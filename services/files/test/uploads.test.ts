@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FILE_FIELDS, FILE_URL_SECRET, TENANT_A, startFiles, upload, type Files } from './support/harness.js';
+import { FILE_FIELDS, FILE_URL_SECRET, TENANT_A, startFiles, upload, type Files, type HttpReply } from './support/harness.js';
 import { PDF, WORKBOOK_XML, handMadeXlsx, renameEntry, salesWorkbook, zipOf } from './support/fixtures.js';
 
 const A = { tenant: TENANT_A };
@@ -117,7 +117,7 @@ describe('the size cap', () => {
     const body = new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode('a,b\n1,2\n')); c.enqueue(new TextEncoder().encode('3,4\n5,6\n')); c.close(); } });
     const res = await fetch(files.local(uploadUrl), { method: 'PUT', body, duplex: 'half' } as RequestInit);
     expect(res.status).toBe(413);
-    expect(((await res.json()) as any).error.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(((await res.json()) as HttpReply).error.code).toBe('PAYLOAD_TOO_LARGE');
     expect((await files.storedFiles()).filter((f) => f.includes(file.id))).toEqual([]);
   });
 
@@ -146,7 +146,7 @@ async function slowUpload(name: string, bytes: Buffer) {
   return {
     id: file.id as string,
     uploadUrl: uploadUrl as string,
-    async finish() { controller.enqueue(bytes.subarray(2)); controller.close(); const res = await response; return { status: res.status, body: (await res.json()) as any }; },
+    async finish() { controller.enqueue(bytes.subarray(2)); controller.close(); const res = await response; return { status: res.status, body: (await res.json()) as HttpReply }; },
     async abort() { abort.abort(); await response.catch(() => undefined); },
   };
 }
@@ -157,7 +157,7 @@ describe('uploads in flight', () => {
     const first = await slowUpload('race.csv', bytes);
     const second = await fetch(files.local(first.uploadUrl), { method: 'PUT', body: bytes });
     expect(second.status).toBe(409);
-    expect(((await second.json()) as any).error).toEqual({ code: 'CONFLICT', message: 'Another upload of this file is in progress' });
+    expect(((await second.json()) as HttpReply).error).toEqual({ code: 'CONFLICT', message: 'Another upload of this file is in progress' });
     expect(await first.finish()).toMatchObject({ status: 200, body: { file: { status: 'READY' } } });
   });
 
@@ -201,7 +201,7 @@ describe('upload links', () => {
     for (const token of tokens) {
       const res = await fetch(`${files.base}/files/upload/${token}`, { method: 'PUT', body: 'a\n1\n' });
       expect(res.status).toBe(401);
-      expect(((await res.json()) as any).error.code).toBe('UNAUTHENTICATED');
+      expect(((await res.json()) as HttpReply).error.code).toBe('UNAUTHENTICATED');
     }
   });
 
@@ -209,6 +209,6 @@ describe('upload links', () => {
     const put = await upload(files, A, 'once.csv', Buffer.from('a\n1\n'));
     const again = await fetch(files.local(put.uploadUrl), { method: 'PUT', body: 'a\n1\n' });
     expect(again.status).toBe(409);
-    expect(((await again.json()) as any).error.code).toBe('CONFLICT');
+    expect(((await again.json()) as HttpReply).error.code).toBe('CONFLICT');
   });
 });

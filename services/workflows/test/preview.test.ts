@@ -84,7 +84,7 @@ describe('previewing a workflow on an uploaded file', () => {
     const pending = await acme.upload('Pending.csv');
     const result = await acme.api.request(PREVIEW, { i: { steps: STEPS, fileId: pending } });
     expect(codesOf(result)).toEqual(['BAD_USER_INPUT']);
-    expect((result.errors![0]!.extensions as any).fileStatus).toBe('UPLOADING');
+    expect((result.errors![0]!.extensions as { fileStatus?: string }).fileStatus).toBe('UPLOADING');
   });
 
   it('maps an engine failure to BAD_USER_INPUT with the engine\'s code and the failing step', async () => {

@@ -13,6 +13,17 @@ export const PUBLIC_URL = 'https://files.example.test';
 export const FILE_URL_SECRET = 'file-url-secret-for-tests-only-0123456789';
 const INTERNAL_SECRET = 'internal-secret-for-tests-only-0123456789';
 
+/**
+ * The JSON answers of the files service's plain HTTP routes (README): an error, an upload's file, or an
+ * internal lookup / artifact registration. Fields are declared present; the assertions check them.
+ */
+export type HttpReply = {
+  error: { code: string; message: string };
+  file: { id: string; status: string; size: number; sha256: string };
+  id: string; name: string; status: string; kind: string; contentType: string; size: number;
+  sha256: string; storageKey: string; downloadUrl: string;
+};
+
 export type As = { tenant: string; role?: Role; kind?: Principal['kind']; scopes?: string[] };
 
 /**
@@ -55,7 +66,7 @@ export async function startFiles(opts: { maxUploadBytes?: number; inspectLimits?
         headers: { ...(as ? { [INTERNAL_TOKEN_HEADER]: await tokenFor(as) } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
         body: body ? JSON.stringify(body) : null,
       });
-      return { status: res.status, body: (await res.json()) as any };
+      return { status: res.status, body: (await res.json()) as HttpReply };
     },
     async healthy(): Promise<boolean> {
       const res = await fetch(`${base}/healthz`);
@@ -86,7 +97,7 @@ export async function upload(files: Files, as: As, name: string, bytes: Buffer, 
   if (!created.data) throw new Error(`createUpload failed: ${JSON.stringify(created.errors)}`);
   const { file, uploadUrl } = created.data.createUpload;
   const res = await fetch(files.local(uploadUrl), { method: 'PUT', body: bytes, headers: { 'content-type': 'application/octet-stream' } });
-  return { id: file.id as string, uploadUrl: uploadUrl as string, status: res.status, body: (await res.json()) as any };
+  return { id: file.id as string, uploadUrl: uploadUrl as string, status: res.status, body: (await res.json()) as HttpReply };
 }
 
 export const FILE_FIELDS = 'id name status size sha256 contentType rejectionReason kind createdAt downloadUrl sheets { name rowCount columns { name type } }';

@@ -49,11 +49,14 @@ export async function startWorkflows() {
     return (await res.json()) as GraphQLResult<T>;
   }
 
+  /** The internal route's JSON answer: a version's steps, or `{error: {code, message}}`. */
+  type InternalReply = { error: { code: string; message: string }; id: string; workflowId: string; number: number; steps: unknown[] };
+
   /** An internal HTTP route, as a sibling service calls it (`null`: no token; `audience`: a token meant for another service). */
   async function internal(caller: Caller | null, path: string, audience = SERVICE) {
     const headers: Record<string, string> = caller ? { [INTERNAL_TOKEN_HEADER]: await tokenFor(caller, audience) } : {};
     const res = await fetch(`${base}${path}`, { headers });
-    return { status: res.status, body: (await res.json()) as any };
+    return { status: res.status, body: (await res.json()) as InternalReply };
   }
 
   /** Creates a workflow and answers it with its first version; fails the test on any error. */
