@@ -1,4 +1,6 @@
 import { createServiceServer, migrate, type InternalTokens, type Logger, type Orm } from '@rowline/kit';
+import { createMembers } from './domain/members.js';
+import { createRateLimits, type LoginLimits } from './domain/rate-limits.js';
 import { createSessions } from './domain/sessions.js';
 import { createSigningKeys } from './domain/signing-keys.js';
 import { buildAuthSchema } from './schema/index.js';
@@ -9,12 +11,15 @@ export const JWKS_PATH = '/.well-known/jwks.json';
 
 export async function createAuthService(deps: {
   logger: Logger; orm: Orm; tokens: InternalTokens; issuer: string; audience: string; exposeInternalErrors?: boolean;
+  /** Log-in and sign-up limits; the defaults are in domain/rate-limits.ts. */
+  loginLimits?: LoginLimits;
 }) {
   await migrate(deps.orm, SCHEMA);
   const em = () => deps.orm.em.fork();
   const keys = createSigningKeys({ em, issuer: deps.issuer, audience: deps.audience });
-  const sessions = createSessions({ em, keys });
-  const schema = await buildAuthSchema({ sessions, em });
+  const sessions = createSessions({ em, keys, limits: createRateLimits({ em }), loginLimits: deps.loginLimits });
+  const members = createMembers({ em, sessions });
+  const schema = await buildAuthSchema({ sessions, members, em });
   const server = await createServiceServer({
     name: SERVICE,
     logger: deps.logger,
@@ -30,5 +35,5 @@ export async function createAuthService(deps: {
       });
     },
   });
-  return { server, sessions, keys };
+  return { server, sessions, members, keys };
 }

@@ -1,20 +1,37 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { LockMode } from '@mikro-orm/core';
 import { AppError, badInput, conflict, newId, permissionsOf, type EntityManager, type Role } from '@rowline/kit';
-import {
-  AuditEventEntity, MembershipEntity, RefreshTokenEntity, TenantEntity, UserEntity, type Tenant, type User,
-} from '../store/entities.js';
+import { MembershipEntity, RefreshTokenEntity, TenantEntity, UserEntity, type Tenant, type User } from '../store/entities.js';
+import { recordAudit } from './audit.js';
 import { DUMMY_HASH, hashPassword, verifyPassword } from './passwords.js';
+import { DEFAULT_LOGIN_LIMITS, type LoginLimits, type RateLimits } from './rate-limits.js';
 import type { SigningKeys } from './signing-keys.js';
 
 export const REFRESH_TOKEN_TTL_MS = 30 * 24 * 3600 * 1000;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
+export function normalizeEmail(raw: string): string {
+  const email = raw.trim().toLowerCase();
+  if (!EMAIL.test(email) || email.length > 320) throw badInput('email is not a valid address', { field: 'email' });
+  return email;
+}
+
+export function checkPassword(password: string, field = 'password'): void {
+  if (password.length < 10 || password.length > 256) throw badInput(`${field} must have 10 to 256 characters`, { field });
+}
+
+export function checkName(value: string, field: string): string {
+  const trimmed = value.trim();
+  if (!trimmed || trimmed.length > 200) throw badInput(`${field} must have 1 to 200 characters`, { field });
+  return trimmed;
+}
+
 export type Session = {
   accessToken: string; refreshToken: string; expiresAt: Date; user: User; tenant: Tenant; role: Role;
 };
 
-const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
+const NOBODY = '00000000-0000-0000-0000-000000000000';
+export const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
 const invalidLogin = () => new AppError('UNAUTHENTICATED', 'Invalid email, password or tenant');
 
 export function slugify(name: string): string {
@@ -23,8 +40,17 @@ export function slugify(name: string): string {
   return slug || 'tenant';
 }
 
-/** Sign-up, log-in and refresh-token rotation. Errors never reveal whether an email exists. */
-export function createSessions(deps: { em: () => EntityManager; keys: SigningKeys }) {
+/** Revokes every live refresh token of `userId` (in one tenant, or all), i.e. every session's family. */
+export async function revokeSessions(em: EntityManager, userId: string, tenantId?: string): Promise<number> {
+  return em.nativeUpdate(RefreshTokenEntity, { userId, ...(tenantId ? { tenantId } : {}), revokedAt: null }, { revokedAt: new Date() });
+}
+
+/**
+ * Sign-up, log-in, refresh-token rotation and password changes. Log-in errors never reveal whether an
+ * email exists: the same message, the same argon2id work, the same rate limits for known and unknown emails.
+ */
+export function createSessions(deps: { em: () => EntityManager; keys: SigningKeys; limits: RateLimits; loginLimits?: LoginLimits }) {
+  const loginLimits = deps.loginLimits ?? DEFAULT_LOGIN_LIMITS;
   async function issue(em: EntityManager, user: User, tenant: Tenant, role: Role, familyId = newId()): Promise<Session> {
     const refreshToken = `rl_rt_${randomBytes(32).toString('base64url')}`;
     em.create(RefreshTokenEntity, {
@@ -36,23 +62,16 @@ export function createSessions(deps: { em: () => EntityManager; keys: SigningKey
     return { accessToken: token, refreshToken, expiresAt, user, tenant, role };
   }
 
-  const audit = (em: EntityManager, type: string, e: { tenantId?: string | null; actorId?: string | null; address?: string | null; details?: object }) =>
-    em.create(AuditEventEntity, {
-      id: newId(), type, tenantId: e.tenantId ?? null, actorId: e.actorId ?? null, address: e.address ?? null,
-      details: { ...e.details },
-    });
-
   return {
     async signUp(input: { email: string; password: string; name: string; tenantName: string }, address?: string): Promise<Session> {
-      const email = input.email.trim().toLowerCase();
-      if (!EMAIL.test(email) || email.length > 320) throw badInput('email is not a valid address', { field: 'email' });
-      if (input.password.length < 10 || input.password.length > 256) {
-        throw badInput('password must have 10 to 256 characters', { field: 'password' });
+      const email = normalizeEmail(input.email);
+      checkPassword(input.password);
+      const name = checkName(input.name, 'name');
+      const tenantName = checkName(input.tenantName, 'tenantName');
+      if (address) {
+        await deps.limits.check(`signup:address:${address}`, loginLimits.signUpPerAddress);
+        await deps.limits.hit(`signup:address:${address}`, loginLimits.signUpPerAddress);
       }
-      const name = input.name.trim();
-      const tenantName = input.tenantName.trim();
-      if (!name || name.length > 200) throw badInput('name must have 1 to 200 characters', { field: 'name' });
-      if (!tenantName || tenantName.length > 200) throw badInput('tenantName must have 1 to 200 characters', { field: 'tenantName' });
       const passwordHash = await hashPassword(input.password);
       const em = deps.em();
       return em.transactional(async (tx) => {
@@ -68,7 +87,7 @@ export function createSessions(deps: { em: () => EntityManager; keys: SigningKey
         const tenant = tx.create(TenantEntity, { id: newId(), name: tenantName, slug });
         const user = tx.create(UserEntity, { id: newId(), email, name, passwordHash });
         tx.create(MembershipEntity, { id: newId(), tenantId: tenant.id, userId: user.id, role: 'OWNER' });
-        audit(tx, 'tenant.created', { tenantId: tenant.id, actorId: user.id, address });
+        recordAudit(tx, 'tenant.created', { tenantId: tenant.id, actorId: user.id, address });
         return issue(tx, user, tenant, 'OWNER');
       });
     },
@@ -76,20 +95,59 @@ export function createSessions(deps: { em: () => EntityManager; keys: SigningKey
     async logIn(input: { email: string; password: string; tenantSlug?: string | null }, address?: string): Promise<Session> {
       const em = deps.em();
       const email = input.email.trim().toLowerCase();
+      // Keyed by the email as typed, known or not, so being limited reveals nothing about the account.
+      const accountKey = `login:account:${email}`;
+      const addressKey = address ? `login:address:${address}` : undefined;
+      try {
+        await deps.limits.check(accountKey, loginLimits.perAccount);
+        if (addressKey) await deps.limits.check(addressKey, loginLimits.perAddress);
+      } catch (err) {
+        recordAudit(em, 'login.rate_limited', { address, details: { email } });
+        await em.flush();
+        throw err;
+      }
       const user = await em.findOne(UserEntity, { email });
       // Verify against a dummy hash for unknown emails so the response time does not tell them apart.
       const ok = await verifyPassword(input.password, user?.passwordHash ?? DUMMY_HASH);
-      const memberships = user && ok ? await em.find(MembershipEntity, { userId: user.id }, { orderBy: { createdAt: 'asc' } }) : [];
+      // The same queries run for an unknown email (with an id no one has), keeping the work alike.
+      const memberships = await em.find(MembershipEntity, { userId: user?.id ?? NOBODY }, { orderBy: { createdAt: 'asc' } });
       const tenants = memberships.length ? await em.find(TenantEntity, { id: { $in: memberships.map((m) => m.tenantId) } }) : [];
       const tenant = input.tenantSlug ? tenants.find((t) => t.slug === input.tenantSlug) : tenants.find((t) => t.id === memberships[0]?.tenantId);
       const membership = tenant && memberships.find((m) => m.tenantId === tenant.id);
       if (!user || !ok || !tenant || !membership) {
-        audit(em, 'login.failed', { tenantId: tenant?.id, actorId: user?.id, address, details: { email } });
+        // A wrong password for a member shows in that tenant's audit log; nothing else names a tenant.
+        recordAudit(em, 'login.failed', { tenantId: tenant?.id, actorId: user?.id, address, details: { email } });
         await em.flush();
+        await deps.limits.hit(accountKey, loginLimits.perAccount);
+        if (addressKey) await deps.limits.hit(addressKey, loginLimits.perAddress);
         throw invalidLogin();
       }
-      audit(em, 'login.succeeded', { tenantId: tenant.id, actorId: user.id, address });
+      await deps.limits.reset(accountKey);
+      recordAudit(em, 'login.succeeded', { tenantId: tenant.id, actorId: user.id, address });
       return issue(em, user, tenant, membership.role);
+    },
+
+    /** Issues a session in `em`'s transaction (used when an accepted invitation logs its user in). */
+    start: issue,
+
+    /** Checks the current password, stores the new one and revokes every session of the user, in every tenant. */
+    async changePassword(userId: string, tenantId: string, input: { currentPassword: string; newPassword: string }, address?: string): Promise<boolean> {
+      checkPassword(input.newPassword, 'newPassword');
+      const em = deps.em();
+      const user = await em.findOne(UserEntity, { id: userId });
+      const accountKey = `login:account:${user?.email ?? userId}`;
+      await deps.limits.check(accountKey, loginLimits.perAccount);
+      if (!user || !(await verifyPassword(input.currentPassword, user.passwordHash))) {
+        await deps.limits.hit(accountKey, loginLimits.perAccount);
+        throw new AppError('UNAUTHENTICATED', 'The current password is wrong', { field: 'currentPassword' });
+      }
+      const passwordHash = await hashPassword(input.newPassword);
+      await em.transactional(async (tx) => {
+        await tx.nativeUpdate(UserEntity, { id: userId }, { passwordHash });
+        const revoked = await revokeSessions(tx, userId);
+        recordAudit(tx, 'password.changed', { tenantId, actorId: userId, address, details: { revokedTokens: revoked } });
+      });
+      return true;
     },
 
     /**
@@ -110,7 +168,7 @@ export function createSessions(deps: { em: () => EntityManager; keys: SigningKey
         if (row.usedAt) {
           if (before && !before.usedAt) return undefined;
           await tx.nativeUpdate(RefreshTokenEntity, { familyId: row.familyId, revokedAt: null }, { revokedAt: new Date() });
-          audit(tx, 'refresh_token.reused', { tenantId: row.tenantId, actorId: row.userId, address, details: { familyId: row.familyId } });
+          recordAudit(tx, 'refresh_token.reused', { tenantId: row.tenantId, actorId: row.userId, address, details: { familyId: row.familyId } });
           await tx.flush();
           return undefined;
         }
@@ -125,11 +183,13 @@ export function createSessions(deps: { em: () => EntityManager; keys: SigningKey
       return outcome;
     },
 
-    async logOut(refreshToken: string): Promise<boolean> {
+    async logOut(refreshToken: string, address?: string): Promise<boolean> {
       const em = deps.em();
       const row = await em.findOne(RefreshTokenEntity, { tokenHash: sha256(refreshToken) });
       if (!row) return true;
       await em.nativeUpdate(RefreshTokenEntity, { familyId: row.familyId, revokedAt: null }, { revokedAt: new Date() });
+      recordAudit(em, 'session.logged_out', { tenantId: row.tenantId, actorId: row.userId, address, details: { familyId: row.familyId } });
+      await em.flush();
       return true;
     },
 

@@ -8,28 +8,55 @@ export const ACCESS_TOKEN_TTL_SECONDS = 15 * 60;
 
 export type AccessClaims = { userId: string; tenantId: string; role: string };
 
+async function newKeyRow(em: EntityManager) {
+  const { publicKey, privateKey } = await generateKeyPair(ACCESS_TOKEN_ALG, { crv: 'Ed25519', extractable: true });
+  const kid = randomUUID();
+  return em.create(SigningKeyEntity, {
+    kid, alg: ACCESS_TOKEN_ALG, publicJwk: { ...(await exportJWK(publicKey)), kid, alg: ACCESS_TOKEN_ALG, use: 'sig' },
+    privatePkcs8: await exportPKCS8(privateKey),
+  });
+}
+
+/**
+ * Makes a new key the signing key and retires the others. Retired keys stay in the JWKS for one access-token
+ * lifetime, so tokens they signed keep working until they expire and nobody is logged out. Every auth
+ * replica reads the current kid before signing, so all of them switch at once without a restart.
+ */
+export async function rotateSigningKey(em: EntityManager): Promise<{ kid: string; retired: string[] }> {
+  return em.transactional(async (tx) => {
+    // One rotation at a time: two at once would each retire the other's new key.
+    await tx.execute(`select pg_advisory_xact_lock(hashtext('auth.signing-keys'))`);
+    const current = await tx.find(SigningKeyEntity, { retiredAt: null });
+    for (const row of current) row.retiredAt = new Date();
+    const row = await newKeyRow(tx);
+    return { kid: row.kid, retired: current.map((r) => r.kid) };
+  });
+}
+
 /**
  * The key that signs access tokens, and the public keys served as JWKS. The newest unretired key signs;
  * retired keys stay published until every token they signed has expired, so a rotation logs nobody out.
  */
 export function createSigningKeys(deps: { em: () => EntityManager; issuer: string; audience: string }) {
-  let active: { kid: string; key: CryptoKey } | undefined;
+  const imported = new Map<string, CryptoKey>();
 
-  async function activeKey() {
-    if (active) return active;
+  /** One indexed read per token signed (a log-in already costs an argon2id hash), so a rotation is seen at once. */
+  async function activeKey(): Promise<{ kid: string; key: CryptoKey }> {
     const em = deps.em();
     let row = await em.findOne(SigningKeyEntity, { retiredAt: null }, { orderBy: { createdAt: 'desc' } });
     if (!row) {
-      const { publicKey, privateKey } = await generateKeyPair(ACCESS_TOKEN_ALG, { crv: 'Ed25519', extractable: true });
-      const kid = randomUUID();
-      row = em.create(SigningKeyEntity, {
-        kid, alg: ACCESS_TOKEN_ALG, publicJwk: { ...(await exportJWK(publicKey)), kid, alg: ACCESS_TOKEN_ALG, use: 'sig' },
-        privatePkcs8: await exportPKCS8(privateKey),
+      await em.transactional(async (tx) => {
+        await tx.execute(`select pg_advisory_xact_lock(hashtext('auth.signing-keys'))`);
+        if (!(await tx.count(SigningKeyEntity, { retiredAt: null }))) await newKeyRow(tx);
       });
-      await em.flush();
+      row = await deps.em().findOneOrFail(SigningKeyEntity, { retiredAt: null }, { orderBy: { createdAt: 'desc' } });
     }
-    active = { kid: row.kid, key: await importPKCS8(row.privatePkcs8, ACCESS_TOKEN_ALG) };
-    return active;
+    let key = imported.get(row.kid);
+    if (!key) {
+      key = await importPKCS8(row.privatePkcs8, ACCESS_TOKEN_ALG);
+      imported.set(row.kid, key);
+    }
+    return { kid: row.kid, key };
   }
 
   return {

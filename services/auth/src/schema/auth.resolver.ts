@@ -23,8 +23,8 @@ export class AuthResolver {
   }
 
   @Mutation(() => Boolean, { description: 'Revokes the refresh token and every token rotated from the same log-in.' })
-  logOut(@Arg('refreshToken', () => String) refreshToken: string) {
-    return this.sessions.logOut(refreshToken);
+  logOut(@Arg('refreshToken', () => String) refreshToken: string, @Ctx() ctx: RequestContext) {
+    return this.sessions.logOut(refreshToken, ctx.clientAddress);
   }
 
   @Authorized()

@@ -1,11 +1,13 @@
 import { buildSubgraph, type EntityManager } from '@rowline/kit';
+import type { Members } from '../domain/members.js';
 import type { Sessions } from '../domain/sessions.js';
 import { TenantEntity, UserEntity } from '../store/entities.js';
 import { AuthResolver } from './auth.resolver.js';
+import { MembersResolver } from './members.resolver.js';
 
-export function buildAuthSchema(deps: { sessions: Sessions; em: () => EntityManager }) {
+export function buildAuthSchema(deps: { sessions: Sessions; members: Members; em: () => EntityManager }) {
   return buildSubgraph({
-    resolvers: [new AuthResolver(deps.sessions)],
+    resolvers: [new AuthResolver(deps.sessions), new MembersResolver(deps.members, deps.sessions)],
     references: {
       // Only the caller's own tenant, and users who share it, resolve; anything else is null.
       Tenant: {

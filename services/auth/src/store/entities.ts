@@ -87,4 +87,26 @@ export const AuditEventEntity = defineEntity({
   },
 });
 
-export const entities = [TenantEntity, UserEntity, MembershipEntity, RefreshTokenEntity, SigningKeyEntity, AuditEventEntity];
+export type AuditEvent = InstanceType<typeof AuditEventEntity.class>;
+
+/** An invitation to join a tenant; like refresh tokens, only the token's SHA-256 is stored. */
+export const InvitationEntity = defineEntity({
+  name: 'Invitation',
+  tableName: 'invitations',
+  properties: {
+    id: p.uuid().primary(),
+    tenantId: p.uuid(),
+    email: p.string().length(320),
+    role: p.enum(ROLE_VALUES),
+    tokenHash: p.string().length(64).hidden(),
+    invitedBy: p.uuid().nullable(),
+    expiresAt: p.datetime(),
+    acceptedAt: p.datetime().nullable(),
+    createdAt: p.datetime().onCreate(() => new Date()),
+  },
+});
+export type Invitation = InstanceType<typeof InvitationEntity.class>;
+
+export const entities = [
+  TenantEntity, UserEntity, MembershipEntity, RefreshTokenEntity, SigningKeyEntity, AuditEventEntity, InvitationEntity,
+];

@@ -1,7 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createInternalTokens, createLogger, createOrm, INTERNAL_TOKEN_HEADER, type Principal, type Role } from '@rowline/kit';
+import { CLIENT_ADDRESS_HEADER, createInternalTokens, createLogger, createOrm, INTERNAL_TOKEN_HEADER, type Principal, type Role } from '@rowline/kit';
 import { createTestDatabase } from '@rowline/testing';
 import { createAuthService, entities, JWKS_PATH, migrations, SCHEMA } from '../../src/index.js';
+import type { LoginLimits } from '../../src/domain/rate-limits.js';
 
 export const ISSUER = 'rowline-auth-test';
 export const AUDIENCE = 'rowline-api-test';
@@ -27,18 +28,22 @@ export const PASSWORD = 'correct horse battery staple';
  * The auth subgraph on its own database, listening on a free port, called the way the gateway calls it:
  * with an anonymous internal token for the public mutations, or one carrying a principal.
  */
-export async function startAuth() {
+export async function startAuth(opts: { loginLimits?: LoginLimits } = {}) {
   const db = await createTestDatabase('auth');
   const logger = createLogger({ service: 'auth-test', level: 'silent' });
   const orm = await createOrm({ url: db.url, schema: SCHEMA, entities, migrations, logger });
   const tokens = createInternalTokens(randomBytes(32).toString('hex'));
-  const { server } = await createAuthService({ logger, orm, tokens, issuer: ISSUER, audience: AUDIENCE });
+  const { server } = await createAuthService({ logger, orm, tokens, issuer: ISSUER, audience: AUDIENCE, loginLimits: opts.loginLimits });
   const base = `http://127.0.0.1:${await server.listen(0)}`;
 
-  async function gql<T = any>(query: string, variables: object = {}, as: Principal | null = null): Promise<GraphQLResult<T>> {
+  /** `address` is the client address the gateway would pass on. */
+  async function gql<T = any>(query: string, variables: object = {}, as: Principal | null = null, address?: string): Promise<GraphQLResult<T>> {
     const res = await fetch(`${base}/graphql`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', [INTERNAL_TOKEN_HEADER]: await tokens.sign(as, 'auth') },
+      headers: {
+        'content-type': 'application/json', [INTERNAL_TOKEN_HEADER]: await tokens.sign(as, 'auth'),
+        ...(address ? { [CLIENT_ADDRESS_HEADER]: address } : {}),
+      },
       body: JSON.stringify({ query, variables }),
     });
     return { status: res.status, ...((await res.json()) as object) };
@@ -52,8 +57,8 @@ export async function startAuth() {
     return { ...res.data.signUp, password: input.password };
   }
 
-  const logIn = (input: { email: string; password: string; tenantSlug?: string }) =>
-    gql<{ logIn: Session }>(`mutation($input: LogInInput!) { logIn(input: $input) { ${SESSION_FIELDS} } }`, { input });
+  const logIn = (input: { email: string; password: string; tenantSlug?: string }, address?: string) =>
+    gql<{ logIn: Session }>(`mutation($input: LogInInput!) { logIn(input: $input) { ${SESSION_FIELDS} } }`, { input }, null, address);
   const refresh = (refreshToken: string) =>
     gql<{ refreshSession: Session }>(`mutation($t: String!) { refreshSession(refreshToken: $t) { ${SESSION_FIELDS} } }`, { t: refreshToken });
   const logOut = (refreshToken: string) => gql<{ logOut: boolean }>(`mutation($t: String!) { logOut(refreshToken: $t) }`, { t: refreshToken });
