@@ -1,15 +1,16 @@
-import { createRemoteJWKSet, jwtVerify, errors as joseErrors } from 'jose';
+import { jwtVerify, errors as joseErrors } from 'jose';
 import { AppError, ROLES, type Principal, type Role } from '@rowline/kit';
+import { createJwksCache } from './jwks-cache.js';
 
 /** Only the algorithm auth signs with; `none`, HS256-with-the-public-key and the like never pass. */
 export const ALLOWED_ALGORITHMS = ['EdDSA'];
 
 /**
- * Verifies end users' access tokens against the auth service's JWKS. jose caches the key set and fetches
- * it again only for an unknown `kid` (at most every 30 s), so a rotation is picked up without a restart.
+ * Verifies end users' access tokens against the auth service's JWKS, cached and fetched again only for an
+ * unknown `kid` (see jwks-cache.ts), so a key rotation is picked up without a restart.
  */
-export function createAccessTokenVerifier(opts: { jwksUrl: string; issuer: string; audience: string }) {
-  const jwks = createRemoteJWKSet(new URL(opts.jwksUrl), { cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 });
+export function createAccessTokenVerifier(opts: { jwksUrl: string; issuer: string; audience: string; jwksRefetchIntervalMs?: number }) {
+  const jwks = createJwksCache({ url: opts.jwksUrl, minRefetchIntervalMs: opts.jwksRefetchIntervalMs }).getKey;
   return async function verify(token: string): Promise<Principal> {
     try {
       const { payload } = await jwtVerify(token, jwks, {

@@ -79,6 +79,7 @@ export async function startTestPlatform() {
   return {
     platform,
     internalTokenSecret,
+    databaseUrl: db.url,
     post,
     signUp,
     signingKey,
