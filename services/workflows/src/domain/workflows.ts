@@ -64,6 +64,10 @@ export function createWorkflowsDomain(deps: { validateSteps: StepValidator }) {
       return em.transactional(async (tx) => {
         const workflow = isUuid(input.workflowId) ? await tx.findOne(WorkflowEntity, { id: input.workflowId }) : null;
         if (!workflow) throw notFound('Workflow', input.workflowId);
+        // A base that is no version of this workflow (another tenant's, say) is unknown here, not merely stale.
+        if (isUuid(input.baseVersionId) && !(await tx.count(WorkflowVersionEntity, { id: input.baseVersionId, workflowId: workflow.id }))) {
+          throw notFound('Workflow version', input.baseVersionId);
+        }
         return appendVersion(tx, actor, workflow, input.baseVersionId, input.steps, input.note ?? '');
       });
     },
