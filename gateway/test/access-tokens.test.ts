@@ -82,6 +82,8 @@ const forgeries: Array<[string, (f: Forge) => string]> = [
   ['alg "none" with no signature', (f) => jws({ ...f.header, alg: 'none' }, f.claims, unsigned)],
   ['alg "None"', (f) => jws({ ...f.header, alg: 'None' }, f.claims, unsigned)],
   ['alg "nOnE"', (f) => jws({ ...f.header, alg: 'nOnE' }, f.claims, unsigned)],
+  ['alg "noNE"', (f) => jws({ ...f.header, alg: 'noNE' }, f.claims, unsigned)],
+  ['alg "none" and no kid', (f) => jws({ alg: 'none', typ: 'at+jwt' }, f.claims, unsigned)],
   ['alg "none" keeping the real signature', (f) => {
     const [, , signature] = jws(f.header, f.claims, ed25519(f.real.key)).split('.');
     return `${jws({ ...f.header, alg: 'none' }, f.claims, unsigned)}${signature}`;

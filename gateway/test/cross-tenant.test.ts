@@ -4,40 +4,8 @@ import { codesOf, startTestPlatform, type Reply, type TestPlatform } from './sup
 import {
   argKey, idArgPaths, loadSupergraphSchema, operationFor, rootFields, sampleArgs, tenantArgPaths, withArg, type RootField,
 } from './support/operations.js';
-import { seedTenant, snapshot, type Kind, type SeededTenant } from './support/tenant-fixtures.js';
-
-/**
- * What each id-taking argument of the supergraph names. Generated cases come from the supergraph; this
- * table only says which kind of object to pass, and a field missing from it fails the first test below.
- */
-const ID_KINDS: Record<string, Kind> = {
-  'Query.deliveries(executionId)': 'execution',
-  'Query.delivery(id)': 'delivery',
-  'Query.destination(id)': 'destination',
-  'Query.execution(id)': 'execution',
-  'Query.executions(filter.workflowId)': 'workflow',
-  'Query.file(id)': 'file',
-  'Query.workflow(id)': 'workflow',
-  'Query.workflowVersion(id)': 'workflowVersion',
-  'Query.diffWorkflowVersions(toId)': 'workflowVersion',
-  'Query.diffWorkflowVersions(fromId)': 'workflowVersion',
-  'Query.previewWorkflow(input.versionId)': 'workflowVersion',
-  'Query.previewWorkflow(input.fileId)': 'file',
-  'Mutation.changeMemberRole(userId)': 'member',
-  'Mutation.removeMember(userId)': 'member',
-  'Mutation.updateDestination(input.id)': 'destination',
-  'Mutation.deleteDestination(id)': 'destination',
-  'Mutation.attachDestination(input.workflowId)': 'workflow',
-  'Mutation.attachDestination(input.destinationId)': 'destination',
-  'Mutation.startExecution(input.workflowVersionId)': 'workflowVersion',
-  'Mutation.startExecution(input.fileId)': 'file',
-  'Mutation.cancelExecution(id)': 'execution',
-  'Mutation.deleteFile(id)': 'file',
-  'Mutation.saveWorkflowVersion(input.workflowId)': 'workflow',
-  'Mutation.saveWorkflowVersion(input.baseVersionId)': 'workflowVersion',
-  'Mutation.archiveWorkflow(id)': 'workflow',
-  'Mutation.restoreWorkflowVersion(versionId)': 'workflowVersion',
-};
+import { ID_KINDS } from './support/id-kinds.js';
+import { seedTenant, snapshot, type SeededTenant } from './support/tenant-fixtures.js';
 
 /** Filters of a list: another tenant's id matches nothing of the caller's, so the answer is an empty page. */
 const LIST_FILTERS = new Set(['Query.deliveries(executionId)', 'Query.executions(filter.workflowId)']);
