@@ -84,6 +84,15 @@ describe('log-in rate limits', () => {
   });
 });
 
+describe('limits per address', () => {
+  it('leave loopback callers (tests, the embedded mode) to the per-account limit alone', async () => {
+    for (let i = 0; i < 8; i++) await auth.logIn({ email: `loop-${randomUUID()}@example.com`, password: 'wrong password!' }, '127.0.0.1');
+    const ada = await auth.signUp();
+    expect(codesOf(await auth.logIn({ email: ada.user.email, password: ada.password }, '127.0.0.1'))).toEqual([]);
+    expect(codesOf(await auth.logIn({ email: ada.user.email, password: ada.password }, '::ffff:127.0.0.1'))).toEqual([]);
+  });
+});
+
 describe('sign-up rate limits', () => {
   it('stop an address after 2 sign-ups an hour, so probing which emails exist stays slow', async () => {
     const address = freshAddress();

@@ -15,6 +15,16 @@ export const DEFAULT_LOGIN_LIMITS: LoginLimits = {
 };
 
 /**
+ * The per-address counter key, or none for a loopback address. A caller on the gateway's own host is the
+ * embedded mode's local user, a test, or a benchmark, where every client shares 127.0.0.1 and one bucket would
+ * throttle them all; the per-account limit still applies to them.
+ */
+export function addressKey(kind: string, address: string | undefined): string | undefined {
+  if (!address || /^(127\.|::1$|::ffff:127\.)/.test(address)) return undefined;
+  return `${kind}:address:${address}`;
+}
+
+/**
  * Fixed-window counters in Postgres (`auth.rate_limits`), not in process memory: auth runs as several
  * replicas behind the gateway, and a per-process counter would multiply every limit by the replica count
  * and forget it on each restart. One upsert per counted event is cheap next to an argon2id hash.

@@ -4,7 +4,7 @@ import { AppError, badInput, conflict, newId, permissionsOf, type EntityManager,
 import { MembershipEntity, RefreshTokenEntity, TenantEntity, UserEntity, type Tenant, type User } from '../store/entities.js';
 import { recordAudit } from './audit.js';
 import { DUMMY_HASH, hashPassword, verifyPassword } from './passwords.js';
-import { DEFAULT_LOGIN_LIMITS, type LoginLimits, type RateLimits } from './rate-limits.js';
+import { addressKey, DEFAULT_LOGIN_LIMITS, type LoginLimits, type RateLimits } from './rate-limits.js';
 import type { SigningKeys } from './signing-keys.js';
 
 export const REFRESH_TOKEN_TTL_MS = 30 * 24 * 3600 * 1000;
@@ -68,9 +68,10 @@ export function createSessions(deps: { em: () => EntityManager; keys: SigningKey
       checkPassword(input.password);
       const name = checkName(input.name, 'name');
       const tenantName = checkName(input.tenantName, 'tenantName');
-      if (address) {
-        await deps.limits.check(`signup:address:${address}`, loginLimits.signUpPerAddress);
-        await deps.limits.hit(`signup:address:${address}`, loginLimits.signUpPerAddress);
+      const signUpKey = addressKey('signup', address);
+      if (signUpKey) {
+        await deps.limits.check(signUpKey, loginLimits.signUpPerAddress);
+        await deps.limits.hit(signUpKey, loginLimits.signUpPerAddress);
       }
       const passwordHash = await hashPassword(input.password);
       const em = deps.em();
@@ -97,10 +98,10 @@ export function createSessions(deps: { em: () => EntityManager; keys: SigningKey
       const email = input.email.trim().toLowerCase();
       // Keyed by the email as typed, known or not, so being limited reveals nothing about the account.
       const accountKey = `login:account:${email}`;
-      const addressKey = address ? `login:address:${address}` : undefined;
+      const perAddressKey = addressKey('login', address);
       try {
         await deps.limits.check(accountKey, loginLimits.perAccount);
-        if (addressKey) await deps.limits.check(addressKey, loginLimits.perAddress);
+        if (perAddressKey) await deps.limits.check(perAddressKey, loginLimits.perAddress);
       } catch (err) {
         recordAudit(em, 'login.rate_limited', { address, details: { email } });
         await em.flush();
@@ -119,7 +120,7 @@ export function createSessions(deps: { em: () => EntityManager; keys: SigningKey
         recordAudit(em, 'login.failed', { tenantId: tenant?.id, actorId: user?.id, address, details: { email } });
         await em.flush();
         await deps.limits.hit(accountKey, loginLimits.perAccount);
-        if (addressKey) await deps.limits.hit(addressKey, loginLimits.perAddress);
+        if (perAddressKey) await deps.limits.hit(perAddressKey, loginLimits.perAddress);
         throw invalidLogin();
       }
       await deps.limits.reset(accountKey);
