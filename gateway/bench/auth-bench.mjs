@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -115,7 +115,8 @@ try {
 
   const tokens = createInternalTokens(internalToken);
   bare = await bareGateway(platform.urls, tokens, { kind: 'user', tenantId: tenant.id, subject: user.id, role: 'OWNER', scopes: [] });
-  console.log(`\ngateway throughput: ${CONNECTIONS} connections, ${ROUNDS} alternating rounds of ${SECONDS} s per side`);
+  console.log(`\ngateway throughput: ${CONNECTIONS} connections, ${ROUNDS} alternating rounds of ${SECONDS} s per side (medians)`);
+  console.log(`load average: ${loadavg().map((l) => l.toFixed(1)).join(', ')} on ${availableParallelism()} cores (figures from a busy machine are noise)`);
   console.log('query      | bare @apollo/gateway req/s | Rowline gateway with auth req/s | ratio | auth cost');
   for (const [name, query] of Object.entries(QUERIES)) {
     await load(bare.url, {}, query, 1);
@@ -123,8 +124,12 @@ try {
     const off = [];
     const on = [];
     for (let round = 0; round < ROUNDS; round++) {
-      const a = await load(bare.url, {}, query, SECONDS);
-      const b = await load(platform.graphqlUrl, { authorization: `Bearer ${accessToken}` }, query, SECONDS);
+      // A-B, then B-A: whichever side runs second does not always meet the same drift of the machine's load.
+      const runBare = () => load(bare.url, {}, query, SECONDS);
+      const runAuth = () => load(platform.graphqlUrl, { authorization: `Bearer ${accessToken}` }, query, SECONDS);
+      let a;
+      let b;
+      if (round % 2 === 0) { a = await runBare(); b = await runAuth(); } else { b = await runAuth(); a = await runBare(); }
       if (a.bad || b.bad) throw new Error(`failed requests: bare ${a.bad}, auth ${b.bad}`);
       off.push(a.rps);
       on.push(b.rps);
