@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { codesOf, PASSWORD, startAuth, type AuthHarness, type GraphQLResult } from './support/harness.js';
+import { codesOf, PASSWORD, principalOf, startAuth, type AuthHarness, type GraphQLResult } from './support/harness.js';
 
 const WINDOW = 900;
 let auth: AuthHarness;
@@ -71,6 +71,21 @@ describe('log-in rate limits', () => {
     expectRateLimited(await auth.logIn({ email: ada.user.email, password: ada.password }, freshAddress()));
     await auth.sql(`update auth.rate_limits set window_start = now() - interval '${WINDOW + 1} seconds' where key = ?`, [`login:account:${ada.user.email}`]);
     expect(codesOf(await auth.logIn({ email: ada.user.email, password: ada.password }, freshAddress()))).toEqual([]);
+  });
+
+  it('count wrong passwords typed into a password change or an invitation like failed log-ins', async () => {
+    const ada = await auth.signUp();
+    const other = await auth.signUp();
+    const change = () => auth.gql('mutation($i: ChangePasswordInput!) { changePassword(input: $i) }',
+      { i: { currentPassword: 'wrong password!', newPassword: 'a new passphrase here' } }, principalOf(ada));
+    const invited = await auth.gql('mutation($i: InviteMemberInput!) { inviteMember(input: $i) { token } }', { i: { email: ada.user.email, role: 'MEMBER' } }, principalOf(other));
+    const accept = () => auth.gql('mutation($i: AcceptInvitationInput!) { acceptInvitation(input: $i) { role } }',
+      { i: { token: invited.data.inviteMember.token, password: 'wrong password!' } });
+    expect(codesOf(await change())).toEqual(['UNAUTHENTICATED']);
+    expect(codesOf(await accept())).toEqual(['UNAUTHENTICATED']);
+    expect(codesOf(await change())).toEqual(['UNAUTHENTICATED']);
+    expectRateLimited(await accept());
+    expectRateLimited(await auth.logIn({ email: ada.user.email, password: ada.password }, freshAddress()));
   });
 
   it('record a limited attempt in the audit log', async () => {

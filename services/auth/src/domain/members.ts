@@ -5,7 +5,7 @@ import {
 } from '@rowline/kit';
 import { InvitationEntity, MembershipEntity, TenantEntity, UserEntity } from '../store/entities.js';
 import { recordAudit } from './audit.js';
-import { hashPassword, verifyPassword } from './passwords.js';
+import { hashPassword } from './passwords.js';
 import { checkName, checkPassword, normalizeEmail, revokeSessions, sha256, type Session, type Sessions } from './sessions.js';
 
 export const INVITATION_TTL_MS = 7 * 24 * 3600 * 1000;
@@ -78,7 +78,7 @@ export function createMembers(deps: { em: () => EntityManager; sessions: Session
       if (!found || found.acceptedAt || found.expiresAt <= new Date()) throw invalidInvitation();
       const existing = await em.findOne(UserEntity, { email: found.email });
       if (existing) {
-        if (!(await verifyPassword(input.password, existing.passwordHash))) {
+        if (!(await deps.sessions.checkAccountPassword(existing, input.password))) {
           throw new AppError('UNAUTHENTICATED', 'Log in with the password of the invited account', { field: 'password' });
         }
       } else {

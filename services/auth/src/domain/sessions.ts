@@ -62,6 +62,18 @@ export function createSessions(deps: { em: () => EntityManager; keys: SigningKey
     return { accessToken: token, refreshToken, expiresAt, user, tenant, role };
   }
 
+  /**
+   * Whether `password` is the user's, counted against the account's log-in limit like a log-in: the other
+   * places a password is typed (a password change, accepting an invitation) must not be a way around it.
+   */
+  async function checkAccountPassword(user: User, password: string): Promise<boolean> {
+    const accountKey = `login:account:${user.email}`;
+    await deps.limits.check(accountKey, loginLimits.perAccount);
+    const ok = await verifyPassword(password, user.passwordHash);
+    if (!ok) await deps.limits.hit(accountKey, loginLimits.perAccount);
+    return ok;
+  }
+
   return {
     async signUp(input: { email: string; password: string; name: string; tenantName: string }, address?: string): Promise<Session> {
       const email = normalizeEmail(input.email);
@@ -131,15 +143,14 @@ export function createSessions(deps: { em: () => EntityManager; keys: SigningKey
     /** Issues a session in `em`'s transaction (used when an accepted invitation logs its user in). */
     start: issue,
 
+    checkAccountPassword,
+
     /** Checks the current password, stores the new one and revokes every session of the user, in every tenant. */
     async changePassword(userId: string, tenantId: string, input: { currentPassword: string; newPassword: string }, address?: string): Promise<boolean> {
       checkPassword(input.newPassword, 'newPassword');
       const em = deps.em();
       const user = await em.findOne(UserEntity, { id: userId });
-      const accountKey = `login:account:${user?.email ?? userId}`;
-      await deps.limits.check(accountKey, loginLimits.perAccount);
-      if (!user || !(await verifyPassword(input.currentPassword, user.passwordHash))) {
-        await deps.limits.hit(accountKey, loginLimits.perAccount);
+      if (!user || !(await checkAccountPassword(user, input.currentPassword))) {
         throw new AppError('UNAUTHENTICATED', 'The current password is wrong', { field: 'currentPassword' });
       }
       const passwordHash = await hashPassword(input.newPassword);
