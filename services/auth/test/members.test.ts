@@ -142,10 +142,15 @@ describe('members', () => {
     const { owner, admin } = await team();
     await auth.gql(CHANGE, { u: admin.user.id, r: 'OWNER' }, owner.principal);
     const second = { ...admin.principal, role: 'OWNER' as const };
-    const results = await Promise.all([
+    // Both demotions queue behind a lock on the owners' rows, so they really overlap, whatever the timing.
+    const gate = await auth.holdLock(`select id from auth.memberships where tenant_id = ? and role = 'OWNER' for update`, [owner.tenant.id]);
+    const racing = Promise.all([
       auth.gql(CHANGE, { u: admin.user.id, r: 'ADMIN' }, owner.principal),
       auth.gql(CHANGE, { u: owner.user.id, r: 'ADMIN' }, second),
     ]);
+    await gate.waiters(2);
+    await gate.release();
+    const results = await racing;
     expect(results.flatMap(codesOf).sort()).toEqual(['CONFLICT']);
     const owners = await auth.sql('select 1 from auth.memberships where tenant_id = ? and role = ?', [owner.tenant.id, 'OWNER']);
     expect(owners).toHaveLength(1);
