@@ -75,6 +75,8 @@ export async function startPlatform(opts: PlatformOptions) {
     });
     // Previews read uploaded files, so the files service listens before the workflows service is built.
     const filesUrl = await listen('files', filesSvc.server);
+    filesSvc.sweeper.start();
+    stops.push({ name: 'files-sweeper', stop: () => filesSvc.sweeper.stop() });
     const workflowsSvc = await workflows.createWorkflowsService({
       logger: log('workflows'), orm: await orm('workflows', workflows.SCHEMA, workflows.entities, workflows.migrations), tokens,
       storage, filesUrl,

@@ -14,9 +14,17 @@ export const filesEnv = baseEnv.extend({
   MAX_UPLOAD_BYTES: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).default(200 * MiB),
   UPLOAD_URL_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(900),
   DOWNLOAD_URL_TTL_SECONDS: z.coerce.number().int().min(10).max(86_400).default(300),
+  /** Default retention; a tenant's admins may set their own (setFileRetention). */
+  INPUT_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 90).default(24),
+  ARTIFACT_TTL_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  /** Default quotas per tenant; the operator may set a tenant's own (PUT /internal/file-quota). */
+  QUOTA_STORED_BYTES: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).default(10 * 1024 * MiB),
+  QUOTA_UPLOAD_BYTES: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
+  SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
 });
 export type FilesEnv = z.infer<typeof filesEnv>;
 
 /** What the service itself needs from the environment; the embedded runner passes the same shape. */
 export type FilesConfig = Pick<FilesEnv, 'PUBLIC_URL' | 'FILE_URL_SECRET' | 'MAX_UPLOAD_BYTES'>
-  & Partial<Pick<FilesEnv, 'UPLOAD_URL_TTL_SECONDS' | 'DOWNLOAD_URL_TTL_SECONDS'>>;
+  & Partial<Pick<FilesEnv, 'UPLOAD_URL_TTL_SECONDS' | 'DOWNLOAD_URL_TTL_SECONDS' | 'INPUT_TTL_HOURS' | 'ARTIFACT_TTL_DAYS'
+    | 'QUOTA_STORED_BYTES' | 'QUOTA_UPLOAD_BYTES' | 'SWEEP_INTERVAL_SECONDS'>>;

@@ -10,13 +10,15 @@ const logger = createLogger({ service: SERVICE, level: env.LOG_LEVEL });
 const orm = await createOrm({ url: env.DATABASE_URL, schema: SCHEMA, entities, migrations, logger });
 const storage = createStorageFromEnv(env);
 logger.info({ storage: storage.describe }, 'file storage');
-const { server } = await createFilesService({
+const { server, sweeper } = await createFilesService({
   logger, orm, tokens: createInternalTokens(env.INTERNAL_TOKEN_SECRET), storage: storage.storage, env,
 });
 const port = await server.listen(env.PORT, env.HOST);
 logger.info({ port }, 'files subgraph listening');
+sweeper.start();
 onShutdown(logger, [
   { name: 'orm', stop: () => orm.close() },
-  { name: 'http', stop: () => server.close() },
   { name: 'storage', stop: async () => storage.close() },
+  { name: 'http', stop: () => server.close() },
+  { name: 'sweeper', stop: () => sweeper.stop() },
 ]);
