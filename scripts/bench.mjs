@@ -1,3 +1,4 @@
+// npm run bench -- files: the files service's upload throughput and inspection time (services/files/bench).
 // npm run bench [-- ROWS] [--reuse-pandas]: builds, then runs the engine benchmark side by side with the
 // pandas + openpyxl baseline (../shared/baselines) on the same workbook. Needs python3-pandas and
 // python3-openpyxl (Debian packages) for the baseline.
@@ -5,5 +6,10 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+// Named sub-commands run their own benchmark; the default stays the engine's.
+if (process.argv[2] === 'files') {
+  execFileSync(process.execPath, ['services/files/bench/files-bench.mjs', ...process.argv.slice(3)], { cwd: root, stdio: 'inherit' });
+  process.exit(0);
+}
 execFileSync('npx', ['tsc', '-b', 'packages/engine'], { cwd: root, stdio: 'inherit' });
 execFileSync(process.execPath, ['packages/engine/bench/engine-bench.mjs', ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
