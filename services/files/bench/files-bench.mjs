@@ -195,6 +195,43 @@ async function inspection() {
   console.log(`\nInspection of the ${rows.toLocaleString('en-US')}-row baseline workbook (${(statSync(input).size / MiB).toFixed(1)} MiB, sheet XML ${(inflated / MiB).toFixed(0)} MiB)`);
   console.log(`  sandboxed inspection (worker thread, default limits): ${(inspectMs / 1000).toFixed(2)} s  -> ${sheets}`);
   console.log(`  floor (inflate the sheet XML, discard it):            ${(floorMs / 1000).toFixed(2)} s  -> inspection / floor = ${(inspectMs / floorMs).toFixed(2)}x`);
+  await bombs(sandbox, INSPECT_LIMITS);
+}
+
+/** A workbook whose sheet1.xml inflates to `bytes` of rows; `lie` makes the zip directory claim 2:1 instead. */
+async function bombFile(bytes, lie) {
+  const { default: yazl } = await import('yazl');
+  const row = '<row><c><v>0</v></c></row>';
+  const sheet = Buffer.from(`<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>${row.repeat(Math.floor(bytes / row.length))}</sheetData></worksheet>`);
+  const zip = new yazl.ZipFile();
+  zip.addBuffer(Buffer.from('<workbook xmlns:r="r"><sheets><sheet name="Data" sheetId="1" r:id="rId1"/></sheets></workbook>'), 'xl/workbook.xml');
+  zip.addBuffer(Buffer.from('<Relationships><Relationship Id="rId1" Target="worksheets/sheet1.xml"/></Relationships>'), 'xl/_rels/workbook.xml.rels');
+  zip.addBuffer(sheet, 'xl/worksheets/sheet1.xml');
+  zip.end();
+  const chunks = [];
+  for await (const c of zip.outputStream) chunks.push(c);
+  const out = Buffer.concat(chunks);
+  if (lie) {
+    // Patch the central directory's uncompressed size of sheet1.xml to twice its compressed size.
+    const name = Buffer.from('xl/worksheets/sheet1.xml');
+    for (let at = out.lastIndexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02])); at > 0; at = out.lastIndexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]), at - 1)) {
+      if (out.subarray(at + 46, at + 46 + name.length).equals(name)) out.writeUInt32LE(out.readUInt32LE(at + 20) * 2, at + 24);
+    }
+  }
+  const path = join(tmpdir(), `files-bench-bomb-${lie ? 'lying' : 'honest'}-${process.pid}.xlsx`);
+  await pipeline(Readable.from([out]), createWriteStream(path));
+  return { path, size: out.length };
+}
+
+async function bombs(sandbox, limits) {
+  console.log('\nZip bombs (a sheet1.xml of 512 MiB of rows), in the same sandbox:');
+  for (const lie of [false, true]) {
+    const { path, size } = await bombFile(512 * MiB, lie);
+    const t0 = performance.now();
+    const outcome = await sandbox.inspect(path, limits.xlsx).then(() => 'ACCEPTED (defect)', (err) => `refused: ${err.reason ?? err.message}`);
+    console.log(`  ${lie ? 'directory claims 2:1' : 'honest directory    '} (${(size / 1024).toFixed(0)} KiB file): ${(performance.now() - t0).toFixed(0)} ms, ${outcome}`);
+    rmSync(path, { force: true });
+  }
 }
 
 execFileSync('npx', ['tsc', '-b', 'services/files'], { cwd: repo, stdio: 'inherit' });
