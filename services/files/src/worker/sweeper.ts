@@ -66,10 +66,11 @@ export function createSweeper(deps: { orm: Orm; storage: Storage; logger: Logger
       const tick = () => {
         sweepOnce()
           .catch((err: unknown) => deps.logger.error({ err }, 'sweeping expired files failed; retrying next interval'))
-          .finally(() => { if (timer) timer = setTimeout(tick, deps.intervalMs); });
+          .finally(() => { if (timer) timer = schedule(); });
       };
-      timer = setTimeout(tick, deps.intervalMs);
-      timer.unref();
+      // Unref'd: a pending sweep never keeps a process alive that is otherwise done.
+      const schedule = () => setTimeout(tick, deps.intervalMs).unref();
+      timer = schedule();
     },
     async stop() {
       if (timer) clearTimeout(timer);
