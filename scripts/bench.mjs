@@ -1,15 +1,35 @@
 // npm run bench [-- ROWS] [--reuse-pandas]: builds, then runs the engine benchmark side by side with the
 // pandas + openpyxl baseline (../shared/baselines) on the same workbook. Needs python3-pandas and
 // python3-openpyxl (Debian packages) for the baseline.
-// npm run bench -- auth: password hashing and the gateway's authentication cost (gateway/bench/auth-bench.mjs).
+// npm run bench -- NAME [options]: one of the named benchmarks below; each prints its own baseline beside it.
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-if (process.argv[2] === 'auth') {
-  execFileSync('npx', ['tsc', '-b'], { cwd: root, stdio: 'inherit' });
-  execFileSync(process.execPath, ['gateway/bench/auth-bench.mjs', ...process.argv.slice(3)], { cwd: root, stdio: 'inherit' });
-} else {
+
+const NAMED = {
+  auth: 'gateway/bench/auth-bench.mjs',                    // argon2id per log-in; gateway req/s, auth on vs off
+  gateway: 'gateway/bench/gateway-bench.mjs',              // limits on vs off vs a bare @apollo/gateway
+  partner: 'gateway/bench/partner-bench.mjs',              // /partner/graphql with key checks beside /graphql
+  subscriptions: 'gateway/bench/subscriptions-bench.mjs',  // concurrent sockets, event-to-client latency
+  pipeline: 'services/executions/bench/pipeline-bench.mjs', // runs/s and start-to-succeeded latency on Kafka
+  delivery: 'services/delivery/bench/delivery-bench.mjs',   // deliveries/s to a local webhook, 1 vs 2 workers
+  files: 'services/files/bench/files-bench.mjs',            // upload MB/s and RSS, inspection time
+};
+
+const run = (args) => execFileSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
+const name = process.argv[2];
+const script = NAMED[name];
+
+if (!script) {
   execFileSync('npx', ['tsc', '-b', 'packages/engine'], { cwd: root, stdio: 'inherit' });
-  execFileSync(process.execPath, ['packages/engine/bench/engine-bench.mjs', ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
+  run(['packages/engine/bench/engine-bench.mjs', ...process.argv.slice(2)]);
+} else if (name === 'subscriptions') {
+  // 10,000 sockets need more file descriptors than the usual soft limit: run under a raised `ulimit -n`.
+  execFileSync('npx', ['tsc', '-b'], { cwd: root, stdio: 'inherit' });
+  const quoted = [process.execPath, '--expose-gc', script, ...process.argv.slice(3)].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
+  execFileSync('sh', ['-c', `ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec ${quoted}`], { cwd: root, stdio: 'inherit' });
+} else {
+  execFileSync('npx', ['tsc', '-b'], { cwd: root, stdio: 'inherit' });
+  run([script, ...process.argv.slice(3)]);
 }

@@ -10,7 +10,7 @@ const WRITE = ['workflows:write', 'executions:write', 'files:write', 'deliveries
 
 export const ROLE_PERMISSIONS: Record<Role, readonly string[]> = {
   OWNER: ['*:*'],
-  ADMIN: [...READ, ...WRITE, 'destinations:write', 'members:write', 'api-keys:*', 'audit:read', 'tenant:read'],
+  ADMIN: [...READ, ...WRITE, 'destinations:write', 'members:write', 'api-keys:*', 'audit:read', 'tenant:read', 'files:admin'],
   MEMBER: [...READ, ...WRITE, 'tenant:read'],
   VIEWER: [...READ, 'tenant:read'],
 };

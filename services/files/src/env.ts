@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { baseEnv } from '@rowline/kit';
+import { storageEnv } from '@rowline/storage';
 
 const MiB = 1024 * 1024;
 
@@ -8,14 +9,22 @@ export const filesEnv = baseEnv.extend({
   PUBLIC_URL: z.string().url().transform((url) => url.replace(/\/+$/, '')),
   /** Signs upload and download links; distinct from INTERNAL_TOKEN_SECRET so a leaked link key grants no API access. */
   FILE_URL_SECRET: z.string().min(32, 'must be at least 32 characters'),
-  /** Root of the local storage driver. */
-  STORAGE_DIR: z.string().min(1).default('.data/storage'),
+  /** Where file bytes live: STORAGE_DRIVER (local|s3), STORAGE_DIR, S3_* (see @rowline/storage). */
+  ...storageEnv.shape,
   MAX_UPLOAD_BYTES: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).default(200 * MiB),
   UPLOAD_URL_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(900),
   DOWNLOAD_URL_TTL_SECONDS: z.coerce.number().int().min(10).max(86_400).default(300),
+  /** Default retention; a tenant's admins may set their own (setFileRetention). */
+  INPUT_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 90).default(24),
+  ARTIFACT_TTL_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  /** Default quotas per tenant; the operator may set a tenant's own (PUT /internal/file-quota). */
+  QUOTA_STORED_BYTES: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).default(10 * 1024 * MiB),
+  QUOTA_UPLOAD_BYTES: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
+  SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
 });
 export type FilesEnv = z.infer<typeof filesEnv>;
 
 /** What the service itself needs from the environment; the embedded runner passes the same shape. */
 export type FilesConfig = Pick<FilesEnv, 'PUBLIC_URL' | 'FILE_URL_SECRET' | 'MAX_UPLOAD_BYTES'>
-  & Partial<Pick<FilesEnv, 'UPLOAD_URL_TTL_SECONDS' | 'DOWNLOAD_URL_TTL_SECONDS'>>;
+  & Partial<Pick<FilesEnv, 'UPLOAD_URL_TTL_SECONDS' | 'DOWNLOAD_URL_TTL_SECONDS' | 'INPUT_TTL_HOURS' | 'ARTIFACT_TTL_DAYS'
+    | 'QUOTA_STORED_BYTES' | 'QUOTA_UPLOAD_BYTES' | 'SWEEP_INTERVAL_SECONDS'>>;

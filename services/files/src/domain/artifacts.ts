@@ -11,7 +11,7 @@ export type ArtifactInput = { executionId: string; name: string; storageKey: str
  * an upsert on (tenant, storageKey): a redone run replaces its artifact (same id, new size and hash)
  * instead of adding a second one.
  */
-export async function registerArtifact(em: EntityManager, storage: Storage, actor: Principal, input: ArtifactInput): Promise<File> {
+export async function registerArtifact(em: EntityManager, storage: Storage, actor: Principal, input: ArtifactInput, expiresAt: Date): Promise<File> {
   if (actor.kind !== 'service') throw forbidden('Only services register artifacts');
   const name = cleanFileName(input.name);
   const key = input.storageKey;
@@ -29,12 +29,13 @@ export async function registerArtifact(em: EntityManager, storage: Storage, acto
       id: newId(), tenantId: actor.tenantId, name, contentType: input.contentType, declaredContentType: input.contentType,
       size: input.size, sha256: input.sha256.toLowerCase(), status: 'READY', rejectionReason: null, kind: 'ARTIFACT',
       executionId: input.executionId, storageKey: key, sheets: null, createdBy: actor.subject, createdAt: new Date(),
-      updatedAt: new Date(), expiresAt: null, uploadLeaseId: null, uploadLeaseUntil: null,
+      updatedAt: new Date(), expiresAt, uploadLeaseId: null, uploadLeaseUntil: null,
     },
     {
       onConflictFields: ['tenantId', 'storageKey'],
       onConflictAction: 'merge',
-      onConflictMergeFields: ['name', 'contentType', 'declaredContentType', 'size', 'sha256', 'status', 'executionId', 'updatedAt'],
+      // A redone run's artifact starts its retention again.
+      onConflictMergeFields: ['name', 'contentType', 'declaredContentType', 'size', 'sha256', 'status', 'executionId', 'updatedAt', 'expiresAt'],
     },
   );
 }

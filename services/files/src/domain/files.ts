@@ -3,12 +3,13 @@ import { badInput, decodeCursor, isUuid, newId, notFound, type EntityManager, ty
 import { FileEntity, type File } from '../store/entities.js';
 import { uploadName } from './file-names.js';
 import type { FileLinks } from './links.js';
+import type { Retention } from './retention.js';
 import type { FileKind } from './types.js';
 
 export type FilesDomain = ReturnType<typeof createFilesDomain>;
 
 /** Input files and artifacts: metadata, links and deletion. Knows nothing of GraphQL; callers pass a tenant-scoped em. */
-export function createFilesDomain(deps: { storage: Storage; links: FileLinks; maxUploadBytes: number; logger: Logger }) {
+export function createFilesDomain(deps: { storage: Storage; links: FileLinks; maxUploadBytes: number; logger: Logger; retention: Retention }) {
   async function get(em: EntityManager, id: string): Promise<File> {
     const file = isUuid(id) ? await em.findOne(FileEntity, { id }) : null;
     if (!file) throw notFound('File', id);
@@ -29,11 +30,15 @@ export function createFilesDomain(deps: { storage: Storage; links: FileLinks; ma
       if (declared.length > 255) throw badInput('contentType is longer than 255 characters', { field: 'contentType' });
       const id = newId();
       const { url, expiresAt } = await deps.links.uploadUrl({ fileId: id, tenantId: actor.tenantId });
-      const file = em.create(FileEntity, {
-        id, tenantId: actor.tenantId, name, declaredContentType: declared || null, size: input.size, kind: 'INPUT',
-        status: 'UPLOADING', storageKey: `${actor.tenantId}/files/${id}`, createdBy: actor.subject, expiresAt,
+      // The declared size is reserved against the quota now, so uploads started together cannot overrun it.
+      const file = await em.transactional(async (tx) => {
+        await deps.retention.lockTenant(tx, actor.tenantId);
+        await deps.retention.assertRoom(tx, actor.tenantId, input.size);
+        return tx.create(FileEntity, {
+          id, tenantId: actor.tenantId, name, declaredContentType: declared || null, size: input.size, kind: 'INPUT',
+          status: 'UPLOADING', storageKey: `${actor.tenantId}/files/${id}`, createdBy: actor.subject, expiresAt,
+        });
       });
-      await em.flush();
       return { file, uploadUrl: url, expiresAt };
     },
 

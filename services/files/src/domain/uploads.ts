@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { Transform, type Readable } from 'node:stream';
 import { StorageError, type Storage } from '@rowline/storage';
 import { AppError, badInput, conflict, isUuid, notFound, tenantEm, type Logger, type Orm } from '@rowline/kit';
-import { CsvScanner, judge, type InspectLimits } from '../inspect/index.js';
+import { CsvScanner, judge, type InspectLimits, type ZipSandbox } from '../inspect/index.js';
 import { withLocalCopy } from '../inspect/spool.js';
 import { FileEntity, type File } from '../store/entities.js';
 import { formatOfName } from './file-names.js';
 import type { LinkClaims } from './links.js';
+import type { Retention } from './retention.js';
 
 /** Long enough for a slow link to send the largest file; it only matters if the process dies mid-upload. */
 const LEASE_MS = 60 * 60 * 1000;
@@ -18,7 +19,7 @@ export type Uploads = ReturnType<typeof createUploads>;
  * Receives the bytes of an upload: streams them to storage (capped at the declared size, hashed on the
  * way, never held whole in memory), inspects them, and settles the file as READY or REJECTED.
  */
-export function createUploads(deps: { orm: Orm; storage: Storage; maxUploadBytes: number; limits: InspectLimits; logger: Logger }) {
+export function createUploads(deps: { orm: Orm; storage: Storage; maxUploadBytes: number; limits: InspectLimits; sandbox: ZipSandbox; retention: Retention; logger: Logger }) {
   return {
     async receive(claims: LinkClaims, body: Readable, contentLength: number | undefined): Promise<File> {
       const em = tenantEm(deps.orm, claims.tenantId);
@@ -27,6 +28,11 @@ export function createUploads(deps: { orm: Orm; storage: Storage; maxUploadBytes
       if (file.status !== 'UPLOADING' || file.kind !== 'INPUT') throw conflict(`This file is ${file.status.toLowerCase()} and takes no more uploads`, { status: file.status });
       const cap = Math.min(file.size, deps.maxUploadBytes);
       if (contentLength !== undefined && contentLength > cap) throw tooLarge(cap);
+      // Checked again here: the quota may have been lowered, or other files uploaded, since createUpload.
+      await em.transactional(async (tx) => {
+        await deps.retention.lockTenant(tx, file.tenantId);
+        await deps.retention.assertRoom(tx, file.tenantId, file.size, file.id);
+      });
 
       const lease = randomUUID();
       const now = new Date();
@@ -58,8 +64,9 @@ export function createUploads(deps: { orm: Orm; storage: Storage; maxUploadBytes
         }
         const verdict = await judge({
           name: file.name, format: formatOfName(file.name) ?? 'csv', head: Buffer.concat(head),
-          csv: scanner.finish(), limits: deps.limits, withCopy: (fn) => withLocalCopy(deps.storage, file.storageKey, fn),
+          csv: scanner.finish(), limits: deps.limits, sandbox: deps.sandbox, withCopy: (fn) => withLocalCopy(deps.storage, file.storageKey, fn),
         });
+        const expiresAt = verdict.status === 'READY' ? await deps.retention.inputExpiry(em, file.tenantId) : null;
         const settled = await em.nativeUpdate(
           FileEntity,
           { id: file.id, tenantId: file.tenantId, status: 'UPLOADING', uploadLeaseId: lease },
@@ -67,7 +74,7 @@ export function createUploads(deps: { orm: Orm; storage: Storage; maxUploadBytes
             status: verdict.status, contentType: verdict.contentType, size: stored.size, sha256: stored.sha256,
             sheets: verdict.status === 'READY' ? verdict.sheets : null,
             rejectionReason: verdict.status === 'REJECTED' ? verdict.reason : null,
-            uploadLeaseId: null, uploadLeaseUntil: null, expiresAt: null, updatedAt: new Date(),
+            uploadLeaseId: null, uploadLeaseUntil: null, expiresAt, updatedAt: new Date(),
           },
         );
         if (settled !== 1) {

@@ -1,9 +1,10 @@
 import express, { type Express, type RequestHandler } from 'express';
 import { z } from 'zod';
 import type { Storage } from '@rowline/storage';
-import { AppError, badInput, internalRoute, sendError, isUuid, notFound, tenantEm, type InternalTokens, type Logger, type Orm } from '@rowline/kit';
+import { AppError, badInput, forbidden, internalRoute, sendError, isUuid, notFound, tenantEm, type InternalTokens, type Logger, type Orm } from '@rowline/kit';
 import { registerArtifact } from '../domain/artifacts.js';
 import type { FilesDomain } from '../domain/files.js';
+import type { Retention } from '../domain/retention.js';
 import { FileEntity } from '../store/entities.js';
 
 const artifactBody = z.object({
@@ -15,8 +16,11 @@ const artifactBody = z.object({
   contentType: z.string().min(1).max(255),
 });
 
+const bytes = z.number().int().positive().max(Number.MAX_SAFE_INTEGER).nullable();
+const quotaBody = z.object({ maxStoredBytes: bytes, maxUploadBytes: bytes });
+
 /** Service-to-service endpoints (internal token, audience `files`); the gateway never proxies `/internal`. */
-export function mountInternalRoutes(app: Express, deps: { audience: string; orm: Orm; tokens: InternalTokens; storage: Storage; domain: FilesDomain; logger: Logger }) {
+export function mountInternalRoutes(app: Express, deps: { audience: string; orm: Orm; tokens: InternalTokens; storage: Storage; domain: FilesDomain; retention: Retention; logger: Logger }) {
   const route = (handler: Parameters<typeof internalRoute>[1]) => internalRoute({ tokens: deps.tokens, audience: deps.audience, logger: deps.logger }, handler);
 
   // The executions service checks a run's input file here at startExecution and accepts only READY files.
@@ -38,8 +42,21 @@ export function mountInternalRoutes(app: Express, deps: { audience: string; orm:
       throw badInput(`${issue.path.join('.') || 'body'}: ${issue.message}`, { field: issue.path.join('.') });
     }
     const em = tenantEm(deps.orm, principal.tenantId);
-    const file = await registerArtifact(em, deps.storage, principal, parsed.data);
+    const file = await registerArtifact(em, deps.storage, principal, parsed.data, await deps.retention.artifactExpiry(em, principal.tenantId));
     return { id: file.id, downloadUrl: await deps.domain.downloadUrl(file) };
+  }));
+
+  // The operator (a service token of the tenant concerned) sets that tenant's quotas; null means the default.
+  app.put('/internal/file-quota', jsonBody(deps.logger), route(async (principal, req) => {
+    if (principal.kind !== 'service') throw forbidden('Only services set quotas');
+    const parsed = quotaBody.safeParse(req.body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw badInput(`${issue.path.join('.') || 'body'}: ${issue.message}`, { field: issue.path.join('.') });
+    }
+    const em = tenantEm(deps.orm, principal.tenantId);
+    await deps.retention.setQuota(em, principal.tenantId, parsed.data);
+    return deps.retention.usage(em, principal.tenantId);
   }));
 }
 

@@ -1,6 +1,9 @@
 import { defineEntity, p } from '@mikro-orm/core';
 import { tenantFilter } from '@rowline/kit';
 import { FILE_KINDS, FILE_STATUSES, type SheetInfo } from '../domain/types.js';
+import { TenantFilePolicyEntity } from './policy-entity.js';
+
+export { TenantFilePolicyEntity, type TenantFilePolicy } from './policy-entity.js';
 
 export const FileEntity = defineEntity({
   name: 'File',
@@ -38,4 +41,4 @@ export const FileEntity = defineEntity({
 });
 export type File = InstanceType<typeof FileEntity.class>;
 
-export const entities = [FileEntity];
+export const entities = [FileEntity, TenantFilePolicyEntity];

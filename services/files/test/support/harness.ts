@@ -2,9 +2,10 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInternalTokens, createLogger, createOrm, INTERNAL_TOKEN_HEADER, type Principal, type Role } from '@rowline/kit';
-import { createLocalStorage } from '@rowline/storage';
+import { createLocalStorage, type Storage } from '@rowline/storage';
 import { createTestDatabase } from '@rowline/testing';
 import { createFilesService, entities, migrations, SCHEMA } from '../../src/index.js';
+import type { FilesConfig } from '../../src/env.js';
 import type { InspectLimits } from '../../src/inspect/index.js';
 
 export const TENANT_A = '0193a000-0000-7000-8000-00000000000a';
@@ -30,16 +31,18 @@ export type As = { tenant: string; role?: Role; kind?: Principal['kind']; scopes
  * One files service on its own database and storage directory, listening on a free port, with helpers to
  * call it the way the gateway (internal token) and clients (signed links) do.
  */
-export async function startFiles(opts: { maxUploadBytes?: number; inspectLimits?: InspectLimits } = {}) {
+export async function startFiles(opts: { maxUploadBytes?: number; inspectLimits?: InspectLimits; storage?: Storage; env?: Partial<FilesConfig>; now?: () => Date } = {}) {
   const db = await createTestDatabase('files');
   const logger = createLogger({ service: 'files', level: 'silent' });
   const orm = await createOrm({ url: db.url, schema: SCHEMA, entities, migrations, logger });
   const storageDir = await mkdtemp(join(tmpdir(), 'files-test-'));
   const tokens = createInternalTokens(INTERNAL_SECRET);
-  const { server } = await createFilesService({
-    logger, orm, tokens, storage: createLocalStorage(storageDir),
-    env: { PUBLIC_URL, FILE_URL_SECRET, MAX_UPLOAD_BYTES: opts.maxUploadBytes ?? 200 * 1024 * 1024 },
+  const storage = opts.storage ?? createLocalStorage(storageDir);
+  const { server, sweeper } = await createFilesService({
+    logger, orm, tokens, storage,
+    env: { PUBLIC_URL, FILE_URL_SECRET, MAX_UPLOAD_BYTES: opts.maxUploadBytes ?? 200 * 1024 * 1024, ...opts.env },
     inspectLimits: opts.inspectLimits,
+    ...(opts.now ? { now: opts.now } : {}),
   });
   const port = await server.listen(0);
   const base = `http://127.0.0.1:${port}`;
@@ -50,6 +53,8 @@ export async function startFiles(opts: { maxUploadBytes?: number; inspectLimits?
   return {
     base,
     storageDir,
+    storage,
+    sweeper,
     /** The gateway proxies PUBLIC_URL/files/* here; tests call the service directly. */
     local: (url: string) => url.replace(PUBLIC_URL, base),
     async gql<T = any>(query: string, variables: Record<string, unknown>, as: As | null): Promise<{ data?: T; errors?: Array<{ message: string; extensions: Record<string, unknown> }> }> {

@@ -1,4 +1,5 @@
 import { Migration20261122100001 } from './Migration20261122100001.js';
+import { Migration20261130070001 } from './Migration20261130070001.js';
 
 /** Committed migrations, in order. New ones are appended; applied ones are never edited. */
-export const migrations = [Migration20261122100001];
+export const migrations = [Migration20261122100001, Migration20261130070001];

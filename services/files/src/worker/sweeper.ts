@@ -1,0 +1,81 @@
+import { LockMode } from '@mikro-orm/core';
+import type { Storage } from '@rowline/storage';
+import { systemEm, TENANT_FILTER, type Logger, type Orm } from '@rowline/kit';
+import { FileEntity } from '../store/entities.js';
+
+export type Sweeper = ReturnType<typeof createSweeper>;
+
+/**
+ * Ends retention: every `intervalMs`, files whose `expires_at` has passed (READY inputs and artifacts, and
+ * UPLOADING files whose upload window closed with no upload in progress) lose their bytes and become
+ * EXPIRED; the row stays, so people see what happened to a file. Bytes go first, then the row changes: a
+ * crash in between leaves a row that is swept again, never bytes no row points at. Several instances may
+ * sweep at once: each row is claimed with SKIP LOCKED.
+ */
+export function createSweeper(deps: { orm: Orm; storage: Storage; logger: Logger; now: () => Date; intervalMs: number; batchSize?: number }) {
+  const batchSize = deps.batchSize ?? 100;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<number> | undefined;
+
+  async function sweepBatch(): Promise<number> {
+    const em = systemEm(deps.orm);
+    return em.transactional(async (tx) => {
+      const now = deps.now();
+      const due = await tx.find(
+        FileEntity,
+        {
+          expiresAt: { $lte: now },
+          $or: [{ status: 'READY' }, { status: 'UPLOADING', $or: [{ uploadLeaseUntil: null }, { uploadLeaseUntil: { $lt: now } }] }],
+        },
+        { filters: { [TENANT_FILTER]: false }, limit: batchSize, orderBy: { expiresAt: 'asc' }, lockMode: LockMode.PESSIMISTIC_PARTIAL_WRITE },
+      );
+      for (const file of due) {
+        await deps.storage.delete(file.storageKey);
+        file.status = 'EXPIRED';
+        file.expiresAt = null;
+        file.uploadLeaseId = null;
+        file.uploadLeaseUntil = null;
+        file.updatedAt = now;
+      }
+      await tx.flush();
+      if (due.length) deps.logger.info({ expired: due.length }, 'expired files swept');
+      return due.length;
+    });
+  }
+
+  /** Sweeps until nothing is due; answers how many files expired. */
+  async function sweepOnce(): Promise<number> {
+    running ??= (async () => {
+      let total = 0;
+      try {
+        for (;;) {
+          const n = await sweepBatch();
+          total += n;
+          if (n < batchSize) return total;
+        }
+      } finally {
+        running = undefined;
+      }
+    })();
+    return running;
+  }
+
+  return {
+    sweepOnce,
+    start() {
+      const tick = () => {
+        sweepOnce()
+          .catch((err: unknown) => deps.logger.error({ err }, 'sweeping expired files failed; retrying next interval'))
+          .finally(() => { if (timer) timer = schedule(); });
+      };
+      // Unref'd: a pending sweep never keeps a process alive that is otherwise done.
+      const schedule = () => setTimeout(tick, deps.intervalMs).unref();
+      timer = schedule();
+    },
+    async stop() {
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      await running?.catch(() => undefined);
+    },
+  };
+}
