@@ -8,7 +8,7 @@ const unused = new Proxy({}, { get: () => () => { throw new Error('not called wh
 
 /** Placeholder routing URLs (the distributed mode's service names); the gateway overrides them from env. */
 const SUBGRAPHS = [
-  ['auth', 'http://auth:4001/graphql', async () => (await import('@rowline/auth')).buildAuthSchema({ sessions: unused, em: unused })],
+  ['auth', 'http://auth:4001/graphql', async () => (await import('@rowline/auth')).buildAuthSchema({ sessions: unused, em: unused, apiKeys: unused })],
   ['workflows', 'http://workflows:4002/graphql', async () => (await import('@rowline/workflows')).buildWorkflowsSchema({ domain: unused, ruleTypes: unused, validateSteps: unused })],
   ['executions', 'http://executions:4003/graphql', async () => (await import('@rowline/executions')).buildExecutionsSchema({ domain: unused, cancel: unused })],
   ['files', 'http://files:4004/graphql', async () => (await import('@rowline/files')).buildFilesSchema({ domain: unused })],

@@ -21,7 +21,7 @@ export type PlatformOptions = {
   port: number;
   /** The address clients use to reach the gateway (upload and download links point at it). */
   publicUrl?: string;
-  secrets: { internalToken: string; fileUrl: string; deliveryKey: string };
+  secrets: { internalToken: string; fileUrl: string; deliveryKey: string; apiKey?: string };
   logLevel?: string;
   engineConcurrency?: number;
   maxUploadBytes?: number;
@@ -65,6 +65,7 @@ export async function startPlatform(opts: PlatformOptions) {
     const authSvc = await auth.createAuthService({
       logger: log('auth'), orm: await orm('auth', auth.SCHEMA, auth.entities, auth.migrations), tokens,
       issuer: 'rowline-auth', audience: 'rowline-api',
+      apiKeySecret: opts.secrets.apiKey ?? auth.deriveApiKeySecret(opts.secrets.internalToken),
     });
     const filesSvc = await files.createFilesService({
       logger: log('files'), orm: await orm('files', files.SCHEMA, files.entities, files.migrations), tokens, storage,

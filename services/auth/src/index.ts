@@ -3,3 +3,5 @@ export { authEnv } from './env.js';
 export { entities } from './store/entities.js';
 export { migrations } from './store/migrations/index.js';
 export { buildAuthSchema } from './schema/index.js';
+export { API_KEY_VERIFY_PATH } from './http/api-key-verify.js';
+export { API_KEY_SCOPES, deriveApiKeySecret } from './domain/api-keys.js';

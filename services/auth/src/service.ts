@@ -1,5 +1,7 @@
 import { createServiceServer, migrate, type InternalTokens, type Logger, type Orm } from '@rowline/kit';
+import { createApiKeys } from './domain/api-keys.js';
 import { createSessions } from './domain/sessions.js';
+import { mountApiKeyRoutes } from './http/api-key-verify.js';
 import { createSigningKeys } from './domain/signing-keys.js';
 import { buildAuthSchema } from './schema/index.js';
 
@@ -9,12 +11,15 @@ export const JWKS_PATH = '/.well-known/jwks.json';
 
 export async function createAuthService(deps: {
   logger: Logger; orm: Orm; tokens: InternalTokens; issuer: string; audience: string; exposeInternalErrors?: boolean;
+  /** Keys the HMAC of stored API keys; at least 32 characters. */
+  apiKeySecret: string;
 }) {
   await migrate(deps.orm, SCHEMA);
   const em = () => deps.orm.em.fork();
   const keys = createSigningKeys({ em, issuer: deps.issuer, audience: deps.audience });
   const sessions = createSessions({ em, keys });
-  const schema = await buildAuthSchema({ sessions, em });
+  const apiKeys = createApiKeys({ em, secret: deps.apiKeySecret });
+  const schema = await buildAuthSchema({ sessions, em, apiKeys });
   const server = await createServiceServer({
     name: SERVICE,
     logger: deps.logger,
@@ -28,7 +33,8 @@ export async function createAuthService(deps: {
         res.setHeader('cache-control', 'public, max-age=300');
         res.json(await keys.jwks());
       });
+      mountApiKeyRoutes(app, { audience: SERVICE, tokens: deps.tokens, apiKeys, logger: deps.logger });
     },
   });
-  return { server, sessions, keys };
+  return { server, sessions, keys, apiKeys };
 }

@@ -1,11 +1,13 @@
 import { buildSubgraph, type EntityManager } from '@rowline/kit';
+import type { ApiKeys } from '../domain/api-keys.js';
 import type { Sessions } from '../domain/sessions.js';
 import { TenantEntity, UserEntity } from '../store/entities.js';
+import { ApiKeyResolver } from './api-key.resolver.js';
 import { AuthResolver } from './auth.resolver.js';
 
-export function buildAuthSchema(deps: { sessions: Sessions; em: () => EntityManager }) {
+export function buildAuthSchema(deps: { sessions: Sessions; em: () => EntityManager; apiKeys: ApiKeys }) {
   return buildSubgraph({
-    resolvers: [new AuthResolver(deps.sessions)],
+    resolvers: [new AuthResolver(deps.sessions), new ApiKeyResolver(deps.apiKeys)],
     references: {
       // Only the caller's own tenant, and users who share it, resolve; anything else is null.
       Tenant: {

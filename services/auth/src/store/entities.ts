@@ -1,4 +1,5 @@
 import { defineEntity, p } from '@mikro-orm/core';
+import { ApiKeyEntity } from './api-key.entity.js';
 
 export const ROLE_VALUES = ['OWNER', 'ADMIN', 'MEMBER', 'VIEWER'] as const;
 
@@ -87,4 +88,4 @@ export const AuditEventEntity = defineEntity({
   },
 });
 
-export const entities = [TenantEntity, UserEntity, MembershipEntity, RefreshTokenEntity, SigningKeyEntity, AuditEventEntity];
+export const entities = [TenantEntity, UserEntity, MembershipEntity, RefreshTokenEntity, SigningKeyEntity, AuditEventEntity, ApiKeyEntity];

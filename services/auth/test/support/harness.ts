@@ -32,7 +32,7 @@ export async function startAuth() {
   const logger = createLogger({ service: 'auth-test', level: 'silent' });
   const orm = await createOrm({ url: db.url, schema: SCHEMA, entities, migrations, logger });
   const tokens = createInternalTokens(randomBytes(32).toString('hex'));
-  const { server } = await createAuthService({ logger, orm, tokens, issuer: ISSUER, audience: AUDIENCE });
+  const { server } = await createAuthService({ logger, orm, tokens, issuer: ISSUER, audience: AUDIENCE, apiKeySecret: randomBytes(32).toString('hex') });
   const base = `http://127.0.0.1:${await server.listen(0)}`;
 
   async function gql<T = any>(query: string, variables: object = {}, as: Principal | null = null): Promise<GraphQLResult<T>> {
