@@ -8,7 +8,7 @@ import * as workflows from '@rowline/workflows';
 import * as executions from '@rowline/executions';
 import * as files from '@rowline/files';
 import * as delivery from '@rowline/delivery';
-import { createGateway, loadSupergraph } from '@rowline/gateway';
+import { createGateway, loadSupergraph, type PartnerOptions } from '@rowline/gateway';
 
 export type PlatformOptions = {
   databaseUrl: string;
@@ -26,6 +26,8 @@ export type PlatformOptions = {
   engineConcurrency?: number;
   maxUploadBytes?: number;
   leaseMs?: number;
+  /** The partner endpoint's key cache lifetime and cost budget (tests shorten them). */
+  partner?: PartnerOptions;
 };
 
 type Stop = { name: string; stop: () => Promise<void> };
@@ -105,7 +107,7 @@ export async function startPlatform(opts: PlatformOptions) {
 
     const gateway = await createGateway({
       logger: log('gateway'), tokens, supergraphSdl: await loadSupergraph(), urls,
-      jwt: { issuer: 'rowline-auth', audience: 'rowline-api' }, exposeInternalErrors: false,
+      jwt: { issuer: 'rowline-auth', audience: 'rowline-api' }, exposeInternalErrors: false, partner: opts.partner,
     });
     const port = await gateway.listen(gatewayPort, host);
     stops.push({ name: 'gateway', stop: () => gateway.close() });
