@@ -5,5 +5,11 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+if (process.argv[2] === 'partner') {
+  // npm run bench -- partner: partner API queries/s beside /graphql (gateway/bench/partner-bench.mjs).
+  execFileSync('npx', ['tsc', '-b'], { cwd: root, stdio: 'inherit' });
+  execFileSync(process.execPath, ['gateway/bench/partner-bench.mjs', ...process.argv.slice(3)], { cwd: root, stdio: 'inherit' });
+  process.exit(0);
+}
 execFileSync('npx', ['tsc', '-b', 'packages/engine'], { cwd: root, stdio: 'inherit' });
 execFileSync(process.execPath, ['packages/engine/bench/engine-bench.mjs', ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
