@@ -131,6 +131,10 @@ describe('a partner key', () => {
     expect(reply.extensions.cost).toMatchObject({ limit: BUDGET.points });
     expect(reply.extensions.cost.points).toBeGreaterThan(0);
 
+    const filtered = await query(key, `{ executions(first: 5, filter: { status: SUCCEEDED }) { edges { node { id } } pageInfo { hasNextPage } } }`);
+    expect(filtered.data.executions).toEqual({ edges: [{ node: { id: acme.executionId } }], pageInfo: { hasNextPage: false } });
+    expect(codesOf(await query(key, `{ executions(filter: { status: FAILED }) { edges { node { id } } } }`))).toEqual([]);
+
     const one = await query(key, `query($id: ID!) { file(id: $id) { name status kind } workflow(id: "${acme.workflowId}") { name } }`, { id: acme.artifact.id });
     expect(one.data).toEqual({ file: { name: 'big.csv', status: 'READY', kind: 'ARTIFACT' }, workflow: { name: 'Acme big sales' } });
   });
