@@ -1,7 +1,13 @@
-// npm run supergraph: writes gateway/supergraph.graphql (run after `npm run build`).
+// npm run supergraph: writes gateway/supergraph.graphql and the partner contract (run after `npm run build`).
 import { writeFile } from 'node:fs/promises';
-import { composeSupergraph } from './supergraph-lib.mjs';
+import { composePartnerSupergraph, composeSupergraph } from './supergraph-lib.mjs';
 
-const path = new URL('../gateway/supergraph.graphql', import.meta.url);
-await writeFile(path, await composeSupergraph());
-console.log(`wrote ${path.pathname}`);
+const write = async (file, text) => {
+  const path = new URL(`../gateway/${file}`, import.meta.url);
+  await writeFile(path, text);
+  console.log(`wrote ${path.pathname}`);
+};
+const partner = await composePartnerSupergraph();
+await write('supergraph.graphql', await composeSupergraph());
+await write('partner-supergraph.graphql', partner.supergraph);
+await write('partner-schema.graphql', partner.api);

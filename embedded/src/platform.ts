@@ -8,7 +8,7 @@ import * as workflows from '@rowline/workflows';
 import * as executions from '@rowline/executions';
 import * as files from '@rowline/files';
 import * as delivery from '@rowline/delivery';
-import { createGateway, loadSupergraph } from '@rowline/gateway';
+import { createGateway, loadSupergraph, type PartnerOptions } from '@rowline/gateway';
 
 export type PlatformOptions = {
   databaseUrl: string;
@@ -21,13 +21,15 @@ export type PlatformOptions = {
   port: number;
   /** The address clients use to reach the gateway (upload and download links point at it). */
   publicUrl?: string;
-  secrets: { internalToken: string; fileUrl: string; deliveryKey: string };
+  secrets: { internalToken: string; fileUrl: string; deliveryKey: string; apiKey?: string };
   logLevel?: string;
   engineConcurrency?: number;
   maxUploadBytes?: number;
   leaseMs?: number;
   /** Where file bytes live (STORAGE_DRIVER, S3_*); a local directory under dataDir when unset. */
   storage?: StorageEnv;
+  /** The partner endpoint's key cache lifetime and cost budget (tests shorten them). */
+  partner?: PartnerOptions;
 };
 
 type Stop = { name: string; stop: () => Promise<void> };
@@ -68,6 +70,7 @@ export async function startPlatform(opts: PlatformOptions) {
     const authSvc = await auth.createAuthService({
       logger: log('auth'), orm: await orm('auth', auth.SCHEMA, auth.entities, auth.migrations), tokens,
       issuer: 'rowline-auth', audience: 'rowline-api',
+      apiKeySecret: opts.secrets.apiKey ?? auth.deriveApiKeySecret(opts.secrets.internalToken),
     });
     const filesSvc = await files.createFilesService({
       logger: log('files'), orm: await orm('files', files.SCHEMA, files.entities, files.migrations), tokens, storage,
@@ -109,7 +112,7 @@ export async function startPlatform(opts: PlatformOptions) {
 
     const gateway = await createGateway({
       logger: log('gateway'), tokens, supergraphSdl: await loadSupergraph(), urls,
-      jwt: { issuer: 'rowline-auth', audience: 'rowline-api' }, exposeInternalErrors: false,
+      jwt: { issuer: 'rowline-auth', audience: 'rowline-api' }, exposeInternalErrors: false, partner: opts.partner,
     });
     const port = await gateway.listen(gatewayPort, host);
     stops.push({ name: 'gateway', stop: () => gateway.close() });

@@ -18,5 +18,9 @@ export const gatewayEnv = z.object({
   FILES_URL: z.string().url(),
   DELIVERY_URL: z.string().url(),
   INTROSPECTION: z.enum(['true', 'false']).optional(),
+  PARTNER_SUPERGRAPH_PATH: z.string().optional(),
+  PARTNER_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
+  PARTNER_BUDGET_POINTS: z.coerce.number().int().min(1).default(1000),
+  PARTNER_BUDGET_WINDOW_SECONDS: z.coerce.number().int().min(1).default(60),
 });
 export type GatewayEnv = z.infer<typeof gatewayEnv>;

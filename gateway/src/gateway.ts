@@ -10,6 +10,7 @@ import { createAccessTokenVerifier } from './access-tokens.js';
 import { SubgraphDataSource, type GatewayContext } from './data-source.js';
 import { filesProxy } from './files-proxy.js';
 import { mountGraphiQL } from './graphiql.js';
+import { createPartnerEndpoint, type PartnerOptions } from './partner/endpoint.js';
 import { SUBGRAPHS, type SubgraphName } from './env.js';
 
 export type GatewayOptions = {
@@ -21,6 +22,8 @@ export type GatewayOptions = {
   jwt: { issuer: string; audience: string };
   introspection?: boolean;
   exposeInternalErrors?: boolean;
+  /** `/partner/graphql` for API keys: key cache lifetime, cost budget, contract supergraph. */
+  partner?: PartnerOptions;
 };
 
 /**
@@ -30,13 +33,11 @@ export type GatewayOptions = {
 export async function createGateway(opts: GatewayOptions) {
   const metrics = createMetrics('gateway');
   const verify = createAccessTokenVerifier({ jwksUrl: new URL('/.well-known/jwks.json', opts.urls.auth).href, ...opts.jwt });
-  const gateway = new ApolloGateway({
-    supergraphSdl: opts.supergraphSdl,
-    buildService: ({ name }) => {
-      if (!SUBGRAPHS.includes(name as SubgraphName)) throw new Error(`Unknown subgraph ${name}`);
-      return new SubgraphDataSource(name, new URL('/graphql', opts.urls[name as SubgraphName]).href, opts.tokens);
-    },
-  });
+  const buildService = ({ name }: { name: string }) => {
+    if (!SUBGRAPHS.includes(name as SubgraphName)) throw new Error(`Unknown subgraph ${name}`);
+    return new SubgraphDataSource(name, new URL('/graphql', opts.urls[name as SubgraphName]).href, opts.tokens);
+  };
+  const gateway = new ApolloGateway({ supergraphSdl: opts.supergraphSdl, buildService });
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     introspection: opts.introspection ?? true,
@@ -47,6 +48,10 @@ export async function createGateway(opts: GatewayOptions) {
     formatError: (formatted, error) => formatGraphQLError(formatted, error, { exposeInternal: !!opts.exposeInternalErrors }),
   });
   await apollo.start();
+  const partner = await createPartnerEndpoint({
+    ...opts.partner, logger: opts.logger, tokens: opts.tokens, authUrl: opts.urls.auth, buildService,
+    introspection: opts.introspection ?? true, exposeInternalErrors: !!opts.exposeInternalErrors,
+  });
 
   const app = express();
   app.disable('x-powered-by');
@@ -67,6 +72,7 @@ export async function createGateway(opts: GatewayOptions) {
     res.send(await metrics.registry.metrics());
   });
   app.use('/files', filesProxy(opts.urls.files));
+  partner.mount(app);
   const ide = mountGraphiQL(app, { endpoint: '/graphql' });
   app.get('/graphql', (req, res, next) => (req.accepts(['json', 'html']) === 'html' && !req.query.query ? ide(req, res) : next()));
   app.use('/graphql', express.json({ limit: '1mb' }), async (req, res, next) => {
@@ -109,6 +115,7 @@ export async function createGateway(opts: GatewayOptions) {
     async close() {
       if (server) { const s = server; await new Promise<void>((r) => { s.close(() => r()); s.closeIdleConnections(); }); }
       await apollo.stop();
+      await partner.stop();
     },
   };
 }

@@ -2,6 +2,7 @@ import { createInternalTokens, createLogger, loadEnv, onShutdown } from '@rowlin
 import { gatewayEnv } from './env.js';
 import { createGateway } from './gateway.js';
 import { loadSupergraph } from './supergraph.js';
+import { loadPartnerSupergraph } from './partner/endpoint.js';
 
 const env = loadEnv(gatewayEnv);
 const logger = createLogger({ service: 'gateway', level: env.LOG_LEVEL });
@@ -12,6 +13,10 @@ const gateway = await createGateway({
   urls: { auth: env.AUTH_URL, workflows: env.WORKFLOWS_URL, executions: env.EXECUTIONS_URL, files: env.FILES_URL, delivery: env.DELIVERY_URL },
   jwt: { issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE },
   introspection: env.INTROSPECTION ? env.INTROSPECTION === 'true' : env.NODE_ENV !== 'production',
+  partner: {
+    supergraphSdl: await loadPartnerSupergraph(env.PARTNER_SUPERGRAPH_PATH), keyCacheMs: env.PARTNER_KEY_CACHE_SECONDS * 1000,
+    budgetPoints: env.PARTNER_BUDGET_POINTS, budgetWindowMs: env.PARTNER_BUDGET_WINDOW_SECONDS * 1000,
+  },
 });
 const port = await gateway.listen(env.PORT, env.HOST);
 logger.info({ port }, `gateway listening on http://${env.HOST}:${port}/graphql`);

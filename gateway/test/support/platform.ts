@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { graphqlClient, startPlatform, type Platform } from '@rowline/embedded';
+import { graphqlClient, startPlatform, type Platform, type PlatformOptions } from '@rowline/embedded';
 import { createTestDatabase } from '@rowline/testing';
 
 export const ISSUER = 'rowline-auth';
@@ -19,14 +19,14 @@ export type Reply<T = any> = {
  * The whole platform in this process (every subgraph, the gateway, the in-process bus) on a database of
  * its own, with helpers to call it the way a client would.
  */
-export async function startTestPlatform() {
+export async function startTestPlatform(opts: Pick<PlatformOptions, 'partner'> = {}) {
   const db = await createTestDatabase('gateway');
   const dataDir = await mkdtemp(join(tmpdir(), 'rowline-gateway-'));
   const internalTokenSecret = randomBytes(32).toString('hex');
   let platform: Platform;
   try {
     platform = await startPlatform({
-      databaseUrl: db.url, dataDir, port: 0, logLevel: 'silent',
+      databaseUrl: db.url, dataDir, port: 0, logLevel: 'silent', ...opts,
       secrets: { internalToken: internalTokenSecret, fileUrl: randomBytes(32).toString('hex'), deliveryKey: randomBytes(32).toString('base64') },
     });
   } catch (err) {
@@ -78,6 +78,7 @@ export async function startTestPlatform() {
 
   return {
     platform,
+    databaseUrl: db.url,
     internalTokenSecret,
     databaseUrl: db.url,
     post,

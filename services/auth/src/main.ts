@@ -3,12 +3,14 @@ import { authEnv } from './env.js';
 import { entities } from './store/entities.js';
 import { migrations } from './store/migrations/index.js';
 import { createAuthService, SCHEMA, SERVICE } from './service.js';
+import { deriveApiKeySecret } from './domain/api-keys.js';
 
 const env = loadEnv(authEnv);
 const logger = createLogger({ service: SERVICE, level: env.LOG_LEVEL });
 const orm = await createOrm({ url: env.DATABASE_URL, schema: SCHEMA, entities, migrations, logger });
 const { server } = await createAuthService({
   logger, orm, tokens: createInternalTokens(env.INTERNAL_TOKEN_SECRET), issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE,
+  apiKeySecret: env.API_KEY_SECRET ?? deriveApiKeySecret(env.INTERNAL_TOKEN_SECRET),
 });
 const port = await server.listen(env.PORT, env.HOST);
 logger.info({ port }, 'auth subgraph listening');

@@ -1,7 +1,9 @@
 import { createServiceServer, migrate, type InternalTokens, type Logger, type Orm } from '@rowline/kit';
+import { createApiKeys } from './domain/api-keys.js';
 import { createMembers } from './domain/members.js';
 import { createRateLimits, type LoginLimits } from './domain/rate-limits.js';
 import { createSessions } from './domain/sessions.js';
+import { mountApiKeyRoutes } from './http/api-key-verify.js';
 import { createSigningKeys } from './domain/signing-keys.js';
 import { buildAuthSchema } from './schema/index.js';
 
@@ -13,13 +15,16 @@ export async function createAuthService(deps: {
   logger: Logger; orm: Orm; tokens: InternalTokens; issuer: string; audience: string; exposeInternalErrors?: boolean;
   /** Log-in and sign-up limits; the defaults are in domain/rate-limits.ts. */
   loginLimits?: LoginLimits;
+  /** Keys the HMAC of stored API keys; at least 32 characters. */
+  apiKeySecret: string;
 }) {
   await migrate(deps.orm, SCHEMA);
   const em = () => deps.orm.em.fork();
   const keys = createSigningKeys({ em, issuer: deps.issuer, audience: deps.audience });
   const sessions = createSessions({ em, keys, limits: createRateLimits({ em }), loginLimits: deps.loginLimits });
   const members = createMembers({ em, sessions });
-  const schema = await buildAuthSchema({ sessions, members, em });
+  const apiKeys = createApiKeys({ em, secret: deps.apiKeySecret });
+  const schema = await buildAuthSchema({ sessions, members, em, apiKeys });
   const server = await createServiceServer({
     name: SERVICE,
     logger: deps.logger,
@@ -33,7 +38,8 @@ export async function createAuthService(deps: {
         res.setHeader('cache-control', 'public, max-age=300');
         res.json(await keys.jwks());
       });
+      mountApiKeyRoutes(app, { audience: SERVICE, tokens: deps.tokens, apiKeys, logger: deps.logger });
     },
   });
-  return { server, sessions, members, keys };
+  return { server, sessions, members, keys, apiKeys };
 }

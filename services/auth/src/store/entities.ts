@@ -1,4 +1,5 @@
 import { defineEntity, p } from '@mikro-orm/core';
+import { ApiKeyEntity } from './api-key.entity.js';
 
 export const ROLE_VALUES = ['OWNER', 'ADMIN', 'MEMBER', 'VIEWER'] as const;
 
@@ -108,5 +109,5 @@ export const InvitationEntity = defineEntity({
 export type Invitation = InstanceType<typeof InvitationEntity.class>;
 
 export const entities = [
-  TenantEntity, UserEntity, MembershipEntity, RefreshTokenEntity, SigningKeyEntity, AuditEventEntity, InvitationEntity,
+  TenantEntity, UserEntity, MembershipEntity, RefreshTokenEntity, SigningKeyEntity, AuditEventEntity, InvitationEntity, ApiKeyEntity,
 ];

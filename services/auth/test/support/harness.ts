@@ -33,7 +33,9 @@ export async function startAuth(opts: { loginLimits?: LoginLimits } = {}) {
   const logger = createLogger({ service: 'auth-test', level: 'silent' });
   const orm = await createOrm({ url: db.url, schema: SCHEMA, entities, migrations, logger });
   const tokens = createInternalTokens(randomBytes(32).toString('hex'));
-  const { server } = await createAuthService({ logger, orm, tokens, issuer: ISSUER, audience: AUDIENCE, loginLimits: opts.loginLimits });
+  const { server } = await createAuthService({
+    logger, orm, tokens, issuer: ISSUER, audience: AUDIENCE, loginLimits: opts.loginLimits, apiKeySecret: randomBytes(32).toString('hex'),
+  });
   const base = `http://127.0.0.1:${await server.listen(0)}`;
 
   /** `address` is the client address the gateway would pass on. */

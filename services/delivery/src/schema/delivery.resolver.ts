@@ -1,4 +1,4 @@
-import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, Directive, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
 import { appErrorOf, pageSize, toConnection, type AuthedContext } from '@rowline/kit';
 import type { DeliveriesDomain } from '../domain/deliveries.js';
 import type { DestinationsDomain } from '../domain/destinations.js';
@@ -15,6 +15,7 @@ export class DeliveryResolver {
   constructor(private readonly ledger: DeliveriesDomain, private readonly destinations: DestinationsDomain) {}
 
   @Authorized('deliveries:read')
+  @Directive('@tag(name: "partner")')
   @Query(() => DeliveryConnection, { description: 'The delivery ledger, newest first.' })
   async deliveries(@Args(() => DeliveriesArgs) args: DeliveriesArgs, @Ctx() ctx: AuthedContext) {
     const size = pageSize(args.first);
@@ -22,11 +23,13 @@ export class DeliveryResolver {
   }
 
   @Authorized('deliveries:read')
+  @Directive('@tag(name: "partner")')
   @Query(() => DeliveryType)
-  delivery(@Arg('id', () => ID) id: string, @Ctx() ctx: AuthedContext) {
+  delivery(@Directive('@tag(name: "partner")') @Arg('id', () => ID) id: string, @Ctx() ctx: AuthedContext) {
     return this.ledger.get(ctx.em, id);
   }
 
+  @Directive('@tag(name: "partner")')
   @FieldResolver(() => [DeliveryAttemptType], { description: 'Every try so far, oldest first.' })
   attempts(@Root() delivery: DeliveryType, @Ctx() ctx: AuthedContext) {
     let load = this.loaders.get(ctx);
@@ -54,6 +57,7 @@ export class ExecutionDeliveriesResolver {
   constructor(private readonly ledger: DeliveriesDomain) {}
 
   @Authorized('deliveries:read')
+  @Directive('@tag(name: "partner")')
   @FieldResolver(() => [DeliveryType], { description: 'Deliveries of this run\'s artifacts, oldest first.' })
   deliveries(@Root() execution: ExecutionRef, @Ctx() ctx: AuthedContext) {
     return this.ledger.forExecution(ctx.em, execution.id);

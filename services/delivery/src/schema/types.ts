@@ -71,19 +71,28 @@ export class AttachDestinationInput {
 
 @ObjectType('DeliveryAttempt')
 export class DeliveryAttemptType {
+  @Directive('@tag(name: "partner")')
   @Field(() => Date) at!: Date;
+  @Directive('@tag(name: "partner")')
   @Field(() => outcomes) outcome!: AttemptOutcome;
+  @Directive('@tag(name: "partner")')
   @Field(() => String, { nullable: true }) error!: string | null;
+  @Directive('@tag(name: "partner")')
   @Field(() => Int) durationMs!: number;
 }
 
 @ObjectType('Delivery', { description: 'One artifact of one run on its way to one destination.' })
 @Directive('@key(fields: "id")')
 export class DeliveryType {
+  @Directive('@tag(name: "partner")')
   @Field(() => ID) id!: string;
+  @Directive('@tag(name: "partner")')
   @Field(() => DeliveryStatusEnum) status!: DeliveryStatus;
+  @Directive('@tag(name: "partner")')
   @Field(() => String) artifactName!: string;
+  @Directive('@tag(name: "partner")')
   @Field(() => Date, { nullable: true }) nextAttemptAt!: Date | null;
+  @Directive('@tag(name: "partner")')
   @Field(() => Date) createdAt!: Date;
   destinationId!: string;
 }

@@ -1,4 +1,4 @@
-import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Authorized, Ctx, Directive, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { pageSize, toConnection, type AuthedContext } from '@rowline/kit';
 import type { ExecutionsDomain } from '../domain/executions.js';
 import type { Execution } from '../store/entities.js';
@@ -24,28 +24,32 @@ export class ExecutionResolver {
   }
 
   @Authorized('executions:read')
+  @Directive('@tag(name: "partner")')
   @Query(() => ExecutionType)
-  execution(@Arg('id', () => ID) id: string, @Ctx() ctx: AuthedContext) {
+  execution(@Directive('@tag(name: "partner")') @Arg('id', () => ID) id: string, @Ctx() ctx: AuthedContext) {
     return this.domain.get(ctx.em, id);
   }
 
   @Authorized('executions:read')
+  @Directive('@tag(name: "partner")')
   @Query(() => ExecutionConnection, { description: 'Runs, newest first.' })
   async executions(
-    @Arg('filter', () => ExecutionFilterInput, { nullable: true }) filter: ExecutionFilterInput | null,
-    @Arg('first', () => Int, { nullable: true }) first: number | null,
-    @Arg('after', () => String, { nullable: true }) after: string | null,
+    @Directive('@tag(name: "partner")') @Arg('filter', () => ExecutionFilterInput, { nullable: true }) filter: ExecutionFilterInput | null,
+    @Directive('@tag(name: "partner")') @Arg('first', () => Int, { nullable: true }) first: number | null,
+    @Directive('@tag(name: "partner")') @Arg('after', () => String, { nullable: true }) after: string | null,
     @Ctx() ctx: AuthedContext,
   ) {
     const size = pageSize(first);
     return toConnection(await this.domain.list(ctx.em, filter ?? {}, { first: size, after }), size);
   }
 
+  @Directive('@tag(name: "partner")')
   @FieldResolver(() => ExecutionProgress)
   progress(@Root() run: Execution): ExecutionProgress {
     return { percent: run.progressPercent == null ? null : Number(run.progressPercent), rowsProcessed: Number(run.rowsProcessed) };
   }
 
+  @Directive('@tag(name: "partner")')
   @FieldResolver(() => [ExecutionStep])
   steps(@Root() run: Execution, @Ctx() ctx: AuthedContext) {
     return this.domain.steps(ctx.em, run.id);
@@ -56,15 +60,19 @@ export class ExecutionResolver {
     return this.domain.logs(ctx.em, run.id, Math.min(Math.max(limit, 1), 1000));
   }
 
+  @Directive('@tag(name: "partner")')
   @FieldResolver(() => ExecutionError, { nullable: true })
   error(@Root() run: Execution) { return run.error; }
 
+  @Directive('@tag(name: "partner")')
   @FieldResolver(() => [FileRef], { description: 'Files the run produced (kind ARTIFACT), once it SUCCEEDED.' })
   artifacts(@Root() run: Execution): FileRef[] { return (run.artifacts ?? []).map((a) => ({ id: a.fileId })); }
 
+  @Directive('@tag(name: "partner")')
   @FieldResolver(() => FileRef)
   inputFile(@Root() run: Execution): FileRef { return { id: run.inputFileId }; }
 
+  @Directive('@tag(name: "partner")')
   @FieldResolver(() => WorkflowVersionRef)
   workflowVersion(@Root() run: Execution): WorkflowVersionRef { return { id: run.workflowVersionId }; }
 
@@ -76,6 +84,7 @@ export class ExecutionResolver {
 export class WorkflowExecutionsResolver {
   constructor(private readonly domain: ExecutionsDomain) {}
 
+  @Directive('@tag(name: "partner")')
   @FieldResolver(() => ExecutionConnection, { description: 'This workflow\'s runs, newest first.' })
   async executions(
     @Root() workflow: WorkflowRef,

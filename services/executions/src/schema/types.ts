@@ -28,17 +28,25 @@ export class WorkflowRef { @Field(() => ID) id!: string; }
 
 @ObjectType()
 export class ExecutionProgress {
+  @Directive('@tag(name: "partner")')
   @Field(() => Float, { nullable: true, description: 'Null while the total is unknown.' }) percent!: number | null;
+  @Directive('@tag(name: "partner")')
   @Field(() => Float) rowsProcessed!: number;
 }
 
 @ObjectType()
 export class ExecutionStep {
+  @Directive('@tag(name: "partner")')
   @Field(() => Int) index!: number;
+  @Directive('@tag(name: "partner")')
   @Field(() => String) type!: string;
+  @Directive('@tag(name: "partner")')
   @Field(() => String) status!: string;
+  @Directive('@tag(name: "partner")')
   @Field(() => Float) rowsIn!: number;
+  @Directive('@tag(name: "partner")')
   @Field(() => Float) rowsOut!: number;
+  @Directive('@tag(name: "partner")')
   @Field(() => Int) durationMs!: number;
 }
 
@@ -52,21 +60,32 @@ export class ExecutionLogLine {
 
 @ObjectType()
 export class ExecutionError {
+  @Directive('@tag(name: "partner")')
   @Field(() => String) code!: string;
+  @Directive('@tag(name: "partner")')
   @Field(() => String) message!: string;
+  @Directive('@tag(name: "partner")')
   @Field(() => Int, { nullable: true }) step!: number | null;
 }
 
 @ObjectType('Execution')
 @Directive('@key(fields: "id")')
 export class ExecutionType {
+  @Directive('@tag(name: "partner")')
   @Field(() => ID) id!: string;
+  @Directive('@tag(name: "partner")')
   @Field(() => ExecutionStatusEnum) status!: ExecutionStatusEnum;
+  @Directive('@tag(name: "partner")')
   @Field(() => ExecutionPhaseEnum, { nullable: true }) phase!: ExecutionPhaseEnum | null;
+  @Directive('@tag(name: "partner")')
   @Field(() => Int, { description: 'Attempts so far (a worker crash or a transient failure adds one).' }) attempt!: number;
+  @Directive('@tag(name: "partner")')
   @Field(() => Date) createdAt!: Date;
+  @Directive('@tag(name: "partner")')
   @Field(() => Date, { nullable: true }) startedAt!: Date | null;
+  @Directive('@tag(name: "partner")')
   @Field(() => Date, { nullable: true }) finishedAt!: Date | null;
+  @Directive('@tag(name: "partner")')
   @Field(() => ID, { nullable: true, description: 'The run this one retries.' }) retryOf!: string | null;
 }
 
@@ -82,8 +101,12 @@ export class StartExecutionInput {
 
 @InputType()
 export class ExecutionFilterInput {
+  @Directive('@tag(name: "partner")')
   @Field(() => ExecutionStatusEnum, { nullable: true }) status?: ExecutionStatusEnum | null;
+  @Directive('@tag(name: "partner")')
   @Field(() => ID, { nullable: true }) workflowId?: string | null;
+  @Directive('@tag(name: "partner")')
   @Field(() => Date, { nullable: true }) from?: Date | null;
+  @Directive('@tag(name: "partner")')
   @Field(() => Date, { nullable: true }) to?: Date | null;
 }

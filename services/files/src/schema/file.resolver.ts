@@ -1,4 +1,4 @@
-import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, ArgsType, Authorized, Ctx, Directive, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { pageSize, toConnection, type AuthedContext } from '@rowline/kit';
 import type { FilesDomain } from '../domain/files.js';
 import { CreateUploadInput, CreateUploadPayload, FileConnection, FileKind, FileType } from './types.js';
@@ -22,8 +22,9 @@ export class FileResolver {
   }
 
   @Authorized('files:read')
+  @Directive('@tag(name: "partner")')
   @Query(() => FileType)
-  file(@Arg('id', () => ID) id: string, @Ctx() ctx: AuthedContext) {
+  file(@Directive('@tag(name: "partner")') @Arg('id', () => ID) id: string, @Ctx() ctx: AuthedContext) {
     return this.domain.get(ctx.em, id);
   }
 
@@ -39,6 +40,7 @@ export class FileResolver {
     return this.domain.delete(ctx.em, id);
   }
 
+  @Directive('@tag(name: "partner")')
   @FieldResolver(() => String, { nullable: true, description: 'A short-lived link to the bytes; only for READY files.' })
   downloadUrl(@Root() file: FileType) {
     return this.domain.downloadUrl(file);

@@ -40,15 +40,23 @@ export class SheetObject implements SheetInfo {
 @ObjectType('File')
 @Directive('@key(fields: "id")')
 export class FileType {
+  @Directive('@tag(name: "partner")')
   @Field(() => ID) id!: string;
+  @Directive('@tag(name: "partner")')
   @Field(() => String) name!: string;
   @Field(() => String, { nullable: true, description: 'Detected from the bytes once uploaded, not taken from the client.' })
+  @Directive('@tag(name: "partner")')
   contentType!: string | null;
+  @Directive('@tag(name: "partner")')
   @Field(() => GraphQLSafeInt, { description: 'In bytes: declared while UPLOADING, stored afterwards.' }) size!: number;
+  @Directive('@tag(name: "partner")')
   @Field(() => String, { nullable: true, description: 'Hex SHA-256 of the stored bytes.' }) sha256!: string | null;
+  @Directive('@tag(name: "partner")')
   @Field(() => FileStatus) status!: FileStatusValue;
   @Field(() => String, { nullable: true }) rejectionReason!: string | null;
+  @Directive('@tag(name: "partner")')
   @Field(() => FileKind) kind!: FileKindValue;
+  @Directive('@tag(name: "partner")')
   @Field(() => Date) createdAt!: Date;
   @Field(() => [SheetObject], { nullable: true }) sheets!: SheetObject[] | null;
   tenantId!: string;

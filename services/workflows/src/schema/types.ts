@@ -7,7 +7,9 @@ registerEnumType(WorkflowStatus, { name: 'WorkflowStatus' });
 
 @ObjectType({ description: 'One step of a workflow: a rule type and its parameters (see ruleTypes).' })
 export class Step {
+  @Directive('@tag(name: "partner")')
   @Field(() => String) type!: string;
+  @Directive('@tag(name: "partner")')
   @Field(() => GraphQLJSON) params!: Record<string, unknown>;
 }
 
@@ -20,10 +22,15 @@ export class StepInput {
 @ObjectType('WorkflowVersion', { description: 'An immutable snapshot of a workflow\'s steps.' })
 @Directive('@key(fields: "id")')
 export class WorkflowVersionType {
+  @Directive('@tag(name: "partner")')
   @Field(() => ID) id!: string;
+  @Directive('@tag(name: "partner")')
   @Field(() => Int) number!: number;
+  @Directive('@tag(name: "partner")')
   @Field(() => [Step]) steps!: Step[];
+  @Directive('@tag(name: "partner")')
   @Field(() => String) note!: string;
+  @Directive('@tag(name: "partner")')
   @Field(() => Date) createdAt!: Date;
   workflowId!: string;
 }
@@ -31,11 +38,17 @@ export class WorkflowVersionType {
 @ObjectType('Workflow')
 @Directive('@key(fields: "id")')
 export class WorkflowType {
+  @Directive('@tag(name: "partner")')
   @Field(() => ID) id!: string;
+  @Directive('@tag(name: "partner")')
   @Field(() => String) name!: string;
+  @Directive('@tag(name: "partner")')
   @Field(() => String) description!: string;
+  @Directive('@tag(name: "partner")')
   @Field(() => WorkflowStatus) status!: WorkflowStatus;
+  @Directive('@tag(name: "partner")')
   @Field(() => Date) createdAt!: Date;
+  @Directive('@tag(name: "partner")')
   @Field(() => Date) updatedAt!: Date;
   latestVersionId!: string | null;
 }

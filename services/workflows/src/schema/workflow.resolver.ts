@@ -1,4 +1,4 @@
-import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, ArgsType, Authorized, Ctx, Directive, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { pageSize, toConnection, type AuthedContext } from '@rowline/kit';
 import type { WorkflowsDomain, StepValidator } from '../domain/workflows.js';
 import type { Previewer } from '../domain/preview.js';
@@ -9,7 +9,9 @@ import {
 
 @ArgsType()
 class PageArgs {
+  @Directive('@tag(name: "partner")')
   @Field(() => Int, { nullable: true }) first?: number | null;
+  @Directive('@tag(name: "partner")')
   @Field(() => String, { nullable: true }) after?: string | null;
 }
 
@@ -23,6 +25,7 @@ export class WorkflowResolver {
   constructor(private readonly domain: WorkflowsDomain) {}
 
   @Authorized('workflows:read')
+  @Directive('@tag(name: "partner")')
   @Query(() => WorkflowConnection, { description: 'The tenant\'s workflows, oldest first; archived ones only with includeArchived.' })
   async workflows(@Args(() => WorkflowListArgs) page: WorkflowListArgs, @Ctx() ctx: AuthedContext) {
     const size = pageSize(page.first);
@@ -30,8 +33,9 @@ export class WorkflowResolver {
   }
 
   @Authorized('workflows:read')
+  @Directive('@tag(name: "partner")')
   @Query(() => WorkflowType)
-  workflow(@Arg('id', () => ID) id: string, @Ctx() ctx: AuthedContext) {
+  workflow(@Directive('@tag(name: "partner")') @Arg('id', () => ID) id: string, @Ctx() ctx: AuthedContext) {
     return this.domain.get(ctx.em, id);
   }
 
@@ -53,11 +57,13 @@ export class WorkflowResolver {
     return this.domain.archive(ctx.em, id);
   }
 
+  @Directive('@tag(name: "partner")')
   @FieldResolver(() => WorkflowVersionType, { nullable: true })
   latestVersion(@Root() workflow: WorkflowType, @Ctx() ctx: AuthedContext) {
     return workflow.latestVersionId ? this.domain.getVersion(ctx.em, workflow.latestVersionId) : null;
   }
 
+  @Directive('@tag(name: "partner")')
   @FieldResolver(() => WorkflowVersionConnection, { description: 'Versions, newest first.' })
   async versions(@Root() workflow: WorkflowType, @Args(() => PageArgs) page: PageArgs, @Ctx() ctx: AuthedContext) {
     const size = pageSize(page.first);
@@ -70,8 +76,9 @@ export class WorkflowVersionResolver {
   constructor(private readonly domain: WorkflowsDomain) {}
 
   @Authorized('workflows:read')
+  @Directive('@tag(name: "partner")')
   @Query(() => WorkflowVersionType)
-  workflowVersion(@Arg('id', () => ID) id: string, @Ctx() ctx: AuthedContext) {
+  workflowVersion(@Directive('@tag(name: "partner")') @Arg('id', () => ID) id: string, @Ctx() ctx: AuthedContext) {
     return this.domain.getVersion(ctx.em, id);
   }
 
@@ -87,6 +94,7 @@ export class WorkflowVersionResolver {
     return this.domain.diff(ctx.em, fromId, toId);
   }
 
+  @Directive('@tag(name: "partner")')
   @FieldResolver(() => WorkflowType)
   workflow(@Root() version: WorkflowVersionType, @Ctx() ctx: AuthedContext) {
     return this.domain.get(ctx.em, version.workflowId);

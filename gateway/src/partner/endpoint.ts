@@ -1,0 +1,130 @@
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import express, { type Express } from 'express';
+import { ApolloGateway, type GraphQLDataSource, type ServiceEndpointDefinition } from '@apollo/gateway';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { expressMiddleware } from '@as-integrations/express5';
+import { GraphQLError, Kind, type FragmentDefinitionNode } from 'graphql';
+import { AppError, appErrorOf, formatGraphQLError, type InternalTokens, type Logger } from '@rowline/kit';
+import type { GatewayContext } from '../data-source.js';
+import { createBudgets, type BudgetState } from './budget.js';
+import { operationCost } from './cost.js';
+import { createApiKeyVerifier } from './key-verifier.js';
+import { onlyQueries, operationGuard, READ_ONLY_MESSAGE } from './operation-guard.js';
+
+export const PARTNER_PATH = '/partner/graphql';
+/** The contract composed by `npm run supergraph` and checked in; CI proves it current. */
+export const DEFAULT_PARTNER_SUPERGRAPH_PATH = fileURLToPath(new URL('../../partner-supergraph.graphql', import.meta.url));
+export const loadPartnerSupergraph = (path = DEFAULT_PARTNER_SUPERGRAPH_PATH): Promise<string> => readFile(path, 'utf8');
+
+export type PartnerOptions = {
+  /** The contract supergraph; the checked-in file when absent. */
+  supergraphSdl?: string;
+  /** How long a key check is trusted (default 30 s): a revoked key works at most this long after. */
+  keyCacheMs?: number;
+  /** Cost points a key may spend per window (default 1000 per 60 s). */
+  budgetPoints?: number;
+  budgetWindowMs?: number;
+};
+
+type PartnerContext = GatewayContext & { apiKey: { recordUsage: (points: number) => void } };
+
+const costExtension = (cost: number, b: BudgetState) => ({ points: cost, limit: b.limit, remaining: b.remaining, resetAt: b.resetAt.toISOString() });
+
+/**
+ * `/partner/graphql`: a second Apollo gateway over the partner contract, for API keys. The key becomes an
+ * `api_key` principal (role VIEWER, the key's scopes), signed into the internal tokens exactly like a user
+ * is, so the subgraphs' permission, scope and tenant checks apply unchanged. Only queries pass; each is
+ * priced before it runs and charged to the key's budget.
+ */
+export async function createPartnerEndpoint(opts: PartnerOptions & {
+  logger: Logger; tokens: InternalTokens; authUrl: string; introspection: boolean; exposeInternalErrors: boolean;
+  /** The same subgraph data sources as the public gateway: they sign the principal into internal tokens. */
+  buildService: (service: ServiceEndpointDefinition) => GraphQLDataSource;
+}) {
+  const keys = createApiKeyVerifier({ authUrl: opts.authUrl, tokens: opts.tokens, cacheMs: opts.keyCacheMs ?? 30_000 });
+  const budgets = createBudgets({ points: opts.budgetPoints ?? 1000, windowMs: opts.budgetWindowMs ?? 60_000 });
+  const gateway = new ApolloGateway({ supergraphSdl: opts.supergraphSdl ?? await loadPartnerSupergraph(), buildService: opts.buildService });
+
+  const pricing: ApolloServerPlugin<PartnerContext> = {
+    async requestDidStart() {
+      let extension: ReturnType<typeof costExtension> | undefined;
+      return {
+        async didResolveOperation({ operation, document, schema, request, contextValue }) {
+          // The second line of the read-only rule, on the operation Apollo actually chose to run.
+          if (!operation || operation.operation !== 'query' || !onlyQueries(document)) {
+            throw new GraphQLError(READ_ONLY_MESSAGE, { extensions: { code: 'FORBIDDEN', http: { status: 403 } } });
+          }
+          const fragments = Object.fromEntries(document.definitions
+            .filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]));
+          const cost = operationCost(schema, operation, fragments, request.variables ?? {});
+          const charge = budgets.charge(contextValue.principal!.subject, cost);
+          extension = costExtension(cost, charge);
+          if (!charge.ok) {
+            const retryAfter = Math.max(1, Math.ceil((charge.resetAt.getTime() - Date.now()) / 1000));
+            throw new GraphQLError(`Rate limit exceeded: this query costs ${cost} points and ${charge.remaining} remain until ${extension.resetAt}`, {
+              extensions: { code: 'RATE_LIMITED', resetAt: extension.resetAt, cost: extension, http: { status: 429, headers: new Map([['retry-after', String(retryAfter)]]) } },
+            });
+          }
+          contextValue.apiKey.recordUsage(cost);
+        },
+        async willSendResponse({ response }) {
+          if (extension && response.body.kind === 'single') {
+            response.body.singleResult.extensions = { ...response.body.singleResult.extensions, cost: extension };
+          }
+        },
+      };
+    },
+  };
+
+  const apollo = new ApolloServer<PartnerContext>({
+    gateway,
+    introspection: opts.introspection,
+    csrfPrevention: true,
+    // Only what the partner sends is run: no persisted-query cache another client could have filled.
+    persistedQueries: false,
+    allowBatchedHttpRequests: false,
+    stopOnTerminationSignals: false,
+    includeStacktraceInErrorResponses: false,
+    plugins: [pricing],
+    formatError: (formatted, error) => formatGraphQLError(formatted, error, { exposeInternal: opts.exposeInternalErrors }),
+  });
+  await apollo.start();
+
+  return {
+    keys,
+    mount(app: Express) {
+      app.use(PARTNER_PATH, express.json({ limit: '256kb' }), operationGuard(), async (req, res, next) => {
+        const requestId = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].slice(0, 100)) || randomUUID();
+        res.setHeader('x-request-id', requestId);
+        res.locals.requestId = requestId;
+        try {
+          const [scheme, key, extra] = (req.headers.authorization ?? '').split(' ');
+          if (scheme?.toLowerCase() !== 'bearer' || !key || extra !== undefined) {
+            throw new AppError('UNAUTHENTICATED', 'Use Authorization: Bearer <API key>');
+          }
+          const { principal, recordUsage } = await keys.verify(key);
+          res.locals.principal = principal;
+          res.locals.apiKey = { recordUsage };
+          next();
+        } catch (err) {
+          const e = appErrorOf(err);
+          if (!e) opts.logger.error({ err, requestId }, 'API key verification failed unexpectedly');
+          const status = e?.code === 'UNAUTHENTICATED' ? 401 : 503;
+          const code = e?.code === 'UNAUTHENTICATED' ? 'UNAUTHENTICATED' : 'UNAVAILABLE';
+          res.status(status).json({ errors: [{ message: e?.message ?? 'API key check unavailable', extensions: { code, requestId } }] });
+        }
+      }, expressMiddleware(apollo, {
+        context: async ({ req, res }) => ({
+          principal: res.locals.principal,
+          apiKey: res.locals.apiKey,
+          requestId: res.locals.requestId as string,
+          clientAddress: req.ip,
+        }),
+      }));
+    },
+    stop: () => apollo.stop(),
+  };
+}
+export type PartnerEndpoint = Awaited<ReturnType<typeof createPartnerEndpoint>>;

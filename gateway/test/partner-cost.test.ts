@@ -1,0 +1,54 @@
+import { readFileSync } from 'node:fs';
+import { buildSchema, parse, type FragmentDefinitionNode, type OperationDefinitionNode } from 'graphql';
+import { describe, expect, it } from 'vitest';
+import { createBudgets } from '../src/partner/budget.js';
+import { COST_DEFAULTS, operationCost } from '../src/partner/cost.js';
+
+const schema = buildSchema(readFileSync(new URL('../partner-schema.graphql', import.meta.url), 'utf8'));
+
+function costOf(query: string, variables: Record<string, unknown> = {}) {
+  const doc = parse(query);
+  const operation = doc.definitions.find((d): d is OperationDefinitionNode => d.kind === 'OperationDefinition')!;
+  const fragments = Object.fromEntries(doc.definitions
+    .filter((d): d is FragmentDefinitionNode => d.kind === 'FragmentDefinition').map((d) => [d.name.value, d]));
+  return operationCost(schema, operation, fragments, variables);
+}
+
+describe('operationCost', () => {
+  it('charges one point per object field and nothing for leaves', () => {
+    expect(costOf('{ execution(id: "x") { id status } }')).toBe(1);
+    expect(costOf('{ execution(id: "x") { id progress { percent } error { code } } }')).toBe(3);
+  });
+
+  it('multiplies what is under a connection by first, or the default page size, counting edges once', () => {
+    expect(costOf('{ executions(first: 10) { edges { node { id } } } }')).toBe(1 + 10 * 2);
+    expect(costOf('query($n: Int) { executions(first: $n) { edges { node { id } } } }', { n: 3 })).toBe(1 + 3 * 2);
+    expect(costOf('{ executions { edges { node { id } } } }')).toBe(1 + COST_DEFAULTS.pageSize * 2);
+  });
+
+  it('multiplies plain lists by the unbounded-list estimate, nested ones again', () => {
+    expect(costOf('{ execution(id: "x") { artifacts { id } } }')).toBe(1 + 1 * (1 + COST_DEFAULTS.unboundedList * 0));
+    expect(costOf('{ execution(id: "x") { deliveries { attempts { at } } } }')).toBe(1 + (1 + COST_DEFAULTS.unboundedList * 1));
+  });
+
+  it('counts fragments as their fields, and introspection at a flat rate', () => {
+    const plain = costOf('{ executions(first: 2) { edges { node { id progress { percent } } } } }');
+    expect(costOf('{ executions(first: 2) { edges { node { ...F } } } } fragment F on Execution { id progress { percent } }')).toBe(plain);
+    expect(costOf('{ executions(first: 2) { edges { node { ... on Execution { id progress { percent } } } } } }')).toBe(plain);
+    expect(costOf('{ __schema { types { name } } }')).toBe(COST_DEFAULTS.introspection);
+    expect(costOf('{ execution(id: "x") { __typename } }')).toBe(1);
+  });
+});
+
+describe('budgets', () => {
+  it('admit what fits, refuse what does not without spending it, and start over each window', () => {
+    let now = 1_000;
+    const budgets = createBudgets({ points: 10, windowMs: 100, now: () => now });
+    expect(budgets.charge('k', 6)).toMatchObject({ ok: true, remaining: 4, resetAt: new Date(1_100) });
+    expect(budgets.charge('k', 5)).toMatchObject({ ok: false, remaining: 4 });
+    expect(budgets.charge('other', 10)).toMatchObject({ ok: true, remaining: 0 });
+    expect(budgets.charge('k', 4)).toMatchObject({ ok: true, remaining: 0 });
+    now = 1_100;
+    expect(budgets.charge('k', 5)).toMatchObject({ ok: true, remaining: 5, resetAt: new Date(1_200) });
+  });
+});

@@ -1,0 +1,337 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoWorkbook } from '@rowline/embedded';
+import { codesOf, startTestPlatform, type Reply, type TestPlatform } from './support/platform.js';
+import { ed25519, genuine, jws } from './support/tokens.js';
+
+const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+const STEPS = [
+  { type: 'filter', params: { sheet: 'Sales', where: { column: 'amount', op: 'gt', value: 100 } } },
+  { type: 'output', params: { artifacts: [{ name: 'big.csv', format: 'csv', sheets: [{ from: 'Sales' }] }] } },
+];
+const ALL_SCOPES = ['workflows:read', 'executions:read', 'files:read', 'deliveries:read'];
+/** Short so the revocation and budget tests are quick; the defaults are 30 s and 1000 points a minute. */
+const KEY_CACHE_MS = 400;
+const BUDGET = { points: 300, windowMs: 2500 };
+
+let t: TestPlatform;
+type Tenant = Awaited<ReturnType<TestPlatform['signUp']>>;
+let acme: Tenant & { workflowId: string; executionId: string; artifact: { id: string; name: string } };
+let globex: Tenant;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+async function as<T = any>(token: string, query: string, variables: object = {}): Promise<T> {
+  const res = await t.post(query, { token, variables });
+  if (!res.data || res.errors) throw new Error(`${query}: ${JSON.stringify(res.errors)}`);
+  return res.data as T;
+}
+
+/** One request to /partner/graphql, sent however the test says. */
+async function partner<T = any>(key: string | undefined, body: unknown, init: { method?: 'GET' | 'POST'; headers?: Record<string, string> } = {}) {
+  const url = new URL(`${t.platform.url}/partner/graphql`);
+  const method = init.method ?? 'POST';
+  if (method === 'GET') for (const [k, v] of Object.entries(body as object)) url.searchParams.set(k, typeof v === 'string' ? v : JSON.stringify(v));
+  const res = await fetch(url, {
+    method,
+    headers: {
+      ...(method === 'POST' ? { 'content-type': 'application/json' } : { 'apollo-require-preflight': 'true' }),
+      ...(key !== undefined ? { authorization: `Bearer ${key}` } : {}),
+      ...init.headers,
+    },
+    body: method === 'POST' ? JSON.stringify(body) : undefined,
+  });
+  return { status: res.status, headers: res.headers, ...((await res.json()) as object) } as Reply<T> & { headers: Headers; extensions?: any };
+}
+const query = <T = any>(key: string, q: string, variables: object = {}) => partner<T>(key, { query: q, variables });
+
+async function createKey(tenant: Tenant, input: { scopes?: string[]; expiresAt?: string } = {}) {
+  const data = await as(tenant.accessToken, `mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { secret apiKey { id } } }`,
+    { i: { name: 'partner', scopes: input.scopes ?? ALL_SCOPES, expiresAt: input.expiresAt } });
+  return { key: data.createApiKey.secret as string, id: data.createApiKey.apiKey.id as string };
+}
+
+/** A tenant with a workflow that ran once to SUCCEEDED on the demo workbook, driven through /graphql. */
+async function tenantWithRun(name: string) {
+  const tenant = await t.signUp(name);
+  const created = await as(tenant.accessToken, `mutation($i: CreateWorkflowInput!) { createWorkflow(input: $i) { workflow { id latestVersion { id } } } }`,
+    { i: { name: `${name} big sales`, steps: STEPS } });
+  const bytes = await demoWorkbook();
+  const upload = await as(tenant.accessToken, `mutation($i: CreateUploadInput!) { createUpload(input: $i) { file { id } uploadUrl } }`,
+    { i: { name: 'Sales.xlsx', contentType: XLSX, size: bytes.length } });
+  const put = await fetch(upload.createUpload.uploadUrl, { method: 'PUT', body: bytes });
+  if (put.status !== 200) throw new Error(`upload failed: ${put.status}`);
+  const started = await as(tenant.accessToken, `mutation($i: StartExecutionInput!) { startExecution(input: $i) { id } }`,
+    { i: { workflowVersionId: created.createWorkflow.workflow.latestVersion.id, fileId: upload.createUpload.file.id, idempotencyKey: randomUUID() } });
+  const executionId = started.startExecution.id as string;
+  const artifacts = await until('the run to succeed', async () => {
+    const run = (await as(tenant.accessToken, `query($id: ID!) { execution(id: $id) { status artifacts { id name } } }`, { id: executionId })).execution;
+    if (run.status === 'FAILED') throw new Error('run failed');
+    return run.status === 'SUCCEEDED' ? run.artifacts as Array<{ id: string; name: string }> : undefined;
+  });
+  return { ...tenant, workflowId: created.createWorkflow.workflow.id as string, executionId, artifact: artifacts[0]! };
+}
+
+/** Calls auth's verify route has answered so far, from auth's own metrics. */
+async function verifyCalls(): Promise<number> {
+  const text = await (await fetch(`${t.platform.urls.auth}/metrics`)).text();
+  return text.split('\n').filter((l) => l.startsWith('rowline_http_requests_total') && l.includes('route="/internal/api-keys/verify"'))
+    .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+}
+
+async function sql<R>(text: string, params: unknown[] = []): Promise<R[]> {
+  const client = new pg.Client({ connectionString: t.databaseUrl });
+  await client.connect();
+  try { return (await client.query(text, params)).rows as R[]; } finally { await client.end(); }
+}
+
+beforeAll(async () => {
+  t = await startTestPlatform({ partner: { keyCacheMs: KEY_CACHE_MS, budgetPoints: BUDGET.points, budgetWindowMs: BUDGET.windowMs } });
+  acme = await tenantWithRun('Acme');
+  globex = await t.signUp('Globex');
+});
+afterAll(async () => { await t?.stop(); });
+
+const RUNS = `query($first: Int) { executions(first: $first) { edges { node {
+  id status progress { percent } steps { index type status rowsIn rowsOut } error { code }
+  artifacts { id name size sha256 downloadUrl } workflowVersion { number workflow { id name } } deliveries { status }
+} } } }`;
+
+describe('a partner key', () => {
+  it('reads its tenant\'s runs and downloads an artifact', async () => {
+    const { key } = await createKey(acme);
+    const reply = await query(key, RUNS, { first: 5 });
+    expect(reply.errors).toBeUndefined();
+    expect(reply.status).toBe(200);
+    const runs = reply.data.executions.edges.map((e: any) => e.node);
+    expect(runs).toHaveLength(1);
+    expect(runs[0]).toMatchObject({
+      id: acme.executionId, status: 'SUCCEEDED', error: null, deliveries: [],
+      workflowVersion: { number: 1, workflow: { id: acme.workflowId, name: 'Acme big sales' } },
+    });
+    expect(runs[0].steps.map((s: any) => s.type)).toEqual(['filter', 'output']);
+    const [artifact] = runs[0].artifacts;
+    expect(artifact).toMatchObject({ id: acme.artifact.id, name: 'big.csv' });
+    const download = await fetch(artifact.downloadUrl);
+    expect(download.status).toBe(200);
+    const bytes = Buffer.from(await download.arrayBuffer());
+    expect(bytes.length).toBe(artifact.size);
+    expect(bytes.toString('utf8').split('\n')[0]).toContain('amount');
+    expect(reply.extensions.cost).toMatchObject({ limit: BUDGET.points });
+    expect(reply.extensions.cost.points).toBeGreaterThan(0);
+
+    const filtered = await query(key, `{ executions(first: 5, filter: { status: SUCCEEDED }) { edges { node { id } } pageInfo { hasNextPage } } }`);
+    expect(filtered.data.executions).toEqual({ edges: [{ node: { id: acme.executionId } }], pageInfo: { hasNextPage: false } });
+    expect(codesOf(await query(key, `{ executions(filter: { status: FAILED }) { edges { node { id } } } }`))).toEqual([]);
+
+    const one = await query(key, `query($id: ID!) { file(id: $id) { name status kind } workflow(id: "${acme.workflowId}") { name } }`, { id: acme.artifact.id });
+    expect(one.data).toEqual({ file: { name: 'big.csv', status: 'READY', kind: 'ARTIFACT' }, workflow: { name: 'Acme big sales' } });
+  });
+
+  it('answers NOT_FOUND for another tenant\'s ids', async () => {
+    const { key } = await createKey(globex);
+    expect(codesOf(await query(key, `query($id: ID!) { execution(id: $id) { id } }`, { id: acme.executionId }))).toEqual(['NOT_FOUND']);
+    expect(codesOf(await query(key, `query($id: ID!) { file(id: $id) { id } }`, { id: acme.artifact.id }))).toEqual(['NOT_FOUND']);
+    expect(codesOf(await query(key, `query($id: ID!) { workflow(id: $id) { id } }`, { id: acme.workflowId }))).toEqual(['NOT_FOUND']);
+    expect((await query(key, RUNS)).data.executions.edges).toEqual([]);
+  });
+
+  it('reads only what its scopes allow', async () => {
+    const { key } = await createKey(acme, { scopes: ['executions:read'] });
+    const runs = await query(key, `{ executions { edges { node { id status } } } }`);
+    expect(runs.data.executions.edges).toEqual([{ node: { id: acme.executionId, status: 'SUCCEEDED' } }]);
+    expect(codesOf(await query(key, `{ workflows { edges { node { id } } } }`))).toEqual(['FORBIDDEN']);
+    expect(codesOf(await query(key, `query($id: ID!) { file(id: $id) { id } }`, { id: acme.artifact.id }))).toEqual(['FORBIDDEN']);
+  });
+});
+
+describe('the read-only rule', () => {
+  const REVOKE = (id: string) => `mutation { revokeApiKey(id: "${id}") { id } }`;
+
+  it('refuses every mutation however it is sent, and the mutation changes nothing', async () => {
+    const { key, id } = await createKey(acme);
+    const attempts: Array<{ name: string; send: () => Promise<Reply> }> = [
+      { name: 'direct', send: () => partner(key, { query: REVOKE(id) }) },
+      { name: 'aliased', send: () => partner(key, { query: `mutation { harmless: revokeApiKey(id: "${id}") { id } }` }) },
+      { name: 'named, beside a query chosen by operationName', send: () => partner(key, {
+        query: `query Read { executions { edges { node { id } } } } mutation Write { revokeApiKey(id: "${id}") { id } }`, operationName: 'Read' }) },
+      { name: 'named, chosen by operationName', send: () => partner(key, {
+        query: `query Read { executions { edges { node { id } } } } mutation Write { revokeApiKey(id: "${id}") { id } }`, operationName: 'Write' }) },
+      { name: 'batched in an array', send: () => partner(key, [{ query: '{ executions { edges { node { id } } } }' }, { query: REVOKE(id) }]) },
+      { name: 'over GET', send: () => partner(key, { query: REVOKE(id) }, { method: 'GET' }) },
+      { name: 'as a subscription', send: () => partner(key, { query: `subscription { executionUpdated(id: "${acme.executionId}") { event { type } } }` }) },
+      { name: 'without a key', send: () => partner(undefined, { query: REVOKE(id) }) },
+    ];
+    for (const attempt of attempts) {
+      const reply = await attempt.send();
+      expect(codesOf(reply), attempt.name).toEqual(['FORBIDDEN']);
+      expect(reply.status, attempt.name).toBe(403);
+      expect(reply.data, attempt.name).toBeUndefined();
+    }
+    const [row] = await sql<{ revoked_at: Date | null }>('select revoked_at from auth.api_keys where id = $1', [id]);
+    expect(row!.revoked_at).toBeNull();
+    expect((await query(key, '{ executions { edges { node { id } } } }')).errors).toBeUndefined();
+  });
+
+  it('refuses a batch even of queries only, and answers a query over GET', async () => {
+    const { key } = await createKey(acme);
+    const batch = await partner(key, [{ query: '{ executions { edges { node { id } } } }' }, { query: '{ workflows { edges { node { id } } } }' }]);
+    expect(batch.status).toBe(400);
+    expect(codesOf(batch)).toEqual(['BAD_USER_INPUT']);
+    const get = await partner(key, { query: '{ executions { edges { node { id } } } }' }, { method: 'GET' });
+    expect(get.data?.executions.edges).toEqual([{ node: { id: acme.executionId } }]);
+  });
+
+  it('knows no untagged field and introspects as the contract only', async () => {
+    const { key } = await createKey(acme);
+    for (const q of ['{ me { role } }', '{ apiKeys { edges { node { id } } } }', '{ files { edges { node { id } } } }',
+      '{ destinations { edges { node { id } } } }', `{ execution(id: "${acme.executionId}") { logs { message } } }`,
+      `{ execution(id: "${acme.executionId}") { requestedBy { email } } }`, `{ file(id: "${acme.artifact.id}") { rejectionReason } }`]) {
+      const reply = await query(key, q);
+      expect(codesOf(reply), q).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+      expect(reply.errors![0]!.message, q).toMatch(/Cannot query field/);
+    }
+    const schema = (await query(key, `{ __schema { queryType { fields { name } } mutationType { name } subscriptionType { name } types { name } } }`)).data.__schema;
+    expect(schema.queryType.fields.map((f: any) => f.name).sort()).toEqual(
+      ['deliveries', 'delivery', 'execution', 'executions', 'file', 'workflow', 'workflowVersion', 'workflows']);
+    expect(schema.mutationType).toBeNull();
+    expect(schema.subscriptionType).toBeNull();
+    const types = schema.types.map((x: any) => x.name);
+    for (const hidden of ['ApiKey', 'Viewer', 'User', 'Tenant', 'Destination', 'Route', 'CreateUploadInput', 'RuleType', 'ExecutionLogLine']) {
+      expect(types, hidden).not.toContain(hidden);
+    }
+    const file = (await query(key, `{ __type(name: "File") { fields { name } } }`)).data.__type;
+    expect(file.fields.map((f: any) => f.name).sort()).toEqual(['contentType', 'createdAt', 'downloadUrl', 'id', 'kind', 'name', 'sha256', 'size', 'status']);
+  });
+});
+
+describe('key checks', () => {
+  it('refuses a key with a bad checksum without asking auth or the database', async () => {
+    const { key } = await createKey(acme);
+    const forged = key.slice(0, -1) + (key.endsWith('a') ? 'b' : 'a');
+    const [before] = await sql<{ n: string }>('select coalesce(sum(verify_count), 0) as n from auth.api_keys');
+    const callsBefore = await verifyCalls();
+    for (const bad of [forged, `${key.slice(0, 10)}${key.slice(10).split('').reverse().join('')}`, 'rwl_nothing', 'not-a-key']) {
+      const reply = await partner(bad, { query: '{ executions { edges { node { id } } } }' });
+      expect(reply.status, bad).toBe(401);
+      expect(codesOf(reply), bad).toEqual(['UNAUTHENTICATED']);
+    }
+    expect(await verifyCalls()).toBe(callsBefore);
+    expect(await sql('select coalesce(sum(verify_count), 0) as n from auth.api_keys')).toEqual([before]);
+    // The same count moves for a well-formed key: the probe is not blind.
+    await partner(key, { query: '{ executions { edges { node { id } } } }' });
+    expect(await verifyCalls()).toBe(callsBefore + 1);
+  });
+
+  it('refuses a missing key, another scheme and a user\'s access token', async () => {
+    for (const headers of [{}, { authorization: 'Basic abc' }, { authorization: `Bearer ${acme.accessToken}` }]) {
+      const reply = await partner(undefined, { query: '{ executions { edges { node { id } } } }' }, { headers });
+      expect(reply.status, JSON.stringify(headers)).toBe(401);
+      expect(codesOf(reply)).toEqual(['UNAUTHENTICATED']);
+    }
+  });
+
+  it('stops a revoked key within the cache lifetime', async () => {
+    const { key, id } = await createKey(acme);
+    expect((await query(key, '{ executions { edges { node { id } } } }')).status).toBe(200);
+    await as(acme.accessToken, `mutation($id: ID!) { revokeApiKey(id: $id) { revokedAt } }`, { id });
+    await sleep(KEY_CACHE_MS + 50);
+    const reply = await query(key, '{ executions { edges { node { id } } } }');
+    expect(reply.status).toBe(401);
+    expect(codesOf(reply)).toEqual(['UNAUTHENTICATED']);
+  });
+
+  it('stops an expired key once its expiry passes, even while its check is cached', async () => {
+    const expiresAt = new Date(Date.now() + 1500);
+    const { key } = await createKey(acme, { expiresAt: expiresAt.toISOString() });
+    expect((await query(key, '{ executions { edges { node { id } } } }')).status).toBe(200);
+    await sleep(expiresAt.getTime() - Date.now() + 20);
+    expect((await query(key, '{ executions { edges { node { id } } } }')).status).toBe(401);
+  });
+
+  it('counts requests and cost points per key, reported to auth with the next check', async () => {
+    const { key, id } = await createKey(acme);
+    let points = 0;
+    for (let i = 0; i < 3; i++) points += (await query(key, '{ executions { edges { node { id } } } }')).extensions.cost.points;
+    await sleep(KEY_CACHE_MS + 50);
+    await query(key, '{ executions { edges { node { id } } } }');
+    const keys = await as(acme.accessToken, '{ apiKeys(first: 100) { edges { node { id requestCount costPoints lastUsedAt } } } }');
+    const node = keys.apiKeys.edges.map((e: any) => e.node).find((n: any) => n.id === id);
+    expect(node).toMatchObject({ requestCount: 3, costPoints: points });
+    expect(node.lastUsedAt).not.toBeNull();
+  });
+});
+
+describe('the cost budget', () => {
+  it('runs out, answers RATE_LIMITED with the reset time, and starts over after it', async () => {
+    const { key } = await createKey(acme);
+    const big = `{ executions(first: 100) { edges { node { id status } } } }`;
+    const first = await query(key, big);
+    expect(first.errors).toBeUndefined();
+    const cost = first.extensions.cost.points;
+    expect(cost).toBe(1 + 100 * 2);
+    expect(first.extensions.cost.remaining).toBe(BUDGET.points - cost);
+    const refused = await query(key, big);
+    expect(refused.status).toBe(429);
+    expect(codesOf(refused)).toEqual(['RATE_LIMITED']);
+    const resetAt = new Date(refused.errors![0]!.extensions!.resetAt as string);
+    expect(resetAt.getTime()).toBeGreaterThan(Date.now() - 1000);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(refused.extensions.cost).toMatchObject({ points: cost, remaining: BUDGET.points - cost });
+    // A cheaper query still fits in what is left.
+    const small = await query(key, '{ executions(first: 1) { edges { node { id } } } }');
+    expect(small.errors).toBeUndefined();
+    expect(small.extensions.cost.remaining).toBe(BUDGET.points - cost - small.extensions.cost.points);
+    // Another key of the same tenant has a budget of its own.
+    const other = await createKey(acme);
+    expect((await query(other.key, big)).errors).toBeUndefined();
+    await sleep(resetAt.getTime() - Date.now() + 20);
+    const again = await query(key, big);
+    expect(again.errors).toBeUndefined();
+    expect(again.extensions.cost.remaining).toBe(BUDGET.points - cost);
+  });
+});
+
+describe('managing keys through the gateway', () => {
+  it.each(['MEMBER', 'VIEWER'])('answers FORBIDDEN to a %s', async (role) => {
+    const { id } = await createKey(acme);
+    const { kid, key: signing } = await t.signingKey();
+    const { header, claims } = genuine({ userId: acme.userId, tenantId: acme.tenantId }, kid);
+    const token = jws(header, { ...claims, role }, ed25519(signing));
+    for (const q of ['{ apiKeys { edges { node { id } } } }', `mutation { revokeApiKey(id: "${id}") { id } }`,
+      `mutation { rotateApiKey(id: "${id}") { secret } }`, `mutation { createApiKey(input: { name: "x", scopes: ["files:read"] }) { secret } }`]) {
+      expect(codesOf(await t.post(q, { token })), q).toEqual(['FORBIDDEN']);
+    }
+  });
+
+  it('answers NOT_FOUND to another tenant\'s admin and leaves the key working', async () => {
+    const { key, id } = await createKey(acme);
+    for (const q of [`mutation { revokeApiKey(id: "${id}") { id } }`, `mutation { rotateApiKey(id: "${id}") { secret } }`]) {
+      expect(codesOf(await t.post(q, { token: globex.accessToken })), q).toEqual(['NOT_FOUND']);
+    }
+    const listed = await as(globex.accessToken, '{ apiKeys { edges { node { id } } } }');
+    expect(listed.apiKeys.edges.map((e: any) => e.node.id)).not.toContain(id);
+    expect((await query(key, '{ executions { edges { node { id } } } }')).status).toBe(200);
+  });
+
+  it('rotates a key: both work during the overlap, the old one stops after it', async () => {
+    const { key, id } = await createKey(acme);
+    const rotated = await as(acme.accessToken, `mutation($id: ID!) { rotateApiKey(id: $id, overlapSeconds: 1) { secret } }`, { id });
+    const fresh = rotated.rotateApiKey.secret as string;
+    expect((await query(fresh, '{ executions { edges { node { id } } } }')).status).toBe(200);
+    await sleep(1000 + KEY_CACHE_MS + 50);
+    expect((await query(key, '{ executions { edges { node { id } } } }')).status).toBe(401);
+    expect((await query(fresh, '{ executions { edges { node { id } } } }')).status).toBe(200);
+  });
+});

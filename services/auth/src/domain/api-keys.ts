@@ -1,0 +1,136 @@
+import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import {
+  API_KEY_PREFIX, badInput, decodeCursor, generateApiKey, isUuid, isWellFormedApiKey, newId, notFound, permissionsOf,
+  type EntityManager, type Principal,
+} from '@rowline/kit';
+import { ApiKeyEntity, type ApiKey } from '../store/api-key.entity.js';
+import { AuditEventEntity } from '../store/entities.js';
+
+/** What a key may be given: read permissions only (a partner changes nothing), those a VIEWER holds. */
+export const API_KEY_SCOPES: readonly string[] = permissionsOf('VIEWER').filter((p) => p.endsWith(':read'));
+export const MAX_OVERLAP_SECONDS = 7 * 24 * 3600;
+const PREFIX_LENGTH = API_KEY_PREFIX.length + 6;
+
+/**
+ * The API-key HMAC secret when none is configured: a key of its own derived from the internal token secret
+ * (HKDF), so one secret to provision still gives two unrelated keys. Changing that secret retires every key.
+ */
+export const deriveApiKeySecret = (internalTokenSecret: string): string =>
+  Buffer.from(hkdfSync('sha256', internalTokenSecret, 'rowline', 'api-key-hmac', 32)).toString('base64url');
+
+/** The verified identity behind a key, as the gateway needs it to sign internal tokens. */
+export type VerifiedApiKey = { id: string; tenantId: string; scopes: string[]; expiresAt: Date | null };
+export type CreatedApiKey = { apiKey: ApiKey; secret: string };
+type Actor = Pick<Principal, 'tenantId' | 'subject'>;
+
+/**
+ * Partner API keys: created, listed, revoked and rotated by a tenant's admins; verified for the gateway.
+ * Every query names the caller's tenant, so another tenant's key id is simply not found.
+ */
+export function createApiKeys(deps: { em: () => EntityManager; secret: string }) {
+  const hashOf = (key: string) => createHmac('sha256', deps.secret).update(key).digest('hex');
+
+  const audit = (em: EntityManager, type: string, actor: Actor, address: string | undefined, details: object) =>
+    em.create(AuditEventEntity, {
+      id: newId(), type, tenantId: actor.tenantId, actorId: actor.subject, address: address ?? null, details: { ...details },
+    });
+
+  function validScopes(scopes: string[]): string[] {
+    const unique = [...new Set(scopes.map((s) => s.trim()))];
+    if (!unique.length) throw badInput('scopes must name at least one permission', { field: 'scopes', allowed: API_KEY_SCOPES });
+    const unknown = unique.filter((s) => !API_KEY_SCOPES.includes(s));
+    if (unknown.length) {
+      throw badInput(`API keys may only read; not allowed: ${unknown.join(', ')}`, { field: 'scopes', allowed: API_KEY_SCOPES });
+    }
+    return unique;
+  }
+
+  function insert(em: EntityManager, actor: Actor, fields: { name: string; scopes: string[]; expiresAt: Date | null; rotatedFromId?: string }): CreatedApiKey {
+    const secret = generateApiKey();
+    const apiKey = em.create(ApiKeyEntity, {
+      id: newId(), tenantId: actor.tenantId, name: fields.name, prefix: secret.slice(0, PREFIX_LENGTH), lastFour: secret.slice(-4),
+      keyHash: hashOf(secret), scopes: fields.scopes, createdBy: actor.subject, expiresAt: fields.expiresAt,
+      rotatedFromId: fields.rotatedFromId ?? null, verifyCount: 0, requestCount: 0, costPoints: 0,
+    });
+    return { apiKey, secret };
+  }
+
+  async function owned(em: EntityManager, tenantId: string, id: string): Promise<ApiKey> {
+    const row = isUuid(id) ? await em.findOne(ApiKeyEntity, { id, tenantId }) : null;
+    if (!row) throw notFound('API key', id);
+    return row;
+  }
+
+  return {
+    async list(tenantId: string, page: { first: number; after?: string | null }): Promise<ApiKey[]> {
+      const after = decodeCursor(page.after);
+      return deps.em().find(ApiKeyEntity, { tenantId, ...(after ? { id: { $lt: after } } : {}) },
+        { orderBy: { id: 'desc' }, limit: page.first + 1 });
+    },
+
+    async create(actor: Actor, input: { name: string; scopes: string[]; expiresAt?: Date | null }, address?: string): Promise<CreatedApiKey> {
+      const name = input.name.trim();
+      if (!name || name.length > 100) throw badInput('name must have 1 to 100 characters', { field: 'name' });
+      const scopes = validScopes(input.scopes);
+      const expiresAt = input.expiresAt ?? null;
+      if (expiresAt && expiresAt.getTime() <= Date.now()) throw badInput('expiresAt must be in the future', { field: 'expiresAt' });
+      const em = deps.em();
+      const created = insert(em, actor, { name, scopes, expiresAt });
+      audit(em, 'apiKey.created', actor, address, { apiKeyId: created.apiKey.id, name, scopes, expiresAt });
+      await em.flush();
+      return created;
+    },
+
+    async revoke(actor: Actor, id: string, address?: string): Promise<ApiKey> {
+      const em = deps.em();
+      const row = await owned(em, actor.tenantId, id);
+      if (!row.revokedAt) {
+        row.revokedAt = new Date();
+        audit(em, 'apiKey.revoked', actor, address, { apiKeyId: row.id });
+        await em.flush();
+      }
+      return row;
+    },
+
+    /** A new key with the same name, scopes and expiry; the old one keeps working for `overlapSeconds` only. */
+    async rotate(actor: Actor, id: string, overlapSeconds: number, address?: string): Promise<CreatedApiKey> {
+      if (!Number.isInteger(overlapSeconds) || overlapSeconds < 0 || overlapSeconds > MAX_OVERLAP_SECONDS) {
+        throw badInput(`overlapSeconds must be between 0 and ${MAX_OVERLAP_SECONDS}`, { field: 'overlapSeconds' });
+      }
+      return deps.em().transactional(async (tx) => {
+        const old = await owned(tx, actor.tenantId, id);
+        const now = Date.now();
+        if (old.revokedAt || (old.expiresAt && old.expiresAt.getTime() <= now)) {
+          throw badInput('A revoked or expired key cannot be rotated; create a new one', { field: 'id' });
+        }
+        const created = insert(tx, actor, { name: old.name, scopes: old.scopes, expiresAt: old.expiresAt ?? null, rotatedFromId: old.id });
+        const overlapEnd = new Date(now + overlapSeconds * 1000);
+        if (!old.expiresAt || old.expiresAt > overlapEnd) old.expiresAt = overlapEnd;
+        audit(tx, 'apiKey.rotated', actor, address, { apiKeyId: old.id, newApiKeyId: created.apiKey.id, oldExpiresAt: old.expiresAt });
+        return created;
+      });
+    },
+
+    /**
+     * The key's identity if it is well formed, known, not revoked and not expired; `null` otherwise. A
+     * malformed key returns before any query. `usage` is what the gateway served since its last check.
+     */
+    async verify(key: string, usage: { requests: number; points: number } = { requests: 0, points: 0 }): Promise<VerifiedApiKey | null> {
+      if (!isWellFormedApiKey(key)) return null;
+      const hash = hashOf(key);
+      const rows = await deps.em().getConnection().execute<Array<{
+        id: string; tenant_id: string; scopes: string[]; expires_at: Date | null; key_hash: string;
+      }>>(
+        `update "auth"."api_keys" set last_used_at = now(), verify_count = verify_count + 1,
+           request_count = request_count + ?, cost_points = cost_points + ?
+         where key_hash = ? and revoked_at is null and (expires_at is null or expires_at > now())
+         returning id, tenant_id, scopes, expires_at, key_hash`,
+        [usage.requests, usage.points, hash]);
+      const row = rows[0];
+      // The index lookup found the row by hash; the comparison itself stays constant-time all the same.
+      if (!row || !timingSafeEqual(Buffer.from(row.key_hash), Buffer.from(hash))) return null;
+      return { id: row.id, tenantId: row.tenant_id, scopes: row.scopes, expiresAt: row.expires_at ? new Date(row.expires_at) : null };
+    },
+  };
+}
+export type ApiKeys = ReturnType<typeof createApiKeys>;

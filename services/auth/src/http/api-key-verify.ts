@@ -1,0 +1,36 @@
+import express, { type Express } from 'express';
+import { z } from 'zod';
+import { AppError, badInput, INTERNAL_TOKEN_HEADER, sendError, type InternalTokens, type Logger } from '@rowline/kit';
+import type { ApiKeys } from '../domain/api-keys.js';
+
+export const API_KEY_VERIFY_PATH = '/internal/api-keys/verify';
+
+const body = z.object({
+  key: z.string().max(200),
+  usage: z.object({
+    requests: z.number().int().nonnegative().max(1e9),
+    points: z.number().int().nonnegative().max(1e12),
+  }).optional(),
+});
+
+/**
+ * The gateway checks a partner's key here (internal token, audience `auth`). The gateway does not know the
+ * tenant before this answers, so the call is signed anonymously: the signature alone proves who sent it.
+ * An unknown, revoked, expired or malformed key answers 401 UNAUTHENTICATED with one message for all.
+ */
+export function mountApiKeyRoutes(app: Express, deps: { audience: string; tokens: InternalTokens; apiKeys: ApiKeys; logger: Logger }) {
+  app.post(API_KEY_VERIFY_PATH, express.json({ limit: '8kb' }), async (req, res) => {
+    try {
+      const token = req.headers[INTERNAL_TOKEN_HEADER];
+      if (typeof token !== 'string') throw new AppError('UNAUTHENTICATED', 'Internal token required');
+      await deps.tokens.verify(token, deps.audience);
+      const parsed = body.safeParse(req.body);
+      if (!parsed.success) throw badInput(`body: ${parsed.error.issues[0]!.message}`, { field: parsed.error.issues[0]!.path.join('.') });
+      const verified = await deps.apiKeys.verify(parsed.data.key, parsed.data.usage);
+      if (!verified) throw new AppError('UNAUTHENTICATED', 'Invalid API key');
+      res.json(verified);
+    } catch (err) {
+      sendError(res, err, deps.logger);
+    }
+  });
+}
