@@ -79,6 +79,7 @@ export async function startPlatform(opts: PlatformOptions) {
     const deliverySvc = await delivery.createDeliveryService({
       logger: log('delivery'), orm: await orm('delivery', delivery.SCHEMA, delivery.entities, delivery.migrations), tokens,
       secretKey: Buffer.from(opts.secrets.deliveryKey, 'base64'),
+      runtime: { bus, storage, filesUrl },
     });
     const urls = {
       auth: await listen('auth', authSvc.server),
@@ -94,6 +95,9 @@ export async function startPlatform(opts: PlatformOptions) {
     urls.executions = await listen('executions', executionsSvc.server);
     executionsSvc.relay.start();
     stops.push({ name: 'executions-relay', stop: () => executionsSvc.relay.stop() });
+    // After the executions service created `executions.events`, which the delivery consumer reads.
+    await deliverySvc.runtime!.start();
+    stops.push({ name: 'delivery-runtime', stop: () => deliverySvc.runtime!.stop() });
 
     const workers = executions.createEngineWorkers({
       logger: log('engine-worker'), orm: executionsOrm, tokens, bus, storage, filesUrl: urls.files,

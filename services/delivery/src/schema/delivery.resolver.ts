@@ -1,4 +1,4 @@
-import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { appErrorOf, pageSize, toConnection, type AuthedContext } from '@rowline/kit';
 import type { DeliveriesDomain } from '../domain/deliveries.js';
 import type { DestinationsDomain } from '../domain/destinations.js';
@@ -25,6 +25,12 @@ export class DeliveryResolver {
   @Query(() => DeliveryType)
   delivery(@Arg('id', () => ID) id: string, @Ctx() ctx: AuthedContext) {
     return this.ledger.get(ctx.em, id);
+  }
+
+  @Authorized('deliveries:write')
+  @Mutation(() => DeliveryType, { description: 'Sends a delivery again now, with the same idempotency id (webhook-id); its attempts so far are kept.' })
+  redeliver(@Arg('id', () => ID) id: string, @Ctx() ctx: AuthedContext) {
+    return this.ledger.redeliver(ctx.em, ctx.principal, id);
   }
 
   @FieldResolver(() => [DeliveryAttemptType], { description: 'Every try so far, oldest first.' })
