@@ -26,7 +26,7 @@ auth = DummyAuthorizer()
 auth.add_user(${JSON.stringify(credentials.user)}, ${JSON.stringify(credentials.password)}, ${JSON.stringify(home)}, perm="elradfmwMT")
 Handler.authorizer = auth
 Handler.masquerade_address = "10.255.255.1"
-${opts.tls ? `Handler.certfile = ${JSON.stringify(opts.tls.certFile)}\nHandler.keyfile = ${JSON.stringify(opts.tls.keyFile)}\nHandler.tls_control_required = True\nHandler.tls_data_required = True` : ''}
+${opts.tls ? `Handler.certfile = ${JSON.stringify(opts.tls.certFile)}\nHandler.keyfile = ${JSON.stringify(opts.tls.keyFile)}\nHandler.tls_control_required = True\nHandler.tls_data_required = True\nfrom OpenSSL import SSL\nHandler.ssl_protocol = SSL.TLSv1_2_METHOD` : ''}
 server = FTPServer(("127.0.0.1", ${port}), Handler)
 server.serve_forever()
 `);
