@@ -5,7 +5,10 @@ import { BlockList, isIP } from 'node:net';
  * (169.254.169.254 is inside link-local), carrier-grade NAT, multicast and reserved ranges, and IPv6 forms
  * that embed an IPv4 address (mapped, NAT64, 6to4), which could smuggle an internal one past an IPv4 check.
  */
-const INTERNAL = new BlockList();
+// Two lists: a BlockList checks an IPv4 address against IPv6 rules too (as ::ffff:a.b.c.d), so one list with
+// ::ffff:0:0/96 in it would refuse every IPv4 address.
+const INTERNAL_V4 = new BlockList();
+const INTERNAL_V6 = new BlockList();
 const V4: Array<[string, number]> = [
   ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
   ['192.0.0.0', 24], ['192.0.2.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['198.51.100.0', 24], ['203.0.113.0', 24],
@@ -15,8 +18,8 @@ const V6: Array<[string, number]> = [
   ['::', 128], ['::1', 128], ['::ffff:0:0', 96], ['::', 96], ['64:ff9b::', 96], ['64:ff9b:1::', 48], ['100::', 64],
   ['2001:db8::', 32], ['2002::', 16], ['fc00::', 7], ['fe80::', 10], ['fec0::', 10], ['ff00::', 8],
 ];
-for (const [net, prefix] of V4) INTERNAL.addSubnet(net, prefix, 'ipv4');
-for (const [net, prefix] of V6) INTERNAL.addSubnet(net, prefix, 'ipv6');
+for (const [net, prefix] of V4) INTERNAL_V4.addSubnet(net, prefix, 'ipv4');
+for (const [net, prefix] of V6) INTERNAL_V6.addSubnet(net, prefix, 'ipv6');
 
 /**
  * The dotted IPv4 address a host string means to inet_aton (and so to many resolvers and clients), or null:
@@ -55,5 +58,5 @@ export function literalAddress(host: string): { address: string; family: 4 | 6 }
 export function isInternalAddress(address: string): boolean {
   const literal = literalAddress(address);
   if (!literal) return true;
-  return INTERNAL.check(literal.address, literal.family === 4 ? 'ipv4' : 'ipv6');
+  return literal.family === 4 ? INTERNAL_V4.check(literal.address, 'ipv4') : INTERNAL_V6.check(literal.address, 'ipv6');
 }

@@ -7,7 +7,7 @@ import { isInternalAddress, literalAddress } from './address-classifier.js';
  */
 export function createHostPolicy(opts: { production: boolean; devAllowedHosts: string[] }) {
   const devAllowed = new Set(opts.production ? [] : opts.devAllowedHosts.map((h) => h.toLowerCase()));
-  const bare = (host: string) => host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  const bare = (host: string) => host.toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
   return {
     /** Plain http (no TLS) is for local development against hosts the operator listed. */
     allowsPlainHttp: (host: string) => devAllowed.has(bare(host)),
