@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { createLogger, csv, loadEnv, onShutdown } from '@rowline/kit';
+import { storageEnv } from '@rowline/storage';
 import { embeddedEnv, embeddedSecrets } from './config.js';
 import { startEmbeddedPostgres } from './postgres.js';
 import { startPlatform } from './platform.js';
@@ -19,6 +20,8 @@ const platform = await startPlatform({
   topicPrefix: env.KAFKA_TOPIC_PREFIX,
   dataDir, host: env.HOST, port: env.PORT, publicUrl: env.PUBLIC_URL,
   secrets: await embeddedSecrets(dataDir, env), logLevel: env.LOG_LEVEL,
+  // Object storage only when asked for; otherwise file bytes stay under DATA_DIR.
+  ...(process.env.STORAGE_DRIVER === 's3' ? { storage: loadEnv(storageEnv) } : {}),
 });
 onShutdown(logger, [
   ...(postgres ? [{ name: 'postgres', stop: () => postgres.stop() }] : []),

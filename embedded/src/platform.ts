@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { createInternalTokens, createLogger, createOrm, type Logger, type Orm, type OrmOptions } from '@rowline/kit';
 import { createKafkaBus, createMemoryBus, type EventBus } from '@rowline/bus';
-import { createLocalStorage } from '@rowline/storage';
+import { createStorageFromEnv, storageEnv, type StorageEnv } from '@rowline/storage';
 import * as auth from '@rowline/auth';
 import * as workflows from '@rowline/workflows';
 import * as executions from '@rowline/executions';
@@ -26,6 +26,8 @@ export type PlatformOptions = {
   engineConcurrency?: number;
   maxUploadBytes?: number;
   leaseMs?: number;
+  /** Where file bytes live (STORAGE_DRIVER, S3_*); a local directory under dataDir when unset. */
+  storage?: StorageEnv;
 };
 
 type Stop = { name: string; stop: () => Promise<void> };
@@ -40,8 +42,9 @@ export async function startPlatform(opts: PlatformOptions) {
   const root = createLogger({ service: 'rowline', level: opts.logLevel ?? 'info' });
   const log = (service: string): Logger => root.child({ service });
   const tokens = createInternalTokens(opts.secrets.internalToken);
-  const storage = createLocalStorage(join(opts.dataDir, 'storage'));
-  const stops: Stop[] = [];
+  const configuredStorage = createStorageFromEnv(opts.storage ?? storageEnv.parse({ STORAGE_DIR: join(opts.dataDir, 'storage') }));
+  const storage = configuredStorage.storage;
+  const stops: Stop[] = [{ name: 'storage', stop: async () => configuredStorage.close() }];
   const bus: EventBus = opts.kafkaBrokers?.length
     ? createKafkaBus({ brokers: opts.kafkaBrokers, clientId: 'rowline', topicPrefix: opts.topicPrefix, logger: log('bus') })
     : createMemoryBus({ logger: log('bus') });

@@ -1,9 +1,10 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { createMeter } from './meter.js';
 import { assertKey, StorageError, type Storage, type StoredObject } from './storage.js';
 
 /** A directory on local disk; writes go to a temporary name and are renamed when complete. */
@@ -14,27 +15,15 @@ export function createLocalStorage(root: string): Storage {
       const target = pathOf(key);
       await mkdir(dirname(target), { recursive: true });
       const temp = `${target}.${randomUUID()}.partial`;
-      const hash = createHash('sha256');
-      let size = 0;
-      const meter = new Transform({
-        transform(chunk: Buffer, _enc, done) {
-          size += chunk.length;
-          if (opts.maxBytes !== undefined && size > opts.maxBytes) {
-            done(new StorageError('TOO_LARGE', `Object exceeds ${opts.maxBytes} bytes`));
-            return;
-          }
-          hash.update(chunk);
-          done(null, chunk);
-        },
-      });
+      const meter = createMeter(opts.maxBytes);
       try {
-        await pipeline(body, meter, createWriteStream(temp));
+        await pipeline(body, meter.stream, createWriteStream(temp));
         await rename(temp, target);
       } catch (err) {
         await rm(temp, { force: true });
         throw err;
       }
-      return { key, size, sha256: hash.digest('hex') };
+      return { key, size: meter.size(), sha256: meter.sha256() };
     },
     async get(key): Promise<Readable> {
       const path = pathOf(key);

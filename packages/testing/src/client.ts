@@ -4,6 +4,7 @@ import { ServerUnavailableError } from './servers/started.js';
 
 export type PostgresServer = { adminUrl: string; source: string };
 export type KafkaServer = { brokers: string[]; source: string };
+export type S3Server = { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string; source: string };
 
 export function provided(): ProvidedServers {
   const servers = inject(PROVIDED_KEY) as ProvidedServers | undefined;
@@ -15,7 +16,7 @@ export function provided(): ProvidedServers {
   return servers;
 }
 
-async function ask<T>(server: 'postgres' | 'kafka'): Promise<T> {
+async function ask<T>(server: 'postgres' | 'kafka' | 's3'): Promise<T> {
   const res = await fetch(`${provided().controlUrl}/${server}`);
   const body = (await res.json()) as T & { error?: string };
   if (!res.ok) throw new ServerUnavailableError(body.error ?? `no ${server} server`);
@@ -30,4 +31,9 @@ export function postgresServer(): Promise<PostgresServer> {
 /** The run's Kafka broker, started on first use. Isolate a file's topics with a unique topic prefix. */
 export function kafkaServer(): Promise<KafkaServer> {
   return ask('kafka');
+}
+
+/** The run's S3-compatible server, started on first use. Prefer `createTestBucket`: tests get their own bucket. */
+export function s3Server(): Promise<S3Server> {
+  return ask('s3');
 }

@@ -1,4 +1,7 @@
 export { postgresServer, kafkaServer, type PostgresServer, type KafkaServer } from './client.js';
+export { s3Server, type S3Server } from './client.js';
+export { createTestBucket, type TestBucket } from './s3/test-bucket.js';
+export { testS3Client } from './s3/probe.js';
 export { createTestDatabase, type TestDatabase } from './test-database.js';
 export { uniqueName } from './unique-name.js';
 export { ServerUnavailableError } from './servers/started.js';

@@ -1,6 +1,6 @@
 import { createInternalTokens, createLogger, createOrm, createServiceServer, loadEnv, onShutdown } from '@rowline/kit';
 import { createKafkaBus } from '@rowline/bus';
-import { createLocalStorage } from '@rowline/storage';
+import { createStorageFromEnv } from '@rowline/storage';
 import { workerEnv } from './env.js';
 import { entities } from './store/entities.js';
 import { migrations } from './store/migrations/index.js';
@@ -12,8 +12,10 @@ const logger = createLogger({ service: 'engine-worker', level: env.LOG_LEVEL });
 if (!env.KAFKA_BROKERS) throw new Error('KAFKA_BROKERS is required for engine workers');
 const bus = createKafkaBus({ brokers: env.KAFKA_BROKERS.split(','), clientId: 'engine-worker', topicPrefix: env.KAFKA_TOPIC_PREFIX, logger });
 const orm = await createOrm({ url: env.DATABASE_URL, schema: 'executions', entities, migrations, logger });
+const storage = createStorageFromEnv(env);
+logger.info({ storage: storage.describe }, 'file storage');
 const workers = createEngineWorkers({
-  logger, orm, bus, storage: createLocalStorage(env.STORAGE_DIR), tokens: createInternalTokens(env.INTERNAL_TOKEN_SECRET),
+  logger, orm, bus, storage: storage.storage, tokens: createInternalTokens(env.INTERNAL_TOKEN_SECRET),
   filesUrl: env.FILES_URL, concurrency: env.ENGINE_CONCURRENCY, leaseMs: env.LEASE_MS,
 });
 await workers.start();
@@ -25,4 +27,5 @@ onShutdown(logger, [
   { name: 'bus', stop: () => bus.close() },
   { name: 'http', stop: () => health.close() },
   { name: 'workers', stop: () => workers.stop() },
+  { name: 'storage', stop: async () => storage.close() },
 ]);

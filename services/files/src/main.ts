@@ -1,5 +1,5 @@
 import { createInternalTokens, createLogger, createOrm, loadEnv, onShutdown } from '@rowline/kit';
-import { createLocalStorage } from '@rowline/storage';
+import { createStorageFromEnv } from '@rowline/storage';
 import { filesEnv } from './env.js';
 import { entities } from './store/entities.js';
 import { migrations } from './store/migrations/index.js';
@@ -8,12 +8,15 @@ import { createFilesService, SCHEMA, SERVICE } from './service.js';
 const env = loadEnv(filesEnv);
 const logger = createLogger({ service: SERVICE, level: env.LOG_LEVEL });
 const orm = await createOrm({ url: env.DATABASE_URL, schema: SCHEMA, entities, migrations, logger });
+const storage = createStorageFromEnv(env);
+logger.info({ storage: storage.describe }, 'file storage');
 const { server } = await createFilesService({
-  logger, orm, tokens: createInternalTokens(env.INTERNAL_TOKEN_SECRET), storage: createLocalStorage(env.STORAGE_DIR), env,
+  logger, orm, tokens: createInternalTokens(env.INTERNAL_TOKEN_SECRET), storage: storage.storage, env,
 });
 const port = await server.listen(env.PORT, env.HOST);
 logger.info({ port }, 'files subgraph listening');
 onShutdown(logger, [
   { name: 'orm', stop: () => orm.close() },
   { name: 'http', stop: () => server.close() },
+  { name: 'storage', stop: async () => storage.close() },
 ]);

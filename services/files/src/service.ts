@@ -6,7 +6,7 @@ import { createUploads } from './domain/uploads.js';
 import type { FilesConfig } from './env.js';
 import { mountInternalRoutes } from './http/internal.js';
 import { downloadHandler, uploadHandler } from './http/transfer.js';
-import { INSPECT_LIMITS, type InspectLimits } from './inspect/index.js';
+import { createZipSandbox, INSPECT_LIMITS, type InspectLimits } from './inspect/index.js';
 import { buildFilesSchema } from './schema/index.js';
 
 export const SERVICE = 'files';
@@ -33,7 +33,8 @@ export async function createFilesService(deps: {
   });
   const maxUploadBytes = deps.env.MAX_UPLOAD_BYTES;
   const domain = createFilesDomain({ storage: deps.storage, links, maxUploadBytes, logger: deps.logger });
-  const uploads = createUploads({ orm: deps.orm, storage: deps.storage, maxUploadBytes, limits: deps.inspectLimits ?? INSPECT_LIMITS, logger: deps.logger });
+  const limits = deps.inspectLimits ?? INSPECT_LIMITS;
+  const uploads = createUploads({ orm: deps.orm, storage: deps.storage, maxUploadBytes, limits, sandbox: createZipSandbox(limits.sandbox), logger: deps.logger });
   const server = await createServiceServer({
     name: SERVICE,
     // A 200 MiB upload at 100 KB/s takes about 35 minutes; the link itself expires long before a stall matters.

@@ -1,4 +1,4 @@
-import { createLocalStorage } from '@rowline/storage';
+import { createStorageFromEnv } from '@rowline/storage';
 import { createInternalTokens, createLogger, createOrm, loadEnv, onShutdown } from '@rowline/kit';
 import { workflowsEnv } from './env.js';
 import { entities } from './store/entities.js';
@@ -8,13 +8,15 @@ import { createWorkflowsService, SCHEMA, SERVICE } from './service.js';
 const env = loadEnv(workflowsEnv);
 const logger = createLogger({ service: SERVICE, level: env.LOG_LEVEL });
 const orm = await createOrm({ url: env.DATABASE_URL, schema: SCHEMA, entities, migrations, logger });
+const storage = createStorageFromEnv(env);
 const { server } = await createWorkflowsService({
   logger, orm, tokens: createInternalTokens(env.INTERNAL_TOKEN_SECRET),
-  storage: createLocalStorage(env.STORAGE_DIR), filesUrl: env.FILES_URL,
+  storage: storage.storage, filesUrl: env.FILES_URL,
 });
 const port = await server.listen(env.PORT, env.HOST);
 logger.info({ port }, 'workflows subgraph listening');
 onShutdown(logger, [
   { name: 'orm', stop: () => orm.close() },
   { name: 'http', stop: () => server.close() },
+  { name: 'storage', stop: async () => storage.close() },
 ]);

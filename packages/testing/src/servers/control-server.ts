@@ -13,6 +13,7 @@ export async function startControlServer(pool: ServerPool): Promise<{ url: strin
   const routes: Record<string, () => Promise<unknown>> = {
     [`/${token}/postgres`]: () => pool.postgres(),
     [`/${token}/kafka`]: () => pool.kafka(),
+    [`/${token}/s3`]: () => pool.s3(),
   };
   const server = http.createServer((req, res) => {
     const route = routes[req.url ?? ''];

@@ -1,11 +1,13 @@
 import { startKafka, type KafkaInfo } from '../kafka/start-kafka.js';
 import { startPostgres, type PostgresInfo } from '../postgres/start-postgres.js';
+import { startS3, type S3Info } from '../s3/start-s3.js';
 import { dockerEngineAnswers } from './docker.js';
 import type { Started } from './started.js';
 
 export type ServerPool = {
   postgres(): Promise<PostgresInfo>;
   kafka(): Promise<KafkaInfo>;
+  s3(): Promise<S3Info>;
   stop(): Promise<void>;
 };
 
@@ -38,6 +40,7 @@ export function createServerPool(deps: { runId: string; log(line: string): void 
   return {
     postgres: once('PostgreSQL', () => startPostgres({ runId: deps.runId, dockerAnswers, log: deps.log })),
     kafka: once('Kafka', () => startKafka({ dockerAnswers, log: deps.log })),
+    s3: once('S3', () => startS3({ log: deps.log })),
     async stop() {
       const servers = await Promise.allSettled(started);
       await Promise.all(

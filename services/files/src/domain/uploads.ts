@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Transform, type Readable } from 'node:stream';
 import { StorageError, type Storage } from '@rowline/storage';
 import { AppError, badInput, conflict, isUuid, notFound, tenantEm, type Logger, type Orm } from '@rowline/kit';
-import { CsvScanner, judge, type InspectLimits } from '../inspect/index.js';
+import { CsvScanner, judge, type InspectLimits, type ZipSandbox } from '../inspect/index.js';
 import { withLocalCopy } from '../inspect/spool.js';
 import { FileEntity, type File } from '../store/entities.js';
 import { formatOfName } from './file-names.js';
@@ -18,7 +18,7 @@ export type Uploads = ReturnType<typeof createUploads>;
  * Receives the bytes of an upload: streams them to storage (capped at the declared size, hashed on the
  * way, never held whole in memory), inspects them, and settles the file as READY or REJECTED.
  */
-export function createUploads(deps: { orm: Orm; storage: Storage; maxUploadBytes: number; limits: InspectLimits; logger: Logger }) {
+export function createUploads(deps: { orm: Orm; storage: Storage; maxUploadBytes: number; limits: InspectLimits; sandbox: ZipSandbox; logger: Logger }) {
   return {
     async receive(claims: LinkClaims, body: Readable, contentLength: number | undefined): Promise<File> {
       const em = tenantEm(deps.orm, claims.tenantId);
@@ -58,7 +58,7 @@ export function createUploads(deps: { orm: Orm; storage: Storage; maxUploadBytes
         }
         const verdict = await judge({
           name: file.name, format: formatOfName(file.name) ?? 'csv', head: Buffer.concat(head),
-          csv: scanner.finish(), limits: deps.limits, withCopy: (fn) => withLocalCopy(deps.storage, file.storageKey, fn),
+          csv: scanner.finish(), limits: deps.limits, sandbox: deps.sandbox, withCopy: (fn) => withLocalCopy(deps.storage, file.storageKey, fn),
         });
         const settled = await em.nativeUpdate(
           FileEntity,

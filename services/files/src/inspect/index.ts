@@ -4,10 +4,11 @@ import type { CsvScan } from './csv.js';
 import type { InspectLimits } from './limits.js';
 import { Rejection } from './rejection.js';
 import { sniff, sniffBinary } from './sniff.js';
-import { inspectZip } from './xlsx.js';
+import type { ZipSandbox } from './sandbox.js';
 
 export { CsvScanner } from './csv.js';
 export { INSPECT_LIMITS, type InspectLimits } from './limits.js';
+export { createZipSandbox, type ZipSandbox } from './sandbox.js';
 
 export type Verdict =
   | { status: 'READY'; contentType: string; sheets: SheetInfo[] }
@@ -28,6 +29,8 @@ export async function judge(input: {
   /** Runs zip inspection on a local copy of the stored bytes. */
   withCopy: <T>(fn: (path: string) => Promise<T>) => Promise<T>;
   limits: InspectLimits;
+  /** Where zip inspection runs: a worker thread with memory and time limits. */
+  sandbox: ZipSandbox;
 }): Promise<Verdict> {
   const expected = EXPECTED[input.format];
   const reject = (reason: string, contentType: string | null): Verdict => ({ status: 'REJECTED', contentType, reason });
@@ -35,7 +38,7 @@ export async function judge(input: {
 
   if (sniffed.kind === 'zip') {
     try {
-      const zip = await input.withCopy((path) => inspectZip(path, input.limits.xlsx));
+      const zip = await input.withCopy((path) => input.sandbox.inspect(path, input.limits.xlsx));
       if (zip.kind === 'other') return reject(`This is ${zip.description}, not ${expected}`, zip.contentType);
       if (input.format === 'csv') return reject('This is an Excel workbook, not a CSV file; rename it to end in .xlsx', XLSX_CONTENT_TYPE);
       return { status: 'READY', contentType: XLSX_CONTENT_TYPE, sheets: zip.sheets };

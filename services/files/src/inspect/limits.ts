@@ -1,4 +1,5 @@
 import { CSV_LIMITS, type CsvLimits } from './csv.js';
+import type { SandboxLimits } from './sandbox.js';
 import type { ZipLimits } from './zip.js';
 
 const MiB = 1024 * 1024;
@@ -19,7 +20,7 @@ export type XlsxLimits = ZipLimits & {
   timeBudgetMs: number;
 };
 
-export type InspectLimits = { csv: CsvLimits; xlsx: XlsxLimits };
+export type InspectLimits = { csv: CsvLimits; xlsx: XlsxLimits; sandbox: SandboxLimits };
 
 /**
  * Bounds on what one inspection may cost. A 200 MiB workbook of real data inflates to a few GiB at most;
@@ -30,7 +31,7 @@ export const INSPECT_LIMITS: InspectLimits = {
   xlsx: {
     maxEntries: 10_000,
     maxTotalUncompressed: 4 * 1024 * MiB,
-    maxRatio: 200,
+    maxRatio: 100,
     ratioFloorBytes: MiB,
     maxPartBytes: 16 * MiB,
     maxSheets: 1_000,
@@ -41,4 +42,6 @@ export const INSPECT_LIMITS: InspectLimits = {
     maxSharedStringChars: MiB,
     timeBudgetMs: 20_000,
   },
+  // Inspection streams, so real workbooks need far less than this; the row-count budget ends well before the timeout.
+  sandbox: { maxMemoryMb: 256, timeoutMs: 60_000, concurrency: 2 },
 };

@@ -11,7 +11,7 @@ const TAIL = 40;
  * part of inspection) and keeps its first `maxHeadBytes` for the header and type sample. Past `deadline`
  * it stops and answers `rows: null` rather than hold the upload open.
  */
-export async function scanSheet(stream: Readable, opts: { maxHeadBytes: number; deadline: number }): Promise<{ rows: number | null; head: string }> {
+export async function scanSheet(stream: Readable, opts: { maxHeadBytes: number; deadline: number; maxRows?: number }): Promise<{ rows: number | null; head: string; headBytes: Buffer }> {
   const head: Buffer[] = [];
   let headBytes = 0;
   let rows = 0;
@@ -28,12 +28,19 @@ export async function scanSheet(stream: Readable, opts: { maxHeadBytes: number; 
       const text = tail + bytes.toString('latin1');
       for (const m of text.matchAll(ROW_START)) if (m.index + m[0].length > tail.length) rows++;
       tail = text.slice(-TAIL);
-      if (Date.now() > opts.deadline) return { rows: null, head: Buffer.concat(head).toString('utf8') };
+      // Past the grid's last row the count no longer matters: the sheet will be refused.
+      if (opts.maxRows !== undefined && rows > opts.maxRows) return headOf(rows, head);
+      if (Date.now() > opts.deadline) return headOf(null, head);
     }
   } finally {
     stream.destroy();
   }
-  return { rows, head: Buffer.concat(head).toString('utf8') };
+  return headOf(rows, head);
+}
+
+function headOf(rows: number | null, head: Buffer[]) {
+  const headBytes = Buffer.concat(head);
+  return { rows, head: headBytes.toString('utf8'), headBytes };
 }
 
 export type Cell = { col: number; type: string; value: string | null; style: number };

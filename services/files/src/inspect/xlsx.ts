@@ -1,6 +1,7 @@
 import type { SheetInfo } from '../domain/types.js';
 import type { XlsxLimits } from './limits.js';
 import { Rejection } from './rejection.js';
+import { assertRowCount, assertSheetHead, EXCEL_MAX_ROWS } from './sheet-bounds.js';
 import { readDateStyles, readSharedStrings, readSheetList } from './xlsx-parts.js';
 import { columnsOf, sampleRows, scanSheet } from './xlsx-sheet.js';
 import { openZip, type ZipArchive } from './zip.js';
@@ -32,7 +33,9 @@ async function inspectWorkbook(zip: ZipArchive, limits: XlsxLimits): Promise<She
   for (const sheet of sheets) {
     const stream = sheet.path ? await zip.open(sheet.path) : null;
     if (!stream) throw new Rejection(`This workbook is damaged: the sheet ${JSON.stringify(sheet.name)} has no content`);
-    const scan = await scanSheet(stream, { maxHeadBytes: limits.maxSampleBytes, deadline });
+    const scan = await scanSheet(stream, { maxHeadBytes: limits.maxSampleBytes, deadline, maxRows: EXCEL_MAX_ROWS });
+    assertSheetHead(sheet.name, scan.headBytes);
+    assertRowCount(sheet.name, scan.rows);
     scanned.push({ name: sheet.name, rows: scan.rows, sample: sampleRows(scan.head, limits.sampleRows + 1, limits.maxColumns) });
   }
   // Only header cells need their text; the sample's other cells need only their types.

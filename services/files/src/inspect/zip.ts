@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { Rejection } from './rejection.js';
 
@@ -52,11 +52,21 @@ function archive(zip: ZipFile, entries: Map<string, Entry>) {
   async function open(name: string): Promise<Readable | null> {
     const entry = entries.get(name);
     if (!entry) return null;
+    let raw: Readable;
     try {
-      return await zip.openReadStreamPromise(entry);
+      raw = await zip.openReadStreamPromise(entry);
     } catch {
       throw new Rejection(DAMAGED);
     }
+    // Inflated bytes are counted, not the directory's claim: yauzl fails a part that inflates past its
+    // declared size, and that (or corrupt deflate data) reaches readers as a Rejection, not a crash.
+    const out = new PassThrough();
+    raw.once('error', (err: Error) => out.destroy(new Rejection(/too many bytes/.test(err.message)
+      ? `This workbook's part ${name} holds more data than the archive declares (a "zip bomb"), so it was not opened`
+      : DAMAGED)));
+    out.once('close', () => raw.destroy());
+    raw.pipe(out);
+    return out;
   }
   return {
     names: [...entries.keys()],
@@ -71,8 +81,8 @@ function archive(zip: ZipFile, entries: Map<string, Entry>) {
       const chunks: Buffer[] = [];
       try {
         for await (const chunk of stream!) chunks.push(chunk as Buffer);
-      } catch {
-        throw new Rejection(DAMAGED);
+      } catch (err) {
+        throw err instanceof Rejection ? err : new Rejection(DAMAGED);
       }
       return Buffer.concat(chunks).toString('utf8');
     },

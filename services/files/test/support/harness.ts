@@ -2,7 +2,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInternalTokens, createLogger, createOrm, INTERNAL_TOKEN_HEADER, type Principal, type Role } from '@rowline/kit';
-import { createLocalStorage } from '@rowline/storage';
+import { createLocalStorage, type Storage } from '@rowline/storage';
 import { createTestDatabase } from '@rowline/testing';
 import { createFilesService, entities, migrations, SCHEMA } from '../../src/index.js';
 import type { InspectLimits } from '../../src/inspect/index.js';
@@ -30,14 +30,14 @@ export type As = { tenant: string; role?: Role; kind?: Principal['kind']; scopes
  * One files service on its own database and storage directory, listening on a free port, with helpers to
  * call it the way the gateway (internal token) and clients (signed links) do.
  */
-export async function startFiles(opts: { maxUploadBytes?: number; inspectLimits?: InspectLimits } = {}) {
+export async function startFiles(opts: { maxUploadBytes?: number; inspectLimits?: InspectLimits; storage?: Storage } = {}) {
   const db = await createTestDatabase('files');
   const logger = createLogger({ service: 'files', level: 'silent' });
   const orm = await createOrm({ url: db.url, schema: SCHEMA, entities, migrations, logger });
   const storageDir = await mkdtemp(join(tmpdir(), 'files-test-'));
   const tokens = createInternalTokens(INTERNAL_SECRET);
   const { server } = await createFilesService({
-    logger, orm, tokens, storage: createLocalStorage(storageDir),
+    logger, orm, tokens, storage: opts.storage ?? createLocalStorage(storageDir),
     env: { PUBLIC_URL, FILE_URL_SECRET, MAX_UPLOAD_BYTES: opts.maxUploadBytes ?? 200 * 1024 * 1024 },
     inspectLimits: opts.inspectLimits,
   });

@@ -1,0 +1,100 @@
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createMeter } from './meter.js';
+import { assertKey, StorageError, type Storage, type StoredObject } from './storage.js';
+
+const MiB = 1024 * 1024;
+
+export type S3StorageOptions = {
+  bucket: string;
+  /** An S3-compatible server's URL (MinIO, S3Proxy, Ceph...); unset means AWS S3 itself. */
+  endpoint?: string;
+  region: string;
+  /** Unset means the SDK's default credential chain (instance role, AWS_* variables, profile). */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** Path-style URLs (`endpoint/bucket/key`); most self-hosted servers need them. Defaults to true with an endpoint. */
+  forcePathStyle?: boolean;
+  /** Prepended to every key, so that several deployments can share a bucket. */
+  prefix?: string;
+  /** Multipart part size (S3's minimum is 5 MiB). Memory held by one put is about partSize × queueSize. */
+  partSize?: number;
+  queueSize?: number;
+};
+
+export type S3Storage = Storage & { close(): void };
+
+/**
+ * S3-compatible object storage. A put streams through a multipart upload (parts of `partSize`, at most
+ * `queueSize` in flight), so memory stays bounded whatever the object's size; S3 makes the object visible
+ * only once the upload completes, and a failed or over-cap upload is aborted, leaving nothing behind.
+ */
+export function createS3Storage(opts: S3StorageOptions): S3Storage {
+  const client = new S3Client({
+    region: opts.region,
+    ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
+    ...(opts.credentials ? { credentials: opts.credentials } : {}),
+    forcePathStyle: opts.forcePathStyle ?? Boolean(opts.endpoint),
+    // The SDK's default CRC trailers (aws-chunked bodies) are not understood by many S3-compatible servers;
+    // integrity is ours anyway: every put computes its SHA-256.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+  const prefix = opts.prefix ? `${opts.prefix.replace(/\/+$/, '')}/` : '';
+  const keyOf = (key: string) => { assertKey(key); return `${prefix}${key}`; };
+  const Bucket = opts.bucket;
+
+  return {
+    async put(key, body, putOpts = {}): Promise<StoredObject> {
+      const Key = keyOf(key);
+      const meter = createMeter(putOpts.maxBytes);
+      const upload = new Upload({
+        client,
+        params: { Bucket, Key, Body: meter.stream, ...(putOpts.contentType ? { ContentType: putOpts.contentType } : {}) },
+        partSize: Math.max(opts.partSize ?? 8 * MiB, 5 * MiB),
+        queueSize: opts.queueSize ?? 2,
+        leavePartsOnError: false,
+      });
+      // The upload consumes the meter: a failing source or the cap fails the pipeline and with it the upload;
+      // a failing upload stops reading, so it must fail the pipeline too, or that would wait forever.
+      const uploaded = upload.done();
+      uploaded.catch((err: Error) => meter.stream.destroy(err));
+      const [fed, done] = await Promise.allSettled([pipeline(body, meter.stream), uploaded]);
+      if (fed.status === 'rejected' || done.status === 'rejected') {
+        await upload.abort().catch(() => undefined);
+        throw fed.status === 'rejected' ? fed.reason : (done as PromiseRejectedResult).reason;
+      }
+      return { key, size: meter.size(), sha256: meter.sha256() };
+    },
+    async get(key): Promise<Readable> {
+      try {
+        const res = await client.send(new GetObjectCommand({ Bucket, Key: keyOf(key) }));
+        if (!(res.Body instanceof Readable)) throw new Error(`S3 returned no stream for ${key}`);
+        return res.Body;
+      } catch (err) {
+        if (isNotFound(err)) throw new StorageError('NOT_FOUND', `No object at ${key}`);
+        throw err;
+      }
+    },
+    async stat(key) {
+      try {
+        const res = await client.send(new HeadObjectCommand({ Bucket, Key: keyOf(key) }));
+        return { size: res.ContentLength ?? 0 };
+      } catch (err) {
+        if (isNotFound(err)) return null;
+        throw err;
+      }
+    },
+    async delete(key) {
+      await client.send(new DeleteObjectCommand({ Bucket, Key: keyOf(key) }));
+    },
+    close() {
+      client.destroy();
+    },
+  };
+}
+
+function isNotFound(err: unknown): boolean {
+  return err instanceof S3ServiceException && (err.name === 'NoSuchKey' || err.name === 'NotFound' || err.$metadata.httpStatusCode === 404);
+}
