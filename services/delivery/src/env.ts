@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { baseEnv, csv } from '@rowline/kit';
+import { storageEnv } from '@rowline/storage';
 import { parseRetrySchedule } from './domain/retry-policy.js';
 
 /** Standard base64 of exactly 32 random bytes, e.g. `openssl rand -base64 32`. */
@@ -17,7 +18,8 @@ export const deliveryEnv = baseEnv.extend({
   /** Hosts a destination may name although they are local or private, over plain http too. Development only. */
   DELIVERY_DEV_ALLOWED_HOSTS: z.string().optional().transform(csv),
   FILES_URL: z.string().url().describe('Base URL of the files service (internal calls: where an artifact is, its download link)'),
-  STORAGE_DIR: z.string().min(1).describe('The shared storage the engine workers write artifacts to'),
+  /** Where the engine workers wrote the artifacts: STORAGE_DRIVER (local|s3), STORAGE_DIR, S3_* (see @rowline/storage). */
+  ...storageEnv.shape,
   /** `attempts,base,cap`: full-jitter exponential backoff; default 8 attempts, 1 min base, 3 h cap. */
   DELIVERY_RETRY_SCHEDULE: z.string().default('8,1m,3h').transform((value, ctx) => {
     try { return parseRetrySchedule(value); } catch (err) {

@@ -1,6 +1,6 @@
 import { createInternalTokens, createLogger, createOrm, loadEnv, onShutdown } from '@rowline/kit';
 import { createKafkaBus } from '@rowline/bus';
-import { createLocalStorage } from '@rowline/storage';
+import { createStorageFromEnv } from '@rowline/storage';
 import { deliveryEnv } from './env.js';
 import { entities } from './store/entities.js';
 import { migrations } from './store/migrations/index.js';
@@ -10,6 +10,7 @@ const env = loadEnv(deliveryEnv);
 const logger = createLogger({ service: SERVICE, level: env.LOG_LEVEL });
 if (!env.KAFKA_BROKERS) throw new Error('KAFKA_BROKERS is required for the delivery service outside the embedded mode');
 const bus = createKafkaBus({ brokers: env.KAFKA_BROKERS.split(','), clientId: SERVICE, topicPrefix: env.KAFKA_TOPIC_PREFIX, logger });
+const storage = createStorageFromEnv(env);
 const orm = await createOrm({ url: env.DATABASE_URL, schema: SCHEMA, entities, migrations, logger });
 const { server, runtime } = await createDeliveryService({
   logger,
@@ -18,7 +19,7 @@ const { server, runtime } = await createDeliveryService({
   secretKey: env.DELIVERY_SECRET_KEY,
   hosts: { production: env.NODE_ENV === 'production', devAllowedHosts: env.DELIVERY_DEV_ALLOWED_HOSTS },
   runtime: {
-    bus, storage: createLocalStorage(env.STORAGE_DIR), filesUrl: env.FILES_URL,
+    bus, storage: storage.storage, filesUrl: env.FILES_URL,
     workers: { concurrency: env.DELIVERY_WORKERS, pollMs: env.DELIVERY_POLL_MS },
   },
   retrySchedule: env.DELIVERY_RETRY_SCHEDULE,
@@ -31,6 +32,7 @@ logger.info({ port }, 'delivery subgraph listening');
 onShutdown(logger, [
   { name: 'orm', stop: () => orm.close() },
   { name: 'bus', stop: () => bus.close() },
+  { name: 'storage', stop: async () => storage.close() },
   { name: 'delivery-runtime', stop: () => runtime!.stop() },
   { name: 'http', stop: () => server.close() },
 ]);
