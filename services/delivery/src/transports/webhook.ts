@@ -26,21 +26,42 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
   return Number.isFinite(ms) ? Math.min(Math.max(ms, 0), MAX_RETRY_AFTER_MS) : undefined;
 }
 
+const MAX_AGENTS = 200;
+
 export function createWebhookTransport(deps: { resolve: Resolve; timeoutMs: number; extraCa?: string }): Transport {
   const ca = deps.extraCa ? [...rootCertificates, deps.extraCa] : undefined;
+  // Keep-alive agents, one per (origin, checked address): consecutive deliveries to a receiver reuse the TLS
+  // connection instead of a handshake each, and a name that now resolves elsewhere gets a new agent. The
+  // oldest is dropped beyond MAX_AGENTS so the cache stays bounded however many destinations there are.
+  const agents = new Map<string, http.Agent>();
+  function agentFor(url: URL, address: string, family: 4 | 6): http.Agent {
+    const key = `${url.protocol}//${url.host}@${address}`;
+    let agent = agents.get(key);
+    if (!agent) {
+      // Connect to the address that was checked, whatever the name resolves to by now; TLS still verifies the name.
+      const lookup: LookupFunction = (_host, opts, cb) => {
+        if ((opts as { all?: boolean }).all) (cb as (e: null, a: Array<{ address: string; family: number }>) => void)(null, [{ address, family }]);
+        else cb(null, address, family);
+      };
+      const options = { keepAlive: true, maxSockets: 8, lookup, timeout: deps.timeoutMs };
+      agent = url.protocol === 'https:' ? new https.Agent({ ...options, ca }) : new http.Agent(options);
+      agents.set(key, agent);
+      if (agents.size > MAX_AGENTS) {
+        const [oldest, old] = agents.entries().next().value!;
+        agents.delete(oldest);
+        old.destroy();
+      }
+    }
+    return agent;
+  }
 
   async function post(destination: OpenDestination, body: string, headers: Record<string, string>) {
     const url = new URL(String(destination.config.url));
     const target = await deps.resolve(url.hostname);
-    // Connect to the address that was checked, whatever the name resolves to by now; TLS still verifies the name.
-    const lookup: LookupFunction = (_host, opts, cb) => {
-      if ((opts as { all?: boolean }).all) (cb as (e: null, a: Array<{ address: string; family: number }>) => void)(null, [{ address: target.address, family: target.family }]);
-      else cb(null, target.address, target.family);
-    };
     const client = url.protocol === 'https:' ? https : http;
     return new Promise<{ status: number; retryAfter: string | undefined }>((resolve, reject) => {
       const req = client.request(url, {
-        method: 'POST', lookup, ca, agent: false, timeout: deps.timeoutMs,
+        method: 'POST', agent: agentFor(url, target.address, target.family), timeout: deps.timeoutMs,
         headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'user-agent': 'Rowline-Webhooks/1', ...headers },
       }, (res) => {
         res.resume();
