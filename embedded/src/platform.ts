@@ -28,6 +28,8 @@ export type PlatformOptions = {
   leaseMs?: number;
   /** Where file bytes live (STORAGE_DRIVER, S3_*); a local directory under dataDir when unset. */
   storage?: StorageEnv;
+  /** Development and tests: hosts destinations may name although local (DELIVERY_DEV_ALLOWED_HOSTS), an extra CA to trust. */
+  delivery?: { devAllowedHosts?: string[]; extraCa?: string };
 };
 
 type Stop = { name: string; stop: () => Promise<void> };
@@ -83,6 +85,8 @@ export async function startPlatform(opts: PlatformOptions) {
       logger: log('delivery'), orm: await orm('delivery', delivery.SCHEMA, delivery.entities, delivery.migrations), tokens,
       secretKey: Buffer.from(opts.secrets.deliveryKey, 'base64'),
       runtime: { bus, storage, filesUrl },
+      hosts: { production: false, devAllowedHosts: opts.delivery?.devAllowedHosts ?? [] },
+      extraCa: opts.delivery?.extraCa,
     });
     const urls = {
       auth: await listen('auth', authSvc.server),
