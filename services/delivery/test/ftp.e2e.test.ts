@@ -5,29 +5,33 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '@rowline/kit';
 import { startFtpd, type Ftpd } from './support/servers/ftpd.js';
 import { createTestPki, type TestPki } from './support/servers/tls.js';
+import { startVsftpd, type Vsftpd } from './support/servers/vsftpd.js';
 import { startDeliveryRuntime, type DeliveryRuntimeHarness } from './support/runtime.js';
 
 let pki: TestPki;
 let ftp: Ftpd;
 let ftps: Ftpd;
+let vsftpd: Vsftpd;
 let h: DeliveryRuntimeHarness;
 
 beforeAll(async () => {
   pki = createTestPki();
   ftp = await startFtpd();
   ftps = await startFtpd({ tls: pki });
+  vsftpd = await startVsftpd(pki);
   h = await startDeliveryRuntime({ extraCa: pki.caPem });
 });
 afterAll(async () => {
   await h?.stop();
   await ftp?.stop();
   await ftps?.stop();
+  await vsftpd?.stop();
 });
 
-const ftpConfig = (server: Ftpd, overrides: object = {}) => ({
+const ftpConfig = (server: Ftpd | Vsftpd, overrides: object = {}) => ({
   host: 'localhost', port: server.port, username: server.user, password: server.password, tls: 'NONE', directory: server.remoteDir, ...overrides,
 });
-async function ftpRoute(server: Ftpd, overrides: object = {}, route: { fileNameTemplate?: string } = {}) {
+async function ftpRoute(server: Ftpd | Vsftpd, overrides: object = {}, route: { fileNameTemplate?: string } = {}) {
   const workflowId = newId();
   const destinationId = await h.createDestination('FTP', ftpConfig(server, overrides));
   await h.attach(workflowId, destinationId, route);
@@ -35,7 +39,7 @@ async function ftpRoute(server: Ftpd, overrides: object = {}, route: { fileNameT
 }
 const files = (server: Ftpd) => readdirSync(server.uploadDir);
 
-describe('FTP and FTPS deliveries to a real FTP server (pyftpdlib) whose PASV replies point elsewhere', () => {
+describe('FTP and FTPS deliveries to real FTP servers (pyftpdlib, vsftpd) whose PASV replies point elsewhere', () => {
   it('uploads over plain FTP through EPSV, ignoring the passive address, and leaves no temporary file', async () => {
     const { workflowId } = await ftpRoute(ftp, {}, { fileNameTemplate: '{date}-{name}' });
     const { executionId } = await h.succeedRun({ workflowId, artifacts: [{ name: 'stock.csv', content: 'sku,qty\nA1,4\n' }] });
@@ -43,6 +47,28 @@ describe('FTP and FTPS deliveries to a real FTP server (pyftpdlib) whose PASV re
     expect(delivery.fileName).toMatch(/^\d{4}-\d{2}-\d{2}-stock\.csv$/);
     expect(readFileSync(join(ftp.uploadDir, delivery.fileName), 'utf8')).toBe('sku,qty\nA1,4\n');
     expect(files(ftp).filter((f) => f.endsWith('.part'))).toEqual([]);
+  });
+
+  it('uploads over explicit FTPS (vsftpd, TLS on control and data), verifying the certificate against the test CA', async () => {
+    const { workflowId } = await ftpRoute(vsftpd, { tls: 'EXPLICIT' }, { fileNameTemplate: 'secure-{executionId}.csv' });
+    const { executionId } = await h.succeedRun({ workflowId, artifacts: [{ name: 'secure.csv', content: 'secret,rows' }] });
+    await h.waitForDeliveries(executionId, 1, ['SUCCEEDED']);
+    expect(readFileSync(join(vsftpd.uploadDir, `secure-${executionId}.csv`), 'utf8')).toBe('secret,rows');
+    expect(readdirSync(vsftpd.uploadDir).filter((f) => f.endsWith('.part'))).toEqual([]);
+  });
+
+  it('refuses an FTPS server whose certificate the trusted CAs did not sign', async () => {
+    const trusted = await h.createDestination('FTP', ftpConfig(vsftpd, { tls: 'EXPLICIT' }));
+    const probe = await h.must(`mutation($id: ID!) { testDestination(id: $id) { ok stage } }`, { id: trusted });
+    expect(probe.testDestination).toEqual({ ok: true, stage: null });
+    const stranger = await startVsftpd(createTestPki());
+    try {
+      const id = await h.createDestination('FTP', ftpConfig(stranger, { tls: 'EXPLICIT' }));
+      const result = await h.must(`mutation($id: ID!) { testDestination(id: $id) { ok stage } }`, { id });
+      expect(result.testDestination).toEqual({ ok: false, stage: 'TLS' });
+    } finally {
+      await stranger.stop();
+    }
   });
 
   it('testDestination reports success, a refused login, and an FTPS login verified against the test CA', async () => {
