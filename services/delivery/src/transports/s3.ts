@@ -30,7 +30,10 @@ export function createS3Transport(deps: { resolve: Resolve; timeoutMs: number; e
       region: String(config.region),
       ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
       credentials: { accessKeyId: String(config.accessKeyId), secretAccessKey: String(secrets.secretAccessKey) },
+      // Our retry schedule owns retries; every failure is recorded on the attempt, so the SDK's own console
+      // warnings (it prints one for each failed streaming PUT) would only duplicate it outside the logs.
       maxAttempts: 1,
+      logger: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
       requestHandler: {
