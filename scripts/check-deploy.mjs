@@ -73,9 +73,10 @@ export function knownEnv(root, deployable) {
     const omitted = new Set([...(block.match(/\.omit\(\{([^}]*)\}/)?.[1] ?? '').matchAll(/([A-Z][A-Z0-9_]*)\s*:/g)].map((m) => m[1]));
     for (const [k, r] of envKeysOf(readFileSync(join(root, 'packages/kit/src/env.ts'), 'utf8'))) if (!omitted.has(k)) keys.set(k, r);
   }
-  // Storage settings are shared by every process that touches file bytes (@rowline/storage's storageEnv).
+  // Schemas that spread @rowline/storage's settings (`...storageEnv.shape`) read its variables too.
   if (/\.\.\.storageEnv\.shape/.test(block)) {
-    for (const [k, r] of envKeysOf(exportedBlock(readFileSync(join(root, 'packages/storage/src/config.ts'), 'utf8'), 'storageEnv') ?? '')) keys.set(k, r);
+    const storage = exportedBlock(readFileSync(join(root, 'packages/storage/src/config.ts'), 'utf8'), 'storageEnv') ?? '';
+    for (const [k, r] of envKeysOf(storage)) keys.set(k, r);
   }
   for (const [k, r] of envKeysOf(block)) keys.set(k, r);
   return { names: new Set(keys.keys()), required: new Set([...keys].filter(([, r]) => r).map(([k]) => k)), from: `${deployable.dir}/${file}#${name}` };

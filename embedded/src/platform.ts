@@ -30,6 +30,8 @@ export type PlatformOptions = {
   storage?: StorageEnv;
   /** The partner endpoint's key cache lifetime and cost budget (tests shorten them). */
   partner?: PartnerOptions;
+  /** Development and tests: hosts destinations may name although local (DELIVERY_DEV_ALLOWED_HOSTS), an extra CA to trust. */
+  delivery?: { devAllowedHosts?: string[]; extraCa?: string };
 };
 
 type Stop = { name: string; stop: () => Promise<void> };
@@ -87,6 +89,9 @@ export async function startPlatform(opts: PlatformOptions) {
     const deliverySvc = await delivery.createDeliveryService({
       logger: log('delivery'), orm: await orm('delivery', delivery.SCHEMA, delivery.entities, delivery.migrations), tokens,
       secretKey: Buffer.from(opts.secrets.deliveryKey, 'base64'),
+      runtime: { bus, storage, filesUrl },
+      hosts: { production: false, devAllowedHosts: opts.delivery?.devAllowedHosts ?? [] },
+      extraCa: opts.delivery?.extraCa,
     });
     const urls = {
       auth: await listen('auth', authSvc.server),
@@ -102,6 +107,9 @@ export async function startPlatform(opts: PlatformOptions) {
     urls.executions = await listen('executions', executionsSvc.server);
     executionsSvc.relay.start();
     stops.push({ name: 'executions-relay', stop: () => executionsSvc.relay.stop() });
+    // After the executions service created `executions.events`, which the delivery consumer reads.
+    await deliverySvc.runtime!.start();
+    stops.push({ name: 'delivery-runtime', stop: () => deliverySvc.runtime!.stop() });
 
     const workers = executions.createEngineWorkers({
       logger: log('engine-worker'), orm: executionsOrm, tokens, bus, storage, filesUrl: urls.files,

@@ -6,6 +6,7 @@ import {
 } from './gen/rowline/v1/executions_pb.js';
 
 export * from './gen/rowline/v1/executions_pb.js';
+export * from './gen/rowline/v1/deliveries_pb.js';
 export { create, fromBinary, toBinary };
 
 /** Topic names: the contract between producers and consumers. Created explicitly; auto-creation is off. */

@@ -1,4 +1,6 @@
 import { createInternalTokens, createLogger, createOrm, loadEnv, onShutdown } from '@rowline/kit';
+import { createKafkaBus } from '@rowline/bus';
+import { createStorageFromEnv } from '@rowline/storage';
 import { deliveryEnv } from './env.js';
 import { entities } from './store/entities.js';
 import { migrations } from './store/migrations/index.js';
@@ -6,17 +8,31 @@ import { createDeliveryService, SCHEMA, SERVICE } from './service.js';
 
 const env = loadEnv(deliveryEnv);
 const logger = createLogger({ service: SERVICE, level: env.LOG_LEVEL });
+if (!env.KAFKA_BROKERS) throw new Error('KAFKA_BROKERS is required for the delivery service outside the embedded mode');
+const bus = createKafkaBus({ brokers: env.KAFKA_BROKERS.split(','), clientId: SERVICE, topicPrefix: env.KAFKA_TOPIC_PREFIX, logger });
+const storage = createStorageFromEnv(env);
 const orm = await createOrm({ url: env.DATABASE_URL, schema: SCHEMA, entities, migrations, logger });
-const { server } = await createDeliveryService({
+const { server, runtime } = await createDeliveryService({
   logger,
   orm,
   tokens: createInternalTokens(env.INTERNAL_TOKEN_SECRET),
   secretKey: env.DELIVERY_SECRET_KEY,
   hosts: { production: env.NODE_ENV === 'production', devAllowedHosts: env.DELIVERY_DEV_ALLOWED_HOSTS },
+  runtime: {
+    bus, storage: storage.storage, filesUrl: env.FILES_URL,
+    workers: { concurrency: env.DELIVERY_WORKERS, pollMs: env.DELIVERY_POLL_MS },
+  },
+  retrySchedule: env.DELIVERY_RETRY_SCHEDULE,
+  transportTimeoutMs: env.DELIVERY_TIMEOUT_MS,
+  smtp: env.DELIVERY_SMTP_URL ? { url: env.DELIVERY_SMTP_URL, from: env.DELIVERY_SMTP_FROM } : undefined,
 });
+await runtime!.start();
 const port = await server.listen(env.PORT, env.HOST);
 logger.info({ port }, 'delivery subgraph listening');
 onShutdown(logger, [
   { name: 'orm', stop: () => orm.close() },
+  { name: 'bus', stop: () => bus.close() },
+  { name: 'storage', stop: async () => storage.close() },
+  { name: 'delivery-runtime', stop: () => runtime!.stop() },
   { name: 'http', stop: () => server.close() },
 ]);

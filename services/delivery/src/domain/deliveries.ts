@@ -1,16 +1,28 @@
-import type { EntityManager } from '@rowline/kit';
-import { badInput, decodeCursor, isUuid, notFound } from '@rowline/kit';
+import type { EntityManager, Principal } from '@rowline/kit';
+import { AppError, badInput, decodeCursor, isUuid, notFound } from '@rowline/kit';
+import type { LedgerStore } from '../store/ledger-store.js';
 import { DeliveryAttemptEntity, DeliveryEntity, type Delivery, type DeliveryAttempt, type DeliveryStatus } from '../store/entities.js';
 
 export type DeliveriesDomain = ReturnType<typeof createDeliveriesDomain>;
 
-/** Reads of the ledger. Writes come with the delivery workers (consumer and sender). */
-export function createDeliveriesDomain() {
+/** Reads of the ledger, and redelivery; the consumer and the workers write the rest (store/ledger-store.ts). */
+export function createDeliveriesDomain(deps: { ledger: LedgerStore; onRedeliver?: () => void }) {
+  async function get(em: EntityManager, id: string): Promise<Delivery> {
+    const delivery = isUuid(id) ? await em.findOne(DeliveryEntity, { id }) : null;
+    if (!delivery) throw notFound('Delivery', id);
+    return delivery;
+  }
   return {
-    async get(em: EntityManager, id: string): Promise<Delivery> {
-      const delivery = isUuid(id) ? await em.findOne(DeliveryEntity, { id }) : null;
-      if (!delivery) throw notFound('Delivery', id);
-      return delivery;
+    get,
+
+    /** Sends a delivery that has finished (or is waiting for a retry) again now, under the same idempotency id. */
+    async redeliver(em: EntityManager, actor: Principal, id: string): Promise<Delivery> {
+      const delivery = await get(em, id);
+      if (!(await deps.ledger.redeliver(actor.tenantId, delivery.id))) {
+        throw new AppError('CONFLICT', `The delivery is ${delivery.status === 'PENDING' ? 'already waiting to be sent' : 'being sent right now'}`);
+      }
+      deps.onRedeliver?.();
+      return em.refreshOrFail(delivery);
     },
 
     /** Newest first: a ledger is read from its latest entries. */

@@ -1,4 +1,4 @@
-import { Arg, Args, Authorized, Ctx, Directive, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Authorized, Ctx, Directive, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { appErrorOf, pageSize, toConnection, type AuthedContext } from '@rowline/kit';
 import type { DeliveriesDomain } from '../domain/deliveries.js';
 import type { DestinationsDomain } from '../domain/destinations.js';
@@ -27,6 +27,12 @@ export class DeliveryResolver {
   @Query(() => DeliveryType)
   delivery(@Directive('@tag(name: "partner")') @Arg('id', () => ID) id: string, @Ctx() ctx: AuthedContext) {
     return this.ledger.get(ctx.em, id);
+  }
+
+  @Authorized('deliveries:write')
+  @Mutation(() => DeliveryType, { description: 'Sends a delivery again now, with the same idempotency id (webhook-id); its attempts so far are kept.' })
+  redeliver(@Arg('id', () => ID) id: string, @Ctx() ctx: AuthedContext) {
+    return this.ledger.redeliver(ctx.em, ctx.principal, id);
   }
 
   @Directive('@tag(name: "partner")')

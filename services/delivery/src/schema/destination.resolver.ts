@@ -3,15 +3,39 @@ import { GraphQLJSON } from 'graphql-scalars';
 import { pageSize, toConnection, type AuthedContext } from '@rowline/kit';
 import { visibleConfig, type DestinationsDomain } from '../domain/destinations.js';
 import type { RoutesDomain } from '../domain/routes.js';
-import type { Destination } from '../store/entities.js';
+import type { SecretBox } from '../domain/secret-box.js';
+import type { Destination, DestinationKind } from '../store/entities.js';
+import { TransportError } from '../transports/errors.js';
+import type { Transport } from '../transports/types.js';
+import { openDestination } from '../worker/deliver-one.js';
 import { PageArgs } from './args.js';
 import {
-  AttachDestinationInput, CreateDestinationInput, DestinationConnection, DestinationType, RouteType, UpdateDestinationInput,
+  AttachDestinationInput, CreateDestinationInput, DestinationConnection, DestinationTestResultType, DestinationType, RouteType, UpdateDestinationInput,
 } from './types.js';
 
 @Resolver(() => DestinationType)
 export class DestinationResolver {
-  constructor(private readonly domain: DestinationsDomain) {}
+  constructor(
+    private readonly domain: DestinationsDomain,
+    private readonly transports: Record<DestinationKind, Transport>,
+    private readonly box: SecretBox,
+  ) {}
+
+  @Authorized('destinations:write')
+  @Mutation(() => DestinationTestResultType, {
+    description: 'Connects and authenticates to the destination as a delivery would (a webhook gets a signed `destination.test` POST), and says where it failed.',
+  })
+  async testDestination(@Arg('id', () => ID) id: string, @Ctx() ctx: AuthedContext): Promise<DestinationTestResultType> {
+    const destination = await this.domain.get(ctx.em, id);
+    const started = performance.now();
+    try {
+      await this.transports[destination.kind].probe(openDestination(this.box, destination));
+      return { ok: true, stage: null, message: null, durationMs: Math.round(performance.now() - started) };
+    } catch (err) {
+      const failure = err instanceof TransportError ? err : new TransportError('REMOTE', (err as Error).message);
+      return { ok: false, stage: failure.stage, message: failure.message, durationMs: Math.round(performance.now() - started) };
+    }
+  }
 
   @Authorized('destinations:read')
   @Query(() => DestinationConnection, { description: 'The tenant\'s destinations, oldest first.' })

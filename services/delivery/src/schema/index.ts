@@ -2,14 +2,19 @@ import { buildSubgraph, isUuid, notFound } from '@rowline/kit';
 import type { DeliveriesDomain } from '../domain/deliveries.js';
 import type { DestinationsDomain } from '../domain/destinations.js';
 import type { RoutesDomain } from '../domain/routes.js';
+import type { SecretBox } from '../domain/secret-box.js';
+import type { DestinationKind } from '../store/entities.js';
+import type { Transport } from '../transports/types.js';
 import { DeliveryResolver, ExecutionDeliveriesResolver } from './delivery.resolver.js';
 import { DestinationResolver, RouteResolver } from './destination.resolver.js';
 import { ExecutionRef } from './types.js';
 
-export function buildDeliverySchema(deps: { destinations: DestinationsDomain; routes: RoutesDomain; deliveries: DeliveriesDomain }) {
+export function buildDeliverySchema(deps: {
+  destinations: DestinationsDomain; routes: RoutesDomain; deliveries: DeliveriesDomain; transports: Record<DestinationKind, Transport>; box: SecretBox;
+}) {
   return buildSubgraph({
     resolvers: [
-      new DestinationResolver(deps.destinations),
+      new DestinationResolver(deps.destinations, deps.transports, deps.box),
       new RouteResolver(deps.routes, deps.destinations),
       new DeliveryResolver(deps.deliveries, deps.destinations),
       new ExecutionDeliveriesResolver(deps.deliveries),

@@ -90,11 +90,24 @@ export class DeliveryType {
   @Field(() => DeliveryStatusEnum) status!: DeliveryStatus;
   @Directive('@tag(name: "partner")')
   @Field(() => String) artifactName!: string;
+  @Field(() => String, { description: 'The name it is delivered under, from the route\'s template.' }) fileName!: string;
+  @Field(() => ID) executionId!: string;
+  @Field(() => Int, { description: 'Attempts since it was recorded or last redelivered.' }) attemptCount!: number;
+  @Field(() => String, { nullable: true, description: 'The last failed attempt\'s error, as `STAGE: message`.' }) lastError!: string | null;
   @Directive('@tag(name: "partner")')
   @Field(() => Date, { nullable: true }) nextAttemptAt!: Date | null;
   @Directive('@tag(name: "partner")')
   @Field(() => Date) createdAt!: Date;
   destinationId!: string;
+}
+
+@ObjectType('DestinationTestResult', { description: 'What a real connection to the destination found.' })
+export class DestinationTestResultType {
+  @Field(() => Boolean) ok!: boolean;
+  @Field(() => String, { nullable: true, description: 'Where it failed: DNS, SSRF, CONNECT, TLS, AUTH, HOST_KEY, REMOTE, HTTP, TIMEOUT, CONFIG.' })
+  stage!: string | null;
+  @Field(() => String, { nullable: true }) message!: string | null;
+  @Field(() => Int) durationMs!: number;
 }
 
 @ObjectType()

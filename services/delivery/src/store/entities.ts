@@ -63,9 +63,17 @@ export const DeliveryEntity = defineEntity({
     destinationId: p.uuid(),
     artifactFileId: p.uuid(),
     artifactName: p.text(),
+    /** The name it is delivered under, rendered from the route's template when the delivery was recorded. */
+    fileName: p.text().default(''),
+    artifactSize: p.bigint('number').default(0),
+    artifactSha256: p.text().default(''),
+    artifactContentType: p.text().default('application/octet-stream'),
     status: p.enum(DELIVERY_STATUSES).default('PENDING'),
     attemptCount: p.integer().default(0),
     nextAttemptAt: p.datetime().nullable(),
+    /** While IN_PROGRESS: when the claiming worker's lease ends and another may take the delivery over. */
+    leaseUntil: p.datetime().nullable(),
+    lastError: p.text().nullable(),
     /** Derived from (execution, route, artifact) by the consumer, so a redelivered event inserts nothing. */
     idempotencyKey: p.text(),
     createdAt: p.datetime().onCreate(() => new Date()),

@@ -30,7 +30,7 @@ export function mountInternalRoutes(app: Express, deps: { audience: string; orm:
     if (!file) throw notFound('File', id);
     return {
       id: file.id, name: file.name, status: file.status, kind: file.kind, contentType: file.contentType,
-      size: file.size, storageKey: file.storageKey, sha256: file.sha256,
+      size: file.size, storageKey: file.storageKey, sha256: file.sha256, downloadUrl: await deps.domain.downloadUrl(file),
     };
   }));
 
