@@ -26,6 +26,8 @@ export type PlatformOptions = {
   engineConcurrency?: number;
   maxUploadBytes?: number;
   leaseMs?: number;
+  /** Tuning of runs (tests shorten the sweeper, the retry backoff and so on); `runWorkers: false` starts no engine worker (they run as separate processes). */
+  executions?: executions.WorkerOptions & { tenantLimit?: number; sweepIntervalMs?: number; runWorkers?: boolean };
 };
 
 type Stop = { name: string; stop: () => Promise<void> };
@@ -90,17 +92,20 @@ export async function startPlatform(opts: PlatformOptions) {
     const executionsOrm = await orm('executions', executions.SCHEMA, executions.entities, executions.migrations);
     const executionsSvc = await executions.createExecutionsService({
       logger: log('executions'), orm: executionsOrm, tokens, bus, workflowsUrl: urls.workflows, filesUrl: urls.files,
+      tenantLimit: opts.executions?.tenantLimit,
     });
     urls.executions = await listen('executions', executionsSvc.server);
     executionsSvc.relay.start();
     stops.push({ name: 'executions-relay', stop: () => executionsSvc.relay.stop() });
 
-    const workers = executions.createEngineWorkers({
-      logger: log('engine-worker'), orm: executionsOrm, tokens, bus, storage, filesUrl: urls.files,
-      concurrency: opts.engineConcurrency ?? 2, leaseMs: opts.leaseMs,
-    });
-    await workers.start();
-    stops.push({ name: 'engine-workers', stop: () => workers.stop() });
+    if (opts.executions?.runWorkers !== false) {
+      const workers = executions.createEngineWorkers({
+        logger: log('engine-worker'), orm: executionsOrm, tokens, bus, storage, filesUrl: urls.files,
+        concurrency: opts.engineConcurrency ?? 2, leaseMs: opts.leaseMs, ...opts.executions,
+      });
+      await workers.start();
+      stops.push({ name: 'engine-workers', stop: () => workers.stop() });
+    }
 
     const gateway = await createGateway({
       logger: log('gateway'), tokens, supergraphSdl: await loadSupergraph(), urls,

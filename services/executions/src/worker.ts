@@ -5,6 +5,7 @@ import { workerEnv } from './env.js';
 import { entities } from './store/entities.js';
 import { migrations } from './store/migrations/index.js';
 import { createEngineWorkers } from './worker/engine-workers.js';
+import { faultPointFromEnv } from './worker/fault-points.js';
 
 // The engine worker process: consumes executions.requested, runs workflows, serves health and metrics.
 const env = loadEnv(workerEnv);
@@ -14,7 +15,9 @@ const bus = createKafkaBus({ brokers: env.KAFKA_BROKERS.split(','), clientId: 'e
 const orm = await createOrm({ url: env.DATABASE_URL, schema: 'executions', entities, migrations, logger });
 const workers = createEngineWorkers({
   logger, orm, bus, storage: createLocalStorage(env.STORAGE_DIR), tokens: createInternalTokens(env.INTERNAL_TOKEN_SECRET),
-  filesUrl: env.FILES_URL, concurrency: env.ENGINE_CONCURRENCY, leaseMs: env.LEASE_MS,
+  filesUrl: env.FILES_URL, concurrency: env.ENGINE_CONCURRENCY, leaseMs: env.LEASE_MS, maxAttempts: env.MAX_ATTEMPTS,
+  retryBackoffMs: env.RETRY_BACKOFF_MS, cancelPollMs: env.CANCEL_POLL_MS, sweepIntervalMs: env.SWEEP_INTERVAL_MS,
+  tenantLimit: env.TENANT_CONCURRENCY, faults: faultPointFromEnv(env.ROWLINE_FAULT_PAUSE_AT, (line) => process.stdout.write(line)),
 });
 await workers.start();
 const health = await createServiceServer({ name: 'engine-worker', logger, tokens: createInternalTokens(env.INTERNAL_TOKEN_SECRET) });

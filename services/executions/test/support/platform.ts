@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BusMessage } from '@rowline/bus';
-import { demoSalesRows, demoWorkbook, graphqlClient, startPlatform, type GraphQLClient } from '@rowline/embedded';
+import { demoSalesRows, demoWorkbook, graphqlClient, startPlatform, type GraphQLClient, type PlatformOptions } from '@rowline/embedded';
 import { createInternalTokens, createLogger, createOrm, INTERNAL_TOKEN_HEADER } from '@rowline/kit';
 import { decodeExecutionRequested, TOPICS } from '@rowline/proto';
 import { createTestDatabase } from '@rowline/testing';
@@ -30,12 +30,12 @@ export const codesOf = (result: { errors?: Array<{ extensions?: { code?: string 
  * need to look behind the API: the executions tables, the storage directory, and every ExecutionRequested
  * as it crossed the bus.
  */
-export async function startExecutionsPlatform(opts: { leaseMs?: number } = {}) {
+export async function startExecutionsPlatform(opts: { leaseMs?: number; executions?: PlatformOptions['executions'] } = {}) {
   const db = await createTestDatabase('executions');
   const dataDir = await mkdtemp(join(tmpdir(), 'rowline-executions-'));
   const internalToken = randomBytes(32).toString('hex');
   const platform = await startPlatform({
-    databaseUrl: db.url, dataDir, port: 0, logLevel: 'silent', leaseMs: opts.leaseMs,
+    databaseUrl: db.url, dataDir, port: 0, logLevel: 'silent', leaseMs: opts.leaseMs, executions: opts.executions,
     secrets: { internalToken, fileUrl: randomBytes(32).toString('hex'), deliveryKey: randomBytes(32).toString('base64') },
   });
   // Its own ORM on the executions schema: the tests read and (to stage a crash) write rows like an operator would.
@@ -102,7 +102,7 @@ export async function startExecutionsPlatform(opts: { leaseMs?: number } = {}) {
       ended(id: string) {
         return until(`execution ${id} to end`, async () => {
           const res = await api.request(`query($id: ID!) { execution(id: $id) {
-            id status phase attempt error { code message step } steps { index type status rowsIn rowsOut }
+            id status phase attempt retryOf workflowVersion { id } error { code message step } steps { index type status rowsIn rowsOut }
             logs { level message step } artifacts { id name } } }`, { id });
           return ENDED.includes(res.data?.execution?.status) ? res.data!.execution : undefined;
         });
