@@ -75,7 +75,7 @@ export function createRunStore(deps: { em: () => EntityManager; tenantLimit?: nu
     const [row] = await tx.execute<{ sequence: string }[]>(
       `update "executions"."executions"
           set "status" = ?, "phase" = ?, "error" = ?, "artifacts" = coalesce(?, "artifacts"),
-              "sequence" = "sequence" + ?, "finished_at" = case when ? then now() else "finished_at" end,
+              "sequence" = "sequence" + ?, "finished_at" = case when ? then clock_timestamp() else "finished_at" end,
               "lease_owner" = case when ? then null else "lease_owner" end,
               "progress_percent" = case when ? = 'SUCCEEDED' then 100 else "progress_percent" end,
               "rows_processed" = coalesce(?, "rows_processed")
@@ -141,7 +141,7 @@ export function createRunStore(deps: { em: () => EntityManager; tenantLimit?: nu
         const rows = await tx.execute<{ id: string }[]>(
           `update "executions"."executions"
               set "status" = 'RUNNING', "phase" = 'INITIALIZING', "lease_owner" = ?, "attempt" = "attempt" + 1,
-                  "lease_expires_at" = now() + (? * interval '1 millisecond'), "started_at" = coalesce("started_at", now()),
+                  "lease_expires_at" = now() + (? * interval '1 millisecond'), "started_at" = coalesce("started_at", clock_timestamp()),
                   "error" = null, "artifacts" = null, "progress_percent" = 0, "rows_processed" = 0
             where "id" = ? and ("status" in ('PENDING', 'QUEUED') or ("status" = 'RUNNING' and "lease_expires_at" < now()))
             returning "id"`,
