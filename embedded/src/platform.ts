@@ -101,7 +101,7 @@ export async function startPlatform(opts: PlatformOptions) {
     if (opts.executions?.runWorkers !== false) {
       const workers = executions.createEngineWorkers({
         logger: log('engine-worker'), orm: executionsOrm, tokens, bus, storage, filesUrl: urls.files,
-        concurrency: opts.engineConcurrency ?? 2, leaseMs: opts.leaseMs, ...opts.executions,
+        concurrency: opts.engineConcurrency ?? 2, leaseMs: opts.leaseMs, registry: executionsSvc.metrics.registry, ...opts.executions,
       });
       await workers.start();
       stops.push({ name: 'engine-workers', stop: () => workers.stop() });

@@ -1,5 +1,5 @@
 import {
-  AppError, createInternalClient, createServiceServer, migrate,
+  AppError, createInternalClient, createMetrics, createServiceServer, migrate,
   type AuthedContext, type InternalTokens, type Logger, type Orm,
 } from '@rowline/kit';
 import type { EventBus } from '@rowline/bus';
@@ -46,8 +46,11 @@ export async function createExecutionsService(deps: {
   }
 
   const schema = await buildExecutionsSchema({ domain, cancel });
+  // Returned so that engine workers hosted in the same process (the embedded mode) report on the same /metrics.
+  const metrics = createMetrics(SERVICE);
   const server = await createServiceServer({
     name: SERVICE,
+    metrics,
     logger: deps.logger,
     schema,
     orm: deps.orm,
@@ -57,5 +60,5 @@ export async function createExecutionsService(deps: {
       { name: 'bus', check: () => { const h = deps.bus.health(); if (!h.ok) throw new Error(h.detail ?? 'bus unavailable'); } },
     ],
   });
-  return { server, relay, domain };
+  return { server, relay, domain, metrics };
 }

@@ -153,3 +153,22 @@ describe('transient failures', () => {
     expect(run.logs.filter((l: { message: string }) => /^Attempt \d failed/.test(l.message))).toHaveLength(2);
   });
 });
+
+describe('metrics', () => {
+  it('counts runs started, succeeded and failed, their durations and the queue depth on /metrics', async () => {
+    const { versionId } = await acme.workflow();
+    await acme.ended(await acme.run({ workflowVersionId: versionId, fileId }));
+    const broken = await acme.workflow(BROKEN, 'Broken');
+    await acme.ended(await acme.run({ workflowVersionId: broken.versionId, fileId }));
+    const text = await (await fetch(`${p.platform.urls.executions}/metrics`)).text();
+    const value = (name: string, label = '') => Number(text.split('\n')
+      .find((l) => (l.startsWith(`${name}{`) || l.startsWith(`${name} `)) && l.includes(label))?.split(' ').pop());
+    const [runs] = await p.sql<{ ok: number; failed: number }>(`select count(*) filter (where "status" = 'SUCCEEDED' and "attempt" > 0)::int as "ok",
+      count(*) filter (where "status" = 'FAILED' and "error"->>'code' <> 'WORKER_LOST')::int as "failed" from "executions"."executions"`);
+    expect(value('rowline_executions_succeeded_total')).toBeGreaterThanOrEqual(runs!.ok);
+    expect(value('rowline_executions_failed_total', 'status="FAILED"')).toBeGreaterThanOrEqual(runs!.failed);
+    expect(value('rowline_executions_started_total')).toBeGreaterThan(0);
+    expect(value('rowline_execution_duration_seconds_count', 'status="SUCCEEDED"')).toBeGreaterThanOrEqual(runs!.ok);
+    expect(text).toMatch(/^rowline_executions_queue_depth\{status="QUEUED"[^}]*\} \d+$/m);
+  });
+});

@@ -94,6 +94,19 @@ export function createKafkaBus(opts: KafkaBusOptions): EventBus {
       return closing;
     },
 
+    async consumerLag(groupId, topics) {
+      await connect();
+      let lag = 0;
+      for (const topic of topics.map((t) => ns.wire(t))) {
+        const [ends, [committed]] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId: ns.wire(groupId), topics: [topic] })]);
+        for (const end of ends) {
+          const offset = Number(committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? -1);
+          lag += Math.max(0, Number(end.high) - (offset < 0 ? Number(end.low) : offset));
+        }
+      }
+      return lag;
+    },
+
     health() {
       const failures = [...subscriptions].map((s) => s.failure()).filter((f): f is string => f !== undefined);
       if (failures.length > 0) return { ok: false, detail: failures.join('; ') };

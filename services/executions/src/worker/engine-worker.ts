@@ -10,11 +10,10 @@ import type { Change, RunStore } from '../store/run-store.js';
 import type { ArtifactRef, Execution, RunError } from '../store/entities.js';
 import { NO_FAULTS, type FaultPoint } from './fault-points.js';
 import { createRunWatch } from './run-watch.js';
+import type { RunObserver } from './run-metrics.js';
 
 export type ArtifactRegistrar = (run: Execution, artifact: { name: string; storageKey: string; size: number; sha256: string; contentType: string }) => Promise<{ id: string }>;
 
-/** What a worker reports as runs end, for its metrics. */
-export type RunObserver = { started(run: Execution): void; ended(run: Execution, status: string): void };
 
 const CONTENT_TYPES = { xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', csv: 'text/csv' } as const;
 
@@ -79,7 +78,7 @@ export function createEngineWorker(deps: {
   async function end(run: Execution, owner: string | null, status: 'FAILED' | 'TIMED_OUT', error: RunError) {
     const moved = await deps.store.transition(run, owner, { status, from: ['QUEUED', 'RUNNING'], phase: null, error, events: endedEvents(status, error), logs: [{ level: 'error', message: error.message }] });
     deps.onOutbox();
-    if (moved) deps.observer?.ended(run, status);
+    if (moved) deps.observer?.ended(status, run.startedAt ?? null);
   }
 
   /** One attempt of a claimed run; answers the delay before the next one, or undefined when the run is settled. */
@@ -97,7 +96,7 @@ export function createEngineWorker(deps: {
       const ok = await deps.store.transition(run, deps.workerId, outcome);
       deps.onOutbox();
       if (!ok) log.info('run was taken over or cancelled; result dropped');
-      else deps.observer?.ended(run, outcome.status);
+      else deps.observer?.ended(outcome.status, run.startedAt ?? null);
       await faults('after-record', run.id);
       return undefined;
     } catch (err) {
@@ -124,7 +123,7 @@ export function createEngineWorker(deps: {
       await end(run, deps.workerId, 'TIMED_OUT', { code: 'TIMED_OUT', message: `The run did not finish within ${run.timeoutMs} ms`, step: null });
     } else {
       log.info({ reason }, 'run stopped: it is no longer this worker\'s');
-      if (reason === 'CANCELLED') deps.observer?.ended(run, 'CANCELLED');
+      if (reason === 'CANCELLED') deps.observer?.ended('CANCELLED', run.startedAt ?? null);
     }
     return undefined;
   }

@@ -6,7 +6,9 @@ import type { Storage } from '@rowline/storage';
 import { createOutboxRelay } from '../events/outbox.js';
 import { TOPICS } from '../events/messages.js';
 import { createRunStore } from '../store/run-store.js';
-import { createEngineWorker, type RunObserver, type WorkerOptions } from './engine-worker.js';
+import type { Registry } from 'prom-client';
+import { createEngineWorker, type WorkerOptions } from './engine-worker.js';
+import { createRunMetrics } from './run-metrics.js';
 import type { FaultPoint } from './fault-points.js';
 import { createSweeper } from './sweeper.js';
 
@@ -18,7 +20,9 @@ export const ENGINE_GROUP = 'engine-workers';
  */
 export function createEngineWorkers(deps: {
   logger: Logger; orm: Orm; tokens: InternalTokens; bus: EventBus; storage: Storage; filesUrl: string;
-  concurrency?: number; tenantLimit?: number; sweepIntervalMs?: number; faults?: FaultPoint; observer?: RunObserver;
+  concurrency?: number; tenantLimit?: number; sweepIntervalMs?: number; faults?: FaultPoint;
+  /** Where the run metrics go (the process's /metrics registry); none without it. */
+  registry?: Registry;
   onPublished?: (rows: number) => void;
 } & WorkerOptions) {
   const em = () => deps.orm.em.fork();
@@ -26,8 +30,9 @@ export function createEngineWorkers(deps: {
   const files = createInternalClient({ tokens: deps.tokens, baseUrl: deps.filesUrl, audience: 'files' });
   const store = createRunStore({ em, tenantLimit: deps.tenantLimit ?? 8 });
   const maxAttempts = deps.maxAttempts ?? 3;
+  const observer = deps.registry ? createRunMetrics({ registry: deps.registry, em, bus: deps.bus, group: ENGINE_GROUP, logger: deps.logger }) : undefined;
   const worker = createEngineWorker({
-    ...deps, store, maxAttempts,
+    ...deps, store, maxAttempts, observer,
     workerId: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
     onOutbox: () => relay.nudge(),
     registerArtifact: (run, artifact) => files(
@@ -35,7 +40,7 @@ export function createEngineWorkers(deps: {
       '/internal/artifacts', { method: 'POST', body: { executionId: run.id, ...artifact } },
     ),
   });
-  const sweeper = createSweeper({ store, logger: deps.logger, maxAttempts, intervalMs: deps.sweepIntervalMs ?? 5_000, onOutbox: () => relay.nudge() });
+  const sweeper = createSweeper({ store, logger: deps.logger, maxAttempts, intervalMs: deps.sweepIntervalMs ?? 5_000, onOutbox: () => relay.nudge(), observer });
   let subscription: { stop(): Promise<void> } | undefined;
   return {
     store,

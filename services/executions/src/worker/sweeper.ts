@@ -1,6 +1,7 @@
 import type { Logger } from '@rowline/kit';
 import { endedEvents, statusEvent } from '../events/messages.js';
 import type { RunStore } from '../store/run-store.js';
+import type { RunObserver } from './run-metrics.js';
 
 /**
  * Recovery that no message triggers, run every `intervalMs` by each worker process (every move is
@@ -11,7 +12,7 @@ import type { RunStore } from '../store/run-store.js';
  *   (`WORKER_LOST`) instead, so a run that crashes its worker every time cannot loop;
  * - tenants with free slots get their oldest QUEUED runs requested again (the backstop of the release path).
  */
-export function createSweeper(deps: { store: RunStore; logger: Logger; maxAttempts: number; intervalMs: number; onOutbox: () => void }) {
+export function createSweeper(deps: { store: RunStore; logger: Logger; maxAttempts: number; intervalMs: number; onOutbox: () => void; observer?: RunObserver }) {
   let timer: NodeJS.Timeout | undefined;
   let current: Promise<void> = Promise.resolve();
 
@@ -20,12 +21,18 @@ export function createSweeper(deps: { store: RunStore; logger: Logger; maxAttemp
     const { late, orphaned } = await deps.store.overdue();
     for (const run of late) {
       const error = { code: 'TIMED_OUT', message: 'The run did not finish within its timeout', step: null };
-      if (await deps.store.transition(run, null, { status: 'TIMED_OUT', from: ['QUEUED', 'RUNNING'], phase: null, error, events: endedEvents('TIMED_OUT', error) })) counts.timedOut++;
+      if (await deps.store.transition(run, null, { status: 'TIMED_OUT', from: ['QUEUED', 'RUNNING'], phase: null, error, events: endedEvents('TIMED_OUT', error) })) {
+        counts.timedOut++;
+        deps.observer?.ended('TIMED_OUT', null);
+      }
     }
     for (const run of orphaned) {
       if (run.attempt >= deps.maxAttempts) {
         const error = { code: 'WORKER_LOST', message: `The run's worker stopped during each of its ${run.attempt} attempts`, step: null };
-        if (await deps.store.transition(run, null, { status: 'FAILED', onlyIfLeaseExpired: true, phase: null, error, events: endedEvents('FAILED', error) })) counts.lost++;
+        if (await deps.store.transition(run, null, { status: 'FAILED', onlyIfLeaseExpired: true, phase: null, error, events: endedEvents('FAILED', error) })) {
+          counts.lost++;
+          deps.observer?.ended('FAILED', null);
+        }
       } else if (await deps.store.transition(run, null, {
         status: 'QUEUED', onlyIfLeaseExpired: true, phase: null, events: [statusEvent('QUEUED', null)], extra: [run.request],
         logs: [{ level: 'warn', message: `Attempt ${run.attempt} lost its worker; the run is queued again` }],
