@@ -23,6 +23,9 @@ export const workerEnv = baseEnv.omit({ PORT: true }).extend({
   CANCEL_POLL_MS: z.coerce.number().int().min(50).default(250),
   SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(5_000),
   TENANT_CONCURRENCY,
+  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).default(30_000)
+    .describe('How long a silent worker keeps its partitions before the group hands them to another'),
   /** Test-only: see worker/fault-points.ts. Unset in production. */
   ROWLINE_FAULT_PAUSE_AT: z.string().optional(),
+  ROWLINE_FAULT_PAUSE_MS: z.coerce.number().int().min(0).optional(),
 });

@@ -11,14 +11,14 @@ import { faultPointFromEnv } from './worker/fault-points.js';
 const env = loadEnv(workerEnv);
 const logger = createLogger({ service: 'engine-worker', level: env.LOG_LEVEL });
 if (!env.KAFKA_BROKERS) throw new Error('KAFKA_BROKERS is required for engine workers');
-const bus = createKafkaBus({ brokers: env.KAFKA_BROKERS.split(','), clientId: 'engine-worker', topicPrefix: env.KAFKA_TOPIC_PREFIX, logger });
+const bus = createKafkaBus({ brokers: env.KAFKA_BROKERS.split(','), clientId: 'engine-worker', topicPrefix: env.KAFKA_TOPIC_PREFIX, logger, sessionTimeoutMs: env.KAFKA_SESSION_TIMEOUT_MS });
 const orm = await createOrm({ url: env.DATABASE_URL, schema: 'executions', entities, migrations, logger });
 const metrics = createMetrics('engine-worker');
 const workers = createEngineWorkers({
   logger, orm, registry: metrics.registry, bus, storage: createLocalStorage(env.STORAGE_DIR), tokens: createInternalTokens(env.INTERNAL_TOKEN_SECRET),
   filesUrl: env.FILES_URL, concurrency: env.ENGINE_CONCURRENCY, leaseMs: env.LEASE_MS, maxAttempts: env.MAX_ATTEMPTS,
   retryBackoffMs: env.RETRY_BACKOFF_MS, cancelPollMs: env.CANCEL_POLL_MS, sweepIntervalMs: env.SWEEP_INTERVAL_MS,
-  tenantLimit: env.TENANT_CONCURRENCY, faults: faultPointFromEnv(env.ROWLINE_FAULT_PAUSE_AT, (line) => process.stdout.write(line)),
+  tenantLimit: env.TENANT_CONCURRENCY, faults: faultPointFromEnv(env.ROWLINE_FAULT_PAUSE_AT, (line) => process.stdout.write(line), env.ROWLINE_FAULT_PAUSE_MS),
 });
 await workers.start();
 const health = await createServiceServer({ name: 'engine-worker', logger, metrics, tokens: createInternalTokens(env.INTERNAL_TOKEN_SECRET) });

@@ -88,8 +88,10 @@ export function createEngineWorker(deps: {
     const control = watch.add(run, leaseMs);
     try {
       await faults('after-claim', run.id);
-      await deps.store.transition(run, deps.workerId, { status: 'RUNNING', phase: 'READING', events: [statusEvent('RUNNING', 'READING')] });
+      const owned = await deps.store.transition(run, deps.workerId, { status: 'RUNNING', phase: 'READING', events: [statusEvent('RUNNING', 'READING')] });
       deps.onOutbox();
+      // A worker that was stopped (SIGSTOP, a long GC) past its lease may find its run taken over: it leaves it.
+      if (!owned) return settleAborted(run, 'lease lost', log);
       const outcome = await execute(run, control.signal);
       if (outcome === 'aborted') return settleAborted(run, control.reason(), log);
       await faults('after-effect', run.id);

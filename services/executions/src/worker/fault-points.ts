@@ -13,10 +13,11 @@ export const NO_FAULTS: FaultPoint = async () => {};
 
 /**
  * The test-only hook behind `ROWLINE_FAULT_PAUSE_AT=<point>`: at that point the worker prints
- * `FAULT <point> <executionId>` on stdout and waits forever, so the test can SIGKILL it there. Unset (as in
- * production) it is `NO_FAULTS` and costs nothing. Only the first run to reach the point pauses.
+ * `FAULT <point> <executionId>` on stdout and waits forever (or `pauseMs`, from `ROWLINE_FAULT_PAUSE_MS`),
+ * so the test can SIGKILL or SIGSTOP it there. Unset (as in production) it is `NO_FAULTS` and costs
+ * nothing. Only the first run to reach the point pauses.
  */
-export function faultPointFromEnv(value: string | undefined, write: (line: string) => void): FaultPoint {
+export function faultPointFromEnv(value: string | undefined, write: (line: string) => void, pauseMs?: number): FaultPoint {
   if (!value) return NO_FAULTS;
   if (!(FAULT_POINTS as readonly string[]).includes(value)) throw new Error(`ROWLINE_FAULT_PAUSE_AT must be one of ${FAULT_POINTS.join(', ')}`);
   let hit = false;
@@ -24,6 +25,6 @@ export function faultPointFromEnv(value: string | undefined, write: (line: strin
     if (point !== value || hit) return Promise.resolve();
     hit = true;
     write(`FAULT ${point} ${executionId}\n`);
-    return new Promise<void>(() => {});
+    return new Promise<void>((resolve) => { if (pauseMs !== undefined) setTimeout(resolve, pauseMs); });
   };
 }
