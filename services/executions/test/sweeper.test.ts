@@ -60,3 +60,15 @@ describe('the sweeper', () => {
     expect(await sweeper.sweep()).toEqual({ timedOut: 0, requeued: 0, lost: 0 });
   });
 });
+
+describe('the sweeper, for a run whose request was missed', () => {
+  it('requests a run still PENDING a minute after it was accepted again, and leaves a fresh one alone', async () => {
+    const stale = await db.insertRun();
+    await db.sql(`update "executions"."executions" set "created_at" = now() - interval '61 seconds' where "id" = ?`, [stale.id]);
+    const fresh = await db.insertRun();
+    await sweeper.sweep();
+    expect(await outboxTypes(stale.id)).toEqual(['ExecutionRequested']);
+    expect(await outboxTypes(fresh.id)).toEqual([]);
+    expect(await rowOf(stale.id)).toMatchObject({ status: 'PENDING' });
+  });
+});

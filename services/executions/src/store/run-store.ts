@@ -200,6 +200,21 @@ export function createRunStore(deps: { em: () => EntityManager; tenantLimit?: nu
       return sent;
     },
 
+    /**
+     * Requests again the runs still PENDING `olderThanMs` after they were accepted: their request reached
+     * Kafka before any engine worker group existed (a new group starts at the end of the log) or was
+     * dead-lettered. A duplicate request is harmless: the claim decides.
+     */
+    async rerequestStale(olderThanMs: number): Promise<number> {
+      return deps.em().transactional(async (tx) => {
+        const stale = await tx.execute<LiveRow[]>(
+          `select "id", "tenant_id", "workflow_id", "workflow_version_id", "input_file_id", "attempt" from "executions"."executions"
+            where "status" = 'PENDING' and "created_at" < now() - (? * interval '1 millisecond') order by "id" limit 500`, [olderThanMs]);
+        await appendOutbox(tx, stale.map(requestOf));
+        return stale.length;
+      });
+    },
+
     /** Live runs past their deadline, and RUNNING runs whose lease expired (their worker died): the sweeper's work. */
     async overdue(): Promise<{ late: OverdueRun[]; orphaned: OverdueRun[] }> {
       const rows = await deps.em().execute<Array<LiveRow & { late: boolean }>>(

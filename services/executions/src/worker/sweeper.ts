@@ -10,8 +10,11 @@ import type { RunObserver } from './run-metrics.js';
  * - a RUNNING run whose lease expired (its worker died or hangs) goes back to QUEUED with a new
  *   ExecutionRequested, so another worker redoes it; after `maxAttempts` attempts it ends FAILED
  *   (`WORKER_LOST`) instead, so a run that crashes its worker every time cannot loop;
- * - tenants with free slots get their oldest QUEUED runs requested again (the backstop of the release path).
+ * - tenants with free slots get their oldest QUEUED runs requested again (the backstop of the release path);
+ * - runs still PENDING a minute after they were accepted are requested again (their request was missed).
  */
+export const STALE_PENDING_MS = 60_000;
+
 export function createSweeper(deps: { store: RunStore; logger: Logger; maxAttempts: number; intervalMs: number; onOutbox: () => void; observer?: RunObserver }) {
   let timer: NodeJS.Timeout | undefined;
   let current: Promise<void> = Promise.resolve();
@@ -39,6 +42,7 @@ export function createSweeper(deps: { store: RunStore; logger: Logger; maxAttemp
       })) counts.requeued++;
     }
     await deps.store.promoteAll();
+    await deps.store.rerequestStale(STALE_PENDING_MS);
     deps.onOutbox();
     if (counts.timedOut || counts.requeued || counts.lost) deps.logger.warn(counts, 'sweeper moved runs');
     return counts;
