@@ -13,6 +13,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -118,10 +119,12 @@ function workers(n) {
     const child = spawn(process.execPath, [join(repo, 'services/executions/dist/worker.js')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
     // A new consumer group starts at the end of the log: submit only once the worker has subscribed.
     const ready = new Promise((r) => createInterface({ input: child.stdout }).on('line', (l) => { if (l.includes('engine worker started')) r(); }));
-    return { ready, stop: () => { child.kill('SIGTERM'); return new Promise((r) => child.once('exit', r)); } };
+    return { pid: child.pid, ready, stop: () => { child.kill('SIGTERM'); return new Promise((r) => child.once('exit', r)); } };
   });
 }
 
+/** CPU seconds a process used so far (user + system), from /proc: load-independent cost of the runs. */
+const cpuOf = (pid) => { try { const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' '); return (Number(f[11]) + Number(f[12])) / 100; } catch { return 0; } };
 const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN; };
 const ms = (x) => `${x.toFixed(0)} ms`;
 
@@ -131,14 +134,18 @@ async function breakdown(ids) {
   return { queued: pct(rows.map((r) => Number(r.queued)), 50), run: pct(rows.map((r) => Number(r.run)), 50) };
 }
 
+let cpuPids = [];
 async function measure(label, submitAll) {
+  const cpu0 = cpuPids.map(cpuOf);
   const runs = await submitAll();
   await Promise.all(runs.map((r) => r.ended));
   const latencies = runs.map((r) => done.get(r.id) - r.t0);
   const first = Math.min(...runs.map((r) => r.t0));
   const last = Math.max(...runs.map((r) => done.get(r.id)));
   const b = await breakdown(runs.map((r) => r.id));
+  const cpu = cpuPids.map((pid, i) => cpuOf(pid) - cpu0[i]);
   return {
+    cpuMsPerRun: cpu.map((c) => (c * 1000) / runs.length),
     label, runs: runs.length, perSecond: runs.length / ((last - first) / 1000), p50: pct(latencies, 50), p99: pct(latencies, 99),
     accept: pct(runs.map((r) => r.accepted), 50), queued: b.queued, run: b.run,
   };
@@ -166,15 +173,19 @@ const paced = () => async () => {
 // Baseline: the bare engine on the same workbook, one run after another in this process.
 const engineRuns = 200;
 const e0 = performance.now();
+const ec0 = process.cpuUsage();
 for (let i = 0; i < engineRuns; i++) {
   await runWorkflow({ steps: STEPS, input: { fileName: 'Sales.xlsx', open: async () => Readable.from([bytes]) }, openArtifact: async () => new PassThrough().resume() });
 }
 const enginePerSecond = engineRuns / ((performance.now() - e0) / 1000);
+const ec = process.cpuUsage(ec0);
+const engineCpuMs = (ec.user + ec.system) / 1000 / engineRuns;
 
 const results = [];
 for (const n of [1, 2]) {
   const procs = workers(n);
   await Promise.all(procs.map((p) => p.ready));
+  cpuPids = [process.pid, ...(kafka.pid ? [kafka.pid] : []), ...procs.map((p) => p.pid)];
   await measure('warm-up', burst(40));
   for (const [label, load] of [[`${n} worker(s), ${RUNS} runs at once`, burst(RUNS)], [`${n} worker(s), ${RATE} runs/s for ${SECONDS} s`, paced()]]) {
     const r = await measure(label, load);
@@ -185,7 +196,9 @@ for (const n of [1, 2]) {
 }
 
 console.log(`\npipeline benchmark: 100-row workbook, 3 steps (filter, aggregate, xlsx output), Kafka + Postgres, through the gateway`);
-console.log(`baseline, bare engine in one process (no API, no Kafka, no Postgres): ${enginePerSecond.toFixed(0)} runs/s\n`);
+console.log('CPU ms per completed run, by process (API + gateway + files in this process, Kafka broker when started here, workers):');
+for (const r of results) console.log(`  ${r.label}: ${r.cpuMsPerRun.map((c) => c.toFixed(1)).join(' / ')} (Postgres not counted)`);
+console.log(`baseline, bare engine in one process (no API, no Kafka, no Postgres): ${enginePerSecond.toFixed(0)} runs/s, ${engineCpuMs.toFixed(1)} CPU ms per run\n`);
 console.log('| load | runs | completed runs/s | vs bare engine | p50 start->succeeded | p99 | startExecution p50 | accepted->claimed p50 | claimed->finished p50 |');
 console.log('|---|---|---|---|---|---|---|---|---|');
 for (const r of results) {
