@@ -32,6 +32,8 @@ export type PlatformOptions = {
   partner?: PartnerOptions;
   /** Development and tests: hosts destinations may name although local (DELIVERY_DEV_ALLOWED_HOSTS), an extra CA to trust. */
   delivery?: { devAllowedHosts?: string[]; extraCa?: string };
+  /** Tuning of runs (tests shorten the sweeper, the retry backoff and so on); `runWorkers: false` starts no engine worker (they run as separate processes). */
+  executions?: executions.WorkerOptions & { tenantLimit?: number; sweepIntervalMs?: number; runWorkers?: boolean };
 };
 
 type Stop = { name: string; stop: () => Promise<void> };
@@ -103,6 +105,7 @@ export async function startPlatform(opts: PlatformOptions) {
     const executionsOrm = await orm('executions', executions.SCHEMA, executions.entities, executions.migrations);
     const executionsSvc = await executions.createExecutionsService({
       logger: log('executions'), orm: executionsOrm, tokens, bus, workflowsUrl: urls.workflows, filesUrl: urls.files,
+      tenantLimit: opts.executions?.tenantLimit,
     });
     urls.executions = await listen('executions', executionsSvc.server);
     executionsSvc.relay.start();
@@ -111,12 +114,14 @@ export async function startPlatform(opts: PlatformOptions) {
     await deliverySvc.runtime!.start();
     stops.push({ name: 'delivery-runtime', stop: () => deliverySvc.runtime!.stop() });
 
-    const workers = executions.createEngineWorkers({
-      logger: log('engine-worker'), orm: executionsOrm, tokens, bus, storage, filesUrl: urls.files,
-      concurrency: opts.engineConcurrency ?? 2, leaseMs: opts.leaseMs,
-    });
-    await workers.start();
-    stops.push({ name: 'engine-workers', stop: () => workers.stop() });
+    if (opts.executions?.runWorkers !== false) {
+      const workers = executions.createEngineWorkers({
+        logger: log('engine-worker'), orm: executionsOrm, tokens, bus, storage, filesUrl: urls.files,
+        concurrency: opts.engineConcurrency ?? 2, leaseMs: opts.leaseMs, registry: executionsSvc.metrics.registry, ...opts.executions,
+      });
+      await workers.start();
+      stops.push({ name: 'engine-workers', stop: () => workers.stop() });
+    }
 
     const gateway = await createGateway({
       logger: log('gateway'), tokens, supergraphSdl: await loadSupergraph(), urls,

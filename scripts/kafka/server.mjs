@@ -63,10 +63,15 @@ export async function startBroker({ java, libs, heap = '512m', startTimeoutMs = 
     rmSync(dir, { recursive: true, force: true });
     throw new Error(`formatting the Kafka log directory failed:\n${format.stdout}${format.stderr}`);
   }
-  const child = spawn(java, [...jvm, 'kafka.Kafka', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let child;
+  let exited;
   let stderr = '';
-  child.stderr.on('data', (chunk) => (stderr = (stderr + chunk).slice(-4_000)));
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const launch = () => {
+    child = spawn(java, [...jvm, 'kafka.Kafka', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+    child.stderr.on('data', (chunk) => (stderr = (stderr + chunk).slice(-4_000)));
+    exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  };
+  launch();
 
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
@@ -79,18 +84,31 @@ export async function startBroker({ java, libs, heap = '512m', startTimeoutMs = 
   };
 
   const serverLog = path.join(dir, 'server.log');
-  const deadline = Date.now() + startTimeoutMs;
-  for (;;) {
-    if (existsSync(serverLog) && readFileSync(serverLog, 'utf8').includes(READY_LINE)) break;
-    const failed = child.exitCode !== null || child.signalCode !== null || Date.now() > deadline;
-    if (failed) {
-      const log = existsSync(serverLog) ? readFileSync(serverLog, 'utf8').slice(-4_000) : '';
-      await stop();
-      throw new Error(`the Kafka broker did not start (exit ${child.exitCode ?? child.signalCode ?? 'timeout'}):\n${log}${stderr}`);
+  const starts = () => (existsSync(serverLog) ? readFileSync(serverLog, 'utf8').split(READY_LINE).length - 1 : 0);
+  await waitUntilStarted(1);
+  // Tests of a broker outage: the same broker (port, data) goes down and comes back, as after a crash or an upgrade.
+  const restart = async () => {
+    const before = starts();
+    child.kill('SIGTERM');
+    await exited;
+    launch();
+    await waitUntilStarted(before + 1);
+  };
+  return { brokers: [`127.0.0.1:${port}`], dir, logFile: serverLog, pid: child.pid, exited, stop, restart };
+
+  async function waitUntilStarted(count) {
+    const deadline = Date.now() + startTimeoutMs;
+    for (;;) {
+      if (starts() >= count) break;
+      const failed = child.exitCode !== null || child.signalCode !== null || Date.now() > deadline;
+      if (failed) {
+        const log = existsSync(serverLog) ? readFileSync(serverLog, 'utf8').slice(-4_000) : '';
+        await stop();
+        throw new Error(`the Kafka broker did not start (exit ${child.exitCode ?? child.signalCode ?? 'timeout'}):\n${log}${stderr}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  return { brokers: [`127.0.0.1:${port}`], dir, logFile: serverLog, pid: child.pid, exited, stop };
 }
 
 async function freePorts(count) {

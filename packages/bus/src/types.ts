@@ -48,6 +48,8 @@ export interface EventBus {
   subscribe(opts: SubscribeOptions): Promise<Subscription>;
   close(): Promise<void>;
   health(): Health;
+  /** Messages of `topics` not yet committed by `groupId` (summed over partitions), for a lag metric; a bus that cannot tell leaves it out. */
+  consumerLag?(groupId: string, topics: string[]): Promise<number>;
 }
 
 /** How a failing handler is retried before its message is dead-lettered. */

@@ -2,9 +2,15 @@ import { z } from 'zod';
 import { baseEnv } from '@rowline/kit';
 import { storageEnv } from '@rowline/storage';
 
+/** Both processes move runs (the API cancels), so both release tenant slots and must agree on the limit. */
+const TENANT_CONCURRENCY = z.coerce.number().int().min(0).default(8)
+  .describe('RUNNING runs per tenant at most; the others wait QUEUED, oldest first (0: no limit)');
+
 export const executionsEnv = baseEnv.extend({
   WORKFLOWS_URL: z.string().url().describe('Base URL of the workflows service (internal calls)'),
   FILES_URL: z.string().url().describe('Base URL of the files service (internal calls)'),
+  EXECUTION_TIMEOUT_MS: z.coerce.number().int().min(1000).default(900_000).describe('Timeout of a run that does not ask for one'),
+  TENANT_CONCURRENCY,
 });
 
 export const workerEnv = baseEnv.omit({ PORT: true }).extend({
@@ -14,4 +20,14 @@ export const workerEnv = baseEnv.omit({ PORT: true }).extend({
   ...storageEnv.shape,
   ENGINE_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(1),
   LEASE_MS: z.coerce.number().int().min(1000).default(30_000),
+  MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
+  RETRY_BACKOFF_MS: z.coerce.number().int().min(0).default(500),
+  CANCEL_POLL_MS: z.coerce.number().int().min(50).default(250),
+  SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(5_000),
+  TENANT_CONCURRENCY,
+  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).default(30_000)
+    .describe('How long a silent worker keeps its partitions before the group hands them to another'),
+  /** Test-only: see worker/fault-points.ts. Unset in production. */
+  ROWLINE_FAULT_PAUSE_AT: z.string().optional(),
+  ROWLINE_FAULT_PAUSE_MS: z.coerce.number().int().min(0).optional(),
 });

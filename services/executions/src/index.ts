@@ -4,3 +4,4 @@ export { executionsEnv, workerEnv } from './env.js';
 export { entities } from './store/entities.js';
 export { migrations } from './store/migrations/index.js';
 export { buildExecutionsSchema } from './schema/index.js';
+export type { WorkerOptions } from './worker/engine-worker.js';

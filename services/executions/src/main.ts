@@ -12,6 +12,7 @@ const bus = createKafkaBus({ brokers: env.KAFKA_BROKERS.split(','), clientId: SE
 const orm = await createOrm({ url: env.DATABASE_URL, schema: SCHEMA, entities, migrations, logger });
 const { server, relay } = await createExecutionsService({
   logger, orm, bus, tokens: createInternalTokens(env.INTERNAL_TOKEN_SECRET), workflowsUrl: env.WORKFLOWS_URL, filesUrl: env.FILES_URL,
+  defaultTimeoutMs: env.EXECUTION_TIMEOUT_MS, tenantLimit: env.TENANT_CONCURRENCY,
 });
 relay.start();
 const port = await server.listen(env.PORT, env.HOST);

@@ -1,13 +1,12 @@
 import {
-  AppError, createInternalClient, createServiceServer, migrate,
+  AppError, createInternalClient, createMetrics, createServiceServer, migrate,
   type AuthedContext, type InternalTokens, type Logger, type Orm,
 } from '@rowline/kit';
 import type { EventBus } from '@rowline/bus';
-import { ExecutionStatus } from '@rowline/proto';
 import { createExecutionsDomain, type Lookups } from './domain/executions.js';
 import { isTerminal } from './domain/state-machine.js';
 import { createOutboxRelay } from './events/outbox.js';
-import { TOPICS } from './events/messages.js';
+import { endedEvents, TOPICS } from './events/messages.js';
 import { buildExecutionsSchema } from './schema/index.js';
 import { createRunStore } from './store/run-store.js';
 
@@ -18,6 +17,8 @@ export const EXECUTION_TOPICS = [TOPICS.executionRequested, TOPICS.executionEven
 
 export async function createExecutionsService(deps: {
   logger: Logger; orm: Orm; tokens: InternalTokens; bus: EventBus; workflowsUrl: string; filesUrl: string; exposeInternalErrors?: boolean;
+  /** Timeout of a run that does not ask for one; the per-tenant limit (the API releases a slot when it cancels). */
+  defaultTimeoutMs?: number; tenantLimit?: number;
 }) {
   await migrate(deps.orm, SCHEMA);
   await deps.bus.ensureTopics(EXECUTION_TOPICS.map((name) => ({ name, partitions: 6 })));
@@ -28,20 +29,16 @@ export async function createExecutionsService(deps: {
   const lookups: Lookups = {
     version: (principal, id) => workflows(principal, `/internal/versions/${encodeURIComponent(id)}`),
     file: (principal, id) => files(principal, `/internal/files/${encodeURIComponent(id)}`),
+    latestVersion: (principal, id) => workflows(principal, `/internal/workflows/${encodeURIComponent(id)}/latest-version`),
   };
-  const domain = createExecutionsDomain({ lookups, onOutbox: () => relay.nudge() });
-  const store = createRunStore({ em });
+  const domain = createExecutionsDomain({ lookups, onOutbox: () => relay.nudge(), defaultTimeoutMs: deps.defaultTimeoutMs });
+  const store = createRunStore({ em, tenantLimit: deps.tenantLimit ?? 8 });
 
   async function cancel(ctx: AuthedContext, id: string) {
     const run = await domain.get(ctx.em, id);
     if (isTerminal(run.status)) throw new AppError('CONFLICT', `The run already ended ${run.status}`);
-    const moved = await store.transition(run, null, {
-      status: 'CANCELLED', phase: null, error: { code: 'CANCELLED', message: `Cancelled by ${ctx.principal.subject}`, step: null },
-      events: [
-        { case: 'statusChanged', value: { status: ExecutionStatus.CANCELLED } },
-        { case: 'failed', value: { code: 'CANCELLED', message: 'The run was cancelled', step: -1 } },
-      ],
-    });
+    const error = { code: 'CANCELLED', message: `Cancelled by ${ctx.principal.subject}`, step: null };
+    const moved = await store.transition(run, null, { status: 'CANCELLED', phase: null, error, events: endedEvents('CANCELLED', error) });
     relay.nudge();
     const current = await ctx.em.fork().findOneOrFail(run.constructor as never, { id }, { refresh: true, filters: { tenant: { tenantId: ctx.principal.tenantId } } });
     if (!moved && !isTerminal((current as typeof run).status)) throw new AppError('CONFLICT', 'The run changed; try again');
@@ -49,8 +46,11 @@ export async function createExecutionsService(deps: {
   }
 
   const schema = await buildExecutionsSchema({ domain, cancel });
+  // Returned so that engine workers hosted in the same process (the embedded mode) report on the same /metrics.
+  const metrics = createMetrics(SERVICE);
   const server = await createServiceServer({
     name: SERVICE,
+    metrics,
     logger: deps.logger,
     schema,
     orm: deps.orm,
@@ -60,5 +60,5 @@ export async function createExecutionsService(deps: {
       { name: 'bus', check: () => { const h = deps.bus.health(); if (!h.ok) throw new Error(h.detail ?? 'bus unavailable'); } },
     ],
   });
-  return { server, relay, domain };
+  return { server, relay, domain, metrics };
 }

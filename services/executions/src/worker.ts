@@ -1,25 +1,29 @@
-import { createInternalTokens, createLogger, createOrm, createServiceServer, loadEnv, onShutdown } from '@rowline/kit';
+import { createInternalTokens, createLogger, createMetrics, createOrm, createServiceServer, loadEnv, onShutdown } from '@rowline/kit';
 import { createKafkaBus } from '@rowline/bus';
 import { createStorageFromEnv } from '@rowline/storage';
 import { workerEnv } from './env.js';
 import { entities } from './store/entities.js';
 import { migrations } from './store/migrations/index.js';
 import { createEngineWorkers } from './worker/engine-workers.js';
+import { faultPointFromEnv } from './worker/fault-points.js';
 
 // The engine worker process: consumes executions.requested, runs workflows, serves health and metrics.
 const env = loadEnv(workerEnv);
 const logger = createLogger({ service: 'engine-worker', level: env.LOG_LEVEL });
 if (!env.KAFKA_BROKERS) throw new Error('KAFKA_BROKERS is required for engine workers');
-const bus = createKafkaBus({ brokers: env.KAFKA_BROKERS.split(','), clientId: 'engine-worker', topicPrefix: env.KAFKA_TOPIC_PREFIX, logger });
+const bus = createKafkaBus({ brokers: env.KAFKA_BROKERS.split(','), clientId: 'engine-worker', topicPrefix: env.KAFKA_TOPIC_PREFIX, logger, sessionTimeoutMs: env.KAFKA_SESSION_TIMEOUT_MS });
 const orm = await createOrm({ url: env.DATABASE_URL, schema: 'executions', entities, migrations, logger });
 const storage = createStorageFromEnv(env);
 logger.info({ storage: storage.describe }, 'file storage');
+const metrics = createMetrics('engine-worker');
 const workers = createEngineWorkers({
-  logger, orm, bus, storage: storage.storage, tokens: createInternalTokens(env.INTERNAL_TOKEN_SECRET),
-  filesUrl: env.FILES_URL, concurrency: env.ENGINE_CONCURRENCY, leaseMs: env.LEASE_MS,
+  logger, orm, registry: metrics.registry, bus, storage: storage.storage, tokens: createInternalTokens(env.INTERNAL_TOKEN_SECRET),
+  filesUrl: env.FILES_URL, concurrency: env.ENGINE_CONCURRENCY, leaseMs: env.LEASE_MS, maxAttempts: env.MAX_ATTEMPTS,
+  retryBackoffMs: env.RETRY_BACKOFF_MS, cancelPollMs: env.CANCEL_POLL_MS, sweepIntervalMs: env.SWEEP_INTERVAL_MS,
+  tenantLimit: env.TENANT_CONCURRENCY, faults: faultPointFromEnv(env.ROWLINE_FAULT_PAUSE_AT, (line) => process.stdout.write(line), env.ROWLINE_FAULT_PAUSE_MS),
 });
 await workers.start();
-const health = await createServiceServer({ name: 'engine-worker', logger, tokens: createInternalTokens(env.INTERNAL_TOKEN_SECRET) });
+const health = await createServiceServer({ name: 'engine-worker', logger, metrics, tokens: createInternalTokens(env.INTERNAL_TOKEN_SECRET) });
 await health.listen(env.PORT, env.HOST);
 logger.info('engine worker started');
 onShutdown(logger, [

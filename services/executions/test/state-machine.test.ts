@@ -5,7 +5,7 @@ import { assertMove, canMove, isTerminal, sourcesOf, STATUSES, type Status } fro
 /** The lifecycle of DESIGN.md, written out once more by hand so that a change to the table is a visible decision. */
 const LEGAL: Array<[Status, Status]> = [
   ['PENDING', 'QUEUED'], ['PENDING', 'RUNNING'], ['PENDING', 'CANCELLED'],
-  ['QUEUED', 'RUNNING'], ['QUEUED', 'CANCELLED'],
+  ['QUEUED', 'RUNNING'], ['QUEUED', 'CANCELLED'], ['QUEUED', 'TIMED_OUT'],
   ['RUNNING', 'RUNNING'], ['RUNNING', 'QUEUED'], ['RUNNING', 'SUCCEEDED'], ['RUNNING', 'FAILED'],
   ['RUNNING', 'CANCELLED'], ['RUNNING', 'TIMED_OUT'],
 ];

@@ -39,6 +39,13 @@ export async function createWorkflowsService(deps: {
         const version = await domain.getVersion(em, String(req.params.id));
         return { id: version.id, workflowId: version.workflowId, number: version.number, steps: version.steps };
       }));
+      // A retry of a run on the workflow's latest version.
+      app.get('/internal/workflows/:id/latest-version', internalRoute({ tokens: deps.tokens, audience: SERVICE, logger: deps.logger }, async (principal, req) => {
+        const em = tenantEm(deps.orm, principal.tenantId);
+        const workflow = await domain.get(em, String(req.params.id));
+        const version = await domain.getVersion(em, workflow.latestVersionId ?? '');
+        return { id: version.id, workflowId: version.workflowId, number: version.number, steps: version.steps };
+      }));
     },
   });
   return { server, domain };

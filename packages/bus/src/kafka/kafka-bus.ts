@@ -14,6 +14,8 @@ export type KafkaBusOptions = CommonBusOptions & {
   clientId: string;
   /** Partitions of a topic created without a count. Default 3. */
   partitions?: number;
+  /** How long the group waits for a silent member before handing its partitions over (kafkajs default 30 s; the broker's floor is 6 s). */
+  sessionTimeoutMs?: number;
 };
 
 export function createKafkaBus(opts: KafkaBusOptions): EventBus {
@@ -74,7 +76,7 @@ export function createKafkaBus(opts: KafkaBusOptions): EventBus {
     async subscribe(sub) {
       if (closing) throw new Error('the event bus is closed');
       await connect();
-      const subscription = await startSubscriber({ kafka, admin, ns, logger, policy, publish }, sub);
+      const subscription = await startSubscriber({ kafka, admin, ns, logger, policy, publish, sessionTimeoutMs: opts.sessionTimeoutMs }, sub);
       subscriptions.add(subscription);
       return {
         ready: subscription.ready,
@@ -92,6 +94,19 @@ export function createKafkaBus(opts: KafkaBusOptions): EventBus {
         await Promise.all([producer.disconnect(), admin.disconnect()]);
       })();
       return closing;
+    },
+
+    async consumerLag(groupId, topics) {
+      await connect();
+      let lag = 0;
+      for (const topic of topics.map((t) => ns.wire(t))) {
+        const [ends, [committed]] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId: ns.wire(groupId), topics: [topic] })]);
+        for (const end of ends) {
+          const offset = Number(committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? -1);
+          lag += Math.max(0, Number(end.high) - (offset < 0 ? Number(end.low) : offset));
+        }
+      }
+      return lag;
     },
 
     health() {

@@ -13,6 +13,7 @@ export type SubscriberDeps = {
   logger: Logger;
   policy: Required<DlqOptions>;
   publish(topic: string, messages: OutgoingMessage[]): Promise<void>;
+  sessionTimeoutMs?: number;
 };
 
 export type KafkaSubscription = Subscription & { failure(): string | undefined };
@@ -37,6 +38,7 @@ export async function startSubscriber(deps: SubscriberDeps, sub: SubscribeOption
     // A member learns of a rebalance at its next heartbeat: when a subscriber joins or leaves, the others
     // hand over their partitions within a second rather than three.
     heartbeatInterval: 1_000,
+    ...(deps.sessionTimeoutMs ? { sessionTimeout: deps.sessionTimeoutMs } : {}),
   });
   let failure: string | undefined;
   let joined = false;

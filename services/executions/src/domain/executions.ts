@@ -3,60 +3,118 @@ import { ExecutionStatus, ExecutionPhase } from '@rowline/proto';
 import { ExecutionEntity, ExecutionLogEntity, StepRunEntity, type Execution, type StepSpec } from '../store/entities.js';
 import { appendOutbox } from '../events/outbox.js';
 import { eventMessage, requestedMessage } from '../events/messages.js';
-import type { Status } from './state-machine.js';
+import { isTerminal, type Status } from './state-machine.js';
 
 /** What the executions service needs to know of other services' data when a run starts. */
 export type Lookups = {
   version(principal: Principal, id: string): Promise<{ id: string; workflowId: string; steps: StepSpec[] }>;
   file(principal: Principal, id: string): Promise<{ id: string; name: string; status: string; storageKey: string }>;
+  /** The workflow's current version (for a retry that asks for it). */
+  latestVersion(principal: Principal, workflowId: string): Promise<{ id: string; workflowId: string; steps: StepSpec[] }>;
 };
+
+type NewRun = {
+  workflowId: string; workflowVersionId: string; steps: StepSpec[]; file: { id: string; name: string; storageKey: string };
+  idempotencyKey: string; timeoutMs: number; retryOf?: string | null;
+};
+
+const MAX_TIMEOUT_S = 86_400;
 
 export type ExecutionFilter = { status?: Status | null; workflowId?: string | null; from?: Date | null; to?: Date | null };
 
-export function createExecutionsDomain(deps: { lookups: Lookups; onOutbox: () => void }) {
+export function createExecutionsDomain(deps: { lookups: Lookups; onOutbox: () => void; defaultTimeoutMs?: number }) {
+  const defaultTimeoutMs = deps.defaultTimeoutMs ?? 900_000;
+
+  /** Writes a new PENDING run and its first events in one transaction; the same key answers the run it made first. */
+  async function insert(em: EntityManager, actor: Principal, spec: NewRun, same: (run: Execution) => Execution): Promise<Execution> {
+    try {
+      const run = await em.transactional(async (tx) => {
+        const created = tx.create(ExecutionEntity, {
+          id: newId(), tenantId: actor.tenantId, workflowId: spec.workflowId, workflowVersionId: spec.workflowVersionId,
+          inputFileId: spec.file.id, inputFileName: spec.file.name, inputStorageKey: spec.file.storageKey, steps: spec.steps,
+          status: 'PENDING', idempotencyKey: spec.idempotencyKey, requestedBy: actor.subject, sequence: 1,
+          timeoutMs: spec.timeoutMs, retryOf: spec.retryOf ?? null,
+        });
+        await tx.flush();
+        await appendOutbox(tx, [
+          eventMessage(created, 1, { case: 'statusChanged', value: { status: ExecutionStatus.PENDING, phase: ExecutionPhase.UNSPECIFIED } }),
+          requestedMessage(created),
+        ]);
+        return created;
+      });
+      deps.onOutbox();
+      return run;
+    } catch (err) {
+      // Two concurrent requests with one key: the loser answers with the winner's run.
+      if ((err as { code?: string }).code === '23505') {
+        const winner = await em.fork().findOne(ExecutionEntity, { idempotencyKey: spec.idempotencyKey }, { refresh: true, filters: { tenant: { tenantId: actor.tenantId } } });
+        if (winner) return same(winner);
+      }
+      throw err;
+    }
+  }
+
+  function checkKey(raw: string): string {
+    const key = raw.trim();
+    if (!key || key.length > 200) throw badInput('idempotencyKey must have 1 to 200 characters', { field: 'idempotencyKey' });
+    return key;
+  }
+
+  function timeoutOf(seconds: number | null | undefined): number {
+    if (seconds == null) return defaultTimeoutMs;
+    if (!Number.isInteger(seconds) || seconds < 1 || seconds > MAX_TIMEOUT_S) {
+      throw badInput(`timeoutSeconds must be a whole number from 1 to ${MAX_TIMEOUT_S}`, { field: 'timeoutSeconds' });
+    }
+    return seconds * 1000;
+  }
+
+  async function readyFile(actor: Principal, fileId: string) {
+    if (!isUuid(fileId)) throw notFound('File', fileId);
+    const file = await deps.lookups.file(actor, fileId);
+    if (file.status !== 'READY') {
+      throw badInput(`File ${file.id} cannot be used as input: it is ${file.status}`, { field: 'fileId', fileStatus: file.status });
+    }
+    return file;
+  }
+
   return {
     /**
      * Accepts a run. The same idempotency key returns the same run (a client retrying a timed-out request
      * never starts two). The run and its ExecutionRequested event are written in one transaction.
      */
-    async start(em: EntityManager, actor: Principal, input: { workflowVersionId: string; fileId: string; idempotencyKey: string }) {
-      const key = input.idempotencyKey.trim();
-      if (!key || key.length > 200) throw badInput('idempotencyKey must have 1 to 200 characters', { field: 'idempotencyKey' });
+    async start(em: EntityManager, actor: Principal, input: { workflowVersionId: string; fileId: string; idempotencyKey: string; timeoutSeconds?: number | null }) {
+      const key = checkKey(input.idempotencyKey);
+      const timeoutMs = timeoutOf(input.timeoutSeconds);
       const existing = await em.findOne(ExecutionEntity, { idempotencyKey: key });
       if (existing) return sameRequest(existing, input);
       if (!isUuid(input.workflowVersionId)) throw notFound('Workflow version', input.workflowVersionId);
-      if (!isUuid(input.fileId)) throw notFound('File', input.fileId);
+      const [version, file] = await Promise.all([deps.lookups.version(actor, input.workflowVersionId), readyFile(actor, input.fileId)]);
+      return insert(em, actor, {
+        workflowId: version.workflowId, workflowVersionId: version.id, steps: version.steps, file, idempotencyKey: key, timeoutMs,
+      }, (run) => sameRequest(run, input));
+    },
+
+    /**
+     * A new run of an ended one, on the same input: the same version (its steps as snapshotted then) or the
+     * workflow's latest. The new run names the old one in `retryOf`; the old one is left as it ended.
+     */
+    async retry(em: EntityManager, actor: Principal, input: { executionId: string; useLatestVersion?: boolean | null; idempotencyKey?: string | null }) {
+      const old = await this.get(em, input.executionId);
+      if (!isTerminal(old.status)) throw new AppError('CONFLICT', `Only an ended run can be retried; this one is ${old.status}`, { status: old.status });
+      const key = checkKey(input.idempotencyKey ?? `retry:${old.id}:${newId()}`);
+      const existing = await em.findOne(ExecutionEntity, { idempotencyKey: key });
+      if (existing) {
+        if (existing.retryOf !== old.id) throw new AppError('CONFLICT', 'This idempotencyKey was already used for a different run', { executionId: existing.id });
+        return existing;
+      }
       const [version, file] = await Promise.all([
-        deps.lookups.version(actor, input.workflowVersionId),
-        deps.lookups.file(actor, input.fileId),
+        input.useLatestVersion ? deps.lookups.latestVersion(actor, old.workflowId) : Promise.resolve({ id: old.workflowVersionId, workflowId: old.workflowId, steps: old.steps }),
+        readyFile(actor, old.inputFileId),
       ]);
-      if (file.status !== 'READY') {
-        throw badInput(`File ${file.id} cannot be used as input: it is ${file.status}`, { field: 'fileId', fileStatus: file.status });
-      }
-      try {
-        const run = await em.transactional(async (tx) => {
-          const created = tx.create(ExecutionEntity, {
-            id: newId(), tenantId: actor.tenantId, workflowId: version.workflowId, workflowVersionId: version.id,
-            inputFileId: file.id, inputFileName: file.name, inputStorageKey: file.storageKey, steps: version.steps,
-            status: 'PENDING', idempotencyKey: key, requestedBy: actor.subject, sequence: 1,
-          });
-          await tx.flush();
-          await appendOutbox(tx, [
-            eventMessage(created, 1, { case: 'statusChanged', value: { status: ExecutionStatus.PENDING, phase: ExecutionPhase.UNSPECIFIED } }),
-            requestedMessage(created),
-          ]);
-          return created;
-        });
-        deps.onOutbox();
-        return run;
-      } catch (err) {
-        // Two concurrent requests with one key: the loser answers with the winner's run.
-        if ((err as { code?: string }).code === '23505') {
-          const winner = await em.fork().findOne(ExecutionEntity, { idempotencyKey: key }, { refresh: true, filters: { tenant: { tenantId: actor.tenantId } } });
-          if (winner) return sameRequest(winner, input);
-        }
-        throw err;
-      }
+      return insert(em, actor, {
+        workflowId: version.workflowId, workflowVersionId: version.id, steps: version.steps, file, idempotencyKey: key,
+        timeoutMs: old.timeoutMs, retryOf: old.id,
+      }, (run) => run);
     },
 
     async get(em: EntityManager, id: string): Promise<Execution> {

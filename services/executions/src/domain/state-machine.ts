@@ -7,11 +7,13 @@ export type Phase = (typeof PHASES)[number];
 
 /**
  * The only place that says which status may follow which. RUNNING -> QUEUED is the redo of a run whose
- * worker died: its lease expired and another worker takes it over.
+ * worker died (the sweeper re-queues it once its lease expired) or that failed transiently (it waits out
+ * its backoff QUEUED). PENDING -> QUEUED is a run waiting for a free slot of its tenant. QUEUED ->
+ * TIMED_OUT is a run whose deadline passed while it waited for its redo.
  */
 const NEXT: Record<Status, readonly Status[]> = {
   PENDING: ['QUEUED', 'RUNNING', 'CANCELLED'],
-  QUEUED: ['RUNNING', 'CANCELLED'],
+  QUEUED: ['RUNNING', 'CANCELLED', 'TIMED_OUT'],
   RUNNING: ['RUNNING', 'QUEUED', 'SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT'],
   SUCCEEDED: [],
   FAILED: [],

@@ -34,3 +34,12 @@ export function eventMessage(run: { id: string; tenantId: string; workflowId: st
   }));
   return { topic: TOPICS.executionEvents, key: run.id, payload: bytes, headers: { 'tenant-id': run.tenantId, 'event-type': payload?.case ?? 'unknown' } };
 }
+
+export function statusEvent(status: Status, phase: Phase | null): EventPayload {
+  return { case: 'statusChanged', value: { status: statusToProto(status), phase: phaseToProto(phase) } };
+}
+
+/** The events of a run ending other than SUCCEEDED: its status, then why. */
+export function endedEvents(status: 'FAILED' | 'CANCELLED' | 'TIMED_OUT', error: { code: string; message: string; step: number | null }): EventPayload[] {
+  return [statusEvent(status, null), { case: 'failed', value: { code: error.code, message: error.message, step: error.step ?? -1 } }];
+}

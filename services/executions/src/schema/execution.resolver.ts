@@ -4,7 +4,7 @@ import type { ExecutionsDomain } from '../domain/executions.js';
 import type { Execution } from '../store/entities.js';
 import {
   ExecutionConnection, ExecutionError, ExecutionFilterInput, ExecutionLogLine, ExecutionProgress, ExecutionStep,
-  ExecutionType, FileRef, StartExecutionInput, UserRef, WorkflowRef, WorkflowVersionRef,
+  ExecutionType, FileRef, RetryExecutionInput, StartExecutionInput, UserRef, WorkflowRef, WorkflowVersionRef,
 } from './types.js';
 
 @Resolver(() => ExecutionType)
@@ -15,6 +15,12 @@ export class ExecutionResolver {
   @Mutation(() => ExecutionType, { description: 'Starts a run of a workflow version on an uploaded file.' })
   startExecution(@Arg('input', () => StartExecutionInput) input: StartExecutionInput, @Ctx() ctx: AuthedContext) {
     return this.domain.start(ctx.em, ctx.principal, input);
+  }
+
+  @Authorized('executions:write')
+  @Mutation(() => ExecutionType, { description: 'Starts a new run of an ended one on the same input file; the new run links to it (`retryOf`).' })
+  retryExecution(@Arg('input', () => RetryExecutionInput) input: RetryExecutionInput, @Ctx() ctx: AuthedContext) {
+    return this.domain.retry(ctx.em, ctx.principal, input);
   }
 
   @Authorized('executions:write')
@@ -59,6 +65,9 @@ export class ExecutionResolver {
   logs(@Root() run: Execution, @Arg('limit', () => Int, { defaultValue: 200 }) limit: number, @Ctx() ctx: AuthedContext) {
     return this.domain.logs(ctx.em, run.id, Math.min(Math.max(limit, 1), 1000));
   }
+
+  @FieldResolver(() => Int)
+  timeoutSeconds(@Root() run: Execution): number { return Math.round(run.timeoutMs / 1000); }
 
   @Directive('@tag(name: "partner")')
   @FieldResolver(() => ExecutionError, { nullable: true })

@@ -87,6 +87,7 @@ export class ExecutionType {
   @Field(() => Date, { nullable: true }) finishedAt!: Date | null;
   @Directive('@tag(name: "partner")')
   @Field(() => ID, { nullable: true, description: 'The run this one retries.' }) retryOf!: string | null;
+  @Field(() => Int, { description: 'How long the run may take from its start before it ends TIMED_OUT.' }) timeoutSeconds!: number;
 }
 
 @ObjectType()
@@ -97,6 +98,16 @@ export class StartExecutionInput {
   @Field(() => ID) workflowVersionId!: string;
   @Field(() => ID) fileId!: string;
   @Field(() => String, { description: 'Same key, same run: retry the request safely.' }) idempotencyKey!: string;
+  @Field(() => Int, { nullable: true, description: 'Ends the run TIMED_OUT if it has not finished this long after it started (1 to 86400; default 900).' })
+  timeoutSeconds?: number | null;
+}
+
+@InputType()
+export class RetryExecutionInput {
+  @Field(() => ID) executionId!: string;
+  @Field(() => Boolean, { defaultValue: false, description: 'Run the workflow\'s latest version rather than the one the old run used.' })
+  useLatestVersion!: boolean;
+  @Field(() => String, { nullable: true, description: 'Same key, same retry.' }) idempotencyKey?: string | null;
 }
 
 @InputType()

@@ -33,6 +33,8 @@ export const ExecutionEntity = defineEntity({
     leaseExpiresAt: p.datetime().nullable(),
     sequence: p.bigint('number').default(0),
     retryOf: p.uuid().nullable(),
+    /** How long the run may take from its first start, redos included, before it ends TIMED_OUT. */
+    timeoutMs: p.integer().default(900_000),
     createdAt: p.datetime().onCreate(() => new Date()),
     startedAt: p.datetime().nullable(),
     finishedAt: p.datetime().nullable(),

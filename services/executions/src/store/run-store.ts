@@ -1,8 +1,8 @@
 import { TENANT_FILTER, type EntityManager } from '@rowline/kit';
 import { ExecutionEntity, ExecutionLogEntity, StepRunEntity, type ArtifactRef, type Execution, type RunError } from './entities.js';
 import { appendOutbox, type OutboxMessage } from '../events/outbox.js';
-import { eventMessage, type EventPayload } from '../events/messages.js';
-import { sourcesOf, type Phase, type Status } from '../domain/state-machine.js';
+import { eventMessage, requestedMessage, statusEvent, type EventPayload } from '../events/messages.js';
+import { isTerminal, sourcesOf, type Phase, type Status } from '../domain/state-machine.js';
 
 const SYSTEM = { filters: { [TENANT_FILTER]: false } } as const;
 
@@ -10,31 +10,146 @@ export type ClaimResult =
   | { kind: 'claimed'; run: Execution }
   | { kind: 'terminal' }
   | { kind: 'busy'; retryAt: Date }
+  /** Its tenant has no free slot (or older runs wait first): the run is QUEUED until a slot frees. */
+  | { kind: 'queued' }
+  /** Its deadline passed before it could (re)start: the caller ends it TIMED_OUT. */
+  | { kind: 'late'; run: Execution }
   | { kind: 'missing' };
+
+export type RunRef = { id: string; tenantId: string; workflowId: string };
+
+export type Change = {
+  status: Status; phase?: Phase | null; error?: RunError | null; artifacts?: ArtifactRef[] | null; rowsProcessed?: number;
+  steps?: Array<{ index: number; type: string; status: string; rowsIn: number; rowsOut: number; durationMs: number }>;
+  logs?: Array<{ level: string; message: string; step?: number | null; at?: Date }>;
+  events: EventPayload[];
+  /** Narrows the legal sources of the move (never widens them): e.g. time out only a QUEUED or RUNNING run. */
+  from?: Status[];
+  /** Moves the run only if its lease expired: the sweeper's redo must not take a live run from its worker. */
+  onlyIfLeaseExpired?: boolean;
+  /** Further outbox messages written in the same transaction (a re-request of the run for its redo). */
+  extra?: OutboxMessage[];
+};
+
+export type OverdueRun = RunRef & { attempt: number; request: OutboxMessage };
+
+type LiveRow = { id: string; tenant_id: string; workflow_id: string; workflow_version_id: string; input_file_id: string; attempt: number };
+const requestOf = (r: LiveRow) => requestedMessage({
+  id: r.id, tenantId: r.tenant_id, workflowId: r.workflow_id, workflowVersionId: r.workflow_version_id, inputFileId: r.input_file_id, attempt: r.attempt,
+});
 
 /**
  * The worker-side writes of a run. Each is a conditional UPDATE on (status, lease owner), so a worker that
- * lost its lease, or a redelivered message, can never move a run it does not own.
+ * lost its lease, or a redelivered message, can never move a run it does not own. Every status change goes
+ * through `transition`, whose WHERE is the state machine's `sourcesOf`.
+ *
+ * `tenantLimit` (0: none) bounds the RUNNING runs of one tenant. Claims and slot releases of a tenant take
+ * its advisory lock, so the count a claim reads is exact and a release always sees the runs waiting.
  */
-export function createRunStore(deps: { em: () => EntityManager }) {
+export function createRunStore(deps: { em: () => EntityManager; tenantLimit?: number }) {
+  const limit = deps.tenantLimit ?? 0;
+  const lockTenant = (tx: EntityManager, tenantId: string) =>
+    tx.execute('select pg_advisory_xact_lock(hashtext(?))', [`executions.tenant:${tenantId}`]);
+
+  /** Re-requests the oldest QUEUED runs of a tenant, as many as it has free slots. */
+  async function promote(tx: EntityManager, tenantId: string, except: string | null): Promise<number> {
+    if (!limit) return 0;
+    const [{ running } = { running: 0 }] = await tx.execute<{ running: number }[]>(
+      `select count(*)::int as "running" from "executions"."executions"
+        where "tenant_id" = ? and "status" = 'RUNNING' and "lease_expires_at" >= now()`, [tenantId]);
+    const free = limit - running;
+    if (free <= 0) return 0;
+    const waiting = await tx.execute<LiveRow[]>(
+      `select "id", "tenant_id", "workflow_id", "workflow_version_id", "input_file_id", "attempt" from "executions"."executions"
+        where "tenant_id" = ? and "status" = 'QUEUED' and "id" <> ? order by "id" limit ?`, [tenantId, except ?? '00000000-0000-0000-0000-000000000000', free]);
+    await appendOutbox(tx, waiting.map(requestOf));
+    return waiting.length;
+  }
+
+  async function move(tx: EntityManager, run: RunRef, owner: string | null, change: Change): Promise<boolean> {
+    const terminal = isTerminal(change.status);
+    const releases = limit > 0 && (terminal || change.status === 'QUEUED');
+    if (releases) await lockTenant(tx, run.tenantId);
+    const sources = sourcesOf(change.status).filter((s) => !change.from || change.from.includes(s));
+    if (!sources.length) return false;
+    const [row] = await tx.execute<{ sequence: string }[]>(
+      `update "executions"."executions"
+          set "status" = ?, "phase" = ?, "error" = ?, "artifacts" = coalesce(?, "artifacts"),
+              "sequence" = "sequence" + ?, "finished_at" = case when ? then clock_timestamp() else "finished_at" end,
+              "lease_owner" = case when ? then null else "lease_owner" end,
+              "progress_percent" = case when ? = 'SUCCEEDED' then 100 else "progress_percent" end,
+              "rows_processed" = coalesce(?, "rows_processed")
+        where "id" = ? and "status" in (?) and (?::text is null or "lease_owner" = ?)
+          and (not ? or "lease_expires_at" < now())
+        returning "sequence"`,
+      [
+        change.status, change.phase ?? null, change.error ? JSON.stringify(change.error) : null,
+        change.artifacts ? JSON.stringify(change.artifacts) : null, change.events.length, terminal,
+        terminal || change.status === 'QUEUED', change.status, change.rowsProcessed ?? null, run.id, sources, owner, owner,
+        change.onlyIfLeaseExpired ?? false,
+      ],
+    );
+    if (!row) return false;
+    // Redo after a crash replaces the step records of the earlier attempt.
+    if (change.steps?.length) {
+      await tx.nativeDelete(StepRunEntity, { executionId: run.id }, SYSTEM);
+      for (const s of change.steps) {
+        tx.create(StepRunEntity, { id: crypto.randomUUID(), tenantId: run.tenantId, executionId: run.id, ...s });
+      }
+    }
+    for (const l of change.logs ?? []) {
+      tx.create(ExecutionLogEntity, {
+        id: crypto.randomUUID(), tenantId: run.tenantId, executionId: run.id, at: l.at ?? new Date(),
+        level: l.level, message: l.message.slice(0, 4000), step: l.step ?? null,
+      });
+    }
+    const last = Number(row.sequence);
+    const first = last - change.events.length + 1;
+    await appendOutbox(tx, [...change.events.map((payload, i) => eventMessage(run, first + i, payload)), ...(change.extra ?? [])]);
+    await tx.flush();
+    if (releases) await promote(tx, run.tenantId, change.status === 'QUEUED' ? run.id : null);
+    return true;
+  }
+
   return {
-    /** Takes the run for `owner` if nobody holds a live lease on it. */
+    tenantLimit: limit,
+
+    /** Takes the run for `owner` if nobody holds a live lease on it and its tenant has a free slot. */
     async claim(executionId: string, owner: string, leaseMs: number): Promise<ClaimResult> {
-      const em = deps.em();
-      const rows = await em.execute<{ id: string }[]>(
-        `update "executions"."executions"
-            set "status" = 'RUNNING', "phase" = 'INITIALIZING', "lease_owner" = ?, "attempt" = "attempt" + 1,
-                "lease_expires_at" = now() + (? * interval '1 millisecond'), "started_at" = coalesce("started_at", now()),
-                "error" = null, "artifacts" = null, "progress_percent" = 0, "rows_processed" = 0
-          where "id" = ? and ("status" in ('PENDING', 'QUEUED') or ("status" = 'RUNNING' and "lease_expires_at" < now()))
-          returning "id"`,
-        [owner, leaseMs, executionId],
-      );
-      const run = await em.findOne(ExecutionEntity, { id: executionId }, { ...SYSTEM, refresh: true });
-      if (!run) return { kind: 'missing' };
-      if (rows.length) return { kind: 'claimed', run };
-      if (['SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT'].includes(run.status)) return { kind: 'terminal' };
-      return { kind: 'busy', retryAt: run.leaseExpiresAt ?? new Date(Date.now() + leaseMs) };
+      return deps.em().transactional(async (tx) => {
+        const run = await tx.findOne(ExecutionEntity, { id: executionId }, { ...SYSTEM, refresh: true });
+        if (!run) return { kind: 'missing' };
+        if (isTerminal(run.status)) return { kind: 'terminal' };
+        const now = Date.now();
+        const expired = run.status === 'RUNNING' && (run.leaseExpiresAt?.getTime() ?? 0) < now;
+        if (run.status === 'RUNNING' && !expired) return { kind: 'busy', retryAt: run.leaseExpiresAt ?? new Date(now + leaseMs) };
+        if (run.startedAt && run.startedAt.getTime() + run.timeoutMs < now) return { kind: 'late', run };
+        if (limit) {
+          await lockTenant(tx, run.tenantId);
+          const [slot] = await tx.execute<{ running: number; older: boolean }[]>(
+            `select (select count(*)::int from "executions"."executions" where "tenant_id" = ? and "status" = 'RUNNING'
+                       and "id" <> ? and "lease_expires_at" >= now()) as "running",
+                    exists (select 1 from "executions"."executions" where "tenant_id" = ? and "status" = 'QUEUED' and "id" < ?) as "older"`,
+            [run.tenantId, run.id, run.tenantId, run.id]);
+          if (slot!.running >= limit || slot!.older) {
+            if (run.status === 'PENDING') {
+              await move(tx, run, null, { status: 'QUEUED', from: ['PENDING'], phase: null, events: [statusEvent('QUEUED', null)] });
+            }
+            return { kind: 'queued' };
+          }
+        }
+        const rows = await tx.execute<{ id: string }[]>(
+          `update "executions"."executions"
+              set "status" = 'RUNNING', "phase" = 'INITIALIZING', "lease_owner" = ?, "attempt" = "attempt" + 1,
+                  "lease_expires_at" = now() + (? * interval '1 millisecond'), "started_at" = coalesce("started_at", clock_timestamp()),
+                  "error" = null, "artifacts" = null, "progress_percent" = 0, "rows_processed" = 0
+            where "id" = ? and ("status" in ('PENDING', 'QUEUED') or ("status" = 'RUNNING' and "lease_expires_at" < now()))
+            returning "id"`,
+          [owner, leaseMs, executionId],
+        );
+        if (!rows.length) return { kind: 'busy', retryAt: new Date(now + leaseMs) };
+        return { kind: 'claimed', run: await tx.findOneOrFail(ExecutionEntity, { id: executionId }, { ...SYSTEM, refresh: true }) };
+      });
     },
 
     /** Extends the lease; false means it was lost (expired and taken, or the run was cancelled). */
@@ -47,6 +162,16 @@ export function createRunStore(deps: { em: () => EntityManager }) {
       return rows.length === 1;
     },
 
+    /** Of the runs `owner` is running, those it no longer owns (cancelled, timed out, taken over): one query for all. */
+    async lost(executionIds: string[], owner: string): Promise<Array<{ id: string; status: Status }>> {
+      if (!executionIds.length) return [];
+      return deps.em().execute<Array<{ id: string; status: Status }>>(
+        `select "id", "status" from "executions"."executions"
+          where "id" in (?) and not ("status" = 'RUNNING' and "lease_owner" is not distinct from ?)`,
+        [executionIds, owner],
+      );
+    },
+
     async setProgress(executionId: string, owner: string, p: { phase: Phase; percent: number | null; rowsProcessed: number }) {
       await deps.em().execute(
         `update "executions"."executions" set "phase" = ?, "progress_percent" = ?, "rows_processed" = ?
@@ -56,54 +181,52 @@ export function createRunStore(deps: { em: () => EntityManager }) {
     },
 
     /**
-     * Moves an owned run and appends its events to the outbox in one transaction. Returns false when the
-     * run is no longer this owner's (lease lost or cancelled): the caller must then drop its result.
+     * Moves a run (owned by `owner`, or any run when `owner` is null) and appends its events to the outbox in
+     * one transaction. Returns false when the move is not (or no longer) legal: the caller drops its result.
      */
-    async transition(run: Execution, owner: string | null, change: {
-      status: Status; phase?: Phase | null; error?: RunError | null; artifacts?: ArtifactRef[] | null; rowsProcessed?: number;
-      steps?: Array<{ index: number; type: string; status: string; rowsIn: number; rowsOut: number; durationMs: number }>;
-      logs?: Array<{ level: string; message: string; step?: number | null; at?: Date }>;
-      events: EventPayload[];
-    }): Promise<boolean> {
+    transition(run: RunRef, owner: string | null, change: Change): Promise<boolean> {
+      return deps.em().transactional((tx) => move(tx, run, owner, change));
+    },
+
+    /** Re-requests the waiting runs of every tenant that has free slots: the backstop of the release path. */
+    async promoteAll(): Promise<number> {
+      if (!limit) return 0;
+      const tenants = await deps.em().execute<{ tenant_id: string }[]>(
+        `select distinct "tenant_id" from "executions"."executions" where "status" = 'QUEUED'`);
+      let sent = 0;
+      for (const t of tenants) {
+        sent += await deps.em().transactional(async (tx) => { await lockTenant(tx, t.tenant_id); return promote(tx, t.tenant_id, null); });
+      }
+      return sent;
+    },
+
+    /**
+     * Requests again the runs still PENDING `olderThanMs` after they were accepted: their request reached
+     * Kafka before any engine worker group existed (a new group starts at the end of the log) or was
+     * dead-lettered. A duplicate request is harmless: the claim decides.
+     */
+    async rerequestStale(olderThanMs: number): Promise<number> {
       return deps.em().transactional(async (tx) => {
-        const terminal = ['SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT'].includes(change.status);
-        const [row] = await tx.execute<{ sequence: string }[]>(
-          `update "executions"."executions"
-              set "status" = ?, "phase" = ?, "error" = ?, "artifacts" = coalesce(?, "artifacts"),
-                  "sequence" = "sequence" + ?, "finished_at" = case when ? then now() else "finished_at" end,
-                  "lease_owner" = case when ? then null else "lease_owner" end,
-                  "progress_percent" = case when ? = 'SUCCEEDED' then 100 else "progress_percent" end,
-                  "rows_processed" = coalesce(?, "rows_processed")
-            where "id" = ? and "status" in (?) and (?::text is null or "lease_owner" = ?)
-            returning "sequence"`,
-          [
-            change.status, change.phase ?? null, change.error ? JSON.stringify(change.error) : null,
-            change.artifacts ? JSON.stringify(change.artifacts) : null, change.events.length, terminal, terminal,
-            change.status, change.rowsProcessed ?? null, run.id, sourcesOf(change.status), owner, owner,
-          ],
-        );
-        if (!row) return false;
-        // Redo after a crash replaces the step records of the earlier attempt.
-        if (change.steps?.length) {
-          await tx.nativeDelete(StepRunEntity, { executionId: run.id }, SYSTEM);
-          for (const s of change.steps) {
-            tx.create(StepRunEntity, { id: crypto.randomUUID(), tenantId: run.tenantId, executionId: run.id, ...s });
-          }
-        }
-        for (const l of change.logs ?? []) {
-          tx.create(ExecutionLogEntity, {
-            id: crypto.randomUUID(), tenantId: run.tenantId, executionId: run.id, at: l.at ?? new Date(),
-            level: l.level, message: l.message.slice(0, 4000), step: l.step ?? null,
-          });
-        }
-        const last = Number(row.sequence);
-        const first = last - change.events.length + 1;
-        const messages: OutboxMessage[] = change.events.map((payload, i) => eventMessage(run, first + i, payload));
-        await appendOutbox(tx, messages);
-        await tx.flush();
-        return true;
+        const stale = await tx.execute<LiveRow[]>(
+          `select "id", "tenant_id", "workflow_id", "workflow_version_id", "input_file_id", "attempt" from "executions"."executions"
+            where "status" = 'PENDING' and "created_at" < now() - (? * interval '1 millisecond') order by "id" limit 500`, [olderThanMs]);
+        await appendOutbox(tx, stale.map(requestOf));
+        return stale.length;
       });
     },
+
+    /** Live runs past their deadline, and RUNNING runs whose lease expired (their worker died): the sweeper's work. */
+    async overdue(): Promise<{ late: OverdueRun[]; orphaned: OverdueRun[] }> {
+      const rows = await deps.em().execute<Array<LiveRow & { late: boolean }>>(
+        `select "id", "tenant_id", "workflow_id", "workflow_version_id", "input_file_id", "attempt",
+                "started_at" + "timeout_ms" * interval '1 millisecond' < now() as "late"
+           from "executions"."executions"
+          where ("status" in ('QUEUED', 'RUNNING') and "started_at" + "timeout_ms" * interval '1 millisecond' < now())
+             or ("status" = 'RUNNING' and "lease_expires_at" < now())`);
+      const toRun = (r: LiveRow): OverdueRun => ({ id: r.id, tenantId: r.tenant_id, workflowId: r.workflow_id, attempt: r.attempt, request: requestOf(r) });
+      return { late: rows.filter((r) => r.late).map(toRun), orphaned: rows.filter((r) => !r.late).map(toRun) };
+    },
+
   };
 }
 export type RunStore = ReturnType<typeof createRunStore>;

@@ -2,15 +2,18 @@ import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BusMessage, EventBus } from '@rowline/bus';
 import { EngineError, runWorkflow } from '@rowline/engine';
-import { decodeExecutionRequested, ExecutionPhase, ExecutionStatus } from '@rowline/proto';
+import { decodeExecutionRequested } from '@rowline/proto';
 import type { Logger } from '@rowline/kit';
 import type { Storage, StoredObject } from '@rowline/storage';
-import { eventMessage, phaseToProto, type EventPayload } from '../events/messages.js';
-import type { RunStore } from '../store/run-store.js';
+import { endedEvents, eventMessage, phaseToProto, statusEvent, type EventPayload } from '../events/messages.js';
+import type { Change, RunStore } from '../store/run-store.js';
 import type { ArtifactRef, Execution, RunError } from '../store/entities.js';
-import type { Phase } from '../domain/state-machine.js';
+import { NO_FAULTS, type FaultPoint } from './fault-points.js';
+import { createRunWatch } from './run-watch.js';
+import type { RunObserver } from './run-metrics.js';
 
 export type ArtifactRegistrar = (run: Execution, artifact: { name: string; storageKey: string; size: number; sha256: string; contentType: string }) => Promise<{ id: string }>;
+
 
 const CONTENT_TYPES = { xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', csv: 'text/csv' } as const;
 
@@ -18,70 +21,118 @@ const CONTENT_TYPES = { xlsx: 'application/vnd.openxmlformats-officedocument.spr
 export const artifactKey = (run: { tenantId: string; id: string }, name: string) =>
   `${run.tenantId}/artifacts/${run.id}/${name.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^[._-]+/, '') || 'artifact'}`;
 
-/** Failures worth another attempt (storage or a sibling service briefly away), unlike a bad workflow. */
-class TransientError extends Error {}
+/** Storage could not give the input: worth another attempt, unlike an input the engine cannot read. */
+class InputUnavailable extends Error {
+  constructor(cause: unknown) { super(`input unavailable: ${(cause as Error).message}`, { cause }); }
+}
+
+/** The delay before attempt `attempt + 1`: `base`, doubling, capped at 30 s. */
+export const retryDelay = (attempt: number, baseMs: number) => Math.min(baseMs * 2 ** (attempt - 1), 30_000);
+
+export type WorkerOptions = {
+  leaseMs?: number;
+  /** Attempts of a run, the first included, before a failure that is not the workflow's own ends it FAILED. */
+  maxAttempts?: number;
+  /** Delay before the first retry of a transient failure; it doubles for each further one. */
+  retryBackoffMs?: number;
+  /** How often the worker asks Postgres whether its runs were cancelled, timed out or taken over. */
+  cancelPollMs?: number;
+  progressIntervalMs?: number;
+};
 
 /**
  * The engine worker's handler for one ExecutionRequested message. It returns (so the offset is committed)
- * only once the run's outcome is durable in Postgres, or when the run is not this worker's to run.
+ * only once the run's outcome is durable in Postgres, or when the run is not this worker's to run now
+ * (finished, running elsewhere, or waiting QUEUED for a slot of its tenant). A run whose worker dies is the
+ * sweeper's to re-queue, so a message never has to wait for a foreign lease to expire.
  */
 export function createEngineWorker(deps: {
   store: RunStore; storage: Storage; bus: EventBus; logger: Logger; workerId: string;
-  registerArtifact: ArtifactRegistrar; onOutbox: () => void;
-  leaseMs?: number; maxAttempts?: number; progressIntervalMs?: number;
-}) {
+  registerArtifact: ArtifactRegistrar; onOutbox: () => void; faults?: FaultPoint; observer?: RunObserver;
+} & WorkerOptions) {
   const leaseMs = deps.leaseMs ?? 30_000;
   const maxAttempts = deps.maxAttempts ?? 3;
-
-  async function claim(executionId: string): Promise<Execution | null> {
-    for (;;) {
-      const result = await deps.store.claim(executionId, deps.workerId, leaseMs);
-      if (result.kind === 'claimed') return result.run;
-      if (result.kind !== 'busy') return null;
-      // Another worker holds a live lease (or held it and died): wait for it to finish or expire.
-      await sleep(Math.min(Math.max(result.retryAt.getTime() - Date.now(), 50), leaseMs) + 50);
-    }
-  }
+  const backoffMs = deps.retryBackoffMs ?? 500;
+  const faults = deps.faults ?? NO_FAULTS;
+  const watch = createRunWatch({ store: deps.store, owner: deps.workerId, intervalMs: deps.cancelPollMs ?? 250, logger: deps.logger });
 
   async function handle(message: BusMessage): Promise<void> {
     const request = decodeExecutionRequested(message.value);
-    const run = await claim(request.executionId);
-    if (!run) return;
-    const log = deps.logger.child({ executionId: run.id, tenantId: run.tenantId, attempt: run.attempt });
-    const abort = new AbortController();
-    const heartbeat = setInterval(() => {
-      deps.store.heartbeat(run.id, deps.workerId, leaseMs)
-        .then((owned) => { if (!owned) abort.abort(new Error('lease lost')); })
-        .catch((err) => log.warn({ err }, 'heartbeat failed'));
-    }, Math.max(leaseMs / 3, 100));
-    try {
-      await moveTo(run, 'RUNNING', 'READING', [statusEvent(ExecutionStatus.RUNNING, 'READING')]);
-      const outcome = await execute(run, abort.signal);
-      const ok = await deps.store.transition(run, deps.workerId, outcome);
-      if (!ok) log.info('run was taken over or cancelled; result dropped');
-      deps.onOutbox();
-    } catch (err) {
-      if (err instanceof TransientError && run.attempt < maxAttempts) {
-        log.warn({ err }, 'transient failure; the run goes back to the queue');
-        await deps.store.transition(run, deps.workerId, { status: 'QUEUED', phase: null, events: [statusEvent(ExecutionStatus.QUEUED, null)], logs: [{ level: 'warn', message: `Attempt ${run.attempt} failed: ${(err as Error).message}; retrying` }] });
-        throw err; // the bus retries the message after a backoff
+    await faults('before-claim', request.executionId);
+    for (;;) {
+      const claim = await deps.store.claim(request.executionId, deps.workerId, leaseMs);
+      if (claim.kind === 'late') {
+        await end(claim.run, null, 'TIMED_OUT', { code: 'TIMED_OUT', message: `The run did not finish within ${claim.run.timeoutMs} ms`, step: null });
+        return;
       }
-      log.error({ err }, 'run failed');
-      const error: RunError = { code: 'INTERNAL', message: 'The run failed unexpectedly', step: null };
-      await deps.store.transition(run, deps.workerId, failure(error, []));
-      deps.onOutbox();
-    } finally {
-      clearInterval(heartbeat);
+      if (claim.kind !== 'claimed') {
+        if (claim.kind === 'queued') deps.onOutbox();
+        return;
+      }
+      const retryIn = await attempt(claim.run);
+      if (retryIn === undefined) return;
+      await sleep(retryIn);
     }
   }
 
-  async function moveTo(run: Execution, status: 'RUNNING', phase: Phase, events: EventPayload[]) {
-    await deps.store.transition(run, deps.workerId, { status, phase, events });
+  async function end(run: Execution, owner: string | null, status: 'FAILED' | 'TIMED_OUT', error: RunError) {
+    const moved = await deps.store.transition(run, owner, { status, from: ['QUEUED', 'RUNNING'], phase: null, error, events: endedEvents(status, error), logs: [{ level: 'error', message: error.message }] });
     deps.onOutbox();
+    if (moved) deps.observer?.ended(status, run.startedAt ?? null);
   }
 
-  async function execute(run: Execution, signal: AbortSignal) {
+  /** One attempt of a claimed run; answers the delay before the next one, or undefined when the run is settled. */
+  async function attempt(run: Execution): Promise<number | undefined> {
+    const log = deps.logger.child({ executionId: run.id, tenantId: run.tenantId, attempt: run.attempt });
+    deps.observer?.started(run);
+    const control = watch.add(run, leaseMs);
+    try {
+      await faults('after-claim', run.id);
+      const owned = await deps.store.transition(run, deps.workerId, { status: 'RUNNING', phase: 'READING', events: [statusEvent('RUNNING', 'READING')] });
+      deps.onOutbox();
+      // A worker that was stopped (SIGSTOP, a long GC) past its lease may find its run taken over: it leaves it.
+      if (!owned) return settleAborted(run, 'lease lost', log);
+      const outcome = await execute(run, control.signal);
+      if (outcome === 'aborted') return settleAborted(run, control.reason(), log);
+      await faults('after-effect', run.id);
+      const ok = await deps.store.transition(run, deps.workerId, outcome);
+      deps.onOutbox();
+      if (!ok) log.info('run was taken over or cancelled; result dropped');
+      else deps.observer?.ended(outcome.status, run.startedAt ?? null);
+      await faults('after-record', run.id);
+      return undefined;
+    } catch (err) {
+      if (control.reason()) return settleAborted(run, control.reason(), log);
+      if (run.attempt < maxAttempts) {
+        const delay = retryDelay(run.attempt, backoffMs);
+        log.warn({ err }, 'attempt failed; the run waits QUEUED for its retry');
+        const message = `Attempt ${run.attempt} failed: ${(err as Error).message}; retrying in ${delay} ms`;
+        const queued = await deps.store.transition(run, deps.workerId, { status: 'QUEUED', phase: null, events: [statusEvent('QUEUED', null)], logs: [{ level: 'warn', message }] });
+        deps.onOutbox();
+        return queued ? delay : undefined;
+      }
+      log.error({ err }, 'run failed on its last attempt');
+      await end(run, deps.workerId, 'FAILED', { code: 'INTERNAL', message: `The run failed ${maxAttempts} times: ${(err as Error).message}`.slice(0, 500), step: null });
+      return undefined;
+    } finally {
+      control.done();
+    }
+  }
+
+  /** A stopped run: it timed out here (this worker records it), or was cancelled or taken over elsewhere (nothing to record). */
+  async function settleAborted(run: Execution, reason: string | undefined, log: Logger): Promise<undefined> {
+    if (reason === 'timeout') {
+      await end(run, deps.workerId, 'TIMED_OUT', { code: 'TIMED_OUT', message: `The run did not finish within ${run.timeoutMs} ms`, step: null });
+    } else {
+      log.info({ reason }, 'run stopped: it is no longer this worker\'s');
+      if (reason === 'CANCELLED') deps.observer?.ended('CANCELLED', run.startedAt ?? null);
+    }
+    return undefined;
+  }
+
+  async function execute(run: Execution, signal: AbortSignal): Promise<Change & { status: 'SUCCEEDED' | 'FAILED' } | 'aborted'> {
     const writes: Array<Promise<StoredObject & { name: string; contentType: string }>> = [];
+    const bodies: PassThrough[] = [];
     let lastProgress = 0;
     try {
       const result = await runWorkflow({
@@ -89,12 +140,12 @@ export function createEngineWorker(deps: {
         input: {
           fileName: run.inputFileName,
           open: async () => {
-            try { return await deps.storage.get(run.inputStorageKey); }
-            catch (err) { throw new TransientError(`input unavailable: ${(err as Error).message}`); }
+            try { return await deps.storage.get(run.inputStorageKey); } catch (err) { throw new InputUnavailable(err); }
           },
         },
         openArtifact: async (name, format) => {
           const body = new PassThrough();
+          bodies.push(body);
           const contentType = CONTENT_TYPES[format];
           writes.push(deps.storage.put(artifactKey(run, name), body, { contentType }).then((o) => ({ ...o, name, contentType })));
           return body;
@@ -111,50 +162,37 @@ export function createEngineWorker(deps: {
         },
         signal,
       });
-      let stored: Awaited<(typeof writes)[number]>[];
-      try { stored = await Promise.all(writes); }
-      catch (err) { throw new TransientError(`artifact storage failed: ${(err as Error).message}`); }
+      const stored = await Promise.all(writes);
       const artifacts: ArtifactRef[] = [];
       for (const o of stored) {
-        let registered: { id: string };
-        try { registered = await deps.registerArtifact(run, { name: o.name, storageKey: o.key, size: o.size, sha256: o.sha256, contentType: o.contentType }); }
-        catch (err) { throw new TransientError(`artifact registration failed: ${(err as Error).message}`); }
+        const registered = await deps.registerArtifact(run, { name: o.name, storageKey: o.key, size: o.size, sha256: o.sha256, contentType: o.contentType });
         artifacts.push({ fileId: registered.id, name: o.name, size: o.size, sha256: o.sha256, contentType: o.contentType });
       }
       const steps = result.steps.map((s) => ({ index: s.index, type: s.type, status: s.status, rowsIn: s.rowsIn, rowsOut: s.rowsOut, durationMs: Math.round(s.durationMs) }));
       return {
-        status: 'SUCCEEDED' as const, phase: null, artifacts, steps, rowsProcessed: steps[0]?.rowsIn ?? 0,
+        status: 'SUCCEEDED', phase: null, artifacts, steps, rowsProcessed: steps[0]?.rowsIn ?? 0,
         logs: result.logs.map((l) => ({ level: l.level, message: l.message, step: l.step ?? null })),
         events: [
           ...steps.map((s): EventPayload => ({ case: 'stepFinished', value: { ...s, rowsIn: BigInt(s.rowsIn), rowsOut: BigInt(s.rowsOut), durationMs: BigInt(s.durationMs) } })),
-          statusEvent(ExecutionStatus.SUCCEEDED, null),
-          { case: 'succeeded', value: { artifacts: artifacts.map((a) => ({ fileId: a.fileId, name: a.name, size: BigInt(a.size), sha256: a.sha256, contentType: a.contentType })) } } as EventPayload,
+          statusEvent('SUCCEEDED', null),
+          { case: 'succeeded', value: { artifacts: artifacts.map((a) => ({ fileId: a.fileId, name: a.name, size: BigInt(a.size), sha256: a.sha256, contentType: a.contentType })) } },
         ],
       };
     } catch (err) {
+      // A stopped engine leaves its artifact streams open: end them as failed, so no partial object is kept.
+      for (const body of bodies) if (!body.writableFinished) body.destroy(new Error('the run stopped'));
       await Promise.allSettled(writes);
-      if (err instanceof EngineError) {
-        if (err.code === 'CANCELLED') return failure({ code: 'CANCELLED', message: 'The run was cancelled', step: null }, [], 'CANCELLED');
+      if (signal.aborted) return 'aborted';
+      // The engine reports an input it could not open as the workflow's error; storage being away is not.
+      if (err instanceof EngineError && !(err.cause instanceof InputUnavailable)) {
+        const error: RunError = { code: err.code, message: err.message, step: err.step ?? null };
         const steps = (err.steps ?? []).map((s) => ({ index: s.index, type: s.type, status: s.status, rowsIn: s.rowsIn, rowsOut: s.rowsOut, durationMs: Math.round(s.durationMs) }));
-        return { ...failure({ code: err.code, message: err.message, step: err.step ?? null }, [{ level: 'error', message: err.message, step: err.step ?? null }]), steps };
+        return { status: 'FAILED', phase: null, error, steps, logs: [{ level: 'error', message: err.message, step: err.step ?? null }], events: endedEvents('FAILED', error) };
       }
+      // Anything else (storage, the files service, Postgres briefly away) is worth another attempt.
       throw err;
     }
   }
 
-  return { handle };
-}
-
-function statusEvent(status: ExecutionStatus, phase: Phase | null): EventPayload {
-  return { case: 'statusChanged', value: { status, phase: phase ? ExecutionPhase[phase] : ExecutionPhase.UNSPECIFIED } };
-}
-
-function failure(error: RunError, logs: Array<{ level: string; message: string; step: number | null }>, status: 'FAILED' | 'CANCELLED' = 'FAILED') {
-  return {
-    status, phase: null, error, logs,
-    events: [
-      statusEvent(ExecutionStatus[status], null),
-      { case: 'failed', value: { code: error.code, message: error.message, step: error.step ?? -1 } } as EventPayload,
-    ],
-  };
+  return { handle, stop: () => watch.stop() };
 }

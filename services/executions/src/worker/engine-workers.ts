@@ -6,40 +6,56 @@ import type { Storage } from '@rowline/storage';
 import { createOutboxRelay } from '../events/outbox.js';
 import { TOPICS } from '../events/messages.js';
 import { createRunStore } from '../store/run-store.js';
-import { createEngineWorker } from './engine-worker.js';
+import type { Registry } from 'prom-client';
+import { createEngineWorker, type WorkerOptions } from './engine-worker.js';
+import { createRunMetrics } from './run-metrics.js';
+import type { FaultPoint } from './fault-points.js';
+import { createSweeper } from './sweeper.js';
 
 export const ENGINE_GROUP = 'engine-workers';
 
 /**
  * Engine workers: consumers in the `engine-workers` group plus their own outbox relay (the events they
- * write must reach Kafka even when no API instance is running).
+ * write must reach Kafka even when no API instance is running) and the sweeper.
  */
 export function createEngineWorkers(deps: {
   logger: Logger; orm: Orm; tokens: InternalTokens; bus: EventBus; storage: Storage; filesUrl: string;
-  concurrency?: number; leaseMs?: number;
-}) {
+  concurrency?: number; tenantLimit?: number; sweepIntervalMs?: number; faults?: FaultPoint;
+  /** Where the run metrics go (the process's /metrics registry); none without it. */
+  registry?: Registry;
+  onPublished?: (rows: number) => void;
+} & WorkerOptions) {
   const em = () => deps.orm.em.fork();
-  const relay = createOutboxRelay({ em, bus: deps.bus, logger: deps.logger });
+  const relay = createOutboxRelay({ em, bus: deps.bus, logger: deps.logger, onPublished: deps.onPublished });
   const files = createInternalClient({ tokens: deps.tokens, baseUrl: deps.filesUrl, audience: 'files' });
+  const store = createRunStore({ em, tenantLimit: deps.tenantLimit ?? 8 });
+  const maxAttempts = deps.maxAttempts ?? 3;
+  const observer = deps.registry ? createRunMetrics({ registry: deps.registry, em, bus: deps.bus, group: ENGINE_GROUP, logger: deps.logger }) : undefined;
   const worker = createEngineWorker({
-    store: createRunStore({ em }), storage: deps.storage, bus: deps.bus, logger: deps.logger,
-    workerId: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, leaseMs: deps.leaseMs,
+    ...deps, store, maxAttempts, observer,
+    workerId: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
     onOutbox: () => relay.nudge(),
     registerArtifact: (run, artifact) => files(
       { kind: 'service', tenantId: run.tenantId, subject: 'service:executions', role: 'MEMBER', scopes: [] },
       '/internal/artifacts', { method: 'POST', body: { executionId: run.id, ...artifact } },
     ),
   });
+  const sweeper = createSweeper({ store, logger: deps.logger, maxAttempts, intervalMs: deps.sweepIntervalMs ?? 5_000, onOutbox: () => relay.nudge(), observer });
   let subscription: { stop(): Promise<void> } | undefined;
   return {
+    store,
+    sweeper,
     async start() {
       relay.start();
+      sweeper.start();
       subscription = await deps.bus.subscribe({
         topics: [TOPICS.executionRequested], groupId: ENGINE_GROUP, handler: worker.handle, concurrency: deps.concurrency ?? 1,
       });
     },
     async stop() {
       await subscription?.stop();
+      worker.stop();
+      await sweeper.stop();
       await relay.stop();
     },
   };

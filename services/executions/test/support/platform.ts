@@ -3,10 +3,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BusMessage } from '@rowline/bus';
-import { demoSalesRows, demoWorkbook, graphqlClient, startPlatform, type GraphQLClient } from '@rowline/embedded';
+import { demoSalesRows, demoWorkbook, graphqlClient, startPlatform, type GraphQLClient, type PlatformOptions } from '@rowline/embedded';
 import { createInternalTokens, createLogger, createOrm, INTERNAL_TOKEN_HEADER } from '@rowline/kit';
 import { decodeExecutionRequested, TOPICS } from '@rowline/proto';
-import { createTestDatabase } from '@rowline/testing';
+import { createTestDatabase, uniqueName } from '@rowline/testing';
 import { entities, migrations, SCHEMA, SERVICE } from '../../src/index.js';
 import { until } from './until.js';
 
@@ -30,12 +30,20 @@ export const codesOf = (result: { errors?: Array<{ extensions?: { code?: string 
  * need to look behind the API: the executions tables, the storage directory, and every ExecutionRequested
  * as it crossed the bus.
  */
-export async function startExecutionsPlatform(opts: { leaseMs?: number } = {}) {
-  const db = await createTestDatabase('executions');
+export async function startExecutionsPlatform(opts: {
+  leaseMs?: number; executions?: PlatformOptions['executions'];
+  /** Real Kafka (the fault tests) rather than the in-process bus, under a topic prefix of its own. */
+  kafkaBrokers?: string[];
+  /** A database on a server the test runs itself (one it restarts); by default one on the shared server. */
+  database?: { url: string; drop(): Promise<void> };
+} = {}) {
+  const db = opts.database ?? await createTestDatabase('executions');
+  const topicPrefix = opts.kafkaBrokers ? `${uniqueName('exec')}.` : undefined;
   const dataDir = await mkdtemp(join(tmpdir(), 'rowline-executions-'));
   const internalToken = randomBytes(32).toString('hex');
   const platform = await startPlatform({
-    databaseUrl: db.url, dataDir, port: 0, logLevel: 'silent', leaseMs: opts.leaseMs,
+    databaseUrl: db.url, dataDir, port: 0, logLevel: 'silent', leaseMs: opts.leaseMs, executions: opts.executions,
+    kafkaBrokers: opts.kafkaBrokers, topicPrefix,
     secrets: { internalToken, fileUrl: randomBytes(32).toString('hex'), deliveryKey: randomBytes(32).toString('base64') },
   });
   // Its own ORM on the executions schema: the tests read and (to stage a crash) write rows like an operator would.
@@ -102,7 +110,7 @@ export async function startExecutionsPlatform(opts: { leaseMs?: number } = {}) {
       ended(id: string) {
         return until(`execution ${id} to end`, async () => {
           const res = await api.request(`query($id: ID!) { execution(id: $id) {
-            id status phase attempt error { code message step } steps { index type status rowsIn rowsOut }
+            id status phase attempt retryOf workflowVersion { id } error { code message step } steps { index type status rowsIn rowsOut }
             logs { level message step } artifacts { id name } } }`, { id });
           return ENDED.includes(res.data?.execution?.status) ? res.data!.execution : undefined;
         });
@@ -117,6 +125,12 @@ export async function startExecutionsPlatform(opts: { leaseMs?: number } = {}) {
     subgraph,
     requested,
     storageDir: join(dataDir, 'storage'),
+    /** The environment of an engine worker process (services/executions/dist/worker.js) joining this platform. */
+    workerEnv: (): Record<string, string> => ({
+      DATABASE_URL: db.url, KAFKA_BROKERS: (opts.kafkaBrokers ?? []).join(','), KAFKA_TOPIC_PREFIX: topicPrefix ?? '',
+      FILES_URL: platform.urls.files, STORAGE_DIR: join(dataDir, 'storage'), INTERNAL_TOKEN_SECRET: internalToken,
+    }),
+    topicPrefix,
     async stop() {
       await tap.stop();
       await platform.stop();

@@ -1,0 +1,57 @@
+import type { Logger } from '@rowline/kit';
+import type { RunStore } from '../store/run-store.js';
+import type { Execution } from '../store/entities.js';
+
+export type RunControl = {
+  signal: AbortSignal;
+  /** Why the run was stopped: 'timeout', 'lease lost', or the status someone else moved it to (CANCELLED...). */
+  reason(): string | undefined;
+  done(): void;
+};
+
+/**
+ * Watches the runs a worker is running. Cancellation is written by the API to Postgres, so the worker learns
+ * of it by asking Postgres: one query every `intervalMs` for all its runs (not one per run), which stops a
+ * cancelled run within that interval plus the engine's next batch boundary. Consuming executions.events
+ * instead would add a consumer group per worker and still need this query after a restart. The same pass
+ * sees runs timed out or re-queued by the sweeper. Each run also gets its lease heartbeat and its deadline.
+ */
+export function createRunWatch(deps: { store: RunStore; owner: string; intervalMs: number; logger: Logger }) {
+  const active = new Map<string, { abort(reason: string): void }>();
+  let polling = false;
+  const poll = setInterval(() => {
+    if (polling || !active.size) return;
+    polling = true;
+    deps.store.lost([...active.keys()], deps.owner)
+      .then((rows) => { for (const r of rows) active.get(r.id)?.abort(r.status === 'RUNNING' ? 'lease lost' : r.status); })
+      .catch((err) => deps.logger.warn({ err }, 'cancel check failed'))
+      .finally(() => { polling = false; });
+  }, deps.intervalMs);
+  poll.unref();
+
+  return {
+    add(run: Execution, leaseMs: number): RunControl {
+      const controller = new AbortController();
+      let why: string | undefined;
+      const abort = (reason: string) => { if (!why) { why = reason; controller.abort(new Error(reason)); } };
+      const heartbeat = setInterval(() => {
+        deps.store.heartbeat(run.id, deps.owner, leaseMs)
+          .then((owned) => { if (!owned) abort('lease lost'); })
+          .catch((err) => deps.logger.warn({ err, executionId: run.id }, 'heartbeat failed'));
+      }, Math.max(leaseMs / 3, 100));
+      const started = run.startedAt?.getTime() ?? Date.now();
+      const deadline = setTimeout(() => abort('timeout'), Math.max(started + run.timeoutMs - Date.now(), 0));
+      active.set(run.id, { abort });
+      return {
+        signal: controller.signal,
+        reason: () => why,
+        done() {
+          clearInterval(heartbeat);
+          clearTimeout(deadline);
+          active.delete(run.id);
+        },
+      };
+    },
+    stop() { clearInterval(poll); },
+  };
+}

@@ -1,0 +1,122 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { createMemoryBus, type BusMessage, type EventBus } from '@rowline/bus';
+import { createLocalStorage, type Storage } from '@rowline/storage';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { endedEvents, requestedMessage } from '../src/events/messages.js';
+import { createRunStore, type RunStore } from '../src/store/run-store.js';
+import { artifactKey, createEngineWorker } from '../src/worker/engine-worker.js';
+import type { Execution } from '../src/store/entities.js';
+import { quiet, startExecutionsDatabase, type ExecutionsDatabase } from './support/database.js';
+import { until } from './support/until.js';
+
+const STEPS = [
+  { type: 'filter', params: { where: { column: 'amount', op: 'gt', value: 10 } } },
+  { type: 'output', params: { artifacts: [{ name: 'out.csv', format: 'csv', sheets: [{ from: 'sales' }] }] } },
+];
+const INPUT = `region,amount\n${Array.from({ length: 60_000 }, (_, i) => `r${i % 7},${i % 100}`).join('\n')}\n`;
+
+let db: ExecutionsDatabase;
+let dir: string;
+let storage: Storage;
+let store: RunStore;
+let bus: EventBus;
+/** Bytes of the input handed to the engine so far: the input trickles out over several seconds. */
+let delivered = 0;
+const registered: string[] = [];
+
+/** The real local storage, whose reads of the input are slowed to 4 KiB every 10 ms, so a run is surely mid-way when stopped. */
+function trickling(inner: Storage): Storage {
+  return {
+    ...inner,
+    put: inner.put.bind(inner),
+    stat: inner.stat.bind(inner),
+    delete: inner.delete.bind(inner),
+    async get(key) {
+      const bytes = Buffer.concat(await (await inner.get(key)).toArray());
+      return Readable.from((async function* () {
+        for (let i = 0; i < bytes.length; i += 4096) {
+          await new Promise((r) => setTimeout(r, 10));
+          delivered += Math.min(4096, bytes.length - i);
+          yield bytes.subarray(i, i + 4096);
+        }
+      })());
+    },
+  };
+}
+
+beforeAll(async () => {
+  db = await startExecutionsDatabase();
+  dir = await mkdtemp(join(tmpdir(), 'rowline-stopping-'));
+  storage = createLocalStorage(dir);
+  store = createRunStore({ em: () => db.orm.em.fork() });
+  bus = createMemoryBus({ logger: quiet });
+});
+afterAll(async () => {
+  await bus?.close();
+  await db?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function worker() {
+  return createEngineWorker({
+    store, storage: trickling(storage), bus, logger: quiet, workerId: 'worker-1', cancelPollMs: 100, onOutbox: () => {},
+    registerArtifact: async (run, a) => { registered.push(`${run.id}/${a.name}`); return { id: run.id }; },
+  });
+}
+
+async function slowRun(fields: Partial<Execution> = {}) {
+  const tenantId = crypto.randomUUID();
+  const key = `${tenantId}/files/sales`;
+  await storage.put(key, Readable.from([Buffer.from(INPUT)]));
+  const run = await db.insertRun({ tenantId, inputFileName: 'sales.csv', inputStorageKey: key, steps: STEPS, ...fields });
+  const m = requestedMessage(run);
+  const message: BusMessage = { topic: m.topic, partition: 0, offset: '0', key: m.key, value: Buffer.from(m.payload), headers: m.headers ?? {}, timestamp: Date.now() };
+  delivered = 0;
+  return { run, message };
+}
+
+const rowOf = async (id: string) => (await db.sql<{ status: string; error: { code: string } | null; lease_owner: string | null }>(
+  'select "status", "error", "lease_owner" from "executions"."executions" where "id" = ?', [id]))[0]!;
+const outboxTypes = async (id: string) => (await db.sql<{ type: string }>(
+  `select "headers"->>'event-type' as "type" from "executions"."outbox" where "key" = ? order by "id"`, [id])).map((r) => r.type);
+
+describe('a running worker', () => {
+  it('stops a run cancelled mid-way, before reading all of its input, and records nothing over the cancellation', async () => {
+    const { run, message } = await slowRun();
+    const handling = worker().handle(message);
+    await until('the run to be reading', async () => ((await rowOf(run.id)).status === 'RUNNING' && delivered > 0 ? true : undefined));
+
+    // What cancelExecution does.
+    const error = { code: 'CANCELLED', message: 'Cancelled by test', step: null };
+    expect(await store.transition(run, null, { status: 'CANCELLED', phase: null, error, events: endedEvents('CANCELLED', error) })).toBe(true);
+    await handling;
+
+    expect(delivered).toBeLessThan(INPUT.length);
+    expect(await rowOf(run.id)).toMatchObject({ status: 'CANCELLED', error: { code: 'CANCELLED' }, lease_owner: null });
+    expect(registered.filter((r) => r.startsWith(run.id))).toEqual([]);
+    expect(await storage.stat(artifactKey(run, 'out.csv'))).toBeNull();
+    // One terminal status event: the cancellation's; the worker wrote none of its own.
+    expect(await outboxTypes(run.id)).toEqual(['statusChanged', 'statusChanged', 'failed']);
+  });
+
+  it('ends a run that outlives its timeout TIMED_OUT, stopping it mid-way', async () => {
+    const { run, message } = await slowRun({ timeoutMs: 700 });
+    await worker().handle(message);
+
+    expect(delivered).toBeLessThan(INPUT.length);
+    expect(await rowOf(run.id)).toMatchObject({ status: 'TIMED_OUT', error: { code: 'TIMED_OUT' }, lease_owner: null });
+    expect(registered.filter((r) => r.startsWith(run.id))).toEqual([]);
+    expect((await outboxTypes(run.id)).slice(-2)).toEqual(['statusChanged', 'failed']);
+  });
+
+  it('runs the same slow input to SUCCEEDED when nothing stops it', async () => {
+    const { run, message } = await slowRun();
+    await worker().handle(message);
+    expect(delivered).toBe(INPUT.length);
+    expect(await rowOf(run.id)).toMatchObject({ status: 'SUCCEEDED', error: null });
+    expect(registered).toContain(`${run.id}/out.csv`);
+  });
+});
