@@ -1,6 +1,7 @@
 import { createInternalTokens, createLogger, loadEnv, onShutdown } from '@rowline/kit';
 import { gatewayEnv } from './env.js';
 import { createGateway } from './gateway.js';
+import { limitsFromEnv } from './limits/env.js';
 import { loadSupergraph } from './supergraph.js';
 
 const env = loadEnv(gatewayEnv);
@@ -12,6 +13,8 @@ const gateway = await createGateway({
   urls: { auth: env.AUTH_URL, workflows: env.WORKFLOWS_URL, executions: env.EXECUTIONS_URL, files: env.FILES_URL, delivery: env.DELIVERY_URL },
   jwt: { issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE },
   introspection: env.INTROSPECTION ? env.INTROSPECTION === 'true' : env.NODE_ENV !== 'production',
+  exposeInternalErrors: env.NODE_ENV === 'development',
+  limits: await limitsFromEnv(env),
 });
 const port = await gateway.listen(env.PORT, env.HOST);
 logger.info({ port }, `gateway listening on http://${env.HOST}:${port}/graphql`);
