@@ -5,7 +5,7 @@ import express from 'express';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
-import { AppError, appErrorOf, createMetrics, type InternalTokens, type Logger } from '@rowline/kit';
+import { AppError, appErrorOf, createMetrics, traceRequests, type InternalTokens, type Logger } from '@rowline/kit';
 import { createAccessTokenVerifier } from './access-tokens.js';
 import { SubgraphDataSource, type GatewayContext } from './data-source.js';
 import { filesProxy } from './files-proxy.js';
@@ -74,7 +74,7 @@ export async function createGateway(opts: GatewayOptions) {
   app.use('/files', filesProxy(opts.urls.files));
   const ide = mountGraphiQL(app, { endpoint: '/graphql' });
   app.get('/graphql', (req, res, next) => (req.accepts(['json', 'html']) === 'html' && !req.query.query ? ide(req, res) : next()));
-  app.use('/graphql', defenses.bodyParser, async (req, res, next) => {
+  app.use('/graphql', defenses.bodyParser, traceRequests('gateway'), async (req, res, next) => {
     // Authenticate before any planning: a bad token never reaches a subgraph.
     const requestId = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].slice(0, 100)) || randomUUID();
     res.setHeader('x-request-id', requestId);

@@ -13,3 +13,4 @@ export * from './pagination.js';
 export * from './lifecycle.js';
 export * from './internal-client.js';
 export * from './internal-route.js';
+export * from './tracing.js';
