@@ -1,4 +1,4 @@
-import { createInternalTokens, createLogger, createOrm, createServiceServer, loadEnv, onShutdown } from '@rowline/kit';
+import { createInternalTokens, createLogger, createMetrics, createOrm, createServiceServer, loadEnv, onShutdown } from '@rowline/kit';
 import { createKafkaBus } from '@rowline/bus';
 import { createLocalStorage } from '@rowline/storage';
 import { workerEnv } from './env.js';
@@ -10,14 +10,15 @@ import { createEngineWorkers } from './worker/engine-workers.js';
 const env = loadEnv(workerEnv);
 const logger = createLogger({ service: 'engine-worker', level: env.LOG_LEVEL });
 if (!env.KAFKA_BROKERS) throw new Error('KAFKA_BROKERS is required for engine workers');
-const bus = createKafkaBus({ brokers: env.KAFKA_BROKERS.split(','), clientId: 'engine-worker', topicPrefix: env.KAFKA_TOPIC_PREFIX, logger });
+const metrics = createMetrics('engine-worker');
+const bus = createKafkaBus({ brokers: env.KAFKA_BROKERS.split(','), clientId: 'engine-worker', topicPrefix: env.KAFKA_TOPIC_PREFIX, logger, registry: metrics.registry });
 const orm = await createOrm({ url: env.DATABASE_URL, schema: 'executions', entities, migrations, logger });
 const workers = createEngineWorkers({
   logger, orm, bus, storage: createLocalStorage(env.STORAGE_DIR), tokens: createInternalTokens(env.INTERNAL_TOKEN_SECRET),
   filesUrl: env.FILES_URL, concurrency: env.ENGINE_CONCURRENCY, leaseMs: env.LEASE_MS,
 });
 await workers.start();
-const health = await createServiceServer({ name: 'engine-worker', logger, tokens: createInternalTokens(env.INTERNAL_TOKEN_SECRET) });
+const health = await createServiceServer({ name: 'engine-worker', logger, metrics, tokens: createInternalTokens(env.INTERNAL_TOKEN_SECRET) });
 await health.listen(env.PORT, env.HOST);
 logger.info('engine worker started');
 onShutdown(logger, [
