@@ -27,3 +27,4 @@ const instrument = (bus: EventBus, opts: CommonBusOptions) => withTracing(opts.r
 export const createKafkaBus = (opts: Parameters<typeof kafkaBus>[0]) => instrument(kafkaBus(opts), opts);
 export const createMemoryBus = (opts: Parameters<typeof memoryBus>[0] = {}) => instrument(memoryBus(opts), opts);
 export { dlqTopic } from './names.js';
+export { replayDeadLetters, type ReplayOptions } from './replay.js';
