@@ -44,5 +44,8 @@ RUN if [ -z "${SERVICE}" ] || [ ! -f "/app/${SERVICE}/package.json" ]; then \
     && mkdir -p /data/storage && chown node:node /data/storage
 WORKDIR /app/${SERVICE}
 USER node
+# OpenTelemetry for every process of the image, off unless OTEL_EXPORTER_OTLP_ENDPOINT (or another standard
+# OTEL_* variable) asks for traces: packages/kit/src/tracing-register.ts.
+ENV NODE_OPTIONS="--import=@rowline/kit/tracing-register"
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 CMD ["node", "/app/docker/healthcheck.mjs"]
 CMD ["node", "--enable-source-maps", "dist/main.js"]

@@ -202,14 +202,43 @@ function checkSources(report, root) {
   for (const [name, d] of Object.entries(DEPLOYABLES)) {
     const entry = `${d.dir}/src/${d.entry}.ts`;
     if (existsSync(join(root, entry))) continue;
-    if (d.later) report.info(`${entry} (${name}) is not written yet; it is not deployed until it is`);
+    if (d.later) report.info(`${entry} (${name}) is not written yet; its Deployment cannot start until it is`);
     else report.warn(entry, `missing: ${name} cannot start until it exists`);
   }
 }
 
 // ------------------------------------------------------------------------------------------ k8s
 
-const API_VERSIONS = { Namespace: 'v1', ConfigMap: 'v1', Secret: 'v1', Service: 'v1', PersistentVolumeClaim: 'v1', Deployment: 'apps/v1' };
+const API_VERSIONS = {
+  Namespace: 'v1', ConfigMap: 'v1', Secret: 'v1', Service: 'v1', PersistentVolumeClaim: 'v1', Deployment: 'apps/v1',
+  HorizontalPodAutoscaler: 'autoscaling/v2', PodDisruptionBudget: 'policy/v1', NetworkPolicy: 'networking.k8s.io/v1',
+  Ingress: 'networking.k8s.io/v1', Job: 'batch/v1',
+};
+
+/**
+ * The Kubernetes OpenAPI schema of each kind we render, from the kubernetes-models package (generated from
+ * the Kubernetes API's own OpenAPI document): types, required fields, enums and formats, without a cluster.
+ * Loaded eagerly so that a missing package fails the check instead of skipping it.
+ */
+const MODELS = new Map(await Promise.all(Object.entries(API_VERSIONS).map(async ([kind, apiVersion]) => {
+  const module = await import(`kubernetes-models/${apiVersion}/${kind}`).catch((err) => {
+    throw new Error(`kubernetes-models cannot load ${apiVersion} ${kind} (npm ci installs it): ${err.message}`);
+  });
+  return [kind, module[kind]];
+})));
+
+/** Every object against its kind's schema. */
+export function checkSchemas(report, objects, label) {
+  for (const o of objects) {
+    const Model = MODELS.get(o?.kind);
+    if (!Model) continue;
+    try {
+      new Model(o).validate();
+    } catch (err) {
+      report.error(`${label} ${o.kind}/${o.metadata?.name}`, `does not match the Kubernetes schema: ${err.message}`);
+    }
+  }
+}
 const subset = (small = {}, big = {}) => Object.keys(small).length > 0 && Object.entries(small).every(([k, v]) => big[k] === v);
 
 /**
@@ -229,7 +258,9 @@ export function checkK8s(report, objects, { root, label, external = new Map(), n
     if (API_VERSIONS[o.kind] !== o.apiVersion) report.error(where, `unexpected kind/apiVersion ${o.apiVersion}`);
     if (namespace && o.kind !== 'Namespace' && o.metadata?.namespace !== namespace) report.error(where, `is not in namespace ${namespace}`);
   }
+  checkSchemas(report, objects, label);
   const deployments = by('Deployment');
+  checkOperations(report, objects, { label, by });
   for (const dep of deployments) {
     const name = dep.metadata.name;
     const where = `${label} Deployment/${name}`;
@@ -280,6 +311,48 @@ export function checkK8s(report, objects, { root, label, external = new Map(), n
   for (const [name, d] of Object.entries(DEPLOYABLES)) {
     if (!d.later && !find('Deployment', name)) report.error(label, `has no Deployment ${name}`);
     if (!d.later && !isWorker(d) && !find('Service', name)) report.error(label, `has no Service ${name}`);
+  }
+}
+
+const selects = (selector, labels) => subset(selector?.matchLabels, labels);
+
+/**
+ * What production needs around the Deployments: a disruption budget for each, an autoscaler for each
+ * worker, subgraphs reachable only from named callers, Jobs as locked down as the Deployments.
+ */
+function checkOperations(report, objects, { label, by }) {
+  const pdbs = by('PodDisruptionBudget');
+  const hpas = by('HorizontalPodAutoscaler');
+  const policies = by('NetworkPolicy');
+  if (!policies.some((p) => Object.keys(p.spec?.podSelector ?? {}).length === 0 && p.spec?.policyTypes?.includes('Ingress') && !p.spec?.ingress?.length)) {
+    report.error(label, 'has no default-deny ingress NetworkPolicy');
+  }
+  for (const dep of by('Deployment')) {
+    const where = `${label} Deployment/${dep.metadata.name}`;
+    const labels = dep.spec?.template?.metadata?.labels ?? {};
+    const component = labels['app.kubernetes.io/component'];
+    if (!pdbs.some((p) => selects(p.spec?.selector, labels))) report.error(where, 'has no PodDisruptionBudget');
+    if (component === 'worker') {
+      const hpa = hpas.find((h) => h.spec?.scaleTargetRef?.kind === 'Deployment' && h.spec.scaleTargetRef.name === dep.metadata.name);
+      if (!hpa) report.error(where, 'is a worker without a HorizontalPodAutoscaler');
+      else if (!hpa.spec.metrics?.some((m) => m.type === 'Resource' && m.resource?.name === 'cpu')) report.error(where, 'autoscaler has no CPU metric to fall back on');
+      if (dep.spec?.replicas !== undefined) report.error(where, 'sets replicas, which its autoscaler owns');
+    }
+    if (component === 'subgraph') {
+      const mine = policies.filter((p) => Object.keys(p.spec?.podSelector ?? {}).length > 0 && selects(p.spec.podSelector, labels));
+      if (!mine.length) report.error(where, 'has no NetworkPolicy naming who may call it');
+      for (const p of mine) if ((p.spec.ingress ?? []).some((r) => !r.from?.length)) report.error(where, `NetworkPolicy ${p.metadata.name} lets anyone in`);
+    }
+  }
+  for (const job of by('Job')) {
+    const where = `${label} Job/${job.metadata.name}`;
+    const pod = job.spec?.template?.spec ?? {};
+    if (pod.securityContext?.runAsNonRoot !== true) report.error(where, 'pod must set runAsNonRoot: true');
+    for (const c of pod.containers ?? []) {
+      const sc = c.securityContext ?? {};
+      if (sc.readOnlyRootFilesystem !== true || sc.allowPrivilegeEscalation !== false) report.error(`${where} container ${c.name}`, 'securityContext must be readOnlyRootFilesystem without privilege escalation');
+      if (!c.resources?.requests?.memory || !c.resources?.limits?.memory) report.error(`${where} container ${c.name}`, 'needs a memory request and limit');
+    }
   }
 }
 
@@ -399,6 +472,9 @@ export function checkDeploy(root) {
   checkDockerfile(report, readFileSync(join(root, 'Dockerfile'), 'utf8'), { root, dockerignore: readFileSync(join(root, '.dockerignore'), 'utf8') });
   checkCompose(report, parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), { merge: true }), { root });
   checkKubernetes(report, root);
+  if (readFileSync(join(root, 'k8s/base/supergraph.graphql'), 'utf8') !== readFileSync(join(root, 'gateway/supergraph.graphql'), 'utf8')) {
+    report.error('k8s/base/supergraph.graphql', 'differs from gateway/supergraph.graphql: run `npm run supergraph`');
+  }
   checkSources(report, root);
   const hadolint = spawnSync('hadolint', [join(root, 'Dockerfile')], { encoding: 'utf8' });
   if (hadolint.error) report.info('hadolint is not installed (neither Debian nor npm packages it): skipped');

@@ -1,4 +1,5 @@
-// npm run supergraph: writes gateway/supergraph.graphql and the partner contract (run after `npm run build`).
+// npm run supergraph: writes gateway/supergraph.graphql, its copy k8s/base/supergraph.graphql and the partner
+// contract (run after `npm run build`).
 import { writeFile } from 'node:fs/promises';
 import { composePartnerSupergraph, composeSupergraph } from './supergraph-lib.mjs';
 
@@ -11,3 +12,5 @@ const partner = await composePartnerSupergraph();
 await write('supergraph.graphql', await composeSupergraph());
 await write('partner-supergraph.graphql', partner.supergraph);
 await write('partner-schema.graphql', partner.api);
+// Kustomize reads only inside k8s/base: the gateway's ConfigMap is generated from this copy.
+await writeFile(new URL('../k8s/base/supergraph.graphql', import.meta.url), await composeSupergraph());

@@ -1,5 +1,5 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import { CLIENT_ADDRESS_HEADER, INTERNAL_TOKEN_HEADER, type InternalTokens, type Principal } from '@rowline/kit';
+import { CLIENT_ADDRESS_HEADER, INTERNAL_TOKEN_HEADER, traceHeaders, type InternalTokens, type Principal } from '@rowline/kit';
 
 export type GatewayContext = { principal: Principal | null; requestId: string; clientAddress?: string };
 
@@ -18,5 +18,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     request.http?.headers.set(INTERNAL_TOKEN_HEADER, token);
     if (ctx.requestId) request.http?.headers.set('x-request-id', ctx.requestId);
     if (ctx.clientAddress) request.http?.headers.set(CLIENT_ADDRESS_HEADER, ctx.clientAddress);
+    // The subgraph's span joins the trace of this fetch (Apollo Gateway's own gateway.fetch span).
+    for (const [name, value] of Object.entries(traceHeaders())) request.http?.headers.set(name, value);
   }
 }

@@ -22,5 +22,17 @@ export const gatewayEnv = z.object({
   PARTNER_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
   PARTNER_BUDGET_POINTS: z.coerce.number().int().min(1).default(1000),
   PARTNER_BUDGET_WINDOW_SECONDS: z.coerce.number().int().min(1).default(60),
+  // The public endpoint's limits (gateway/src/limits/config.ts has the defaults and what each bounds).
+  LIMITS: z.enum(['on', 'off']).default('on'),
+  MAX_DEPTH: z.coerce.number().int().positive().optional(),
+  MAX_ALIASES: z.coerce.number().int().min(0).optional(),
+  MAX_ROOT_FIELDS: z.coerce.number().int().positive().optional(),
+  MAX_TOKENS: z.coerce.number().int().positive().optional(),
+  MAX_BODY_BYTES: z.coerce.number().int().positive().optional(),
+  MAX_COST: z.coerce.number().int().positive().optional(),
+  COST_BUDGET_PER_MINUTE: z.coerce.number().int().positive().optional(),
+  ALLOW_BATCHING: z.enum(['true', 'false']).default('false'),
+  SAFELIST_PATH: z.string().optional(),
+  SAFELIST_ENFORCE: z.enum(['true', 'false']).default('false'),
 });
 export type GatewayEnv = z.infer<typeof gatewayEnv>;

@@ -5,13 +5,14 @@ import express from 'express';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
-import { AppError, appErrorOf, createMetrics, formatGraphQLError, type InternalTokens, type Logger } from '@rowline/kit';
+import { AppError, appErrorOf, createMetrics, traceRequests, type InternalTokens, type Logger } from '@rowline/kit';
 import { createAccessTokenVerifier } from './access-tokens.js';
 import { SubgraphDataSource, type GatewayContext } from './data-source.js';
 import { filesProxy } from './files-proxy.js';
 import { mountGraphiQL } from './graphiql.js';
 import { createPartnerEndpoint, type PartnerOptions } from './partner/endpoint.js';
 import { SUBGRAPHS, type SubgraphName } from './env.js';
+import { createDefenses, DEFAULT_LIMITS, publicErrorFormatter, type LimitsConfig } from './limits/index.js';
 
 export type GatewayOptions = {
   logger: Logger;
@@ -24,6 +25,8 @@ export type GatewayOptions = {
   exposeInternalErrors?: boolean;
   /** `/partner/graphql` for API keys: key cache lifetime, cost budget, contract supergraph. */
   partner?: PartnerOptions;
+  /** The public endpoint's limits (gateway/src/limits); anything left out keeps its default. */
+  limits?: Partial<LimitsConfig>;
 };
 
 /**
@@ -32,6 +35,7 @@ export type GatewayOptions = {
  */
 export async function createGateway(opts: GatewayOptions) {
   const metrics = createMetrics('gateway');
+  const defenses = createDefenses({ ...DEFAULT_LIMITS, ...opts.limits }, { logger: opts.logger, registry: metrics.registry });
   const verify = createAccessTokenVerifier({ jwksUrl: new URL('/.well-known/jwks.json', opts.urls.auth).href, ...opts.jwt });
   const buildService = ({ name }: { name: string }) => {
     if (!SUBGRAPHS.includes(name as SubgraphName)) throw new Error(`Unknown subgraph ${name}`);
@@ -45,7 +49,8 @@ export async function createGateway(opts: GatewayOptions) {
     // Shutdown order is the process's (kit onShutdown): Apollo must not stop itself and re-raise the signal.
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
-    formatError: (formatted, error) => formatGraphQLError(formatted, error, { exposeInternal: !!opts.exposeInternalErrors }),
+    formatError: publicErrorFormatter({ exposeInternal: !!opts.exposeInternalErrors }),
+    ...defenses.apollo,
   });
   await apollo.start();
   const partner = await createPartnerEndpoint({
@@ -75,7 +80,7 @@ export async function createGateway(opts: GatewayOptions) {
   partner.mount(app);
   const ide = mountGraphiQL(app, { endpoint: '/graphql' });
   app.get('/graphql', (req, res, next) => (req.accepts(['json', 'html']) === 'html' && !req.query.query ? ide(req, res) : next()));
-  app.use('/graphql', express.json({ limit: '1mb' }), async (req, res, next) => {
+  app.use('/graphql', defenses.bodyParser, traceRequests('gateway'), async (req, res, next) => {
     // Authenticate before any planning: a bad token never reaches a subgraph.
     const requestId = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].slice(0, 100)) || randomUUID();
     res.setHeader('x-request-id', requestId);
@@ -93,13 +98,14 @@ export async function createGateway(opts: GatewayOptions) {
       if (!e) opts.logger.error({ err, requestId }, 'token verification failed unexpectedly');
       res.status(401).json({ errors: [{ message: e?.message ?? 'Invalid access token', extensions: { code: 'UNAUTHENTICATED', requestId } }] });
     }
-  }, expressMiddleware(apollo, {
+  }, defenses.safelist, expressMiddleware(apollo, {
     context: async ({ req, res }) => ({
       principal: res.locals.principal ?? null,
       requestId: res.locals.requestId as string,
       clientAddress: req.ip,
     }),
   }));
+  app.use('/graphql', defenses.errorHandler);
 
   let server: Server | undefined;
   return {

@@ -1,6 +1,7 @@
 import { createInternalTokens, createLogger, loadEnv, onShutdown } from '@rowline/kit';
 import { gatewayEnv } from './env.js';
 import { createGateway } from './gateway.js';
+import { limitsFromEnv } from './limits/env.js';
 import { loadSupergraph } from './supergraph.js';
 import { loadPartnerSupergraph } from './partner/endpoint.js';
 
@@ -17,6 +18,8 @@ const gateway = await createGateway({
     supergraphSdl: await loadPartnerSupergraph(env.PARTNER_SUPERGRAPH_PATH), keyCacheMs: env.PARTNER_KEY_CACHE_SECONDS * 1000,
     budgetPoints: env.PARTNER_BUDGET_POINTS, budgetWindowMs: env.PARTNER_BUDGET_WINDOW_SECONDS * 1000,
   },
+  exposeInternalErrors: env.NODE_ENV === 'development',
+  limits: await limitsFromEnv(env),
 });
 const port = await gateway.listen(env.PORT, env.HOST);
 logger.info({ port }, `gateway listening on http://${env.HOST}:${port}/graphql`);

@@ -40,7 +40,7 @@ describe('the GraphiQL page', () => {
   it('is not served to API clients, who get GraphQL', async () => {
     const res = await get('/graphql?query=%7B__typename%7D', { accept: 'application/json', 'apollo-require-preflight': 'true' });
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ data: { __typename: 'Query' } });
+    expect(((await res.json()) as { data: unknown }).data).toEqual({ __typename: 'Query' });
   });
 });
 

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 
 /** One message as a handler sees it. `topic` is the logical name, without the bus's topic prefix. */
 export type BusMessage = {
@@ -65,4 +66,6 @@ export type CommonBusOptions = {
   topicPrefix?: string;
   logger?: Logger;
   dlq?: DlqOptions;
+  /** The process's Prometheus registry: the bus adds its metrics there (metrics.ts). */
+  registry?: Registry;
 };

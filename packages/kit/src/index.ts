@@ -14,3 +14,4 @@ export * from './lifecycle.js';
 export * from './internal-client.js';
 export * from './internal-route.js';
 export * from './api-key-format.js';
+export * from './tracing.js';

@@ -12,6 +12,7 @@ import type { InternalTokens, Principal } from './internal-token.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { tenantEm } from './orm.js';
+import { traceRequests } from './tracing.js';
 import type { RequestContext } from './context.js';
 
 export const INTERNAL_TOKEN_HEADER = 'x-rowline-internal-token';
@@ -103,7 +104,7 @@ export async function createServiceServer(options: ServiceServerOptions) {
         res.status(401).json({ errors: [{ message: appErrorOf(err)?.message ?? 'Invalid internal token', extensions: { code } }] });
       }
     });
-    app.use('/graphql', express.json({ limit: '2mb' }), expressMiddleware(apollo, {
+    app.use('/graphql', express.json({ limit: '2mb' }), traceRequests(opts.name), expressMiddleware(apollo, {
       context: async ({ req, res }) => {
         const requestId = res.locals.requestId as string;
         const principal = res.locals.principal as Principal | null;

@@ -11,11 +11,14 @@ import { faultPointFromEnv } from './worker/fault-points.js';
 const env = loadEnv(workerEnv);
 const logger = createLogger({ service: 'engine-worker', level: env.LOG_LEVEL });
 if (!env.KAFKA_BROKERS) throw new Error('KAFKA_BROKERS is required for engine workers');
-const bus = createKafkaBus({ brokers: env.KAFKA_BROKERS.split(','), clientId: 'engine-worker', topicPrefix: env.KAFKA_TOPIC_PREFIX, logger, sessionTimeoutMs: env.KAFKA_SESSION_TIMEOUT_MS });
+const metrics = createMetrics('engine-worker');
+const bus = createKafkaBus({
+  brokers: env.KAFKA_BROKERS.split(','), clientId: 'engine-worker', topicPrefix: env.KAFKA_TOPIC_PREFIX, logger,
+  sessionTimeoutMs: env.KAFKA_SESSION_TIMEOUT_MS, registry: metrics.registry,
+});
 const orm = await createOrm({ url: env.DATABASE_URL, schema: 'executions', entities, migrations, logger });
 const storage = createStorageFromEnv(env);
 logger.info({ storage: storage.describe }, 'file storage');
-const metrics = createMetrics('engine-worker');
 const workers = createEngineWorkers({
   logger, orm, registry: metrics.registry, bus, storage: storage.storage, tokens: createInternalTokens(env.INTERNAL_TOKEN_SECRET),
   filesUrl: env.FILES_URL, concurrency: env.ENGINE_CONCURRENCY, leaseMs: env.LEASE_MS, maxAttempts: env.MAX_ATTEMPTS,

@@ -1,4 +1,4 @@
-import type { EntityManager, Logger } from '@rowline/kit';
+import { traceHeaders, type EntityManager, type Logger } from '@rowline/kit';
 import type { EventBus } from '@rowline/bus';
 
 export type OutboxMessage = { topic: string; key: string; payload: Uint8Array; headers?: Record<string, string> };
@@ -8,7 +8,8 @@ export async function appendOutbox(tx: EntityManager, messages: OutboxMessage[])
   for (const m of messages) {
     await tx.execute(
       'insert into "executions"."outbox" ("topic", "key", "payload", "headers") values (?, ?, ?, ?)',
-      [m.topic, m.key, Buffer.from(m.payload), JSON.stringify(m.headers ?? {})],
+      // The trace of the request or run writing the row travels with it, so its consumers join that trace.
+      [m.topic, m.key, Buffer.from(m.payload), JSON.stringify({ ...traceHeaders(), ...m.headers })],
     );
   }
 }

@@ -1,0 +1,96 @@
+import {
+  Kind,
+  type FieldNode, type FragmentDefinitionNode, type GraphQLField, type GraphQLNamedType, type GraphQLSchema, type GraphQLType,
+  type OperationDefinitionNode, type SelectionNode, type ValueNode,
+} from 'graphql';
+
+/** What a connection without `first` answers (kit's DEFAULT_PAGE_SIZE): its children are counted that often. */
+const DEFAULT_PAGE_SIZE = 20;
+const PAGE_ARGS = ['first', 'last'];
+const SIZE_ARGS = [...PAGE_ARGS, 'limit'];
+
+export type CostEstimate = {
+  /** An upper bound of the fields the operation can resolve: each field 1, times the page size above it. */
+  cost: number;
+  /** The first `first`/`last` argument above the allowed page size, if any. */
+  oversized?: { field: string; argument: string; value: number };
+};
+
+/**
+ * A static cost estimate, computed from the document and its variables before anything executes. A field
+ * costs 1 plus its selection's cost times its page size (`first`, `last` or `limit`, else the argument's
+ * default, else 20 for a connection, else 1); union and interface branches are all counted.
+ */
+export function estimateCost(
+  schema: GraphQLSchema,
+  operation: OperationDefinitionNode,
+  fragments: Readonly<Record<string, FragmentDefinitionNode>>,
+  variables: Readonly<Record<string, unknown>>,
+  maxPageSize: number,
+): CostEstimate {
+  let oversized: CostEstimate['oversized'];
+  const active = new Set<string>();
+
+  const sizeOf = (node: FieldNode, def: GraphQLField<unknown, unknown> | undefined): number => {
+    let size: number | undefined;
+    for (const name of SIZE_ARGS) {
+      const given = node.arguments?.find((a) => a.name.value === name);
+      const value = given ? intOf(given.value, variables) : undefined;
+      const fallback = def?.args.find((a) => a.name === name)?.defaultValue;
+      const n = value ?? (typeof fallback === 'number' ? fallback : undefined);
+      if (n === undefined) continue;
+      if (value !== undefined && PAGE_ARGS.includes(name) && value > maxPageSize && !oversized) oversized = { field: node.name.value, argument: name, value };
+      size = Math.max(size ?? 0, n, 0);
+    }
+    if (size !== undefined) return size;
+    return def?.args.some((a) => PAGE_ARGS.includes(a.name)) ? DEFAULT_PAGE_SIZE : 1;
+  };
+
+  const costOf = (parent: GraphQLNamedType | undefined, selections: readonly SelectionNode[]): number => {
+    let total = 0;
+    for (const s of selections) {
+      if (s.kind === Kind.FIELD) {
+        if (s.name.value === '__typename') continue;
+        const def = fieldsOf(parent)?.[s.name.value];
+        const child = s.selectionSet ? costOf(def && namedType(def.type), s.selectionSet.selections) : 0;
+        total += 1 + sizeOf(s, def) * child;
+      } else if (s.kind === Kind.INLINE_FRAGMENT) {
+        total += costOf(s.typeCondition ? schema.getType(s.typeCondition.name.value) : parent, s.selectionSet.selections);
+      } else {
+        const fragment = fragments[s.name.value];
+        if (!fragment || active.has(s.name.value)) continue;
+        active.add(s.name.value);
+        total += costOf(schema.getType(fragment.typeCondition.name.value), fragment.selectionSet.selections);
+        active.delete(s.name.value);
+      }
+    }
+    return total;
+  };
+
+  const root = operation.operation === 'query' ? schema.getQueryType()
+    : operation.operation === 'mutation' ? schema.getMutationType() : schema.getSubscriptionType();
+  return { cost: costOf(root ?? undefined, operation.selectionSet.selections), ...(oversized ? { oversized } : {}) };
+}
+
+/*
+ * Duck-typed on purpose, like kit's appErrorOf: Apollo hands us a schema built by graphql's CommonJS copy,
+ * and graphql's isObjectType/getNamedType from its ESM copy refuse that schema's types as foreign.
+ */
+function fieldsOf(type: GraphQLNamedType | undefined): Record<string, GraphQLField<unknown, unknown>> | undefined {
+  return type && 'getFields' in type && !('parseValue' in type) ? (type.getFields() as Record<string, GraphQLField<unknown, unknown>>) : undefined;
+}
+
+function namedType(type: GraphQLType): GraphQLNamedType {
+  let t = type;
+  while ('ofType' in t && t.ofType) t = t.ofType;
+  return t as GraphQLNamedType;
+}
+
+function intOf(value: ValueNode, variables: Readonly<Record<string, unknown>>): number | undefined {
+  if (value.kind === Kind.INT) return Number(value.value);
+  if (value.kind === Kind.VARIABLE) {
+    const v = variables[value.name.value];
+    return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+  }
+  return undefined;
+}

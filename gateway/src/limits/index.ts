@@ -1,0 +1,40 @@
+import express from 'express';
+import type { ApolloServerPlugin } from '@apollo/server';
+import { Counter, type Registry } from 'prom-client';
+import type { Logger } from '@rowline/kit';
+import type { GatewayContext } from '../data-source.js';
+import { createCostBudget } from './budget.js';
+import type { LimitsConfig } from './config.js';
+import { bodyErrorHandler, safelistMiddleware } from './http.js';
+import { costPlugin, requestIdPlugin } from './plugin.js';
+import { shapeRules } from './rules.js';
+
+export { DEFAULT_LIMITS, type LimitsConfig } from './config.js';
+export { publicErrorFormatter } from './errors.js';
+export { loadSafelist, sha256Hex, type Safelist } from './safelist.js';
+
+/**
+ * The public endpoint's defenses, as the pieces the gateway mounts: Apollo options (shape rules, token
+ * limit, batching, cost plugin), the body parser with its size cap, the safelist and the error handler.
+ */
+export function createDefenses(limits: LimitsConfig, deps: { logger: Logger; registry: Registry }) {
+  const refused = new Counter({
+    name: 'rowline_gateway_operations_refused_total', help: 'Operations the public endpoint refused before planning, by limit',
+    labelNames: ['reason'] as const, registers: [deps.registry],
+  });
+  const on = limits.enabled;
+  const plugins: ApolloServerPlugin<GatewayContext>[] = [requestIdPlugin()];
+  if (on) plugins.push(costPlugin(limits, createCostBudget(limits.costBudgetPerMinute), refused));
+  return {
+    apollo: {
+      validationRules: on ? shapeRules(limits, refused) : [],
+      parseOptions: on ? { maxTokens: limits.maxTokens } : {},
+      allowBatchedHttpRequests: limits.batching,
+      hideSchemaDetailsFromClientErrors: !limits.suggestions,
+      plugins,
+    },
+    bodyParser: express.json({ limit: limits.maxBodyBytes }),
+    safelist: safelistMiddleware(limits.safelist),
+    errorHandler: bodyErrorHandler(deps.logger, limits.maxBodyBytes),
+  };
+}
