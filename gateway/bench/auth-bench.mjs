@@ -119,6 +119,12 @@ try {
   console.log(`load average: ${loadavg().map((l) => l.toFixed(1)).join(', ')} on ${availableParallelism()} cores (figures from a busy machine are noise)`);
   console.log('query      | bare @apollo/gateway req/s | Rowline gateway with auth req/s | ratio | auth cost');
   for (const [name, query] of Object.entries(QUERIES)) {
+    // Both sides must answer the query with data, or the comparison measures error paths.
+    for (const [url, headers] of [[bare.url, {}], [platform.graphqlUrl, { authorization: `Bearer ${accessToken}` }]]) {
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query }) });
+      const body = await res.json();
+      if (!body.data || body.errors) throw new Error(`${url} answered ${name} with ${JSON.stringify(body).slice(0, 300)}`);
+    }
     await load(bare.url, {}, query, 1);
     await load(platform.graphqlUrl, { authorization: `Bearer ${accessToken}` }, query, 1);
     const off = [];
