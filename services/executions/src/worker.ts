@@ -31,8 +31,8 @@ await health.listen(env.PORT, env.HOST);
 logger.info('engine worker started');
 onShutdown(logger, [
   { name: 'orm', stop: () => orm.close() },
+  { name: 'storage', stop: async () => storage.close() },
   { name: 'bus', stop: () => bus.close() },
   { name: 'http', stop: () => health.close() },
   { name: 'workers', stop: () => workers.stop() },
-  { name: 'storage', stop: async () => storage.close() },
 ]);

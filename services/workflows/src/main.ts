@@ -17,6 +17,6 @@ const port = await server.listen(env.PORT, env.HOST);
 logger.info({ port }, 'workflows subgraph listening');
 onShutdown(logger, [
   { name: 'orm', stop: () => orm.close() },
-  { name: 'http', stop: () => server.close() },
   { name: 'storage', stop: async () => storage.close() },
+  { name: 'http', stop: () => server.close() },
 ]);

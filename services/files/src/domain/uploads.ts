@@ -3,6 +3,7 @@ import { Transform, type Readable } from 'node:stream';
 import { StorageError, type Storage } from '@rowline/storage';
 import { AppError, badInput, conflict, isUuid, notFound, tenantEm, type Logger, type Orm } from '@rowline/kit';
 import { CsvScanner, judge, type InspectLimits, type ZipSandbox } from '../inspect/index.js';
+import { sniff } from '../inspect/sniff.js';
 import { withLocalCopy } from '../inspect/spool.js';
 import { FileEntity, type File } from '../store/entities.js';
 import { formatOfName } from './file-names.js';
@@ -48,10 +49,13 @@ export function createUploads(deps: { orm: Orm; storage: Storage; maxUploadBytes
       const scanner = new CsvScanner(deps.limits.csv);
       const head: Buffer[] = [];
       let headBytes = 0;
+      // Bytes whose signature says zip (or PDF, PNG...) are never judged as csv: they skip the csv scan.
+      let csvWanted: boolean | undefined;
       try {
         stored = await deps.storage.put(file.storageKey, tap(body, (chunk) => {
           if (headBytes < HEAD_BYTES) { head.push(chunk.subarray(0, HEAD_BYTES - headBytes)); headBytes += head.at(-1)!.length; }
-          scanner.push(chunk);
+          if (csvWanted === undefined && headBytes >= 8) csvWanted = sniff(Buffer.concat(head)).kind === 'unknown';
+          if (csvWanted !== false) scanner.push(chunk);
         }), { maxBytes: cap });
       } catch (err) {
         await release();

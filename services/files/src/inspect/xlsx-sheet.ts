@@ -3,8 +3,36 @@ import type { ColumnInfo, ColumnType } from '../domain/types.js';
 import { mergeType } from './column-types.js';
 import { decodeXml, elements, firstElement, textOf } from './xml.js';
 
-const ROW_START = /<(?:[A-Za-z_][\w.-]{0,30}:)?row[\s/>]/g;
 const TAIL = 40;
+const ROW = Buffer.from('row');
+const LT = 0x3c;
+const COLON = 0x3a;
+
+/** `\s`, `/` or `>`: what may follow an element name. */
+const ends = (b: number | undefined) => b === 0x20 || b === 0x2f || b === 0x3e || (b !== undefined && b >= 0x09 && b <= 0x0d);
+const nameChar = (b: number) => (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || b === 0x5f || b === 0x2e || b === 0x2d;
+const nameStart = (b: number) => (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || b === 0x5f;
+
+/**
+ * Counts the row start tags (`<row`, or `<p:row` with a namespace prefix of up to 31 characters, followed by
+ * whitespace, `/` or `>`) in `bytes` that end after `from`: the bytes before `from` are the previous chunk's
+ * tail, whose tags were counted already. Works on bytes with indexOf: a regex over a string copy of every
+ * chunk cost several times more than inflating it.
+ */
+export function countRowStarts(bytes: Buffer, from: number): number {
+  let rows = 0;
+  for (let at = bytes.indexOf(ROW, 1); at >= 0; at = bytes.indexOf(ROW, at + 3)) {
+    if (at + 4 <= from || !ends(bytes[at + 3])) continue;
+    const before = bytes[at - 1]!;
+    if (before === LT) { rows++; continue; }
+    if (before !== COLON) continue;
+    let p = at - 2;
+    while (p >= 0 && at - 1 - p <= 31 && nameChar(bytes[p]!)) p--;
+    const prefixLength = at - 2 - p;
+    if (p >= 0 && bytes[p] === LT && prefixLength >= 1 && prefixLength <= 31 && nameStart(bytes[p + 1]!)) rows++;
+  }
+  return rows;
+}
 
 /**
  * Counts a sheet part's `<row>` elements by scanning the inflated bytes (no XML parse: this is the cheap
@@ -15,7 +43,7 @@ export async function scanSheet(stream: Readable, opts: { maxHeadBytes: number; 
   const head: Buffer[] = [];
   let headBytes = 0;
   let rows = 0;
-  let tail = '';
+  let tail = Buffer.alloc(0);
   try {
     for await (const chunk of stream) {
       const bytes = chunk as Buffer;
@@ -24,10 +52,10 @@ export async function scanSheet(stream: Readable, opts: { maxHeadBytes: number; 
         head.push(part);
         headBytes += part.length;
       }
-      // latin1 maps bytes 1:1 to characters, so a match can never straddle a split multi-byte character.
-      const text = tail + bytes.toString('latin1');
-      for (const m of text.matchAll(ROW_START)) if (m.index + m[0].length > tail.length) rows++;
-      tail = text.slice(-TAIL);
+      // The previous chunk's last bytes go in front, so a tag split between chunks is still seen (once).
+      const window = tail.length ? Buffer.concat([tail, bytes]) : bytes;
+      rows += countRowStarts(window, tail.length);
+      tail = Buffer.from(window.subarray(Math.max(0, window.length - TAIL)));
       // Past the grid's last row the count no longer matters: the sheet will be refused.
       if (opts.maxRows !== undefined && rows > opts.maxRows) return headOf(rows, head);
       if (Date.now() > opts.deadline) return headOf(null, head);
