@@ -10,7 +10,7 @@ export type ClaimResult =
   | { kind: 'claimed'; run: Execution }
   | { kind: 'terminal' }
   | { kind: 'busy'; retryAt: Date }
-  /** Its tenant has no free slot (or older runs wait first): the run is QUEUED until a slot frees. */
+  /** Its tenant has no free slot, or an older run of the tenant has not started yet: the run is QUEUED until its turn. */
   | { kind: 'queued' }
   /** Its deadline passed before it could (re)start: the caller ends it TIMED_OUT. */
   | { kind: 'late'; run: Execution }
@@ -129,7 +129,7 @@ export function createRunStore(deps: { em: () => EntityManager; tenantLimit?: nu
           const [slot] = await tx.execute<{ running: number; older: boolean }[]>(
             `select (select count(*)::int from "executions"."executions" where "tenant_id" = ? and "status" = 'RUNNING'
                        and "id" <> ? and "lease_expires_at" >= now()) as "running",
-                    exists (select 1 from "executions"."executions" where "tenant_id" = ? and "status" = 'QUEUED' and "id" < ?) as "older"`,
+                    exists (select 1 from "executions"."executions" where "tenant_id" = ? and "status" in ('PENDING', 'QUEUED') and "id" < ?) as "older"`,
             [run.tenantId, run.id, run.tenantId, run.id]);
           if (slot!.running >= limit || slot!.older) {
             if (run.status === 'PENDING') {
@@ -148,6 +148,8 @@ export function createRunStore(deps: { em: () => EntityManager; tenantLimit?: nu
           [owner, leaseMs, executionId],
         );
         if (!rows.length) return { kind: 'busy', retryAt: new Date(now + leaseMs) };
+        // Runs that queued behind this one (it was older) get the slots still free.
+        if (limit) await promote(tx, run.tenantId, run.id);
         return { kind: 'claimed', run: await tx.findOneOrFail(ExecutionEntity, { id: executionId }, { ...SYSTEM, refresh: true }) };
       });
     },
