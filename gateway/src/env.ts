@@ -18,5 +18,8 @@ export const gatewayEnv = z.object({
   FILES_URL: z.string().url(),
   DELIVERY_URL: z.string().url(),
   INTROSPECTION: z.enum(['true', 'false']).optional(),
+  KAFKA_BROKERS: z.string().optional(),
+  KAFKA_TOPIC_PREFIX: z.string().optional(),
+  GATEWAY_INSTANCE_ID: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/).optional(),
 });
 export type GatewayEnv = z.infer<typeof gatewayEnv>;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import express from 'express';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
@@ -11,6 +12,9 @@ import { SubgraphDataSource, type GatewayContext } from './data-source.js';
 import { filesProxy } from './files-proxy.js';
 import { mountGraphiQL } from './graphiql.js';
 import { SUBGRAPHS, type SubgraphName } from './env.js';
+import { createSubscriptionLayer, type SocketLimits } from './subscriptions/index.js';
+import { throughGateway } from './subscriptions/through-gateway.js';
+import type { EventBus } from '@rowline/bus';
 
 export type GatewayOptions = {
   logger: Logger;
@@ -21,6 +25,11 @@ export type GatewayOptions = {
   jwt: { issuer: string; audience: string };
   introspection?: boolean;
   exposeInternalErrors?: boolean;
+  /** `executions.events` for GraphQL subscriptions (graphql-ws on `/graphql`); without it there are none. */
+  bus?: EventBus;
+  /** Stable per gateway instance: names its consumer group, so every instance sees every run event. */
+  instanceId?: string;
+  subscriptionLimits?: Partial<SocketLimits>;
 };
 
 /**
@@ -46,6 +55,12 @@ export async function createGateway(opts: GatewayOptions) {
     includeStacktraceInErrorResponses: false,
     formatError: (formatted, error) => formatGraphQLError(formatted, error, { exposeInternal: !!opts.exposeInternalErrors }),
   });
+  const viaGateway = throughGateway(() => apollo);
+  const subscriptions = opts.bus && createSubscriptionLayer({
+    logger: opts.logger, bus: opts.bus, instanceId: opts.instanceId ?? hostname(), verify, registry: metrics.registry,
+    ...viaGateway, limits: opts.subscriptionLimits,
+  });
+  if (subscriptions) gateway.onSchemaLoadOrUpdate(({ apiSchema }) => subscriptions.setApiSchema(apiSchema));
   await apollo.start();
 
   const app = express();
@@ -104,9 +119,11 @@ export async function createGateway(opts: GatewayOptions) {
       });
       // Uploads stream through /files/*: allow them the time the files service allows (Node's default is 300 s).
       server.requestTimeout = 60 * 60_000;
+      await subscriptions?.attach(server);
       return (server.address() as AddressInfo).port;
     },
     async close() {
+      await subscriptions?.close();
       if (server) { const s = server; await new Promise<void>((r) => { s.close(() => r()); s.closeIdleConnections(); }); }
       await apollo.stop();
     },

@@ -1,3 +1,6 @@
+import { hostname } from 'node:os';
+import { createKafkaBus } from '@rowline/bus';
+import { TOPICS } from '@rowline/proto';
 import { createInternalTokens, createLogger, loadEnv, onShutdown } from '@rowline/kit';
 import { gatewayEnv } from './env.js';
 import { createGateway } from './gateway.js';
@@ -5,6 +8,12 @@ import { loadSupergraph } from './supergraph.js';
 
 const env = loadEnv(gatewayEnv);
 const logger = createLogger({ service: 'gateway', level: env.LOG_LEVEL });
+// Subscriptions read executions.events; without Kafka the gateway serves queries and mutations only.
+const bus = env.KAFKA_BROKERS
+  ? createKafkaBus({ brokers: env.KAFKA_BROKERS.split(','), clientId: 'gateway', topicPrefix: env.KAFKA_TOPIC_PREFIX, logger })
+  : undefined;
+if (!bus) logger.warn('KAFKA_BROKERS is not set: no GraphQL subscriptions');
+await bus?.ensureTopics([{ name: TOPICS.executionEvents, partitions: 6 }]);
 const gateway = await createGateway({
   logger,
   tokens: createInternalTokens(env.INTERNAL_TOKEN_SECRET),
@@ -12,7 +21,11 @@ const gateway = await createGateway({
   urls: { auth: env.AUTH_URL, workflows: env.WORKFLOWS_URL, executions: env.EXECUTIONS_URL, files: env.FILES_URL, delivery: env.DELIVERY_URL },
   jwt: { issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE },
   introspection: env.INTROSPECTION ? env.INTROSPECTION === 'true' : env.NODE_ENV !== 'production',
+  bus, instanceId: env.GATEWAY_INSTANCE_ID ?? hostname(),
 });
 const port = await gateway.listen(env.PORT, env.HOST);
 logger.info({ port }, `gateway listening on http://${env.HOST}:${port}/graphql`);
-onShutdown(logger, [{ name: 'http', stop: () => gateway.close() }]);
+onShutdown(logger, [
+  ...(bus ? [{ name: 'bus', stop: () => bus.close() }] : []),
+  { name: 'http', stop: () => gateway.close() },
+]);
