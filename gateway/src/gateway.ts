@@ -12,7 +12,7 @@ import { SubgraphDataSource, type GatewayContext } from './data-source.js';
 import { filesProxy } from './files-proxy.js';
 import { mountGraphiQL } from './graphiql.js';
 import { SUBGRAPHS, type SubgraphName } from './env.js';
-import { createSubscriptionLayer, type SocketLimits } from './subscriptions/index.js';
+import { createSubscriptionLayer, type SubscriptionSettings } from './subscriptions/index.js';
 import { throughGateway } from './subscriptions/through-gateway.js';
 import type { EventBus } from '@rowline/bus';
 
@@ -29,7 +29,8 @@ export type GatewayOptions = {
   bus?: EventBus;
   /** Stable per gateway instance: names its consumer group, so every instance sees every run event. */
   instanceId?: string;
-  subscriptionLimits?: Partial<SocketLimits>;
+  /** Limits of the subscription sockets (see subscriptions/server.ts for the defaults). */
+  subscriptions?: Partial<SubscriptionSettings>;
 };
 
 /**
@@ -58,7 +59,7 @@ export async function createGateway(opts: GatewayOptions) {
   const viaGateway = throughGateway(() => apollo);
   const subscriptions = opts.bus && createSubscriptionLayer({
     logger: opts.logger, bus: opts.bus, instanceId: opts.instanceId ?? hostname(), verify, registry: metrics.registry,
-    ...viaGateway, limits: opts.subscriptionLimits,
+    ...viaGateway, settings: opts.subscriptions,
   });
   if (subscriptions) gateway.onSchemaLoadOrUpdate(({ apiSchema }) => subscriptions.setApiSchema(apiSchema));
   await apollo.start();

@@ -9,7 +9,11 @@ import { createInternalTokens, createLogger } from '@rowline/kit';
 import { createTestDatabase, kafkaServer, uniqueName } from '@rowline/testing';
 import { startPlatform, type Platform } from '@rowline/embedded';
 import { createGateway, loadSupergraph, type Gateway } from '@rowline/gateway';
-import { collect, liveClient, metricReaches, tenantWithWorkflow, type Result } from './support/live.js';
+import { create, encodeExecutionEvent, eventMeta, ExecutionEventSchema, TOPICS } from '@rowline/proto';
+import {
+  collect, liveClient, metricReaches, metricValue, rawSubscriber, signingKey, tenantWithWorkflow, type Result,
+} from './support/live.js';
+import { ed25519, genuine, jws } from './support/tokens.js';
 
 const WATCH = /* GraphQL */ `
   subscription Watch($id: ID!, $withFile: Boolean!) {
@@ -49,10 +53,12 @@ describe('GraphQL subscriptions through the gateway on Apache Kafka', () => {
   let secondUrl: string;
   let dataDir: string;
   let dropDb: () => Promise<void>;
+  let dbUrl: string;
 
   beforeAll(async () => {
     const db = await createTestDatabase('subscriptions');
     dropDb = db.drop;
+    dbUrl = db.url;
     dataDir = await mkdtemp(join(tmpdir(), 'rowline-subscriptions-'));
     const internalToken = randomBytes(32).toString('hex');
     platform = await startPlatform({
@@ -63,7 +69,7 @@ describe('GraphQL subscriptions through the gateway on Apache Kafka', () => {
     second = await createGateway({
       logger: createLogger({ service: 'gateway-2', level: 'warn' }), tokens: createInternalTokens(internalToken),
       supergraphSdl: await loadSupergraph(), urls: platform.urls, jwt: { issuer: 'rowline-auth', audience: 'rowline-api' },
-      bus: platform.bus, instanceId: 'second', subscriptionLimits: { queuedUpdates: 8 },
+      bus: platform.bus, instanceId: 'second', subscriptions: { queuedUpdates: 8, bufferedBytes: 1024 * 1024 },
     });
     secondUrl = `http://127.0.0.1:${await second.listen(0)}`;
   });
@@ -155,5 +161,89 @@ describe('GraphQL subscriptions through the gateway on Apache Kafka', () => {
     } finally {
       for (const c of clients) c.stop();
     }
+  });
+
+  it('never sends a tenant another tenant\'s runs, and answers NOT_FOUND for another tenant\'s run id', async () => {
+    const acme = await tenantWithWorkflow(platform.graphqlUrl, 'Acme Isolated');
+    const other = await tenantWithWorkflow(platform.graphqlUrl, 'Other Co');
+    const acmeClient = liveClient(platform.url, { authorization: `Bearer ${acme.token}` }).client;
+    const otherClient = liveClient(platform.url, { authorization: `Bearer ${other.token}` }).client;
+    try {
+      let otherRun = '';
+      const before = await metricValue(platform.url, 'rowline_subscriptions_active', 'field="executionEvents"');
+      const otherFeed = collect(otherClient, FEED, {}, (r) => terminal(r) && r.data.executionEvents.execution.id === otherRun);
+      await metricReaches(platform.url, 'rowline_subscriptions_active', before + 1, 'field="executionEvents"');
+
+      const acmeRun = await acme.startRun();
+      const spying = await collect(otherClient, WATCH, { id: acmeRun, withFile: true }).done;
+      expect(spying).toHaveLength(1);
+      expect(spying[0]!.data).toBeNull();
+      expect(spying[0]!.errors?.map((e) => e.extensions?.code)).toEqual(['NOT_FOUND']);
+      const acmeUpdates = await collect(acmeClient, WATCH, { id: acmeRun, withFile: true }).done;
+      expect(acmeUpdates.at(-1)!.data.executionUpdated.run.status).toBe('SUCCEEDED');
+
+      // Acme's run is over and was pushed by this gateway; the other tenant's own run marks the end of its feed.
+      otherRun = await other.startRun();
+      const seen = await otherFeed.done;
+      expect(seen.length).toBeGreaterThan(0);
+      expect(seen.map((r) => r.data.executionEvents.execution.id)).toEqual(seen.map(() => otherRun));
+    } finally {
+      await acmeClient.dispose();
+      await otherClient.dispose();
+    }
+  });
+
+  it('closes with 4401 without a token, with a bad one, and when the token expires while connected', async () => {
+    const acme = await tenantWithWorkflow(platform.graphqlUrl, 'Acme Tokens');
+    const missing = liveClient(platform.url, {});
+    expect(await missing.firstClose).toMatchObject({ code: 4401, reason: expect.stringContaining('Missing access token') });
+    const forged = liveClient(platform.url, { authorization: `Bearer ${acme.token.slice(0, -4)}AAAA` });
+    expect(await forged.firstClose).toMatchObject({ code: 4401, reason: 'Invalid access token' });
+
+    const { kid, key } = await signingKey(dbUrl);
+    const { header, claims } = genuine({ userId: acme.userId, tenantId: acme.tenantId }, kid);
+    const stale = liveClient(platform.url, { authorization: `Bearer ${jws(header, { ...claims, exp: claims.iat - 60 }, ed25519(key))}` });
+    expect(await stale.firstClose).toMatchObject({ code: 4401, reason: 'Access token expired' });
+
+    // Valid for two more seconds: the socket opens, serves the subscription, then closes when the token expires.
+    const shortLived = jws(header, { ...claims, exp: Math.floor(Date.now() / 1000) + 2 }, ed25519(key));
+    const live = liveClient(platform.url, { authorization: `Bearer ${shortLived}` });
+    const runId = await acme.startRun();
+    const first = collect(live.client, WATCH, { id: runId, withFile: false }, () => true);
+    expect((await first.done)[0]!.data.executionUpdated.event.type).toBe('SNAPSHOT');
+    expect(await live.firstClose).toMatchObject({ code: 4401, reason: 'Access token expired' });
+  });
+
+  it('drops a client that stops reading with close code 4413, and keeps serving the others', async () => {
+    const acme = await tenantWithWorkflow(platform.graphqlUrl, 'Acme Slow');
+    const runId = await acme.startRun();
+    const query = 'subscription($f: ExecutionEventsFilter) { executionEvents(filter: $f) { event { type message } execution { id } } }';
+    const drops = await metricValue(secondUrl, 'rowline_subscription_drops_total', 'reason="too_slow"');
+    const active = await metricValue(secondUrl, 'rowline_subscriptions_active', 'field="executionEvents"');
+    const slow = await rawSubscriber(secondUrl, acme.token, query, { f: { workflowId: acme.workflowId } });
+    const healthy = liveClient(secondUrl, { authorization: `Bearer ${acme.token}` });
+    const LOGS = 600;
+    const fine = collect(healthy.client, query, { f: { workflowId: acme.workflowId } }, (r) => r.data?.executionEvents.event.message.endsWith(`line ${LOGS - 1}`));
+    await metricReaches(secondUrl, 'rowline_subscriptions_active', active + 2, 'field="executionEvents"');
+    slow.ws.pause();
+
+    // Log lines of 32 KB for one of the tenant's runs, straight onto the bus: far more than socket buffers hold.
+    const line = 'x'.repeat(32 * 1024);
+    const events = Array.from({ length: LOGS }, (_, i) => ({
+      key: runId,
+      value: encodeExecutionEvent(create(ExecutionEventSchema, {
+        meta: eventMeta(crypto.randomUUID(), acme.tenantId), executionId: runId, workflowId: acme.workflowId, sequence: BigInt(1000 + i),
+        payload: { case: 'log', value: { level: 'info', message: `${line} line ${i}`, step: -1 } },
+      })),
+    }));
+    // Batches stay under the broker's 1 MB message limit.
+    for (let i = 0; i < LOGS; i += 20) await platform.bus.publish(TOPICS.executionEvents, events.slice(i, i + 20));
+
+    await metricReaches(secondUrl, 'rowline_subscription_drops_total', drops + 1, 'reason="too_slow"');
+    slow.ws.resume();
+    expect(await slow.closed).toMatchObject({ code: 4413 });
+    const received = await fine.done;
+    expect(received.filter((r) => r.data.executionEvents.event.type === 'LOG')).toHaveLength(LOGS);
+    await healthy.client.dispose();
   });
 });

@@ -8,9 +8,9 @@ import { toRunEvent } from './events.js';
 import { createHub, type Resolve } from './hub.js';
 import { createSubscriptionMetrics } from './metrics.js';
 import { buildSubscriptionSchema } from './schema.js';
-import { attachSubscriptionServer, DEFAULT_LIMITS, type ServerDeps, type SocketLimits } from './server.js';
+import { attachSubscriptionServer, DEFAULT_SETTINGS, type ServerDeps, type SubscriptionSettings } from './server.js';
 
-export { CLOSE, DEFAULT_LIMITS, type SocketLimits } from './server.js';
+export { CLOSE, DEFAULT_SETTINGS, type SubscriptionSettings } from './server.js';
 
 export type SubscriptionLayerOptions = {
   logger: Logger;
@@ -23,7 +23,7 @@ export type SubscriptionLayerOptions = {
   resolve: Resolve;
   execute: ServerDeps['execute'];
   registry: Registry;
-  limits?: Partial<SocketLimits>;
+  settings?: Partial<SubscriptionSettings>;
 };
 
 /**
@@ -44,7 +44,7 @@ export function createSubscriptionLayer(opts: SubscriptionLayerOptions) {
     async attach(http: Server): Promise<void> {
       server = attachSubscriptionServer(http, {
         logger: opts.logger, verify: opts.verify, schema: () => schema, hub, metrics, execute: opts.execute,
-        limits: { ...DEFAULT_LIMITS, ...opts.limits },
+        settings: { ...DEFAULT_SETTINGS, ...opts.settings },
       });
       consumer = await opts.bus.subscribe({
         topics: [TOPICS.executionEvents], groupId,

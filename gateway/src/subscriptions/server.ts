@@ -21,15 +21,22 @@ export const CLOSE = {
   tooSlow: 4413,
 } as const;
 
-export type SocketLimits = {
+export type SubscriptionSettings = {
   /** Updates waiting for one subscription before its socket is dropped (progress coalesces and does not pile up). */
   queuedUpdates: number;
   /** Bytes written to one socket and not yet flushed before it is dropped. */
   bufferedBytes: number;
   /** Subscriptions one socket may hold. */
   subscriptionsPerSocket: number;
+  /**
+   * Subscribers with the same principal, document and variables share one resolution per run event. Off
+   * only to measure the naive design (one gateway query per subscriber per event) in the benchmark.
+   */
+  shareResolutions: boolean;
 };
-export const DEFAULT_LIMITS: SocketLimits = { queuedUpdates: 256, bufferedBytes: 4 * 1024 * 1024, subscriptionsPerSocket: 100 };
+export const DEFAULT_SETTINGS: SubscriptionSettings = {
+  queuedUpdates: 256, bufferedBytes: 4 * 1024 * 1024, subscriptionsPerSocket: 100, shareResolutions: true,
+};
 
 /** What a subscriber's operations run with: its verified principal, for as long as its token lives. */
 export type Connection = { principal: Principal; socket: WebSocket; clientAddress?: string; subscriptions: number; expiry?: NodeJS.Timeout };
@@ -42,12 +49,13 @@ export type ServerDeps = {
   metrics: SubscriptionMetrics;
   /** Queries and mutations sent over the socket run through the gateway like HTTP ones. */
   execute: (document: DocumentNode, variables: Record<string, unknown>, operationName: string | undefined, conn: Connection) => Promise<ExecutionResult>;
-  limits: SocketLimits;
+  settings: SubscriptionSettings;
 };
 
 /** Takes the WebSocket upgrades of `/graphql` on the gateway's HTTP server and speaks graphql-ws on them. */
 export function attachSubscriptionServer(server: Server, deps: ServerDeps) {
-  const { metrics, limits } = deps;
+  const { metrics, settings: limits } = deps;
+  let unshared = 0;
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
   const connections = new WeakMap<WebSocket, Connection>();
   const onUpgrade = (req: import('node:http').IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => {
@@ -132,7 +140,9 @@ export function attachSubscriptionServer(server: Server, deps: ServerDeps) {
       });
       const subscriber = {
         principal, plan, queue,
-        groupKey: JSON.stringify([principal.tenantId, principal.subject, principal.role, principal.scopes, plan.operationName ?? null, plan.document.loc?.source.body, plan.variableValues]),
+        groupKey: limits.shareResolutions
+          ? JSON.stringify([principal.tenantId, principal.subject, principal.role, principal.scopes, plan.operationName ?? null, plan.document.loc?.source.body, plan.variableValues])
+          : String(++unshared),
       };
       deps.hub.add(subscriber);
       return queue;

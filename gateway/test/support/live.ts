@@ -1,4 +1,5 @@
-import { randomUUID } from 'node:crypto';
+import { createPrivateKey, randomUUID, type KeyObject } from 'node:crypto';
+import pg from 'pg';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { demoWorkbook, graphqlClient, type GraphQLClient } from '@rowline/embedded';
@@ -46,10 +47,7 @@ export function collect(client: Client, query: string, variables: Record<string,
 /** Polls the gateway's /metrics until `metric` (summed over labels matching `labels`) reaches `value`. */
 export async function metricReaches(httpUrl: string, metric: string, value: number, labels = ''): Promise<void> {
   for (;;) {
-    const text = await (await fetch(new URL('/metrics', httpUrl))).text();
-    const sum = text.split('\n').filter((l) => l.startsWith(metric) && l.includes(labels) && (l[metric.length] === ' ' || l[metric.length] === '{'))
-      .reduce((acc, l) => acc + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
-    if (sum >= value) return;
+    if (await metricValue(httpUrl, metric, labels) >= value) return;
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -82,4 +80,44 @@ export async function tenantWithWorkflow(graphqlUrl: string, tenantName: string)
       return res.data.startExecution.id as string;
     },
   };
+}
+
+/** The current value of `metric` on a gateway's /metrics (summed over the lines that contain `labels`). */
+export async function metricValue(httpUrl: string, metric: string, labels = ''): Promise<number> {
+  const text = await (await fetch(new URL('/metrics', httpUrl))).text();
+  return text.split('\n').filter((l) => l.startsWith(metric) && l.includes(labels) && (l[metric.length] === ' ' || l[metric.length] === '{'))
+    .reduce((acc, l) => acc + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+}
+
+/** The key auth signs access tokens with, read from its table: lets a test mint a token that expires soon. */
+export async function signingKey(databaseUrl: string): Promise<{ kid: string; key: KeyObject }> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ kid: string; private_pkcs8: string }>(
+      'select kid, private_pkcs8 from auth.signing_keys where retired_at is null order by created_at desc limit 1');
+    return { kid: rows[0]!.kid, key: createPrivateKey(rows[0]!.private_pkcs8) };
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * A bare graphql-transport-ws socket with one subscription, for what a well-behaved client library
+ * hides: a client that stops reading (`pause`) and the exact close code.
+ */
+export async function rawSubscriber(httpUrl: string, token: string, query: string, variables: Record<string, unknown>) {
+  const ws = new WebSocket(new URL('/graphql', httpUrl.replace(/^http/, 'ws')), 'graphql-transport-ws');
+  const closed = new Promise<CloseInfo>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  const messages: any[] = [];
+  const acked = new Promise<void>((resolve) => ws.on('message', (data) => {
+    const m = JSON.parse(data.toString());
+    messages.push(m);
+    if (m.type === 'connection_ack') resolve();
+  }));
+  await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+  ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
+  await acked;
+  ws.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query, variables } }));
+  return { ws, closed, messages };
 }
