@@ -13,6 +13,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { loadavg } from 'node:os';
 import pg from 'pg';
 import { demoWorkbook, graphqlClient, startEmbeddedPostgres, startPlatform } from '@rowline/embedded';
 import { createGateway, loadSupergraph } from '@rowline/gateway';
@@ -55,18 +57,24 @@ try {
 
   async function phase(label, httpUrl, subs, seconds) {
     const before = mem();
-    const resolutionsBefore = await resolutions(httpUrl);
     const opened = await ask({ cmd: 'open', url: `${httpUrl.replace(/^http/, 'ws')}/graphql`, token, runIds, subs });
     const after = mem();
+    const loop = monitorEventLoopDelay({ resolution: 10 });
+    loop.enable();
+    const resolvedBefore = await resolutionStats(httpUrl);
     const produced = await produce(seconds);
     const perRun = runIds.map((_, i) => Math.floor(subs / runIds.length) + (i < subs % runIds.length ? 1 : 0));
     const expected = produced.reduce((acc, r) => acc + perRun[r], 0);
     const drained = await ask({ cmd: 'drain', expected, timeoutMs: 30_000 });
-    const resolved = (await resolutions(httpUrl)) - resolutionsBefore - subs;
+    loop.disable();
+    const resolvedAfter = await resolutionStats(httpUrl);
+    const resolved = resolvedAfter.count - resolvedBefore.count;
     await ask({ cmd: 'close' });
     return {
       label, subs, events: produced.length, received: drained.received, expected, resolutions: resolved,
       p50: drained.p50, p90: drained.p90, p99: drained.p99, max: drained.max, openSeconds: opened.ms / 1000,
+      resolutionMs: ((resolvedAfter.sum - resolvedBefore.sum) * 1000) / Math.max(1, resolvedAfter.count - resolvedBefore.count),
+      loopP99: loop.percentile(99) / 1e6,
       heapPerConnKB: (after.heap - before.heap) / subs / 1024, rssPerConnKB: (after.rss - before.rss) / subs / 1024,
     };
   }
@@ -94,10 +102,11 @@ try {
   const small = Math.min(BASELINE_SUBS, SUBS);
   results.push(await phase('shared resolutions', platform.url, small, Math.min(SECONDS, 10)));
   results.push(await phase('one resolution per subscriber (baseline)', naiveUrl, small, Math.min(SECONDS, 10)));
-  console.log(`\nsubscriptions benchmark: ${RUNS} runs, ${RATE} events/s, bus ${process.env.KAFKA_BROKERS ? 'Kafka' : 'in-process'}, load generator in pid ${loadgen.pid}`);
+  console.log(`\nsubscriptions benchmark: ${RUNS} runs, ${RATE} events/s, bus ${process.env.KAFKA_BROKERS ? 'Kafka' : 'in-process'}, load generator in pid ${loadgen.pid}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   console.table(results.map((r) => ({
     design: r.label, subscriptions: r.subs, events: r.events, 'updates received': `${r.received}/${r.expected}`,
     'gateway resolutions': r.resolutions, 'p50 ms': r.p50, 'p90 ms': r.p90, 'p99 ms': r.p99, 'max ms': r.max,
+    'mean resolution ms': r.resolutionMs.toFixed(1), 'event-loop p99 ms': r.loopP99.toFixed(0),
     'heap KB/conn': r.heapPerConnKB.toFixed(1), 'RSS KB/conn': r.rssPerConnKB.toFixed(1), 'open s': r.openSeconds.toFixed(1),
   })));
   const [big, shared, baseline] = results;
@@ -120,10 +129,11 @@ function ask(msg) {
   });
 }
 
-/** Subscriptions' gateway queries so far (each subscriber's snapshot included), from /metrics. */
-async function resolutions(httpUrl) {
+/** Subscription resolutions through the gateway so far (count and total seconds), from /metrics. */
+async function resolutionStats(httpUrl) {
   const text = await (await fetch(`${httpUrl}/metrics`)).text();
-  return Number(/^rowline_subscription_resolution_seconds_count(?:\{[^}]*\})? (\d+)/m.exec(text)?.[1] ?? 0);
+  const read = (name) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)`, 'm').exec(text)?.[1] ?? 0);
+  return { sum: read('rowline_subscription_resolution_seconds_sum'), count: read('rowline_subscription_resolution_seconds_count') };
 }
 
 /** A tenant, a workflow and one finished run, cloned RUNS times as PENDING runs that no worker will pick up. */

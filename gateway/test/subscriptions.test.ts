@@ -69,7 +69,7 @@ describe('GraphQL subscriptions through the gateway on Apache Kafka', () => {
     second = await createGateway({
       logger: createLogger({ service: 'gateway-2', level: 'warn' }), tokens: createInternalTokens(internalToken),
       supergraphSdl: await loadSupergraph(), urls: platform.urls, jwt: { issuer: 'rowline-auth', audience: 'rowline-api' },
-      bus: platform.bus, instanceId: 'second', subscriptions: { queuedUpdates: 8, bufferedBytes: 1024 * 1024 },
+      bus: platform.bus, instanceId: 'second', subscriptions: { queuedUpdates: 64, bufferedBytes: 1024 * 1024 },
     });
     secondUrl = `http://127.0.0.1:${await second.listen(0)}`;
   });

@@ -23,9 +23,9 @@ type Lane = { runId: string; plan: SubscriptionPlan; principal: Principal; items
 
 
 /**
- * Routes run events to subscribers of the same tenant and resolves each update once per (subscriber
- * group, run): a lane per pair keeps that run's updates in order for the group and coalesces progress
- * that piles up while a resolution is in flight. Resolving never blocks the bus consumer.
+ * Routes run events to subscribers of the same tenant and resolves updates once per (subscriber group,
+ * run): a lane per pair keeps that run's updates in order for the group, has at most one resolution in
+ * flight, and coalesces progress that piles up meanwhile. Resolving never blocks the bus consumer.
  */
 export function createHub(deps: { resolve: Resolve; logger: Logger; onResolved?: (ms: number, subscribers: number) => void }) {
   const byRun = new Map<string, Set<Subscriber>>();
@@ -34,6 +34,8 @@ export function createHub(deps: { resolve: Resolve; logger: Logger; onResolved?:
   // The last status each run's events announced, for the feed's status filter (progress and logs do not say it).
   const lastStatus = new Map<string, string>();
   const MAX_TRACKED_RUNS = 100_000;
+  // Items one resolution serves: bounds the burst a subscriber's queue takes at once (see its limit).
+  const MAX_BATCH = 32;
 
   const index = (sub: Subscriber): [Map<string, Set<Subscriber>>, string] =>
     sub.plan.field === 'executionUpdated' ? [byRun, String(sub.plan.args.id)] : [byTenant, sub.principal.tenantId];
@@ -92,7 +94,8 @@ export function createHub(deps: { resolve: Resolve; logger: Logger; onResolved?:
       return;
     }
     const tail = lane.items[lane.items.length - 1];
-    if (tail && tail.coalescable && item.coalescable) {
+    // Waiting progress gives way to newer progress; waiting snapshots are one read of the current state.
+    if (tail && ((tail.coalescable && item.coalescable) || (tail.snapshot && item.snapshot))) {
       tail.event = item.event;
       for (const s of item.subs) tail.subs.add(s);
     } else {
@@ -100,36 +103,54 @@ export function createHub(deps: { resolve: Resolve; logger: Logger; onResolved?:
     }
   }
 
+  /**
+   * One resolution serves every item waiting in the lane: it reads the run's current state, which is at
+   * least as new as each waiting event, and each item is still sent, in order, with its own `event`.
+   */
   async function drain(key: string, lane: Lane): Promise<void> {
     try {
-      for (let item = lane.items.shift(); item; item = lane.items.shift()) {
-        const live = [...item.subs].filter((s) => !s.queue.closed);
-        if (live.length === 0) continue;
-        const { result, over } = await resolveItem(lane, item);
-        for (const s of live) s.queue.push(result, item.coalescable, over && s.plan.field === 'executionUpdated');
+      while (lane.items.length) {
+        const batch = lane.items.splice(0, MAX_BATCH).filter((item) => [...item.subs].some((s) => !s.queue.closed));
+        if (batch.length === 0) continue;
+        const answer = await resolveState(lane, batch.reduce((n, item) => n + item.subs.size, 0));
+        for (const item of batch) {
+          const { result, over } = outcome(lane, item, answer);
+          for (const s of item.subs) if (!s.queue.closed) s.queue.push(result, item.coalescable, over && s.plan.field === 'executionUpdated');
+        }
       }
     } finally {
       lanes.delete(key);
     }
   }
 
-  async function resolveItem(lane: Lane, item: Item): Promise<{ result: ExecutionResult; over: boolean }> {
+  type Answer = { data?: Record<string, unknown> | null; errors?: GraphQLError[]; status?: string };
+
+  async function resolveState(lane: Lane, subscribers: number): Promise<Answer> {
     const started = performance.now();
     try {
       const answer = await deps.resolve(lane.plan.query, { ...lane.plan.queryVariables, [EXECUTION_ID_VARIABLE]: lane.runId }, lane.principal);
-      const errors = answer.errors?.map((e) => new GraphQLError(e.message, { path: e.path, extensions: e.extensions }));
-      const status = (answer.data?.[STATUS_KEY] as { status?: string } | null | undefined)?.status;
-      // No state at all (another tenant's or an unknown run answers NOT_FOUND): the subscription ends with the error.
-      if (!answer.data || !status) return { result: { data: null, errors }, over: true };
-      const result = render(lane.plan, answer.data, item.event);
-      if (errors?.length) result.errors = [...(result.errors ?? []), ...errors];
-      return { result, over: item.terminal || (item.snapshot && TERMINAL_STATUSES.has(status)) };
+      return {
+        data: answer.data,
+        errors: answer.errors?.map((e) => new GraphQLError(e.message, { path: e.path, extensions: e.extensions })),
+        status: (answer.data?.[STATUS_KEY] as { status?: string } | null | undefined)?.status,
+      };
     } catch (err) {
       deps.logger.error({ err, executionId: lane.runId }, 'resolving a subscription update failed');
-      return { result: { data: null, errors: [new GraphQLError('Could not resolve the update', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })] }, over: false };
+      return { errors: [new GraphQLError('Could not resolve the update', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })] };
     } finally {
-      deps.onResolved?.(performance.now() - started, item.subs.size);
+      deps.onResolved?.(performance.now() - started, subscribers);
     }
+  }
+
+  function outcome(lane: Lane, item: Item, answer: Answer): { result: ExecutionResult; over: boolean } {
+    if (!answer.data || !answer.status) {
+      // No state at all: another tenant's or an unknown run (NOT_FOUND) ends the subscription with the error.
+      const notFound = answer.errors?.some((e) => e.extensions.code === 'NOT_FOUND') ?? false;
+      return { result: { data: null, errors: answer.errors }, over: notFound || item.terminal };
+    }
+    const result = render(lane.plan, answer.data, item.event);
+    if (answer.errors?.length) result.errors = [...(result.errors ?? []), ...answer.errors];
+    return { result, over: item.terminal || (item.snapshot && TERMINAL_STATUSES.has(answer.status)) };
   }
 
   return {

@@ -22,7 +22,10 @@ export const CLOSE = {
 } as const;
 
 export type SubscriptionSettings = {
-  /** Updates waiting for one subscription before its socket is dropped (progress coalesces and does not pile up). */
+  /**
+   * Updates waiting for one subscription before its socket is dropped (progress coalesces and does not
+   * pile up). Keep it well above the hub's batch of 32 updates per resolution.
+   */
   queuedUpdates: number;
   /** Bytes written to one socket and not yet flushed before it is dropped. */
   bufferedBytes: number;
@@ -58,6 +61,7 @@ export function attachSubscriptionServer(server: Server, deps: ServerDeps) {
   let unshared = 0;
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
   const connections = new WeakMap<WebSocket, Connection>();
+  const documents = documentCache();
   const onUpgrade = (req: import('node:http').IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => {
     if (new URL(req.url ?? '/', 'http://gateway').pathname !== '/graphql') { socket.destroy(); return; }
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
@@ -109,10 +113,9 @@ export function attachSubscriptionServer(server: Server, deps: ServerDeps) {
       const conn = connections.get(ctx.extra.socket)!;
       const schema = deps.schema();
       if (!schema) return [new GraphQLError('The gateway is starting', { extensions: { code: 'SERVICE_UNAVAILABLE' } })];
-      let document: DocumentNode;
-      try { document = parse(payload.query); } catch (err) { return [withCode(err as GraphQLError, 'GRAPHQL_PARSE_FAILED')]; }
-      const invalid = validate(schema, document);
-      if (invalid.length) return invalid.map((e) => withCode(e, 'GRAPHQL_VALIDATION_FAILED'));
+      const checked = documents.get(schema, payload.query);
+      if (Array.isArray(checked)) return checked;
+      const document = checked;
       const operation = getOperationAST(document, payload.operationName);
       if (!operation) return [new GraphQLError('Unable to identify the operation', { extensions: { code: 'BAD_USER_INPUT' } })];
       const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], payload.variables ?? {});
@@ -158,6 +161,33 @@ export function attachSubscriptionServer(server: Server, deps: ServerDeps) {
     async dispose() {
       server.off('upgrade', onUpgrade);
       await disposable.dispose();
+    },
+  };
+}
+
+/**
+ * Parsed and validated documents by text: thousands of clients send the same few subscriptions, and
+ * validating against the whole supergraph is the dearest step of a subscribe.
+ */
+function documentCache(max = 1000) {
+  let forSchema: GraphQLSchema | undefined;
+  const cache = new Map<string, DocumentNode | GraphQLError[]>();
+  return {
+    get(schema: GraphQLSchema, query: string): DocumentNode | GraphQLError[] {
+      if (forSchema !== schema) { cache.clear(); forSchema = schema; }
+      let checked = cache.get(query);
+      if (!checked) {
+        try {
+          const document = parse(query);
+          const invalid = validate(schema, document);
+          checked = invalid.length ? invalid.map((e) => withCode(e, 'GRAPHQL_VALIDATION_FAILED')) : document;
+        } catch (err) {
+          checked = [withCode(err as GraphQLError, 'GRAPHQL_PARSE_FAILED')];
+        }
+        if (cache.size >= max) cache.delete(cache.keys().next().value!);
+        cache.set(query, checked);
+      }
+      return checked;
     },
   };
 }
