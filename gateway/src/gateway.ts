@@ -78,6 +78,7 @@ export async function createGateway(opts: GatewayOptions) {
     const ok = checks.every((c) => c.ok);
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'unavailable', checks });
   });
+  subscriptions?.mount(app);
   app.get('/metrics', async (_req, res) => {
     res.setHeader('content-type', metrics.registry.contentType);
     res.send(await metrics.registry.metrics());

@@ -26,7 +26,7 @@ describe('GraphQL subscriptions in the embedded mode (in-process bus)', () => {
     }
   });
 
-  it('answers a query sent over the socket through the gateway, as the socket\'s user', async () => {
+  it('answers a query sent over the socket through the gateway as the socket\'s user, and reports its health', async () => {
     const acme = await tenantWithWorkflow(t.platform.graphqlUrl, 'Acme Socket Query');
     const { client } = liveClient(t.platform.url, { authorization: `Bearer ${acme.token}` });
     try {
@@ -34,6 +34,10 @@ describe('GraphQL subscriptions in the embedded mode (in-process bus)', () => {
       expect(reply).toEqual({ data: { me: { tenant: { id: acme.tenantId } } } });
       const [bad] = await collect(client, 'subscription { executionUpdated(id: 1) { nope } }').done;
       expect(bad!.errors?.map((e) => e.extensions?.code)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+
+      const health = await fetch(new URL('/healthz/subscriptions', t.platform.url));
+      expect(health.status).toBe(200);
+      expect(await health.json()).toMatchObject({ status: 'ok', consuming: true, sockets: expect.any(Number), subscriptions: expect.any(Number) });
     } finally {
       await client.dispose();
     }

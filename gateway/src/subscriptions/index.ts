@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import type { Express } from 'express';
 import type { GraphQLSchema } from 'graphql';
 import type { EventBus, Subscription } from '@rowline/bus';
 import type { Logger, Principal } from '@rowline/kit';
@@ -57,6 +58,20 @@ export function createSubscriptionLayer(opts: SubscriptionLayerOptions) {
         },
       });
       await consumer.ready;
+    },
+    /**
+     * `GET /healthz/subscriptions`: this instance's consumer group, whether the bus is healthy, and what it
+     * holds now (the counters are on /metrics). 503 when the bus is not.
+     */
+    mount(app: Express): void {
+      app.get('/healthz/subscriptions', async (_req, res) => {
+        const bus = opts.bus.health();
+        const gauge = async (g: { get(): Promise<{ values: Array<{ value: number }> }> }) => (await g.get()).values.reduce((n, v) => n + v.value, 0);
+        res.status(bus.ok ? 200 : 503).json({
+          status: bus.ok ? 'ok' : 'unavailable', groupId, bus, consuming: !!consumer,
+          sockets: await gauge(metrics.sockets), subscriptions: await gauge(metrics.subscriptions), ...hub.stats(),
+        });
+      });
     },
     async close(): Promise<void> {
       await server?.dispose();
