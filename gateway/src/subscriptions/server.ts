@@ -21,6 +21,13 @@ export const CLOSE = {
   tooSlow: 4413,
 } as const;
 
+/**
+ * Ping interval per socket (graphql-ws's default is 12 s): with 10,000 sockets every ping is a timer, a
+ * frame out and a frame in, so fewer of them leave the event loop to updates. Proxies' idle timeouts are
+ * usually 60 s or more.
+ */
+const KEEPALIVE_MS = 30_000;
+
 export type SubscriptionSettings = {
   /**
    * Updates waiting for one subscription before its socket is dropped (progress coalesces and does not
@@ -155,7 +162,7 @@ export function attachSubscriptionServer(server: Server, deps: ServerDeps) {
       metrics.pushed.inc();
       if (ctx.extra.socket.bufferedAmount > limits.bufferedBytes) dropSlow(ctx.extra.socket);
     },
-  }, wss);
+  }, wss, KEEPALIVE_MS);
 
   return {
     async dispose() {
