@@ -1,4 +1,5 @@
 import { readdirSync, existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
@@ -10,6 +11,11 @@ const alias = ['packages', 'services']
   .concat([{ dir: '.', name: 'gateway' }, { dir: '.', name: 'proto' }, { dir: '.', name: 'embedded' }])
   .filter(({ dir, name }) => existsSync(`${root}/${dir}/${name}/src/index.ts`))
   .map(({ dir, name }) => ({ find: new RegExp(`^@rowline/${name}$`), replacement: `${root}/${dir}/${name}/src/index.ts` }));
+
+// Node resolves `graphql` to its CommonJS build (the `main` field) for ESM and CJS alike; vite would pick
+// `index.mjs` for our sources, a second graphql realm beside the one @apollo/gateway uses, and the
+// gateway's schema would fail graphql's instanceof checks in the subscription layer.
+alias.push({ find: /^graphql$/, replacement: createRequire(import.meta.url).resolve('graphql') });
 
 export default defineConfig({
   resolve: { alias },

@@ -125,7 +125,7 @@ export async function startPlatform(opts: PlatformOptions) {
 
     const gateway = await createGateway({
       logger: log('gateway'), tokens, supergraphSdl: await loadSupergraph(), urls,
-      jwt: { issuer: 'rowline-auth', audience: 'rowline-api' }, exposeInternalErrors: false, partner: opts.partner,
+      jwt: { issuer: 'rowline-auth', audience: 'rowline-api' }, exposeInternalErrors: false, partner: opts.partner, bus,
     });
     const port = await gateway.listen(gatewayPort, host);
     stops.push({ name: 'gateway', stop: () => gateway.close() });

@@ -34,5 +34,8 @@ export const gatewayEnv = z.object({
   ALLOW_BATCHING: z.enum(['true', 'false']).default('false'),
   SAFELIST_PATH: z.string().optional(),
   SAFELIST_ENFORCE: z.enum(['true', 'false']).default('false'),
+  KAFKA_BROKERS: z.string().optional(),
+  KAFKA_TOPIC_PREFIX: z.string().optional(),
+  GATEWAY_INSTANCE_ID: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/).optional(),
 });
 export type GatewayEnv = z.infer<typeof gatewayEnv>;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import express from 'express';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
@@ -13,6 +14,9 @@ import { mountGraphiQL } from './graphiql.js';
 import { createPartnerEndpoint, type PartnerOptions } from './partner/endpoint.js';
 import { SUBGRAPHS, type SubgraphName } from './env.js';
 import { createDefenses, DEFAULT_LIMITS, publicErrorFormatter, type LimitsConfig } from './limits/index.js';
+import { createSubscriptionLayer, type SubscriptionSettings } from './subscriptions/index.js';
+import { throughGateway } from './subscriptions/through-gateway.js';
+import type { EventBus } from '@rowline/bus';
 
 export type GatewayOptions = {
   logger: Logger;
@@ -27,6 +31,12 @@ export type GatewayOptions = {
   partner?: PartnerOptions;
   /** The public endpoint's limits (gateway/src/limits); anything left out keeps its default. */
   limits?: Partial<LimitsConfig>;
+  /** `executions.events` for GraphQL subscriptions (graphql-ws on `/graphql`); without it there are none. */
+  bus?: EventBus;
+  /** Stable per gateway instance: names its consumer group, so every instance sees every run event. */
+  instanceId?: string;
+  /** Limits of the subscription sockets (see subscriptions/server.ts for the defaults). */
+  subscriptions?: Partial<SubscriptionSettings>;
 };
 
 /**
@@ -52,6 +62,12 @@ export async function createGateway(opts: GatewayOptions) {
     formatError: publicErrorFormatter({ exposeInternal: !!opts.exposeInternalErrors }),
     ...defenses.apollo,
   });
+  const viaGateway = throughGateway(() => apollo);
+  const subscriptions = opts.bus && createSubscriptionLayer({
+    logger: opts.logger, bus: opts.bus, instanceId: opts.instanceId ?? hostname(), verify, registry: metrics.registry,
+    ...viaGateway, settings: opts.subscriptions,
+  });
+  if (subscriptions) gateway.onSchemaLoadOrUpdate(({ apiSchema }) => subscriptions.setApiSchema(apiSchema));
   await apollo.start();
   const partner = await createPartnerEndpoint({
     ...opts.partner, logger: opts.logger, tokens: opts.tokens, authUrl: opts.urls.auth, buildService,
@@ -72,6 +88,7 @@ export async function createGateway(opts: GatewayOptions) {
     const ok = checks.every((c) => c.ok);
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'unavailable', checks });
   });
+  subscriptions?.mount(app);
   app.get('/metrics', async (_req, res) => {
     res.setHeader('content-type', metrics.registry.contentType);
     res.send(await metrics.registry.metrics());
@@ -116,9 +133,11 @@ export async function createGateway(opts: GatewayOptions) {
       });
       // Uploads stream through /files/*: allow them the time the files service allows (Node's default is 300 s).
       server.requestTimeout = 60 * 60_000;
+      await subscriptions?.attach(server);
       return (server.address() as AddressInfo).port;
     },
     async close() {
+      await subscriptions?.close();
       if (server) { const s = server; await new Promise<void>((r) => { s.close(() => r()); s.closeIdleConnections(); }); }
       await apollo.stop();
       await partner.stop();

@@ -1,3 +1,6 @@
+import { hostname } from 'node:os';
+import { createKafkaBus } from '@rowline/bus';
+import { TOPICS } from '@rowline/proto';
 import { createInternalTokens, createLogger, loadEnv, onShutdown } from '@rowline/kit';
 import { gatewayEnv } from './env.js';
 import { createGateway } from './gateway.js';
@@ -7,6 +10,12 @@ import { loadPartnerSupergraph } from './partner/endpoint.js';
 
 const env = loadEnv(gatewayEnv);
 const logger = createLogger({ service: 'gateway', level: env.LOG_LEVEL });
+// Subscriptions read executions.events; without Kafka the gateway serves queries and mutations only.
+const bus = env.KAFKA_BROKERS
+  ? createKafkaBus({ brokers: env.KAFKA_BROKERS.split(','), clientId: 'gateway', topicPrefix: env.KAFKA_TOPIC_PREFIX, logger })
+  : undefined;
+if (!bus) logger.warn('KAFKA_BROKERS is not set: no GraphQL subscriptions');
+await bus?.ensureTopics([{ name: TOPICS.executionEvents, partitions: 6 }]);
 const gateway = await createGateway({
   logger,
   tokens: createInternalTokens(env.INTERNAL_TOKEN_SECRET),
@@ -20,7 +29,11 @@ const gateway = await createGateway({
   },
   exposeInternalErrors: env.NODE_ENV === 'development',
   limits: await limitsFromEnv(env),
+  bus, instanceId: env.GATEWAY_INSTANCE_ID ?? hostname(),
 });
 const port = await gateway.listen(env.PORT, env.HOST);
 logger.info({ port }, `gateway listening on http://${env.HOST}:${port}/graphql`);
-onShutdown(logger, [{ name: 'http', stop: () => gateway.close() }]);
+onShutdown(logger, [
+  ...(bus ? [{ name: 'bus', stop: () => bus.close() }] : []),
+  { name: 'http', stop: () => gateway.close() },
+]);

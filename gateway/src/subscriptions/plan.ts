@@ -1,0 +1,127 @@
+import {
+  executeSync, getArgumentValues, getOperationAST, Kind, print, visit, GraphQLError,
+  type DocumentNode, type ExecutionResult, type FieldNode, type FragmentDefinitionNode, type GraphQLFieldResolver,
+  type GraphQLSchema, type SelectionSetNode,
+} from 'graphql';
+import type { UpdateEvent } from './events.js';
+
+/** The variable that carries the run's id into the query the gateway runs for a subscriber. */
+export const EXECUTION_ID_VARIABLE = 'rowlineExecutionId_';
+/** An extra root field of that query: the run's status, so a subscription knows when a run is over. */
+export const STATUS_KEY = 'rowlineStatus_';
+
+export type SubscriptionField = 'executionUpdated' | 'executionEvents';
+
+/**
+ * A subscription operation compiled once: which field, its arguments, and the query that resolves the
+ * subscriber's `execution` selections (aliases, fragments and all) through the gateway for one run.
+ */
+export type SubscriptionPlan = {
+  field: SubscriptionField;
+  args: Record<string, unknown>;
+  query: string;
+  /** The subscriber's variables that the query uses (the run's id is added per run). */
+  queryVariables: Record<string, unknown>;
+  schema: GraphQLSchema;
+  document: DocumentNode;
+  operationName?: string;
+  variableValues: Record<string, unknown>;
+};
+
+export function compileSubscription(
+  schema: GraphQLSchema, document: DocumentNode, operationName: string | undefined, variableValues: Record<string, unknown>,
+): SubscriptionPlan | GraphQLError {
+  const operation = getOperationAST(document, operationName);
+  if (!operation || operation.operation !== 'subscription') return new GraphQLError('Not a subscription operation');
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+
+  // Clients such as Apollo Client may add `__typename` beside the one real field.
+  const rootField = fieldsOf(operation.selectionSet, fragments).find((f) => !f.name.value.startsWith('__'));
+  const subscriptionType = schema.getSubscriptionType();
+  const fieldDef = rootField && subscriptionType?.getFields()[rootField.name.value];
+  if (!rootField || !fieldDef) return new GraphQLError('Unknown subscription field');
+  const args = getArgumentValues(fieldDef, rootField, variableValues);
+
+  // Every `execution` field under the root (however nested in fragments) becomes one root field of the
+  // query, under the same response key, so the gateway's answer has exactly the subscriber's shape.
+  const executionFields = rootField.selectionSet ? fieldsOf(rootField.selectionSet, fragments).filter((f) => f.name.value === 'execution') : [];
+  const parts = executionFields.map((f) => `${(f.alias ?? f.name).value}: execution(id: $${EXECUTION_ID_VARIABLE}) ${f.selectionSet ? print(withTypename(f.selectionSet)) : ''}`);
+  const used = new Set<string>();
+  const usedVariables = new Set<string>();
+  for (const f of executionFields) if (f.selectionSet) collect(f.selectionSet, fragments, used, usedVariables);
+  const declared = (operation.variableDefinitions ?? []).filter((v) => usedVariables.has(v.variable.name.value));
+  const query = [
+    `query RowlineSubscription($${EXECUTION_ID_VARIABLE}: ID!${declared.map((v) => `, ${print(v)}`).join('')}) {`,
+    `  ${STATUS_KEY}: execution(id: $${EXECUTION_ID_VARIABLE}) { status }`,
+    ...parts.map((p) => `  ${p}`),
+    '}',
+    ...[...used].map((name) => print(withTypename(fragments.get(name)!))),
+  ].join('\n');
+  const queryVariables: Record<string, unknown> = {};
+  for (const v of declared) if (v.variable.name.value in variableValues) queryVariables[v.variable.name.value] = variableValues[v.variable.name.value];
+  return {
+    field: fieldDef.name as SubscriptionField, args, query, queryVariables,
+    schema, document, operationName, variableValues,
+  };
+}
+
+/** The fields a selection set selects, fragments flattened (their conditions hold: validation checked them). */
+function fieldsOf(selectionSet: SelectionSetNode, fragments: Map<string, FragmentDefinitionNode>, seen = new Set<string>()): FieldNode[] {
+  const out: FieldNode[] = [];
+  for (const s of selectionSet.selections) {
+    if (s.kind === Kind.FIELD) out.push(s);
+    else if (s.kind === Kind.INLINE_FRAGMENT) out.push(...fieldsOf(s.selectionSet, fragments, seen));
+    else if (!seen.has(s.name.value)) {
+      seen.add(s.name.value);
+      const f = fragments.get(s.name.value);
+      if (f) out.push(...fieldsOf(f.selectionSet, fragments, seen));
+    }
+  }
+  return out;
+}
+
+/** Fragments the selection uses (transitively) and the variables it references. */
+function collect(node: SelectionSetNode | FragmentDefinitionNode, fragments: Map<string, FragmentDefinitionNode>, used: Set<string>, variables: Set<string>): void {
+  visit(node, {
+    Variable: (v) => { variables.add(v.name.value); },
+    FragmentSpread: (s) => {
+      if (used.has(s.name.value)) return;
+      used.add(s.name.value);
+      const f = fragments.get(s.name.value);
+      if (f) collect(f, fragments, used, variables);
+    },
+  });
+}
+
+/** Asks for `__typename` everywhere, so abstract types resolve when the answer is replayed. */
+function withTypename<T extends SelectionSetNode | FragmentDefinitionNode>(node: T): T {
+  return visit(node, {
+    SelectionSet: (set) => (set.selections.some((s) => s.kind === Kind.FIELD && !s.alias && s.name.value === '__typename')
+      ? undefined
+      : { ...set, selections: [...set.selections, { kind: Kind.FIELD, name: { kind: Kind.NAME, value: '__typename' } }] }),
+  });
+}
+
+type RenderContext = { data: Record<string, unknown>; event: UpdateEvent };
+
+/**
+ * Fields below the root read the gateway's answer by response key (alias), since it was produced by the
+ * same selections; `event` comes from the bus.
+ */
+const replay: GraphQLFieldResolver<any, RenderContext> = (source, _args, ctx, info) => {
+  switch (info.parentType.name) {
+    case 'Subscription': return {};
+    case 'ExecutionUpdate': return info.fieldName === 'execution' ? ctx.data[info.path.key as string] : ctx.event;
+    case 'ExecutionUpdateEvent': return source[info.fieldName];
+    default: return source?.[info.path.key];
+  }
+};
+
+/** The subscriber's result for one event, from the gateway's answer to the plan's query. */
+export function render(plan: SubscriptionPlan, data: Record<string, unknown>, event: UpdateEvent): ExecutionResult {
+  return executeSync({
+    schema: plan.schema, document: plan.document, operationName: plan.operationName, variableValues: plan.variableValues,
+    contextValue: { data, event } satisfies RenderContext, fieldResolver: replay,
+  });
+}

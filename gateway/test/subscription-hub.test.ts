@@ -1,0 +1,116 @@
+import { buildSchema, parse } from 'graphql';
+import { describe, expect, it } from 'vitest';
+import { createLogger, type Principal } from '@rowline/kit';
+import { createHub, type Resolve, type Subscriber } from '../src/subscriptions/hub.js';
+import { compileSubscription, STATUS_KEY, type SubscriptionPlan } from '../src/subscriptions/plan.js';
+import { buildSubscriptionSchema } from '../src/subscriptions/schema.js';
+import { SubscriberQueue } from '../src/subscriptions/subscriber-queue.js';
+import type { RunEvent, UpdateEvent } from '../src/subscriptions/events.js';
+
+const schema = buildSubscriptionSchema(buildSchema(`
+  scalar DateTimeISO
+  enum ExecutionStatus { PENDING QUEUED RUNNING SUCCEEDED FAILED CANCELLED TIMED_OUT }
+  enum ExecutionPhase { INITIALIZING READING TRANSFORMING VALIDATING WRITING }
+  type Execution { id: ID! status: ExecutionStatus! }
+  type Query { execution(id: ID!): Execution! }
+`));
+const WATCH = 'subscription($id: ID!) { executionUpdated(id: $id) { event { type message } execution { id } } }';
+const FEED = 'subscription($f: ExecutionEventsFilter) { executionEvents(filter: $f) { event { type message } execution { id } } }';
+
+const principal = (tenantId: string): Principal => ({ kind: 'user', tenantId, subject: `user-of-${tenantId}`, role: 'OWNER', scopes: [] });
+
+/** A stand-in for the gateway: runs belong to tenants; another tenant's run answers NOT_FOUND. */
+function fakeGateway(owners: Record<string, string>, status = 'RUNNING') {
+  const calls: string[] = [];
+  const resolve: Resolve = async (_query, variables, who) => {
+    const id = String(variables.rowlineExecutionId_);
+    calls.push(id);
+    await new Promise((r) => setTimeout(r, 5));
+    if (owners[id] !== who.tenantId) return { data: null, errors: [{ message: 'Execution not found', extensions: { code: 'NOT_FOUND' } }] };
+    return { data: { [STATUS_KEY]: { status }, execution: { id, __typename: 'Execution' } } };
+  };
+  return { resolve, calls };
+}
+
+function subscriber(query: string, variables: Record<string, unknown>, who: Principal, groupKey = `${who.tenantId}:${query}:${JSON.stringify(variables)}`) {
+  const plan = compileSubscription(schema, parse(query), undefined, variables) as SubscriptionPlan;
+  const queue = new SubscriberQueue({ limit: 100, onOverflow: () => {}, onCoalesced: () => {}, onEnd: () => {} });
+  const sub: Subscriber = { principal: who, plan, groupKey, queue };
+  const seen: Array<{ type: string; message: string | null; errors?: string[] }> = [];
+  const done = (async () => {
+    for await (const r of queue) {
+      const u = (r.data as any)?.executionUpdated ?? (r.data as any)?.executionEvents;
+      seen.push(u ? { type: u.event.type, message: u.event.message } : { type: 'ERROR', message: null, errors: r.errors?.map((e) => String(e.extensions.code)) });
+    }
+  })();
+  return { sub, seen, done };
+}
+
+let n = 0;
+function event(tenantId: string, executionId: string, e: Partial<UpdateEvent> & { type: UpdateEvent['type'] }, extra: Partial<RunEvent> = {}): RunEvent {
+  return {
+    tenantId, executionId, workflowId: 'wf-1', coalescable: e.type === 'PROGRESS', terminal: e.type === 'SUCCEEDED', status: e.status ?? null,
+    event: { at: new Date().toISOString(), message: `m${++n}`, sequence: null, status: null, phase: null, percent: null, rowsProcessed: null, ...e },
+    ...extra,
+  };
+}
+
+/** Waits for a condition (the test's timeout bounds it). */
+async function until(cond: () => boolean): Promise<void> {
+  while (!cond()) await new Promise((r) => setTimeout(r, 5));
+}
+
+describe('the subscription hub', () => {
+  it('sends a run\'s updates only to its own tenant, in order, then completes after the final event', async () => {
+    const gw = fakeGateway({ r1: 'acme' });
+    const hub = createHub({ resolve: gw.resolve, logger: createLogger({ service: 'test', level: 'silent' }) });
+    const acme = subscriber(WATCH, { id: 'r1' }, principal('acme'));
+    const spy = subscriber(WATCH, { id: 'r1' }, principal('other'));
+    const otherFeed = subscriber(FEED, {}, principal('other'));
+    for (const s of [acme, spy, otherFeed]) hub.add(s.sub);
+    await until(() => acme.seen.length === 1);
+    hub.publish(event('acme', 'r1', { type: 'STATUS_CHANGED', status: 'RUNNING' }));
+    hub.publish(event('acme', 'r1', { type: 'STEP_FINISHED' }));
+    hub.publish(event('acme', 'r1', { type: 'SUCCEEDED', status: 'SUCCEEDED' }));
+    await acme.done;
+    await spy.done;
+    expect(acme.seen.map((u) => u.type)).toEqual(['SNAPSHOT', 'STATUS_CHANGED', 'STEP_FINISHED', 'SUCCEEDED']);
+    expect(spy.seen).toEqual([{ type: 'ERROR', message: null, errors: ['NOT_FOUND'] }]);
+    expect(otherFeed.seen).toEqual([]);
+    expect(gw.calls.filter((id) => id === 'r1').length).toBeLessThanOrEqual(5);
+    otherFeed.sub.queue.return();
+  });
+
+  it('coalesces progress that waits behind a resolution, and filters the feed by workflow and status', async () => {
+    const gw = fakeGateway({ r1: 'acme', r2: 'acme' });
+    const hub = createHub({ resolve: gw.resolve, logger: createLogger({ service: 'test', level: 'silent' }) });
+    const all = subscriber(FEED, {}, principal('acme'));
+    const succeeded = subscriber(FEED, { f: { status: 'SUCCEEDED' } }, principal('acme'));
+    const otherWorkflow = subscriber(FEED, { f: { workflowId: 'wf-2' } }, principal('acme'));
+    for (const s of [all, succeeded, otherWorkflow]) hub.add(s.sub);
+    hub.publish(event('acme', 'r1', { type: 'STATUS_CHANGED', status: 'RUNNING' }));
+    const progress = [1, 2, 3, 4].map(() => event('acme', 'r1', { type: 'PROGRESS' }, { status: 'RUNNING' }));
+    for (const p of progress) hub.publish(p);
+    hub.publish(event('acme', 'r1', { type: 'SUCCEEDED', status: 'SUCCEEDED' }));
+    await until(() => all.seen.length === 3 && succeeded.seen.length === 1);
+    expect(all.seen.map((u) => u.type)).toEqual(['STATUS_CHANGED', 'PROGRESS', 'SUCCEEDED']);
+    expect(all.seen[1]!.message).toBe(progress.at(-1)!.event.message);
+    expect(succeeded.seen.map((u) => u.type)).toEqual(['SUCCEEDED']);
+    expect(otherWorkflow.seen).toEqual([]);
+    for (const s of [all, succeeded, otherWorkflow]) s.sub.queue.return();
+  });
+
+  it('resolves once per event for every subscriber of a group', async () => {
+    const gw = fakeGateway({ r1: 'acme' });
+    const hub = createHub({ resolve: gw.resolve, logger: createLogger({ service: 'test', level: 'silent' }) });
+    const subs = Array.from({ length: 50 }, () => subscriber(WATCH, { id: 'r1' }, principal('acme')));
+    for (const s of subs) hub.add(s.sub);
+    await until(() => subs.every((s) => s.seen.length === 1));
+    const before = gw.calls.length;
+    hub.publish(event('acme', 'r1', { type: 'STEP_FINISHED' }));
+    await until(() => subs.every((s) => s.seen.length === 2));
+    expect(gw.calls.length - before).toBe(1);
+    expect(subs.every((s) => s.seen.map((u) => u.type).join() === 'SNAPSHOT,STEP_FINISHED')).toBe(true);
+    for (const s of subs) s.sub.queue.return();
+  });
+});

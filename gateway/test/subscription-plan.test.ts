@@ -1,0 +1,97 @@
+import { buildSchema, parse } from 'graphql';
+import { describe, expect, it } from 'vitest';
+import { compileSubscription, render, EXECUTION_ID_VARIABLE, STATUS_KEY, type SubscriptionPlan } from '../src/subscriptions/plan.js';
+import { buildSubscriptionSchema } from '../src/subscriptions/schema.js';
+import { snapshotEvent } from '../src/subscriptions/events.js';
+import { SubscriberQueue } from '../src/subscriptions/subscriber-queue.js';
+
+// A stand-in for the supergraph's API schema: just what the subscription layer builds on.
+const api = buildSchema(`
+  scalar DateTimeISO
+  enum ExecutionStatus { PENDING QUEUED RUNNING SUCCEEDED FAILED CANCELLED TIMED_OUT }
+  enum ExecutionPhase { INITIALIZING READING TRANSFORMING VALIDATING WRITING }
+  type Workflow { name: String! }
+  type WorkflowVersion { workflow: Workflow! }
+  type File { name: String! }
+  type Execution { id: ID! status: ExecutionStatus! workflowVersion: WorkflowVersion! inputFile: File! }
+  type Query { execution(id: ID!): Execution! }
+`);
+const schema = buildSubscriptionSchema(api);
+
+function plan(query: string, variables: Record<string, unknown> = {}): SubscriptionPlan {
+  const p = compileSubscription(schema, parse(query), undefined, variables);
+  if (!('query' in p)) throw p;
+  return p;
+}
+
+describe('a subscription plan', () => {
+  it('turns every execution selection, aliased or in fragments, into one root field of a gateway query', () => {
+    const p = plan(`subscription($id: ID!, $file: Boolean!) {
+      executionUpdated(id: $id) {
+        event { type }
+        run: execution { ...Run }
+        ... on ExecutionUpdate { execution { id } }
+      }
+    }
+    fragment Run on Execution { status inputFile @include(if: $file) { name } }`, { id: 'r1', file: true });
+    expect(p.field).toBe('executionUpdated');
+    expect(p.args).toEqual({ id: 'r1' });
+    expect(p.queryVariables).toEqual({ file: true });
+    const query = parse(p.query);
+    const op = query.definitions[0]!;
+    expect(op.kind).toBe('OperationDefinition');
+    expect(p.query).toContain(`$${EXECUTION_ID_VARIABLE}: ID!`);
+    expect(p.query).toContain('$file: Boolean!');
+    expect(p.query).toContain(`${STATUS_KEY}: execution(id: $${EXECUTION_ID_VARIABLE})`);
+    expect(p.query).toContain(`run: execution(id: $${EXECUTION_ID_VARIABLE})`);
+    expect(p.query).toContain(`execution: execution(id: $${EXECUTION_ID_VARIABLE})`);
+    expect(p.query).toContain('fragment Run on Execution');
+  });
+
+  it('replays the gateway\'s answer under the subscriber\'s aliases, with the event from the bus', () => {
+    const p = plan(`subscription($id: ID!) {
+      executionUpdated(id: $id) { kind: event { type } run: execution { state: status wf: workflowVersion { workflow { name } } } }
+    }`, { id: 'r1' });
+    const data = { [STATUS_KEY]: { status: 'RUNNING' }, run: { state: 'RUNNING', wf: { workflow: { name: 'W', __typename: 'Workflow' }, __typename: 'WorkflowVersion' }, __typename: 'Execution' } };
+    expect(render(p, data, snapshotEvent())).toEqual({
+      data: { executionUpdated: { kind: { type: 'SNAPSHOT' }, run: { state: 'RUNNING', wf: { workflow: { name: 'W' } } } } },
+    });
+  });
+
+  it('reads the feed\'s filter and refuses operations that are not subscriptions', () => {
+    const p = plan(`subscription { executionEvents(filter: {status: SUCCEEDED}) { __typename event { type } } }`);
+    expect(p.field).toBe('executionEvents');
+    expect(p.args).toEqual({ filter: { status: 'SUCCEEDED' } });
+    expect(compileSubscription(schema, parse('{ execution(id: "x") { id } }'), undefined, {})).toMatchObject({ message: 'Not a subscription operation' });
+  });
+});
+
+describe('a subscriber queue', () => {
+  const result = (n: number) => ({ data: { n } });
+  function queue(limit: number) {
+    const seen = { overflow: 0, coalesced: 0, ended: 0 };
+    const q = new SubscriberQueue({ limit, onOverflow: () => seen.overflow++, onCoalesced: () => seen.coalesced++, onEnd: () => seen.ended++ });
+    return { q, seen };
+  }
+
+  it('replaces waiting progress with newer progress and keeps every other update in order', async () => {
+    const { q, seen } = queue(10);
+    q.push(result(1), false);
+    q.push(result(2), true);
+    q.push(result(3), true);
+    q.push(result(4), false);
+    q.push(result(5), true, true);
+    const got = [];
+    for await (const r of q) got.push(r.data!.n);
+    expect(got).toEqual([1, 3, 4, 5]);
+    expect(seen).toEqual({ overflow: 0, coalesced: 1, ended: 1 });
+  });
+
+  it('gives up on a subscriber whose waiting updates pass the limit', async () => {
+    const { q, seen } = queue(2);
+    for (let i = 0; i < 3; i++) q.push(result(i), false);
+    expect(seen.overflow).toBe(1);
+    expect(q.closed).toBe(true);
+    expect(await q.next()).toEqual({ value: undefined, done: true });
+  });
+});

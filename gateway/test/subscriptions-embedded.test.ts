@@ -1,0 +1,45 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestPlatform, type TestPlatform } from './support/platform.js';
+import { collect, liveClient, tenantWithWorkflow } from './support/live.js';
+
+describe('GraphQL subscriptions in the embedded mode (in-process bus)', () => {
+  let t: TestPlatform;
+  beforeAll(async () => { t = await startTestPlatform(); });
+  afterAll(async () => { await t?.stop(); });
+
+  it('pushes a run from its current state to its final state with fields of other subgraphs, then completes', async () => {
+    const acme = await tenantWithWorkflow(t.platform.graphqlUrl, 'Acme Embedded');
+    const { client } = liveClient(t.platform.url, { authorization: `Bearer ${acme.token}` });
+    try {
+      const runId = await acme.startRun();
+      const updates = (await collect(client, `subscription($id: ID!) { executionUpdated(id: $id) {
+        event { type sequence } execution { status workflowVersion { workflow { name } } inputFile { name } } } }`, { id: runId }).done)
+        .map((r) => { expect(r.errors).toBeUndefined(); return r.data.executionUpdated; });
+      expect(updates[0].event.type).toBe('SNAPSHOT');
+      const seqs = updates.map((u) => u.event.sequence).filter((s) => s !== null);
+      expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+      expect(updates.at(-1).execution).toEqual({
+        status: 'SUCCEEDED', workflowVersion: { workflow: { name: 'Acme Embedded sales by region' } }, inputFile: { name: 'Sales.xlsx' },
+      });
+    } finally {
+      await client.dispose();
+    }
+  });
+
+  it('answers a query sent over the socket through the gateway as the socket\'s user, and reports its health', async () => {
+    const acme = await tenantWithWorkflow(t.platform.graphqlUrl, 'Acme Socket Query');
+    const { client } = liveClient(t.platform.url, { authorization: `Bearer ${acme.token}` });
+    try {
+      const [reply] = await collect(client, 'query { me { tenant { id } } }').done;
+      expect(reply).toEqual({ data: { me: { tenant: { id: acme.tenantId } } } });
+      const [bad] = await collect(client, 'subscription { executionUpdated(id: 1) { nope } }').done;
+      expect(bad!.errors?.map((e) => e.extensions?.code)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+
+      const health = await fetch(new URL('/healthz/subscriptions', t.platform.url));
+      expect(health.status).toBe(200);
+      expect(await health.json()).toMatchObject({ status: 'ok', consuming: true, sockets: expect.any(Number), subscriptions: expect.any(Number) });
+    } finally {
+      await client.dispose();
+    }
+  });
+});
