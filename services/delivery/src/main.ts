@@ -18,7 +18,7 @@ const { server, runtime } = await createDeliveryService({
   tokens: createInternalTokens(env.INTERNAL_TOKEN_SECRET),
   secretKey: env.DELIVERY_SECRET_KEY,
   hosts: { production: env.NODE_ENV === 'production', devAllowedHosts: env.DELIVERY_DEV_ALLOWED_HOSTS },
-  runtime: {
+  runtime: env.DELIVERY_RUNTIME === 'off' ? undefined : {
     bus, storage: storage.storage, filesUrl: env.FILES_URL,
     workers: { concurrency: env.DELIVERY_WORKERS, pollMs: env.DELIVERY_POLL_MS },
   },
@@ -26,13 +26,13 @@ const { server, runtime } = await createDeliveryService({
   transportTimeoutMs: env.DELIVERY_TIMEOUT_MS,
   smtp: env.DELIVERY_SMTP_URL ? { url: env.DELIVERY_SMTP_URL, from: env.DELIVERY_SMTP_FROM } : undefined,
 });
-await runtime!.start();
+await runtime?.start();
 const port = await server.listen(env.PORT, env.HOST);
 logger.info({ port }, 'delivery subgraph listening');
 onShutdown(logger, [
   { name: 'orm', stop: () => orm.close() },
   { name: 'bus', stop: () => bus.close() },
   { name: 'storage', stop: async () => storage.close() },
-  { name: 'delivery-runtime', stop: () => runtime!.stop() },
+  { name: 'delivery-runtime', stop: async () => runtime?.stop() },
   { name: 'http', stop: () => server.close() },
 ]);
