@@ -1,4 +1,4 @@
-import { createInternalTokens, createLogger, createOrm, loadEnv, onShutdown } from '@rowline/kit';
+import { createInternalTokens, createLogger, createMetrics, createOrm, loadEnv, onShutdown } from '@rowline/kit';
 import { createKafkaBus } from '@rowline/bus';
 import { createStorageFromEnv } from '@rowline/storage';
 import { deliveryEnv } from './env.js';
@@ -9,11 +9,13 @@ import { createDeliveryService, SCHEMA, SERVICE } from './service.js';
 const env = loadEnv(deliveryEnv);
 const logger = createLogger({ service: SERVICE, level: env.LOG_LEVEL });
 if (!env.KAFKA_BROKERS) throw new Error('KAFKA_BROKERS is required for the delivery service outside the embedded mode');
-const bus = createKafkaBus({ brokers: env.KAFKA_BROKERS.split(','), clientId: SERVICE, topicPrefix: env.KAFKA_TOPIC_PREFIX, logger });
+const metrics = createMetrics(SERVICE);
+const bus = createKafkaBus({ brokers: env.KAFKA_BROKERS.split(','), clientId: SERVICE, topicPrefix: env.KAFKA_TOPIC_PREFIX, logger, registry: metrics.registry });
 const storage = createStorageFromEnv(env);
 const orm = await createOrm({ url: env.DATABASE_URL, schema: SCHEMA, entities, migrations, logger });
 const { server, runtime } = await createDeliveryService({
   logger,
+  metrics,
   orm,
   tokens: createInternalTokens(env.INTERNAL_TOKEN_SECRET),
   secretKey: env.DELIVERY_SECRET_KEY,

@@ -25,7 +25,7 @@ const orm = await createOrm({ url: env.DATABASE_URL, schema: SCHEMA, entities, m
 const tokens = createInternalTokens(env.INTERNAL_TOKEN_SECRET);
 const policy = createHostPolicy({ production: env.NODE_ENV === 'production', devAllowedHosts: env.DELIVERY_DEV_ALLOWED_HOSTS });
 const runtime = await createDeliveryRuntime({
-  bus, storage: storage.storage, filesUrl: env.FILES_URL,
+  bus, storage: storage.storage, filesUrl: env.FILES_URL, registry: metrics.registry,
   workers: { concurrency: env.DELIVERY_WORKERS, pollMs: env.DELIVERY_POLL_MS },
   orm, logger, tokens,
   ledger: createLedgerStore({ em: () => orm.em.fork() }),

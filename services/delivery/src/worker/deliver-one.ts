@@ -9,6 +9,7 @@ import type { ClaimedRow, LedgerStore } from '../store/ledger-store.js';
 import { describeFailure, TransportError } from '../transports/errors.js';
 import type { OpenDestination, Transport } from '../transports/types.js';
 import type { DestinationKind } from '../store/entities.js';
+import type { DeliveryMetrics } from './metrics.js';
 
 /** Where an artifact's bytes are and a fresh download link, from the files service. */
 export type LocateArtifact = (tenantId: string, fileId: string) => Promise<{ storageKey: string; downloadUrl: string | null }>;
@@ -16,6 +17,7 @@ export type LocateArtifact = (tenantId: string, fileId: string) => Promise<{ sto
 export type AttemptDeps = {
   orm: Orm; ledger: LedgerStore; storage: Storage; locate: LocateArtifact; box: SecretBox;
   transports: Record<DestinationKind, Transport>; schedule: RetrySchedule; logger: Logger;
+  metrics?: DeliveryMetrics;
 };
 
 export function openDestination(box: SecretBox, d: Destination): OpenDestination {
@@ -27,9 +29,11 @@ export async function attemptDelivery(deps: AttemptDeps, row: ClaimedRow): Promi
   const at = new Date();
   const started = performance.now();
   let error: unknown = null;
+  let kind = 'unknown';
   try {
     const destination = await deps.orm.em.fork().findOne(DestinationEntity, { id: row.destination_id, tenantId: row.tenant_id }, { filters: { [TENANT_FILTER]: false } });
     if (!destination) throw new TransportError('CONFIG', 'the destination was deleted', { permanent: true });
+    kind = destination.kind.toLowerCase();
     if (!destination.enabled) throw new TransportError('CONFIG', 'the destination is disabled', { permanent: true });
     const located = await deps.locate(row.tenant_id, row.artifact_file_id).catch((err: Error) => {
       throw new TransportError('READ', `the artifact could not be found: ${err.message}`);
@@ -56,10 +60,11 @@ export async function attemptDelivery(deps: AttemptDeps, row: ClaimedRow): Promi
     ? { status: 'SUCCEEDED' }
     : last ? { status: 'DEAD' } : { status: 'FAILED', retryInMs: nextDelayMs(deps.schedule, row.attempt_count, failure?.retryAfterMs) };
   const timedOut = /^TIMEOUT:/.test(message ?? '');
+  const outcome = error === null ? 'SUCCEEDED' : timedOut ? 'TIMED_OUT' : 'FAILED';
   const kept = await deps.ledger.finishAttempt(row, {
-    at, durationMs, outcome: error === null ? 'SUCCEEDED' : timedOut ? 'TIMED_OUT' : 'FAILED', error: message, next,
-    disableDestination: failure?.disableDestination,
+    at, durationMs, outcome, error: message, next, disableDestination: failure?.disableDestination,
   });
+  if (kept) deps.metrics?.attempt(kind, outcome, durationMs, next.status);
   const log = { deliveryId: row.id, tenantId: row.tenant_id, executionId: row.execution_id, attempt: row.attempt_count, status: next.status };
   if (!kept) deps.logger.warn(log, 'delivery attempt finished after its claim was taken over; result dropped');
   else if (error === null) deps.logger.info(log, 'delivered');
