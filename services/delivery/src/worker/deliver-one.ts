@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
+import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
 import type { Logger, Orm } from '@rowline/kit';
-import { TENANT_FILTER } from '@rowline/kit';
+import { TENANT_FILTER, tracer } from '@rowline/kit';
 import type { Storage } from '@rowline/storage';
 import { nextDelayMs, type RetrySchedule } from '../domain/retry-policy.js';
 import { secretContext, type SecretBox } from '../domain/secret-box.js';
@@ -24,8 +25,28 @@ export function openDestination(box: SecretBox, d: Destination): OpenDestination
   return { id: d.id, tenantId: d.tenantId, kind: d.kind, config: d.config, secrets: d.secrets ? box.open(d.secrets, secretContext(d.tenantId, d.id)) : {} };
 }
 
-/** One attempt at one claimed delivery, recorded whatever happens; never throws for a failed delivery. */
+/**
+ * One attempt at one claimed delivery, recorded whatever happens; never throws for a failed delivery. It runs
+ * in a span of the trace the delivery was recorded in (the run's, carried by its executions.events message),
+ * so a run's deliveries and their retries, hours later on any worker, belong to the run's trace.
+ */
 export async function attemptDelivery(deps: AttemptDeps, row: ClaimedRow): Promise<void> {
+  return tracer().startActiveSpan('delivery attempt', {
+    kind: SpanKind.CLIENT,
+    attributes: {
+      'rowline.delivery.id': row.id, 'rowline.execution.id': row.execution_id, 'rowline.tenant.id': row.tenant_id,
+      'rowline.delivery.attempt': row.attempt_count,
+    },
+  }, propagation.extract(ROOT_CONTEXT, row.trace_headers ?? {}), async (span) => {
+    try {
+      await attempt(deps, row, span);
+    } finally {
+      span.end();
+    }
+  });
+}
+
+async function attempt(deps: AttemptDeps, row: ClaimedRow, span: Span): Promise<void> {
   const at = new Date();
   const started = performance.now();
   let error: unknown = null;
@@ -65,6 +86,8 @@ export async function attemptDelivery(deps: AttemptDeps, row: ClaimedRow): Promi
     at, durationMs, outcome, error: message, next, disableDestination: failure?.disableDestination,
   });
   if (kept) deps.metrics?.attempt(kind, outcome, durationMs, next.status);
+  span.setAttributes({ 'rowline.destination.kind': kind, 'rowline.delivery.outcome': outcome, 'rowline.delivery.status': next.status });
+  if (message) span.setStatus({ code: SpanStatusCode.ERROR, message });
   const log = { deliveryId: row.id, tenantId: row.tenant_id, executionId: row.execution_id, attempt: row.attempt_count, status: next.status };
   if (!kept) deps.logger.warn(log, 'delivery attempt finished after its claim was taken over; result dropped');
   else if (error === null) deps.logger.info(log, 'delivered');
