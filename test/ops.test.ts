@@ -19,15 +19,15 @@ function promtool(file: string) {
   return r;
 }
 
-/** Every rowline_* metric the code registers, read from the sources of packages/, services/ and gateway/. */
-function registeredMetrics(): Set<string> {
-  const names = new Set<string>();
+/** Every rowline_* metric the code registers (name to its prom-client class), read from the sources of packages/, services/ and gateway/. */
+function registeredMetrics(): Map<string, string> {
+  const names = new Map<string, string>();
   const walk = (dir: string) => {
     for (const entry of readdirSync(dir)) {
       const path = join(dir, entry);
       if (entry === 'node_modules' || entry === 'dist' || entry === 'test') continue;
       if (statSync(path).isDirectory()) walk(path);
-      else if (path.endsWith('.ts')) for (const m of readFileSync(path, 'utf8').matchAll(/name: '(rowline_[a-z_]+)'/g)) names.add(m[1]!);
+      else if (path.endsWith('.ts')) for (const m of readFileSync(path, 'utf8').matchAll(/new (\w+)\(\{\s*name: '(rowline_[a-z_]+)'/g)) names.set(m[2]!, m[1]!);
     }
   };
   for (const dir of ['packages', 'services', 'gateway']) walk(join(root, dir));
@@ -82,10 +82,13 @@ describe('metric names', () => {
     const registered = registeredMetrics();
     const used = new Set([...panelExprs, ...alertExprs].flatMap((e) => [...e.matchAll(/\b(rowline_[a-z_]+)/g)].map((m) => m[1]!.replace(/_(bucket|count|sum)$/, ''))));
     expect(used.size).toBeGreaterThan(3);
-    for (const name of used) expect(registered, name).toContain(name);
-    for (const name of registered) {
-      // Counters end in _total; durations are in seconds; nothing else carries a unit we do not use.
-      expect(name, name).toMatch(/^rowline_[a-z]+(_[a-z]+)*(_total|_seconds)$/);
+    for (const name of used) expect([...registered.keys()], name).toContain(name);
+    for (const [name, type] of registered) {
+      // Counters end in _total, histograms measure seconds, gauges (a level, not a count of events) carry neither.
+      const suffix = { Counter: /_total$/, Histogram: /_seconds$/, Gauge: /^(?!.*_total$)(?!.*_seconds$)/ }[type];
+      expect(suffix, `${name}: a ${type}`).toBeDefined();
+      expect(name, `${name} (${type})`).toMatch(/^rowline_[a-z]+(_[a-z]+)*$/);
+      expect(name, `${name} (${type})`).toMatch(suffix!);
     }
   });
 

@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SpanKind } from '@opentelemetry/api';
@@ -30,8 +31,16 @@ describe('tracing one run on Apache Kafka', () => {
   let platform: Platform;
   let dataDir: string;
   let dropDb: () => Promise<void>;
+  // A local webhook receiver (reachable through the test-only allow-list): the run's delivery goes there.
+  let receiver: Server;
+  const received: string[] = [];
 
   beforeAll(async () => {
+    receiver = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => { received.push(String(req.headers['webhook-id'])); res.writeHead(204).end(); });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     // The whole platform runs in this process, so one in-memory exporter sees every service's spans.
     tracing = startTracing({ serviceName: 'rowline-test', processor: new SimpleSpanProcessor(exporter) });
     const db = await createTestDatabase('tracing');
@@ -40,6 +49,7 @@ describe('tracing one run on Apache Kafka', () => {
     platform = await startPlatform({
       databaseUrl: db.url, kafkaBrokers: (await kafkaServer()).brokers, topicPrefix: uniqueName('trace'), dataDir, port: 0, logLevel: 'warn',
       secrets: { internalToken: randomBytes(32).toString('hex'), fileUrl: randomBytes(32).toString('hex'), deliveryKey: randomBytes(32).toString('base64') },
+      delivery: { devAllowedHosts: ['localhost'] },
     });
   });
 
@@ -48,15 +58,23 @@ describe('tracing one run on Apache Kafka', () => {
     await tracing?.shutdown();
     await dropDb?.();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    receiver?.close();
   });
 
-  it('puts the gateway, the subgraph, Kafka and the engine worker of one run in one trace', async () => {
+  it('puts the gateway, the subgraph, Kafka, the engine worker and the run\'s delivery in one trace', async () => {
     const api = graphqlClient(platform.graphqlUrl);
     const signUp = await api.request(`mutation($i: SignUpInput!) { signUp(input: $i) { accessToken } }`,
       { i: { email: `${randomUUID()}@example.com`, password: 'correct horse battery', name: 'Ada', tenantName: 'Traced' } });
     api.setToken(signUp.data!.signUp.accessToken);
-    const created = await api.request(`mutation($i: CreateWorkflowInput!) { createWorkflow(input: $i) { workflow { latestVersion { id } } } }`,
+    const created = await api.request(`mutation($i: CreateWorkflowInput!) { createWorkflow(input: $i) { workflow { id latestVersion { id } } } }`,
       { i: { name: 'Traced', steps: STEPS } });
+    const port = (receiver.address() as { port: number }).port;
+    const destination = await api.request(`mutation($i: CreateDestinationInput!) { createDestination(input: $i) { id } }`,
+      { i: { name: 'Traced hook', kind: 'WEBHOOK', config: { url: `http://localhost:${port}/hook`, secret: 'traced-webhook-secret-0123' } } });
+    expect(destination.errors).toBeUndefined();
+    const attached = await api.request(`mutation($i: AttachDestinationInput!) { attachDestination(input: $i) { id } }`,
+      { i: { workflowId: created.data!.createWorkflow.workflow.id, destinationId: destination.data!.createDestination.id } });
+    expect(attached.errors).toBeUndefined();
     const bytes = await demoWorkbook();
     const upload = await api.request(`mutation($i: CreateUploadInput!) { createUpload(input: $i) { file { id } uploadUrl } }`,
       { i: { name: 'Sales.xlsx', contentType: XLSX, size: bytes.length } });
@@ -80,10 +98,21 @@ describe('tracing one run on Apache Kafka', () => {
       && s.attributes['messaging.kafka.message.key'] === executionId;
     const worker = await until('the engine worker span', () => spans().find(isWorker));
     const traceId = worker.spanContext().traceId;
+    // The delivery worker's attempt, possibly on another worker and later: it continues the trace the
+    // executions.events message carried into the delivery consumer, through the delivery's ledger row.
+    const isAttempt = (s: ReadableSpan) => s.name === 'delivery attempt' && s.attributes['rowline.execution.id'] === executionId;
+    const attempt = await until('the delivery attempt span', () => spans().find(isAttempt));
+    expect(received).toHaveLength(1);
+    expect(attempt.attributes).toMatchObject({ 'rowline.destination.kind': 'webhook', 'rowline.delivery.outcome': 'SUCCEEDED', 'rowline.delivery.status': 'SUCCEEDED' });
+    expect(attempt.spanContext().traceId).toBe(traceId);
     const inTrace = await until('the events of the run in its trace', () => {
       const all = spans().filter((s) => s.spanContext().traceId === traceId);
       return all.some((s) => s.kind === SpanKind.PRODUCER && String(s.attributes['messaging.destination.name']).endsWith('executions.events')) ? all : undefined;
     });
+    // The run's events each get a consumer span; the attempt's parent is the one that recorded the delivery.
+    const recorder = inTrace.find((s) => s.spanContext().spanId === attempt.parentSpanContext?.spanId);
+    expect(recorder && { kind: SpanKind[recorder.kind], group: recorder.attributes['messaging.consumer.group.name'], key: recorder.attributes['messaging.kafka.message.key'] })
+      .toEqual({ kind: 'CONSUMER', group: 'delivery-service', key: executionId });
     const names = inTrace.map((s) => `${SpanKind[s.kind]} ${s.name}`);
 
     expect(names, names.join('\n')).toEqual(expect.arrayContaining([

@@ -27,6 +27,11 @@ export const deliveryEnv = baseEnv.extend({
       return z.NEVER;
     }
   }),
+  /**
+   * `in-process` (default): the subgraph process also consumes executions.events and runs the workers.
+   * `off`: the subgraph only; `dist/worker.js` (the delivery-worker Deployment) runs them.
+   */
+  DELIVERY_RUNTIME: z.enum(['in-process', 'off']).default('in-process'),
   DELIVERY_WORKERS: z.coerce.number().int().min(1).max(64).default(2),
   DELIVERY_POLL_MS: z.coerce.number().int().min(50).default(1000),
   DELIVERY_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),

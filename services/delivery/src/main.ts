@@ -1,4 +1,4 @@
-import { createInternalTokens, createLogger, createOrm, loadEnv, onShutdown } from '@rowline/kit';
+import { createInternalTokens, createLogger, createMetrics, createOrm, loadEnv, onShutdown } from '@rowline/kit';
 import { createKafkaBus } from '@rowline/bus';
 import { createStorageFromEnv } from '@rowline/storage';
 import { deliveryEnv } from './env.js';
@@ -9,16 +9,18 @@ import { createDeliveryService, SCHEMA, SERVICE } from './service.js';
 const env = loadEnv(deliveryEnv);
 const logger = createLogger({ service: SERVICE, level: env.LOG_LEVEL });
 if (!env.KAFKA_BROKERS) throw new Error('KAFKA_BROKERS is required for the delivery service outside the embedded mode');
-const bus = createKafkaBus({ brokers: env.KAFKA_BROKERS.split(','), clientId: SERVICE, topicPrefix: env.KAFKA_TOPIC_PREFIX, logger });
+const metrics = createMetrics(SERVICE);
+const bus = createKafkaBus({ brokers: env.KAFKA_BROKERS.split(','), clientId: SERVICE, topicPrefix: env.KAFKA_TOPIC_PREFIX, logger, registry: metrics.registry });
 const storage = createStorageFromEnv(env);
 const orm = await createOrm({ url: env.DATABASE_URL, schema: SCHEMA, entities, migrations, logger });
 const { server, runtime } = await createDeliveryService({
   logger,
+  metrics,
   orm,
   tokens: createInternalTokens(env.INTERNAL_TOKEN_SECRET),
   secretKey: env.DELIVERY_SECRET_KEY,
   hosts: { production: env.NODE_ENV === 'production', devAllowedHosts: env.DELIVERY_DEV_ALLOWED_HOSTS },
-  runtime: {
+  runtime: env.DELIVERY_RUNTIME === 'off' ? undefined : {
     bus, storage: storage.storage, filesUrl: env.FILES_URL,
     workers: { concurrency: env.DELIVERY_WORKERS, pollMs: env.DELIVERY_POLL_MS },
   },
@@ -26,13 +28,13 @@ const { server, runtime } = await createDeliveryService({
   transportTimeoutMs: env.DELIVERY_TIMEOUT_MS,
   smtp: env.DELIVERY_SMTP_URL ? { url: env.DELIVERY_SMTP_URL, from: env.DELIVERY_SMTP_FROM } : undefined,
 });
-await runtime!.start();
+await runtime?.start();
 const port = await server.listen(env.PORT, env.HOST);
 logger.info({ port }, 'delivery subgraph listening');
 onShutdown(logger, [
   { name: 'orm', stop: () => orm.close() },
   { name: 'bus', stop: () => bus.close() },
   { name: 'storage', stop: async () => storage.close() },
-  { name: 'delivery-runtime', stop: () => runtime!.stop() },
+  { name: 'delivery-runtime', stop: async () => runtime?.stop() },
   { name: 'http', stop: () => server.close() },
 ]);

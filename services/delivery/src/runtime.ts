@@ -1,6 +1,7 @@
 import type { EventBus } from '@rowline/bus';
 import { createInternalClient, type InternalTokens, type Logger, type Orm } from '@rowline/kit';
 import type { Storage } from '@rowline/storage';
+import type { Registry } from 'prom-client';
 import type { RetrySchedule } from './domain/retry-policy.js';
 import type { SecretBox } from './domain/secret-box.js';
 import { createExecutionEventsConsumer } from './events/consumer.js';
@@ -11,6 +12,7 @@ import type { LedgerStore } from './store/ledger-store.js';
 import type { Transport } from './transports/types.js';
 import type { LocateArtifact } from './worker/deliver-one.js';
 import { createDeliveryWorkers, type DeliveryWorkerOptions } from './worker/delivery-workers.js';
+import { createDeliveryMetrics } from './worker/metrics.js';
 
 export type DeliveryRuntimeDeps = {
   bus: EventBus;
@@ -18,6 +20,8 @@ export type DeliveryRuntimeDeps = {
   /** Base URL of the files service, asked where an artifact's bytes are and for its download link. */
   filesUrl: string;
   workers?: DeliveryWorkerOptions;
+  /** The process's Prometheus registry: delivery metrics (worker/metrics.ts) are registered on it. */
+  registry?: Registry;
 };
 
 /** The consumer, the outbox relay and the workers: what turns succeeded runs into deliveries. */
@@ -33,7 +37,7 @@ export async function createDeliveryRuntime(deps: DeliveryRuntimeDeps & {
   );
   const workers = createDeliveryWorkers({
     orm: deps.orm, ledger: deps.ledger, storage: deps.storage, locate, box: deps.box, transports: deps.transports,
-    schedule: deps.schedule, logger: deps.logger.child({ component: 'delivery-worker' }), onLedgerChange: () => relay.nudge(),
+    schedule: deps.schedule, metrics: deps.registry && createDeliveryMetrics(deps.registry), logger: deps.logger.child({ component: 'delivery-worker' }), onLedgerChange: () => relay.nudge(),
   }, deps.workers);
   const consumer = createExecutionEventsConsumer({
     bus: deps.bus, ledger: deps.ledger, logger: deps.logger, onRecorded: () => { relay.nudge(); workers.nudge(); },

@@ -1,4 +1,4 @@
-import { createServiceServer, migrate, type InternalTokens, type Logger, type Orm } from '@rowline/kit';
+import { createServiceServer, migrate, type InternalTokens, type Logger, type Metrics, type Orm } from '@rowline/kit';
 import { createConfigParser } from './domain/configs.js';
 import { createDeliveriesDomain } from './domain/deliveries.js';
 import { createDestinationsDomain } from './domain/destinations.js';
@@ -36,6 +36,8 @@ export type DeliveryServiceDeps = {
   /** Test-only: PEM of a CA trusted beside the system's for webhooks and FTPS. */
   extraCa?: string;
   exposeInternalErrors?: boolean;
+  /** The process's metrics; the runtime's delivery metrics go on its registry, served on /metrics. */
+  metrics?: Metrics;
 };
 
 /** Wires the delivery subgraph (and, given a runtime, its consumer and workers); `main.ts` and the embedded runner both use it. */
@@ -51,7 +53,7 @@ export async function createDeliveryService(deps: DeliveryServiceDeps) {
   const schedule = deps.retrySchedule ?? DEFAULT_RETRY_SCHEDULE;
   let runtime: DeliveryRuntime | undefined;
   if (deps.runtime) {
-    runtime = await createDeliveryRuntime({ ...deps.runtime, orm: deps.orm, logger: deps.logger, tokens: deps.tokens, ledger, box, transports, schedule });
+    runtime = await createDeliveryRuntime({ registry: deps.metrics?.registry, ...deps.runtime, orm: deps.orm, logger: deps.logger, tokens: deps.tokens, ledger, box, transports, schedule });
   }
   const deliveries = createDeliveriesDomain({ ledger, onRedeliver: () => { runtime?.relay.nudge(); runtime?.workers.nudge(); } });
   const schema = await buildDeliverySchema({ destinations, routes, deliveries, transports, box });
@@ -62,6 +64,7 @@ export async function createDeliveryService(deps: DeliveryServiceDeps) {
     orm: deps.orm,
     tokens: deps.tokens,
     exposeInternalErrors: deps.exposeInternalErrors,
+    metrics: deps.metrics,
   });
   return { server, destinations, routes, deliveries, ledger, runtime };
 }

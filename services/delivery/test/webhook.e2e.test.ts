@@ -34,6 +34,7 @@ const receivedFor = (executionId: string) => receiver.received.filter((r) => r.b
 
 describe('webhook deliveries to a local HTTPS receiver that verifies signatures', () => {
   it('delivers each matching artifact once, signed, with the route\'s file name', async () => {
+    const succeededBefore = await h.metric('rowline_deliveries_total', { kind: 'webhook', outcome: 'succeeded' });
     const { workflowId } = await webhookRoute(receiver.url, { artifactPattern: '*.csv', fileNameTemplate: '{stem}-{executionId}.{ext}' });
     const { executionId } = await h.succeedRun({ workflowId, artifacts: [{ name: 'totals.csv', content: 'a,b\n1,2\n' }, { name: 'notes.txt', content: 'skip me' }] });
     const [delivery] = await h.waitForDeliveries(executionId, 1, ['SUCCEEDED']);
@@ -50,6 +51,8 @@ describe('webhook deliveries to a local HTTPS receiver that verifies signatures'
     });
     await h.waitFor(() => h.ledgerEvents.some((e) => e.deliveryId === delivery.id && e.status === 'SUCCEEDED'), 'the SUCCEEDED ledger event');
     expect(h.ledgerEvents.filter((e) => e.deliveryId === delivery.id).map((e) => e.status)).toEqual(['PENDING', 'SUCCEEDED']);
+    expect(await h.metric('rowline_deliveries_total', { kind: 'webhook', outcome: 'succeeded' })).toBe(succeededBefore + 1);
+    expect(await h.metric('rowline_delivery_attempt_seconds_count', { kind: 'webhook' })).toBeGreaterThan(0);
   });
 
   it('creates nothing new when a run\'s success is replayed, with the same or a new event id', async () => {
@@ -86,9 +89,14 @@ describe('webhook deliveries to a local HTTPS receiver that verifies signatures'
     const gone = await startWebhookReceiver(pki, { secrets: [SECRET] });
     await gone.stop();
     const { workflowId } = await webhookRoute(gone.url);
+    const deadBefore = await h.metric('rowline_deliveries_total', { kind: 'webhook', outcome: 'dead' });
+    const failedBefore = await h.metric('rowline_delivery_attempts_total', { kind: 'webhook', outcome: 'FAILED' });
     const { executionId } = await h.succeedRun({ workflowId, artifacts: [{ name: 'dead.csv', content: 'dead' }] });
     const [dead] = await h.waitForDeliveries(executionId, 1, ['DEAD']);
     expect(dead.attempts).toHaveLength(8);
+    // What the RowlineDeadDeliveries alert reads (ops/prometheus/alerts.yaml).
+    expect(await h.metric('rowline_deliveries_total', { kind: 'webhook', outcome: 'dead' })).toBe(deadBefore + 1);
+    expect(await h.metric('rowline_delivery_attempts_total', { kind: 'webhook', outcome: 'FAILED' })).toBe(failedBefore + 8);
     expect(dead.attempts.every((a: any) => a.outcome === 'FAILED')).toBe(true);
     expect(dead.nextAttemptAt).toBeNull();
     await h.waitFor(() => h.ledgerEvents.some((e) => e.deliveryId === dead.id && e.topic === 'deliveries.events.dlq'), 'the dead-letter event');

@@ -1,12 +1,15 @@
-import type { EntityManager, Logger } from '@rowline/kit';
+import { traceHeaders, type EntityManager, type Logger } from '@rowline/kit';
 import type { EventBus } from '@rowline/bus';
 import type { OutboxMessage } from './messages.js';
 
-/** Appends messages to the outbox inside the caller's transaction. */
+/**
+ * Appends messages to the outbox inside the caller's transaction, with the active trace context (the consumer's
+ * span, or a delivery attempt's) so the relay publishes them in that trace, whenever it runs.
+ */
 export async function appendOutbox(tx: EntityManager, messages: OutboxMessage[]): Promise<void> {
   for (const m of messages) {
     await tx.execute('insert into "delivery"."outbox" ("topic", "key", "payload", "headers") values (?, ?, ?, ?)',
-      [m.topic, m.key, Buffer.from(m.payload), JSON.stringify(m.headers)]);
+      [m.topic, m.key, Buffer.from(m.payload), JSON.stringify({ ...traceHeaders(), ...m.headers })]);
   }
 }
 

@@ -74,6 +74,8 @@ export const DeliveryEntity = defineEntity({
     /** While IN_PROGRESS: when the claiming worker's lease ends and another may take the delivery over. */
     leaseUntil: p.datetime().nullable(),
     lastError: p.text().nullable(),
+    /** The trace its attempts continue: the recording event's (or the redeliver request's) traceparent/tracestate. */
+    traceHeaders: p.json<Record<string, string>>().defaultRaw(`'{}'`),
     /** Derived from (execution, route, artifact) by the consumer, so a redelivered event inserts nothing. */
     idempotencyKey: p.text(),
     createdAt: p.datetime().onCreate(() => new Date()),

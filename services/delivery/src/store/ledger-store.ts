@@ -1,5 +1,5 @@
 import type { EntityManager } from '@rowline/kit';
-import { newId } from '@rowline/kit';
+import { newId, traceHeaders } from '@rowline/kit';
 import { idempotencyKey, matchesPattern, renderFileName } from '../domain/delivery-plan.js';
 import { deliveryEventMessages, type LedgerFacts } from '../events/messages.js';
 import { appendOutbox } from '../events/outbox.js';
@@ -15,10 +15,12 @@ export type ClaimedRow = {
   id: string; tenant_id: string; execution_id: string; workflow_id: string; route_id: string; destination_id: string;
   artifact_file_id: string; artifact_name: string; file_name: string; artifact_size: string; artifact_sha256: string;
   artifact_content_type: string; attempt_count: number; idempotency_key: string; lease_until: Date;
+  /** traceparent/tracestate of the trace the delivery belongs to; `{}` when none was active. */
+  trace_headers: Record<string, string>;
 };
 
 const RETURNING = `"id", "tenant_id", "execution_id", "workflow_id", "route_id", "destination_id", "artifact_file_id", "artifact_name",
-  "file_name", "artifact_size", "artifact_sha256", "artifact_content_type", "attempt_count", "idempotency_key", "lease_until", "status", "last_error"`;
+  "file_name", "artifact_size", "artifact_sha256", "artifact_content_type", "attempt_count", "idempotency_key", "lease_until", "status", "last_error", "trace_headers"`;
 
 const facts = (r: ClaimedRow & { status: DeliveryStatus; last_error: string | null }): LedgerFacts => ({
   id: r.id, tenantId: r.tenant_id, executionId: r.execution_id, workflowId: r.workflow_id, destinationId: r.destination_id,
@@ -52,11 +54,12 @@ export function createLedgerStore(deps: { em: () => EntityManager }) {
           const rows = await tx.execute<Array<ClaimedRow & { status: DeliveryStatus; last_error: string | null }>>(
             `insert into "delivery"."deliveries" ("id", "tenant_id", "execution_id", "workflow_id", "route_id", "destination_id",
                "artifact_file_id", "artifact_name", "file_name", "artifact_size", "artifact_sha256", "artifact_content_type",
-               "status", "attempt_count", "next_attempt_at", "idempotency_key", "created_at", "updated_at")
-             values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'PENDING', 0, now(), ?, now(), now())
+               "status", "attempt_count", "next_attempt_at", "idempotency_key", "trace_headers", "created_at", "updated_at")
+             values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'PENDING', 0, now(), ?, ?, now(), now())
              on conflict ("tenant_id", "idempotency_key") do nothing returning ${RETURNING}`,
             [newId(), run.tenantId, run.executionId, run.workflowId, route.id, route.destination_id, a.fileId, a.name, fileName,
-              a.size, a.sha256, a.contentType || 'application/octet-stream', idempotencyKey(run.executionId, route.id, a.fileId)]);
+              a.size, a.sha256, a.contentType || 'application/octet-stream', idempotencyKey(run.executionId, route.id, a.fileId),
+              JSON.stringify(traceHeaders())]);
           for (const row of rows) await appendOutbox(tx, deliveryEventMessages(facts(row)));
           created += rows.length;
         }
@@ -109,8 +112,9 @@ export function createLedgerStore(deps: { em: () => EntityManager }) {
      */
     redeliver: (tenantId: string, id: string) => deps.em().transactional(async (tx) => {
       const rows = await tx.execute<Array<ClaimedRow & { status: DeliveryStatus; last_error: string | null }>>(
-        `update "delivery"."deliveries" set "status" = 'PENDING', "attempt_count" = 0, "next_attempt_at" = now(), "lease_until" = null, "updated_at" = now()
-         where "id" = ? and "tenant_id" = ? and "status" in ('SUCCEEDED', 'FAILED', 'DEAD') returning ${RETURNING}`, [id, tenantId]);
+        `update "delivery"."deliveries" set "status" = 'PENDING', "attempt_count" = 0, "next_attempt_at" = now(), "lease_until" = null, "updated_at" = now(),
+           "trace_headers" = ?
+         where "id" = ? and "tenant_id" = ? and "status" in ('SUCCEEDED', 'FAILED', 'DEAD') returning ${RETURNING}`, [JSON.stringify(traceHeaders()), id, tenantId]);
       for (const row of rows) await appendOutbox(tx, deliveryEventMessages(facts(row)));
       return rows.length > 0;
     }),

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
+import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
 import type { Logger, Orm } from '@rowline/kit';
-import { TENANT_FILTER } from '@rowline/kit';
+import { TENANT_FILTER, tracer } from '@rowline/kit';
 import type { Storage } from '@rowline/storage';
 import { nextDelayMs, type RetrySchedule } from '../domain/retry-policy.js';
 import { secretContext, type SecretBox } from '../domain/secret-box.js';
@@ -9,6 +10,7 @@ import type { ClaimedRow, LedgerStore } from '../store/ledger-store.js';
 import { describeFailure, TransportError } from '../transports/errors.js';
 import type { OpenDestination, Transport } from '../transports/types.js';
 import type { DestinationKind } from '../store/entities.js';
+import type { DeliveryMetrics } from './metrics.js';
 
 /** Where an artifact's bytes are and a fresh download link, from the files service. */
 export type LocateArtifact = (tenantId: string, fileId: string) => Promise<{ storageKey: string; downloadUrl: string | null }>;
@@ -16,20 +18,43 @@ export type LocateArtifact = (tenantId: string, fileId: string) => Promise<{ sto
 export type AttemptDeps = {
   orm: Orm; ledger: LedgerStore; storage: Storage; locate: LocateArtifact; box: SecretBox;
   transports: Record<DestinationKind, Transport>; schedule: RetrySchedule; logger: Logger;
+  metrics?: DeliveryMetrics;
 };
 
 export function openDestination(box: SecretBox, d: Destination): OpenDestination {
   return { id: d.id, tenantId: d.tenantId, kind: d.kind, config: d.config, secrets: d.secrets ? box.open(d.secrets, secretContext(d.tenantId, d.id)) : {} };
 }
 
-/** One attempt at one claimed delivery, recorded whatever happens; never throws for a failed delivery. */
+/**
+ * One attempt at one claimed delivery, recorded whatever happens; never throws for a failed delivery. It runs
+ * in a span of the trace the delivery was recorded in (the run's, carried by its executions.events message),
+ * so a run's deliveries and their retries, hours later on any worker, belong to the run's trace.
+ */
 export async function attemptDelivery(deps: AttemptDeps, row: ClaimedRow): Promise<void> {
+  return tracer().startActiveSpan('delivery attempt', {
+    kind: SpanKind.CLIENT,
+    attributes: {
+      'rowline.delivery.id': row.id, 'rowline.execution.id': row.execution_id, 'rowline.tenant.id': row.tenant_id,
+      'rowline.delivery.attempt': row.attempt_count,
+    },
+  }, propagation.extract(ROOT_CONTEXT, row.trace_headers ?? {}), async (span) => {
+    try {
+      await attempt(deps, row, span);
+    } finally {
+      span.end();
+    }
+  });
+}
+
+async function attempt(deps: AttemptDeps, row: ClaimedRow, span: Span): Promise<void> {
   const at = new Date();
   const started = performance.now();
   let error: unknown = null;
+  let kind = 'unknown';
   try {
     const destination = await deps.orm.em.fork().findOne(DestinationEntity, { id: row.destination_id, tenantId: row.tenant_id }, { filters: { [TENANT_FILTER]: false } });
     if (!destination) throw new TransportError('CONFIG', 'the destination was deleted', { permanent: true });
+    kind = destination.kind.toLowerCase();
     if (!destination.enabled) throw new TransportError('CONFIG', 'the destination is disabled', { permanent: true });
     const located = await deps.locate(row.tenant_id, row.artifact_file_id).catch((err: Error) => {
       throw new TransportError('READ', `the artifact could not be found: ${err.message}`);
@@ -56,10 +81,13 @@ export async function attemptDelivery(deps: AttemptDeps, row: ClaimedRow): Promi
     ? { status: 'SUCCEEDED' }
     : last ? { status: 'DEAD' } : { status: 'FAILED', retryInMs: nextDelayMs(deps.schedule, row.attempt_count, failure?.retryAfterMs) };
   const timedOut = /^TIMEOUT:/.test(message ?? '');
+  const outcome = error === null ? 'SUCCEEDED' : timedOut ? 'TIMED_OUT' : 'FAILED';
   const kept = await deps.ledger.finishAttempt(row, {
-    at, durationMs, outcome: error === null ? 'SUCCEEDED' : timedOut ? 'TIMED_OUT' : 'FAILED', error: message, next,
-    disableDestination: failure?.disableDestination,
+    at, durationMs, outcome, error: message, next, disableDestination: failure?.disableDestination,
   });
+  if (kept) deps.metrics?.attempt(kind, outcome, durationMs, next.status);
+  span.setAttributes({ 'rowline.destination.kind': kind, 'rowline.delivery.outcome': outcome, 'rowline.delivery.status': next.status });
+  if (message) span.setStatus({ code: SpanStatusCode.ERROR, message });
   const log = { deliveryId: row.id, tenantId: row.tenant_id, executionId: row.execution_id, attempt: row.attempt_count, status: next.status };
   if (!kept) deps.logger.warn(log, 'delivery attempt finished after its claim was taken over; result dropped');
   else if (error === null) deps.logger.info(log, 'delivered');

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createKafkaBus, createMemoryBus, type BusMessage, type EventBus } from '@rowline/bus';
 import {
-  createInternalClient, createInternalTokens, createLogger, createOrm, INTERNAL_TOKEN_HEADER, newId, type Role,
+  createInternalClient, createInternalTokens, createLogger, createMetrics, createOrm, INTERNAL_TOKEN_HEADER, newId, type Role,
 } from '@rowline/kit';
 import { create, decodeExecutionEvent, DeliveryEventSchema, DeliveryStatus, encodeExecutionEvent, eventMeta, ExecutionEventSchema, fromBinary, TOPICS } from '@rowline/proto';
 import { createLocalStorage } from '@rowline/storage';
@@ -45,7 +45,7 @@ export async function startDeliveryRuntime(opts: { kafka?: boolean; extraCa?: st
 
   const orm = await createOrm({ url: db.url, schema: SCHEMA, entities, migrations, logger });
   const svc = await createDeliveryService({
-    logger, orm, tokens, secretKey: randomBytes(32),
+    logger, orm, tokens, secretKey: randomBytes(32), metrics: createMetrics('delivery'),
     hosts: { production: false, devAllowedHosts: ['localhost'] },
     runtime: { bus, storage, filesUrl, workers: { concurrency: opts.workers ?? 2, pollMs: 50 } },
     retrySchedule: opts.schedule ?? TEST_SCHEDULE,
@@ -81,6 +81,16 @@ export async function startDeliveryRuntime(opts: { kafka?: boolean; extraCa?: st
 
   return {
     bus, storage, orm, gql, must, ledgerEvents,
+
+    /** The sum of a metric's samples on the service's /metrics whose labels include every `labels` pair. */
+    async metric(name: string, labels: Record<string, string> = {}): Promise<number> {
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      let sum = 0;
+      for (const m of text.matchAll(new RegExp(`^${name}\\{([^}]*)\\} (\\S+)$`, 'gm'))) {
+        if (Object.entries(labels).every(([k, v]) => m[1]!.includes(`${k}="${v}"`))) sum += Number(m[2]);
+      }
+      return sum;
+    },
 
     async createDestination(kind: string, config: object, name = `${kind} ${newId().slice(-6)}`): Promise<string> {
       const data = await must(`mutation($input: CreateDestinationInput!) { createDestination(input: $input) { id } }`, { input: { name, kind, config } });

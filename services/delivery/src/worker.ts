@@ -1,0 +1,49 @@
+import { createInternalTokens, createLogger, createMetrics, createOrm, createServiceServer, loadEnv, onShutdown } from '@rowline/kit';
+import { createKafkaBus } from '@rowline/bus';
+import { createStorageFromEnv } from '@rowline/storage';
+import { createHostPolicy } from './domain/host-policy.js';
+import { createSecretBox } from './domain/secret-box.js';
+import { deliveryEnv } from './env.js';
+import { createDeliveryRuntime } from './runtime.js';
+import { SCHEMA } from './service.js';
+import { entities } from './store/entities.js';
+import { createLedgerStore } from './store/ledger-store.js';
+import { migrations } from './store/migrations/index.js';
+import { createResolver } from './transports/connect-guard.js';
+import { createTransports } from './transports/index.js';
+
+// The delivery worker process (Deployment delivery-worker): consumes executions.events, records and carries
+// out deliveries, relays the ledger's events; serves only health and metrics. It reads the subgraph's
+// variables (DELIVERY_RUNTIME aside), so one Secret and ConfigMap serve both.
+const env = loadEnv(deliveryEnv);
+const logger = createLogger({ service: 'delivery-worker', level: env.LOG_LEVEL });
+if (!env.KAFKA_BROKERS) throw new Error('KAFKA_BROKERS is required for delivery workers');
+const metrics = createMetrics('delivery-worker');
+const bus = createKafkaBus({ brokers: env.KAFKA_BROKERS.split(','), clientId: 'delivery-worker', topicPrefix: env.KAFKA_TOPIC_PREFIX, logger, registry: metrics.registry });
+const storage = createStorageFromEnv(env);
+const orm = await createOrm({ url: env.DATABASE_URL, schema: SCHEMA, entities, migrations, logger });
+const tokens = createInternalTokens(env.INTERNAL_TOKEN_SECRET);
+const policy = createHostPolicy({ production: env.NODE_ENV === 'production', devAllowedHosts: env.DELIVERY_DEV_ALLOWED_HOSTS });
+const runtime = await createDeliveryRuntime({
+  bus, storage: storage.storage, filesUrl: env.FILES_URL, registry: metrics.registry,
+  workers: { concurrency: env.DELIVERY_WORKERS, pollMs: env.DELIVERY_POLL_MS },
+  orm, logger, tokens,
+  ledger: createLedgerStore({ em: () => orm.em.fork() }),
+  box: createSecretBox(env.DELIVERY_SECRET_KEY),
+  transports: createTransports({
+    resolve: createResolver(policy), timeoutMs: env.DELIVERY_TIMEOUT_MS,
+    smtp: env.DELIVERY_SMTP_URL ? { url: env.DELIVERY_SMTP_URL, from: env.DELIVERY_SMTP_FROM } : undefined,
+  }),
+  schedule: env.DELIVERY_RETRY_SCHEDULE,
+});
+await runtime.start();
+const health = await createServiceServer({ name: 'delivery-worker', logger, metrics, orm, tokens });
+await health.listen(env.PORT, env.HOST);
+logger.info({ storage: storage.describe }, 'delivery worker started');
+onShutdown(logger, [
+  { name: 'orm', stop: () => orm.close() },
+  { name: 'bus', stop: () => bus.close() },
+  { name: 'storage', stop: async () => storage.close() },
+  { name: 'http', stop: () => health.close() },
+  { name: 'delivery-runtime', stop: () => runtime.stop() },
+]);
