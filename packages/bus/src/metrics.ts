@@ -29,6 +29,8 @@ export function withMetrics(bus: EventBus, registry: Registry): EventBus {
     ensureTopics: (topics) => bus.ensureTopics(topics),
     close: () => bus.close(),
     health: () => bus.health(),
+    // Optional capabilities pass through untouched (the executions metrics read the engine workers' lag).
+    ...(bus.consumerLag ? { consumerLag: (groupId: string, topics: string[]) => bus.consumerLag!(groupId, topics) } : {}),
     async publish(topic, messages) {
       await bus.publish(topic, messages);
       for (const m of messages) published.inc({ topic, event_type: eventType(m.headers?.['event-type']) });

@@ -15,6 +15,8 @@ export function withTracing(bus: EventBus): EventBus {
     ensureTopics: (topics) => bus.ensureTopics(topics),
     close: () => bus.close(),
     health: () => bus.health(),
+    // Optional capabilities pass through untouched (the executions metrics read the engine workers' lag).
+    ...(bus.consumerLag ? { consumerLag: (groupId: string, topics: string[]) => bus.consumerLag!(groupId, topics) } : {}),
     async publish(topic, messages) {
       // Messages that already carry a trace (outbox rows, written in the request or run they belong to) keep
       // it: a relay batch mixes runs. The span continues their trace when they share one, else links them.
