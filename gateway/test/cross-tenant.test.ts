@@ -28,6 +28,7 @@ const VALID: Record<string, (args: Record<string, any>) => void> = {
   startExecution: (a) => { a.input.idempotencyKey = randomUUID(); },
   updateDestination: (a) => { a.input.name = 'taken over'; },
   changeMemberRole: (a) => { a.role = 'ADMIN'; },
+  retryExecution: (a) => { a.input.idempotencyKey = randomUUID(); },
 };
 
 /** The only arguments that mention a tenant, and why they cannot switch one. */
