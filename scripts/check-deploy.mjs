@@ -23,7 +23,7 @@ export const DEPLOYABLES = {
   executions: { dir: 'services/executions', entry: 'main', env: 'src/env.ts#executionsEnv', documented: [...COMMON_ENV, 'WORKFLOWS_URL', 'FILES_URL'] },
   'engine-worker': { dir: 'services/executions', entry: 'worker', env: 'src/env.ts#workerEnv', documented: [...COMMON_ENV, 'FILES_URL', 'STORAGE_DIR'] },
   files: { dir: 'services/files', entry: 'main', env: 'src/env.ts#filesEnv', documented: [...COMMON_ENV, 'PUBLIC_URL', 'FILE_URL_SECRET', 'STORAGE_DIR'] },
-  delivery: { dir: 'services/delivery', entry: 'main', env: 'src/env.ts#deliveryEnv', documented: [...COMMON_ENV, 'DELIVERY_SECRET_KEY'] },
+  delivery: { dir: 'services/delivery', entry: 'main', env: 'src/env.ts#deliveryEnv', documented: [...COMMON_ENV, 'DELIVERY_SECRET_KEY', 'WORKFLOWS_URL'] },
   'delivery-worker': { dir: 'services/delivery', entry: 'worker', env: 'src/env.ts#deliveryWorkerEnv', documented: [...COMMON_ENV, 'DELIVERY_SECRET_KEY', 'STORAGE_DIR'], later: true },
   gateway: {
     dir: 'gateway', entry: 'main', env: 'src/env.ts#gatewayEnv',
