@@ -23,8 +23,8 @@ export const DEPLOYABLES = {
   executions: { dir: 'services/executions', entry: 'main', env: 'src/env.ts#executionsEnv', documented: [...COMMON_ENV, 'WORKFLOWS_URL', 'FILES_URL'] },
   'engine-worker': { dir: 'services/executions', entry: 'worker', env: 'src/env.ts#workerEnv', documented: [...COMMON_ENV, 'FILES_URL', 'STORAGE_DIR'] },
   files: { dir: 'services/files', entry: 'main', env: 'src/env.ts#filesEnv', documented: [...COMMON_ENV, 'PUBLIC_URL', 'FILE_URL_SECRET', 'STORAGE_DIR'] },
-  delivery: { dir: 'services/delivery', entry: 'main', env: 'src/env.ts#deliveryEnv', documented: [...COMMON_ENV, 'DELIVERY_SECRET_KEY'] },
-  'delivery-worker': { dir: 'services/delivery', entry: 'worker', env: 'src/env.ts#deliveryEnv', documented: [...COMMON_ENV, 'DELIVERY_SECRET_KEY', 'FILES_URL', 'STORAGE_DIR'] },
+  delivery: { dir: 'services/delivery', entry: 'main', env: 'src/env.ts#deliveryEnv', documented: [...COMMON_ENV, 'DELIVERY_SECRET_KEY', 'WORKFLOWS_URL'] },
+  'delivery-worker': { dir: 'services/delivery', entry: 'worker', env: 'src/env.ts#deliveryEnv', documented: [...COMMON_ENV, 'DELIVERY_SECRET_KEY', 'FILES_URL', 'WORKFLOWS_URL', 'STORAGE_DIR'] },
   gateway: {
     dir: 'gateway', entry: 'main', env: 'src/env.ts#gatewayEnv',
     documented: ['PORT', 'HOST', 'LOG_LEVEL', 'NODE_ENV', 'INTERNAL_TOKEN_SECRET', 'AUTH_URL', 'WORKFLOWS_URL', 'EXECUTIONS_URL', 'FILES_URL', 'DELIVERY_URL', 'SUPERGRAPH_PATH'],

@@ -88,16 +88,18 @@ export async function startPlatform(opts: PlatformOptions) {
       logger: log('workflows'), orm: await orm('workflows', workflows.SCHEMA, workflows.entities, workflows.migrations), tokens,
       storage, filesUrl,
     });
+    // attachDestination checks the workflow at the workflows service, so it listens before delivery is built.
+    const workflowsUrl = await listen('workflows', workflowsSvc.server);
     const deliverySvc = await delivery.createDeliveryService({
       logger: log('delivery'), orm: await orm('delivery', delivery.SCHEMA, delivery.entities, delivery.migrations), tokens,
-      secretKey: Buffer.from(opts.secrets.deliveryKey, 'base64'),
+      secretKey: Buffer.from(opts.secrets.deliveryKey, 'base64'), workflowsUrl,
       runtime: { bus, storage, filesUrl },
       hosts: { production: false, devAllowedHosts: opts.delivery?.devAllowedHosts ?? [] },
       extraCa: opts.delivery?.extraCa,
     });
     const urls = {
       auth: await listen('auth', authSvc.server),
-      workflows: await listen('workflows', workflowsSvc.server),
+      workflows: workflowsUrl,
       files: filesUrl,
       delivery: await listen('delivery', deliverySvc.server),
       executions: '',

@@ -53,6 +53,15 @@ const REQUIRES: Record<string, string> = {
   'Mutation.saveWorkflowVersion': 'workflows:write',
   'Mutation.archiveWorkflow': 'workflows:write',
   'Mutation.restoreWorkflowVersion': 'workflows:write',
+  'Query.apiKeys': 'api-keys:read',
+  'Mutation.createApiKey': 'api-keys:write',
+  'Mutation.revokeApiKey': 'api-keys:write',
+  'Mutation.rotateApiKey': 'api-keys:write',
+  'Mutation.redeliver': 'deliveries:write',
+  'Mutation.testDestination': 'destinations:write',
+  'Mutation.retryExecution': 'executions:write',
+  'Query.fileQuota': 'files:read',
+  'Mutation.setFileRetention': 'files:admin',
 };
 
 const allows = (role: Role, needed: string) => needed === ANYONE || needed === SIGNED_IN || permits(ROLE_PERMISSIONS[role], needed);

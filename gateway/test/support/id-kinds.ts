@@ -31,5 +31,10 @@ export const ID_KINDS: Record<string, Kind> = {
   'Mutation.saveWorkflowVersion(input.baseVersionId)': 'workflowVersion',
   'Mutation.archiveWorkflow(id)': 'workflow',
   'Mutation.restoreWorkflowVersion(versionId)': 'workflowVersion',
+  'Mutation.revokeApiKey(id)': 'apiKey',
+  'Mutation.rotateApiKey(id)': 'apiKey',
+  'Mutation.redeliver(id)': 'delivery',
+  'Mutation.testDestination(id)': 'destination',
+  'Mutation.retryExecution(input.executionId)': 'execution',
 };
 

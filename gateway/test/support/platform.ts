@@ -80,7 +80,6 @@ export async function startTestPlatform(opts: Pick<PlatformOptions, 'partner'> =
     platform,
     databaseUrl: db.url,
     internalTokenSecret,
-    databaseUrl: db.url,
     post,
     signUp,
     signingKey,

@@ -6,7 +6,7 @@ const STEPS = [{ type: 'output', params: { artifacts: [{ name: 'out.csv', format
 const CSV = 'region,amount\nEU,10\nUS,20\n';
 
 /** What an id argument can name; every id-taking field of the supergraph maps its arguments to one of these. */
-export type Kind = 'workflow' | 'workflowVersion' | 'file' | 'execution' | 'destination' | 'delivery' | 'member';
+export type Kind = 'workflow' | 'workflowVersion' | 'file' | 'execution' | 'destination' | 'delivery' | 'member' | 'apiKey';
 
 export type SeededTenant = Awaited<ReturnType<TestPlatform['signUp']>> & { ids: Record<Kind, string> };
 
@@ -69,7 +69,11 @@ export async function seedTenant(t: TestPlatform, name: string): Promise<SeededT
     { variables: { i: { token: invited.inviteMember.token, password: owner.password, name: 'Member' } } });
   const member = joined.data!.acceptInvitation.user.id as string;
 
-  return { ...owner, ids: { workflow, workflowVersion, file, execution, destination, delivery, member } };
+  const key = await must(t, token, `mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { apiKey { id } } }`,
+    { i: { name: `${name} partner key`, scopes: ['executions:read'] } });
+  const apiKey = key.createApiKey.apiKey.id as string;
+
+  return { ...owner, ids: { workflow, workflowVersion, file, execution, destination, delivery, member, apiKey } };
 }
 
 /** Everything of a tenant a matrix call could change, as its owner reads it. */
@@ -81,5 +85,7 @@ export async function snapshot(t: TestPlatform, tenant: SeededTenant): Promise<u
     destinations(first: 100) { edges { node { id name enabled config updatedAt } } }
     deliveries(first: 100) { edges { node { id status } } }
     members(first: 100) { edges { node { role user { id } } } }
+    apiKeys(first: 100) { edges { node { id name scopes expiresAt revokedAt } } }
+    fileQuota { maxStoredBytes maxUploadBytes inputTtlHours artifactTtlDays }
   }`);
 }

@@ -17,6 +17,7 @@ import { create, encodeExecutionEvent, eventMeta, ExecutionEventSchema, TOPICS }
 import { createLocalStorage } from '@rowline/storage';
 import * as files from '@rowline/files';
 import * as delivery from '@rowline/delivery';
+import * as workflows from '@rowline/workflows';
 
 const N = Math.min(Number(process.argv[2] ?? 300) || 300, 5000);
 const LIMIT_MS = 120_000;
@@ -65,9 +66,13 @@ async function measure(workers, certs, receiverUrl) {
     logger, orm: filesOrm, tokens, storage, env: { PUBLIC_URL: 'https://files.bench.test', FILE_URL_SECRET: randomBytes(32).toString('hex'), MAX_UPLOAD_BYTES: 1e7 },
   });
   const filesUrl = `http://127.0.0.1:${await filesSvc.server.listen(0, '127.0.0.1')}`;
+  // attachDestination checks the route's workflow at the workflows service.
+  const workflowsOrm = await createOrm({ url: db.url, schema: workflows.SCHEMA, entities: workflows.entities, migrations: workflows.migrations, logger });
+  const workflowsSvc = await workflows.createWorkflowsService({ logger, orm: workflowsOrm, tokens, storage, filesUrl });
+  const workflowsUrl = `http://127.0.0.1:${await workflowsSvc.server.listen(0, '127.0.0.1')}`;
   const orm = await createOrm({ url: db.url, schema: delivery.SCHEMA, entities: delivery.entities, migrations: delivery.migrations, logger, pool: { max: 10 } });
   const svc = await delivery.createDeliveryService({
-    logger, orm, tokens, secretKey: randomBytes(32), hosts: { production: false, devAllowedHosts: ['localhost'] },
+    logger, orm, tokens, secretKey: randomBytes(32), workflowsUrl, hosts: { production: false, devAllowedHosts: ['localhost'] },
     runtime: { bus, storage, filesUrl, workers: { concurrency: workers, pollMs: 100 } }, extraCa: certs.ca,
   });
   try {
@@ -75,7 +80,10 @@ async function measure(workers, certs, receiverUrl) {
     const em = systemEm(orm);
     em.setFilterParams('tenant', { tenantId: TENANT });
     const destination = await svc.destinations.create(em, principal, { name: 'bench hook', kind: 'WEBHOOK', config: { url: receiverUrl, secret: 'bench-secret-0123456789' } });
-    const workflowId = newId();
+    const workflowEm = systemEm(workflowsOrm);
+    workflowEm.setFilterParams('tenant', { tenantId: TENANT });
+    const { workflow } = await workflowsSvc.domain.create(workflowEm, principal, { name: 'bench workflow', steps: [{ type: 'output', params: { artifacts: [{ name: 'out.csv', format: 'csv', sheets: [{ from: 'Sales' }] }] } }] });
+    const workflowId = workflow.id;
     await svc.routes.attach(em, principal, { workflowId, destinationId: destination.id });
 
     const executionId = newId();
@@ -109,6 +117,8 @@ async function measure(workers, certs, receiverUrl) {
     await svc.runtime.stop();
     await svc.server.close().catch(() => {});
     await filesSvc.server.close().catch(() => {});
+    await workflowsSvc.server.close().catch(() => {});
+    await workflowsOrm.close();
     await bus.close();
     await orm.close();
     await filesOrm.close();

@@ -18,6 +18,7 @@ export const deliveryEnv = baseEnv.extend({
   /** Hosts a destination may name although they are local or private, over plain http too. Development only. */
   DELIVERY_DEV_ALLOWED_HOSTS: z.string().optional().transform(csv),
   FILES_URL: z.string().url().describe('Base URL of the files service (internal calls: where an artifact is, its download link)'),
+  WORKFLOWS_URL: z.string().url().describe('Base URL of the workflows service (internal call: attachDestination checks the workflow is the caller\'s)'),
   /** Where the engine workers wrote the artifacts: STORAGE_DRIVER (local|s3), STORAGE_DIR, S3_* (see @rowline/storage). */
   ...storageEnv.shape,
   /** `attempts,base,cap`: full-jitter exponential backoff; default 8 attempts, 1 min base, 3 h cap. */

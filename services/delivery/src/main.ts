@@ -19,6 +19,7 @@ const { server, runtime } = await createDeliveryService({
   orm,
   tokens: createInternalTokens(env.INTERNAL_TOKEN_SECRET),
   secretKey: env.DELIVERY_SECRET_KEY,
+  workflowsUrl: env.WORKFLOWS_URL,
   hosts: { production: env.NODE_ENV === 'production', devAllowedHosts: env.DELIVERY_DEV_ALLOWED_HOSTS },
   runtime: env.DELIVERY_RUNTIME === 'off' ? undefined : {
     bus, storage: storage.storage, filesUrl: env.FILES_URL,

@@ -1,4 +1,4 @@
-import { createServiceServer, migrate, type InternalTokens, type Logger, type Metrics, type Orm } from '@rowline/kit';
+import { createInternalClient, createServiceServer, migrate, type InternalTokens, type Logger, type Metrics, type Orm } from '@rowline/kit';
 import { createConfigParser } from './domain/configs.js';
 import { createDeliveriesDomain } from './domain/deliveries.js';
 import { createDestinationsDomain } from './domain/destinations.js';
@@ -22,6 +22,8 @@ export type DeliveryServiceDeps = {
   tokens: InternalTokens;
   /** AES-256 key sealing destination secrets (32 bytes). */
   secretKey: Buffer;
+  /** Base URL of the workflows service: a route's workflow must be the caller's (`GET /internal/workflows/:id`). */
+  workflowsUrl: string;
   /**
    * Local or private hosts destinations may name in development and tests, at save time and at connect
    * time; ignored in production. Default: none.
@@ -47,7 +49,11 @@ export async function createDeliveryService(deps: DeliveryServiceDeps) {
   const policy = createHostPolicy(deps.hosts ?? { production: true, devAllowedHosts: [] });
   const parseConfig = createConfigParser(policy);
   const destinations = createDestinationsDomain({ parseConfig, box });
-  const routes = createRoutesDomain({ destinations });
+  const workflows = createInternalClient({ tokens: deps.tokens, baseUrl: deps.workflowsUrl, audience: 'workflows' });
+  const routes = createRoutesDomain({
+    destinations,
+    checkWorkflow: async (principal, id) => { await workflows(principal, `/internal/workflows/${encodeURIComponent(id)}`); },
+  });
   const ledger = createLedgerStore({ em: () => deps.orm.em.fork() });
   const transports = createTransports({ resolve: createResolver(policy), timeoutMs: deps.transportTimeoutMs, smtp: deps.smtp, extraCa: deps.extraCa });
   const schedule = deps.retrySchedule ?? DEFAULT_RETRY_SCHEDULE;

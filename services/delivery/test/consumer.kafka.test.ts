@@ -20,7 +20,7 @@ afterAll(async () => {
 
 describe('the executions.events consumer on a real Kafka broker', () => {
   it('records one delivery per artifact and route, publishes ledger events, and ignores replays', async () => {
-    const workflowId = newId();
+    const workflowId = await h.workflow();
     const first = await h.createDestination('WEBHOOK', { url: receiver.url, secret: SECRET });
     const second = await h.createDestination('WEBHOOK', { url: `${receiver.url}?copy=2`, secret: SECRET });
     await h.attach(workflowId, first);
@@ -50,7 +50,7 @@ describe('the executions.events consumer on a real Kafka broker', () => {
 
   it('ignores events of runs that did not succeed and runs of workflows without routes', async () => {
     const { executionId } = await h.succeedRun({ workflowId: newId(), artifacts: [{ name: 'unrouted.csv', content: 'u' }] });
-    const marker = newId();
+    const marker = await h.workflow();
     const destination = await h.createDestination('WEBHOOK', { url: receiver.url, secret: SECRET });
     await h.attach(marker, destination);
     const after = await h.succeedRun({ workflowId: marker, artifacts: [{ name: 'routed.csv', content: 'r' }] });

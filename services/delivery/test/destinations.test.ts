@@ -117,7 +117,7 @@ describe('destinations', () => {
     const ATTACH = `mutation($input: AttachDestinationInput!) {
       attachDestination(input: $input) { id workflowId artifactPattern fileNameTemplate destination { id name } }
     }`;
-    const workflowId = '0193a000-0000-7000-8000-0000000000f1';
+    const workflowId = await h.workflow(TENANT_A);
     const first = await h.gql(owner(TENANT_A), ATTACH, { input: { workflowId, destinationId } });
     expect(first.data.attachDestination).toMatchObject({ workflowId, artifactPattern: '*', fileNameTemplate: '{name}', destination: { id: destinationId, name: 'Routed' } });
     const again = await h.gql(owner(TENANT_A), ATTACH, { input: { workflowId, destinationId, artifactPattern: '*.xlsx', fileNameTemplate: '{stem}-{date}.{ext}' } });
@@ -131,7 +131,8 @@ describe('destinations', () => {
   it('deletes a destination with its routes, and keeps answering NOT_FOUND for it afterwards', async () => {
     const created = await h.gql(owner(TENANT_A), CREATE, { input: { name: 'Short-lived', kind: 'EMAIL', config: { to: ['s@example.com'], subject: 'x' } } });
     const id = created.data.createDestination.id;
-    await h.gql(owner(TENANT_A), `mutation($id: ID!) { attachDestination(input: { workflowId: "0193a000-0000-7000-8000-0000000000f2", destinationId: $id }) { id } }`, { id });
+    const attached = await h.gql(owner(TENANT_A), `mutation($w: ID!, $id: ID!) { attachDestination(input: { workflowId: $w, destinationId: $id }) { id } }`, { w: await h.workflow(TENANT_A), id });
+    expect(attached.errors).toBeUndefined();
 
     const deleted = await h.gql(owner(TENANT_A), `mutation($id: ID!) { deleteDestination(id: $id) }`, { id });
     expect(deleted.data.deleteDestination).toBe(id);

@@ -16,7 +16,7 @@ afterAll(async () => {
 });
 
 async function emailRoute(config: object) {
-  const workflowId = newId();
+  const workflowId = await h.workflow();
   const destinationId = await h.createDestination('EMAIL', { to: ['finance@example.com'], subject: 'Nightly totals', ...config });
   await h.attach(workflowId, destinationId);
   return { workflowId, destinationId };

@@ -4,7 +4,7 @@ import { deliveryEnv } from '../src/env.js';
 
 const base = {
   PORT: '4005', DATABASE_URL: 'postgres://delivery@db:5432/rowline', INTERNAL_TOKEN_SECRET: 'x'.repeat(32),
-  DELIVERY_SECRET_KEY: Buffer.alloc(32, 7).toString('base64'), FILES_URL: 'http://files:4004', STORAGE_DIR: '/data/storage',
+  DELIVERY_SECRET_KEY: Buffer.alloc(32, 7).toString('base64'), FILES_URL: 'http://files:4004', WORKFLOWS_URL: 'http://workflows:4002', STORAGE_DIR: '/data/storage',
 };
 
 describe('delivery env', () => {
@@ -16,6 +16,11 @@ describe('delivery env', () => {
     expect(loadEnv(deliveryEnv, { ...base, DELIVERY_RETRY_SCHEDULE: '5,30s,2h' }).DELIVERY_RETRY_SCHEDULE)
       .toEqual({ maxAttempts: 5, baseDelayMs: 30_000, maxDelayMs: 7_200_000 });
     expect(() => loadEnv(deliveryEnv, { ...base, DELIVERY_RETRY_SCHEDULE: '5,soon,2h' })).toThrow(/DELIVERY_RETRY_SCHEDULE: "soon" is not a duration/);
+  });
+
+  it('requires the workflows service URL (attachDestination checks the workflow there)', () => {
+    const { WORKFLOWS_URL: _, ...withoutWorkflows } = base;
+    expect(() => loadEnv(deliveryEnv, withoutWorkflows)).toThrow(/WORKFLOWS_URL/);
   });
 
   it('reports a short key and dev hosts in production together', () => {

@@ -32,7 +32,7 @@ const ftpConfig = (server: Ftpd | Vsftpd, overrides: object = {}) => ({
   host: 'localhost', port: server.port, username: server.user, password: server.password, tls: 'NONE', directory: server.remoteDir, ...overrides,
 });
 async function ftpRoute(server: Ftpd | Vsftpd, overrides: object = {}, route: { fileNameTemplate?: string } = {}) {
-  const workflowId = newId();
+  const workflowId = await h.workflow();
   const destinationId = await h.createDestination('FTP', ftpConfig(server, overrides));
   await h.attach(workflowId, destinationId, route);
   return { workflowId, destinationId };

@@ -10,7 +10,7 @@ let workflowId: string;
 beforeAll(async () => {
   h = await startDelivery();
   ledger = createLedgerStore({ em: () => h.orm.em.fork() });
-  workflowId = newId();
+  workflowId = await h.workflow(TENANT_A);
   const created = await h.gql(owner(TENANT_A), `mutation { createDestination(input: {
     name: "claims hook", kind: WEBHOOK, config: { url: "https://hooks.example.com/in", secret: "claims-secret-0123456789" } }) { id } }`);
   await h.gql(owner(TENANT_A), `mutation($w: ID!, $d: ID!) { attachDestination(input: { workflowId: $w, destinationId: $d }) { id } }`,

@@ -25,7 +25,7 @@ const s3Config = (overrides: object = {}) => ({
   accessKeyId: bucket.accessKeyId, secretAccessKey: bucket.secretAccessKey, ...overrides,
 });
 async function s3Route(overrides: object = {}, route: { fileNameTemplate?: string } = {}) {
-  const workflowId = newId();
+  const workflowId = await h.workflow();
   const destinationId = await h.createDestination('S3', s3Config(overrides));
   await h.attach(workflowId, destinationId, route);
   return { workflowId, destinationId };

@@ -22,7 +22,7 @@ const sftpConfig = (overrides: object = {}) => ({
   host: 'localhost', port: sshd.port, username: sshd.user, privateKey: sshd.privateKey, hostKeySha256: sshd.fingerprint, directory: sshd.remoteDir, ...overrides,
 });
 async function sftpRoute(overrides: object = {}, route: { fileNameTemplate?: string } = {}) {
-  const workflowId = newId();
+  const workflowId = await h.workflow();
   const destinationId = await h.createDestination('SFTP', sftpConfig(overrides));
   await h.attach(workflowId, destinationId, route);
   return { workflowId, destinationId };

@@ -27,6 +27,23 @@ const operations: Record<string, { query: string; variables: (id: string) => obj
 };
 
 describe('tenant isolation', () => {
+  it('answers NOT_FOUND when a tenant attaches its own destination to another tenant\'s workflow, and stores no route', async () => {
+    // A third tenant, so the listings below still see nothing of tenant B's.
+    const intruder = '0193a000-0000-7000-8000-00000000000c';
+    const theirWorkflow = await h.workflow(TENANT_A);
+    const mine = await h.gql(owner(intruder), `mutation { createDestination(input: {
+      name: "B's hook", kind: WEBHOOK, config: { url: "https://b.example.com/hook", secret: "b-secret-of-tenant-b" }
+    }) { id } }`);
+    const ATTACH = `mutation($w: ID!, $d: ID!) { attachDestination(input: { workflowId: $w, destinationId: $d }) { id } }`;
+    const result = await h.gql(owner(intruder), ATTACH, { w: theirWorkflow, d: mine.data.createDestination.id });
+    expect(errorCodes(result)).toEqual(['NOT_FOUND']);
+    expect(result.data ?? null).toBeNull();
+    expect(await h.orm.em.fork().getConnection().execute(`select id from delivery.routes where workflow_id = ?`, [theirWorkflow])).toEqual([]);
+    // The control: the same workflow id is fine for its own tenant.
+    const own = await h.gql(owner(TENANT_A), ATTACH, { w: theirWorkflow, d: destinationId });
+    expect(own.errors).toBeUndefined();
+  });
+
   for (const [name, op] of Object.entries(operations)) {
     it(`answers NOT_FOUND when another tenant tries to ${name} a destination`, async () => {
       const result = await h.gql(owner(TENANT_B), op.query, op.variables(destinationId));

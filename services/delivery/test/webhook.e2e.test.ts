@@ -25,7 +25,7 @@ afterAll(async () => {
 
 /** A workflow with one webhook route to `url`; returns the workflow and destination ids. */
 async function webhookRoute(url: string, route: { artifactPattern?: string; fileNameTemplate?: string } = {}, secret = SECRET) {
-  const workflowId = newId();
+  const workflowId = await h.workflow();
   const destinationId = await h.createDestination('WEBHOOK', { url, secret });
   await h.attach(workflowId, destinationId, route);
   return { workflowId, destinationId };

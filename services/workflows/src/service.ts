@@ -39,6 +39,11 @@ export async function createWorkflowsService(deps: {
         const version = await domain.getVersion(em, String(req.params.id));
         return { id: version.id, workflowId: version.workflowId, number: version.number, steps: version.steps };
       }));
+      // The delivery service checks that a workflow it routes artifacts of is the caller's.
+      app.get('/internal/workflows/:id', internalRoute({ tokens: deps.tokens, audience: SERVICE, logger: deps.logger }, async (principal, req) => {
+        const workflow = await domain.get(tenantEm(deps.orm, principal.tenantId), String(req.params.id));
+        return { id: workflow.id };
+      }));
       // A retry of a run on the workflow's latest version.
       app.get('/internal/workflows/:id/latest-version', internalRoute({ tokens: deps.tokens, audience: SERVICE, logger: deps.logger }, async (principal, req) => {
         const em = tenantEm(deps.orm, principal.tenantId);

@@ -53,6 +53,11 @@ describe('tenant isolation', () => {
     expect(mine).toEqual({ status: 200, body: { id: versionId, workflowId, number: 1, steps: stepsOver(100) } });
   });
 
+  it('answers 404 NOT_FOUND when a sibling service asks whether another tenant\'s workflow exists', async () => {
+    expect(await h.internal(owner(TENANT_B), `/internal/workflows/${workflowId}`)).toEqual({ status: 404, body: { error: { code: 'NOT_FOUND', message: expect.any(String) } } });
+    expect(await h.internal(owner(TENANT_A), `/internal/workflows/${workflowId}`)).toEqual({ status: 200, body: { id: workflowId } });
+  });
+
   it('answers 401 on the internal route without a token, or with a token meant for another service', async () => {
     expect((await h.internal(null, `/internal/versions/${versionId}`)).status).toBe(401);
     const misdirected = await h.internal(owner(TENANT_A), `/internal/versions/${versionId}`, 'files');

@@ -28,16 +28,21 @@ function checkTemplate(template: string): string {
 
 export type RoutesDomain = ReturnType<typeof createRoutesDomain>;
 
-export function createRoutesDomain(deps: { destinations: DestinationsDomain }) {
+export function createRoutesDomain(deps: {
+  destinations: DestinationsDomain;
+  /** Throws NOT_FOUND unless the workflow exists in the principal's tenant (it lives in the workflows service). */
+  checkWorkflow: (principal: Principal, workflowId: string) => Promise<void>;
+}) {
   return {
     /**
      * Routes a workflow's artifacts to a destination. Attaching the same pair again updates the pattern and
-     * template instead of failing, so clients can retry safely. The workflow lives in another service; its
-     * id is only checked for shape here (a route to a workflow that never runs simply never fires).
+     * template instead of failing, so clients can retry safely. The workflow lives in another service, which
+     * is asked with the caller's principal: another tenant's workflow answers NOT_FOUND like a missing one.
      */
     async attach(em: EntityManager, actor: Principal, input: { workflowId: string; destinationId: string; artifactPattern?: string | null; fileNameTemplate?: string | null }): Promise<Route> {
       if (!isUuid(input.workflowId)) throw badInput('workflowId is not a valid id', { path: 'workflowId' });
       const destination = await deps.destinations.get(em, input.destinationId);
+      await deps.checkWorkflow(actor, input.workflowId);
       const artifactPattern = checkPattern(input.artifactPattern ?? '*');
       const fileNameTemplate = checkTemplate(input.fileNameTemplate ?? '{name}');
       return em.upsert(RouteEntity, {

@@ -5,6 +5,7 @@ import {
 import { createDeliveryService, entities, migrations, SCHEMA } from '../../src/index.js';
 import { DeliveryAttemptEntity, DeliveryEntity } from '../../src/store/entities.js';
 import { createDatabase } from './database.js';
+import { startWorkflows } from './workflows.js';
 
 export type GraphQLResult<T = any> = { data?: T; errors?: Array<{ message: string; path?: string[]; extensions: Record<string, any> }> };
 export type Caller = { tenantId: string; role: Role };
@@ -19,7 +20,8 @@ export async function startDelivery() {
   const orm = await createOrm({ url: db.url, schema: SCHEMA, entities, migrations, logger });
   const tokens = createInternalTokens(randomBytes(32).toString('hex'));
   const secretKey = randomBytes(32);
-  const { server } = await createDeliveryService({ logger, orm, tokens, secretKey });
+  const workflows = await startWorkflows({ url: db.url, tokens, logger });
+  const { server } = await createDeliveryService({ logger, orm, tokens, secretKey, workflowsUrl: workflows.url });
   const port = await server.listen(0);
 
   async function gql<T = any>(caller: Caller, query: string, variables: object = {}): Promise<GraphQLResult<T>> {
@@ -53,10 +55,13 @@ export async function startDelivery() {
   return {
     gql,
     insertDelivery,
+    /** A real workflow of the tenant (routes must name one). */
+    workflow: (tenantId: string) => workflows.create(tenantId),
     orm,
     secretKey,
     async stop() {
       await server.close();
+      await workflows.stop();
       await orm.close();
       await db.drop();
     },

@@ -14,6 +14,7 @@ import * as files from '@rowline/files';
 import { createDeliveryService, entities, migrations, SCHEMA } from '../../src/index.js';
 import type { RetrySchedule } from '../../src/domain/retry-policy.js';
 import { createDatabase } from './database.js';
+import { startWorkflows } from './workflows.js';
 
 export const TENANT = '0193a000-0000-7000-8000-0000000000c1';
 export const OTHER_TENANT = '0193a000-0000-7000-8000-0000000000c2';
@@ -43,9 +44,11 @@ export async function startDeliveryRuntime(opts: { kafka?: boolean; extraCa?: st
   const filesUrl = `http://127.0.0.1:${await filesSvc.server.listen(0, '127.0.0.1')}`;
   const registerArtifact = createInternalClient({ tokens, baseUrl: filesUrl, audience: 'files' });
 
+  const workflows = await startWorkflows({ url: db.url, tokens, logger, filesUrl });
+
   const orm = await createOrm({ url: db.url, schema: SCHEMA, entities, migrations, logger });
   const svc = await createDeliveryService({
-    logger, orm, tokens, secretKey: randomBytes(32), metrics: createMetrics('delivery'),
+    logger, orm, tokens, secretKey: randomBytes(32), metrics: createMetrics('delivery'), workflowsUrl: workflows.url,
     hosts: { production: false, devAllowedHosts: ['localhost'] },
     runtime: { bus, storage, filesUrl, workers: { concurrency: opts.workers ?? 2, pollMs: 50 } },
     retrySchedule: opts.schedule ?? TEST_SCHEDULE,
@@ -96,6 +99,8 @@ export async function startDeliveryRuntime(opts: { kafka?: boolean; extraCa?: st
       const data = await must(`mutation($input: CreateDestinationInput!) { createDestination(input: $input) { id } }`, { input: { name, kind, config } });
       return data.createDestination.id;
     },
+    /** A real workflow of the tenant (routes must name one). */
+    workflow: (tenantId: string = TENANT) => workflows.create(tenantId),
     async attach(workflowId: string, destinationId: string, route: { artifactPattern?: string; fileNameTemplate?: string } = {}) {
       await must(`mutation($input: AttachDestinationInput!) { attachDestination(input: $input) { id } }`, { input: { workflowId, destinationId, ...route } });
     },
@@ -161,6 +166,7 @@ export async function startDeliveryRuntime(opts: { kafka?: boolean; extraCa?: st
       await eventSub.stop();
       await svc.server.close();
       await filesSvc.server.close();
+      await workflows.stop();
       await bus.close();
       await orm.close();
       await filesOrm.close();
