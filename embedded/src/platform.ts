@@ -136,7 +136,7 @@ export async function startPlatform(opts: PlatformOptions) {
       url, graphqlUrl: `${url}/graphql`, urls, logger: root, bus,
       async stop() {
         for (const s of [...stops].reverse()) {
-          try { await s.stop(); } catch (err) { root.warn({ err, component: s.name }, 'stop failed'); }
+          try { await stopWithin(s, STOP_DEADLINE_MS); } catch (err) { root.warn({ err, component: s.name }, 'stop failed'); }
         }
       },
     };
@@ -146,6 +146,22 @@ export async function startPlatform(opts: PlatformOptions) {
   }
 }
 export type Platform = Awaited<ReturnType<typeof startPlatform>>;
+
+/**
+ * A drain must end: a component that has not stopped by then is left behind with a warning, and the next one
+ * stops. (Seen: after a PostgreSQL restart, closing the delivery service's pool can wait forever on a
+ * connection the restart stranded; the process is exiting, so its sockets close anyway.)
+ */
+const STOP_DEADLINE_MS = 15_000;
+
+async function stopWithin(s: Stop, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${s.name} did not stop within ${ms} ms`)), ms);
+    timer.unref();
+  });
+  try { await Promise.race([s.stop(), late]); } finally { clearTimeout(timer); }
+}
 
 function freePort(host: string): Promise<number> {
   return new Promise((resolve, reject) => {
