@@ -1,9 +1,9 @@
 // Resolves the Apache Kafka broker's jars from Maven Central into a per-version cache folder, once.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cacheDir, findJava as findJavaFor, publishScratch, requireTool } from '../jvm-cache.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const POM = path.join(here, 'pom.xml');
@@ -20,8 +20,7 @@ export function kafkaVersion() {
 }
 
 export function libsDir(version = kafkaVersion()) {
-  const cacheHome = process.env.XDG_CACHE_HOME || path.join(homedir(), '.cache');
-  return path.join(cacheHome, 'rowline', `kafka-${version}`, 'libs');
+  return path.join(cacheDir(`kafka-${version}`), 'libs');
 }
 
 /** Returns the folder holding the broker's classpath, downloading it first if it is not cached yet. */
@@ -29,7 +28,7 @@ export function provision({ log = () => {} } = {}) {
   const version = kafkaVersion();
   const libs = libsDir(version);
   if (existsSync(path.join(libs, `kafka_2.13-${version}.jar`))) return libs;
-  requireTool('mvn', ['-v'], 'Maven');
+  requireTool('mvn', ['-v'], 'Maven', HOW_TO_PROVIDE_KAFKA);
   log(`downloading the Kafka ${version} broker from Maven Central into ${libs}`);
   // Resolved into a scratch folder and renamed: a half-finished download is never taken for a cache hit.
   const scratch = `${libs}.partial-${process.pid}`;
@@ -44,26 +43,9 @@ export function provision({ log = () => {} } = {}) {
     rmSync(scratch, { recursive: true, force: true });
     throw new Error(`mvn could not resolve the Kafka ${version} broker:\n${mvn.stdout}${mvn.stderr}\n${HOW_TO_PROVIDE_KAFKA}`);
   }
-  try {
-    renameSync(scratch, libs);
-  } catch (err) {
-    // Another process finished first; its copy is as good as ours.
-    rmSync(scratch, { recursive: true, force: true });
-    if (!existsSync(libs)) throw err;
-  }
+  publishScratch(scratch, libs, () => existsSync(libs));
   return libs;
 }
 
 /** The java binary to run the broker with: $JAVA_HOME/bin/java, else the one on PATH. */
-export function findJava() {
-  const java = process.env.JAVA_HOME ? path.join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
-  requireTool(java, ['-version'], 'Java');
-  return java;
-}
-
-function requireTool(command, args, name) {
-  const probe = spawnSync(command, args, { stdio: 'ignore' });
-  if (probe.error || probe.status !== 0) {
-    throw new Error(`${name} is not available (\`${command} ${args.join(' ')}\` failed). ${HOW_TO_PROVIDE_KAFKA}`);
-  }
-}
+export const findJava = () => findJavaFor(HOW_TO_PROVIDE_KAFKA);

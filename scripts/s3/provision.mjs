@@ -1,9 +1,9 @@
 // Resolves S3Proxy (org.gaul:s3proxy, its self-contained jar-with-dependencies) from Maven Central into the
 // Maven cache and a per-version cache folder, once.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { cacheDir, findJava as findJavaFor, publishScratch, requireTool } from '../jvm-cache.mjs';
 
 /** The one place the S3Proxy version is set. */
 export const S3PROXY_VERSION = '2.6.0';
@@ -16,15 +16,14 @@ export const HOW_TO_PROVIDE_S3 =
   `which fetches S3Proxy ${S3PROXY_VERSION} from Maven Central.`;
 
 export function jarPath(version = S3PROXY_VERSION) {
-  const cacheHome = process.env.XDG_CACHE_HOME || path.join(homedir(), '.cache');
-  return path.join(cacheHome, 'rowline', `s3proxy-${version}`, `s3proxy-${version}-jar-with-dependencies.jar`);
+  return path.join(cacheDir(`s3proxy-${version}`), `s3proxy-${version}-jar-with-dependencies.jar`);
 }
 
 /** Returns the S3Proxy jar, downloading it first if it is not cached yet. */
 export function provision({ log = () => {} } = {}) {
   const jar = jarPath();
   if (existsSync(jar)) return jar;
-  requireTool('mvn', ['-v'], 'Maven');
+  requireTool('mvn', ['-v'], 'Maven', HOW_TO_PROVIDE_S3);
   log(`downloading S3Proxy ${S3PROXY_VERSION} from Maven Central into ${path.dirname(jar)}`);
   // Copied into a scratch folder and renamed: a half-finished download is never taken for a cache hit.
   const scratch = `${path.dirname(jar)}.partial-${process.pid}`;
@@ -41,26 +40,9 @@ export function provision({ log = () => {} } = {}) {
     throw new Error(`mvn could not resolve ${ARTIFACT}:\n${mvn.stdout}${mvn.stderr}\n${HOW_TO_PROVIDE_S3}`);
   }
   if (fetched !== path.basename(jar)) copyFileSync(path.join(scratch, fetched), path.join(scratch, path.basename(jar)));
-  try {
-    renameSync(scratch, path.dirname(jar));
-  } catch (err) {
-    // Another process finished first; its copy is as good as ours.
-    rmSync(scratch, { recursive: true, force: true });
-    if (!existsSync(jar)) throw err;
-  }
+  publishScratch(scratch, path.dirname(jar), () => existsSync(jar));
   return jar;
 }
 
 /** The java binary to run S3Proxy with: $JAVA_HOME/bin/java, else the one on PATH. */
-export function findJava() {
-  const java = process.env.JAVA_HOME ? path.join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
-  requireTool(java, ['-version'], 'Java');
-  return java;
-}
-
-function requireTool(command, args, name) {
-  const probe = spawnSync(command, args, { stdio: 'ignore' });
-  if (probe.error || probe.status !== 0) {
-    throw new Error(`${name} is not available (\`${command} ${args.join(' ')}\` failed). ${HOW_TO_PROVIDE_S3}`);
-  }
-}
+export const findJava = () => findJavaFor(HOW_TO_PROVIDE_S3);
