@@ -39,7 +39,7 @@ async function gatewayWith(limits: Partial<LimitsConfig>, extra: { introspection
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'apollo-require-preflight': 'true' },
       body: init.method === 'GET' ? undefined : init.raw ? (body as string) : JSON.stringify(body),
     });
-    const json = (await res.json()) as any;
+    const json = (await res.json()) as Reply | Reply[];
     return Array.isArray(json) ? { status: res.status, headers: res.headers, list: json } : { status: res.status, headers: res.headers, ...json };
   };
   return { url, send, post: (query: string, variables: object = {}) => send({ query, variables }) };
@@ -189,7 +189,7 @@ describe('batching, when enabled by configuration', () => {
     const g = await gatewayWith({ ...TEST_LIMITS, batching: true });
     const r = await g.send([{ query: ME }, { query: '{ me { role } }' }]);
     expect(r.status).toBe(200);
-    expect((r.list as any[]).map((x) => Object.keys(x.data.me))).toEqual([['user'], ['role']]);
+    expect((r.list as Array<{ data: { me: object } }>).map((x) => Object.keys(x.data.me))).toEqual([['user'], ['role']]);
   });
 });
 

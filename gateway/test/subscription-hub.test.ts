@@ -7,6 +7,9 @@ import { buildSubscriptionSchema } from '../src/subscriptions/schema.js';
 import { SubscriberQueue } from '../src/subscriptions/subscriber-queue.js';
 import type { RunEvent, UpdateEvent } from '../src/subscriptions/events.js';
 
+/** The part of an ExecutionUpdate these tests read. */
+type Update = { event: { type: string; message: string | null } };
+
 const schema = buildSubscriptionSchema(buildSchema(`
   scalar DateTimeISO
   enum ExecutionStatus { PENDING QUEUED RUNNING SUCCEEDED FAILED CANCELLED TIMED_OUT }
@@ -39,7 +42,8 @@ function subscriber(query: string, variables: Record<string, unknown>, who: Prin
   const seen: Array<{ type: string; message: string | null; errors?: string[] }> = [];
   const done = (async () => {
     for await (const r of queue) {
-      const u = (r.data as any)?.executionUpdated ?? (r.data as any)?.executionEvents;
+      const data = r.data as { executionUpdated?: Update; executionEvents?: Update } | null | undefined;
+      const u = data?.executionUpdated ?? data?.executionEvents;
       seen.push(u ? { type: u.event.type, message: u.event.message } : { type: 'ERROR', message: null, errors: r.errors?.map((e) => String(e.extensions.code)) });
     }
   })();

@@ -25,13 +25,16 @@ async function createKey(as: Principal, input: object = {}) {
   return res.data.createApiKey as { secret: string; apiKey: Record<string, any> };
 }
 
+/** POST /internal/api-keys/verify answers the key's facts, or an error. */
+type VerifyReply = { id?: string; tenantId?: string; scopes?: string[]; expiresAt?: string | null; error?: { code: string; message: string } };
+
 async function verify(key: string, usage?: object, signed = true) {
   const res = await fetch(`${auth.base}${API_KEY_VERIFY_PATH}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(signed ? { [INTERNAL_TOKEN_HEADER]: await auth.tokens.sign(null, 'auth') } : {}) },
     body: JSON.stringify({ key, usage }),
   });
-  return { status: res.status, body: (await res.json()) as any };
+  return { status: res.status, body: (await res.json()) as VerifyReply };
 }
 
 const auditOf = (tenantId: string) =>
