@@ -24,8 +24,16 @@ export type SubscribeOptions = {
   /** Where a group with no committed offset starts: the oldest retained message, or (default) the end of the log at subscribe time. */
   fromBeginning?: boolean;
   handler: Handler;
-  /** How many partitions this subscriber handles at the same time (messages of one partition are always sequential). Default 1. */
+  /**
+   * How much this subscriber handles at the same time. Default 1. With `ordering: 'partition'` (the default)
+   * it counts partitions, and a partition's messages are handled one at a time. With `ordering: 'key'` it
+   * counts messages in flight across all of the subscriber's partitions, and only messages of one key are
+   * handled one at a time: for handlers whose work per message is long and independent between keys (a
+   * run), where a partition's order would make every run wait for the ones hashed before it.
+   */
   concurrency?: number;
+  /** What must be handled in order: a whole partition (default), or each key alone (see `concurrency`). The in-process bus always orders by partition, which also orders each key. */
+  ordering?: 'partition' | 'key';
 };
 
 export type Subscription = {

@@ -7,6 +7,9 @@ export type BusFactory = (opts: { topicPrefix: string; dlq: DlqOptions; logger: 
 const text = (value: string) => new TextEncoder().encode(value);
 const body = (msg: BusMessage) => msg.value.toString('utf8');
 let counter = 0;
+/** Subscriber options for each ordering mode: the keyed mode with several messages in flight. */
+const ORDERINGS = ['partition', 'key'] as const;
+const mode = (ordering: (typeof ORDERINGS)[number]) => (ordering === 'key' ? { ordering, concurrency: 4 } : { ordering });
 const unique = (label: string) => `${label}-${Date.now().toString(36)}-${(counter++).toString(36)}`;
 
 /** Polls until `check` passes; brokers deliver asynchronously, so every assertion on handled messages waits. */
@@ -65,12 +68,13 @@ export function busContract(name: string, createBus: BusFactory): void {
       await sub.stop();
     });
 
-    it('hands messages with the same key to the handler in publish order', async () => {
+    it.each(ORDERINGS)('hands messages with the same key to the handler in publish order (ordering: %s)', async (ordering) => {
       const t = await topic(4);
       const byKey = new Map<string, number[]>();
       const sub = await bus.subscribe({
         topics: [t],
         groupId: unique('g'),
+        ...mode(ordering),
         concurrency: 4,
         handler: async (msg) => {
           await new Promise((resolve) => setTimeout(resolve, Math.random() * 3));
@@ -146,7 +150,7 @@ export function busContract(name: string, createBus: BusFactory): void {
       await Promise.all([sub.stop(), watch.stop()]);
     });
 
-    it('dead-letters a message that keeps failing, with its origin and error, and the partition moves on', async () => {
+    it.each(ORDERINGS)('dead-letters a message that keeps failing, with its origin and error, and the partition moves on (ordering: %s)', async (ordering) => {
       const t = await topic();
       const { seen, handler } = collector();
       const dlq = collector();
@@ -154,6 +158,7 @@ export function busContract(name: string, createBus: BusFactory): void {
       const sub = await bus.subscribe({
         topics: [t],
         groupId: unique('g'),
+        ...mode(ordering),
         handler: async (msg) => {
           if (body(msg) === 'poison') throw new Error('cannot parse this');
           await handler(msg);
@@ -180,18 +185,18 @@ export function busContract(name: string, createBus: BusFactory): void {
       await Promise.all([sub.stop(), watch.stop()]);
     });
 
-    it('resumes a restarted group after its last committed offset, losing nothing and repeating nothing', async () => {
+    it.each(ORDERINGS)('resumes a restarted group after its last committed offset, losing nothing and repeating nothing (ordering: %s)', async (ordering) => {
       const t = await topic();
       const group = unique('g');
       const first = collector();
-      const a = await bus.subscribe({ topics: [t], groupId: group, handler: first.handler });
+      const a = await bus.subscribe({ topics: [t], groupId: group, handler: first.handler, ...mode(ordering) });
       await a.ready;
       await bus.publish(t, Array.from({ length: 5 }, (_, i) => ({ key: `k${i}`, value: text(`before-${i}`) })));
       await eventually(() => expect(first.seen).toHaveLength(5));
       await a.stop();
       await bus.publish(t, Array.from({ length: 5 }, (_, i) => ({ key: `k${i}`, value: text(`while-down-${i}`) })));
       const second = collector();
-      const b = await bus.subscribe({ topics: [t], groupId: group, handler: second.handler });
+      const b = await bus.subscribe({ topics: [t], groupId: group, handler: second.handler, ...mode(ordering) });
       await b.ready;
       await eventually(() => expect(second.seen).toHaveLength(5));
       await new Promise((resolve) => setTimeout(resolve, 300));
@@ -199,7 +204,7 @@ export function busContract(name: string, createBus: BusFactory): void {
       await b.stop();
     });
 
-    it('lets a handler in flight finish when stopped, and commits it', async () => {
+    it.each(ORDERINGS)('lets a handler in flight finish when stopped, and commits it (ordering: %s)', async (ordering) => {
       const t = await topic(1);
       const group = unique('g');
       let release: () => void = () => undefined;
@@ -208,6 +213,7 @@ export function busContract(name: string, createBus: BusFactory): void {
       const a = await bus.subscribe({
         topics: [t],
         groupId: group,
+        ...mode(ordering),
         handler: async (msg) => {
           started.push(body(msg));
           await new Promise<void>((resolve) => (release = resolve));
@@ -224,7 +230,7 @@ export function busContract(name: string, createBus: BusFactory): void {
       await stopped;
       expect(finished).toEqual(['slow']);
       const again = collector();
-      const b = await bus.subscribe({ topics: [t], groupId: group, handler: again.handler });
+      const b = await bus.subscribe({ topics: [t], groupId: group, handler: again.handler, ...mode(ordering) });
       await b.ready;
       await bus.publish(t, [{ key: 'k', value: text('next') }]);
       await eventually(() => expect(again.seen.map(body)).toEqual(['next']));

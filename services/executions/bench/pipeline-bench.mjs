@@ -30,7 +30,9 @@ const repo = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
 const arg = (name, fallback) => { const i = process.argv.indexOf(name); return i > 0 ? Number(process.argv[i + 1]) : fallback; };
 const RUNS = arg('--runs', 400);
 const SECONDS = arg('--seconds', 8);
-const RATE = 100;
+const RATE = arg('--rate', 100);
+// --workers 2: only the 2-worker round (default: 1 then 2).
+const WORKER_COUNTS = process.argv.includes('--workers') ? [arg('--workers', 1)] : [1, 2];
 const CLIENTS = 32;
 const STEPS = [
   { type: 'filter', params: { sheet: 'Sales', where: { column: 'status', op: 'ne', value: 'void' } } },
@@ -121,6 +123,8 @@ function workers(n) {
     PATH: process.env.PATH, NODE_ENV: 'production', LOG_LEVEL: 'info', PORT: '0', DATABASE_URL: url.toString(),
     KAFKA_BROKERS: kafka.brokers.join(','), KAFKA_TOPIC_PREFIX: topicPrefix, FILES_URL: platform.urls.files,
     STORAGE_DIR: join(dataDir, 'storage'), INTERNAL_TOKEN_SECRET: internalToken, ENGINE_CONCURRENCY: '6', TENANT_CONCURRENCY: '0',
+    // WORKER_NODE_OPTIONS=--cpu-prof profiles the workers.
+    ...(process.env.WORKER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.WORKER_NODE_OPTIONS } : {}),
   };
   return Array.from({ length: n }, () => {
     const child = spawn(process.execPath, [join(repo, 'services/executions/dist/worker.js')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -192,7 +196,7 @@ const ec = process.cpuUsage(ec0);
 const engineCpuMs = (ec.user + ec.system) / 1000 / engineRuns;
 
 const results = [];
-for (const n of [1, 2]) {
+for (const n of WORKER_COUNTS) {
   const procs = workers(n);
   await Promise.all(procs.map((p) => p.ready));
   cpuPids = [process.pid, ...(kafka.pid ? [kafka.pid] : []), ...procs.map((p) => p.pid)];

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { deliver } from '../delivery.js';
 import type { Namespace } from '../names.js';
 import type { DlqOptions, OutgoingMessage, SubscribeOptions, Subscription } from '../types.js';
+import { runKeyedBatch, Slots } from './keyed-batch.js';
 import { toBusMessage } from './message.js';
 import { latestForUncommitted, partitionKey } from './start-offsets.js';
 
@@ -68,13 +69,39 @@ export async function startSubscriber(deps: SubscriberDeps, sub: SubscribeOption
   try {
     await consumer.connect();
     await consumer.subscribe({ topics, fromBeginning });
-    await consumer.run({
-      partitionsConsumedConcurrently: Math.max(1, sub.concurrency ?? 1),
-      eachMessage: async ({ topic, partition, message, heartbeat }) => {
-        const msg = toBusMessage(ns.logical(topic), partition, message);
-        await deliver(msg, sub.handler, { policy: deps.policy, logger, publish: deps.publish, keepAlive: heartbeat });
-      },
-    });
+    const deliverOne = (msg: ReturnType<typeof toBusMessage>, heartbeat: () => Promise<void>) =>
+      deliver(msg, sub.handler, { policy: deps.policy, logger, publish: deps.publish, keepAlive: heartbeat });
+    if (sub.ordering === 'key') {
+      const slots = new Slots(sub.concurrency ?? 1);
+      await consumer.run({
+        // Every assigned partition may have messages in flight; the slots bound the total.
+        partitionsConsumedConcurrently: Math.max(1, sub.concurrency ?? 1),
+        eachBatchAutoResolve: false,
+        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+          const topic = ns.logical(batch.topic);
+          // Long handlers must not cost the member its place in the group: heartbeat while the batch runs.
+          const beat = setInterval(() => void heartbeat().catch(() => undefined), 1_000);
+          try {
+            await runKeyedBatch(batch.messages, {
+              keyOf: (m) => m.key?.toString('utf8') ?? '',
+              handle: (m) => deliverOne(toBusMessage(topic, batch.partition, m), heartbeat),
+              resolve: (m) => resolveOffset(m.offset),
+              shouldGoOn: () => isRunning() && !isStale(),
+              slots,
+            });
+          } finally {
+            clearInterval(beat);
+          }
+        },
+      });
+    } else {
+      await consumer.run({
+        partitionsConsumedConcurrently: Math.max(1, sub.concurrency ?? 1),
+        eachMessage: async ({ topic, partition, message, heartbeat }) => {
+          await deliverOne(toBusMessage(ns.logical(topic), partition, message), heartbeat);
+        },
+      });
+    }
   } catch (err) {
     await consumer.disconnect().catch(() => undefined);
     throw err;
