@@ -18,7 +18,7 @@ export const workerEnv = baseEnv.omit({ PORT: true }).extend({
   FILES_URL: z.string().url(),
   /** Where file bytes live: STORAGE_DRIVER (local|s3), STORAGE_DIR, S3_* (see @rowline/storage). */
   ...storageEnv.shape,
-  ENGINE_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(1),
+  ENGINE_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   LEASE_MS: z.coerce.number().int().min(1000).default(30_000),
   MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
   RETRY_BACKOFF_MS: z.coerce.number().int().min(0).default(500),

@@ -3,15 +3,23 @@ import type { EventBus } from '@rowline/bus';
 
 export type OutboxMessage = { topic: string; key: string; payload: Uint8Array; headers?: Record<string, string> };
 
-/** Appends messages to the outbox inside the caller's transaction. */
+/** Outbox rows as JSON (payload in base64), for statements that insert many from one parameter. */
+export function outboxRows(messages: OutboxMessage[]): Array<{ topic: string; key: string; payload: string; headers: Record<string, string> }> {
+  // The trace of the request or run writing the row travels with it, so its consumers join that trace.
+  const trace = traceHeaders();
+  return messages.map((m) => ({ topic: m.topic, key: m.key, payload: Buffer.from(m.payload).toString('base64'), headers: { ...trace, ...m.headers } }));
+}
+
+/** Appends messages to the outbox inside the caller's transaction, in their order, in one statement. */
 export async function appendOutbox(tx: EntityManager, messages: OutboxMessage[]): Promise<void> {
-  for (const m of messages) {
-    await tx.execute(
-      'insert into "executions"."outbox" ("topic", "key", "payload", "headers") values (?, ?, ?, ?)',
-      // The trace of the request or run writing the row travels with it, so its consumers join that trace.
-      [m.topic, m.key, Buffer.from(m.payload), JSON.stringify({ ...traceHeaders(), ...m.headers })],
-    );
-  }
+  if (!messages.length) return;
+  await tx.execute(
+    `insert into "executions"."outbox" ("topic", "key", "payload", "headers")
+     select o."m"->>'topic', o."m"->>'key', decode(o."m"->>'payload', 'base64'), o."m"->'headers'
+       from jsonb_array_elements(?::jsonb) with ordinality as o("m", "n")
+      order by o."n"`,
+    [JSON.stringify(outboxRows(messages))],
+  );
 }
 
 type Row = { id: string; topic: string; key: string; payload: Buffer; headers: Record<string, string> };

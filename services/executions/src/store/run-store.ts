@@ -1,6 +1,6 @@
 import { TENANT_FILTER, type EntityManager } from '@rowline/kit';
-import { ExecutionEntity, ExecutionLogEntity, StepRunEntity, type ArtifactRef, type Execution, type RunError } from './entities.js';
-import { appendOutbox, type OutboxMessage } from '../events/outbox.js';
+import { ExecutionEntity, type ArtifactRef, type Execution, type RunError } from './entities.js';
+import { appendOutbox, outboxRows, type OutboxMessage } from '../events/outbox.js';
 import { eventMessage, requestedMessage, statusEvent, type EventPayload } from '../events/messages.js';
 import { isTerminal, sourcesOf, type Phase, type Status } from '../domain/state-machine.js';
 
@@ -16,7 +16,11 @@ export type ClaimResult =
   | { kind: 'late'; run: Execution }
   | { kind: 'missing' };
 
-export type RunRef = { id: string; tenantId: string; workflowId: string };
+/**
+ * A run as a transition needs it. `sequence`, when given, is the run's last event sequence as its owner
+ * knows it: the owner's moves then take one statement (see `moveOwned`) and keep it up to date.
+ */
+export type RunRef = { id: string; tenantId: string; workflowId: string; sequence?: number };
 
 export type Change = {
   status: Status; phase?: Phase | null; error?: RunError | null; artifacts?: ArtifactRef[] | null; rowsProcessed?: number;
@@ -37,6 +41,54 @@ type LiveRow = { id: string; tenant_id: string; workflow_id: string; workflow_ve
 const requestOf = (r: LiveRow) => requestedMessage({
   id: r.id, tenantId: r.tenant_id, workflowId: r.workflow_id, workflowVersionId: r.workflow_version_id, inputFileId: r.input_file_id, attempt: r.attempt,
 });
+
+type ChildRows = {
+  steps: Array<{ index: number; type: string; status: string; rows_in: number; rows_out: number; duration_ms: number }> | null;
+  logs: Array<{ at: string; level: string; message: string; step: number | null }>;
+  outbox: Array<{ topic: string; key: string; payload: string; headers: Record<string, string> }>;
+};
+
+/** What a move writes besides the run's row, as one JSON document for CHILD_CTES; events numbered from `first`. */
+function childRows(run: RunRef, change: Change, first: number): ChildRows {
+  return {
+    steps: change.steps?.length
+      ? change.steps.map((s) => ({ index: s.index, type: s.type, status: s.status, rows_in: s.rowsIn, rows_out: s.rowsOut, duration_ms: s.durationMs }))
+      : null,
+    logs: (change.logs ?? []).map((l) => ({ at: (l.at ?? new Date()).toISOString(), level: l.level, message: l.message.slice(0, 4000), step: l.step ?? null })),
+    outbox: outboxRows([...change.events.map((payload, i) => eventMessage(run, first + i, payload)), ...(change.extra ?? [])]),
+  };
+}
+
+/**
+ * The step records (a redo replaces those of the earlier attempt: rows it no longer has go, the others are
+ * overwritten), the log lines and the outbox rows of a move, from one JSON parameter, as CTEs of one
+ * statement; each writes only when `guard` (SQL) holds. Parameters, in order: the run's id, its tenant,
+ * the ChildRows JSON. The outbox rows get their ids in their array order.
+ */
+const childCtes = (guard: string) => `"input" as (select ?::uuid as "execution_id", ?::uuid as "tenant_id", ?::jsonb as "doc"),
+       "old_steps" as (
+         delete from "executions"."step_runs" s using "input" i
+          where ${guard} and s."execution_id" = i."execution_id" and i."doc"->'steps' <> 'null'::jsonb
+            and not (s."index" = any (select (e->>'index')::int from jsonb_array_elements(i."doc"->'steps') e))),
+       "new_steps" as (
+         insert into "executions"."step_runs" ("id", "tenant_id", "execution_id", "index", "type", "status", "rows_in", "rows_out", "duration_ms")
+         select gen_random_uuid(), i."tenant_id", i."execution_id", s."index", s."type", s."status", s."rows_in", s."rows_out", s."duration_ms"
+           from "input" i, jsonb_to_recordset(coalesce(nullif(i."doc"->'steps', 'null'::jsonb), '[]'::jsonb))
+                as s("index" int, "type" text, "status" text, "rows_in" bigint, "rows_out" bigint, "duration_ms" int)
+          where ${guard}
+         on conflict ("execution_id", "index") do update set "type" = excluded."type", "status" = excluded."status",
+            "rows_in" = excluded."rows_in", "rows_out" = excluded."rows_out", "duration_ms" = excluded."duration_ms"),
+       "new_logs" as (
+         insert into "executions"."execution_logs" ("id", "tenant_id", "execution_id", "at", "level", "message", "step")
+         select gen_random_uuid(), i."tenant_id", i."execution_id", l."at", l."level", l."message", l."step"
+           from "input" i, jsonb_to_recordset(i."doc"->'logs') as l("at" timestamptz, "level" text, "message" text, "step" int)
+          where ${guard}),
+       "new_outbox" as (
+         insert into "executions"."outbox" ("topic", "key", "payload", "headers")
+         select o."m"->>'topic', o."m"->>'key', decode(o."m"->>'payload', 'base64'), o."m"->'headers'
+           from "input" i, jsonb_array_elements(i."doc"->'outbox') with ordinality as o("m", "n")
+          where ${guard}
+          order by o."n")`;
 
 /**
  * The worker-side writes of a run. Each is a conditional UPDATE on (status, lease owner), so a worker that
@@ -90,25 +142,50 @@ export function createRunStore(deps: { em: () => EntityManager; tenantLimit?: nu
       ],
     );
     if (!row) return false;
-    // Redo after a crash replaces the step records of the earlier attempt.
-    if (change.steps?.length) {
-      await tx.nativeDelete(StepRunEntity, { executionId: run.id }, SYSTEM);
-      for (const s of change.steps) {
-        tx.create(StepRunEntity, { id: crypto.randomUUID(), tenantId: run.tenantId, executionId: run.id, ...s });
-      }
-    }
-    for (const l of change.logs ?? []) {
-      tx.create(ExecutionLogEntity, {
-        id: crypto.randomUUID(), tenantId: run.tenantId, executionId: run.id, at: l.at ?? new Date(),
-        level: l.level, message: l.message.slice(0, 4000), step: l.step ?? null,
-      });
-    }
     const last = Number(row.sequence);
-    const first = last - change.events.length + 1;
-    await appendOutbox(tx, [...change.events.map((payload, i) => eventMessage(run, first + i, payload)), ...(change.extra ?? [])]);
-    await tx.flush();
+    const rows = childRows(run, change, last - change.events.length + 1);
+    await tx.execute(`with ${childCtes('true')} select 1`, [run.id, run.tenantId, JSON.stringify(rows)]);
+    if (typeof run.sequence === 'number') run.sequence = last;
     if (releases) await promote(tx, run.tenantId, change.status === 'QUEUED' ? run.id : null);
     return true;
+  }
+
+  /**
+   * An owner's move in one statement, with no transaction round trips: the UPDATE is conditional on the
+   * run's status, its owner and the sequence the owner last wrote, and the step, log and outbox rows are
+   * written by the same statement only if it matched. Null when the sequence was not what the owner
+   * knew (somebody else wrote an event): the caller then takes the transactional path, which reads it.
+   */
+  async function moveOwned(run: RunRef & { sequence: number }, owner: string, change: Change): Promise<boolean | null> {
+    const sources = sourcesOf(change.status).filter((s) => !change.from || change.from.includes(s));
+    if (!sources.length) return false;
+    const terminal = isTerminal(change.status);
+    const rows = childRows(run, change, run.sequence + 1);
+    const [result] = await deps.em().execute<{ moved: number; sequence: string | null }[]>(
+      `with "moved" as (
+         update "executions"."executions"
+            set "status" = ?, "phase" = ?, "error" = ?, "artifacts" = coalesce(?, "artifacts"),
+                "sequence" = "sequence" + ?, "finished_at" = case when ? then clock_timestamp() else "finished_at" end,
+                "lease_owner" = case when ? then null else "lease_owner" end,
+                "progress_percent" = case when ? = 'SUCCEEDED' then 100 else "progress_percent" end,
+                "rows_processed" = coalesce(?, "rows_processed")
+          where "id" = ? and "status" in (?) and "lease_owner" = ? and "sequence" = ?
+          returning "id"),
+       ${childCtes('exists (select 1 from "moved")')}
+       select (select count(*)::int from "moved") as "moved", (select "sequence"::text from "executions"."executions" where "id" = ?) as "sequence"`,
+      [
+        change.status, change.phase ?? null, change.error ? JSON.stringify(change.error) : null,
+        change.artifacts ? JSON.stringify(change.artifacts) : null, change.events.length, terminal,
+        terminal || change.status === 'QUEUED', change.status, change.rowsProcessed ?? null, run.id, sources, owner, run.sequence,
+        run.id, run.tenantId, JSON.stringify(rows), run.id,
+      ],
+    );
+    if (result!.moved === 1) {
+      run.sequence += change.events.length;
+      return true;
+    }
+    // Not moved: the run is gone from this owner (the usual case), or its sequence moved on under it.
+    return result!.sequence !== null && Number(result!.sequence) !== run.sequence ? null : false;
   }
 
   return {
@@ -116,6 +193,22 @@ export function createRunStore(deps: { em: () => EntityManager; tenantLimit?: nu
 
     /** Takes the run for `owner` if nobody holds a live lease on it and its tenant has a free slot. */
     async claim(executionId: string, owner: string, leaseMs: number): Promise<ClaimResult> {
+      // Without a tenant limit a claim is one conditional statement; anything it does not take (finished,
+      // running elsewhere, late, missing) is told apart by the transactional path below.
+      if (!limit) {
+        const em = deps.em();
+        const [row] = await em.execute<Record<string, unknown>[]>(
+          `update "executions"."executions"
+              set "status" = 'RUNNING', "phase" = 'INITIALIZING', "lease_owner" = ?, "attempt" = "attempt" + 1,
+                  "lease_expires_at" = now() + (? * interval '1 millisecond'), "started_at" = coalesce("started_at", clock_timestamp()),
+                  "error" = null, "artifacts" = null, "progress_percent" = 0, "rows_processed" = 0
+            where "id" = ? and ("status" in ('PENDING', 'QUEUED') or ("status" = 'RUNNING' and "lease_expires_at" < now()))
+              and ("started_at" is null or "started_at" + "timeout_ms" * interval '1 millisecond' >= now())
+            returning *`,
+          [owner, leaseMs, executionId],
+        );
+        if (row) return { kind: 'claimed', run: em.map(ExecutionEntity, row) };
+      }
       return deps.em().transactional(async (tx) => {
         const run = await tx.findOne(ExecutionEntity, { id: executionId }, { ...SYSTEM, refresh: true });
         if (!run) return { kind: 'missing' };
@@ -186,7 +279,12 @@ export function createRunStore(deps: { em: () => EntityManager; tenantLimit?: nu
      * Moves a run (owned by `owner`, or any run when `owner` is null) and appends its events to the outbox in
      * one transaction. Returns false when the move is not (or no longer) legal: the caller drops its result.
      */
-    transition(run: RunRef, owner: string | null, change: Change): Promise<boolean> {
+    async transition(run: RunRef, owner: string | null, change: Change): Promise<boolean> {
+      const releases = limit > 0 && (isTerminal(change.status) || change.status === 'QUEUED');
+      if (owner !== null && typeof run.sequence === 'number' && !releases && !change.extra?.length && !change.onlyIfLeaseExpired) {
+        const moved = await moveOwned(run as RunRef & { sequence: number }, owner, change);
+        if (moved !== null) return moved;
+      }
       return deps.em().transactional((tx) => move(tx, run, owner, change));
     },
 

@@ -50,6 +50,8 @@ export function createEngineWorkers(deps: {
       sweeper.start();
       subscription = await deps.bus.subscribe({
         topics: [TOPICS.executionRequested], groupId: ENGINE_GROUP, handler: worker.handle, concurrency: deps.concurrency ?? 1,
+        // Runs are independent: one slow run must not hold back the runs hashed to its partition after it.
+        ordering: 'key',
       });
     },
     async stop() {
