@@ -64,6 +64,8 @@ describe('GraphQL subscriptions through the gateway on Apache Kafka', () => {
     platform = await startPlatform({
       databaseUrl: db.url, kafkaBrokers: (await kafkaServer()).brokers, topicPrefix: uniqueName('subs'), dataDir, port: 0, logLevel: 'warn',
       secrets: { internalToken, fileUrl: randomBytes(32).toString('hex'), deliveryKey: randomBytes(32).toString('base64') },
+      // The demo run is short: report progress from its start, so there is some to see.
+      executions: { progressIntervalMs: 0 },
     });
     // A second gateway instance on the same bus: its own consumer group, so it sees every event too.
     second = await createGateway({

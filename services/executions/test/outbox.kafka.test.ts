@@ -138,4 +138,21 @@ describe('the outbox relay on Apache Kafka', () => {
     expect(await unsent(runs.map((r) => r.id))).toBe(0);
     for (const r of runs) expect(consumer.received.get(r.id)).toEqual(countsFrom(30));
   });
+
+  it('deletes rows published longer ago than it keeps them, and never an unpublished one', async () => {
+    const old = run();
+    const fresh = run();
+    for (let seq = 1; seq <= 3; seq++) { await writeEvent(old, seq); await writeEvent(fresh, seq); }
+    // The old run's rows were published two hours ago; the fresh run's are not published yet.
+    await db.sql(`update "executions"."outbox" set "sent_at" = now() - interval '2 hours' where "key" = ?`, [old.id]);
+    const count = async (key: string) => (await db.sql<{ n: number }>('select count(*)::int as "n" from "executions"."outbox" where "key" = ?', [key]))[0]!.n;
+    const relay = createOutboxRelay({ em: () => db.orm.em.fork(), bus: await kafkaBus(), logger: quiet, intervalMs: 20, keepSentMs: 3_600_000 });
+    relays.push(relay);
+    relay.start();
+    await until('the old rows to be deleted', async () => ((await count(old.id)) === 0 ? true : undefined));
+    await until('the fresh rows to be published', async () => ((await unsent([fresh.id])) === 0 ? true : undefined));
+    await relay.stop();
+    // Published just now: kept for the hour.
+    expect(await count(fresh.id)).toBe(3);
+  });
 });

@@ -23,6 +23,10 @@ export async function appendOutbox(tx: EntityManager, messages: OutboxMessage[])
 }
 
 type Row = { id: string; topic: string; key: string; payload: Buffer; headers: Record<string, string> };
+const BUSY = 'busy' as const;
+const BUSY_RETRY_MS = 10;
+const PRUNE_EVERY_MS = 60_000;
+const PRUNE_BATCH = 10_000;
 
 /**
  * Publishes the outbox in id order. One relay at a time holds the advisory lock, so events of a run reach
@@ -33,56 +37,84 @@ type Row = { id: string; topic: string; key: string; payload: Buffer; headers: R
 export function createOutboxRelay(deps: {
   em: () => EntityManager; bus: EventBus; logger: Logger; topicOf?: (topic: string) => string;
   intervalMs?: number; batchSize?: number; onPublished?: (rows: number) => void;
+  /** How long published rows are kept (for inspection) before the relay deletes them. Default 1 hour. */
+  keepSentMs?: number;
 }) {
   const intervalMs = deps.intervalMs ?? 100;
   const batchSize = deps.batchSize ?? 500;
+  const keepSentMs = deps.keepSentMs ?? 3_600_000;
+  let nextPrune = Date.now();
   let timer: NodeJS.Timeout | undefined;
   let running = false;
   let stopped = true;
   let again = false;
   let idle: Promise<void> = Promise.resolve();
 
-  async function drainOnce(): Promise<number> {
+  /** Publishes one batch: the rows published, or BUSY when another relay holds the lock. */
+  async function drainOnce(): Promise<number | typeof BUSY> {
     return deps.em().transactional(async (tx) => {
+      // Two statements, not one: the rows must be read with a snapshot taken after the lock was granted,
+      // or rows another relay marked sent just before releasing it would be published again.
       const [lock] = await tx.execute<{ locked: boolean }[]>("select pg_try_advisory_xact_lock(hashtext('executions.outbox')) as locked");
-      if (!lock?.locked) return 0;
-      const rows = await tx.execute<Row[]>(
+      if (!lock?.locked) return BUSY;
+      const batch = await tx.execute<Row[]>(
         'select "id", "topic", "key", "payload", "headers" from "executions"."outbox" where "sent_at" is null order by "id" limit ?',
         [batchSize],
       );
-      if (!rows.length) return 0;
+      if (!batch.length) return 0;
       const byTopic = new Map<string, Row[]>();
-      for (const r of rows) byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), r]);
+      for (const r of batch) (byTopic.get(r.topic) ?? byTopic.set(r.topic, []).get(r.topic)!).push(r);
       for (const [topic, list] of byTopic) {
         await deps.bus.publish(topic, list.map((r) => ({ key: r.key, value: r.payload, headers: r.headers })));
       }
-      await tx.execute('update "executions"."outbox" set "sent_at" = now() where "id" in (?)', [rows.map((r) => r.id)]);
-      deps.onPublished?.(rows.length);
-      return rows.length;
+      await tx.execute('update "executions"."outbox" set "sent_at" = now() where "id" in (?)', [batch.map((r) => r.id)]);
+      deps.onPublished?.(batch.length);
+      return batch.length;
     });
+  }
+
+  /** Deletes published rows older than keepSentMs, a bounded batch at a time, so the table does not grow without end. */
+  async function prune(): Promise<void> {
+    nextPrune = Date.now() + PRUNE_EVERY_MS;
+    await deps.em().execute(
+      `delete from "executions"."outbox" where "id" in (select "id" from "executions"."outbox"
+        where "sent_at" < now() - (? * interval '1 millisecond') order by "id" limit ?)`,
+      [keepSentMs, PRUNE_BATCH],
+    );
   }
 
   async function loop(): Promise<void> {
     if (running || stopped) { again = true; return; }
     running = true;
+    let delay = intervalMs;
     try {
-      let sent: number;
+      let sent: number | typeof BUSY;
       do {
         again = false;
         sent = await drainOnce();
-      } while ((sent > 0 || again) && !stopped);
+        // Another relay is publishing: it may not know of the rows written here, so look again soon.
+        if (sent === BUSY) delay = BUSY_RETRY_MS;
+        // A full batch means more may be waiting; a short one means the outbox was empty when read.
+      } while ((sent === batchSize || again) && !stopped);
+      if (Date.now() >= nextPrune && !stopped) await prune();
     } catch (err) {
       deps.logger.error({ err }, 'outbox relay failed; will retry');
     } finally {
       running = false;
-      if (!stopped) timer = setTimeout(() => { idle = loop(); }, intervalMs);
+      if (!stopped) timer = setTimeout(() => { idle = loop(); }, delay);
     }
   }
 
   return {
     start() { stopped = false; idle = loop(); },
     /** Publish now rather than at the next tick: called right after a local commit that wrote events. */
-    nudge() { if (!stopped && !running) { clearTimeout(timer); idle = loop(); } else again = true; },
+    // Nudges of one tick (several runs committing together) share one drain.
+    nudge() {
+      if (stopped) return;
+      if (running) { again = true; return; }
+      clearTimeout(timer);
+      timer = setTimeout(() => { idle = loop(); }, 0);
+    },
     async stop() { stopped = true; clearTimeout(timer); await idle; },
   };
 }

@@ -133,7 +133,8 @@ export function createEngineWorker(deps: {
   async function execute(run: Execution, signal: AbortSignal): Promise<Change & { status: 'SUCCEEDED' | 'FAILED' } | 'aborted'> {
     const writes: Array<Promise<StoredObject & { name: string; contentType: string }>> = [];
     const bodies: PassThrough[] = [];
-    let lastProgress = 0;
+    // The first progress report comes one interval into the run: a short run reports none, its status events say it all.
+    let lastProgress = Date.now();
     try {
       const result = await runWorkflow({
         steps: run.steps,
