@@ -13,7 +13,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -137,6 +137,10 @@ function workers(n) {
 
 /** CPU seconds a process used so far (user + system), from /proc: load-independent cost of the runs. */
 const cpuOf = (pid) => { try { const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' '); return (Number(f[11]) + Number(f[12])) / 100; } catch { return 0; } };
+/** CPU seconds of every PostgreSQL process now, by pid: the server's share (other users of the server count too). */
+const postgresCpu = () => new Map(readdirSync('/proc').filter((d) => /^\d+$/.test(d)).flatMap((pid) => {
+  try { return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres' ? [[pid, cpuOf(pid)]] : []; } catch { return []; }
+}));
 const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN; };
 const ms = (x) => `${x.toFixed(0)} ms`;
 
@@ -149,6 +153,7 @@ async function breakdown(ids) {
 let cpuPids = [];
 async function measure(label, submitAll) {
   const cpu0 = cpuPids.map(cpuOf);
+  const pg0 = postgresCpu();
   const refusedBefore = refused.length;
   const runs = (await submitAll()).filter(Boolean);
   await Promise.all(runs.map((r) => r.ended));
@@ -156,7 +161,7 @@ async function measure(label, submitAll) {
   const first = Math.min(...runs.map((r) => r.t0));
   const last = Math.max(...runs.map((r) => done.get(r.id)));
   const b = await breakdown(runs.map((r) => r.id));
-  const cpu = cpuPids.map((pid, i) => cpuOf(pid) - cpu0[i]);
+  const cpu = [...cpuPids.map((pid, i) => cpuOf(pid) - cpu0[i]), [...postgresCpu()].reduce((sum, [pid, c]) => sum + c - (pg0.get(pid) ?? 0), 0)];
   return {
     cpuMsPerRun: cpu.map((c) => (c * 1000) / runs.length),
     refused: refused.length - refusedBefore,
@@ -210,8 +215,8 @@ for (const n of WORKER_COUNTS) {
 }
 
 console.log(`\npipeline benchmark: 100-row workbook, 3 steps (filter, aggregate, xlsx output), Kafka + Postgres, through the gateway`);
-console.log('CPU ms per completed run, by process (API + gateway + files in this process, Kafka broker when started here, workers):');
-for (const r of results) console.log(`  ${r.label}: ${r.cpuMsPerRun.map((c) => c.toFixed(1)).join(' / ')} (Postgres not counted)`);
+console.log('CPU ms per completed run, by process (API + gateway + files in this process, Kafka broker when started here, workers, PostgreSQL):');
+for (const r of results) console.log(`  ${r.label}: ${r.cpuMsPerRun.map((c) => c.toFixed(1)).join(' / ')} `);
 console.log(`baseline, bare engine in one process (no API, no Kafka, no Postgres): ${enginePerSecond.toFixed(0)} runs/s, ${engineCpuMs.toFixed(1)} CPU ms per run\n`);
 console.log('| load | runs (refused) | completed runs/s | vs bare engine | p50 start->succeeded | p99 | startExecution p50 | accepted->claimed p50 | claimed->finished p50 |');
 console.log('|---|---|---|---|---|---|---|---|---|');

@@ -24,7 +24,7 @@ export async function appendOutbox(tx: EntityManager, messages: OutboxMessage[])
 
 type Row = { id: string; topic: string; key: string; payload: Buffer; headers: Record<string, string> };
 const BUSY = 'busy' as const;
-const BUSY_RETRY_MS = 10;
+const BUSY_RETRY_MS = 20;
 const PRUNE_EVERY_MS = 60_000;
 const PRUNE_BATCH = 10_000;
 
@@ -39,7 +39,10 @@ export function createOutboxRelay(deps: {
   intervalMs?: number; batchSize?: number; onPublished?: (rows: number) => void;
   /** How long published rows are kept (for inspection) before the relay deletes them. Default 1 hour. */
   keepSentMs?: number;
+  /** How long a nudge waits for more rows before draining. Default 5 ms. */
+  lingerMs?: number;
 }) {
+  const lingerMs = deps.lingerMs ?? 5;
   const intervalMs = deps.intervalMs ?? 100;
   const batchSize = deps.batchSize ?? 500;
   const keepSentMs = deps.keepSentMs ?? 3_600_000;
@@ -49,6 +52,7 @@ export function createOutboxRelay(deps: {
   let stopped = true;
   let again = false;
   let idle: Promise<void> = Promise.resolve();
+  let lingering = false;
 
   /** Publishes one batch: the rows published, or BUSY when another relay holds the lock. */
   async function drainOnce(): Promise<number | typeof BUSY> {
@@ -101,19 +105,22 @@ export function createOutboxRelay(deps: {
       deps.logger.error({ err }, 'outbox relay failed; will retry');
     } finally {
       running = false;
-      if (!stopped) timer = setTimeout(() => { idle = loop(); }, delay);
+      if (!stopped && !lingering) timer = setTimeout(() => { idle = loop(); }, delay);
     }
   }
 
   return {
     start() { stopped = false; idle = loop(); },
     /** Publish now rather than at the next tick: called right after a local commit that wrote events. */
-    // Nudges of one tick (several runs committing together) share one drain.
+    // Like a producer's linger: the nudges of the next few milliseconds (other runs committing) share one
+    // drain, which costs four round trips whatever its size.
     nudge() {
       if (stopped) return;
       if (running) { again = true; return; }
+      if (lingering) return;
+      lingering = true;
       clearTimeout(timer);
-      timer = setTimeout(() => { idle = loop(); }, 0);
+      timer = setTimeout(() => { lingering = false; idle = loop(); }, lingerMs);
     },
     async stop() { stopped = true; clearTimeout(timer); await idle; },
   };
