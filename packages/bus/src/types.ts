@@ -34,6 +34,13 @@ export type SubscribeOptions = {
   concurrency?: number;
   /** What must be handled in order: a whole partition (default), or each key alone (see `concurrency`). The in-process bus always orders by partition, which also orders each key. */
   ordering?: 'partition' | 'key';
+  /**
+   * How long the broker may hold a fetch to fill it (Kafka's fetch.max.wait.ms with a large fetch.min.bytes).
+   * Under load, fewer and larger batches mean far fewer fetch and offset-commit requests (an offset commit
+   * follows every batch); the price is that a lone message may wait this long. Default: none, a fetch
+   * returns as soon as there is one message. The in-process bus has no fetches and ignores it.
+   */
+  batchWindowMs?: number;
 };
 
 export type Subscription = {

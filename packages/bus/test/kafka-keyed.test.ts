@@ -40,4 +40,27 @@ describe("kafka bus, ordering: 'key'", () => {
     for (const [key, values] of byKey) expect(values, key).toEqual([...values].sort((a, b) => a - b));
     await sub.stop();
   });
+
+  it('with a batch window, delivers a lone message and a burst, each key in order', async () => {
+    const topic = `t-${randomUUID().slice(0, 8)}`;
+    await bus.ensureTopics([{ name: topic, partitions: 2 }]);
+    const seen: Array<{ key: string; n: number }> = [];
+    const sub = await bus.subscribe({
+      topics: [topic], groupId: `g-${randomUUID()}`, ordering: 'key', concurrency: 4, batchWindowMs: 50,
+      handler: async (msg) => void seen.push({ key: msg.key, n: Number(msg.value.toString()) }),
+    });
+    await sub.ready;
+    const waitFor = async (n: number) => { for (let i = 0; i < 400 && seen.length < n; i++) await new Promise((r) => setTimeout(r, 25)); };
+    await bus.publish(topic, [{ key: 'alone', value: text('0') }]);
+    await waitFor(1);
+    expect(seen).toEqual([{ key: 'alone', n: 0 }]);
+    await bus.publish(topic, Array.from({ length: 100 }, (_, i) => ({ key: `k${i % 5}`, value: text(String(i + 1)) })));
+    await waitFor(101);
+    expect(seen).toHaveLength(101);
+    for (const key of ['k0', 'k1', 'k2', 'k3', 'k4']) {
+      const ns = seen.filter((s) => s.key === key).map((s) => s.n);
+      expect(ns).toEqual([...ns].sort((a, b) => a - b));
+    }
+    await sub.stop();
+  });
 });

@@ -17,6 +17,9 @@ export type SubscriberDeps = {
   sessionTimeoutMs?: number;
 };
 
+/** What a fetch with a batch window waits to fill: a few hundred small events. */
+const BATCH_MIN_BYTES = 64 * 1024;
+
 export type KafkaSubscription = Subscription & { failure(): string | undefined };
 
 /**
@@ -34,8 +37,9 @@ export async function startSubscriber(deps: SubscriberDeps, sub: SubscribeOption
   const consumer = deps.kafka.consumer({
     groupId,
     allowAutoTopicCreation: false,
-    // An idle fetch returns after this long; `stop()` may have to wait for one.
-    maxWaitTimeInMs: 500,
+    // An idle fetch returns after this long; `stop()` may have to wait for one. With a batch window, a
+    // fetch waits that long for BATCH_MIN_BYTES (a busy topic fills it sooner).
+    ...(sub.batchWindowMs ? { maxWaitTimeInMs: sub.batchWindowMs, minBytes: BATCH_MIN_BYTES } : { maxWaitTimeInMs: 500 }),
     // A member learns of a rebalance at its next heartbeat: when a subscriber joins or leaves, the others
     // hand over their partitions within a second rather than three.
     heartbeatInterval: 1_000,
