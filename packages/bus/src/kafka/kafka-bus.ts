@@ -6,6 +6,7 @@ import type { CommonBusOptions, EventBus, OutgoingMessage, TopicSpec } from '../
 import { kafkajsLevel, kafkajsLogCreator } from './kafkajs-logger.js';
 import { toBuffer } from './message.js';
 import { createOrderedPublisher } from './ordered-publisher.js';
+import { fixRequestQueue } from './request-queue-fix.js';
 import { retriable } from './retriable.js';
 import { startSubscriber, type KafkaSubscription } from './kafka-subscriber.js';
 
@@ -19,6 +20,7 @@ export type KafkaBusOptions = CommonBusOptions & {
 };
 
 export function createKafkaBus(opts: KafkaBusOptions): EventBus {
+  fixRequestQueue();
   const logger = opts.logger ?? pino({ level: 'warn' });
   const ns = namespace(opts.topicPrefix);
   const policy = { ...DEFAULT_DLQ, ...opts.dlq };
