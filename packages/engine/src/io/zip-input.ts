@@ -14,23 +14,29 @@ export interface ZipLimits {
 
 export const DEFAULT_ZIP_LIMITS: ZipLimits = { maxEntryBytes: 8 * 1024 ** 3, maxRatio: 1000 };
 
+/** Parts up to this size, of a zip held in memory, are inflated in one synchronous call instead of a stream. */
+const INFLATE_AT_ONCE = 1024 * 1024;
+
 /**
- * Random access to the parts of an xlsx spooled to a file. yauzl reads the central directory (the zip's
- * authoritative index, not the local headers a streaming unzip would trust) and locates each part's data;
- * the data itself is inflated here (see open) and must match the declared size.
+ * Random access to the parts of an xlsx, spooled to a file or held in memory (a small upload). yauzl reads
+ * the central directory (the zip's authoritative index, not the local headers a streaming unzip would
+ * trust) and locates each part's data; the data itself is inflated here (see open) and must match the
+ * declared size.
  */
 export class ZipInput {
   private constructor(
-    private readonly path: string,
+    private readonly source: string | Buffer,
     private readonly zip: yauzl.ZipFile,
     private readonly entries: Map<string, yauzl.Entry>,
     private readonly limits: ZipLimits,
   ) {}
 
-  static async open(path: string, limits: ZipLimits = DEFAULT_ZIP_LIMITS): Promise<ZipInput> {
+  /** `source`: the path of a spooled file, or the whole zip in memory. */
+  static async open(source: string | Buffer, limits: ZipLimits = DEFAULT_ZIP_LIMITS): Promise<ZipInput> {
     let zip: yauzl.ZipFile;
+    const options = { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: false };
     try {
-      zip = await yauzl.openPromise(path, { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: false });
+      zip = await (typeof source === 'string' ? yauzl.openPromise(source, options) : yauzl.fromBufferPromise(source, options));
     } catch (e) {
       throw new EngineError('CORRUPT_FILE', `not a readable xlsx (zip): ${(e as Error).message}`, { cause: e });
     }
@@ -41,7 +47,7 @@ export class ZipInput {
       zip.close();
       throw new EngineError('CORRUPT_FILE', `not a readable xlsx (zip): ${(e as Error).message}`, { cause: e });
     }
-    return new ZipInput(path, zip, entries, limits);
+    return new ZipInput(source, zip, entries, limits);
   }
 
   has(name: string): boolean {
@@ -75,7 +81,9 @@ export class ZipInput {
     // Our own read and inflate rather than yauzl's stream: 1 MB reads and 256 KB inflate chunks halve the
     // main thread's work per byte and cut reading the 1M-row sheet by seconds (bench/engine-bench.mjs).
     if (entry.compressedSize === 0) return Readable.from([]).pipe(sizeGuard(name, size));
-    const raw = createReadStream(this.path, { start, end: start + entry.compressedSize - 1, highWaterMark: 1 << 20 });
+    const end = start + entry.compressedSize;
+    if (typeof this.source !== 'string' && size <= INFLATE_AT_ONCE) return inflatedAtOnce(name, this.source.subarray(start, end), entry.compressionMethod === 8, size);
+    const raw = typeof this.source === 'string' ? createReadStream(this.source, { start, end: end - 1, highWaterMark: 1 << 20 }) : Readable.from([this.source.subarray(start, end)]);
     const guard = sizeGuard(name, size);
     const chain = entry.compressionMethod === 8 ? [raw, zlib.createInflateRaw({ chunkSize: 1 << 18 }), guard] : [raw, guard];
     // pipeline destroys every stream on an error, so whoever reads `guard` sees it.
@@ -104,6 +112,26 @@ export class ZipInput {
 /** Part names compare case-insensitively, with '/' separators and no leading slash (as Excel resolves them). */
 function normalize(name: string): string {
   return name.replace(/\\/g, '/').replace(/^\/+/, '').toLowerCase();
+}
+
+/**
+ * A small part of an in-memory zip as a stream of one chunk, with the errors of the streamed path: what
+ * zlib says of bad data, or a size other than the declared one. The output is capped one byte past the
+ * declared size, so a part that lies about its size cannot make this allocate more.
+ */
+function inflatedAtOnce(name: string, raw: Buffer, deflated: boolean, declared: number): Readable {
+  const stream = new Readable({ read() {} });
+  try {
+    const data = deflated ? zlib.inflateRawSync(raw, { maxOutputLength: declared + 1 }) : raw;
+    if (data.length > declared) throw new EngineError('CORRUPT_FILE', `part ${name} inflates past its declared size of ${declared} bytes`);
+    if (data.length < declared) throw new EngineError('CORRUPT_FILE', `part ${name} is ${data.length} bytes, not the declared ${declared}`);
+    stream.push(data);
+    stream.push(null);
+  } catch (e) {
+    const tooBig = (e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';
+    stream.destroy(tooBig ? new EngineError('CORRUPT_FILE', `part ${name} inflates past its declared size of ${declared} bytes`) : (e as Error));
+  }
+  return stream;
 }
 
 /** Fails as soon as a part inflates past its declared size, and at its end if it fell short. */
