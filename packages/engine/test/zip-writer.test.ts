@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import zlib from 'node:zlib';
 import { ZipInput } from '../src/io/zip-input.js';
-import { ZipWriter } from '../src/io/zip-writer.js';
+import { deflateEntry, ZipWriter } from '../src/io/zip-writer.js';
 
 async function written(fill: (zip: ZipWriter) => Promise<void>): Promise<Buffer> {
   const zip = new ZipWriter(1);
@@ -39,6 +39,15 @@ describe('ZipWriter', () => {
     } finally {
       input.close();
     }
+  });
+
+  it('adds entries deflated beforehand, as the same bytes as entries written', async () => {
+    const part = Buffer.from(text(3000));
+    const prepared = deflateEntry(part, 1);
+    const viaWrite = await written((zip) => zip.addBuffer('p.xml', part));
+    const viaPrepared = await written(async (zip) => zip.addDeflated('p.xml', prepared));
+    expect(viaPrepared.equals(viaWrite)).toBe(true);
+    await expect(written(async (zip) => zip.addDeflated('p.xml', deflateEntry(part, 6)))).rejects.toThrow(/level 6/);
   });
 
   it('writes the same bytes for an entry whether it is deflated at once or streamed', async () => {

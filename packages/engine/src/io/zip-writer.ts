@@ -46,6 +46,13 @@ export class ZipWriter {
     await e.end();
   }
 
+  /** Adds an entry deflated beforehand (see deflateEntry), at this writer's level. */
+  addDeflated(name: string, data: DeflatedEntry): void {
+    if (data.level !== this.level) throw new Error(`internal: entry ${name} was deflated at level ${data.level}, not ${this.level}`);
+    const e = this.entry(name);
+    e.endWith(data);
+  }
+
   async addStream(name: string, data: Readable): Promise<void> {
     const e = this.entry(name);
     for await (const chunk of data) if (!e.write(chunk as Buffer)) await e.drained();
@@ -83,6 +90,18 @@ export class ZipWriter {
     this.push(end);
     this.output.end();
   }
+}
+
+/** An entry's data, deflated once to be added to many zips (the fixed parts of every xlsx). */
+export interface DeflatedEntry {
+  readonly level: number;
+  readonly crc: number;
+  readonly size: number;
+  readonly deflated: Buffer;
+}
+
+export function deflateEntry(data: Buffer, level: number): DeflatedEntry {
+  return { level, crc: zlib.crc32(data) >>> 0, size: data.length, deflated: zlib.deflateRawSync(data, { level }) };
 }
 
 /**
@@ -161,6 +180,21 @@ export class ZipEntry {
       this.deflate!.end();
       await this.done;
     }
+    this.close();
+  }
+
+  /** Ends an entry nothing was written to with data deflated beforehand. */
+  endWith(data: DeflatedEntry): void {
+    if (this.size !== 0 || this.pending === null) throw new Error(`internal: zip entry ${this.name} already has data`);
+    this.pending = null;
+    this.crc = data.crc;
+    this.size = data.size;
+    this.compressed = data.deflated.length;
+    this.zip.push(data.deflated);
+    this.close();
+  }
+
+  private close(): void {
     const big = this.size >= MAX32 || this.compressed >= MAX32;
     const d = Buffer.alloc(big ? 24 : 16);
     d.writeUInt32LE(0x08074b50, 0);
