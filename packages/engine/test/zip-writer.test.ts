@@ -41,6 +41,19 @@ describe('ZipWriter', () => {
     }
   });
 
+  it('writes and reads back a zip of thousands of entries (the in-memory reader yields to the event loop now and then)', async () => {
+    const bytes = await written(async (zip) => {
+      for (let i = 0; i < 3000; i++) await zip.addBuffer(`f${i}.txt`, Buffer.from(`entry ${i}`));
+    });
+    const input = await ZipInput.open(bytes);
+    try {
+      expect(input.has('f2999.txt')).toBe(true);
+      expect(await input.text('f1234.txt')).toBe('entry 1234');
+    } finally {
+      input.close();
+    }
+  });
+
   it('adds entries deflated beforehand, as the same bytes as entries written', async () => {
     const part = Buffer.from(text(3000));
     const prepared = deflateEntry(part, 1);

@@ -30,7 +30,7 @@ export function baseName(fileName: string): string {
 }
 
 /** An xlsx up to this size is read from memory; a larger one is spooled to a temporary file. */
-export const XLSX_IN_MEMORY_BYTES = 16 * 1024 * 1024;
+export const XLSX_IN_MEMORY_BYTES = 8 * 1024 * 1024;
 
 export interface OpenInputOptions {
   /** Overrides XLSX_IN_MEMORY_BYTES (tests use 0 to take the spooled path with small files). */
@@ -88,11 +88,11 @@ export async function openInput(input: InputFile, budget: MemoryBudget, options:
   return new CsvWorkbook(baseName(input.fileName), rest, head, () => openReadable(input.open), input.size, input.fileName);
 }
 
-/** The bytes already read, then the rest of the source stream. */
+/** The bytes already read (let go as they are passed on), then the rest of the source stream. */
 function remainder(first: Buffer[], iterator: AsyncIterator<unknown>): Readable {
   return Readable.from(
     (async function* () {
-      for (const b of first) if (b.length) yield b;
+      for (let b = first.shift(); b !== undefined; b = first.shift()) if (b.length) yield b;
       for (;;) {
         const next = await iterator.next();
         if (next.done) return;

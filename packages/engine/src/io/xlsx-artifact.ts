@@ -19,12 +19,15 @@ const LEVEL = 1;
  */
 const deflatedParts = new Map<string, DeflatedEntry>();
 const MAX_DEFLATED_PARTS = 256;
+/** A workbook part listing thousands of sheets is not worth keeping. */
+const MAX_CACHED_CHARS = 16 * 1024;
 
 function deflatedPart(text: string): DeflatedEntry {
   let d = deflatedParts.get(text);
   if (d === undefined) {
-    if (deflatedParts.size >= MAX_DEFLATED_PARTS) deflatedParts.clear();
     d = deflateEntry(Buffer.from(text, 'utf8'), LEVEL);
+    if (text.length > MAX_CACHED_CHARS) return d;
+    if (deflatedParts.size >= MAX_DEFLATED_PARTS) deflatedParts.clear();
     deflatedParts.set(text, d);
   }
   return d;

@@ -59,6 +59,36 @@ export class ZipInput {
   }
 
   async open(name: string): Promise<Readable> {
+    const part = await this.locate(name);
+    if (part.inMemory !== null) {
+      const stream = new Readable({ read() {} });
+      try {
+        stream.push(inflateAtOnce(part));
+        stream.push(null);
+      } catch (e) {
+        stream.destroy(e as Error);
+      }
+      return stream;
+    }
+    return this.stream(part);
+  }
+
+  /** A small part (workbook, relationships, styles) read whole. */
+  async text(name: string, maxBytes = 64 * 1024 * 1024): Promise<string> {
+    if (this.size(name) > maxBytes) throw new EngineError('TOO_LARGE', `part ${name} is larger than ${maxBytes} bytes`);
+    const part = await this.locate(name);
+    try {
+      if (part.inMemory !== null) return inflateAtOnce(part).toString('utf8');
+      const chunks: Buffer[] = [];
+      for await (const c of this.stream(part)) chunks.push(c as Buffer);
+      return Buffer.concat(chunks).toString('utf8');
+    } catch (e) {
+      throw new EngineError('CORRUPT_FILE', `cannot read part ${name}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  /** Checks a part against the limits and finds its data. */
+  private async locate(name: string): Promise<Part> {
     const entry = this.entries.get(normalize(name));
     if (!entry) throw new EngineError('CORRUPT_FILE', `the xlsx has no part ${name}`);
     if (entry.isEncrypted()) throw new EngineError('UNSUPPORTED_FILE', 'encrypted xlsx files are not supported');
@@ -78,30 +108,25 @@ export class ZipInput {
     } catch (e) {
       throw new EngineError('CORRUPT_FILE', `cannot read part ${name}: ${(e as Error).message}`, { cause: e });
     }
-    // Our own read and inflate rather than yauzl's stream: 1 MB reads and 256 KB inflate chunks halve the
-    // main thread's work per byte and cut reading the 1M-row sheet by seconds (bench/engine-bench.mjs).
-    if (entry.compressedSize === 0) return Readable.from([]).pipe(sizeGuard(name, size));
     const end = start + entry.compressedSize;
-    if (typeof this.source !== 'string' && size <= INFLATE_AT_ONCE) return inflatedAtOnce(name, this.source.subarray(start, end), entry.compressionMethod === 8, size);
+    const deflated = entry.compressionMethod === 8;
+    const inMemory = typeof this.source !== 'string' && entry.compressedSize > 0 && size <= INFLATE_AT_ONCE ? this.source.subarray(start, end) : null;
+    return { name, start, end, size, deflated, inMemory };
+  }
+
+  /**
+   * Our own read and inflate rather than yauzl's stream: 1 MB reads and 256 KB inflate chunks halve the
+   * main thread's work per byte and cut reading the 1M-row sheet by seconds (bench/engine-bench.mjs).
+   */
+  private stream(part: Part): Readable {
+    const { name, start, end, size } = part;
+    if (end === start) return Readable.from([]).pipe(sizeGuard(name, size));
     const raw = typeof this.source === 'string' ? createReadStream(this.source, { start, end: end - 1, highWaterMark: 1 << 20 }) : Readable.from([this.source.subarray(start, end)]);
     const guard = sizeGuard(name, size);
-    const chain = entry.compressionMethod === 8 ? [raw, zlib.createInflateRaw({ chunkSize: 1 << 18 }), guard] : [raw, guard];
+    const chain = part.deflated ? [raw, zlib.createInflateRaw({ chunkSize: 1 << 18 }), guard] : [raw, guard];
     // pipeline destroys every stream on an error, so whoever reads `guard` sees it.
     pipeline(chain, () => undefined);
     return guard;
-  }
-
-  /** A small part (workbook, relationships, styles) read whole. */
-  async text(name: string, maxBytes = 64 * 1024 * 1024): Promise<string> {
-    if (this.size(name) > maxBytes) throw new EngineError('TOO_LARGE', `part ${name} is larger than ${maxBytes} bytes`);
-    const chunks: Buffer[] = [];
-    const stream = await this.open(name);
-    try {
-      for await (const c of stream) chunks.push(c as Buffer);
-    } catch (e) {
-      throw new EngineError('CORRUPT_FILE', `cannot read part ${name}: ${(e as Error).message}`, { cause: e });
-    }
-    return Buffer.concat(chunks).toString('utf8');
   }
 
   close(): void {
@@ -117,10 +142,13 @@ function normalize(name: string): string {
 /**
  * yauzl's reader of a zip in memory, answering on the next tick instead of yauzl's own BufferSlicer, which
  * answers each read through setImmediate: two event-loop turns per entry of the central directory and one
- * per local header, which cost a small run more than reading its rows. Reads clamp to the buffer's end
- * like BufferSlicer, so a truncated zip fails the same way.
+ * per local header, which cost a small run more than reading its rows. Every 1024th read still goes
+ * through setImmediate, so a zip of a hundred thousand entries cannot hold the event loop for long. Reads
+ * clamp to the buffer's end like BufferSlicer, so a truncated zip fails the same way.
  */
 class BufferReader extends yauzl.RandomAccessReader {
+  private reads = 0;
+
   constructor(private readonly data: Buffer) {
     super();
   }
@@ -128,7 +156,8 @@ class BufferReader extends yauzl.RandomAccessReader {
   override read(buffer: Buffer, offset: number, length: number, position: number, callback: (err: Error | null, bytesRead?: number) => void): void {
     const n = Math.max(0, Math.min(length, buffer.length - offset, this.data.length - position));
     if (n > 0) this.data.copy(buffer, offset, position, position + n);
-    process.nextTick(callback, null, n);
+    if ((++this.reads & 1023) === 0) setImmediate(callback, null, n);
+    else process.nextTick(callback, null, n);
   }
 
   override _readStreamForRange(start: number, end: number): Readable {
@@ -140,24 +169,35 @@ class BufferReader extends yauzl.RandomAccessReader {
   }
 }
 
+interface Part {
+  name: string;
+  /** Where the part's (compressed) data starts and ends in the zip. */
+  start: number;
+  end: number;
+  /** The declared uncompressed size. */
+  size: number;
+  deflated: boolean;
+  /** The data, for a small part of a zip held in memory: it is inflated in one call. */
+  inMemory: Buffer | null;
+}
+
 /**
- * A small part of an in-memory zip as a stream of one chunk, with the errors of the streamed path: what
- * zlib says of bad data, or a size other than the declared one. The output is capped one byte past the
+ * A small part of an in-memory zip, inflated in one call, with the errors of the streamed path: what zlib
+ * says of bad data, or a size other than the declared one. The output is capped one byte past the
  * declared size, so a part that lies about its size cannot make this allocate more.
  */
-function inflatedAtOnce(name: string, raw: Buffer, deflated: boolean, declared: number): Readable {
-  const stream = new Readable({ read() {} });
+function inflateAtOnce(part: Part): Buffer {
+  const { name, size } = part;
+  const past = () => new EngineError('CORRUPT_FILE', `part ${name} inflates past its declared size of ${size} bytes`);
+  let data: Buffer;
   try {
-    const data = deflated ? zlib.inflateRawSync(raw, { maxOutputLength: declared + 1 }) : raw;
-    if (data.length > declared) throw new EngineError('CORRUPT_FILE', `part ${name} inflates past its declared size of ${declared} bytes`);
-    if (data.length < declared) throw new EngineError('CORRUPT_FILE', `part ${name} is ${data.length} bytes, not the declared ${declared}`);
-    stream.push(data);
-    stream.push(null);
+    data = part.deflated ? zlib.inflateRawSync(part.inMemory!, { maxOutputLength: size + 1 }) : part.inMemory!;
   } catch (e) {
-    const tooBig = (e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';
-    stream.destroy(tooBig ? new EngineError('CORRUPT_FILE', `part ${name} inflates past its declared size of ${declared} bytes`) : (e as Error));
+    throw (e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' ? past() : e;
   }
-  return stream;
+  if (data.length > size) throw past();
+  if (data.length < size) throw new EngineError('CORRUPT_FILE', `part ${name} is ${data.length} bytes, not the declared ${size}`);
+  return data;
 }
 
 /** Fails as soon as a part inflates past its declared size, and at its end if it fell short. */
