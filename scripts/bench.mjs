@@ -15,6 +15,7 @@ const NAMED = {
   pipeline: 'services/executions/bench/pipeline-bench.mjs', // runs/s and start-to-succeeded latency on Kafka
   delivery: 'services/delivery/bench/delivery-bench.mjs',   // deliveries/s to a local webhook, 1 vs 2 workers
   files: 'services/files/bench/files-bench.mjs',            // upload MB/s and RSS, inspection time
+  'engine-small': 'packages/engine/bench/engine-small.mjs', // CPU ms per run of a 100-row workflow (the pipeline's case)
 };
 
 const run = (args) => execFileSync(process.execPath, args, { cwd: root, stdio: 'inherit' });

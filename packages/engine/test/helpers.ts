@@ -1,7 +1,7 @@
 import { PassThrough, Readable } from 'node:stream';
 import { MemoryBudget } from '../src/flow/budget.js';
 import { RunControl } from '../src/flow/control.js';
-import { openInput } from '../src/io/open-input.js';
+import { openInput, type OpenInputOptions } from '../src/io/open-input.js';
 import { runWorkflow, type RunOptions, type RunResult, type StepSpec } from '../src/index.js';
 import type { Row } from '../src/values.js';
 
@@ -17,8 +17,8 @@ export function csv(text: string, fileName = 'Sales.csv') {
 }
 
 /** Every sheet of a workbook (xlsx or csv bytes), read with the engine's own readers. */
-export async function readSheets(fileName: string, bytes: Buffer): Promise<Record<string, Sheet>> {
-  const wb = await openInput(bytesInput(fileName, bytes), new MemoryBudget());
+export async function readSheets(fileName: string, bytes: Buffer, options: OpenInputOptions = {}): Promise<Record<string, Sheet>> {
+  const wb = await openInput(bytesInput(fileName, bytes), new MemoryBudget(), options);
   const out: Record<string, Sheet> = {};
   try {
     for (const name of wb.sheetNames) {

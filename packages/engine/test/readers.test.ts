@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { OpenInputOptions } from '../src/io/open-input.js';
 import { bytesInput, readSheets, run } from './helpers.js';
 import { buildXlsx, sheetXml } from './xlsx-builder.js';
 
@@ -10,7 +11,13 @@ const SST = `<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/
 <si><t>name</t></si><si><t xml:space="preserve"> A &amp; B &lt;ok&gt; </t></si>
 <si><r><rPr><b/></rPr><t>rich </t></r><r><t>text</t></r><rPh><t>ふりがな</t></rPh></si><si><t/></si><si><t>東京 &#x1F680; &#233;</t></si></sst>`;
 
-describe('xlsx reader', () => {
+// Small files are read from memory, larger ones from a temporary file: every case runs on both paths.
+describe.each([
+  ['held in memory', {}],
+  ['spooled to a file', { inMemoryBytes: 0 }],
+])('xlsx reader, the file %s', (_, options: OpenInputOptions) => {
+  const readXlsx = (name: string, bytes: Buffer) => readSheets(name, bytes, options);
+
   it('reads shared, rich and inline strings, numbers, booleans, errors, formulas, dates and skipped cells', async () => {
     const rows =
       '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="inlineStr"><is><t>n</t></is></c><c r="C1" t="inlineStr"><is><t>when</t></is></c><c r="D1" t="inlineStr"><is><t>other</t></is></c></row>' +
@@ -20,7 +27,7 @@ describe('xlsx reader', () => {
       '<row r="6"><c r="B6"><f>1+1</f></c><c r="D6" t="d"><v>2024-02-03T04:05:06Z</v></c></row>' +
       '<row r="7"/><row r="9"><c r="A9" s="0"/></row>';
     const xlsx = await buildXlsx({ sheets: [{ name: 'Data', xml: sheetXml(rows) }], sharedStrings: SST, styles: STYLES });
-    const s = (await readSheets('t.xlsx', xlsx))['Data']!;
+    const s = (await readXlsx('t.xlsx', xlsx))['Data']!;
     expect(s.columns).toEqual(['name', 'n', 'when', 'other']);
     expect(s.rows).toEqual([
       [' A & B <ok> ', 1500, new Date('2024-01-01T00:00:00Z'), true],
@@ -34,25 +41,25 @@ describe('xlsx reader', () => {
   it('reads cells without references, namespace prefixes and the 1904 date system', async () => {
     const rows = '<x:row><x:c t="inlineStr"><x:is><x:t>a</x:t></x:is></x:c><x:c t="inlineStr"><x:is><x:t>d</x:t></x:is></x:c></x:row><x:row><x:c><x:v>1</x:v></x:c><x:c s="1"><x:v>0</x:v></x:c></x:row>';
     const xlsx = await buildXlsx({ sheets: [{ name: 'P', xml: sheetXml(rows, 'x') }], styles: STYLES, workbookPr: '<workbookPr date1904="1"/>' });
-    expect((await readSheets('t.xlsx', xlsx))['P']).toEqual({ columns: ['a', 'd'], rows: [[1, new Date('1904-01-01T00:00:00Z')]] });
+    expect((await readXlsx('t.xlsx', xlsx))['P']).toEqual({ columns: ['a', 'd'], rows: [[1, new Date('1904-01-01T00:00:00Z')]] });
   });
 
   it('names blank and repeated headers and drops trailing empty rows', async () => {
     const rows = '<row r="2"><c r="A2" t="inlineStr"><is><t>x</t></is></c><c r="C2" t="inlineStr"><is><t>x</t></is></c></row><row r="3"><c r="A3"><v>1</v></c></row><row r="4"><c r="B4" t="inlineStr"><is><t></t></is></c></row><row r="10"/>';
     const xlsx = await buildXlsx({ sheets: [{ name: 'S', xml: sheetXml(rows) }] });
-    expect((await readSheets('t.xlsx', xlsx))['S']).toEqual({ columns: ['x', 'Column2', 'x_2'], rows: [[1, null, null]] });
+    expect((await readXlsx('t.xlsx', xlsx))['S']).toEqual({ columns: ['x', 'Column2', 'x_2'], rows: [[1, null, null]] });
   });
 
   it('refuses a document type declaration (entity bombs) with a clear error', async () => {
     const bomb = '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&lol2;</t></is></c></row></sheetData></worksheet>';
     const xlsx = await buildXlsx({ sheets: [{ name: 'S', xml: bomb }] });
-    await expect(readSheets('t.xlsx', xlsx)).rejects.toMatchObject({ code: 'UNSUPPORTED_FILE' });
+    await expect(readXlsx('t.xlsx', xlsx)).rejects.toMatchObject({ code: 'UNSUPPORTED_FILE' });
   });
 
   it('refuses a part whose compression ratio marks a zip bomb', async () => {
     const rows = '<row r="1"><c r="A1"><v>1</v></c></row>'.repeat(1) + ' '.repeat(40 * 1024 * 1024);
     const xlsx = await buildXlsx({ sheets: [{ name: 'S', xml: sheetXml(rows) }] });
-    await expect(readSheets('t.xlsx', xlsx)).rejects.toMatchObject({ code: 'TOO_LARGE' });
+    await expect(readXlsx('t.xlsx', xlsx)).rejects.toMatchObject({ code: 'TOO_LARGE' });
   });
 
   it('fails with CORRUPT_FILE, not a hang, when a part does not inflate', async () => {
@@ -61,20 +68,40 @@ describe('xlsx reader', () => {
     const at = good.indexOf(Buffer.from('xl/worksheets/sheet1.xml')) + 200;
     const bad = Buffer.from(good);
     for (let i = at; i < at + 64; i++) bad[i] = 0xff - bad[i]!;
-    await expect(readSheets('t.xlsx', bad)).rejects.toMatchObject({ code: 'CORRUPT_FILE' });
+    await expect(readXlsx('t.xlsx', bad)).rejects.toMatchObject({ code: 'CORRUPT_FILE' });
   });
 
   it('reads stored (uncompressed) parts, empty ones included', async () => {
     const xlsx = await buildXlsx({ sheets: [{ name: 'S', xml: sheetXml('<row><c><v>1</v></c></row>') }], sharedStrings: '', compress: false });
-    expect((await readSheets('t.xlsx', xlsx))['S']).toEqual({ columns: ['1'], rows: [] });
+    expect((await readXlsx('t.xlsx', xlsx))['S']).toEqual({ columns: ['1'], rows: [] });
   });
 
   it('refuses truncated, mislabelled and legacy files', async () => {
     const good = await buildXlsx({ sheets: [{ name: 'S', xml: sheetXml('') }] });
-    await expect(readSheets('t.xlsx', good.subarray(0, good.length - 30))).rejects.toMatchObject({ code: 'CORRUPT_FILE' });
-    await expect(readSheets('t.xlsx', Buffer.from('id,name\n1,a\n'))).rejects.toMatchObject({ code: 'UNSUPPORTED_FILE' });
-    await expect(readSheets('t.xls', Buffer.from('d0cf11e0a1b11ae1000000', 'hex'))).rejects.toMatchObject({ code: 'UNSUPPORTED_FILE' });
-    await expect(readSheets('t.csv', Buffer.from([1, 2, 0, 0, 5]))).rejects.toMatchObject({ code: 'UNSUPPORTED_FILE' });
+    await expect(readXlsx('t.xlsx', good.subarray(0, good.length - 30))).rejects.toMatchObject({ code: 'CORRUPT_FILE' });
+    await expect(readXlsx('t.xlsx', Buffer.from('id,name\n1,a\n'))).rejects.toMatchObject({ code: 'UNSUPPORTED_FILE' });
+    await expect(readXlsx('t.xls', Buffer.from('d0cf11e0a1b11ae1000000', 'hex'))).rejects.toMatchObject({ code: 'UNSUPPORTED_FILE' });
+    await expect(readXlsx('t.csv', Buffer.from([1, 2, 0, 0, 5]))).rejects.toMatchObject({ code: 'UNSUPPORTED_FILE' });
+  });
+
+  it('fails with CORRUPT_FILE when a part inflates to more or less than its declared size', async () => {
+    const rows = Array.from({ length: 200 }, (_, i) => `<row r="${i + 1}"><c r="A${i + 1}"><v>${i}</v></c></row>`).join('');
+    const good = await buildXlsx({ sheets: [{ name: 'S', xml: sheetXml(rows) }] });
+    for (const delta of [-10, 10]) {
+      const bad = withDeclaredSize(good, 'xl/worksheets/sheet1.xml', delta);
+      await expect(readXlsx('t.xlsx', bad)).rejects.toMatchObject({ code: 'CORRUPT_FILE', message: expect.stringMatching(delta < 0 ? /inflates past its declared size/ : /not the declared/) });
+    }
+  });
+
+  it('reads a sheet too large to inflate in one call, and one inflated in a single call, alike', async () => {
+    const rows = (n: number) => Array.from({ length: n }, (_, i) => `<row r="${i + 2}"><c r="A${i + 2}"><v>${i}</v></c><c r="B${i + 2}" t="inlineStr"><is><t>row ${i % 97}</t></is></c></row>`).join('');
+    const head = '<row r="1"><c r="A1" t="inlineStr"><is><t>n</t></is></c><c r="B1" t="inlineStr"><is><t>label</t></is></c></row>';
+    for (const n of [10, 30000]) {
+      const xlsx = await buildXlsx({ sheets: [{ name: 'S', xml: sheetXml(head + rows(n)) }] });
+      const s = (await readXlsx('t.xlsx', xlsx))['S']!;
+      expect(s.rows.length).toBe(n);
+      expect(s.rows[n - 1]).toEqual([n - 1, `row ${(n - 1) % 97}`]);
+    }
   });
 
   it('reads every sheet of a workbook in workbook order', async () => {
@@ -83,6 +110,20 @@ describe('xlsx reader', () => {
     expect(r.result.artifacts[0]).toMatchObject({ name: 'two-result.xlsx', sheets: ['B', 'A'] });
   });
 });
+
+/** The zip with the central directory's uncompressed size of `part` changed by `delta` (a part that lies). */
+function withDeclaredSize(zip: Buffer, part: string, delta: number): Buffer {
+  const out = Buffer.from(zip);
+  const name = Buffer.from(part);
+  for (let at = out.indexOf(Buffer.from([0x50, 0x4b, 1, 2])); at >= 0; at = out.indexOf(Buffer.from([0x50, 0x4b, 1, 2]), at + 4)) {
+    const nameLength = out.readUInt16LE(at + 28);
+    if (out.subarray(at + 46, at + 46 + nameLength).equals(name)) {
+      out.writeUInt32LE(out.readUInt32LE(at + 24) + delta, at + 24);
+      return out;
+    }
+  }
+  throw new Error(`no central directory entry ${part}`);
+}
 
 describe('csv reader', () => {
   const read = async (text: string | Buffer, name = 'Data.csv') => (await readSheets(name, typeof text === 'string' ? Buffer.from(text) : text))[name.replace(/\.\w+$/, '')]!;

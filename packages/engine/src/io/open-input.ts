@@ -29,13 +29,26 @@ export function baseName(fileName: string): string {
   return dot > 0 ? name.slice(0, dot) : name;
 }
 
+/** An xlsx up to this size is read from memory; a larger one is spooled to a temporary file. */
+export const XLSX_IN_MEMORY_BYTES = 8 * 1024 * 1024;
+
+export interface OpenInputOptions {
+  /** Overrides XLSX_IN_MEMORY_BYTES (tests use 0 to take the spooled path with small files). */
+  inMemoryBytes?: number;
+}
+
+function toBuffer(chunk: unknown): Buffer {
+  return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
+}
+
 /**
  * Opens an input file as a workbook. The format is decided by the content (a zip is an xlsx; a legacy
  * OLE2 .xls or an encrypted xlsx, which is also OLE2, is refused), the extension only tells a truncated or
- * mislabelled xlsx from a csv. An xlsx is spooled to a temporary file first: the zip's index is at its end,
- * and its sheets are read in any order, each in one pass.
+ * mislabelled xlsx from a csv. The zip's index is at its end and its sheets are read in any order, each in
+ * one pass, so an xlsx is held whole: in memory up to XLSX_IN_MEMORY_BYTES (most uploads, with no
+ * filesystem work at all), else in a temporary file.
  */
-export async function openInput(input: InputFile, budget: MemoryBudget): Promise<WorkbookSource> {
+export async function openInput(input: InputFile, budget: MemoryBudget, options: OpenInputOptions = {}): Promise<WorkbookSource> {
   let stream: Readable;
   try {
     stream = await openReadable(input.open);
@@ -49,40 +62,19 @@ export async function openInput(input: InputFile, budget: MemoryBudget): Promise
   while (headLength < 65536) {
     const next = await iterator.next();
     if (next.done) break;
-    const b = Buffer.isBuffer(next.value) ? (next.value as Buffer) : Buffer.from(next.value as string);
+    const b = toBuffer(next.value);
     headParts.push(b);
     headLength += b.length;
   }
-  const head = Buffer.concat(headParts);
-  const rest = Readable.from(
-    (async function* () {
-      if (head.length) yield head;
-      for (;;) {
-        const next = await iterator.next();
-        if (next.done) return;
-        yield next.value as Buffer;
-      }
-    })(),
-    { objectMode: false },
-  );
+  const head = headParts.length === 1 ? headParts[0]! : Buffer.concat(headParts);
   const isZip = head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && (head[2] === 3 || head[2] === 5);
   const isOle = head.length >= 4 && head.readUInt32BE(0) === 0xd0cf11e0;
   const ext = (/\.([a-z0-9]+)$/i.exec(input.fileName)?.[1] ?? '').toLowerCase();
+  if (isZip) return openXlsx(input, head, iterator, budget, options.inMemoryBytes ?? XLSX_IN_MEMORY_BYTES);
+  const rest = remainder([head], iterator);
   if (isOle) {
     rest.destroy();
     throw new EngineError('UNSUPPORTED_FILE', `${input.fileName} is a legacy .xls or an encrypted workbook; save it as .xlsx or .csv`);
-  }
-  if (isZip) {
-    const dir = await mkdtemp(join(tmpdir(), 'rowline-engine-'));
-    const cleanup = () => rm(dir, { recursive: true, force: true });
-    const path = join(dir, 'input.xlsx');
-    try {
-      await pipeline(rest, createWriteStream(path));
-    } catch (e) {
-      await cleanup();
-      throw new EngineError('UNSUPPORTED_FILE', `cannot read ${input.fileName}: ${(e as Error).message}`, { cause: e });
-    }
-    return XlsxWorkbook.open(path, budget, cleanup);
   }
   if (['xlsx', 'xlsm', 'xltx', 'xls', 'ods', 'numbers', 'zip'].includes(ext)) {
     rest.destroy();
@@ -94,4 +86,48 @@ export async function openInput(input: InputFile, budget: MemoryBudget): Promise
     throw new EngineError('UNSUPPORTED_FILE', `${input.fileName} is neither an xlsx workbook nor a text (csv) file`);
   }
   return new CsvWorkbook(baseName(input.fileName), rest, head, () => openReadable(input.open), input.size, input.fileName);
+}
+
+/** The bytes already read (let go as they are passed on), then the rest of the source stream. */
+function remainder(first: Buffer[], iterator: AsyncIterator<unknown>): Readable {
+  return Readable.from(
+    (async function* () {
+      for (let b = first.shift(); b !== undefined; b = first.shift()) if (b.length) yield b;
+      for (;;) {
+        const next = await iterator.next();
+        if (next.done) return;
+        yield next.value as Buffer;
+      }
+    })(),
+    { objectMode: false },
+  );
+}
+
+async function openXlsx(input: InputFile, head: Buffer, iterator: AsyncIterator<unknown>, budget: MemoryBudget, inMemoryBytes: number): Promise<WorkbookSource> {
+  const parts = [head];
+  let length = head.length;
+  if (input.size === undefined || input.size <= inMemoryBytes) {
+    while (length <= inMemoryBytes) {
+      let next: IteratorResult<unknown>;
+      try {
+        next = await iterator.next();
+      } catch (e) {
+        throw new EngineError('UNSUPPORTED_FILE', `cannot read ${input.fileName}: ${(e as Error).message}`, { cause: e });
+      }
+      if (next.done) return XlsxWorkbook.open(parts.length === 1 ? head : Buffer.concat(parts, length), budget);
+      const b = toBuffer(next.value);
+      parts.push(b);
+      length += b.length;
+    }
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'rowline-engine-'));
+  const cleanup = () => rm(dir, { recursive: true, force: true });
+  const path = join(dir, 'input.xlsx');
+  try {
+    await pipeline(remainder(parts, iterator), createWriteStream(path));
+  } catch (e) {
+    await cleanup();
+    throw new EngineError('UNSUPPORTED_FILE', `cannot read ${input.fileName}: ${(e as Error).message}`, { cause: e });
+  }
+  return XlsxWorkbook.open(path, budget, cleanup);
 }

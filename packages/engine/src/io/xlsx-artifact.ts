@@ -6,9 +6,32 @@ import { Spool } from './spool.js';
 import type { TempDir } from './temp-dir.js';
 import { contentTypes, ROOT_RELS, STYLES, workbook, workbookRels } from './xlsx-package-parts.js';
 import { RowXml, SHEET_HEAD, SHEET_TAIL } from './xlsx-row-xml.js';
-import { ZipWriter, type ZipEntry } from './zip-writer.js';
+import { deflateEntry, ZipWriter, type DeflatedEntry, type ZipEntry } from './zip-writer.js';
 
 const FLUSH_CHARS = 128 * 1024;
+/** Deflate level 1: sheet XML is repetitive enough that level 6 buys ~15% size for ~3x the CPU. */
+const LEVEL = 1;
+
+/**
+ * The package parts (content types, relationships, workbook, styles) deflated once per distinct text: they
+ * depend only on the number and names of the sheets, so most runs write parts seen before, and deflating
+ * them again cost a small run more than its sheet did. Pure data, bounded: cleared when full.
+ */
+const deflatedParts = new Map<string, DeflatedEntry>();
+const MAX_DEFLATED_PARTS = 256;
+/** A workbook part listing thousands of sheets is not worth keeping. */
+const MAX_CACHED_CHARS = 16 * 1024;
+
+function deflatedPart(text: string): DeflatedEntry {
+  let d = deflatedParts.get(text);
+  if (d === undefined) {
+    d = deflateEntry(Buffer.from(text, 'utf8'), LEVEL);
+    if (text.length > MAX_CACHED_CHARS) return d;
+    if (deflatedParts.size >= MAX_DEFLATED_PARTS) deflatedParts.clear();
+    deflatedParts.set(text, d);
+  }
+  return d;
+}
 
 /**
  * Streams an xlsx: each sheet's XML goes through deflate into a zip piped to the caller's stream. A zip
@@ -16,8 +39,7 @@ const FLUSH_CHARS = 128 * 1024;
  * while another is streaming is spooled (spool.ts) and added when the artifact is finished, after the last pass.
  */
 export class XlsxArtifact implements ArtifactWriter {
-  /** Deflate level 1: sheet XML is repetitive enough that level 6 buys ~15% size for ~3x the CPU. */
-  private readonly zip = new ZipWriter(1);
+  private readonly zip = new ZipWriter(LEVEL);
   private readonly sheets: XlsxSheet[] = [];
   private readonly names = new Set<string>();
   private live: XlsxSheet | null = null;
@@ -94,12 +116,13 @@ export class XlsxArtifact implements ArtifactWriter {
     }
     const ordered = [...this.sheets].sort((a, b) => a.order - b.order);
     const n = this.sheets.length;
-    const add = (text: string, path: string) => this.ctl.abortable(this.zip.addBuffer(path, Buffer.from(text, 'utf8')));
-    await add(contentTypes(n), '[Content_Types].xml');
-    await add(ROOT_RELS, '_rels/.rels');
-    await add(workbook(ordered.map((s) => ({ name: s.name, part: s.part }))), 'xl/workbook.xml');
-    await add(workbookRels(n), 'xl/_rels/workbook.xml.rels');
-    await add(STYLES, 'xl/styles.xml');
+    this.ctl.throwIfAborted();
+    const add = (text: string, path: string) => this.zip.addDeflated(path, deflatedPart(text));
+    add(contentTypes(n), '[Content_Types].xml');
+    add(ROOT_RELS, '_rels/.rels');
+    add(workbook(ordered.map((s) => ({ name: s.name, part: s.part }))), 'xl/workbook.xml');
+    add(workbookRels(n), 'xl/_rels/workbook.xml.rels');
+    add(STYLES, 'xl/styles.xml');
     this.zip.finish();
     await this.ctl.abortable(done);
     return { name: this.name, format: 'xlsx', rows: this.sheets.reduce((a, s) => a + s.rows, 0), sheets: ordered.map((s) => s.name) };

@@ -21,11 +21,14 @@ export class XlsxWorkbook implements WorkbookSource {
     private readonly cleanup: () => Promise<void>,
   ) {}
 
-  /** Opens a spooled xlsx; `cleanup` removes the spool when the workbook is closed. */
-  static async open(path: string, budget: MemoryBudget, cleanup: () => Promise<void>): Promise<XlsxWorkbook> {
+  /**
+   * Opens an xlsx spooled to a file (its path) or held in memory; `cleanup` removes the spool when the
+   * workbook is closed.
+   */
+  static async open(source: string | Buffer, budget: MemoryBudget, cleanup: () => Promise<void> = async () => undefined): Promise<XlsxWorkbook> {
     let zip: ZipInput | null = null;
     try {
-      zip = await ZipInput.open(path);
+      zip = await ZipInput.open(source);
       const meta = await readXlsxMeta(zip);
       return new XlsxWorkbook(zip, meta, budget, cleanup);
     } catch (e) {

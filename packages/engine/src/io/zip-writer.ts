@@ -46,6 +46,13 @@ export class ZipWriter {
     await e.end();
   }
 
+  /** Adds an entry deflated beforehand (see deflateEntry), at this writer's level. */
+  addDeflated(name: string, data: DeflatedEntry): void {
+    if (data.level !== this.level) throw new Error(`internal: entry ${name} was deflated at level ${data.level}, not ${this.level}`);
+    const e = this.entry(name);
+    e.endWith(data);
+  }
+
   async addStream(name: string, data: Readable): Promise<void> {
     const e = this.entry(name);
     for await (const chunk of data) if (!e.write(chunk as Buffer)) await e.drained();
@@ -85,34 +92,58 @@ export class ZipWriter {
   }
 }
 
+/** An entry's data, deflated once to be added to many zips (the fixed parts of every xlsx). */
+export interface DeflatedEntry {
+  readonly level: number;
+  readonly crc: number;
+  readonly size: number;
+  readonly deflated: Buffer;
+}
+
+export function deflateEntry(data: Buffer, level: number): DeflatedEntry {
+  return { level, crc: zlib.crc32(data) >>> 0, size: data.length, deflated: zlib.deflateRawSync(data, { level }) };
+}
+
+/**
+ * Entries up to this size are deflated in one synchronous call when they end: for the small parts of a
+ * workbook (and small sheets), a zlib stream's setup, thread-pool round trips and 256 KB output buffers
+ * cost far more than the compression itself. Past it, the entry switches to a deflate stream.
+ */
+const DEFLATE_AT_ONCE = 1024 * 1024;
+
 /** One entry being written: write its bytes, then end it. */
 export class ZipEntry {
-  private readonly deflate: zlib.DeflateRaw;
+  private deflate: zlib.DeflateRaw | null = null;
+  private done: Promise<void> | null = null;
+  /** What was written while the entry is small enough to deflate at once. */
+  private pending: Buffer[] | null = [];
   private crc = 0;
   private size = 0;
   private compressed = 0;
-  private readonly done: Promise<void>;
   closed = false;
 
   constructor(
     private readonly zip: ZipWriter,
     readonly name: string,
-    level: number,
+    private readonly level: number,
     private readonly onClose: (crc: number, compressed: number, size: number) => void,
-  ) {
+  ) {}
+
+  private stream(): zlib.DeflateRaw {
     // highWaterMark is a stream option zlib passes on, though its types omit it.
-    this.deflate = zlib.createDeflateRaw({ level, chunkSize: 1 << 18, highWaterMark: 1 << 20 } as zlib.ZlibOptions);
-    this.deflate.on('data', (c: Buffer) => {
+    const deflate = zlib.createDeflateRaw({ level: this.level, chunkSize: 1 << 18, highWaterMark: 1 << 20 } as zlib.ZlibOptions);
+    deflate.on('data', (c: Buffer) => {
       this.compressed += c.length;
       if (!this.zip.push(c)) {
-        this.deflate.pause();
-        this.zip.output.once('drain', () => this.deflate.resume());
+        deflate.pause();
+        this.zip.output.once('drain', () => deflate.resume());
       }
     });
     this.done = new Promise((resolve, reject) => {
-      this.deflate.once('end', resolve);
-      this.deflate.once('error', reject);
+      deflate.once('end', resolve);
+      deflate.once('error', reject);
     });
+    return deflate;
   }
 
   /** False when the caller should wait for drained() before writing more. */
@@ -120,16 +151,50 @@ export class ZipEntry {
     const b = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     this.crc = zlib.crc32(b, this.crc);
     this.size += b.length;
-    return this.deflate.write(b);
+    if (this.pending !== null) {
+      this.pending.push(b);
+      if (this.size <= DEFLATE_AT_ONCE) return true;
+      const held = this.pending;
+      this.pending = null;
+      this.deflate = this.stream();
+      let ok = true;
+      for (const h of held) ok = this.deflate.write(h) && ok;
+      return ok;
+    }
+    return this.deflate!.write(b);
   }
 
   drained(): Promise<void> {
-    return new Promise((resolve) => this.deflate.once('drain', () => resolve()));
+    const deflate = this.deflate;
+    if (deflate === null || !deflate.writableNeedDrain) return Promise.resolve();
+    return new Promise((resolve) => deflate.once('drain', () => resolve()));
   }
 
   async end(): Promise<void> {
-    this.deflate.end();
-    await this.done;
+    if (this.pending !== null) {
+      const data = zlib.deflateRawSync(this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending), { level: this.level });
+      this.pending = null;
+      this.compressed = data.length;
+      this.zip.push(data);
+    } else {
+      this.deflate!.end();
+      await this.done;
+    }
+    this.close();
+  }
+
+  /** Ends an entry nothing was written to with data deflated beforehand. */
+  endWith(data: DeflatedEntry): void {
+    if (this.size !== 0 || this.pending === null) throw new Error(`internal: zip entry ${this.name} already has data`);
+    this.pending = null;
+    this.crc = data.crc;
+    this.size = data.size;
+    this.compressed = data.deflated.length;
+    this.zip.push(data.deflated);
+    this.close();
+  }
+
+  private close(): void {
     const big = this.size >= MAX32 || this.compressed >= MAX32;
     const d = Buffer.alloc(big ? 24 : 16);
     d.writeUInt32LE(0x08074b50, 0);
