@@ -29,6 +29,8 @@ export function createExecutionEventsConsumer(deps: { bus: EventBus; ledger: Led
     async start() {
       subscription = await deps.bus.subscribe({
         topics: [TOPICS.executionEvents], groupId: CONSUMER, fromBeginning: true, concurrency: deps.concurrency ?? 2,
+        // A delivery may start 50 ms later; in exchange a busy topic costs far fewer fetches and offset commits.
+        batchWindowMs: 50,
         handler: (msg) => handleExecutionEvent(deps, msg),
       });
       await subscription.ready;
