@@ -51,6 +51,7 @@ export function createSubscriptionLayer(opts: SubscriptionLayerOptions) {
         topics: [TOPICS.executionEvents], groupId,
         // Live updates may wait up to 20 ms for company: under load, far fewer fetches and offset commits.
         batchWindowMs: 20,
+        commitIntervalMs: 1_000,
         // Only routing happens here; resolutions run in the hub's lanes, so the consumer never waits on a client.
         handler: async (m) => {
           metrics.events.inc();

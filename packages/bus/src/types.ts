@@ -41,6 +41,12 @@ export type SubscribeOptions = {
    * returns as soon as there is one message. The in-process bus has no fetches and ignores it.
    */
   batchWindowMs?: number;
+  /**
+   * Commit offsets at most this often rather than after every batch (far fewer OffsetCommit requests on a
+   * busy topic). Only handled messages are committed, and a clean stop commits what was handled; a crash or
+   * a rebalance delivers up to one interval's worth again. Default: after every batch. Kafka only.
+   */
+  commitIntervalMs?: number;
 };
 
 export type Subscription = {

@@ -8,8 +8,14 @@ const text = (value: string) => new TextEncoder().encode(value);
 const body = (msg: BusMessage) => msg.value.toString('utf8');
 let counter = 0;
 /** Subscriber options for each ordering mode: the keyed mode with several messages in flight. */
-const ORDERINGS = ['partition', 'key'] as const;
-const mode = (ordering: (typeof ORDERINGS)[number]) => (ordering === 'key' ? { ordering, concurrency: 4 } : { ordering });
+const MODES = {
+  partition: { ordering: 'partition' },
+  key: { ordering: 'key', concurrency: 4 },
+  'partition, interval commits': { ordering: 'partition', commitIntervalMs: 150 },
+  'key, interval commits': { ordering: 'key', concurrency: 4, commitIntervalMs: 150 },
+} as const;
+const ORDERINGS = Object.keys(MODES) as Array<keyof typeof MODES>;
+const mode = (name: keyof typeof MODES) => MODES[name];
 const unique = (label: string) => `${label}-${Date.now().toString(36)}-${(counter++).toString(36)}`;
 
 /** Polls until `check` passes; brokers deliver asynchronously, so every assertion on handled messages waits. */
@@ -68,7 +74,7 @@ export function busContract(name: string, createBus: BusFactory): void {
       await sub.stop();
     });
 
-    it.each(ORDERINGS)('hands messages with the same key to the handler in publish order (ordering: %s)', async (ordering) => {
+    it.each(ORDERINGS)('hands messages with the same key to the handler in publish order (%s)', async (ordering) => {
       const t = await topic(4);
       const byKey = new Map<string, number[]>();
       const sub = await bus.subscribe({
@@ -150,7 +156,7 @@ export function busContract(name: string, createBus: BusFactory): void {
       await Promise.all([sub.stop(), watch.stop()]);
     });
 
-    it.each(ORDERINGS)('dead-letters a message that keeps failing, with its origin and error, and the partition moves on (ordering: %s)', async (ordering) => {
+    it.each(ORDERINGS)('dead-letters a message that keeps failing, with its origin and error, and the partition moves on (%s)', async (ordering) => {
       const t = await topic();
       const { seen, handler } = collector();
       const dlq = collector();
@@ -185,7 +191,7 @@ export function busContract(name: string, createBus: BusFactory): void {
       await Promise.all([sub.stop(), watch.stop()]);
     });
 
-    it.each(ORDERINGS)('resumes a restarted group after its last committed offset, losing nothing and repeating nothing (ordering: %s)', async (ordering) => {
+    it.each(ORDERINGS)('resumes a restarted group after its last committed offset, losing nothing and repeating nothing (%s)', async (ordering) => {
       const t = await topic();
       const group = unique('g');
       const first = collector();
@@ -204,7 +210,7 @@ export function busContract(name: string, createBus: BusFactory): void {
       await b.stop();
     });
 
-    it.each(ORDERINGS)('lets a handler in flight finish when stopped, and commits it (ordering: %s)', async (ordering) => {
+    it.each(ORDERINGS)('lets a handler in flight finish when stopped, and commits it (%s)', async (ordering) => {
       const t = await topic(1);
       const group = unique('g');
       let release: () => void = () => undefined;

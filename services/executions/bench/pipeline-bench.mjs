@@ -92,7 +92,7 @@ const done = new Map();
 const waiters = new Map();
 const bus = createKafkaBus({ brokers: kafka.brokers, clientId: 'bench', topicPrefix });
 const tap = await bus.subscribe({
-  topics: [TOPICS.executionEvents], groupId: `bench-${randomUUID()}`, batchWindowMs: 20,
+  topics: [TOPICS.executionEvents], groupId: `bench-${randomUUID()}`, batchWindowMs: 20, commitIntervalMs: 1000,
   handler: async (m) => {
     const e = decodeExecutionEvent(m.value);
     if (e.payload.case === 'statusChanged' && e.payload.value.status === ExecutionStatus.SUCCEEDED && !done.has(e.executionId)) {

@@ -1,8 +1,9 @@
-import type { Admin, Kafka } from 'kafkajs';
+import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
 import { deliver } from '../delivery.js';
 import type { Namespace } from '../names.js';
 import type { DlqOptions, OutgoingMessage, SubscribeOptions, Subscription } from '../types.js';
+import { createIntervalCommitter } from './interval-committer.js';
 import { runKeyedBatch, Slots } from './keyed-batch.js';
 import { toBusMessage } from './message.js';
 import { latestForUncommitted, partitionKey } from './start-offsets.js';
@@ -51,7 +52,11 @@ export async function startSubscriber(deps: SubscriberDeps, sub: SubscribeOption
   const ready = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
   ready.catch(() => undefined);
 
+  const committer = sub.commitIntervalMs
+    ? createIntervalCommitter({ intervalMs: sub.commitIntervalMs, logger, commit: (offsets) => consumer.commitOffsets(offsets) })
+    : undefined;
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    committer?.retain(payload.memberAssignment);
     if (joined) return;
     joined = true;
     // Only at the first join: later, another member may have committed past the end we looked up.
@@ -75,22 +80,38 @@ export async function startSubscriber(deps: SubscriberDeps, sub: SubscribeOption
     await consumer.subscribe({ topics, fromBeginning });
     const deliverOne = (msg: ReturnType<typeof toBusMessage>, heartbeat: () => Promise<void>) =>
       deliver(msg, sub.handler, { policy: deps.policy, logger, publish: deps.publish, keepAlive: heartbeat });
+    /** Runs one message's handler, and with interval commits, accounts for it (a draining consumer skips it). */
+    const handleOne = async (topic: string, partition: number, message: KafkaMessage, heartbeat: () => Promise<void>, mark: boolean) => {
+      if (!committer) return deliverOne(toBusMessage(ns.logical(topic), partition, message), heartbeat);
+      if (!committer.begin()) return;
+      try {
+        await deliverOne(toBusMessage(ns.logical(topic), partition, message), heartbeat);
+        if (mark) committer.mark(topic, partition, message.offset);
+      } finally {
+        committer.end();
+      }
+    };
+    const autoCommit = !committer;
     if (sub.ordering === 'key') {
       const slots = new Slots(sub.concurrency ?? 1);
       await consumer.run({
+        autoCommit,
         // Every assigned partition may have messages in flight; the slots bound the total.
         partitionsConsumedConcurrently: Math.max(1, sub.concurrency ?? 1),
         eachBatchAutoResolve: false,
         eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-          const topic = ns.logical(batch.topic);
           // Long handlers must not cost the member its place in the group: heartbeat while the batch runs.
           const beat = setInterval(() => void heartbeat().catch(() => undefined), 1_000);
           try {
             await runKeyedBatch(batch.messages, {
               keyOf: (m) => m.key?.toString('utf8') ?? '',
-              handle: (m) => deliverOne(toBusMessage(topic, batch.partition, m), heartbeat),
-              resolve: (m) => resolveOffset(m.offset),
-              shouldGoOn: () => isRunning() && !isStale(),
+              // Marked in order by `resolve`, which covers only the handled prefix of the batch.
+              handle: (m) => handleOne(batch.topic, batch.partition, m, heartbeat, false),
+              resolve: (m) => {
+                resolveOffset(m.offset);
+                committer?.mark(batch.topic, batch.partition, m.offset);
+              },
+              shouldGoOn: () => isRunning() && !isStale() && !committer?.stopping,
               slots,
             });
           } finally {
@@ -100,9 +121,10 @@ export async function startSubscriber(deps: SubscriberDeps, sub: SubscribeOption
       });
     } else {
       await consumer.run({
+        autoCommit,
         partitionsConsumedConcurrently: Math.max(1, sub.concurrency ?? 1),
         eachMessage: async ({ topic, partition, message, heartbeat }) => {
-          await deliverOne(toBusMessage(ns.logical(topic), partition, message), heartbeat);
+          await handleOne(topic, partition, message, heartbeat, true);
         },
       });
     }
@@ -117,6 +139,12 @@ export async function startSubscriber(deps: SubscriberDeps, sub: SubscribeOption
     failure: () => failure,
     // kafkajs's disconnect is the whole shutdown: it stops fetching, waits for the messages in flight,
     // commits what they resolved, leaves the group (so the partitions move on at once) and disconnects.
-    stop: () => (stopping ??= consumer.disconnect().then(() => settle?.reject(new Error('stopped before joining')))),
+    // With interval commits, the handlers in flight finish and their offsets are committed first, while the
+    // consumer is still a member that may commit.
+    stop: () => (stopping ??= (async () => {
+      await committer?.drain();
+      await consumer.disconnect();
+      settle?.reject(new Error('stopped before joining'));
+    })()),
   };
 }

@@ -54,6 +54,8 @@ export function createEngineWorkers(deps: {
         ordering: 'key',
         // Requests in batches of up to 20 ms: a run waits at most that, and the broker sees far fewer fetches and commits.
         batchWindowMs: 20,
+        // A redelivered request finds its run claimed or ended and does nothing.
+        commitIntervalMs: 500,
       });
     },
     async stop() {
