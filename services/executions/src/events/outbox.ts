@@ -3,15 +3,24 @@ import type { EventBus } from '@rowline/bus';
 
 export type OutboxMessage = { topic: string; key: string; payload: Uint8Array; headers?: Record<string, string> };
 
+/**
+ * The statement that appends messages to the outbox, in one round trip: a multi-row VALUES list takes its
+ * ids from the sequence in list order, so the relay publishes the messages in the order given.
+ */
+export function outboxInsert(messages: OutboxMessage[]): { sql: string; params: unknown[] } {
+  // The trace of the request or run writing the rows travels with them, so their consumers join that trace.
+  const trace = traceHeaders();
+  return {
+    sql: `insert into "executions"."outbox" ("topic", "key", "payload", "headers") values ${messages.map(() => '(?, ?, ?, ?)').join(', ')}`,
+    params: messages.flatMap((m) => [m.topic, m.key, Buffer.from(m.payload), JSON.stringify({ ...trace, ...m.headers })]),
+  };
+}
+
 /** Appends messages to the outbox inside the caller's transaction. */
 export async function appendOutbox(tx: EntityManager, messages: OutboxMessage[]): Promise<void> {
-  for (const m of messages) {
-    await tx.execute(
-      'insert into "executions"."outbox" ("topic", "key", "payload", "headers") values (?, ?, ?, ?)',
-      // The trace of the request or run writing the row travels with it, so its consumers join that trace.
-      [m.topic, m.key, Buffer.from(m.payload), JSON.stringify({ ...traceHeaders(), ...m.headers })],
-    );
-  }
+  if (!messages.length) return;
+  const { sql, params } = outboxInsert(messages);
+  await tx.execute(sql, params);
 }
 
 type Row = { id: string; topic: string; key: string; payload: Buffer; headers: Record<string, string> };
