@@ -1,7 +1,7 @@
 import { AppError, badInput, decodeCursor, isUuid, newId, notFound, type EntityManager, type Principal } from '@rowline/kit';
 import { ExecutionStatus, ExecutionPhase } from '@rowline/proto';
 import { ExecutionEntity, ExecutionLogEntity, StepRunEntity, type Execution, type StepSpec } from '../store/entities.js';
-import { insertRun } from '../store/insert-run.js';
+import { insertRun, runIdForKey } from '../store/insert-run.js';
 import { eventMessage, requestedMessage } from '../events/messages.js';
 import { isTerminal, type Status } from './state-machine.js';
 
@@ -83,8 +83,8 @@ export function createExecutionsDomain(deps: { lookups: Lookups; onOutbox: () =>
     async start(em: EntityManager, actor: Principal, input: { workflowVersionId: string; fileId: string; idempotencyKey: string; timeoutSeconds?: number | null }) {
       const key = checkKey(input.idempotencyKey);
       const timeoutMs = timeoutOf(input.timeoutSeconds);
-      const existing = await em.findOne(ExecutionEntity, { idempotencyKey: key });
-      if (existing) return sameRequest(existing, input);
+      const existingId = await runIdForKey(em, actor.tenantId, key);
+      if (existingId) return sameRequest(await em.findOneOrFail(ExecutionEntity, { id: existingId }), input);
       if (!isUuid(input.workflowVersionId)) throw notFound('Workflow version', input.workflowVersionId);
       const [version, file] = await Promise.all([deps.lookups.version(actor, input.workflowVersionId), readyFile(actor, input.fileId)]);
       return insert(em, actor, {

@@ -27,4 +27,14 @@ export async function insertRun(em: EntityManager, run: Execution, messages: Out
   );
 }
 
+/**
+ * The id of the tenant's run accepted under this idempotency key, if any: a plain indexed query (the unique
+ * key), since a new key, the usual case, needs no entity built.
+ */
+export async function runIdForKey(em: EntityManager, tenantId: string, key: string): Promise<string | undefined> {
+  const [row] = await em.execute<{ id: string }[]>(
+    'select "id" from "executions"."executions" where "tenant_id" = ? and "idempotency_key" = ?', [tenantId, key]);
+  return row?.id;
+}
+
 const json = (value: unknown): string | null => (value == null ? null : JSON.stringify(value));
