@@ -109,7 +109,7 @@ async function main() {
 
   const workers = Array.from({ length: WORKERS }, () => {
     const env = {
-      PATH: process.env.PATH, NODE_ENV: 'production', LOG_LEVEL: 'warn', PORT: '0', DATABASE_URL: url.toString(),
+      PATH: process.env.PATH, NODE_ENV: 'production', LOG_LEVEL: 'info', PORT: '0', DATABASE_URL: url.toString(),
       KAFKA_BROKERS: brokers.join(','), KAFKA_TOPIC_PREFIX: topicPrefix, FILES_URL: platform.urls.files,
       STORAGE_DIR: join(dataDir, 'storage'), INTERNAL_TOKEN_SECRET: internalToken, ENGINE_CONCURRENCY: '6', TENANT_CONCURRENCY: '0',
     };
