@@ -13,6 +13,7 @@ const NAMED = {
   partner: 'gateway/bench/partner-bench.mjs',              // /partner/graphql with key checks beside /graphql
   subscriptions: 'gateway/bench/subscriptions-bench.mjs',  // concurrent sockets, event-to-client latency
   pipeline: 'services/executions/bench/pipeline-bench.mjs', // runs/s and start-to-succeeded latency on Kafka
+  accept: 'services/executions/bench/accept-bench.mjs',     // CPU ms per accepted run in the API process
   delivery: 'services/delivery/bench/delivery-bench.mjs',   // deliveries/s to a local webhook, 1 vs 2 workers
   files: 'services/files/bench/files-bench.mjs',            // upload MB/s and RSS, inspection time
   'engine-small': 'packages/engine/bench/engine-small.mjs', // CPU ms per run of a 100-row workflow (the pipeline's case)

@@ -11,6 +11,7 @@ export * from './server.js';
 export * from './subgraph.js';
 export * from './pagination.js';
 export * from './lifecycle.js';
+export * from './http-fetch.js';
 export * from './internal-client.js';
 export * from './internal-route.js';
 export * from './api-key-format.js';

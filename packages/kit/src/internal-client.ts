@@ -1,4 +1,5 @@
 import { AppError } from './errors.js';
+import { createHttpFetch } from './http-fetch.js';
 import type { InternalTokens, Principal } from './internal-token.js';
 import { INTERNAL_TOKEN_HEADER } from './server.js';
 
@@ -7,6 +8,7 @@ import { INTERNAL_TOKEN_HEADER } from './server.js';
  * service must check another's data synchronously (a run's version and file); everything else is events.
  */
 export function createInternalClient(opts: { tokens: InternalTokens; baseUrl: string; audience: string; timeoutMs?: number }) {
+  const fetch = createHttpFetch();
   return async function call<T>(principal: Principal, path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
     const token = await opts.tokens.sign(principal, opts.audience);
     const res = await fetch(new URL(path, opts.baseUrl), {

@@ -17,6 +17,8 @@ const ISSUER = 'rowline-internal';
 /** Signed tokens remembered at once (the oldest goes first). */
 const SIGNED_TOKENS_KEPT = 10_000;
 const ALG = 'HS256';
+/** Verified tokens remembered at once (the oldest goes first). */
+const VERIFIED_TOKENS_KEPT = 10_000;
 
 /**
  * Short-lived tokens the gateway (and services, for their own internal calls) sign for exactly one
@@ -42,6 +44,30 @@ export function createInternalTokens(secret: string) {
       .setExpirationTime(`${ttlSeconds}s`)
       .sign(key);
   };
+  // Signed tokens are reused (above), so a subgraph sees the same token string again and again: the outcome
+  // of a successful check is remembered, per audience, until the token's exp. A failure is never remembered.
+  const verified = new Map<string, { principal: Principal | null; expiresAt: number }>();
+  const verifyFresh = async (token: string, audience: string): Promise<{ principal: Principal | null; expiresAt: number }> => {
+    try {
+      const { payload } = await jwtVerify(token, key, { issuer: ISSUER, audience, algorithms: [ALG] });
+      // jose refuses a token without exp only when asked to; ours always carry one, so one without it is not remembered.
+      const expiresAt = typeof payload.exp === 'number' ? payload.exp * 1000 : 0;
+      if (payload.knd === 'anonymous') return { principal: null, expiresAt };
+      const role = payload.role as Role;
+      if (typeof payload.tid !== 'string' || typeof payload.sub !== 'string' || !ROLES.includes(role)) {
+        throw new AppError('UNAUTHENTICATED', 'Malformed internal token');
+      }
+      const kind = payload.knd === 'api_key' || payload.knd === 'service' ? payload.knd : 'user';
+      const scopes = Array.isArray(payload.scp) ? payload.scp.filter((s): s is string => typeof s === 'string') : [];
+      return { principal: { kind, tenantId: payload.tid, subject: payload.sub, role, scopes }, expiresAt };
+    } catch (err) {
+      if (err instanceof AppError) throw err;
+      if (err instanceof joseErrors.JOSEError) throw new AppError('UNAUTHENTICATED', 'Invalid internal token');
+      throw err;
+    }
+  };
+  /** A copy, so that no caller can change what the next request of the same token is given. */
+  const copyOf = (p: Principal | null): Principal | null => (p ? { ...p, scopes: [...p.scopes] } : null);
   return {
     /** `null` signs an anonymous call: it proves the gateway sent it, but grants no tenant. */
     async sign(principal: Principal | null, audience: string, ttlSeconds = 60): Promise<string> {
@@ -54,21 +80,16 @@ export function createInternalTokens(secret: string) {
       return token;
     },
     async verify(token: string, audience: string): Promise<Principal | null> {
-      try {
-        const { payload } = await jwtVerify(token, key, { issuer: ISSUER, audience, algorithms: [ALG] });
-        if (payload.knd === 'anonymous') return null;
-        const role = payload.role as Role;
-        if (typeof payload.tid !== 'string' || typeof payload.sub !== 'string' || !ROLES.includes(role)) {
-          throw new AppError('UNAUTHENTICATED', 'Malformed internal token');
-        }
-        const kind = payload.knd === 'api_key' || payload.knd === 'service' ? payload.knd : 'user';
-        const scopes = Array.isArray(payload.scp) ? payload.scp.filter((s): s is string => typeof s === 'string') : [];
-        return { kind, tenantId: payload.tid, subject: payload.sub, role, scopes };
-      } catch (err) {
-        if (err instanceof AppError) throw err;
-        if (err instanceof joseErrors.JOSEError) throw new AppError('UNAUTHENTICATED', 'Invalid internal token');
-        throw err;
+      const cacheKey = `${audience} ${token}`;
+      const hit = verified.get(cacheKey);
+      if (hit && hit.expiresAt > Date.now()) return copyOf(hit.principal);
+      if (hit) verified.delete(cacheKey);
+      const fresh = await verifyFresh(token, audience);
+      if (fresh.expiresAt > Date.now()) {
+        if (verified.size >= VERIFIED_TOKENS_KEPT) verified.delete(verified.keys().next().value!);
+        verified.set(cacheKey, fresh);
       }
+      return copyOf(fresh.principal);
     },
   };
 }

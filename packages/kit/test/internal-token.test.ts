@@ -84,4 +84,26 @@ describe('internal tokens', () => {
       await expect(tokens.verify(garbage, 'files'), garbage).rejects.toThrow(refused);
     }
   });
+
+  it('that verified once are still refused once their sixty seconds have passed', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const token = await tokens.sign({ ...ALICE, subject: 'remembered' }, 'files');
+    expect(await tokens.verify(token, 'files')).toMatchObject({ subject: 'remembered' });
+    vi.setSystemTime(Date.now() + 61_000);
+    await expect(tokens.verify(token, 'files')).rejects.toThrow(refused);
+  });
+
+  it('that verified once for their audience are still refused by another subgraph', async () => {
+    const token = await tokens.sign(ALICE, 'files');
+    await tokens.verify(token, 'files');
+    await expect(tokens.verify(token, 'workflows')).rejects.toThrow(refused);
+  });
+
+  it('give every verification its own principal, so a caller that changes one changes no other request', async () => {
+    const token = await tokens.sign({ ...ALICE, scopes: ['files:read'] }, 'files');
+    const first = (await tokens.verify(token, 'files'))!;
+    first.role = 'OWNER';
+    first.scopes.push('files:write');
+    expect(await tokens.verify(token, 'files')).toEqual({ ...ALICE, scopes: ['files:read'] });
+  });
 });

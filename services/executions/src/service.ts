@@ -4,6 +4,7 @@ import {
 } from '@rowline/kit';
 import type { EventBus } from '@rowline/bus';
 import { createExecutionsDomain, type Lookups } from './domain/executions.js';
+import { cachedVersions } from './domain/version-cache.js';
 import { isTerminal } from './domain/state-machine.js';
 import { createOutboxRelay } from './events/outbox.js';
 import { endedEvents, TOPICS } from './events/messages.js';
@@ -27,8 +28,9 @@ export async function createExecutionsService(deps: {
   const workflows = createInternalClient({ tokens: deps.tokens, baseUrl: deps.workflowsUrl, audience: 'workflows' });
   const files = createInternalClient({ tokens: deps.tokens, baseUrl: deps.filesUrl, audience: 'files' });
   const lookups: Lookups = {
-    version: (principal, id) => workflows(principal, `/internal/versions/${encodeURIComponent(id)}`),
-    file: (principal, id) => files(principal, `/internal/files/${encodeURIComponent(id)}`),
+    version: cachedVersions((principal, id) => workflows(principal, `/internal/versions/${encodeURIComponent(id)}`)),
+    // A file's status changes (uploads finish, retention deletes), so it is asked every time; without its download link.
+    file: (principal, id) => files(principal, `/internal/files/${encodeURIComponent(id)}?link=false`),
     latestVersion: (principal, id) => workflows(principal, `/internal/workflows/${encodeURIComponent(id)}/latest-version`),
   };
   const domain = createExecutionsDomain({ lookups, onOutbox: () => relay.nudge(), defaultTimeoutMs: deps.defaultTimeoutMs });

@@ -71,6 +71,21 @@ describe('starting a run', () => {
     expect(their).not.toBe(mine);
   });
 
+  it('answers the run exactly as written, its PENDING event queued before its request', async () => {
+    const res = await acme.api.request(`mutation($i: StartExecutionInput!) { startExecution(input: $i) {
+      id status phase attempt retryOf timeoutSeconds createdAt startedAt finishedAt progress { percent rowsProcessed } } }`,
+    { i: { workflowVersionId: versionId, fileId, idempotencyKey: randomUUID(), timeoutSeconds: 120 } });
+    expect(res.errors).toBeUndefined();
+    const run = res.data!.startExecution;
+    expect(run).toMatchObject({ status: 'PENDING', phase: null, attempt: 0, retryOf: null, timeoutSeconds: 120, startedAt: null, finishedAt: null, progress: { percent: null, rowsProcessed: 0 } });
+    const [row] = await p.sql<{ created_at: Date; workflow_version_id: string; input_file_id: string; timeout_ms: number }>(
+      'select "created_at", "workflow_version_id", "input_file_id", "timeout_ms" from "executions"."executions" where "id" = ?', [run.id]);
+    expect(row).toMatchObject({ workflow_version_id: versionId, input_file_id: fileId, timeout_ms: 120_000 });
+    expect(new Date(row!.created_at).toISOString()).toBe(new Date(run.createdAt).toISOString());
+    const outbox = await p.sql<{ type: string }>(`select "headers"->>'event-type' as "type" from "executions"."outbox" where "key" = ? order by "id" limit 2`, [run.id]);
+    expect(outbox.map((r) => r.type)).toEqual(['statusChanged', 'ExecutionRequested']);
+  });
+
   it('refuses a blank idempotencyKey as BAD_USER_INPUT', async () => {
     expect(codesOf(await acme.start({ workflowVersionId: versionId, fileId, idempotencyKey: '   ' }))).toEqual(['BAD_USER_INPUT']);
   });

@@ -33,6 +33,17 @@ describe('GET /internal/files/:id', () => {
     expect((await files.internal('GET', '/internal/files/..%2F..%2Fetc', A)).status).toBe(404);
   });
 
+  it('answers a download link unless asked to leave it out with link=false', async () => {
+    const { id } = await upload(files, A, 'linked.csv', Buffer.from('a\n1\n'));
+    const linked = await files.internal('GET', `/internal/files/${id}`, A);
+    expect(linked.body.downloadUrl).toMatch(/^https:\/\/files\.example\.test\/files\/download\//);
+    const bare = await files.internal('GET', `/internal/files/${id}?link=false`, A);
+    expect(bare.status).toBe(200);
+    expect(bare.body).toEqual({ ...linked.body, downloadUrl: undefined });
+    expect(bare.body).not.toHaveProperty('downloadUrl');
+    expect((await files.internal('GET', `/internal/files/${id}?link=false`, B)).status).toBe(404);
+  });
+
   it('answers 401 without an internal token', async () => {
     const res = await files.internal('GET', '/internal/files/0193a000-0000-7000-8000-000000000001', null);
     expect(res).toMatchObject({ status: 401, body: { error: { code: 'UNAUTHENTICATED' } } });

@@ -1,7 +1,7 @@
 import { AppError, badInput, decodeCursor, isUuid, newId, notFound, type EntityManager, type Principal } from '@rowline/kit';
 import { ExecutionStatus, ExecutionPhase } from '@rowline/proto';
 import { ExecutionEntity, ExecutionLogEntity, StepRunEntity, type Execution, type StepSpec } from '../store/entities.js';
-import { appendOutbox } from '../events/outbox.js';
+import { insertRun, runIdForKey } from '../store/insert-run.js';
 import { eventMessage, requestedMessage } from '../events/messages.js';
 import { isTerminal, type Status } from './state-machine.js';
 
@@ -25,23 +25,21 @@ export type ExecutionFilter = { status?: Status | null; workflowId?: string | nu
 export function createExecutionsDomain(deps: { lookups: Lookups; onOutbox: () => void; defaultTimeoutMs?: number }) {
   const defaultTimeoutMs = deps.defaultTimeoutMs ?? 900_000;
 
-  /** Writes a new PENDING run and its first events in one transaction; the same key answers the run it made first. */
+  /** Writes a new PENDING run and its first events in one statement; the same key answers the run it made first. */
   async function insert(em: EntityManager, actor: Principal, spec: NewRun, same: (run: Execution) => Execution): Promise<Execution> {
+    // Every column is given (none is left to a database default), so the run answered is the row written.
+    const run = em.create(ExecutionEntity, {
+      id: newId(), tenantId: actor.tenantId, workflowId: spec.workflowId, workflowVersionId: spec.workflowVersionId,
+      inputFileId: spec.file.id, inputFileName: spec.file.name, inputStorageKey: spec.file.storageKey, steps: spec.steps,
+      status: 'PENDING', phase: null, progressPercent: null, rowsProcessed: 0, idempotencyKey: spec.idempotencyKey,
+      requestedBy: actor.subject, error: null, artifacts: null, attempt: 0, leaseOwner: null, leaseExpiresAt: null, sequence: 1,
+      retryOf: spec.retryOf ?? null, timeoutMs: spec.timeoutMs, createdAt: new Date(), startedAt: null, finishedAt: null,
+    }, { persist: false });
     try {
-      const run = await em.transactional(async (tx) => {
-        const created = tx.create(ExecutionEntity, {
-          id: newId(), tenantId: actor.tenantId, workflowId: spec.workflowId, workflowVersionId: spec.workflowVersionId,
-          inputFileId: spec.file.id, inputFileName: spec.file.name, inputStorageKey: spec.file.storageKey, steps: spec.steps,
-          status: 'PENDING', idempotencyKey: spec.idempotencyKey, requestedBy: actor.subject, sequence: 1,
-          timeoutMs: spec.timeoutMs, retryOf: spec.retryOf ?? null,
-        });
-        await tx.flush();
-        await appendOutbox(tx, [
-          eventMessage(created, 1, { case: 'statusChanged', value: { status: ExecutionStatus.PENDING, phase: ExecutionPhase.UNSPECIFIED } }),
-          requestedMessage(created),
-        ]);
-        return created;
-      });
+      await insertRun(em, run, [
+        eventMessage(run, 1, { case: 'statusChanged', value: { status: ExecutionStatus.PENDING, phase: ExecutionPhase.UNSPECIFIED } }),
+        requestedMessage(run),
+      ]);
       deps.onOutbox();
       return run;
     } catch (err) {
@@ -85,8 +83,8 @@ export function createExecutionsDomain(deps: { lookups: Lookups; onOutbox: () =>
     async start(em: EntityManager, actor: Principal, input: { workflowVersionId: string; fileId: string; idempotencyKey: string; timeoutSeconds?: number | null }) {
       const key = checkKey(input.idempotencyKey);
       const timeoutMs = timeoutOf(input.timeoutSeconds);
-      const existing = await em.findOne(ExecutionEntity, { idempotencyKey: key });
-      if (existing) return sameRequest(existing, input);
+      const existingId = await runIdForKey(em, actor.tenantId, key);
+      if (existingId) return sameRequest(await em.findOneOrFail(ExecutionEntity, { id: existingId }), input);
       if (!isUuid(input.workflowVersionId)) throw notFound('Workflow version', input.workflowVersionId);
       const [version, file] = await Promise.all([deps.lookups.version(actor, input.workflowVersionId), readyFile(actor, input.fileId)]);
       return insert(em, actor, {

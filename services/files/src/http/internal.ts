@@ -24,13 +24,15 @@ export function mountInternalRoutes(app: Express, deps: { audience: string; orm:
   const route = (handler: Parameters<typeof internalRoute>[1]) => internalRoute({ tokens: deps.tokens, audience: deps.audience, logger: deps.logger }, handler);
 
   // The executions service checks a run's input file here at startExecution and accepts only READY files.
+  // `?link=false` leaves the download link out: signing it is most of this route's work, and a check has no use for it.
   app.get('/internal/files/:id', route(async (principal, req) => {
     const id = String(req.params.id);
     const file = isUuid(id) ? await tenantEm(deps.orm, principal.tenantId).findOne(FileEntity, { id }) : null;
     if (!file) throw notFound('File', id);
     return {
       id: file.id, name: file.name, status: file.status, kind: file.kind, contentType: file.contentType,
-      size: file.size, storageKey: file.storageKey, sha256: file.sha256, downloadUrl: await deps.domain.downloadUrl(file),
+      size: file.size, storageKey: file.storageKey, sha256: file.sha256,
+      ...(req.query.link === 'false' ? {} : { downloadUrl: await deps.domain.downloadUrl(file) }),
     };
   }));
 
