@@ -23,8 +23,13 @@ let dir: string;
 let storage: Storage;
 let store: RunStore;
 let bus: EventBus;
-/** Bytes of the input handed to the engine so far: the input trickles out over several seconds. */
-let delivered = 0;
+/**
+ * Bytes of each input handed to the engine so far, by storage key: the input trickles out over several
+ * seconds. Per key, because a stopped run's stream may still hand out a last chunk during the next test.
+ */
+const deliveredOf = new Map<string, number>();
+let current = '';
+const delivered = () => deliveredOf.get(current) ?? 0;
 const registered: string[] = [];
 
 /** The real local storage, whose reads of the input are slowed to 4 KiB every 10 ms, so a run is surely mid-way when stopped. */
@@ -39,7 +44,7 @@ function trickling(inner: Storage): Storage {
       return Readable.from((async function* () {
         for (let i = 0; i < bytes.length; i += 4096) {
           await new Promise((r) => setTimeout(r, 10));
-          delivered += Math.min(4096, bytes.length - i);
+          deliveredOf.set(key, (deliveredOf.get(key) ?? 0) + Math.min(4096, bytes.length - i));
           yield bytes.subarray(i, i + 4096);
         }
       })());
@@ -74,7 +79,7 @@ async function slowRun(fields: Partial<Execution> = {}) {
   const run = await db.insertRun({ tenantId, inputFileName: 'sales.csv', inputStorageKey: key, steps: STEPS, ...fields });
   const m = requestedMessage(run);
   const message: BusMessage = { topic: m.topic, partition: 0, offset: '0', key: m.key, value: Buffer.from(m.payload), headers: m.headers ?? {}, timestamp: Date.now() };
-  delivered = 0;
+  current = key;
   return { run, message };
 }
 
@@ -87,14 +92,14 @@ describe('a running worker', () => {
   it('stops a run cancelled mid-way, before reading all of its input, and records nothing over the cancellation', async () => {
     const { run, message } = await slowRun();
     const handling = worker().handle(message);
-    await until('the run to be reading', async () => ((await rowOf(run.id)).status === 'RUNNING' && delivered > 0 ? true : undefined));
+    await until('the run to be reading', async () => ((await rowOf(run.id)).status === 'RUNNING' && delivered() > 0 ? true : undefined));
 
     // What cancelExecution does.
     const error = { code: 'CANCELLED', message: 'Cancelled by test', step: null };
     expect(await store.transition(run, null, { status: 'CANCELLED', phase: null, error, events: endedEvents('CANCELLED', error) })).toBe(true);
     await handling;
 
-    expect(delivered).toBeLessThan(INPUT.length);
+    expect(delivered()).toBeLessThan(INPUT.length);
     expect(await rowOf(run.id)).toMatchObject({ status: 'CANCELLED', error: { code: 'CANCELLED' }, lease_owner: null });
     expect(registered.filter((r) => r.startsWith(run.id))).toEqual([]);
     expect(await storage.stat(artifactKey(run, 'out.csv'))).toBeNull();
@@ -106,7 +111,7 @@ describe('a running worker', () => {
     const { run, message } = await slowRun({ timeoutMs: 700 });
     await worker().handle(message);
 
-    expect(delivered).toBeLessThan(INPUT.length);
+    expect(delivered()).toBeLessThan(INPUT.length);
     expect(await rowOf(run.id)).toMatchObject({ status: 'TIMED_OUT', error: { code: 'TIMED_OUT' }, lease_owner: null });
     expect(registered.filter((r) => r.startsWith(run.id))).toEqual([]);
     expect((await outboxTypes(run.id)).slice(-2)).toEqual(['statusChanged', 'failed']);
@@ -115,7 +120,7 @@ describe('a running worker', () => {
   it('runs the same slow input to SUCCEEDED when nothing stops it', async () => {
     const { run, message } = await slowRun();
     await worker().handle(message);
-    expect(delivered).toBe(INPUT.length);
+    expect(delivered()).toBe(INPUT.length);
     expect(await rowOf(run.id)).toMatchObject({ status: 'SUCCEEDED', error: null });
     expect(registered).toContain(`${run.id}/out.csv`);
   });
