@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '@rowline/kit';
+import { decodeExecutionEvent } from '@rowline/proto';
 import { createTestPki } from './support/servers/tls.js';
 import { startWebhookReceiver, type WebhookReceiver } from './support/servers/webhook-receiver.js';
 import { startDeliveryRuntime, type DeliveryRuntimeHarness } from './support/runtime.js';
@@ -48,13 +49,17 @@ describe('the executions.events consumer on a real Kafka broker', () => {
     }
   });
 
-  it('ignores events of runs that did not succeed and runs of workflows without routes', async () => {
-    const { executionId } = await h.succeedRun({ workflowId: newId(), artifacts: [{ name: 'unrouted.csv', content: 'u' }] });
+  it('ignores events of runs that did not succeed and runs of workflows without routes, writing nothing for them', async () => {
+    const { executionId, event } = await h.succeedRun({ workflowId: newId(), artifacts: [{ name: 'unrouted.csv', content: 'u' }] });
     const marker = await h.workflow();
     const destination = await h.createDestination('WEBHOOK', { url: receiver.url, secret: SECRET });
     await h.attach(marker, destination);
     const after = await h.succeedRun({ workflowId: marker, artifacts: [{ name: 'routed.csv', content: 'r' }] });
     await h.waitForDeliveries(after.executionId, 1, ['SUCCEEDED']);
     expect(await h.deliveriesOf(executionId)).toEqual([]);
+    // Consumed (the later event was), but a run with nothing to deliver leaves no row, not even its event id.
+    const [row] = await h.orm.em.fork().getConnection().execute<Array<{ n: string }>>(
+      'select count(*) as n from "delivery"."processed_events" where "event_id" = ?', [decodeExecutionEvent(event).meta!.eventId]);
+    expect(Number(row!.n)).toBe(0);
   });
 });

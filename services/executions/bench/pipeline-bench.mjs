@@ -32,6 +32,9 @@ const RUNS = arg('--runs', 400);
 const SECONDS = arg('--seconds', 8);
 const RATE = arg('--rate', 100);
 // --workers 2: only the 2-worker round (default: 1 then 2).
+// Runs each worker process handles at once (ENGINE_CONCURRENCY). Small runs wait on Postgres, Kafka and the
+// files service far more than they compute, so a worker needs many at once to keep a core busy.
+const CONCURRENCY = arg('--concurrency', 16);
 const WORKER_COUNTS = process.argv.includes('--workers') ? [arg('--workers', 1)] : [1, 2];
 const CLIENTS = 32;
 const STEPS = [
@@ -122,7 +125,7 @@ function workers(n) {
   const env = {
     PATH: process.env.PATH, NODE_ENV: 'production', LOG_LEVEL: 'info', PORT: '0', DATABASE_URL: url.toString(),
     KAFKA_BROKERS: kafka.brokers.join(','), KAFKA_TOPIC_PREFIX: topicPrefix, FILES_URL: platform.urls.files,
-    STORAGE_DIR: join(dataDir, 'storage'), INTERNAL_TOKEN_SECRET: internalToken, ENGINE_CONCURRENCY: '6', TENANT_CONCURRENCY: '0',
+    STORAGE_DIR: join(dataDir, 'storage'), INTERNAL_TOKEN_SECRET: internalToken, ENGINE_CONCURRENCY: String(CONCURRENCY), TENANT_CONCURRENCY: '0',
     // WORKER_NODE_OPTIONS=--cpu-prof profiles the workers.
     ...(process.env.WORKER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.WORKER_NODE_OPTIONS } : {}),
   };

@@ -67,6 +67,10 @@ describe('POST /internal/artifacts', () => {
     expect(listed.data.files.edges).toEqual([{ node: { id: created.body.id, kind: 'ARTIFACT', status: 'READY', name: 'report.xlsx', ...second } }]);
     const download = await fetch(files.local(redone.body.downloadUrl));
     expect(await download.text()).toBe('the redone run, longer');
+
+    // What workers send: the same registration without the link they never use.
+    const bare = await files.internal('POST', '/internal/artifacts?link=false', WORKER_A, { ...input, ...second });
+    expect(bare).toEqual({ status: 200, body: { id: created.body.id } });
   });
 
   it('refuses keys of another tenant or of uploads, missing objects, wrong sizes and malformed bodies', async () => {

@@ -5,6 +5,14 @@ import { deliveryEventMessages, type LedgerFacts } from '../events/messages.js';
 import { appendOutbox } from '../events/outbox.js';
 import type { AttemptOutcome, DeliveryStatus } from './entities.js';
 
+/** Whether a run's workflow has any route to an enabled destination. */
+async function hasRoutes(em: EntityManager, run: SucceededRun): Promise<boolean> {
+  const [row] = await em.execute<Array<{ any: boolean }>>(
+    `select exists (select 1 from "delivery"."routes" r join "delivery"."destinations" d on d."id" = r."destination_id" and d."enabled"
+      where r."tenant_id" = ? and r."workflow_id" = ?) as "any"`, [run.tenantId, run.workflowId]);
+  return !!row?.any;
+}
+
 export const CONSUMER = 'delivery-service';
 
 export type RunArtifact = { fileId: string; name: string; size: number; sha256: string; contentType: string };
@@ -32,40 +40,48 @@ const facts = (r: ClaimedRow & { status: DeliveryStatus; last_error: string | nu
  * unit of work cannot express. Every method runs in one transaction with its outbox rows.
  */
 export function createLedgerStore(deps: { em: () => EntityManager }) {
+  /** The ledger rows of a succeeded run whose workflow has routes, once per event id. */
+  const recordWithRoutes = (run: SucceededRun) => deps.em().transactional(async (tx) => {
+    const fresh = await tx.execute<unknown[]>(
+      'insert into "delivery"."processed_events" ("consumer", "event_id", "processed_at") values (?, ?, now()) on conflict do nothing returning "event_id"',
+      [CONSUMER, run.eventId]);
+    if (!fresh.length) return 0;
+    const routes = await tx.execute<Array<{ id: string; destination_id: string; artifact_pattern: string; file_name_template: string }>>(
+      `select r."id", r."destination_id", r."artifact_pattern", r."file_name_template" from "delivery"."routes" r
+       join "delivery"."destinations" d on d."id" = r."destination_id" and d."enabled"
+       where r."tenant_id" = ? and r."workflow_id" = ? order by r."id"`, [run.tenantId, run.workflowId]);
+    let created = 0;
+    for (const route of routes) {
+      for (const a of run.artifacts.filter((x) => matchesPattern(route.artifact_pattern, x.name))) {
+        const fileName = renderFileName(route.file_name_template, { name: a.name, executionId: run.executionId, workflowId: run.workflowId, at: run.at });
+        const rows = await tx.execute<Array<ClaimedRow & { status: DeliveryStatus; last_error: string | null }>>(
+          `insert into "delivery"."deliveries" ("id", "tenant_id", "execution_id", "workflow_id", "route_id", "destination_id",
+             "artifact_file_id", "artifact_name", "file_name", "artifact_size", "artifact_sha256", "artifact_content_type",
+             "status", "attempt_count", "next_attempt_at", "idempotency_key", "trace_headers", "created_at", "updated_at")
+           values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'PENDING', 0, now(), ?, ?, now(), now())
+           on conflict ("tenant_id", "idempotency_key") do nothing returning ${RETURNING}`,
+          [newId(), run.tenantId, run.executionId, run.workflowId, route.id, route.destination_id, a.fileId, a.name, fileName,
+            a.size, a.sha256, a.contentType || 'application/octet-stream', idempotencyKey(run.executionId, route.id, a.fileId),
+            JSON.stringify(traceHeaders())]);
+        for (const row of rows) await appendOutbox(tx, deliveryEventMessages(facts(row)));
+        created += rows.length;
+      }
+    }
+    return created;
+  });
+
   return {
     /**
      * Records one delivery per artifact and matching route of a succeeded run. The processed-event row and
      * the unique idempotency key are written in the same transaction: a replayed event (same id, or a new
      * id for the same run) creates nothing. Returns how many deliveries were created.
      */
-    recordSucceededRun: (run: SucceededRun) => deps.em().transactional(async (tx) => {
-      const fresh = await tx.execute<unknown[]>(
-        'insert into "delivery"."processed_events" ("consumer", "event_id", "processed_at") values (?, ?, now()) on conflict do nothing returning "event_id"',
-        [CONSUMER, run.eventId]);
-      if (!fresh.length) return 0;
-      const routes = await tx.execute<Array<{ id: string; destination_id: string; artifact_pattern: string; file_name_template: string }>>(
-        `select r."id", r."destination_id", r."artifact_pattern", r."file_name_template" from "delivery"."routes" r
-         join "delivery"."destinations" d on d."id" = r."destination_id" and d."enabled"
-         where r."tenant_id" = ? and r."workflow_id" = ? order by r."id"`, [run.tenantId, run.workflowId]);
-      let created = 0;
-      for (const route of routes) {
-        for (const a of run.artifacts.filter((x) => matchesPattern(route.artifact_pattern, x.name))) {
-          const fileName = renderFileName(route.file_name_template, { name: a.name, executionId: run.executionId, workflowId: run.workflowId, at: run.at });
-          const rows = await tx.execute<Array<ClaimedRow & { status: DeliveryStatus; last_error: string | null }>>(
-            `insert into "delivery"."deliveries" ("id", "tenant_id", "execution_id", "workflow_id", "route_id", "destination_id",
-               "artifact_file_id", "artifact_name", "file_name", "artifact_size", "artifact_sha256", "artifact_content_type",
-               "status", "attempt_count", "next_attempt_at", "idempotency_key", "trace_headers", "created_at", "updated_at")
-             values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'PENDING', 0, now(), ?, ?, now(), now())
-             on conflict ("tenant_id", "idempotency_key") do nothing returning ${RETURNING}`,
-            [newId(), run.tenantId, run.executionId, run.workflowId, route.id, route.destination_id, a.fileId, a.name, fileName,
-              a.size, a.sha256, a.contentType || 'application/octet-stream', idempotencyKey(run.executionId, route.id, a.fileId),
-              JSON.stringify(traceHeaders())]);
-          for (const row of rows) await appendOutbox(tx, deliveryEventMessages(facts(row)));
-          created += rows.length;
-        }
-      }
-      return created;
-    }),
+    recordSucceededRun: async (run: SucceededRun) => {
+      // Most runs have no route: one indexed read, and nothing written (the event id is recorded only
+      // where there is something to deliver; each delivery's own idempotency key guards it besides).
+      if (!(await hasRoutes(deps.em(), run))) return 0;
+      return recordWithRoutes(run);
+    },
 
     /**
      * Takes up to `limit` due deliveries (never tried, retry time reached, or a dead worker's lease expired)

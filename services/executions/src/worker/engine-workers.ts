@@ -37,7 +37,7 @@ export function createEngineWorkers(deps: {
     onOutbox: () => relay.nudge(),
     registerArtifact: (run, artifact) => files(
       { kind: 'service', tenantId: run.tenantId, subject: 'service:executions', role: 'MEMBER', scopes: [] },
-      '/internal/artifacts', { method: 'POST', body: { executionId: run.id, ...artifact } },
+      '/internal/artifacts?link=false', { method: 'POST', body: { executionId: run.id, ...artifact } },
     ),
   });
   const sweeper = createSweeper({ store, logger: deps.logger, maxAttempts, intervalMs: deps.sweepIntervalMs ?? 5_000, onOutbox: () => relay.nudge(), observer });

@@ -36,7 +36,8 @@ export function mountInternalRoutes(app: Express, deps: { audience: string; orm:
     };
   }));
 
-  // Engine workers register what they wrote for a run; a redone run gets the same id back.
+  // Engine workers register what they wrote for a run; a redone run gets the same id back. Workers ask with
+  // `?link=false`: they keep only the id.
   app.post('/internal/artifacts', jsonBody(deps.logger), route(async (principal, req) => {
     const parsed = artifactBody.safeParse(req.body);
     if (!parsed.success) {
@@ -45,7 +46,7 @@ export function mountInternalRoutes(app: Express, deps: { audience: string; orm:
     }
     const em = tenantEm(deps.orm, principal.tenantId);
     const file = await registerArtifact(em, deps.storage, principal, parsed.data, await deps.retention.artifactExpiry(em, principal.tenantId));
-    return { id: file.id, downloadUrl: await deps.domain.downloadUrl(file) };
+    return { id: file.id, ...(req.query.link === 'false' ? {} : { downloadUrl: await deps.domain.downloadUrl(file) }) };
   }));
 
   // The operator (a service token of the tenant concerned) sets that tenant's quotas; null means the default.
