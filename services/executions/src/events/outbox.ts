@@ -47,10 +47,10 @@ export function createOutboxRelay(deps: {
   intervalMs?: number; batchSize?: number; onPublished?: (rows: number) => void;
   /** How long published rows are kept (for inspection) before the relay deletes them. Default 1 hour. */
   keepSentMs?: number;
-  /** How long a nudge waits for more rows before draining. Default 5 ms. */
-  lingerMs?: number;
+  /** The least time between the starts of two drains that nudges trigger. Default 20 ms. */
+  minGapMs?: number;
 }) {
-  const lingerMs = deps.lingerMs ?? 5;
+  const minGapMs = deps.minGapMs ?? 20;
   const intervalMs = deps.intervalMs ?? 100;
   const batchSize = deps.batchSize ?? 500;
   const keepSentMs = deps.keepSentMs ?? 3_600_000;
@@ -60,7 +60,8 @@ export function createOutboxRelay(deps: {
   let stopped = true;
   let again = false;
   let idle: Promise<void> = Promise.resolve();
-  let lingering = false;
+  let dueAt = 0;
+  let lastBegan = 0;
 
   /** Publishes one batch: the rows published, or BUSY when another relay holds the lock. */
   async function drainOnce(): Promise<number | typeof BUSY> {
@@ -102,11 +103,28 @@ export function createOutboxRelay(deps: {
     return !!row?.unsent;
   }
 
-  /** `polled`: called by the timer rather than after a local commit, so probably with nothing to send. */
+  /** When the relay should drain next: `at` ms from now, unless it is already due sooner. */
+  function schedule(inMs: number, polled: boolean): void {
+    if (stopped) return;
+    const at = Date.now() + inMs;
+    if (timer && dueAt <= at) return;
+    clearTimeout(timer);
+    dueAt = at;
+    timer = setTimeout(() => { timer = undefined; idle = loop(polled); }, inMs);
+  }
+
+  /**
+   * One turn: a drain (more while batches come back full), then the next turn is scheduled. Rows written
+   * meanwhile (`again`) are drained no sooner than `minGapMs` after this drain began: under load each drain
+   * carries the rows of many runs (a drain costs four round trips and a produce request whatever its size),
+   * while a lone commit on a quiet relay is published at once.
+   */
   async function loop(polled = false): Promise<void> {
     if (running || stopped) { again = true; return; }
     running = true;
-    let delay = intervalMs;
+    const began = (lastBegan = Date.now());
+    let next = intervalMs;
+    let nextPolled = true;
     try {
       if (Date.now() >= nextPrune) await prune();
       again = false;
@@ -115,30 +133,25 @@ export function createOutboxRelay(deps: {
       do {
         again = false;
         sent = await drainOnce();
-        // Another relay is publishing: it may not know of the rows written here, so look again soon.
-        if (sent === BUSY) delay = BUSY_RETRY_MS;
-        // A full batch means more may be waiting; a short one means the outbox was empty when read.
-      } while ((sent === batchSize || again) && !stopped);
+      } while (sent === batchSize && !stopped);
+      // Another relay is publishing: it may not know of the rows written here, so look again soon.
+      if (sent === BUSY) { next = BUSY_RETRY_MS; nextPolled = false; }
     } catch (err) {
       deps.logger.error({ err }, 'outbox relay failed; will retry');
     } finally {
       running = false;
-      // A BUSY relay looks again soon, as after a local commit; otherwise it polls.
-      if (!stopped && !lingering) timer = setTimeout(() => { idle = loop(delay === intervalMs); }, delay);
+      if (again) { next = Math.max(0, began + minGapMs - Date.now()); nextPolled = false; }
+      schedule(next, nextPolled);
     }
   }
 
   return {
     start() { stopped = false; idle = loop(); },
-    // Publish soon rather than at the next poll: called right after a local commit that wrote events. Like a producer's linger: the nudges of the next few milliseconds (other runs committing) share one
-    // drain, which costs four round trips whatever its size.
+    /** Called right after a local commit that wrote rows: publish them now, or as soon as the gap allows. */
     nudge() {
       if (stopped) return;
       if (running) { again = true; return; }
-      if (lingering) return;
-      lingering = true;
-      clearTimeout(timer);
-      timer = setTimeout(() => { lingering = false; idle = loop(); }, lingerMs);
+      schedule(Math.max(0, lastBegan + minGapMs - Date.now()), false);
     },
     async stop() { stopped = true; clearTimeout(timer); await idle; },
   };
