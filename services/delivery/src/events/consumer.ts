@@ -29,8 +29,6 @@ export function createExecutionEventsConsumer(deps: { bus: EventBus; ledger: Led
     async start() {
       subscription = await deps.bus.subscribe({
         topics: [TOPICS.executionEvents], groupId: CONSUMER, fromBeginning: true, concurrency: deps.concurrency ?? 2,
-        // A delivery may start 100 ms later; in exchange a busy topic costs far fewer fetches and offset commits.
-        batchWindowMs: 100,
         // The ledger's event id makes a redelivered event a no-op: a second's worth after a crash is harmless.
         commitIntervalMs: 1_000,
         handler: (msg) => handleExecutionEvent(deps, msg),

@@ -52,8 +52,6 @@ export function createEngineWorkers(deps: {
         topics: [TOPICS.executionRequested], groupId: ENGINE_GROUP, handler: worker.handle, concurrency: deps.concurrency ?? 1,
         // Runs are independent: one slow run must not hold back the runs hashed to its partition after it.
         ordering: 'key',
-        // Requests in batches of up to 20 ms: a run waits at most that, and the broker sees far fewer fetches and commits.
-        batchWindowMs: 20,
         // A redelivered request finds its run claimed or ended and does nothing.
         commitIntervalMs: 500,
       });
