@@ -39,8 +39,8 @@ export type SubscribeOptions = {
    * Under load, fewer and larger batches mean far fewer fetch and offset-commit requests (an offset commit
    * follows every batch); the price is that a lone message may wait this long, and that an idle consumer
    * fetches every window instead of every 500 ms (about 1 CPU ms per empty fetch here: a 20 ms window cost an
-   * idle process 50 ms/s). Default: none, a fetch returns as soon as there is one message. No service uses it
-   * today; offset commits are what `commitIntervalMs` saves. The in-process bus has no fetches and ignores it.
+   * idle process 50 ms/s). Default: none, a fetch returns as soon as there is one message. Only engine
+   * workers use it (see services/executions/README.md); offset commits are what `commitIntervalMs` saves. The in-process bus has no fetches and ignores it.
    */
   batchWindowMs?: number;
   /**
