@@ -16,3 +16,4 @@ export * from './internal-client.js';
 export * from './internal-route.js';
 export * from './api-key-format.js';
 export * from './tracing.js';
+export * from './outbox.js';

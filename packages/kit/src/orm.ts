@@ -3,6 +3,7 @@ import type { EntitySchema, FilterDef } from '@mikro-orm/core';
 import { Migrator } from '@mikro-orm/migrations';
 import type { Migration } from '@mikro-orm/migrations';
 import type { Logger } from './logger.js';
+import { fixRollbackOnDeadConnections } from './pg-rollback-fix.js';
 
 export type { EntityManager };
 export type Orm = MikroORM;
@@ -29,6 +30,7 @@ export type OrmOptions = {
 
 /** One ORM per service, bound to that service's schema; created in `main.ts` and passed down. */
 export async function createOrm(opts: OrmOptions): Promise<MikroORM> {
+  fixRollbackOnDeadConnections();
   return MikroORM.init({
     clientUrl: opts.url,
     schema: opts.schema,

@@ -1,12 +1,11 @@
 import type { EventBus } from '@rowline/bus';
-import { createInternalClient, type InternalTokens, type Logger, type Orm } from '@rowline/kit';
+import { createInternalClient, createOutboxRelay, type InternalTokens, type Logger, type Orm } from '@rowline/kit';
 import type { Storage } from '@rowline/storage';
 import type { Registry } from 'prom-client';
 import type { RetrySchedule } from './domain/retry-policy.js';
 import type { SecretBox } from './domain/secret-box.js';
 import { createExecutionEventsConsumer } from './events/consumer.js';
 import { DELIVERY_TOPICS } from './events/messages.js';
-import { createOutboxRelay } from './events/outbox.js';
 import type { DestinationKind } from './store/entities.js';
 import type { LedgerStore } from './store/ledger-store.js';
 import type { Transport } from './transports/types.js';
@@ -30,7 +29,7 @@ export async function createDeliveryRuntime(deps: DeliveryRuntimeDeps & {
   transports: Record<DestinationKind, Transport>; schedule: RetrySchedule;
 }) {
   await deps.bus.ensureTopics(DELIVERY_TOPICS.map((name) => ({ name, partitions: 6 })));
-  const relay = createOutboxRelay({ em: () => deps.orm.em.fork(), bus: deps.bus, logger: deps.logger });
+  const relay = createOutboxRelay({ schema: 'delivery', em: () => deps.orm.em.fork(), bus: deps.bus, logger: deps.logger });
   const files = createInternalClient({ tokens: deps.tokens, baseUrl: deps.filesUrl, audience: 'files' });
   const locate: LocateArtifact = (tenantId, fileId) => files(
     { kind: 'service', tenantId, subject: 'service:delivery', role: 'MEMBER', scopes: [] }, `/internal/files/${encodeURIComponent(fileId)}`,

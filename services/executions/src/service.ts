@@ -1,12 +1,11 @@
 import {
-  AppError, createInternalClient, createMetrics, createServiceServer, migrate,
+  AppError, createInternalClient, createMetrics, createOutboxRelay, createServiceServer, migrate,
   type AuthedContext, type InternalTokens, type Logger, type Orm,
 } from '@rowline/kit';
 import type { EventBus } from '@rowline/bus';
 import { createExecutionsDomain, type Lookups } from './domain/executions.js';
 import { cachedVersions } from './domain/version-cache.js';
 import { isTerminal } from './domain/state-machine.js';
-import { createOutboxRelay } from './events/outbox.js';
 import { endedEvents, TOPICS } from './events/messages.js';
 import { buildExecutionsSchema } from './schema/index.js';
 import { createRunStore } from './store/run-store.js';
@@ -24,7 +23,7 @@ export async function createExecutionsService(deps: {
   await migrate(deps.orm, SCHEMA);
   await deps.bus.ensureTopics(EXECUTION_TOPICS.map((name) => ({ name, partitions: 6 })));
   const em = () => deps.orm.em.fork();
-  const relay = createOutboxRelay({ em, bus: deps.bus, logger: deps.logger });
+  const relay = createOutboxRelay({ schema: SCHEMA, em, bus: deps.bus, logger: deps.logger });
   const workflows = createInternalClient({ tokens: deps.tokens, baseUrl: deps.workflowsUrl, audience: 'workflows' });
   const files = createInternalClient({ tokens: deps.tokens, baseUrl: deps.filesUrl, audience: 'files' });
   const lookups: Lookups = {

@@ -5,7 +5,7 @@ import { decodeExecutionEvent, ExecutionPhase, ExecutionStatus, TOPICS } from '@
 import { kafkaServer, uniqueName } from '@rowline/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXECUTION_TOPICS } from '../src/index.js';
-import { appendOutbox, createOutboxRelay, type OutboxRelay } from '../src/events/outbox.js';
+import { appendOutbox, createOutboxRelay, type OutboxRelay } from '@rowline/kit';
 import { eventMessage } from '../src/events/messages.js';
 import { quiet, startExecutionsDatabase, type ExecutionsDatabase } from './support/database.js';
 import { until } from './support/until.js';
@@ -75,7 +75,7 @@ const progress = { case: 'statusChanged' as const, value: { status: ExecutionSta
 
 /** Writes one event of `r` with this sequence number in its own transaction, as a state change would. */
 const writeEvent = (r: ReturnType<typeof run>, sequence: number) =>
-  db.orm.em.fork().transactional((tx) => appendOutbox(tx, [eventMessage(r, sequence, progress)]));
+  db.orm.em.fork().transactional((tx) => appendOutbox(tx, 'executions', [eventMessage(r, sequence, progress)]));
 
 const unsent = async (keys: string[]) => (await db.sql<{ n: number }>(
   'select count(*)::int as "n" from "executions"."outbox" where "key" in (?) and "sent_at" is null', [keys]))[0]!.n;
@@ -92,7 +92,7 @@ describe('the outbox relay on Apache Kafka', () => {
     }
     const log = publishLog();
     const consumer = await consume();
-    const relay = createOutboxRelay({ em: () => db.orm.em.fork(), bus: log.observed('only', await kafkaBus()), logger: quiet, batchSize: 7, intervalMs: 20 });
+    const relay = createOutboxRelay({ schema: 'executions', em: () => db.orm.em.fork(), bus: log.observed('only', await kafkaBus()), logger: quiet, batchSize: 7, intervalMs: 20 });
     relays.push(relay);
     relay.start();
 
@@ -112,7 +112,7 @@ describe('the outbox relay on Apache Kafka', () => {
     for (const name of ['relay-a', 'relay-b']) {
       // Its own connection pool and Kafka producer: a second process in all but name.
       const orm = await db.connect();
-      const relay = createOutboxRelay({ em: () => orm.em.fork(), bus: log.observed(name, await kafkaBus()), logger: quiet, batchSize: 5, intervalMs: 5 });
+      const relay = createOutboxRelay({ schema: 'executions', em: () => orm.em.fork(), bus: log.observed(name, await kafkaBus()), logger: quiet, batchSize: 5, intervalMs: 5 });
       relays.push(relay);
       relay.start();
     }
@@ -146,7 +146,7 @@ describe('the outbox relay on Apache Kafka', () => {
     // The old run's rows were published two hours ago; the fresh run's are not published yet.
     await db.sql(`update "executions"."outbox" set "sent_at" = now() - interval '2 hours' where "key" = ?`, [old.id]);
     const count = async (key: string) => (await db.sql<{ n: number }>('select count(*)::int as "n" from "executions"."outbox" where "key" = ?', [key]))[0]!.n;
-    const relay = createOutboxRelay({ em: () => db.orm.em.fork(), bus: await kafkaBus(), logger: quiet, intervalMs: 20, keepSentMs: 3_600_000 });
+    const relay = createOutboxRelay({ schema: 'executions', em: () => db.orm.em.fork(), bus: await kafkaBus(), logger: quiet, intervalMs: 20, keepSentMs: 3_600_000 });
     relays.push(relay);
     relay.start();
     await until('the old rows to be deleted', async () => ((await count(old.id)) === 0 ? true : undefined));
@@ -154,5 +154,39 @@ describe('the outbox relay on Apache Kafka', () => {
     await relay.stop();
     // Published just now: kept for the hour.
     expect(await count(fresh.id)).toBe(3);
+  });
+
+  it('takes over from a relay stalled while it holds the lock: PostgreSQL ends the stalled session and the rows go out', async () => {
+    const r = run();
+    for (let seq = 1; seq <= 5; seq++) await writeEvent(r, seq);
+    const consumer = await consume();
+
+    // Relay A takes the lock and its publish never returns, as if its process were frozen mid-drain.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => { release = resolve; });
+    let stalls = 0;
+    const hanging: EventBus = { ...(await kafkaBus()), publish: async () => { stalls++; await released; throw new Error('the stalled publish gave up'); } };
+    const ormA = await db.connect();
+    const stalled = createOutboxRelay({ schema: 'executions', em: () => ormA.em.fork(), bus: hanging, logger: quiet, intervalMs: 20, stalledAfterMs: 1_000 });
+    stalled.start();
+    await until('relay A to hold the lock in its publish', async () => (stalls > 0 ? true : undefined));
+
+    // Relay B, healthy, finds the lock taken until PostgreSQL ends A's idle transaction.
+    const ormB = await db.connect();
+    const healthy = createOutboxRelay({ schema: 'executions', em: () => ormB.em.fork(), bus: await kafkaBus(), logger: quiet, intervalMs: 20 });
+    relays.push(healthy);
+    healthy.start();
+    try {
+      await until('every event to reach the consumer through relay B', async () => (consumer.count([r.id]) >= 5 ? true : undefined));
+      expect(consumer.received.get(r.id)).toEqual(countsFrom(5));
+      expect(await unsent([r.id])).toBe(0);
+      expect(stalls).toBe(1);
+    } finally {
+      release();
+      await stalled.stop();
+      await healthy.stop();
+      await consumer.stop();
+      await Promise.all([ormA.close(), ormB.close()]);
+    }
   });
 });

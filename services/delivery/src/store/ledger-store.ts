@@ -1,8 +1,7 @@
 import type { EntityManager } from '@rowline/kit';
-import { newId, traceHeaders } from '@rowline/kit';
+import { appendOutbox, newId, traceHeaders } from '@rowline/kit';
 import { idempotencyKey, matchesPattern, renderFileName } from '../domain/delivery-plan.js';
 import { deliveryEventMessages, type LedgerFacts } from '../events/messages.js';
-import { appendOutbox } from '../events/outbox.js';
 import type { AttemptOutcome, DeliveryStatus } from './entities.js';
 
 /** Whether a run's workflow has any route to an enabled destination. */
@@ -63,7 +62,7 @@ export function createLedgerStore(deps: { em: () => EntityManager }) {
           [newId(), run.tenantId, run.executionId, run.workflowId, route.id, route.destination_id, a.fileId, a.name, fileName,
             a.size, a.sha256, a.contentType || 'application/octet-stream', idempotencyKey(run.executionId, route.id, a.fileId),
             JSON.stringify(traceHeaders())]);
-        for (const row of rows) await appendOutbox(tx, deliveryEventMessages(facts(row)));
+        for (const row of rows) await appendOutbox(tx, 'delivery', deliveryEventMessages(facts(row)));
         created += rows.length;
       }
     }
@@ -118,7 +117,7 @@ export function createLedgerStore(deps: { em: () => EntityManager }) {
       if (result.disableDestination) {
         await tx.execute('update "delivery"."destinations" set "enabled" = false, "updated_at" = now() where "id" = ?', [claimed.destination_id]);
       }
-      if (result.next.status === 'SUCCEEDED' || result.next.status === 'DEAD') await appendOutbox(tx, deliveryEventMessages(facts(rows[0]!)));
+      if (result.next.status === 'SUCCEEDED' || result.next.status === 'DEAD') await appendOutbox(tx, 'delivery', deliveryEventMessages(facts(rows[0]!)));
       return true;
     }),
 
@@ -131,7 +130,7 @@ export function createLedgerStore(deps: { em: () => EntityManager }) {
         `update "delivery"."deliveries" set "status" = 'PENDING', "attempt_count" = 0, "next_attempt_at" = now(), "lease_until" = null, "updated_at" = now(),
            "trace_headers" = ?
          where "id" = ? and "tenant_id" = ? and "status" in ('SUCCEEDED', 'FAILED', 'DEAD') returning ${RETURNING}`, [JSON.stringify(traceHeaders()), id, tenantId]);
-      for (const row of rows) await appendOutbox(tx, deliveryEventMessages(facts(row)));
+      for (const row of rows) await appendOutbox(tx, 'delivery', deliveryEventMessages(facts(row)));
       return rows.length > 0;
     }),
   };

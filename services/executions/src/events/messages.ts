@@ -4,7 +4,7 @@ import {
 } from '@rowline/proto';
 import { newId } from '@rowline/kit';
 import type { MessageInitShape } from '@bufbuild/protobuf';
-import type { OutboxMessage } from './outbox.js';
+import type { OutboxMessage } from '@rowline/kit';
 import type { Phase, Status } from '../domain/state-machine.js';
 
 export { TOPICS, dlqOf };

@@ -1,5 +1,4 @@
-import type { EntityManager } from '@rowline/kit';
-import { outboxInsert, type OutboxMessage } from '../events/outbox.js';
+import { outboxInsert, type EntityManager, type OutboxMessage } from '@rowline/kit';
 import type { Execution } from './entities.js';
 
 /**
@@ -8,7 +7,7 @@ import type { Execution } from './entities.js';
  * same (tenant, idempotency key) fails with 23505 and writes no outbox row.
  */
 export async function insertRun(em: EntityManager, run: Execution, messages: OutboxMessage[]): Promise<void> {
-  const outbox = outboxInsert(messages);
+  const outbox = outboxInsert('executions', messages);
   await em.execute(
     `with "run" as (
       insert into "executions"."executions" ("id", "tenant_id", "workflow_id", "workflow_version_id", "input_file_id",

@@ -1,6 +1,5 @@
-import { TENANT_FILTER, type EntityManager } from '@rowline/kit';
+import { appendOutbox, outboxJson, TENANT_FILTER, type EntityManager, type OutboxMessage } from '@rowline/kit';
 import { ExecutionEntity, type ArtifactRef, type Execution, type RunError } from './entities.js';
-import { appendOutbox, outboxRows, type OutboxMessage } from '../events/outbox.js';
 import { eventMessage, requestedMessage, statusEvent, type EventPayload } from '../events/messages.js';
 import { isTerminal, sourcesOf, type Phase, type Status } from '../domain/state-machine.js';
 
@@ -55,7 +54,7 @@ function childRows(run: RunRef, change: Change, first: number): ChildRows {
       ? change.steps.map((s) => ({ index: s.index, type: s.type, status: s.status, rows_in: s.rowsIn, rows_out: s.rowsOut, duration_ms: s.durationMs }))
       : null,
     logs: (change.logs ?? []).map((l) => ({ at: (l.at ?? new Date()).toISOString(), level: l.level, message: l.message.slice(0, 4000), step: l.step ?? null })),
-    outbox: outboxRows([...change.events.map((payload, i) => eventMessage(run, first + i, payload)), ...(change.extra ?? [])]),
+    outbox: outboxJson([...change.events.map((payload, i) => eventMessage(run, first + i, payload)), ...(change.extra ?? [])]),
   };
 }
 
@@ -114,7 +113,7 @@ export function createRunStore(deps: { em: () => EntityManager; tenantLimit?: nu
     const waiting = await tx.execute<LiveRow[]>(
       `select "id", "tenant_id", "workflow_id", "workflow_version_id", "input_file_id", "attempt" from "executions"."executions"
         where "tenant_id" = ? and "status" = 'QUEUED' and "id" <> ? order by "id" limit ?`, [tenantId, except ?? '00000000-0000-0000-0000-000000000000', free]);
-    await appendOutbox(tx, waiting.map(requestOf));
+    await appendOutbox(tx, 'executions', waiting.map(requestOf));
     return waiting.length;
   }
 
@@ -310,7 +309,7 @@ export function createRunStore(deps: { em: () => EntityManager; tenantLimit?: nu
         const stale = await tx.execute<LiveRow[]>(
           `select "id", "tenant_id", "workflow_id", "workflow_version_id", "input_file_id", "attempt" from "executions"."executions"
             where "status" = 'PENDING' and "created_at" < now() - (? * interval '1 millisecond') order by "id" limit 500`, [olderThanMs]);
-        await appendOutbox(tx, stale.map(requestOf));
+        await appendOutbox(tx, 'executions', stale.map(requestOf));
         return stale.length;
       });
     },

@@ -1,9 +1,8 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { createInternalClient, type InternalTokens, type Logger, type Orm } from '@rowline/kit';
+import { createInternalClient, createOutboxRelay, type InternalTokens, type Logger, type Orm } from '@rowline/kit';
 import type { EventBus } from '@rowline/bus';
 import type { Storage } from '@rowline/storage';
-import { createOutboxRelay } from '../events/outbox.js';
 import { TOPICS } from '../events/messages.js';
 import { createRunStore } from '../store/run-store.js';
 import type { Registry } from 'prom-client';
@@ -26,7 +25,7 @@ export function createEngineWorkers(deps: {
   onPublished?: (rows: number) => void;
 } & WorkerOptions) {
   const em = () => deps.orm.em.fork();
-  const relay = createOutboxRelay({ em, bus: deps.bus, logger: deps.logger, onPublished: deps.onPublished });
+  const relay = createOutboxRelay({ schema: 'executions', em, bus: deps.bus, logger: deps.logger, onPublished: deps.onPublished });
   const files = createInternalClient({ tokens: deps.tokens, baseUrl: deps.filesUrl, audience: 'files' });
   const store = createRunStore({ em, tenantLimit: deps.tenantLimit ?? 8 });
   const maxAttempts = deps.maxAttempts ?? 3;

@@ -1,0 +1,202 @@
+import type { EntityManager } from './orm.js';
+import type { Logger } from './logger.js';
+import { traceHeaders } from './tracing.js';
+
+/**
+ * The transactional outbox every service with events shares: a `"<schema>"."outbox"` table (id bigserial,
+ * topic, key, payload bytea, headers jsonb, created_at, sent_at, and a partial index on unsent ids) written in
+ * the transaction of the change an event reports, and a relay that publishes it in id order.
+ */
+export type OutboxMessage = { topic: string; key: string; payload: Uint8Array; headers?: Record<string, string> };
+
+/** What the relay needs of the event bus (`@rowline/bus`'s EventBus has it). */
+export type OutboxPublisher = {
+  publish(topic: string, messages: Array<{ key: string; value: Uint8Array; headers?: Record<string, string> }>): Promise<void>;
+};
+
+const table = (schema: string) => `"${schema}"."outbox"`;
+
+// The trace of the request or run writing the rows travels with them, so their consumers join that trace.
+const headersOf = (m: OutboxMessage, trace: Record<string, string>) => ({ ...trace, ...m.headers });
+
+/**
+ * The statement that appends messages to the outbox, in one round trip: a multi-row VALUES list takes its
+ * ids from the sequence in list order, so the relay publishes the messages in the order given. Usable on its
+ * own or as the last part of a data-modifying CTE.
+ */
+export function outboxInsert(schema: string, messages: OutboxMessage[]): { sql: string; params: unknown[] } {
+  const trace = traceHeaders();
+  return {
+    sql: `insert into ${table(schema)} ("topic", "key", "payload", "headers") values ${messages.map(() => '(?, ?, ?, ?)').join(', ')}`,
+    params: messages.flatMap((m) => [m.topic, m.key, Buffer.from(m.payload), JSON.stringify(headersOf(m, trace))]),
+  };
+}
+
+/**
+ * Outbox rows as one JSON document (payload in base64), for a statement that inserts them only under a
+ * condition, from `jsonb_array_elements(...) with ordinality` ordered by position (see executions' run store).
+ */
+export function outboxJson(messages: OutboxMessage[]): Array<{ topic: string; key: string; payload: string; headers: Record<string, string> }> {
+  const trace = traceHeaders();
+  return messages.map((m) => ({ topic: m.topic, key: m.key, payload: Buffer.from(m.payload).toString('base64'), headers: headersOf(m, trace) }));
+}
+
+/** Appends messages to the outbox inside the caller's transaction. */
+export async function appendOutbox(tx: EntityManager, schema: string, messages: OutboxMessage[]): Promise<void> {
+  if (!messages.length) return;
+  const { sql, params } = outboxInsert(schema, messages);
+  await tx.execute(sql, params);
+}
+
+type Row = { id: string; topic: string; key: string; payload: Buffer; headers: Record<string, string> };
+const BUSY = 'busy' as const;
+const BUSY_RETRY_MS = 20;
+const PRUNE_EVERY_MS = 60_000;
+const PRUNE_BATCH = 10_000;
+
+export type OutboxRelayOptions = {
+  /** The schema whose `outbox` table this relay publishes; also names its advisory lock. */
+  schema: string;
+  em: () => EntityManager; bus: OutboxPublisher; logger: Logger;
+  /** How often a quiet relay looks for rows it was not nudged about (written by other processes). Default 100 ms. */
+  intervalMs?: number;
+  batchSize?: number;
+  onPublished?: (rows: number) => void;
+  /** How long published rows are kept (for inspection) before the relay deletes them. Default 1 hour. */
+  keepSentMs?: number;
+  /** The least time between the starts of two drains that nudges trigger. Default 20 ms. */
+  minGapMs?: number;
+  /**
+   * How long a drain may leave its transaction idle (waiting on the broker, or its process frozen) before
+   * PostgreSQL ends its session and with it the lock. Default 15 s.
+   */
+  stalledAfterMs?: number;
+};
+
+/**
+ * Publishes the outbox in id order. One relay at a time holds the advisory lock, so events of a key reach
+ * Kafka in the order they were written even with many relay instances; the others stand by. Rows are marked
+ * sent in the same transaction that held the lock, after the broker acknowledged them: a crash in between
+ * republishes (at-least-once), and consumers are idempotent by event id.
+ *
+ * The lock lives as long as the drain's transaction. A relay whose process is frozen mid-drain (SIGSTOP, a
+ * VM pause, a hung broker call) would hold it, and with it every other relay's publishing, until the process
+ * comes back; so the drain asks PostgreSQL to end its session once it has been idle in the transaction for
+ * `stalledAfterMs`. What it published but had not marked sent is published again by the next holder.
+ */
+export function createOutboxRelay(deps: OutboxRelayOptions) {
+  const outbox = table(deps.schema);
+  const lockName = `${deps.schema}.outbox`;
+  const minGapMs = deps.minGapMs ?? 20;
+  const intervalMs = deps.intervalMs ?? 100;
+  const batchSize = deps.batchSize ?? 500;
+  const keepSentMs = deps.keepSentMs ?? 3_600_000;
+  const stalledAfter = String(deps.stalledAfterMs ?? 15_000);
+  let nextPrune = Date.now();
+  let timer: NodeJS.Timeout | undefined;
+  let running = false;
+  let stopped = true;
+  let again = false;
+  let idle: Promise<void> = Promise.resolve();
+  let dueAt = 0;
+  let lastBegan = 0;
+
+  /** Publishes one batch: the rows published, or BUSY when another relay holds the lock. */
+  async function drainOnce(): Promise<number | typeof BUSY> {
+    return deps.em().transactional(async (tx) => {
+      // Two statements, not one: the rows must be read with a snapshot taken after the lock was granted,
+      // or rows another relay marked sent just before releasing it would be published again. Losing the
+      // sent marks in a crash only republishes rows, so this commit need not wait for the WAL flush.
+      const [lock] = await tx.execute<{ locked: boolean }[]>(
+        `select set_config('idle_in_transaction_session_timeout', ?, true), set_config('synchronous_commit', 'off', true),
+                pg_try_advisory_xact_lock(hashtext(?)) as "locked"`,
+        [stalledAfter, lockName],
+      );
+      if (!lock?.locked) return BUSY;
+      const batch = await tx.execute<Row[]>(
+        `select "id", "topic", "key", "payload", "headers" from ${outbox} where "sent_at" is null order by "id" limit ?`,
+        [batchSize],
+      );
+      if (!batch.length) return 0;
+      const byTopic = new Map<string, Row[]>();
+      for (const r of batch) (byTopic.get(r.topic) ?? byTopic.set(r.topic, []).get(r.topic)!).push(r);
+      for (const [topic, list] of byTopic) {
+        await deps.bus.publish(topic, list.map((r) => ({ key: r.key, value: r.payload, headers: r.headers })));
+      }
+      await tx.execute(`update ${outbox} set "sent_at" = now() where "id" in (?)`, [batch.map((r) => r.id)]);
+      deps.onPublished?.(batch.length);
+      return batch.length;
+    });
+  }
+
+  /** Deletes published rows older than keepSentMs, a bounded batch at a time, so the table does not grow without end. */
+  async function prune(): Promise<void> {
+    nextPrune = Date.now() + PRUNE_EVERY_MS;
+    await deps.em().execute(
+      `delete from ${outbox} where "id" in (select "id" from ${outbox}
+        where "sent_at" < now() - (? * interval '1 millisecond') order by "id" limit ?)`,
+      [keepSentMs, PRUNE_BATCH],
+    );
+  }
+
+  // A poll that finds nothing is most polls: one indexed query on its own connection, instead of a
+  // transaction of four round trips (begin, lock, select, commit).
+  async function unsent(): Promise<boolean> {
+    const [row] = await deps.em().execute<{ unsent: boolean }[]>(`select exists (select 1 from ${outbox} where "sent_at" is null) as "unsent"`);
+    return !!row?.unsent;
+  }
+
+  /** When the relay should drain next: `at` ms from now, unless it is already due sooner. */
+  function schedule(inMs: number, polled: boolean): void {
+    if (stopped) return;
+    const at = Date.now() + inMs;
+    if (timer && dueAt <= at) return;
+    clearTimeout(timer);
+    dueAt = at;
+    timer = setTimeout(() => { timer = undefined; idle = loop(polled); }, inMs);
+  }
+
+  /**
+   * One turn: a drain (more while batches come back full), then the next turn is scheduled. Rows written
+   * meanwhile (`again`) are drained no sooner than `minGapMs` after this drain began: under load each drain
+   * carries the rows of many commits (a drain costs four round trips and a produce request whatever its
+   * size), while a lone commit on a quiet relay is published at once.
+   */
+  async function loop(polled = false): Promise<void> {
+    if (running || stopped) { again = true; return; }
+    running = true;
+    const began = (lastBegan = Date.now());
+    let next = intervalMs;
+    let nextPolled = true;
+    try {
+      if (Date.now() >= nextPrune) await prune();
+      again = false;
+      if (polled && !(await unsent()) && !again) return;
+      let sent: number | typeof BUSY;
+      do {
+        again = false;
+        sent = await drainOnce();
+      } while (sent === batchSize && !stopped);
+      // Another relay is publishing: it may not know of the rows written here, so look again soon.
+      if (sent === BUSY) { next = BUSY_RETRY_MS; nextPolled = false; }
+    } catch (err) {
+      deps.logger.error({ err, outbox }, 'outbox relay failed; will retry');
+    } finally {
+      running = false;
+      if (again) { next = Math.max(0, began + minGapMs - Date.now()); nextPolled = false; }
+      schedule(next, nextPolled);
+    }
+  }
+
+  return {
+    start() { stopped = false; idle = loop(); },
+    /** Called right after a local commit that wrote rows: publish them now, or as soon as the gap allows. */
+    nudge() {
+      if (stopped) return;
+      if (running) { again = true; return; }
+      schedule(Math.max(0, lastBegan + minGapMs - Date.now()), false);
+    },
+    async stop() { stopped = true; clearTimeout(timer); await idle; },
+  };
+}
+export type OutboxRelay = ReturnType<typeof createOutboxRelay>;
