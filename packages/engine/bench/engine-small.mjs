@@ -11,17 +11,12 @@ import { PerformanceObserver } from 'node:perf_hooks';
 import { PassThrough, Readable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import { runWorkflow } from '../dist/index.js';
+import { SMALL_RUN_STEPS } from './small-run.mjs';
 
 const args = process.argv.slice(2);
 const runs = Number(args.find((a) => /^\d+$/.test(a)) ?? 1000);
 const rowsAt = args.indexOf('--rows');
 const rows = rowsAt >= 0 ? Number(args[rowsAt + 1]) : 100;
-
-const STEPS = [
-  { type: 'filter', params: { sheet: 'Sales', where: { column: 'status', op: 'ne', value: 'void' } } },
-  { type: 'aggregate', params: { sheet: 'Sales', into: 'Summary', groupBy: ['region'], measures: [{ column: 'amount', fn: 'sum', as: 'amount' }] } },
-  { type: 'output', params: { artifacts: [{ name: 'summary.xlsx', format: 'xlsx', sheets: [{ from: 'Summary' }] }] } },
-];
 
 async function workbook(count) {
   const regions = ['North', 'South', 'East', 'West', 'Central'];
@@ -42,7 +37,7 @@ const bytes = await workbook(rows);
 let written = 0;
 const once = () =>
   runWorkflow({
-    steps: STEPS,
+    steps: SMALL_RUN_STEPS,
     input: { fileName: 'Sales.xlsx', size: bytes.length, open: async () => Readable.from([bytes]) },
     openArtifact: async () => new PassThrough().on('data', (c) => (written += c.length)),
   });

@@ -11,14 +11,11 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { demoSalesRows, demoWorkbook, graphqlClient, startPlatform } from '@rowline/embedded';
+import { SMALL_RUN_STEPS } from '../../../packages/engine/bench/small-run.mjs';
 
 export const repo = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
 /** The small run of issue 5: filter, aggregate, one xlsx output. */
-export const STEPS = [
-  { type: 'filter', params: { sheet: 'Sales', where: { column: 'status', op: 'ne', value: 'void' } } },
-  { type: 'aggregate', params: { sheet: 'Sales', into: 'Summary', groupBy: ['region'], measures: [{ column: 'amount', fn: 'sum', as: 'amount' }] } },
-  { type: 'output', params: { artifacts: [{ name: 'summary.xlsx', format: 'xlsx', sheets: [{ from: 'Summary' }] }] } },
-];
+export const STEPS = SMALL_RUN_STEPS;
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
 /** Runs a server host script that prints one JSON line once up and stops its server when stdin closes. */
