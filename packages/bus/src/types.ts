@@ -29,7 +29,10 @@ export type SubscribeOptions = {
    * it counts partitions, and a partition's messages are handled one at a time. With `ordering: 'key'` it
    * counts messages in flight across all of the subscriber's partitions, and only messages of one key are
    * handled one at a time: for handlers whose work per message is long and independent between keys (a
-   * run), where a partition's order would make every run wait for the ones hashed before it.
+   * run), where a partition's order would make every run wait for the ones hashed before it. In that mode
+   * the next fetch does not wait for the messages in flight (kafkajs otherwise fetches again only once every
+   * batch of the last fetch is done, so each new message waited for the slowest message in flight); a rebalance
+   * or a crash delivers again what was in flight (see `createKeyedDispatcher`).
    */
   concurrency?: number;
   /** What must be handled in order: a whole partition (default), or each key alone (see `concurrency`). The in-process bus always orders by partition, which also orders each key. */
@@ -46,7 +49,8 @@ export type SubscribeOptions = {
   /**
    * Commit offsets at most this often rather than after every batch (far fewer OffsetCommit requests on a
    * busy topic). Only handled messages are committed, and a clean stop commits what was handled; a crash or
-   * a rebalance delivers up to one interval's worth again. Default: after every batch. Kafka only.
+   * a rebalance delivers up to one interval's worth again. Default: after every batch, or every 100 ms with
+   * `ordering: 'key'`. Kafka only.
    */
   commitIntervalMs?: number;
 };

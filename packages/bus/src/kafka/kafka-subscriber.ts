@@ -4,7 +4,7 @@ import { deliver } from '../delivery.js';
 import type { Namespace } from '../names.js';
 import type { DlqOptions, OutgoingMessage, SubscribeOptions, Subscription } from '../types.js';
 import { createIntervalCommitter } from './interval-committer.js';
-import { runKeyedBatch, Slots } from './keyed-batch.js';
+import { createKeyedDispatcher, Slots, type KeyedDispatcher } from './keyed-batch.js';
 import { toBusMessage } from './message.js';
 import { latestForUncommitted, partitionKey } from './start-offsets.js';
 
@@ -18,10 +18,14 @@ export type SubscriberDeps = {
   sessionTimeoutMs?: number;
 };
 
+/** How often a keyed subscriber without `commitIntervalMs` commits what its handlers finished. */
+const KEYED_COMMIT_INTERVAL_MS = 100;
+
 /** What a fetch with a batch window waits to fill: a few hundred small events. */
 const BATCH_MIN_BYTES = 64 * 1024;
 
 export type KafkaSubscription = Subscription & { failure(): string | undefined };
+type KeyedKafkaMessage = { offset: string; key: string; message: KafkaMessage };
 
 /**
  * One kafkajs consumer in its group. Offsets are auto-committed by kafkajs, but only for messages whose
@@ -52,11 +56,18 @@ export async function startSubscriber(deps: SubscriberDeps, sub: SubscribeOption
   const ready = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
   ready.catch(() => undefined);
 
-  const committer = sub.commitIntervalMs
-    ? createIntervalCommitter({ intervalMs: sub.commitIntervalMs, logger, commit: (offsets) => consumer.commitOffsets(offsets) })
+  // Keyed subscribers resolve offsets after kafkajs's batch is over, when kafkajs no longer commits them: they
+  // always commit on a clock.
+  const commitIntervalMs = sub.commitIntervalMs ?? (sub.ordering === 'key' ? KEYED_COMMIT_INTERVAL_MS : undefined);
+  const committer = commitIntervalMs
+    ? createIntervalCommitter({ intervalMs: commitIntervalMs, logger, commit: (offsets) => consumer.commitOffsets(offsets) })
     : undefined;
+  /** With `ordering: 'key'`: what runs the handlers, beside kafkajs's fetches; `closing` once stop() began. */
+  let closing = false;
+  let dispatcher: KeyedDispatcher<KeyedKafkaMessage> | undefined;
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
     committer?.retain(payload.memberAssignment);
+    dispatcher?.reset();
     if (joined) return;
     joined = true;
     // Only at the first join: later, another member may have committed past the end we looked up.
@@ -94,26 +105,41 @@ export async function startSubscriber(deps: SubscriberDeps, sub: SubscribeOption
     const autoCommit = !committer;
     if (sub.ordering === 'key') {
       const slots = new Slots(sub.concurrency ?? 1);
+      // The latest batch's resolveOffset of each partition: kafkajs's own, which also steps over control records.
+      const resolvers = new Map<string, (offset: string) => void>();
+      // The member's heartbeat (the same function whichever batch handed it over).
+      let heartbeat: () => Promise<void> = async () => undefined;
+      dispatcher = createKeyedDispatcher<KeyedKafkaMessage>({
+        slots,
+        handle: (topic, partition, m) => handleOne(topic, partition, m.message, heartbeat, false),
+        resolve: (topic, partition, offset) => {
+          try {
+            resolvers.get(partitionKey(topic, partition))?.(offset);
+          } catch (err) {
+            // The partition was taken away meanwhile: its new owner starts from the last commit.
+            logger.debug({ err, topic, partition }, 'offset not resolved');
+          }
+          committer?.mark(topic, partition, offset);
+        },
+      });
+      const keyed = dispatcher;
       await consumer.run({
         autoCommit,
         // Every assigned partition may have messages in flight; the slots bound the total.
         partitionsConsumedConcurrently: Math.max(1, sub.concurrency ?? 1),
         eachBatchAutoResolve: false,
-        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-          // Long handlers must not cost the member its place in the group: heartbeat while the batch runs.
-          const beat = setInterval(() => void heartbeat().catch(() => undefined), 1_000);
+        eachBatch: async ({ batch, resolveOffset, heartbeat: beatOnce, isRunning, isStale }) => {
+          resolvers.set(partitionKey(batch.topic, batch.partition), resolveOffset);
+          heartbeat = beatOnce;
+          // Waiting for a slot can take as long as a handler runs: heartbeat meanwhile, so the member keeps its place.
+          const beat = setInterval(() => void beatOnce().catch(() => undefined), 1_000);
           try {
-            await runKeyedBatch(batch.messages, {
-              keyOf: (m) => m.key?.toString('utf8') ?? '',
-              // Marked in order by `resolve`, which covers only the handled prefix of the batch.
-              handle: (m) => handleOne(batch.topic, batch.partition, m, heartbeat, false),
-              resolve: (m) => {
-                resolveOffset(m.offset);
-                committer?.mark(batch.topic, batch.partition, m.offset);
-              },
-              shouldGoOn: () => isRunning() && !isStale() && !committer?.stopping,
-              slots,
-            });
+            const messages = batch.messages.map((message) => ({ offset: message.offset, key: message.key?.toString('utf8') ?? '', message }));
+            const started = await keyed.dispatch(batch.topic, batch.partition, messages,
+              () => isRunning() && !isStale() && !closing && !committer?.stopping);
+            // Nothing new (the messages still in flight came back): wait for one to finish, or a fetch window,
+            // before the next fetch, or the consumer would fetch the same messages in a tight loop.
+            if (!started) await keyed.progress(sub.batchWindowMs ?? 100);
           } finally {
             clearInterval(beat);
           }
@@ -142,7 +168,9 @@ export async function startSubscriber(deps: SubscriberDeps, sub: SubscribeOption
     // With interval commits, the handlers in flight finish and their offsets are committed first, while the
     // consumer is still a member that may commit.
     stop: () => (stopping ??= (async () => {
+      closing = true;
       await committer?.drain();
+      await dispatcher?.drain();
       await consumer.disconnect();
       settle?.reject(new Error('stopped before joining'));
     })()),

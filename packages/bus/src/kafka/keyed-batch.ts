@@ -23,64 +23,143 @@ export class Slots {
   }
 }
 
-export type KeyedBatchDeps<M> = {
-  keyOf(message: M): string;
-  handle(message: M): Promise<void>;
-  /** Marks the message done, and with it every message before it in the batch. */
-  resolve(message: M): void;
-  /** False once the consumer stops or the partition was taken away: nothing more starts. */
-  shouldGoOn(): boolean;
+/** What the dispatcher needs of a message: its offset in its partition and the key that orders it. */
+export type KeyedMessage = { offset: string; key: string };
+
+export type KeyedDispatcherDeps<M extends KeyedMessage> = {
+  handle(topic: string, partition: number, message: M): Promise<void>;
+  /** The message at `offset` and every one before it in its partition are done: the group may move past them. */
+  resolve(topic: string, partition: number, offset: string): void;
   slots: Slots;
+  /** How long a failed message's partition waits before it is delivered again from that message. */
+  retryAfterMs?: number;
 };
 
-/**
- * Handles one partition's batch with messages of different keys in flight together and messages of one
- * key strictly in order. Offsets are resolved only up to the first message not yet done, so a crash
- * redelivers (never skips) whatever was in flight. Waits for everything it started before it returns or
- * throws: a failed message (one that could not even be dead-lettered) is thrown once the others settle,
- * and nothing after it is resolved, so the consumer comes back to it.
- */
-export async function runKeyedBatch<M>(messages: M[], deps: KeyedBatchDeps<M>): Promise<void> {
-  const done: boolean[] = new Array(messages.length).fill(false);
-  const tails = new Map<string, Promise<void>>();
-  const started: Array<Promise<void>> = [];
-  let next = 0;
-  let failure: { error: unknown } | undefined;
+type Entry = { offset: string; done: boolean };
+/** One partition's messages in flight, for one group generation. */
+type Lane = { upTo: bigint; queue: Entry[]; tails: Map<string, Promise<void>>; running: number; failed?: { offset: string } };
 
-  const advance = () => {
-    let last = -1;
-    while (next < messages.length && done[next]) last = next++;
-    if (last >= 0) deps.resolve(messages[last]!);
+/**
+ * Handles messages of many keys at once, in as many slots as it has, one at a time per key, without holding
+ * up the consumer's next fetch: `dispatch` returns once every new message of a batch has a slot, not once
+ * they are done. kafkajs fetches again from the partition's resolved offset, so the messages still in flight
+ * come back in the next batches; each lane remembers the highest offset it dispatched and skips them.
+ *
+ * Offsets are resolved only up to the first message not yet done, so a crash or a rebalance redelivers
+ * (never skips) whatever was in flight. A message whose handler failed (it could not even be dead-lettered)
+ * stops its lane: nothing after it is resolved or dispatched, and once the lane's other messages settle and
+ * `retryAfterMs` passed, the lane is dropped, so the next fetch, which starts at that message, delivers it and
+ * everything after it again.
+ *
+ * A rebalance (`reset`) drops every lane: the new generation's fetches start from the committed offsets and
+ * dispatch afresh, and the old lanes' handlers finish without resolving anything (their messages are
+ * delivered again; handlers are idempotent, as everywhere on the bus).
+ */
+export function createKeyedDispatcher<M extends KeyedMessage>(deps: KeyedDispatcherDeps<M>) {
+  const retryAfterMs = deps.retryAfterMs ?? 1_000;
+  let lanes = new Map<string, Lane>();
+  const running = new Set<Promise<void>>();
+  let progress: Array<() => void> = [];
+  const laneKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+
+  const notify = () => {
+    const waiting = progress;
+    progress = [];
+    for (const wake of waiting) wake();
   };
 
-  for (let i = 0; i < messages.length; i++) {
-    if (failure || !deps.shouldGoOn()) break;
-    await deps.slots.acquire();
-    if (failure || !deps.shouldGoOn()) {
-      deps.slots.release();
-      break;
-    }
-    const message = messages[i]!;
-    const key = deps.keyOf(message);
-    const run = (tails.get(key) ?? Promise.resolve())
-      .then(() => {
-        // A message of the same key failed before this one: it must not overtake it.
-        if (failure) throw failure.error;
-        return deps.handle(message);
-      })
-      .then(
-        () => {
-          done[i] = true;
-          advance();
-        },
-        (error: unknown) => {
-          failure ??= { error };
-        },
-      )
-      .finally(() => deps.slots.release());
-    tails.set(key, run);
-    started.push(run);
+  /** Resolves the done prefix of the lane, if the lane is still current. */
+  function advance(topic: string, partition: number, lane: Lane): void {
+    let last: string | undefined;
+    while (lane.queue.length && lane.queue[0]!.done) last = lane.queue.shift()!.offset;
+    if (last !== undefined && lanes.get(laneKey(topic, partition)) === lane) deps.resolve(topic, partition, last);
   }
-  await Promise.all(started);
-  if (failure) throw failure.error;
+
+  function settled(topic: string, partition: number, lane: Lane): void {
+    lane.running--;
+    notify();
+    if (lane.failed && lane.running === 0) {
+      // Dropped after a pause, so a failure that persists (Kafka away even for the dead-letter topic) is not
+      // retried in a tight loop; meanwhile the lane dispatches nothing.
+      setTimeout(() => {
+        const key = laneKey(topic, partition);
+        if (lanes.get(key) === lane) lanes.delete(key);
+      }, retryAfterMs).unref();
+    }
+  }
+
+  return {
+    /**
+     * Starts the messages of a partition's batch that this lane has not started yet, each once a slot is
+     * free, and answers how many it started. `goOn` false (the consumer stops, the batch is stale) starts
+     * nothing more.
+     */
+    async dispatch(topic: string, partition: number, messages: M[], goOn: () => boolean): Promise<number> {
+      const key = laneKey(topic, partition);
+      let lane = lanes.get(key);
+      if (!lane) lanes.set(key, (lane = { upTo: -1n, queue: [], tails: new Map(), running: 0 }));
+      let started = 0;
+      for (const message of messages) {
+        const offset = BigInt(message.offset);
+        if (offset <= lane.upTo) continue;
+        if (lane.failed || !goOn()) break;
+        await deps.slots.acquire();
+        if (lanes.get(key) !== lane || lane.failed || !goOn()) {
+          deps.slots.release();
+          break;
+        }
+        lane.upTo = offset;
+        const entry: Entry = { offset: message.offset, done: false };
+        lane.queue.push(entry);
+        lane.running++;
+        const current = lane;
+        const run: Promise<void> = (current.tails.get(message.key) ?? Promise.resolve())
+          .then(() => {
+            // An earlier message failed: this one waits for the lane to be delivered again, in order.
+            if (current.failed) throw new Error('an earlier message of the partition failed');
+            return deps.handle(topic, partition, message);
+          })
+          .then(
+            () => {
+              entry.done = true;
+              // Never past a failed message: it is not done.
+              advance(topic, partition, current);
+            },
+            () => {
+              current.failed ??= { offset: message.offset };
+            },
+          )
+          .finally(() => {
+            deps.slots.release();
+            if (current.tails.get(message.key) === run) current.tails.delete(message.key);
+            running.delete(run);
+            settled(topic, partition, current);
+          });
+        current.tails.set(message.key, run);
+        running.add(run);
+        started++;
+      }
+      return started;
+    },
+    /** Resolves at the next message done anywhere in this subscriber, or after `ms`: what a batch of nothing new waits. */
+    progress(ms: number): Promise<void> {
+      return new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, ms);
+        progress.push(() => { clearTimeout(timer); resolve(); });
+      });
+    },
+    /** A new group generation: forget every lane (what is in flight finishes but resolves nothing). */
+    reset(): void {
+      lanes = new Map();
+    },
+    /** Messages in flight. */
+    get running(): number {
+      return running.size;
+    },
+    /** Waits for every message in flight, those dispatched meanwhile included. */
+    async drain(): Promise<void> {
+      while (running.size) await Promise.allSettled([...running]);
+    },
+  };
 }
+export type KeyedDispatcher<M extends KeyedMessage> = ReturnType<typeof createKeyedDispatcher<M>>;
