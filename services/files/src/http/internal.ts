@@ -5,7 +5,7 @@ import { AppError, badInput, forbidden, internalRoute, sendError, isUuid, notFou
 import { registerArtifact } from '../domain/artifacts.js';
 import type { FilesDomain } from '../domain/files.js';
 import type { Retention } from '../domain/retention.js';
-import { FileEntity } from '../store/entities.js';
+import { fileForCheck } from '../store/file-check.js';
 
 const artifactBody = z.object({
   executionId: z.string().uuid(),
@@ -27,7 +27,7 @@ export function mountInternalRoutes(app: Express, deps: { audience: string; orm:
   // `?link=false` leaves the download link out: signing it is most of this route's work, and a check has no use for it.
   app.get('/internal/files/:id', route(async (principal, req) => {
     const id = String(req.params.id);
-    const file = isUuid(id) ? await tenantEm(deps.orm, principal.tenantId).findOne(FileEntity, { id }) : null;
+    const file = isUuid(id) ? await fileForCheck(deps.orm.em, principal.tenantId, id) : null;
     if (!file) throw notFound('File', id);
     return {
       id: file.id, name: file.name, status: file.status, kind: file.kind, contentType: file.contentType,
@@ -45,7 +45,7 @@ export function mountInternalRoutes(app: Express, deps: { audience: string; orm:
       throw badInput(`${issue.path.join('.') || 'body'}: ${issue.message}`, { field: issue.path.join('.') });
     }
     const em = tenantEm(deps.orm, principal.tenantId);
-    const file = await registerArtifact(em, deps.storage, principal, parsed.data, await deps.retention.artifactExpiry(em, principal.tenantId));
+    const file = await registerArtifact(em, deps.storage, principal, parsed.data, deps.retention.artifactExpiryBasis());
     return { id: file.id, ...(req.query.link === 'false' ? {} : { downloadUrl: await deps.domain.downloadUrl(file) }) };
   }));
 
