@@ -17,3 +17,4 @@ export * from './internal-route.js';
 export * from './api-key-format.js';
 export * from './tracing.js';
 export * from './outbox.js';
+export * from './prepared.js';

@@ -1,14 +1,16 @@
 import type { EntityManager } from '@rowline/kit';
-import { appendOutbox, newId, traceHeaders } from '@rowline/kit';
+import { appendOutbox, newId, runPrepared, traceHeaders } from '@rowline/kit';
 import { idempotencyKey, matchesPattern, renderFileName } from '../domain/delivery-plan.js';
 import { deliveryEventMessages, type LedgerFacts } from '../events/messages.js';
 import type { AttemptOutcome, DeliveryStatus } from './entities.js';
 
 /** Whether a run's workflow has any route to an enabled destination. */
 async function hasRoutes(em: EntityManager, run: SucceededRun): Promise<boolean> {
-  const [row] = await em.execute<Array<{ any: boolean }>>(
-    `select exists (select 1 from "delivery"."routes" r join "delivery"."destinations" d on d."id" = r."destination_id" and d."enabled"
-      where r."tenant_id" = ? and r."workflow_id" = ?) as "any"`, [run.tenantId, run.workflowId]);
+  const [row] = await runPrepared<{ any: boolean }>(em, {
+    name: 'delivery.has-routes',
+    text: `select exists (select 1 from "delivery"."routes" r join "delivery"."destinations" d on d."id" = r."destination_id" and d."enabled"
+      where r."tenant_id" = $1 and r."workflow_id" = $2) as "any"`,
+  }, [run.tenantId, run.workflowId]);
   return !!row?.any;
 }
 

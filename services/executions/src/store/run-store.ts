@@ -1,4 +1,4 @@
-import { appendOutbox, outboxJson, TENANT_FILTER, type EntityManager, type OutboxMessage } from '@rowline/kit';
+import { appendOutbox, outboxJson, runPrepared, TENANT_FILTER, type EntityManager, type OutboxMessage } from '@rowline/kit';
 import { ExecutionEntity, type ArtifactRef, type Execution, type RunError } from './entities.js';
 import { eventMessage, requestedMessage, statusEvent, type EventPayload } from '../events/messages.js';
 import { isTerminal, sourcesOf, type Phase, type Status } from '../domain/state-machine.js';
@@ -61,10 +61,12 @@ function childRows(run: RunRef, change: Change, first: number): ChildRows {
 /**
  * The step records (a redo replaces those of the earlier attempt: rows it no longer has go, the others are
  * overwritten), the log lines and the outbox rows of a move, from one JSON parameter, as CTEs of one
- * statement; each writes only when `guard` (SQL) holds. Parameters, in order: the run's id, its tenant,
- * the ChildRows JSON. The outbox rows get their ids in their array order.
+ * statement; each writes only when `guard` (SQL) holds. Parameters: the run's id, its tenant, the ChildRows
+ * JSON, as `?` in that order, or the placeholders given (a prepared statement's `$n`). The outbox rows get
+ * their ids in their array order.
  */
-const childCtes = (guard: string) => `"input" as (select ?::uuid as "execution_id", ?::uuid as "tenant_id", ?::jsonb as "doc"),
+const childCtes = (guard: string, [id, tenant, doc] = ['?', '?', '?']) =>
+  `"input" as (select ${id}::uuid as "execution_id", ${tenant}::uuid as "tenant_id", ${doc}::jsonb as "doc"),
        "old_steps" as (
          delete from "executions"."step_runs" s using "input" i
           where ${guard} and s."execution_id" = i."execution_id" and i."doc"->'steps' <> 'null'::jsonb
@@ -88,6 +90,39 @@ const childCtes = (guard: string) => `"input" as (select ?::uuid as "execution_i
            from "input" i, jsonb_array_elements(i."doc"->'outbox') with ordinality as o("m", "n")
           where ${guard}
           order by o."n")`;
+
+/** The claim of a run without a tenant limit: one conditional UPDATE (see `claim`). */
+const CLAIM_FREE = {
+  name: 'executions.claim-free',
+  text: `update "executions"."executions"
+            set "status" = 'RUNNING', "phase" = 'INITIALIZING', "lease_owner" = $1, "attempt" = "attempt" + 1,
+                "lease_expires_at" = now() + ($2 * interval '1 millisecond'), "started_at" = coalesce("started_at", clock_timestamp()),
+                "error" = null, "artifacts" = null, "progress_percent" = 0, "rows_processed" = 0
+          where "id" = $3 and ("status" in ('PENDING', 'QUEUED') or ("status" = 'RUNNING' and "lease_expires_at" < now()))
+            and ("started_at" is null or "started_at" + "timeout_ms" * interval '1 millisecond' >= now())
+          returning *`,
+};
+
+/**
+ * An owner's move in one statement (see `moveOwned`): the UPDATE guarded by status, owner and sequence, the
+ * child rows written only if it matched, and the run's sequence as it is now. Parameters: status, phase,
+ * error, artifacts, events, terminal, releases the lease, rows processed, id, legal sources, owner, sequence
+ * known, tenant, child rows.
+ */
+const MOVE_OWNED = {
+  name: 'executions.move-owned',
+  text: `with "moved" as (
+       update "executions"."executions"
+          set "status" = $1, "phase" = $2, "error" = $3, "artifacts" = coalesce($4, "artifacts"),
+              "sequence" = "sequence" + $5, "finished_at" = case when $6 then clock_timestamp() else "finished_at" end,
+              "lease_owner" = case when $7 then null else "lease_owner" end,
+              "progress_percent" = case when $1 = 'SUCCEEDED' then 100 else "progress_percent" end,
+              "rows_processed" = coalesce($8, "rows_processed")
+        where "id" = $9 and "status" = any($10::text[]) and "lease_owner" = $11 and "sequence" = $12
+        returning "id"),
+     ${childCtes('exists (select 1 from "moved")', ['$9', '$13', '$14'])}
+     select (select count(*)::int from "moved") as "moved", (select "sequence"::text from "executions"."executions" where "id" = $9) as "sequence"`,
+};
 
 /**
  * The worker-side writes of a run. Each is a conditional UPDATE on (status, lease owner), so a worker that
@@ -160,25 +195,12 @@ export function createRunStore(deps: { em: () => EntityManager; tenantLimit?: nu
     if (!sources.length) return false;
     const terminal = isTerminal(change.status);
     const rows = childRows(run, change, run.sequence + 1);
-    const [result] = await deps.em().execute<{ moved: number; sequence: string | null }[]>(
-      `with "moved" as (
-         update "executions"."executions"
-            set "status" = ?, "phase" = ?, "error" = ?, "artifacts" = coalesce(?, "artifacts"),
-                "sequence" = "sequence" + ?, "finished_at" = case when ? then clock_timestamp() else "finished_at" end,
-                "lease_owner" = case when ? then null else "lease_owner" end,
-                "progress_percent" = case when ? = 'SUCCEEDED' then 100 else "progress_percent" end,
-                "rows_processed" = coalesce(?, "rows_processed")
-          where "id" = ? and "status" in (?) and "lease_owner" = ? and "sequence" = ?
-          returning "id"),
-       ${childCtes('exists (select 1 from "moved")')}
-       select (select count(*)::int from "moved") as "moved", (select "sequence"::text from "executions"."executions" where "id" = ?) as "sequence"`,
-      [
-        change.status, change.phase ?? null, change.error ? JSON.stringify(change.error) : null,
-        change.artifacts ? JSON.stringify(change.artifacts) : null, change.events.length, terminal,
-        terminal || change.status === 'QUEUED', change.status, change.rowsProcessed ?? null, run.id, sources, owner, run.sequence,
-        run.id, run.tenantId, JSON.stringify(rows), run.id,
-      ],
-    );
+    const [result] = await runPrepared<{ moved: number; sequence: string | null }>(deps.em(), MOVE_OWNED, [
+      change.status, change.phase ?? null, change.error ? JSON.stringify(change.error) : null,
+      change.artifacts ? JSON.stringify(change.artifacts) : null, change.events.length, terminal,
+      terminal || change.status === 'QUEUED', change.rowsProcessed ?? null, run.id, sources, owner, run.sequence,
+      run.tenantId, JSON.stringify(rows),
+    ]);
     if (result!.moved === 1) {
       run.sequence += change.events.length;
       return true;
@@ -196,16 +218,7 @@ export function createRunStore(deps: { em: () => EntityManager; tenantLimit?: nu
       // running elsewhere, late, missing) is told apart by the transactional path below.
       if (!limit) {
         const em = deps.em();
-        const [row] = await em.execute<Record<string, unknown>[]>(
-          `update "executions"."executions"
-              set "status" = 'RUNNING', "phase" = 'INITIALIZING', "lease_owner" = ?, "attempt" = "attempt" + 1,
-                  "lease_expires_at" = now() + (? * interval '1 millisecond'), "started_at" = coalesce("started_at", clock_timestamp()),
-                  "error" = null, "artifacts" = null, "progress_percent" = 0, "rows_processed" = 0
-            where "id" = ? and ("status" in ('PENDING', 'QUEUED') or ("status" = 'RUNNING' and "lease_expires_at" < now()))
-              and ("started_at" is null or "started_at" + "timeout_ms" * interval '1 millisecond' >= now())
-            returning *`,
-          [owner, leaseMs, executionId],
-        );
+        const [row] = await runPrepared<Record<string, unknown>>(em, CLAIM_FREE, [owner, leaseMs, executionId]);
         if (row) return { kind: 'claimed', run: em.map(ExecutionEntity, row) };
       }
       return deps.em().transactional(async (tx) => {

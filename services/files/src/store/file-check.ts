@@ -1,4 +1,4 @@
-import type { EntityManager } from '@rowline/kit';
+import { runPrepared, type EntityManager } from '@rowline/kit';
 
 export type CheckedFile = {
   id: string; tenantId: string; name: string; status: 'UPLOADING' | 'READY' | 'REJECTED' | 'EXPIRED'; kind: 'INPUT' | 'ARTIFACT';
@@ -10,12 +10,14 @@ export type CheckedFile = {
  * a missing one): a plain indexed query, since every startExecution asks it and no entity is needed.
  */
 export async function fileForCheck(em: EntityManager, tenantId: string, id: string): Promise<CheckedFile | null> {
-  const [row] = await em.execute<Array<{
+  const [row] = await runPrepared<{
     id: string; tenant_id: string; name: string; status: CheckedFile['status']; kind: CheckedFile['kind']; content_type: string | null;
     size: string | number; storage_key: string; sha256: string | null;
-  }>>(
-    `select "id", "tenant_id", "name", "status", "kind", "content_type", "size", "storage_key", "sha256"
-      from "files"."files" where "tenant_id" = ? and "id" = ?`, [tenantId, id]);
+  }>(em, {
+    name: 'files.file-for-check',
+    text: `select "id", "tenant_id", "name", "status", "kind", "content_type", "size", "storage_key", "sha256"
+      from "files"."files" where "tenant_id" = $1 and "id" = $2`,
+  }, [tenantId, id]);
   if (!row) return null;
   return {
     id: row.id, tenantId: row.tenant_id, name: row.name, status: row.status, kind: row.kind, contentType: row.content_type,
