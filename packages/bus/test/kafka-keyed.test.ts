@@ -63,4 +63,80 @@ describe("kafka bus, ordering: 'key'", () => {
     }
     await sub.stop();
   });
+  it('handles new messages while a slow one is in flight, and commits them all once it ends', async () => {
+    const topic = `t-${randomUUID().slice(0, 8)}`;
+    await bus.ensureTopics([{ name: topic, partitions: 1 }]);
+    const groupId = `g-${randomUUID()}`;
+    let release!: () => void;
+    const slowDone = new Promise<void>((resolve) => (release = resolve));
+    const seen: string[] = [];
+    const sub = await bus.subscribe({
+      topics: [topic], groupId, ordering: 'key', concurrency: 4,
+      handler: async (msg) => {
+        if (msg.key === 'slow') await slowDone;
+        seen.push(msg.value.toString());
+      },
+    });
+    await sub.ready;
+    const waitFor = async (n: number) => { for (let i = 0; i < 400 && seen.length < n; i++) await new Promise((r) => setTimeout(r, 25)); };
+    await bus.publish(topic, [{ key: 'slow', value: text('slow') }]);
+    await new Promise((r) => setTimeout(r, 300));
+    // Published after the slow one was fetched: kafkajs alone would fetch them only once it ended.
+    await bus.publish(topic, [{ key: 'a', value: text('a') }, { key: 'b', value: text('b') }]);
+    await waitFor(2);
+    expect(seen.sort()).toEqual(['a', 'b']);
+    release();
+    await waitFor(3);
+    await sub.stop();
+    expect(seen.sort()).toEqual(['a', 'b', 'slow']);
+
+    // Everything was committed: the group, back again, has nothing more to handle.
+    const again: string[] = [];
+    const next = await bus.subscribe({ topics: [topic], groupId, ordering: 'key', concurrency: 4, handler: async (msg) => void again.push(msg.value.toString()) });
+    await next.ready;
+    await bus.publish(topic, [{ key: 'c', value: text('c') }]);
+    for (let i = 0; i < 400 && !again.includes('c'); i++) await new Promise((r) => setTimeout(r, 25));
+    expect(again).toEqual(['c']);
+    await next.stop();
+  });
+
+  it('loses nothing when a second member joins while messages are in flight', async () => {
+    const topic = `t-${randomUUID().slice(0, 8)}`;
+    await bus.ensureTopics([{ name: topic, partitions: 2 }]);
+    const groupId = `g-${randomUUID()}`;
+    const handled = new Set<string>();
+    let endTest!: () => void;
+    const testEnded = new Promise<void>((resolve) => (endTest = resolve));
+    const handle = async (msg: { value: Uint8Array }) => {
+      await new Promise((r) => setTimeout(r, 20));
+      handled.add(new TextDecoder().decode(msg.value));
+    };
+    // Until the second member joins, the first member's handlers never end (stuck), so it finishes and commits
+    // nothing: after the rebalance, each partition must be handled again from its first message, whichever
+    // member has it. (The first message of each key is stuck, and the others of its key wait behind it.)
+    const firstTries = new Set<string>();
+    let joining = false;
+    const first = await bus.subscribe({
+      topics: [topic], groupId, ordering: 'key', concurrency: 64,
+      handler: async (msg) => {
+        if (joining) return handle(msg);
+        firstTries.add(new TextDecoder().decode(msg.value));
+        return testEnded;
+      },
+    });
+    await first.ready;
+    await bus.publish(topic, Array.from({ length: 40 }, (_, i) => ({ key: `k${i % 10}`, value: text(String(i)) })));
+    for (let i = 0; i < 400 && firstTries.size < 10; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(firstTries.size).toBe(10);
+    joining = true;
+    const second = await bus.subscribe({ topics: [topic], groupId, ordering: 'key', concurrency: 4, handler: handle });
+    await second.ready;
+    try {
+      for (let i = 0; i < 1200 && handled.size < 40; i++) await new Promise((r) => setTimeout(r, 25));
+      expect([...handled].map(Number).sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    } finally {
+      endTest();
+      await Promise.all([first.stop(), second.stop()]);
+    }
+  });
 });

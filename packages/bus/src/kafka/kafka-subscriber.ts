@@ -71,11 +71,23 @@ export async function startSubscriber(deps: SubscriberDeps, sub: SubscribeOption
     if (joined) return;
     joined = true;
     // Only at the first join: later, another member may have committed past the end we looked up.
+    const pinned: Array<{ topic: string; partition: number; offset: string }> = [];
     for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
       for (const partition of partitions) {
         const offset = starts.get(partitionKey(topic, partition));
-        if (offset !== undefined) consumer.seek({ topic, partition, offset });
+        if (offset === undefined) continue;
+        consumer.seek({ topic, partition, offset });
+        pinned.push({ topic, partition, offset });
       }
+    }
+    // Committed as well, once the consumer runs (kafkajs drops a commit made before): a partition this member
+    // has not committed yet may move to a member that joins later, which would otherwise start it at the end
+    // of the log as it is then, skipping what this member had not handled yet.
+    if (pinned.length) {
+      const off = consumer.on(consumer.events.FETCH_START, () => {
+        off();
+        consumer.commitOffsets(pinned).catch((err: unknown) => logger.warn({ err, groupId }, 'start offsets not committed'));
+      });
     }
     settle?.resolve();
   });
