@@ -21,7 +21,11 @@ export type TopicSpec = { name: string; partitions?: number };
 export type SubscribeOptions = {
   topics: string[];
   groupId: string;
-  /** Where a group with no committed offset starts: the oldest retained message, or (default) the end of the log at subscribe time. */
+  /**
+   * Where a group with no committed offset starts: the oldest retained message, or (default) the end of the
+   * log at its first member's subscribe time. On Kafka that start is committed once the first member runs,
+   * so members that join later (and take partitions over at a rebalance) start there too.
+   */
   fromBeginning?: boolean;
   handler: Handler;
   /**
