@@ -1,20 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createMeter } from './meter.js';
 import { assertKey, StorageError, type Storage, type StoredObject } from './storage.js';
 
-/** A directory on local disk; writes go to a temporary name and are renamed when complete. */
+/** A directory on local disk; writes go to a hidden temporary name and are renamed when complete. */
 export function createLocalStorage(root: string): Storage {
   const pathOf = (key: string) => { assertKey(key); return join(root, key); };
   return {
     async put(key, body, opts = {}): Promise<StoredObject> {
       const target = pathOf(key);
       await mkdir(dirname(target), { recursive: true });
-      const temp = `${target}.${randomUUID()}.partial`;
+      // A dot-file beside the target (a rename within one directory is atomic): a process killed mid-write
+      // leaves it hidden from listings of the directory, never beside the objects under a name of their kind.
+      const temp = join(dirname(target), `.${basename(target)}.${randomUUID()}.partial`);
       const meter = createMeter(opts.maxBytes);
       try {
         await pipeline(body, meter.stream, createWriteStream(temp));
