@@ -62,8 +62,7 @@ export async function startSubscriber(deps: SubscriberDeps, sub: SubscribeOption
   const committer = commitIntervalMs
     ? createIntervalCommitter({ intervalMs: commitIntervalMs, logger, commit: (offsets) => consumer.commitOffsets(offsets) })
     : undefined;
-  /** With `ordering: 'key'`: what runs the handlers, beside kafkajs's fetches; `closing` once stop() began. */
-  let closing = false;
+  /** With `ordering: 'key'` (which always has a committer, so its `stopping` says when stop() began): what runs the handlers, beside kafkajs's fetches. */
   let dispatcher: KeyedDispatcher<KeyedKafkaMessage> | undefined;
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
     committer?.retain(payload.memberAssignment);
@@ -148,7 +147,7 @@ export async function startSubscriber(deps: SubscriberDeps, sub: SubscribeOption
           try {
             const messages = batch.messages.map((message) => ({ offset: message.offset, key: message.key?.toString('utf8') ?? '', message }));
             const started = await keyed.dispatch(batch.topic, batch.partition, messages,
-              () => isRunning() && !isStale() && !closing && !committer?.stopping);
+              () => isRunning() && !isStale() && !committer?.stopping);
             // Nothing new (the messages still in flight came back): wait for one to finish, or a fetch window,
             // before the next fetch, or the consumer would fetch the same messages in a tight loop.
             if (!started) await keyed.progress(sub.batchWindowMs ?? 100);
@@ -180,7 +179,6 @@ export async function startSubscriber(deps: SubscriberDeps, sub: SubscribeOption
     // With interval commits, the handlers in flight finish and their offsets are committed first, while the
     // consumer is still a member that may commit.
     stop: () => (stopping ??= (async () => {
-      closing = true;
       await committer?.drain();
       await dispatcher?.drain();
       await consumer.disconnect();
