@@ -67,8 +67,11 @@ export async function startPlatform(opts: PlatformOptions) {
       stops.push({ name, stop: () => server.close() });
       return `http://${host}:${port}`;
     };
-    // Upload links point at the gateway, so its port must be known before the files service starts.
-    const gatewayPort = opts.port || (await freePort(host));
+    // Upload links point at the gateway, so its port must be known before the files service starts. The port
+    // stays held until the gateway listens: released at once, another listener on the machine took it in between.
+    const reserved = opts.port ? null : await reservePort(host);
+    const gatewayPort = opts.port || reserved!.port;
+    if (reserved) stops.push({ name: 'gateway-port', stop: () => reserved.release() });
     const publicUrl = opts.publicUrl ?? `http://localhost:${gatewayPort}`;
 
     const authSvc = await auth.createAuthService({
@@ -129,6 +132,7 @@ export async function startPlatform(opts: PlatformOptions) {
       logger: log('gateway'), tokens, supergraphSdl: await loadSupergraph(), urls,
       jwt: { issuer: 'rowline-auth', audience: 'rowline-api' }, exposeInternalErrors: false, partner: opts.partner, bus,
     });
+    await reserved?.release();
     const port = await gateway.listen(gatewayPort, host);
     stops.push({ name: 'gateway', stop: () => gateway.close() });
     const url = `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`;
@@ -163,13 +167,14 @@ async function stopWithin(s: Stop, ms: number): Promise<void> {
   try { await Promise.race([s.stop(), late]); } finally { clearTimeout(timer); }
 }
 
-function freePort(host: string): Promise<number> {
+/** A free port, held by a listener of ours until `release`. */
+function reservePort(host: string): Promise<{ port: number; release(): Promise<void> }> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);
     srv.listen(0, host, () => {
       const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
+      resolve({ port, release: () => new Promise<void>((done) => srv.close(() => done())) });
     });
   });
 }
