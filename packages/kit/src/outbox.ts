@@ -1,5 +1,6 @@
 import type { EntityManager } from './orm.js';
 import type { Logger } from './logger.js';
+import { nativePool } from './prepared.js';
 import { traceHeaders } from './tracing.js';
 
 /**
@@ -103,32 +104,49 @@ export function createOutboxRelay(deps: OutboxRelayOptions) {
   let dueAt = 0;
   let lastBegan = 0;
 
+  // The drain's SQL, its values inlined (they are this relay's own settings, not input): sent as simple-protocol
+  // multi-statement queries, so a drain is two round trips (begin, lock and read; mark sent and commit) where
+  // the ORM's transaction took five (begin, lock, read, mark, commit).
+  const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
+  const lockAndRead = `begin;
+    select set_config('idle_in_transaction_session_timeout', ${literal(stalledAfter)}, true),
+           set_config('synchronous_commit', 'off', true),
+           set_config('rowline.outbox_locked', pg_try_advisory_xact_lock(hashtext(${literal(lockName)}))::text, true) as "locked";
+    select "id", "topic", "key", "payload", "headers" from ${outbox}
+      where "sent_at" is null and current_setting('rowline.outbox_locked') = 'true' order by "id" limit ${Number(batchSize)}`;
+
   /** Publishes one batch: the rows published, or BUSY when another relay holds the lock. */
   async function drainOnce(): Promise<number | typeof BUSY> {
-    return deps.em().transactional(async (tx) => {
-      // Two statements, not one: the rows must be read with a snapshot taken after the lock was granted,
-      // or rows another relay marked sent just before releasing it would be published again. Losing the
-      // sent marks in a crash only republishes rows, so this commit need not wait for the WAL flush.
-      const [lock] = await tx.execute<{ locked: boolean }[]>(
-        `select set_config('idle_in_transaction_session_timeout', ?, true), set_config('synchronous_commit', 'off', true),
-                pg_try_advisory_xact_lock(hashtext(?)) as "locked"`,
-        [stalledAfter, lockName],
-      );
-      if (!lock?.locked) return BUSY;
-      const batch = await tx.execute<Row[]>(
-        `select "id", "topic", "key", "payload", "headers" from ${outbox} where "sent_at" is null order by "id" limit ?`,
-        [batchSize],
-      );
-      if (!batch.length) return 0;
+    const client = await (await nativePool(deps.em())).connect();
+    let failed: Error | undefined;
+    try {
+      // The lock and the read are two statements, not one: the rows must be read with a snapshot taken after
+      // the lock was granted, or rows another relay marked sent just before releasing it would be published
+      // again. Losing the sent marks in a crash only republishes rows, so the commit need not wait for the
+      // WAL flush (synchronous_commit off).
+      const [, lock, read] = (await client.query(lockAndRead)) as Array<{ rows: unknown[] }>;
+      const locked = (lock!.rows[0] as { locked: string }).locked === 'true';
+      const batch = read!.rows as Row[];
+      if (!batch.length) {
+        await client.query('commit');
+        return locked ? 0 : BUSY;
+      }
       const byTopic = new Map<string, Row[]>();
       for (const r of batch) (byTopic.get(r.topic) ?? byTopic.set(r.topic, []).get(r.topic)!).push(r);
       for (const [topic, list] of byTopic) {
         await deps.bus.publish(topic, list.map((r) => ({ key: r.key, value: r.payload, headers: r.headers })));
       }
-      await tx.execute(`update ${outbox} set "sent_at" = now() where "id" in (?)`, [batch.map((r) => r.id)]);
+      await client.query(`update ${outbox} set "sent_at" = now() where "id" in (${batch.map((r) => BigInt(r.id)).join(', ')}); commit`);
       deps.onPublished?.(batch.length);
       return batch.length;
-    });
+    } catch (err) {
+      failed = err as Error;
+      throw err;
+    } finally {
+      // After a failure the transaction (and maybe the connection) is in an unknown state: the connection is
+      // dropped, which also ends the transaction and its lock.
+      client.release(failed ?? false);
+    }
   }
 
   /** Deletes published rows older than keepSentMs, a bounded batch at a time, so the table does not grow without end. */

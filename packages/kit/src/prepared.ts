@@ -12,15 +12,29 @@ import type { EntityManager } from './orm.js';
  */
 export type PreparedStatement = { name: string; text: string };
 
-type NativePool = { query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }> };
+type QueryResult = { rows: unknown[] };
+/** A connection checked out of the ORM's pool: `release(err)` with an error destroys it instead of reusing it. */
+export type NativeClient = {
+  query(text: string): Promise<QueryResult | QueryResult[]>;
+  release(err?: Error | boolean): void;
+};
+/** The ORM's own pg pool (the same connections, type parsers and limits as the ORM's queries). */
+export type NativePool = {
+  query(config: { name: string; text: string; values: unknown[] }): Promise<QueryResult>;
+  connect(): Promise<NativeClient>;
+};
 const pools = new WeakMap<object, Promise<NativePool>>();
+
+export function nativePool(em: EntityManager): Promise<NativePool> {
+  const connection = em.getConnection();
+  let pool = pools.get(connection);
+  if (!pool) pools.set(connection, (pool = connection.getNativeClient() as Promise<NativePool>));
+  return pool;
+}
 
 export async function runPrepared<T>(em: EntityManager, statement: PreparedStatement, values: unknown[]): Promise<T[]> {
   // Outside the entity manager's transaction: a caller inside one must not write beside it.
   if (em.isInTransaction()) throw new Error(`prepared statement ${statement.name} cannot run inside a transaction`);
-  const connection = em.getConnection();
-  let pool = pools.get(connection);
-  if (!pool) pools.set(connection, (pool = connection.getNativeClient() as Promise<NativePool>));
-  const { rows } = await (await pool).query({ name: statement.name, text: statement.text, values });
+  const { rows } = await (await nativePool(em)).query({ name: statement.name, text: statement.text, values });
   return rows as T[];
 }

@@ -1,5 +1,5 @@
 /**
- * npm run bench -- pipeline [--runs N] [--seconds S] [--rate R] [--workers W] [--concurrency C]   (after `npx tsc -b`)
+ * npm run bench -- pipeline [--runs N] [--seconds S] [--rate R] [--workers W] [--concurrency C] [--warmup N]   (after `npx tsc -b`)
  *
  * Small runs (a 100-row workbook, three steps) submitted through the gateway on real Kafka and Postgres, with
  * 1 and then 2 engine worker processes (services/executions/dist/worker.js). For each: completed runs/s with
@@ -33,6 +33,7 @@ const CONCURRENCY = arg('--concurrency', 16);
 // --workers 2: only the 2-worker round (default: 1 then 2).
 const WORKER_COUNTS = process.argv.includes('--workers') ? [arg('--workers', 1)] : [1, 2];
 const CLIENTS = 32;
+const WARMUP = arg('--warmup', 300);
 
 if (process.argv[2] === '--driver') await driver();
 else await main();
@@ -66,9 +67,16 @@ async function driver() {
   let refused = [];
   async function start() {
     const t0 = performance.now();
-    const res = await api.request(`mutation($i: StartExecutionInput!) { startExecution(input: $i) { id } }`,
-      { i: { workflowVersionId: versionId, fileId, idempotencyKey: randomUUID() } });
-    // A refused submission (the API overloaded) is counted and reported, not waited for.
+    // A refused submission (the API overloaded: an error answered, or no connection at all) is counted and
+    // reported, not waited for.
+    let res;
+    try {
+      res = await api.request(`mutation($i: StartExecutionInput!) { startExecution(input: $i) { id } }`,
+        { i: { workflowVersionId: versionId, fileId, idempotencyKey: randomUUID() } });
+    } catch (err) {
+      refused.push(err.cause?.code ?? err.code ?? 'NETWORK');
+      return null;
+    }
     if (res.errors) { refused.push(res.errors[0]?.extensions?.code ?? 'ERROR'); return null; }
     const id = res.data.startExecution.id;
     const ended = done.has(id) ? Promise.resolve() : new Promise((r) => waiters.set(id, r));
@@ -167,7 +175,9 @@ async function main() {
     const procs = workers(n);
     await Promise.all(procs.map((p) => p.ready));
     cpuPids = [process.pid, client.pid, ...(kafka.pid ? [kafka.pid] : []), ...procs.map((p) => p.pid)];
-    await measure('warm-up', burst(40));
+    // Runs before measuring, so that JIT compilation (the broker's JVM spent 20 of its first 47 CPU seconds
+    // in its C2 compiler) is not counted as the cost of a run.
+    await measure('warm-up', burst(WARMUP));
     for (const [label, load] of [[`${n} worker(s), ${RUNS} runs at once`, burst(RUNS)], [`${n} worker(s), ${RATE} runs/s for ${SECONDS} s`, paced()]]) {
       const r = await measure(label, load);
       console.log(`${label}: ${r.perSecond.toFixed(1)} runs/s, p50 ${ms(r.p50)}, p99 ${ms(r.p99)}, refused ${r.refused}, CPU ms/run ${r.cpuMsPerRun.map((c) => c.toFixed(1)).join(' / ')}`);
