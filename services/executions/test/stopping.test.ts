@@ -92,7 +92,8 @@ describe('a running worker', () => {
   it('stops a run cancelled mid-way, before reading all of its input, and records nothing over the cancellation', async () => {
     const { run, message } = await slowRun();
     const handling = worker().handle(message);
-    await until('the run to be reading', async () => ((await rowOf(run.id)).status === 'RUNNING' && delivered() > 0 ? true : undefined));
+    // A run reports its start one progress interval in: a run this slow has done so while still reading.
+    await until('the run to be reading', async () => ((await rowOf(run.id)).status === 'RUNNING' && delivered() > 0 && (await outboxTypes(run.id)).length ? true : undefined));
 
     // What cancelExecution does.
     const error = { code: 'CANCELLED', message: 'Cancelled by test', step: null };
@@ -119,7 +120,11 @@ describe('a running worker', () => {
 
   it('runs the same slow input to SUCCEEDED when nothing stops it', async () => {
     const { run, message } = await slowRun();
-    await worker().handle(message);
+    const handling = worker().handle(message);
+    // Its start was reported while it ran (one progress interval in), not with its outcome.
+    await until('half of the input to be read', async () => (delivered() > INPUT.length / 2 ? true : undefined));
+    expect(await outboxTypes(run.id)).toEqual(['statusChanged']);
+    await handling;
     expect(delivered()).toBe(INPUT.length);
     expect(await rowOf(run.id)).toMatchObject({ status: 'SUCCEEDED', error: null });
     expect(registered).toContain(`${run.id}/out.csv`);

@@ -9,7 +9,7 @@ import { endedEvents, eventMessage, phaseToProto, statusEvent, type EventPayload
 import type { Change, RunStore } from '../store/run-store.js';
 import type { ArtifactRef, Execution, RunError } from '../store/entities.js';
 import { NO_FAULTS, type FaultPoint } from './fault-points.js';
-import { createRunWatch } from './run-watch.js';
+import { createRunWatch, type RunControl } from './run-watch.js';
 import type { RunObserver } from './run-metrics.js';
 
 export type ArtifactRegistrar = (run: Execution, artifact: { name: string; storageKey: string; size: number; sha256: string; contentType: string }) => Promise<{ id: string }>;
@@ -75,8 +75,8 @@ export function createEngineWorker(deps: {
     }
   }
 
-  async function end(run: Execution, owner: string | null, status: 'FAILED' | 'TIMED_OUT', error: RunError) {
-    const moved = await deps.store.transition(run, owner, { status, from: ['QUEUED', 'RUNNING'], phase: null, error, events: endedEvents(status, error), logs: [{ level: 'error', message: error.message }] });
+  async function end(run: Execution, owner: string | null, status: 'FAILED' | 'TIMED_OUT', error: RunError, before: EventPayload[] = []) {
+    const moved = await deps.store.transition(run, owner, { status, from: ['QUEUED', 'RUNNING'], phase: null, error, events: [...before, ...endedEvents(status, error)], logs: [{ level: 'error', message: error.message }] });
     deps.onOutbox();
     if (moved) deps.observer?.ended(status, run.startedAt ?? null);
   }
@@ -86,43 +86,77 @@ export function createEngineWorker(deps: {
     const log = deps.logger.child({ executionId: run.id, tenantId: run.tenantId, attempt: run.attempt });
     deps.observer?.started(run);
     const control = watch.add(run, leaseMs);
+    const start = reportStart(run);
     try {
       await faults('after-claim', run.id);
-      const owned = await deps.store.transition(run, deps.workerId, { status: 'RUNNING', phase: 'READING', events: [statusEvent('RUNNING', 'READING')] });
-      deps.onOutbox();
-      // A worker that was stopped (SIGSTOP, a long GC) past its lease may find its run taken over: it leaves it.
-      if (!owned) return settleAborted(run, 'lease lost', log);
-      const outcome = await execute(run, control.signal);
-      if (outcome === 'aborted') return settleAborted(run, control.reason(), log);
+      // A worker stopped here past its lease (SIGSTOP, a long GC) may find its run taken over: it leaves it.
+      if (!(await control.owned())) return settleAborted(run, control.reason(), log, await start.before());
+      const outcome = await execute(run, control);
+      if (outcome === 'aborted') return settleAborted(run, control.reason(), log, await start.before());
       await faults('after-effect', run.id);
-      const ok = await deps.store.transition(run, deps.workerId, outcome);
+      const ok = await deps.store.transition(run, deps.workerId, { ...outcome, events: [...await start.before(), ...outcome.events] });
+      if (ok) start.written();
       deps.onOutbox();
       if (!ok) log.info('run was taken over or cancelled; result dropped');
       else deps.observer?.ended(outcome.status, run.startedAt ?? null);
       await faults('after-record', run.id);
       return undefined;
     } catch (err) {
-      if (control.reason()) return settleAborted(run, control.reason(), log);
+      const before = await start.before();
+      if (control.reason()) return settleAborted(run, control.reason(), log, before);
       if (run.attempt < maxAttempts) {
         const delay = retryDelay(run.attempt, backoffMs);
         log.warn({ err }, 'attempt failed; the run waits QUEUED for its retry');
         const message = `Attempt ${run.attempt} failed: ${(err as Error).message}; retrying in ${delay} ms`;
-        const queued = await deps.store.transition(run, deps.workerId, { status: 'QUEUED', phase: null, events: [statusEvent('QUEUED', null)], logs: [{ level: 'warn', message }] });
+        const queued = await deps.store.transition(run, deps.workerId, { status: 'QUEUED', phase: null, events: [...before, statusEvent('QUEUED', null)], logs: [{ level: 'warn', message }] });
         deps.onOutbox();
         return queued ? delay : undefined;
       }
       log.error({ err }, 'run failed on its last attempt');
-      await end(run, deps.workerId, 'FAILED', { code: 'INTERNAL', message: `The run failed ${maxAttempts} times: ${(err as Error).message}`.slice(0, 500), step: null });
+      await end(run, deps.workerId, 'FAILED', { code: 'INTERNAL', message: `The run failed ${maxAttempts} times: ${(err as Error).message}`.slice(0, 500), step: null }, before);
       return undefined;
     } finally {
+      start.stop();
       control.done();
     }
   }
 
+  /**
+   * The RUNNING event of a claimed run (the claim itself made the run RUNNING in Postgres). It is written one
+   * progress interval into the run, like the first progress report; a run that ends sooner carries it in the
+   * statement that records its outcome, so a short run costs one statement and one outbox drain less.
+   */
+  function reportStart(run: Execution) {
+    const running = statusEvent('RUNNING', 'READING');
+    let pending = true;
+    let writing: Promise<void> | undefined;
+    const timer = setTimeout(() => {
+      writing = deps.store.transition(run, deps.workerId, { status: 'RUNNING', phase: 'READING', events: [running] })
+        .then((moved) => { if (moved) { pending = false; deps.onOutbox(); } })
+        // Not fatal: the outcome's move carries the event then. A lost lease shows in the run watch and in that
+        // move, which is conditional on the owner too.
+        .catch((err) => { deps.logger.warn({ err, executionId: run.id }, 'could not record that the run started'); });
+    }, deps.progressIntervalMs ?? 250);
+    return {
+      /**
+       * The events the next move must write first: the RUNNING event while it is not written. Stops the timer
+       * and waits for a write it began, so that the moves stay in order.
+       */
+      async before(): Promise<EventPayload[]> {
+        clearTimeout(timer);
+        await writing;
+        return pending ? [running] : [];
+      },
+      /** A move carrying before()'s events was written. */
+      written() { pending = false; },
+      stop() { clearTimeout(timer); },
+    };
+  }
+
   /** A stopped run: it timed out here (this worker records it), or was cancelled or taken over elsewhere (nothing to record). */
-  async function settleAborted(run: Execution, reason: string | undefined, log: Logger): Promise<undefined> {
+  async function settleAborted(run: Execution, reason: string | undefined, log: Logger, before: EventPayload[]): Promise<undefined> {
     if (reason === 'timeout') {
-      await end(run, deps.workerId, 'TIMED_OUT', { code: 'TIMED_OUT', message: `The run did not finish within ${run.timeoutMs} ms`, step: null });
+      await end(run, deps.workerId, 'TIMED_OUT', { code: 'TIMED_OUT', message: `The run did not finish within ${run.timeoutMs} ms`, step: null }, before);
     } else {
       log.info({ reason }, 'run stopped: it is no longer this worker\'s');
       if (reason === 'CANCELLED') deps.observer?.ended('CANCELLED', run.startedAt ?? null);
@@ -130,7 +164,8 @@ export function createEngineWorker(deps: {
     return undefined;
   }
 
-  async function execute(run: Execution, signal: AbortSignal): Promise<Change & { status: 'SUCCEEDED' | 'FAILED' } | 'aborted'> {
+  async function execute(run: Execution, control: RunControl): Promise<Change & { status: 'SUCCEEDED' | 'FAILED' } | 'aborted'> {
+    const signal = control.signal;
     const writes: Array<Promise<StoredObject & { name: string; contentType: string }>> = [];
     const bodies: PassThrough[] = [];
     // The first progress report comes one interval into the run: a short run reports none, its status events say it all.
@@ -164,6 +199,8 @@ export function createEngineWorker(deps: {
         signal,
       });
       const stored = await Promise.all(writes);
+      // Registering the artifacts shows them to others: only while the run is still this worker's.
+      if (!(await control.owned())) return 'aborted';
       const artifacts: ArtifactRef[] = [];
       for (const o of stored) {
         const registered = await deps.registerArtifact(run, { name: o.name, storageKey: o.key, size: o.size, sha256: o.sha256, contentType: o.contentType });

@@ -6,6 +6,12 @@ export type RunControl = {
   signal: AbortSignal;
   /** Why the run was stopped: 'timeout', 'lease lost', or the status someone else moved it to (CANCELLED...). */
   reason(): string | undefined;
+  /**
+   * Whether the run is still this worker's, before an effect others can see. Free while the lease was renewed
+   * less than half a lease ago (the heartbeat renews it every third); otherwise, as after the process was
+   * stopped (SIGSTOP, a long GC) past its lease, it renews the lease now, and a lost one stops the run.
+   */
+  owned(): Promise<boolean>;
   done(): void;
 };
 
@@ -34,10 +40,17 @@ export function createRunWatch(deps: { store: RunStore; owner: string; intervalM
       const controller = new AbortController();
       let why: string | undefined;
       const abort = (reason: string) => { if (!why) { why = reason; controller.abort(new Error(reason)); } };
+      // When the lease was last known good: the claim, or a renewal's sending (so never later than the truth).
+      let renewedAt = Date.now();
+      const renew = async () => {
+        const sentAt = Date.now();
+        const owned = await deps.store.heartbeat(run.id, deps.owner, leaseMs);
+        if (owned) renewedAt = Math.max(renewedAt, sentAt);
+        else abort('lease lost');
+        return owned;
+      };
       const heartbeat = setInterval(() => {
-        deps.store.heartbeat(run.id, deps.owner, leaseMs)
-          .then((owned) => { if (!owned) abort('lease lost'); })
-          .catch((err) => deps.logger.warn({ err, executionId: run.id }, 'heartbeat failed'));
+        renew().catch((err) => deps.logger.warn({ err, executionId: run.id }, 'heartbeat failed'));
       }, Math.max(leaseMs / 3, 100));
       const started = run.startedAt?.getTime() ?? Date.now();
       const deadline = setTimeout(() => abort('timeout'), Math.max(started + run.timeoutMs - Date.now(), 0));
@@ -45,6 +58,10 @@ export function createRunWatch(deps: { store: RunStore; owner: string; intervalM
       return {
         signal: controller.signal,
         reason: () => why,
+        async owned() {
+          if (why) return false;
+          return Date.now() - renewedAt < leaseMs / 2 || renew();
+        },
         done() {
           clearInterval(heartbeat);
           clearTimeout(deadline);
