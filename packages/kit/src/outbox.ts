@@ -22,17 +22,19 @@ const headersOf = (m: OutboxMessage, trace: Record<string, string>) => ({ ...tra
 
 /**
  * The statement that appends messages to the outbox, in one round trip: a multi-row VALUES list takes its
- * ids from the sequence in list order, so the relay publishes the messages in the order given. Usable on its
- * own or as the last part of a data-modifying CTE. Placeholders are `?`, or `$firstParam, ...` for a
- * prepared statement (see runPrepared).
+ * ids from the sequence in list order, so the relay publishes the messages in the order given.
  */
-export function outboxInsert(schema: string, messages: OutboxMessage[], firstParam?: number): { sql: string; params: unknown[] } {
-  const trace = traceHeaders();
-  const p = (i: number) => (firstParam === undefined ? '?' : `$${firstParam + i}`);
+export function outboxInsert(schema: string, messages: OutboxMessage[]): { sql: string; params: unknown[] } {
   return {
-    sql: `insert into ${table(schema)} ("topic", "key", "payload", "headers") values ${messages.map((_, m) => `(${p(4 * m)}, ${p(4 * m + 1)}, ${p(4 * m + 2)}, ${p(4 * m + 3)})`).join(', ')}`,
-    params: messages.flatMap((m) => [m.topic, m.key, Buffer.from(m.payload), JSON.stringify(headersOf(m, trace))]),
+    sql: `insert into ${table(schema)} ("topic", "key", "payload", "headers") values ${messages.map(() => '(?, ?, ?, ?)').join(', ')}`,
+    params: outboxParams(messages),
   };
+}
+
+/** The parameters of outbox rows, four per message: topic, key, payload (bytea), headers (JSON text). */
+export function outboxParams(messages: OutboxMessage[]): unknown[] {
+  const trace = traceHeaders();
+  return messages.flatMap((m) => [m.topic, m.key, Buffer.from(m.payload), JSON.stringify(headersOf(m, trace))]);
 }
 
 /**

@@ -35,6 +35,22 @@ describe('starting a run', () => {
     expect(await requestsFor(id)).toHaveLength(1);
   });
 
+  it('answers the run a retried request started, even once its input file was deleted; a new key is refused', async () => {
+    const key = randomUUID();
+    const doomed = await acme.upload('Doomed.xlsx');
+    const id = await acme.run({ workflowVersionId: versionId, fileId: doomed, idempotencyKey: key });
+    await acme.ended(id);
+    const deleted = await acme.api.request(`mutation($id: ID!) { deleteFile(id: $id) }`, { id: doomed });
+    expect(deleted.errors).toBeUndefined();
+
+    const again = await acme.start({ workflowVersionId: versionId, fileId: doomed, idempotencyKey: key });
+    expect(again.errors).toBeUndefined();
+    expect(again.data!.startExecution.id).toBe(id);
+    const fresh = await acme.start({ workflowVersionId: versionId, fileId: doomed, idempotencyKey: randomUUID() });
+    expect(codesOf(fresh)).toEqual(['NOT_FOUND']);
+    expect(await runsWithKey(key)).toEqual([{ id }]);
+  });
+
   it('answers CONFLICT when an idempotencyKey is reused for another file or another version', async () => {
     const key = randomUUID();
     const id = await acme.run({ workflowVersionId: versionId, fileId, idempotencyKey: key });

@@ -37,21 +37,19 @@ export function createExecutionsDomain(deps: { lookups: Lookups; onOutbox: () =>
       requestedBy: actor.subject, error: null, artifacts: null, attempt: 0, leaseOwner: null, leaseExpiresAt: null, sequence: 1,
       retryOf: spec.retryOf ?? null, timeoutMs: spec.timeoutMs, createdAt: new Date(), startedAt: null, finishedAt: null,
     };
-    try {
-      await insertRun(em, run, [
-        eventMessage(run, 1, { case: 'statusChanged', value: { status: ExecutionStatus.PENDING, phase: ExecutionPhase.UNSPECIFIED } }),
-        requestedMessage(run),
-      ]);
+    const inserted = await insertRun(em, run, [
+      eventMessage(run, 1, { case: 'statusChanged', value: { status: ExecutionStatus.PENDING, phase: ExecutionPhase.UNSPECIFIED } }),
+      requestedMessage(run),
+    ]);
+    if (inserted) {
       deps.onOutbox();
       return run;
-    } catch (err) {
-      // Two concurrent requests with one key: the loser answers with the winner's run.
-      if ((err as { code?: string }).code === '23505') {
-        const winner = await em.fork().findOne(ExecutionEntity, { idempotencyKey: spec.idempotencyKey }, { refresh: true, filters: { tenant: { tenantId: actor.tenantId } } });
-        if (winner) return same(winner);
-      }
-      throw err;
     }
+    // The key was taken, by an earlier request or a concurrent one (the insert waited for its commit): the
+    // run it made is the answer.
+    const winner = await em.fork().findOne(ExecutionEntity, { idempotencyKey: spec.idempotencyKey }, { refresh: true, filters: { tenant: { tenantId: actor.tenantId } } });
+    if (!winner) throw new Error(`no run under the idempotency key that refused run ${run.id}`);
+    return same(winner);
   }
 
   function checkKey(raw: string): string {
@@ -85,10 +83,20 @@ export function createExecutionsDomain(deps: { lookups: Lookups; onOutbox: () =>
     async start(em: EntityManager, actor: Principal, input: { workflowVersionId: string; fileId: string; idempotencyKey: string; timeoutSeconds?: number | null }) {
       const key = checkKey(input.idempotencyKey);
       const timeoutMs = timeoutOf(input.timeoutSeconds);
-      const existingId = await runIdForKey(em, actor.tenantId, key);
-      if (existingId) return sameRequest(await em.findOneOrFail(ExecutionEntity, { id: existingId }), input);
-      if (!isUuid(input.workflowVersionId)) throw notFound('Workflow version', input.workflowVersionId);
-      const [version, file] = await Promise.all([deps.lookups.version(actor, input.workflowVersionId), readyFile(actor, input.fileId)]);
+      // A new key is the usual case: the version and the file are checked first, and the insert itself tells a
+      // key already used (one statement, not a lookup and an insert).
+      let version: Awaited<ReturnType<Lookups['version']>>;
+      let file: Awaited<ReturnType<typeof readyFile>>;
+      try {
+        if (!isUuid(input.workflowVersionId)) throw notFound('Workflow version', input.workflowVersionId);
+        [version, file] = await Promise.all([deps.lookups.version(actor, input.workflowVersionId), readyFile(actor, input.fileId)]);
+      } catch (err) {
+        // A retry of a request accepted earlier answers its run, even when its file would not be accepted now
+        // (deleted since, say).
+        const existingId = await runIdForKey(em, actor.tenantId, key);
+        if (existingId) return sameRequest(await em.findOneOrFail(ExecutionEntity, { id: existingId }), input);
+        throw err;
+      }
       return insert(em, actor, {
         workflowId: version.workflowId, workflowVersionId: version.id, steps: version.steps, file, idempotencyKey: key, timeoutMs,
       }, (run) => sameRequest(run, input));

@@ -1,29 +1,40 @@
-import { outboxInsert, runPrepared, type EntityManager, type OutboxMessage } from '@rowline/kit';
+import { outboxParams, runPrepared, type EntityManager, type OutboxMessage } from '@rowline/kit';
 import type { Execution } from './entities.js';
 
 /**
  * Writes a new run and its outbox rows in one statement (data-modifying CTEs run all or nothing), so
- * accepting a run is one round trip instead of begin, an insert per row, and commit. A second run with the
- * same (tenant, idempotency key) fails with 23505 and writes no outbox row.
+ * accepting a run is one round trip instead of begin, an insert per row, and commit. False, with nothing
+ * written, when the tenant already has a run under the run's idempotency key (also one that a concurrent
+ * request is committing: the insert waits for it). The outbox rows get their ids in the order given.
  */
-export async function insertRun(em: EntityManager, run: Execution, messages: OutboxMessage[]): Promise<void> {
-  const outbox = outboxInsert('executions', messages, RUN_COLUMNS + 1);
-  await runPrepared(em, {
+export async function insertRun(em: EntityManager, run: Execution, messages: OutboxMessage[]): Promise<boolean> {
+  const first = RUN_COLUMNS + 1;
+  const outboxValues = messages.map((_, m) => `(${m}, $${first + 4 * m}::text, $${first + 4 * m + 1}::text, $${first + 4 * m + 2}::bytea, $${first + 4 * m + 3}::jsonb)`);
+  const [row] = await runPrepared<{ inserted: number }>(em, {
     name: `executions.insert-run.${messages.length}`,
     text: `with "run" as (
       insert into "executions"."executions" ("id", "tenant_id", "workflow_id", "workflow_version_id", "input_file_id",
         "input_file_name", "input_storage_key", "steps", "status", "phase", "progress_percent", "rows_processed",
         "idempotency_key", "requested_by", "error", "artifacts", "attempt", "lease_owner", "lease_expires_at", "sequence",
         "retry_of", "timeout_ms", "created_at", "started_at", "finished_at")
-      values (${Array.from({ length: RUN_COLUMNS }, (_, i) => `$${i + 1}`).join(', ')}))
-    ${outbox.sql}`,
+      values (${Array.from({ length: RUN_COLUMNS }, (_, i) => `$${i + 1}`).join(', ')})
+      on conflict ("tenant_id", "idempotency_key") do nothing
+      returning "id"),
+    "outbox" as (
+      insert into "executions"."outbox" ("topic", "key", "payload", "headers")
+      select m."topic", m."key", m."payload", m."headers"
+        from (values ${outboxValues.join(', ')}) as m("n", "topic", "key", "payload", "headers")
+       where exists (select 1 from "run")
+       order by m."n")
+    select count(*)::int as "inserted" from "run"`,
   }, [
     run.id, run.tenantId, run.workflowId, run.workflowVersionId, run.inputFileId, run.inputFileName, run.inputStorageKey,
     JSON.stringify(run.steps), run.status, run.phase ?? null, run.progressPercent ?? null, run.rowsProcessed, run.idempotencyKey,
     run.requestedBy, json(run.error), json(run.artifacts), run.attempt, run.leaseOwner ?? null, run.leaseExpiresAt ?? null,
     run.sequence, run.retryOf ?? null, run.timeoutMs, run.createdAt, run.startedAt ?? null, run.finishedAt ?? null,
-    ...outbox.params,
+    ...outboxParams(messages),
   ]);
+  return row!.inserted === 1;
 }
 const RUN_COLUMNS = 25;
 
