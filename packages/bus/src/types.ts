@@ -45,9 +45,11 @@ export type SubscribeOptions = {
    * How long the broker may hold a fetch to fill it (Kafka's fetch.max.wait.ms with a large fetch.min.bytes).
    * Under load, fewer and larger batches mean far fewer fetch and offset-commit requests (an offset commit
    * follows every batch); the price is that a lone message may wait this long, and that an idle consumer
-   * fetches every window instead of every 500 ms (about 1 CPU ms per empty fetch here: a 20 ms window cost an
-   * idle process 50 ms/s). Default: none, a fetch returns as soon as there is one message. Only engine
-   * workers use it (see services/executions/README.md); offset commits are what `commitIntervalMs` saves. The in-process bus has no fetches and ignores it.
+   * fetches every window instead of every 500 ms: with a 20 ms window one idle subscriber cost the local
+   * broker 100-170 CPU ms a second and its own process about 50. Default: none, a fetch returns as soon as
+   * there is one message. No service uses it now (engine workers did until measured; see
+   * services/executions/README.md); offset commits are what `commitIntervalMs` saves. The in-process bus has
+   * no fetches and ignores it.
    */
   batchWindowMs?: number;
   /**
