@@ -36,7 +36,9 @@ export type SubscribeOptions = {
    * run), where a partition's order would make every run wait for the ones hashed before it. In that mode
    * the next fetch does not wait for the messages in flight (kafkajs otherwise fetches again only once every
    * batch of the last fetch is done, so each new message waited for the slowest message in flight); a rebalance
-   * or a crash delivers again what was in flight (see `createKeyedDispatcher`).
+   * or a crash delivers again what was in flight (see `createKeyedDispatcher`). The in-flight messages come back
+   * in the next fetch; a fetch that brings nothing else waits for one of them to finish, 10 ms at first and
+   * doubling to 100 ms while nothing new comes, before the next fetch (a new message waits for that too).
    */
   concurrency?: number;
   /** What must be handled in order: a whole partition (default), or each key alone (see `concurrency`). The in-process bus always orders by partition, which also orders each key. */

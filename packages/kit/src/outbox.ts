@@ -117,9 +117,12 @@ export function createOutboxRelay(deps: OutboxRelayOptions) {
     select "id", "topic", "key", "payload", "headers" from ${outbox}
       where "sent_at" is null and current_setting('rowline.outbox_locked') = 'true' order by "id" limit ${Number(batchSize)}`;
 
+  // The ORM's pool, looked up once (an entity manager fork per drain cost more than the lookup itself).
+  let pool: ReturnType<typeof nativePool> | undefined;
+
   /** Publishes one batch: the rows published, or BUSY when another relay holds the lock. */
   async function drainOnce(): Promise<number | typeof BUSY> {
-    const client = await (await nativePool(deps.em())).connect();
+    const client = await (await (pool ??= nativePool(deps.em()))).connect();
     let failed: Error | undefined;
     try {
       // The lock and the read are two statements, not one: the rows must be read with a snapshot taken after
