@@ -169,7 +169,7 @@ export function createOutboxRelay(deps: OutboxRelayOptions) {
   }
 
   // A poll that finds nothing is most polls: one indexed query on its own connection, instead of a
-  // transaction of four round trips (begin, lock, select, commit).
+  // drain of two round trips.
   async function unsent(): Promise<boolean> {
     const [row] = await deps.em().execute<{ unsent: boolean }[]>(`select exists (select 1 from ${outbox} where "sent_at" is null) as "unsent"`);
     return !!row?.unsent;
@@ -188,7 +188,7 @@ export function createOutboxRelay(deps: OutboxRelayOptions) {
   /**
    * One turn: a drain (more while batches come back full), then the next turn is scheduled. Rows written
    * meanwhile (`again`) are drained no sooner than `minGapMs` after this drain began: under load each drain
-   * carries the rows of many commits (a drain costs four round trips and a produce request whatever its
+   * carries the rows of many commits (a drain costs two round trips and a produce request whatever its
    * size), while a lone commit on a quiet relay is published at once.
    */
   async function loop(polled = false): Promise<void> {

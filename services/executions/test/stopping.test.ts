@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { createMemoryBus, type BusMessage, type EventBus } from '@rowline/bus';
 import { createLocalStorage, type Storage } from '@rowline/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeExecutionEvent, ExecutionStatus } from '@rowline/proto';
 import { endedEvents, requestedMessage } from '../src/events/messages.js';
 import { createRunStore, type RunStore } from '../src/store/run-store.js';
 import { artifactKey, createEngineWorker } from '../src/worker/engine-worker.js';
@@ -65,9 +66,10 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function worker() {
+function worker(opts: { store?: RunStore; slow?: boolean; progressIntervalMs?: number } = {}) {
   return createEngineWorker({
-    store, storage: trickling(storage), bus, logger: quiet, workerId: 'worker-1', cancelPollMs: 100, onOutbox: () => {},
+    store: opts.store ?? store, storage: opts.slow === false ? storage : trickling(storage), bus, logger: quiet, workerId: 'worker-1',
+    cancelPollMs: 100, onOutbox: () => {}, progressIntervalMs: opts.progressIntervalMs,
     registerArtifact: async (run, a) => { registered.push(`${run.id}/${a.name}`); return { id: run.id }; },
   });
 }
@@ -87,6 +89,14 @@ const rowOf = async (id: string) => (await db.sql<{ status: string; error: { cod
   'select "status", "error", "lease_owner" from "executions"."executions" where "id" = ?', [id]))[0]!;
 const outboxTypes = async (id: string) => (await db.sql<{ type: string }>(
   `select "headers"->>'event-type' as "type" from "executions"."outbox" where "key" = ? order by "id"`, [id])).map((r) => r.type);
+/** The run's status events as written: status and phase (from the payload), and the transaction's time. */
+const statusRows = async (id: string) => (await db.sql<{ payload: Buffer; at: string }>(
+  `select "payload", "created_at"::text as "at" from "executions"."outbox" where "key" = ? and "headers"->>'event-type' = 'statusChanged' order by "id"`, [id]))
+  .map((r) => {
+    const e = decodeExecutionEvent(r.payload);
+    const v = e.payload.case === 'statusChanged' ? e.payload.value : undefined;
+    return { status: ExecutionStatus[v!.status], sequence: Number(e.sequence), at: r.at };
+  });
 
 describe('a running worker', () => {
   it('stops a run cancelled mid-way, before reading all of its input, and records nothing over the cancellation', async () => {
@@ -116,6 +126,42 @@ describe('a running worker', () => {
     expect(await rowOf(run.id)).toMatchObject({ status: 'TIMED_OUT', error: { code: 'TIMED_OUT' }, lease_owner: null });
     expect(registered.filter((r) => r.startsWith(run.id))).toEqual([]);
     expect((await outboxTypes(run.id)).slice(-2)).toEqual(['statusChanged', 'failed']);
+  });
+
+  it('writes the RUNNING event of a run that ends within its progress interval with the outcome, in one statement', async () => {
+    const { run, message } = await slowRun();
+    await worker({ slow: false, progressIntervalMs: 60_000 }).handle(message);
+    const rows = await statusRows(run.id);
+    expect(rows.map((r) => r.status)).toEqual(['RUNNING', 'SUCCEEDED']);
+    expect(rows[0]!.at).toBe(rows[1]!.at);
+  });
+
+  it('writes RUNNING once when the answer to its write was lost after the commit', async () => {
+    const { run, message } = await slowRun();
+    let lost = 0;
+    // The RUNNING move commits, then its connection drops before the answer: the worker cannot tell.
+    const losing: RunStore = {
+      ...store,
+      async transition(r, owner, change) {
+        const known = r.sequence;
+        const moved = await store.transition(r, owner, change);
+        if (change.status === 'RUNNING' && lost++ === 0) {
+          // What the worker knows is what it knew before: the answer never came.
+          r.sequence = known;
+          throw new Error('Connection terminated unexpectedly');
+        }
+        return moved;
+      },
+    };
+    await worker({ store: losing, progressIntervalMs: 100 }).handle(message);
+    expect(lost).toBe(1);
+    expect(await rowOf(run.id)).toMatchObject({ status: 'SUCCEEDED' });
+    const rows = await statusRows(run.id);
+    expect(rows.map((r) => r.status)).toEqual(['RUNNING', 'SUCCEEDED']);
+    // One event per sequence number, none skipped: the run was written at 1, the worker's events follow.
+    const events = await db.sql<{ payload: Buffer }>(`select "payload" from "executions"."outbox" where "key" = ? order by "id"`, [run.id]);
+    const sequences = events.map((e) => Number(decodeExecutionEvent(e.payload).sequence));
+    expect(sequences).toEqual(sequences.map((_, i) => i + 2));
   });
 
   it('runs the same slow input to SUCCEEDED when nothing stops it', async () => {

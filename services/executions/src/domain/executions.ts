@@ -122,7 +122,11 @@ export function createExecutionsDomain(deps: { lookups: Lookups; onOutbox: () =>
       return insert(em, actor, {
         workflowId: version.workflowId, workflowVersionId: version.id, steps: version.steps, file, idempotencyKey: key,
         timeoutMs: old.timeoutMs, retryOf: old.id,
-      }, (run) => run);
+      }, (run) => {
+        // The key was taken meanwhile (a concurrent request with it): the same answer as the check above.
+        if (run.retryOf !== old.id) throw new AppError('CONFLICT', 'This idempotencyKey was already used for a different run', { executionId: run.id });
+        return run;
+      });
     },
 
     async get(em: EntityManager, id: string): Promise<Execution> {

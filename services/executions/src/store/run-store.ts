@@ -263,6 +263,15 @@ export function createRunStore(deps: { em: () => EntityManager; tenantLimit?: nu
       });
     },
 
+    /** The run's event sequence while `owner` holds it RUNNING; null when it does not. */
+    async ownedSequence(executionId: string, owner: string): Promise<number | null> {
+      const [row] = await deps.em().execute<{ sequence: string }[]>(
+        `select "sequence" from "executions"."executions" where "id" = ? and "lease_owner" = ? and "status" = 'RUNNING'`,
+        [executionId, owner],
+      );
+      return row ? Number(row.sequence) : null;
+    },
+
     /** Extends the lease; false means it was lost (expired and taken, or the run was cancelled). */
     async heartbeat(executionId: string, owner: string, leaseMs: number): Promise<boolean> {
       const rows = await deps.em().execute<{ id: string }[]>(

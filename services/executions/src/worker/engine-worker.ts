@@ -8,6 +8,7 @@ import type { Storage, StoredObject } from '@rowline/storage';
 import { endedEvents, eventMessage, phaseToProto, statusEvent, type EventPayload } from '../events/messages.js';
 import type { Change, RunStore } from '../store/run-store.js';
 import type { ArtifactRef, Execution, RunError } from '../store/entities.js';
+import type { Phase } from '../domain/state-machine.js';
 import { NO_FAULTS, type FaultPoint } from './fault-points.js';
 import { createRunWatch, type RunControl } from './run-watch.js';
 import type { RunObserver } from './run-metrics.js';
@@ -60,6 +61,8 @@ export function createEngineWorker(deps: {
     const request = decodeExecutionRequested(message.value);
     await faults('before-claim', request.executionId);
     for (;;) {
+      // The lease runs from the claim's sending at the latest: what `owned()` counts from.
+      const claimSent = performance.now();
       const claim = await deps.store.claim(request.executionId, deps.workerId, leaseMs);
       if (claim.kind === 'late') {
         await end(claim.run, null, 'TIMED_OUT', { code: 'TIMED_OUT', message: `The run did not finish within ${claim.run.timeoutMs} ms`, step: null });
@@ -69,7 +72,7 @@ export function createEngineWorker(deps: {
         if (claim.kind === 'queued') deps.onOutbox();
         return;
       }
-      const retryIn = await attempt(claim.run);
+      const retryIn = await attempt(claim.run, claimSent);
       if (retryIn === undefined) return;
       await sleep(retryIn);
     }
@@ -82,16 +85,16 @@ export function createEngineWorker(deps: {
   }
 
   /** One attempt of a claimed run; answers the delay before the next one, or undefined when the run is settled. */
-  async function attempt(run: Execution): Promise<number | undefined> {
+  async function attempt(run: Execution, claimSent: number): Promise<number | undefined> {
     const log = deps.logger.child({ executionId: run.id, tenantId: run.tenantId, attempt: run.attempt });
     deps.observer?.started(run);
-    const control = watch.add(run, leaseMs);
+    const control = watch.add(run, leaseMs, claimSent);
     const start = reportStart(run);
     try {
       await faults('after-claim', run.id);
       // A worker stopped here past its lease (SIGSTOP, a long GC) may find its run taken over: it leaves it.
       if (!(await control.owned())) return settleAborted(run, control.reason(), log, await start.before());
-      const outcome = await execute(run, control);
+      const outcome = await execute(run, control, start);
       if (outcome === 'aborted') return settleAborted(run, control.reason(), log, await start.before());
       await faults('after-effect', run.id);
       const ok = await deps.store.transition(run, deps.workerId, { ...outcome, events: [...await start.before(), ...outcome.events] });
@@ -123,35 +126,72 @@ export function createEngineWorker(deps: {
 
   /**
    * The RUNNING event of a claimed run (the claim itself made the run RUNNING in Postgres). It is written one
-   * progress interval into the run, like the first progress report; a run that ends sooner carries it in the
-   * statement that records its outcome, so a short run costs one statement and one outbox drain less.
+   * progress interval into the run, in place of the first progress report and with its phase; a run that
+   * ends sooner carries it in the statement that records its outcome, so a short run costs one statement and
+   * one outbox drain less. Progress is published only once it is written: progress goes to Kafka directly,
+   * the RUNNING event through the outbox, and a consumer must not see progress of a run still PENDING to it.
    */
   function reportStart(run: Execution) {
-    const running = statusEvent('RUNNING', 'READING');
+    let phase: Phase = 'READING';
     let pending = true;
+    // A write whose answer was lost (the connection dropped): it may have committed.
+    let uncertain = false;
     let writing: Promise<void> | undefined;
+    let deferred: (() => void) | undefined;
+    const event = () => statusEvent('RUNNING', phase);
     const timer = setTimeout(() => {
-      writing = deps.store.transition(run, deps.workerId, { status: 'RUNNING', phase: 'READING', events: [running] })
-        .then((moved) => { if (moved) { pending = false; deps.onOutbox(); } })
+      writing = deps.store.transition(run, deps.workerId, { status: 'RUNNING', phase, events: [event()] })
+        .then((moved) => {
+          if (!moved) return;
+          pending = false;
+          deps.onOutbox();
+          deferred?.();
+          deferred = undefined;
+        })
         // Not fatal: the outcome's move carries the event then. A lost lease shows in the run watch and in that
         // move, which is conditional on the owner too.
-        .catch((err) => { deps.logger.warn({ err, executionId: run.id }, 'could not record that the run started'); });
+        .catch((err) => {
+          uncertain = true;
+          deps.logger.warn({ err, executionId: run.id }, 'could not record that the run started');
+        });
     }, deps.progressIntervalMs ?? 250);
     return {
+      /**
+       * The run reached `p`: true when its progress may be published now. Otherwise (the RUNNING event is not
+       * written yet) `report` is kept, the latest one only, and made once the event is written.
+       */
+      progress(p: Phase, report: () => void): boolean {
+        phase = p;
+        if (pending) deferred = report;
+        return !pending;
+      },
       /**
        * The events the next move must write first: the RUNNING event while it is not written. Stops the timer
        * and waits for a write it began, so that the moves stay in order.
        */
       async before(): Promise<EventPayload[]> {
         clearTimeout(timer);
+        // The run is ending: its outcome says more than a late progress report.
+        deferred = undefined;
         await writing;
-        return pending ? [running] : [];
+        if (pending && uncertain && typeof run.sequence === 'number') {
+          // The run's sequence tells whether the lost write committed: while this worker holds the run, only
+          // this worker writes its events, and the RUNNING move wrote one.
+          const sequence = await deps.store.ownedSequence(run.id, deps.workerId);
+          uncertain = false;
+          if (sequence === run.sequence + 1) {
+            run.sequence = sequence;
+            pending = false;
+          }
+        }
+        return pending ? [event()] : [];
       },
       /** A move carrying before()'s events was written. */
       written() { pending = false; },
       stop() { clearTimeout(timer); },
     };
   }
+  type StartReport = ReturnType<typeof reportStart>;
 
   /** A stopped run: it timed out here (this worker records it), or was cancelled or taken over elsewhere (nothing to record). */
   async function settleAborted(run: Execution, reason: string | undefined, log: Logger, before: EventPayload[]): Promise<undefined> {
@@ -164,7 +204,7 @@ export function createEngineWorker(deps: {
     return undefined;
   }
 
-  async function execute(run: Execution, control: RunControl): Promise<Change & { status: 'SUCCEEDED' | 'FAILED' } | 'aborted'> {
+  async function execute(run: Execution, control: RunControl, start: StartReport): Promise<Change & { status: 'SUCCEEDED' | 'FAILED' } | 'aborted'> {
     const signal = control.signal;
     const writes: Array<Promise<StoredObject & { name: string; contentType: string }>> = [];
     const bodies: PassThrough[] = [];
@@ -191,10 +231,14 @@ export function createEngineWorker(deps: {
           if (now - lastProgress < (deps.progressIntervalMs ?? 250)) return;
           lastProgress = now;
           const percent = p.percent ?? null;
-          void deps.store.setProgress(run.id, deps.workerId, { phase: p.phase, percent, rowsProcessed: p.rowsProcessed }).catch(() => {});
-          // Progress is coalescable: published directly (sequence 0), not through the outbox.
-          const m = eventMessage(run, 0, { case: 'progress', value: { phase: phaseToProto(p.phase), rowsProcessed: BigInt(p.rowsProcessed), percent: percent ?? -1 } });
-          void deps.bus.publish(m.topic, [{ key: m.key, value: m.payload, headers: m.headers ?? {} }]).catch(() => {});
+          const report = () => {
+            void deps.store.setProgress(run.id, deps.workerId, { phase: p.phase, percent, rowsProcessed: p.rowsProcessed }).catch(() => {});
+            // Progress is coalescable: published directly (sequence 0), not through the outbox.
+            const m = eventMessage(run, 0, { case: 'progress', value: { phase: phaseToProto(p.phase), rowsProcessed: BigInt(p.rowsProcessed), percent: percent ?? -1 } });
+            void deps.bus.publish(m.topic, [{ key: m.key, value: m.payload, headers: m.headers ?? {} }]).catch(() => {});
+          };
+          // Not before the run's RUNNING event is written (it takes this report's phase): then, the latest.
+          if (start.progress(p.phase, report)) report();
         },
         signal,
       });

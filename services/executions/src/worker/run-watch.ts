@@ -8,8 +8,9 @@ export type RunControl = {
   reason(): string | undefined;
   /**
    * Whether the run is still this worker's, before an effect others can see. Free while the lease was renewed
-   * less than half a lease ago (the heartbeat renews it every third); otherwise, as after the process was
-   * stopped (SIGSTOP, a long GC) past its lease, it renews the lease now, and a lost one stops the run.
+   * (or claimed) less than half a lease ago, counted from the request's sending (the heartbeat renews it every
+   * third); otherwise, as after the process was stopped (SIGSTOP, a long GC) past its lease, even while its
+   * claim was in flight, it renews the lease now, and a lost one stops the run.
    */
   owned(): Promise<boolean>;
   done(): void;
@@ -36,14 +37,16 @@ export function createRunWatch(deps: { store: RunStore; owner: string; intervalM
   poll.unref();
 
   return {
-    add(run: Execution, leaseMs: number): RunControl {
+    /** `claimSent`: when the claim that took the run was sent (`performance.now()`). */
+    add(run: Execution, leaseMs: number, claimSent: number): RunControl {
       const controller = new AbortController();
       let why: string | undefined;
       const abort = (reason: string) => { if (!why) { why = reason; controller.abort(new Error(reason)); } };
-      // When the lease was last known good: the claim, or a renewal's sending (so never later than the truth).
-      let renewedAt = Date.now();
+      // When the lease was last known good: the claim's or a renewal's sending (never later than the truth).
+      // A monotonic clock: a wall clock set back would stretch the lease.
+      let renewedAt = claimSent;
       const renew = async () => {
-        const sentAt = Date.now();
+        const sentAt = performance.now();
         const owned = await deps.store.heartbeat(run.id, deps.owner, leaseMs);
         if (owned) renewedAt = Math.max(renewedAt, sentAt);
         else abort('lease lost');
@@ -60,7 +63,7 @@ export function createRunWatch(deps: { store: RunStore; owner: string; intervalM
         reason: () => why,
         async owned() {
           if (why) return false;
-          return Date.now() - renewedAt < leaseMs / 2 || renew();
+          return performance.now() - renewedAt < leaseMs / 2 || renew();
         },
         done() {
           clearInterval(heartbeat);
