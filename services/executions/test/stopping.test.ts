@@ -164,6 +164,24 @@ describe('a running worker', () => {
     expect(sequences).toEqual(sequences.map((_, i) => i + 2));
   });
 
+  it('tries the RUNNING write again one interval later when Postgres refused it, while the run goes on', async () => {
+    const { run, message } = await slowRun();
+    let refused = 0;
+    const flaky: RunStore = {
+      ...store,
+      async transition(r, owner, change) {
+        if (change.status === 'RUNNING' && refused++ === 0) throw new Error('Connection terminated unexpectedly');
+        return store.transition(r, owner, change);
+      },
+    };
+    const handling = worker({ store: flaky, progressIntervalMs: 100 }).handle(message);
+    await until('half of the input to be read', async () => (delivered() > INPUT.length / 2 ? true : undefined));
+    expect(refused).toBe(2);
+    expect((await statusRows(run.id)).map((r) => r.status)).toEqual(['RUNNING']);
+    await handling;
+    expect((await statusRows(run.id)).map((r) => r.status)).toEqual(['RUNNING', 'SUCCEEDED']);
+  });
+
   it('runs the same slow input to SUCCEEDED when nothing stops it', async () => {
     const { run, message } = await slowRun();
     const handling = worker().handle(message);

@@ -132,29 +132,51 @@ export function createEngineWorker(deps: {
    * the RUNNING event through the outbox, and a consumer must not see progress of a run still PENDING to it.
    */
   function reportStart(run: Execution) {
+    const intervalMs = deps.progressIntervalMs ?? 250;
     let phase: Phase = 'READING';
     let pending = true;
     // A write whose answer was lost (the connection dropped): it may have committed.
     let uncertain = false;
+    let ending = false;
     let writing: Promise<void> | undefined;
+    let timer: NodeJS.Timeout | undefined;
     let deferred: (() => void) | undefined;
     const event = () => statusEvent('RUNNING', phase);
-    const timer = setTimeout(() => {
-      writing = deps.store.transition(run, deps.workerId, { status: 'RUNNING', phase, events: [event()] })
-        .then((moved) => {
+
+    /** After a write whose answer was lost: the run's sequence tells whether it committed (see `before`). */
+    async function settleUncertain(): Promise<void> {
+      if (!uncertain || typeof run.sequence !== 'number') return;
+      // While this worker holds the run, only this worker writes its events, and the RUNNING move wrote one.
+      const sequence = await deps.store.ownedSequence(run.id, deps.workerId);
+      uncertain = false;
+      if (sequence === run.sequence + 1) {
+        run.sequence = sequence;
+        pending = false;
+      }
+    }
+
+    async function write(): Promise<void> {
+      try {
+        await settleUncertain();
+        if (pending) {
+          uncertain = true;
+          const moved = await deps.store.transition(run, deps.workerId, { status: 'RUNNING', phase, events: [event()] });
+          uncertain = false;
+          // Not moved: the run is no longer this worker's (the run watch stops it); the outcome's move fails too.
           if (!moved) return;
           pending = false;
           deps.onOutbox();
-          deferred?.();
-          deferred = undefined;
-        })
-        // Not fatal: the outcome's move carries the event then. A lost lease shows in the run watch and in that
-        // move, which is conditional on the owner too.
-        .catch((err) => {
-          uncertain = true;
-          deps.logger.warn({ err, executionId: run.id }, 'could not record that the run started');
-        });
-    }, deps.progressIntervalMs ?? 250);
+        }
+        deferred?.();
+        deferred = undefined;
+      } catch (err) {
+        // Not fatal: tried again one interval later, and the outcome's move carries the event if need be.
+        deps.logger.warn({ err, executionId: run.id }, 'could not record that the run started');
+        if (!ending) timer = setTimeout(() => { writing = write(); }, intervalMs);
+      }
+    }
+    timer = setTimeout(() => { writing = write(); }, intervalMs);
+
     return {
       /**
        * The run reached `p`: true when its progress may be published now. Otherwise (the RUNNING event is not
@@ -170,25 +192,20 @@ export function createEngineWorker(deps: {
        * and waits for a write it began, so that the moves stay in order.
        */
       async before(): Promise<EventPayload[]> {
+        ending = true;
         clearTimeout(timer);
         // The run is ending: its outcome says more than a late progress report.
         deferred = undefined;
         await writing;
-        if (pending && uncertain && typeof run.sequence === 'number') {
-          // The run's sequence tells whether the lost write committed: while this worker holds the run, only
-          // this worker writes its events, and the RUNNING move wrote one.
-          const sequence = await deps.store.ownedSequence(run.id, deps.workerId);
-          uncertain = false;
-          if (sequence === run.sequence + 1) {
-            run.sequence = sequence;
-            pending = false;
-          }
-        }
+        await settleUncertain();
         return pending ? [event()] : [];
       },
       /** A move carrying before()'s events was written. */
       written() { pending = false; },
-      stop() { clearTimeout(timer); },
+      stop() {
+        ending = true;
+        clearTimeout(timer);
+      },
     };
   }
   type StartReport = ReturnType<typeof reportStart>;
