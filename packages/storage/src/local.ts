@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -40,5 +40,23 @@ export function createLocalStorage(root: string): Storage {
     async delete(key) {
       await rm(pathOf(key), { force: true });
     },
+    async sweepIncomplete(olderThanMs) {
+      // A temporary file's mtime moves with every write, so one untouched this long has no writer left.
+      const before = Date.now() - olderThanMs;
+      const entries = await readdir(root, { recursive: true, withFileTypes: true }).catch(() => []);
+      let swept = 0;
+      for (const entry of entries) {
+        if (!entry.isFile() || !PARTIAL.test(entry.name)) continue;
+        const path = join(entry.parentPath, entry.name);
+        const s = await stat(path).catch(() => null);
+        if (!s || s.mtimeMs >= before) continue;
+        await rm(path, { force: true });
+        swept++;
+      }
+      return swept;
+    },
   };
 }
+
+/** The temporary name `put` writes under: `.<name>.<uuid>.partial`. */
+const PARTIAL = /^\..+\.[0-9a-f-]{36}\.partial$/;

@@ -13,6 +13,12 @@ export interface Storage {
   get(key: string): Promise<Readable>;
   stat(key: string): Promise<{ size: number } | null>;
   delete(key: string): Promise<void>;
+  /**
+   * Deletes what writes cut short left behind (a process killed mid-write), untouched for `olderThanMs`;
+   * answers how many. Local storage only: an S3 upload that never completed leaves no object, and its
+   * multipart parts are the bucket's lifecycle rule's to abort (AbortIncompleteMultipartUpload).
+   */
+  sweepIncomplete?(olderThanMs: number): Promise<number>;
 }
 
 export class StorageError extends Error {

@@ -1,6 +1,7 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLocalStorage, StorageError } from '@rowline/storage';
@@ -33,6 +34,26 @@ describe('local storage', () => {
     body.end();
     await put;
     expect(await readdir(join(root, 't1'))).toEqual(['report.xlsx']);
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('sweeps the temporary files of writes cut short once they lay untouched long enough, and nothing else', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'storage-'));
+    const s = createLocalStorage(root);
+    await s.put('t1/artifacts/r1/out.csv', Readable.from([Buffer.from('a,b\n')]));
+    // What a worker killed mid-write leaves (put's own temporary name), an hour old; and one being written now.
+    const dir = join(root, 't1/artifacts/r2');
+    await mkdir(dir, { recursive: true });
+    const stale = join(dir, `.out.csv.${randomUUID()}.partial`);
+    const fresh = join(dir, `.summary.xlsx.${randomUUID()}.partial`);
+    await writeFile(stale, 'half');
+    await writeFile(fresh, 'half');
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    await utimes(stale, hourAgo, hourAgo);
+    // An object named like a temporary file is still an object: keys cannot start with a dot, so none is.
+    expect(await s.sweepIncomplete!(30 * 60_000)).toBe(1);
+    expect((await readdir(dir)).sort()).toEqual([basename(fresh)]);
+    expect(await s.stat('t1/artifacts/r1/out.csv')).toEqual({ size: 4 });
     await rm(root, { recursive: true, force: true });
   });
 });

@@ -1,3 +1,6 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, readdir, utimes, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FILE_FIELDS, TENANT_A, TENANT_B, startFiles, upload, type As, type Files } from './support/harness.js';
@@ -16,6 +19,29 @@ afterAll(async () => { await files?.stop(); });
 const fileById = async (id: string, as: As = A) => (await files.gql(`query($id: ID!) { file(id: $id) { ${FILE_FIELDS} } }`, { id }, as)).data?.file;
 const QUOTA = `{ fileQuota { storedBytes maxStoredBytes maxUploadBytes inputTtlHours artifactTtlDays } }`;
 const SET_RETENTION = `mutation($input: SetFileRetentionInput!) { setFileRetention(input: $input) { inputTtlHours artifactTtlDays } }`;
+
+describe('incomplete writes in storage', () => {
+  it('are swept once they lay untouched an hour, at most once an hour', async () => {
+    // What a process killed mid-write leaves: the local storage's hidden temporary name.
+    const dir = join(files.storageDir, TENANT_A, 'artifacts', '0193a000-0000-7000-8000-0000000000f1');
+    await mkdir(dir, { recursive: true });
+    const leftover = async (age: number) => {
+      const path = join(dir, `.out.csv.${randomUUID()}.partial`);
+      await writeFile(path, 'half');
+      const at = new Date(Date.now() - age);
+      await utimes(path, at, at);
+      return path;
+    };
+    await leftover(2 * HOUR);
+    const recent = await leftover(0);
+    expect(await files.sweeper.sweepIncomplete()).toBe(1);
+    expect(await readdir(dir)).toEqual([basename(recent)]);
+    await leftover(2 * HOUR);
+    expect(await files.sweeper.sweepIncomplete()).toBe(0);
+    clock += HOUR;
+    expect(await files.sweeper.sweepIncomplete()).toBe(1);
+  });
+});
 
 describe('retention', () => {
   it('expires an uploaded file 24 hours after it became READY: bytes deleted, row EXPIRED, no link', async () => {

@@ -5,6 +5,10 @@ import { FileEntity } from '../store/entities.js';
 
 export type Sweeper = ReturnType<typeof createSweeper>;
 
+/** How often the sweeper looks for incomplete writes, and how long one must lie untouched to be swept. */
+const INCOMPLETE_EVERY_MS = 3_600_000;
+const INCOMPLETE_AFTER_MS = 3_600_000;
+
 /**
  * Ends retention: every `intervalMs`, files whose `expires_at` has passed (READY inputs and artifacts, and
  * UPLOADING files whose upload window closed with no upload in progress) lose their bytes and become
@@ -60,11 +64,26 @@ export function createSweeper(deps: { orm: Orm; storage: Storage; logger: Logger
     return running;
   }
 
+  /**
+   * What writes cut short left in storage (a process killed mid-write), once an hour: a storage that leaves
+   * such things (local) says how to find them.
+   */
+  let nextIncomplete = 0;
+  async function sweepIncomplete(): Promise<number> {
+    if (!deps.storage.sweepIncomplete || deps.now().getTime() < nextIncomplete) return 0;
+    nextIncomplete = deps.now().getTime() + INCOMPLETE_EVERY_MS;
+    const swept = await deps.storage.sweepIncomplete(INCOMPLETE_AFTER_MS);
+    if (swept) deps.logger.info({ swept }, 'incomplete writes swept from storage');
+    return swept;
+  }
+
   return {
     sweepOnce,
+    sweepIncomplete,
     start() {
       const tick = () => {
         sweepOnce()
+          .then(() => sweepIncomplete())
           .catch((err: unknown) => deps.logger.error({ err }, 'sweeping expired files failed; retrying next interval'))
           .finally(() => { if (timer) timer = schedule(); });
       };
