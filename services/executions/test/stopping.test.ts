@@ -85,6 +85,27 @@ async function slowRun(fields: Partial<Execution> = {}) {
   return { run, message };
 }
 
+/**
+ * The real store, whose first RUNNING move fails as a dropped connection: before its commit (nothing written),
+ * or after it (written, but the worker never heard, so its sequence stays as it was). `calls`: RUNNING moves asked.
+ */
+function failingFirstRunningMove(when: 'before the commit' | 'after the commit') {
+  let calls = 0;
+  const failing: RunStore = {
+    ...store,
+    async transition(r, owner, change) {
+      if (change.status !== 'RUNNING' || calls++ > 0) return store.transition(r, owner, change);
+      if (when === 'after the commit') {
+        const known = r.sequence;
+        await store.transition(r, owner, change);
+        r.sequence = known;
+      }
+      throw new Error('Connection terminated unexpectedly');
+    },
+  };
+  return { store: failing, calls: () => calls };
+}
+
 const rowOf = async (id: string) => (await db.sql<{ status: string; error: { code: string } | null; lease_owner: string | null }>(
   'select "status", "error", "lease_owner" from "executions"."executions" where "id" = ?', [id]))[0]!;
 const outboxTypes = async (id: string) => (await db.sql<{ type: string }>(
@@ -138,23 +159,10 @@ describe('a running worker', () => {
 
   it('writes RUNNING once when the answer to its write was lost after the commit', async () => {
     const { run, message } = await slowRun();
-    let lost = 0;
     // The RUNNING move commits, then its connection drops before the answer: the worker cannot tell.
-    const losing: RunStore = {
-      ...store,
-      async transition(r, owner, change) {
-        const known = r.sequence;
-        const moved = await store.transition(r, owner, change);
-        if (change.status === 'RUNNING' && lost++ === 0) {
-          // What the worker knows is what it knew before: the answer never came.
-          r.sequence = known;
-          throw new Error('Connection terminated unexpectedly');
-        }
-        return moved;
-      },
-    };
-    await worker({ store: losing, progressIntervalMs: 100 }).handle(message);
-    expect(lost).toBe(1);
+    const losing = failingFirstRunningMove('after the commit');
+    await worker({ store: losing.store, progressIntervalMs: 100 }).handle(message);
+    expect(losing.calls()).toBe(1);
     expect(await rowOf(run.id)).toMatchObject({ status: 'SUCCEEDED' });
     const rows = await statusRows(run.id);
     expect(rows.map((r) => r.status)).toEqual(['RUNNING', 'SUCCEEDED']);
@@ -166,17 +174,10 @@ describe('a running worker', () => {
 
   it('tries the RUNNING write again one interval later when Postgres refused it, while the run goes on', async () => {
     const { run, message } = await slowRun();
-    let refused = 0;
-    const flaky: RunStore = {
-      ...store,
-      async transition(r, owner, change) {
-        if (change.status === 'RUNNING' && refused++ === 0) throw new Error('Connection terminated unexpectedly');
-        return store.transition(r, owner, change);
-      },
-    };
-    const handling = worker({ store: flaky, progressIntervalMs: 100 }).handle(message);
+    const flaky = failingFirstRunningMove('before the commit');
+    const handling = worker({ store: flaky.store, progressIntervalMs: 100 }).handle(message);
     await until('half of the input to be read', async () => (delivered() > INPUT.length / 2 ? true : undefined));
-    expect(refused).toBe(2);
+    expect(flaky.calls()).toBe(2);
     expect((await statusRows(run.id)).map((r) => r.status)).toEqual(['RUNNING']);
     await handling;
     expect((await statusRows(run.id)).map((r) => r.status)).toEqual(['RUNNING', 'SUCCEEDED']);
