@@ -109,29 +109,39 @@ describe('the outbox relay on Apache Kafka', () => {
     const runs = Array.from({ length: 5 }, run);
     const log = publishLog();
     const consumer = await consume();
+    const pair: OutboxRelay[] = [];
     for (const name of ['relay-a', 'relay-b']) {
       // Its own connection pool and Kafka producer: a second process in all but name.
       const orm = await db.connect();
       const relay = createOutboxRelay({ schema: 'executions', em: () => orm.em.fork(), bus: log.observed(name, await kafkaBus()), logger: quiet, batchSize: 5, intervalMs: 5 });
       relays.push(relay);
+      pair.push(relay);
       relay.start();
     }
 
     // Each run's events are written one after another (as a run's state changes are); runs write concurrently.
-    await Promise.all(runs.map(async (r) => {
-      for (let seq = 1; seq <= 30; seq++) {
+    const write = (from: number, to: number, active: OutboxRelay[]) => Promise.all(runs.map(async (r) => {
+      for (let seq = from; seq <= to; seq++) {
         await writeEvent(r, seq);
-        for (const relay of relays) relay.nudge();
+        for (const relay of active) relay.nudge();
       }
     }));
+    await write(1, 15, pair);
+    // Which relay wins the lock is up to timing, so the handover is made certain: the relay that published last
+    // stops (its rows still in flight are left to the other), and only the other can publish the rest.
+    await until('a first publish', async () => log.published.at(-1));
+    const last = log.published.at(-1)!.relay === 'relay-a' ? 0 : 1;
+    await pair[last]!.stop();
+    const other = pair[1 - last]!;
+    await write(16, 30, [other]);
 
     const total = runs.length * 30;
     await until('every event to reach the consumer', async () => (consumer.count(runs.map((r) => r.id)) >= total ? true : undefined));
-    await Promise.all(relays.map((r) => r.stop()));
+    await other.stop();
     await sleep(500);
     await consumer.stop();
 
-    // Both took turns (else the test proved nothing), never at the same time.
+    // Both took turns, never at the same time, and the handover lost, repeated and reordered nothing.
     expect(new Set(log.published.map((p) => p.relay))).toEqual(new Set(['relay-a', 'relay-b']));
     expect(log.maxInFlight()).toBe(1);
     expect(log.published).toHaveLength(total);
