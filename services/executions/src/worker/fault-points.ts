@@ -14,8 +14,9 @@ export const NO_FAULTS: FaultPoint = async () => {};
 /**
  * The test-only hook behind `ROWLINE_FAULT_PAUSE_AT=<point>`: at that point the worker prints
  * `FAULT <point> <executionId>` on stdout and waits forever (or `pauseMs`, from `ROWLINE_FAULT_PAUSE_MS`),
- * so the test can SIGKILL or SIGSTOP it there. Unset (as in production) it is `NO_FAULTS` and costs
- * nothing. Only the first run to reach the point pauses.
+ * so the test can SIGKILL or SIGSTOP it there. A SIGCONT ends the wait too: a test that stops the worker
+ * there decides when it goes on, however slowly it saw the FAULT line. Unset (as in production) it is
+ * `NO_FAULTS` and costs nothing. Only the first run to reach the point pauses.
  */
 export function faultPointFromEnv(value: string | undefined, write: (line: string) => void, pauseMs?: number): FaultPoint {
   if (!value) return NO_FAULTS;
@@ -25,6 +26,9 @@ export function faultPointFromEnv(value: string | undefined, write: (line: strin
     if (point !== value || hit) return Promise.resolve();
     hit = true;
     write(`FAULT ${point} ${executionId}\n`);
-    return new Promise<void>((resolve) => { if (pauseMs !== undefined) setTimeout(resolve, pauseMs); });
+    return new Promise<void>((resolve) => {
+      const timer = pauseMs === undefined ? undefined : setTimeout(resolve, pauseMs);
+      process.once('SIGCONT', () => { clearTimeout(timer); resolve(); });
+    });
   };
 }

@@ -11,11 +11,16 @@ afterAll(async () => { await s?.stop(); });
 
 describe('an engine worker paused (SIGSTOP) mid-run past its session timeout and lease, then resumed', () => {
   it('loses the run to another worker, which ends it once; the resumed worker leaves it and goes on working', async () => {
-    // It holds the run for a moment at `after-claim`: long enough to be stopped right there.
-    const paused = await s.worker({ fault: 'after-claim', env: { ROWLINE_FAULT_PAUSE_MS: '1500' } });
+    // It holds the run at `after-claim` until it is resumed (SIGCONT ends the pause), so it is stopped right
+    // there however long this process takes to see the FAULT line.
+    const paused = await s.worker({ fault: 'after-claim', env: { ROWLINE_FAULT_PAUSE_MS: '200000' } });
+    let exited = false;
+    void paused.exited.then(() => { exited = true; });
     const id = await s.submit();
     expect((await paused.fault).executionId).toBe(id);
     paused.signal('SIGSTOP');
+    const [held] = await s.p.sql<{ attempt: number; status: string }>('select "attempt", "status" from "executions"."executions" where "id" = ?', [id]);
+    expect(held).toEqual({ attempt: 1, status: 'RUNNING' });
 
     await s.worker();
     // The group hands the stopped worker's partitions over after its session timeout; its lease is over by then.
@@ -27,7 +32,7 @@ describe('an engine worker paused (SIGSTOP) mid-run past its session timeout and
     // Both workers now share the group again; more runs go to either, and every run ends exactly once.
     for (let i = 0; i < 4; i++) await s.submit();
     await s.checker.verify();
-    expect(await Promise.race([paused.exited.then(() => 'exited'), Promise.resolve('alive')])).toBe('alive');
+    expect(exited, paused.output()).toBe(false);
     const [after] = await s.p.sql<{ attempt: number; status: string }>('select "attempt", "status" from "executions"."executions" where "id" = ?', [id]);
     expect(after).toEqual({ attempt: 2, status: 'SUCCEEDED' });
   });
