@@ -1,4 +1,4 @@
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { newId } from '@rowline/kit';
@@ -79,6 +79,7 @@ describe('a run redone after its worker died', () => {
     const key = artifactKey({ tenantId: acme.tenantId, id }, 'summary.xlsx');
     expect(await readdir(dir)).toEqual(['summary.xlsx']);
     const firstObject = await stat(join(p.storageDir, key));
+    const firstBytes = await readFile(join(p.storageDir, key));
 
     // The state a worker leaves behind when it dies after storing and registering its artifacts but before
     // recording the outcome: RUNNING under its lease (now expired), nothing recorded.
@@ -97,6 +98,9 @@ describe('a run redone after its worker died', () => {
     const secondObject = await stat(join(p.storageDir, key));
     expect(secondObject.ino).not.toBe(firstObject.ino);
     expect(secondObject.size).toBe(firstObject.size);
+    // Byte for byte the same (the engine's xlsx carries no timestamps): the registered size and hash stay true,
+    // and a late write of a worker that lost its lease (paused past it) can only write these same bytes.
+    expect(await readFile(join(p.storageDir, key))).toEqual(firstBytes);
   });
 
   it('derives the artifact key from the tenant, the run and the artifact name only, never leaving the run\'s folder', () => {
