@@ -32,7 +32,8 @@ describe('the embedded platform', () => {
         method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }),
       });
       expect(answer.status).toBe(200);
-      const exited = once(child, 'exit');
+      // 'close', not 'exit': only then is all it wrote to its pipes read.
+      const exited = once(child, 'close');
       process.kill(-child.pid!, 'SIGINT');
       const [code] = await exited;
       expect(code).toBe(0);

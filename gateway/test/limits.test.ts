@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInternalTokens, createLogger } from '@rowline/kit';
 import { createGateway, loadSupergraph, type Gateway } from '@rowline/gateway';
@@ -154,8 +155,15 @@ describe('the public endpoint refuses, before any subgraph is called,', () => {
 });
 
 describe('the per-tenant cost budget', () => {
+  /** The budget's windows are calendar minutes: a test that spends one must not straddle two. */
+  const withinOneMinute = async () => {
+    const left = 60_000 - (Date.now() % 60_000);
+    if (left < 15_000) await sleep(left + 50);
+  };
+
   it('answers RATE_LIMITED with the reset time once a minute\'s budget is spent, and calls no subgraph', async () => {
     const g = await gatewayWith({ ...TEST_LIMITS, costBudgetPerMinute: 10 });
+    await withinOneMinute();
     const first = await g.post(ME);
     const second = await g.post(ME);
     const third = await g.post(ME);
@@ -172,6 +180,7 @@ describe('the per-tenant cost budget', () => {
 
   it('is kept per tenant: another tenant still has its own', async () => {
     const g = await gatewayWith({ ...TEST_LIMITS, costBudgetPerMinute: 3 });
+    await withinOneMinute();
     expect((await g.post(ME)).errors).toBeUndefined();
     await expectRefusedBeforeSubgraphs(g.post(ME), 'RATE_LIMITED');
     const mine = token;

@@ -207,10 +207,11 @@ describe('GraphQL subscriptions through the gateway on Apache Kafka', () => {
     const stale = liveClient(platform.url, { authorization: `Bearer ${jws(header, { ...claims, exp: claims.iat - 60 }, ed25519(key))}` });
     expect(await stale.firstClose).toMatchObject({ code: 4401, reason: 'Access token expired' });
 
-    // Valid for two more seconds: the socket opens, serves the subscription, then closes when the token expires.
-    const shortLived = jws(header, { ...claims, exp: Math.floor(Date.now() / 1000) + 2 }, ed25519(key));
-    const live = liveClient(platform.url, { authorization: `Bearer ${shortLived}` });
+    // Valid for five more seconds: the socket opens, serves the subscription, then closes when the token
+    // expires. The run is started first, so the token's seconds go to the socket alone.
     const runId = await acme.startRun();
+    const shortLived = jws(header, { ...claims, exp: Math.ceil(Date.now() / 1000) + 5 }, ed25519(key));
+    const live = liveClient(platform.url, { authorization: `Bearer ${shortLived}` });
     const first = collect(live.client, WATCH, { id: runId, withFile: false }, () => true);
     expect((await first.done)[0]!.data.executionUpdated.event.type).toBe('SNAPSHOT');
     expect(await live.firstClose).toMatchObject({ code: 4401, reason: 'Access token expired' });

@@ -15,7 +15,8 @@ function run(args: string[], opts: { cwd: string; env: Record<string, string> })
     let out = '';
     child.stdout.on('data', (c) => { out += c; });
     child.stderr.on('data', (c) => { out += c; });
-    child.on('exit', (code) => resolve({ code, out }));
+    // 'close', not 'exit': only then is all it wrote to its pipes read.
+    child.on('close', (code) => resolve({ code, out }));
   });
 }
 

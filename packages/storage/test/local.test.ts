@@ -27,7 +27,7 @@ describe('local storage', () => {
     const body = new PassThrough();
     const put = s.put('t1/report.xlsx', body);
     body.write(Buffer.alloc(10));
-    for (let i = 0; i < 100 && (await readdir(join(root, 't1')).catch(() => [])).length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    for (const end = Date.now() + 20_000; Date.now() < end && (await readdir(join(root, 't1')).catch(() => [])).length === 0;) await new Promise((r) => setTimeout(r, 5));
     const during = await readdir(join(root, 't1'));
     expect(during).toHaveLength(1);
     expect(during[0]).toMatch(/^\.report\.xlsx\..+\.partial$/);

@@ -139,7 +139,10 @@ describe('transient failures', () => {
       `select 1 from "executions"."execution_logs" where "execution_id" = ? and "message" like 'Attempt 1 failed%'`, [id])).length ? true : undefined));
     await rename(`${path}.away`, path);
     const run = await acme.ended(id);
-    expect(run).toMatchObject({ status: 'SUCCEEDED', attempt: 2 });
+    // Attempt 2 begins one backoff (1.5 s) after the failure: on a slow machine the file may come back only
+    // after it began, and attempt 3 succeeds. Either way the run was retried and succeeded.
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.attempt).toBeGreaterThanOrEqual(2);
     expect(await outboxTypes(id)).toContain('statusChanged');
   });
 
@@ -160,11 +163,12 @@ describe('metrics', () => {
     await acme.ended(await acme.run({ workflowVersionId: versionId, fileId }));
     const broken = await acme.workflow(BROKEN, 'Broken');
     await acme.ended(await acme.run({ workflowVersionId: broken.versionId, fileId }));
+    // The table first, then the counters: runs of earlier tests may still end in between, and counters only grow.
+    const [runs] = await p.sql<{ ok: number; failed: number }>(`select count(*) filter (where "status" = 'SUCCEEDED' and "attempt" > 0)::int as "ok",
+      count(*) filter (where "status" = 'FAILED' and "error"->>'code' <> 'WORKER_LOST')::int as "failed" from "executions"."executions"`);
     const text = await (await fetch(`${p.platform.urls.executions}/metrics`)).text();
     const value = (name: string, label = '') => Number(text.split('\n')
       .find((l) => (l.startsWith(`${name}{`) || l.startsWith(`${name} `)) && l.includes(label))?.split(' ').pop());
-    const [runs] = await p.sql<{ ok: number; failed: number }>(`select count(*) filter (where "status" = 'SUCCEEDED' and "attempt" > 0)::int as "ok",
-      count(*) filter (where "status" = 'FAILED' and "error"->>'code' <> 'WORKER_LOST')::int as "failed" from "executions"."executions"`);
     expect(value('rowline_executions_succeeded_total')).toBeGreaterThanOrEqual(runs!.ok);
     expect(value('rowline_executions_failed_total', 'status="FAILED"')).toBeGreaterThanOrEqual(runs!.failed);
     expect(value('rowline_executions_started_total')).toBeGreaterThan(0);

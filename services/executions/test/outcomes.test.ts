@@ -55,7 +55,7 @@ describe('a run whose step fails', () => {
       `select "headers"->>'event-type' as "type", "sent_at" is not null as "sent" from "executions"."outbox" where "key" = ? order by "id"`, [run.id]);
     expect(rows.map((r) => r.type)).toEqual(['statusChanged', 'ExecutionRequested', 'statusChanged', 'statusChanged', 'failed']);
     await expect.poll(async () => (await p.sql<{ n: number }>(
-      `select count(*)::int as "n" from "executions"."outbox" where "key" = ? and "sent_at" is null`, [run.id]))[0]!.n).toBe(0);
+      `select count(*)::int as "n" from "executions"."outbox" where "key" = ? and "sent_at" is null`, [run.id]))[0]!.n, { timeout: 30_000 }).toBe(0);
   });
 });
 

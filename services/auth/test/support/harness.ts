@@ -87,7 +87,7 @@ export async function startAuth(opts: { loginLimits?: LoginLimits } = {}) {
     return {
       /** Resolves once `count` sessions of this database wait for a lock. */
       async waiters(count: number) {
-        for (let tries = 0; tries < 500; tries++) {
+        for (const end = Date.now() + 20_000; Date.now() < end;) {
           const [row] = await sql<{ n: string }>(
             `select count(*) as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`);
           if (Number(row!.n) >= count) return;
