@@ -1,11 +1,15 @@
-import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createMeter } from './meter.js';
 import { assertKey, StorageError, type Storage, type StoredObject } from './storage.js';
 
 const MiB = 1024 * 1024;
+
+// The AWS SDK is loaded on first use, not with this package: a process on local storage (the embedded
+// default, most tests) would otherwise carry about 10 MB of SDK modules in its heap for nothing.
+let sdk: Promise<[typeof import('@aws-sdk/client-s3'), typeof import('@aws-sdk/lib-storage')]> | undefined;
+const loadSdk = () => (sdk ??= Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/lib-storage')]));
 
 export type S3StorageOptions = {
   bucket: string;
@@ -31,16 +35,24 @@ export type S3Storage = Storage & { close(): void };
  * only once the upload completes, and a failed or over-cap upload is aborted, leaving nothing behind.
  */
 export function createS3Storage(opts: S3StorageOptions): S3Storage {
-  const client = new S3Client({
-    region: opts.region,
-    ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
-    ...(opts.credentials ? { credentials: opts.credentials } : {}),
-    forcePathStyle: opts.forcePathStyle ?? Boolean(opts.endpoint),
-    // The SDK's default CRC trailers (aws-chunked bodies) are not understood by many S3-compatible servers;
-    // integrity is ours anyway: every put computes its SHA-256.
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  let client: S3Client | undefined;
+  let closed = false;
+  /** The SDK and this storage's client, made on first use. */
+  const connect = async () => {
+    const [s3, lib] = await loadSdk();
+    if (closed) throw new Error('The S3 storage is closed');
+    client ??= new s3.S3Client({
+      region: opts.region,
+      ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
+      ...(opts.credentials ? { credentials: opts.credentials } : {}),
+      forcePathStyle: opts.forcePathStyle ?? Boolean(opts.endpoint),
+      // The SDK's default CRC trailers (aws-chunked bodies) are not understood by many S3-compatible servers;
+      // integrity is ours anyway: every put computes its SHA-256.
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    });
+    return { s3, lib, client };
+  };
   const prefix = opts.prefix ? `${opts.prefix.replace(/\/+$/, '')}/` : '';
   const keyOf = (key: string) => { assertKey(key); return `${prefix}${key}`; };
   const Bucket = opts.bucket;
@@ -48,8 +60,9 @@ export function createS3Storage(opts: S3StorageOptions): S3Storage {
   return {
     async put(key, body, putOpts = {}): Promise<StoredObject> {
       const Key = keyOf(key);
+      const { lib, client } = await connect();
       const meter = createMeter(putOpts.maxBytes);
-      const upload = new Upload({
+      const upload = new lib.Upload({
         client,
         params: { Bucket, Key, Body: meter.stream, ...(putOpts.contentType ? { ContentType: putOpts.contentType } : {}) },
         partSize: Math.max(opts.partSize ?? 8 * MiB, 5 * MiB),
@@ -68,33 +81,37 @@ export function createS3Storage(opts: S3StorageOptions): S3Storage {
       return { key, size: meter.size(), sha256: meter.sha256() };
     },
     async get(key): Promise<Readable> {
+      const { s3, client } = await connect();
       try {
-        const res = await client.send(new GetObjectCommand({ Bucket, Key: keyOf(key) }));
+        const res = await client.send(new s3.GetObjectCommand({ Bucket, Key: keyOf(key) }));
         if (!(res.Body instanceof Readable)) throw new Error(`S3 returned no stream for ${key}`);
         return res.Body;
       } catch (err) {
-        if (isNotFound(err)) throw new StorageError('NOT_FOUND', `No object at ${key}`);
+        if (isNotFound(s3, err)) throw new StorageError('NOT_FOUND', `No object at ${key}`);
         throw err;
       }
     },
     async stat(key) {
+      const { s3, client } = await connect();
       try {
-        const res = await client.send(new HeadObjectCommand({ Bucket, Key: keyOf(key) }));
+        const res = await client.send(new s3.HeadObjectCommand({ Bucket, Key: keyOf(key) }));
         return { size: res.ContentLength ?? 0 };
       } catch (err) {
-        if (isNotFound(err)) return null;
+        if (isNotFound(s3, err)) return null;
         throw err;
       }
     },
     async delete(key) {
-      await client.send(new DeleteObjectCommand({ Bucket, Key: keyOf(key) }));
+      const { s3, client } = await connect();
+      await client.send(new s3.DeleteObjectCommand({ Bucket, Key: keyOf(key) }));
     },
     close() {
-      client.destroy();
+      closed = true;
+      client?.destroy();
     },
   };
 }
 
-function isNotFound(err: unknown): boolean {
-  return err instanceof S3ServiceException && (err.name === 'NoSuchKey' || err.name === 'NotFound' || err.$metadata.httpStatusCode === 404);
+function isNotFound(s3: typeof import('@aws-sdk/client-s3'), err: unknown): boolean {
+  return err instanceof s3.S3ServiceException && (err.name === 'NoSuchKey' || err.name === 'NotFound' || err.$metadata.httpStatusCode === 404);
 }

@@ -27,6 +27,18 @@ describe('S3 storage', () => {
   beforeAll(async () => { bucket = await createTestBucket('storage'); });
   afterAll(() => bucket.drop());
 
+  it('connects on first use, and refuses any use once closed', async () => {
+    const storage = s3Storage(bucket);
+    await storage.put('t1/lazy.txt', Readable.from([Buffer.from('hello')]));
+    expect(await text(await storage.get('t1/lazy.txt'))).toBe('hello');
+    storage.close();
+    await expect(storage.stat('t1/lazy.txt')).rejects.toThrow(/closed/);
+    // A storage closed before its first use never made a client.
+    const unused = s3Storage(bucket);
+    unused.close();
+    await expect(unused.get('t1/lazy.txt')).rejects.toThrow(/closed/);
+  });
+
   it('leaves no unfinished multipart upload behind a refused or failed large object', async () => {
     const storage = s3Storage(bucket);
     const over = generatedStream(20 * MiB);
