@@ -120,7 +120,7 @@ async function main() {
   await clientReady;
   const ask = (what) => new Promise((r) => { client.once('message', r); client.send(what); });
 
-  // WORKER_NODE_OPTIONS=--cpu-prof profiles the workers.
+  // WORKER_NODE_OPTIONS=--cpu-prof profiles the workers; WORKER_EXEC_ARGV passes V8 flags NODE_OPTIONS refuses.
   const workers = (n) => Array.from({ length: n }, () => bench.worker({ concurrency: CONCURRENCY, nodeOptions: process.env.WORKER_NODE_OPTIONS }));
 
   /** CPU seconds a process used so far (user + system), from /proc: load-independent cost of the runs. */

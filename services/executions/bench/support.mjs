@@ -81,7 +81,8 @@ export async function startBench(label) {
         STORAGE_DIR: join(dataDir, 'storage'), INTERNAL_TOKEN_SECRET: internalToken, ENGINE_CONCURRENCY: String(concurrency ?? 6),
         TENANT_CONCURRENCY: '0', ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
       };
-      const child = spawn(process.execPath, [join(repo, 'services/executions/dist/worker.js')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+      const execArgv = process.env.WORKER_EXEC_ARGV ? process.env.WORKER_EXEC_ARGV.split(' ') : [];
+      const child = spawn(process.execPath, [...execArgv, join(repo, 'services/executions/dist/worker.js')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
       children.push(child);
       // A new consumer group starts at the end of the log: submit only once the worker has subscribed.
       const ready = new Promise((r) => createInterface({ input: child.stdout }).on('line', (l) => { if (l.includes('engine worker started')) r(); }));
