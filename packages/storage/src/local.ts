@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -28,10 +28,13 @@ export function createLocalStorage(root: string): Storage {
       return { key, size: meter.size(), sha256: meter.sha256() };
     },
     async get(key): Promise<Readable> {
-      const path = pathOf(key);
-      const s = await stat(path).catch(() => null);
-      if (!s) throw new StorageError('NOT_FOUND', `No object at ${key}`);
-      return createReadStream(path);
+      // Opened at once, not looked up first: one call to the threadpool fewer per read, and an object deleted
+      // between a lookup and the open cannot turn into a failing stream.
+      const handle = await open(pathOf(key)).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT' || err.code === 'ENOTDIR') throw new StorageError('NOT_FOUND', `No object at ${key}`);
+        throw err;
+      });
+      return handle.createReadStream();
     },
     async stat(key) {
       const s = await stat(pathOf(key)).catch(() => null);

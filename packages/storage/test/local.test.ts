@@ -13,6 +13,18 @@ storageContract('local directory', async () => {
 }, { largeBytes: 24 * 1024 * 1024 });
 
 describe('local storage', () => {
+  it('answers NOT_FOUND for a key through an object (a path through a file), and other open errors as they are', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'storage-'));
+    const s = createLocalStorage(root);
+    await s.put('t1/leaf', Readable.from(['x']));
+    await expect(s.get('t1/leaf/below')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    // A directory where an object is expected is no missing object: its error is not hidden as one.
+    await mkdir(join(root, 't1', 'dir'));
+    const stream = await s.get('t1/dir');
+    await expect(stream.toArray()).rejects.toMatchObject({ code: 'EISDIR' });
+    await rm(root, { recursive: true, force: true });
+  });
+
   it('leaves no partial file behind an object over the size cap', async () => {
     const root = await mkdtemp(join(tmpdir(), 'storage-'));
     const s = createLocalStorage(root);
