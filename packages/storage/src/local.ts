@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, opendir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -46,9 +46,11 @@ export function createLocalStorage(root: string): Storage {
     async sweepIncomplete(olderThanMs) {
       // A temporary file's mtime moves with every write, so one untouched this long has no writer left.
       const before = Date.now() - olderThanMs;
-      const entries = await readdir(root, { recursive: true, withFileTypes: true }).catch(() => []);
+      // Walked as a stream, not listed whole: a store of millions of objects is never held in memory at once.
+      const dir = await opendir(root, { recursive: true }).catch(() => null);
+      if (!dir) return 0;
       let swept = 0;
-      for (const entry of entries) {
+      for await (const entry of dir) {
         if (!entry.isFile() || !PARTIAL.test(entry.name)) continue;
         const path = join(entry.parentPath, entry.name);
         const s = await stat(path).catch(() => null);

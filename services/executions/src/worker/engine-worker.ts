@@ -55,6 +55,7 @@ export function createEngineWorker(deps: {
   const maxAttempts = deps.maxAttempts ?? 3;
   const backoffMs = deps.retryBackoffMs ?? 500;
   const faults = deps.faults ?? NO_FAULTS;
+  const progressIntervalMs = deps.progressIntervalMs ?? 250;
   const watch = createRunWatch({ store: deps.store, owner: deps.workerId, intervalMs: deps.cancelPollMs ?? 250, logger: deps.logger });
 
   async function handle(message: BusMessage): Promise<void> {
@@ -132,7 +133,6 @@ export function createEngineWorker(deps: {
    * the RUNNING event through the outbox, and a consumer must not see progress of a run still PENDING to it.
    */
   function reportStart(run: Execution) {
-    const intervalMs = deps.progressIntervalMs ?? 250;
     let phase: Phase = 'READING';
     let pending = true;
     // A write whose answer was lost (the connection dropped): it may have committed.
@@ -172,10 +172,10 @@ export function createEngineWorker(deps: {
       } catch (err) {
         // Not fatal: tried again one interval later, and the outcome's move carries the event if need be.
         deps.logger.warn({ err, executionId: run.id }, 'could not record that the run started');
-        if (!ending) timer = setTimeout(() => { writing = write(); }, intervalMs);
+        if (!ending) timer = setTimeout(() => { writing = write(); }, progressIntervalMs);
       }
     }
-    timer = setTimeout(() => { writing = write(); }, intervalMs);
+    timer = setTimeout(() => { writing = write(); }, progressIntervalMs);
 
     return {
       /**
@@ -245,7 +245,7 @@ export function createEngineWorker(deps: {
         },
         onProgress: (p) => {
           const now = Date.now();
-          if (now - lastProgress < (deps.progressIntervalMs ?? 250)) return;
+          if (now - lastProgress < progressIntervalMs) return;
           lastProgress = now;
           const percent = p.percent ?? null;
           const report = () => {
