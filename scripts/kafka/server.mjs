@@ -50,6 +50,13 @@ export async function startBroker({ java, libs, heap = '512m', startTimeoutMs = 
   writeFileSync(config, serverProperties({ port, controllerPort, dataDir: path.join(dir, 'data') }));
   const jvm = [
     `-Xms128m`, `-Xmx${heap}`, '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-XX:+ExitOnOutOfMemoryError',
+    // The quick-start (C1) compiler only. With C2 as well, this broker kept compiling for as long as a test
+    // run or a benchmark lasts: 2-7 CPU ms per pipeline run, more than the broker's own work, taken from the
+    // two cores everything else shares. C1 code costs more once warm; a broker meant to run for days should
+    // not use this (executions README, Benchmark). ROWLINE_KAFKA_JVM_OPTS come after: `-XX:TieredStopAtLevel=4`
+    // puts C2 back.
+    '-XX:TieredStopAtLevel=1',
+    ...(process.env.ROWLINE_KAFKA_JVM_OPTS ?? '').split(/\s+/).filter(Boolean),
     '-Djava.awt.headless=true', `-Dlog4j.configuration=file:${LOG4J}`, `-Dkafka.logs.dir=${dir}`,
     '-cp', path.join(libs, '*'),
   ];
@@ -57,8 +64,7 @@ export async function startBroker({ java, libs, heap = '512m', startTimeoutMs = 
   let clusterId;
   do clusterId = randomBytes(16).toString('base64url');
   while (clusterId.startsWith('-'));
-  // A short-lived JVM: the quick-start compiler is all it needs.
-  const format = spawnSync(java, ['-XX:TieredStopAtLevel=1', ...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', config], { encoding: 'utf8' });
+  const format = spawnSync(java, [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', config], { encoding: 'utf8' });
   if (format.status !== 0) {
     rmSync(dir, { recursive: true, force: true });
     throw new Error(`formatting the Kafka log directory failed:\n${format.stdout}${format.stderr}`);
