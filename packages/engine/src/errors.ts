@@ -7,6 +7,8 @@ export type EngineErrorCode =
   | 'SHEET_NOT_FOUND'
   | 'FILE_NOT_FOUND'
   | 'TOO_LARGE'
+  /** The process's memory for runs (MemoryPool) is held by other runs: the run may succeed if tried again later. */
+  | 'BUSY'
   | 'VALIDATION_FAILED'
   | 'CANCELLED'
   | 'BAD_EXPRESSION'

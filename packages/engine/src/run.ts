@@ -3,7 +3,7 @@ import type { ArtifactResult, OpenArtifact } from './io/artifact.js';
 import { baseName, openInput, type InputFile, type StreamFactory } from './io/open-input.js';
 import { TempDir } from './io/temp-dir.js';
 import type { WorkbookSource } from './io/workbook-source.js';
-import { MemoryBudget } from './flow/budget.js';
+import { MemoryBudget, type MemoryPool } from './flow/budget.js';
 import { RunControl, type ProgressFn } from './flow/control.js';
 import { RunGraph, type GraphDeps, type LogLine, type StepSpec } from './flow/run-graph.js';
 import type { StepStats } from './flow/step-api.js';
@@ -30,6 +30,8 @@ export interface RunOptions {
   onProgress?: ProgressFn;
   signal?: AbortSignal;
   limits?: RunLimits;
+  /** What this run shares with the other runs of the process: its reservations count against it too. */
+  memoryPool?: MemoryPool;
 }
 
 export type StepStatus = 'SUCCEEDED' | 'FAILED' | 'SKIPPED';
@@ -111,7 +113,7 @@ export async function runWorkflow(opts: RunOptions): Promise<RunResult> {
   assertValidSteps(opts.steps);
   const steps = opts.steps;
   const limits = opts.limits ?? {};
-  const budget = new MemoryBudget(limits.maxRowsInMemory, limits.maxBytesInMemory);
+  const budget = new MemoryBudget(limits.maxRowsInMemory, limits.maxBytesInMemory, opts.memoryPool);
   const control = new RunControl(opts.signal, opts.onProgress);
   const tmp = new TempDir();
   const writers: OutputDeps['writers'] = [];
@@ -163,6 +165,7 @@ export async function runWorkflow(opts: RunOptions): Promise<RunResult> {
     const s = sources as Awaited<ReturnType<typeof openSources>> | null;
     await s?.close();
     await tmp.remove();
+    budget.close();
   }
 }
 

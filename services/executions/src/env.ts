@@ -19,6 +19,8 @@ export const workerEnv = baseEnv.omit({ PORT: true }).extend({
   /** Where file bytes live: STORAGE_DRIVER (local|s3), STORAGE_DIR, S3_* (see @rowline/storage). */
   ...storageEnv.shape,
   ENGINE_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  ENGINE_MEMORY_MB: z.coerce.number().int().min(16).optional()
+    .describe('What the runs of a worker may hold together for blocking steps (default: half of the V8 heap limit)'),
   LEASE_MS: z.coerce.number().int().min(1000).default(30_000),
   MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
   RETRY_BACKOFF_MS: z.coerce.number().int().min(0).default(500),

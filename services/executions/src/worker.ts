@@ -4,6 +4,7 @@ import { createStorageFromEnv } from '@rowline/storage';
 import { workerEnv } from './env.js';
 import { entities } from './store/entities.js';
 import { migrations } from './store/migrations/index.js';
+import { defaultEngineMemoryBytes } from './worker/engine-worker.js';
 import { createEngineWorkers } from './worker/engine-workers.js';
 import { faultPointFromEnv } from './worker/fault-points.js';
 
@@ -19,16 +20,17 @@ const bus = createKafkaBus({
 const orm = await createOrm({ url: env.DATABASE_URL, schema: 'executions', entities, migrations, logger });
 const storage = createStorageFromEnv(env);
 logger.info({ storage: storage.describe }, 'file storage');
+const memoryBytes = env.ENGINE_MEMORY_MB === undefined ? defaultEngineMemoryBytes() : env.ENGINE_MEMORY_MB * 1048576;
 const workers = createEngineWorkers({
   logger, orm, registry: metrics.registry, bus, storage: storage.storage, tokens: createInternalTokens(env.INTERNAL_TOKEN_SECRET),
   filesUrl: env.FILES_URL, concurrency: env.ENGINE_CONCURRENCY, leaseMs: env.LEASE_MS, maxAttempts: env.MAX_ATTEMPTS,
   retryBackoffMs: env.RETRY_BACKOFF_MS, cancelPollMs: env.CANCEL_POLL_MS, sweepIntervalMs: env.SWEEP_INTERVAL_MS,
-  tenantLimit: env.TENANT_CONCURRENCY, faults: faultPointFromEnv(env.ROWLINE_FAULT_PAUSE_AT, (line) => process.stdout.write(line), env.ROWLINE_FAULT_PAUSE_MS),
+  tenantLimit: env.TENANT_CONCURRENCY, memoryBytes, faults: faultPointFromEnv(env.ROWLINE_FAULT_PAUSE_AT, (line) => process.stdout.write(line), env.ROWLINE_FAULT_PAUSE_MS),
 });
 await workers.start();
 const health = await createServiceServer({ name: 'engine-worker', logger, metrics, tokens: createInternalTokens(env.INTERNAL_TOKEN_SECRET) });
 await health.listen(env.PORT, env.HOST);
-logger.info('engine worker started');
+logger.info({ concurrency: env.ENGINE_CONCURRENCY, memoryMb: Math.round(memoryBytes / 1048576) }, 'engine worker started');
 onShutdown(logger, [
   { name: 'orm', stop: () => orm.close() },
   { name: 'storage', stop: async () => storage.close() },

@@ -13,12 +13,15 @@ export const DEFAULT_MAX_BYTES_IN_MEMORY = 256 * 1024 * 1024;
 export class MemoryBudget {
   private rows = 0;
   private bytes = 0;
+  /** Bytes this run holds of its pool's: given back as they are released, the rest when the run closes. */
+  private pooled = 0;
   peakRows = 0;
   peakBytes = 0;
 
   constructor(
     readonly maxRows = DEFAULT_MAX_ROWS_IN_MEMORY,
     readonly maxBytes = DEFAULT_MAX_BYTES_IN_MEMORY,
+    private pool?: MemoryPool,
   ) {}
 
   reserve(rows: number, bytes: number, what: string): void {
@@ -30,19 +33,85 @@ export class MemoryBudget {
       throw new EngineError('TOO_LARGE', `${what} needs more than ${this.maxRows} rows in memory (limit maxRowsInMemory)`);
     }
     if (this.bytes > this.maxBytes) {
-      const mb = Math.round(this.maxBytes / 1048576);
-      throw new EngineError('TOO_LARGE', `${what} needs more than ${mb} MB in memory (limit maxBytesInMemory)`);
+      throw new EngineError('TOO_LARGE', `${what} needs more than ${mb(this.maxBytes)} MB in memory (limit maxBytesInMemory)`);
+    }
+    if (this.pool && bytes > 0) {
+      if (!this.pool.tryTake(bytes)) {
+        this.rows -= rows;
+        this.bytes -= bytes;
+        throw this.pool.refusal(this.pooled, what);
+      }
+      this.pooled += bytes;
     }
   }
 
   release(rows: number, bytes: number): void {
     this.rows -= rows;
     this.bytes -= bytes;
+    if (this.pool && bytes > 0) {
+      const back = Math.min(bytes, this.pooled);
+      this.pooled -= back;
+      this.pool.give(back);
+    }
+  }
+
+  /**
+   * Gives the pool back whatever the run still holds of it, once the run has ended, however it ended. A
+   * stopped run's steps may still be unwinding: what they reserve from now on no longer counts against it.
+   */
+  close(): void {
+    if (this.pool && this.pooled > 0) this.pool.give(this.pooled);
+    this.pooled = 0;
+    this.pool = undefined;
   }
 
   /** The same bound, seen by one step: its TOO_LARGE errors name the step. */
   forStep(step: number): MemoryBudget {
     return new StepBudget(this, step);
+  }
+}
+
+const mb = (bytes: number) => Math.round(bytes / 1048576);
+const size = (bytes: number) => (bytes >= 1048576 ? `${mb(bytes)} MB` : `${Math.round(bytes / 1024)} KB`);
+
+/**
+ * What the runs of one process hold together, in MemoryBudget's estimated bytes: the bound that keeps many
+ * runs at once (the executions worker's ENGINE_CONCURRENCY) from running the process out of memory, where
+ * each run's own bound only keeps one run from it. A reservation that would pass it fails the run with BUSY
+ * when other runs hold part of the pool (the run may fit later: the caller can try it again), and with
+ * TOO_LARGE when the run alone would pass it (it never fits this process).
+ */
+export class MemoryPool {
+  private used = 0;
+  peakBytes = 0;
+
+  constructor(readonly maxBytes: number) {
+    if (!(maxBytes > 0)) throw new RangeError(`a memory pool needs a positive size, not ${maxBytes}`);
+  }
+
+  /** Bytes the runs hold now. */
+  get usedBytes(): number {
+    return this.used;
+  }
+
+  tryTake(bytes: number): boolean {
+    if (this.used + bytes > this.maxBytes) return false;
+    this.used += bytes;
+    if (this.used > this.peakBytes) this.peakBytes = this.used;
+    return true;
+  }
+
+  give(bytes: number): void {
+    this.used -= bytes;
+  }
+
+  /** The error of a refused reservation by a run that holds `own` bytes of the pool. */
+  refusal(own: number, what: string): EngineError {
+    const others = this.used - own;
+    if (others <= 0) {
+      return new EngineError('TOO_LARGE', `${what} needs more than the ${size(this.maxBytes)} of memory this process gives its runs`);
+    }
+    return new EngineError('BUSY', `${what} needs more memory than is free now: other runs hold ${size(others)} of the ${size(this.maxBytes)} this process gives its runs`);
   }
 }
 

@@ -1,7 +1,8 @@
 import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { getHeapStatistics } from 'node:v8';
 import type { BusMessage, EventBus } from '@rowline/bus';
-import { EngineError, runWorkflow } from '@rowline/engine';
+import { EngineError, MemoryPool, runWorkflow } from '@rowline/engine';
 import { decodeExecutionRequested } from '@rowline/proto';
 import type { Logger } from '@rowline/kit';
 import type { Storage, StoredObject } from '@rowline/storage';
@@ -39,7 +40,17 @@ export type WorkerOptions = {
   /** How often the worker asks Postgres whether its runs were cancelled, timed out or taken over. */
   cancelPollMs?: number;
   progressIntervalMs?: number;
+  /**
+   * What the runs of this worker may hold together for blocking steps (estimated bytes, as each run's own
+   * 256 MB bound counts them). Default: half of V8's heap limit, which follows the container's memory limit.
+   */
+  memoryBytes?: number;
+  /** The pool itself, when the caller keeps it (one per process); `memoryBytes` is then unused. */
+  memoryPool?: MemoryPool;
 };
+
+/** The default of `memoryBytes`: half of V8's heap limit, the other half for everything else a worker holds. */
+export const defaultEngineMemoryBytes = () => Math.floor(getHeapStatistics().heap_size_limit / 2);
 
 /**
  * The engine worker's handler for one ExecutionRequested message. It returns (so the offset is committed)
@@ -56,6 +67,9 @@ export function createEngineWorker(deps: {
   const backoffMs = deps.retryBackoffMs ?? 500;
   const faults = deps.faults ?? NO_FAULTS;
   const progressIntervalMs = deps.progressIntervalMs ?? 250;
+  // Each run is bounded on its own; this bounds them together, so that many at once cannot run the process
+  // out of memory. A run refused for lack of it (BUSY) is a transient failure: retried after a backoff.
+  const memoryPool = deps.memoryPool ?? new MemoryPool(deps.memoryBytes ?? defaultEngineMemoryBytes());
   const watch = createRunWatch({ store: deps.store, owner: deps.workerId, intervalMs: deps.cancelPollMs ?? 250, logger: deps.logger });
 
   async function handle(message: BusMessage): Promise<void> {
@@ -117,7 +131,9 @@ export function createEngineWorker(deps: {
         return queued ? delay : undefined;
       }
       log.error({ err }, 'run failed on its last attempt');
-      await end(run, deps.workerId, 'FAILED', { code: 'INTERNAL', message: `The run failed ${maxAttempts} times: ${(err as Error).message}`.slice(0, 500), step: null }, before);
+      // BUSY on the last attempt: the worker's memory stayed taken by other runs; another time may do.
+      const code = err instanceof EngineError && err.code === 'BUSY' ? 'BUSY' : 'INTERNAL';
+      await end(run, deps.workerId, 'FAILED', { code, message: `The run failed ${maxAttempts} times: ${(err as Error).message}`.slice(0, 500), step: null }, before);
       return undefined;
     } finally {
       start.stop();
@@ -258,6 +274,7 @@ export function createEngineWorker(deps: {
           if (start.progress(p.phase, report)) report();
         },
         signal,
+        memoryPool,
       });
       const stored = await Promise.all(writes);
       // Registering the artifacts shows them to others: only while the run is still this worker's.
@@ -282,8 +299,9 @@ export function createEngineWorker(deps: {
       for (const body of bodies) if (!body.writableFinished) body.destroy(new Error('the run stopped'));
       await Promise.allSettled(writes);
       if (signal.aborted) return 'aborted';
-      // The engine reports an input it could not open as the workflow's error; storage being away is not.
-      if (err instanceof EngineError && !(err.cause instanceof InputUnavailable)) {
+      // The engine reports an input it could not open as the workflow's error; storage being away is not,
+      // nor is memory that other runs of this worker hold (BUSY).
+      if (err instanceof EngineError && err.code !== 'BUSY' && !(err.cause instanceof InputUnavailable)) {
         const error: RunError = { code: err.code, message: err.message, step: err.step ?? null };
         const steps = (err.steps ?? []).map((s) => ({ index: s.index, type: s.type, status: s.status, rowsIn: s.rowsIn, rowsOut: s.rowsOut, durationMs: Math.round(s.durationMs) }));
         return { status: 'FAILED', phase: null, error, steps, logs: [{ level: 'error', message: err.message, step: err.step ?? null }], events: endedEvents('FAILED', error) };
@@ -293,5 +311,5 @@ export function createEngineWorker(deps: {
     }
   }
 
-  return { handle, stop: () => watch.stop() };
+  return { handle, memoryPool, stop: () => watch.stop() };
 }

@@ -5,7 +5,7 @@ import type { EventBus } from '@rowline/bus';
 import type { Storage } from '@rowline/storage';
 import { TOPICS } from '../events/messages.js';
 import { createRunStore } from '../store/run-store.js';
-import type { Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
 import { createEngineWorker, type WorkerOptions } from './engine-worker.js';
 import { createRunMetrics } from './run-metrics.js';
 import type { FaultPoint } from './fault-points.js';
@@ -39,6 +39,15 @@ export function createEngineWorkers(deps: {
       '/internal/artifacts?link=false', { method: 'POST', body: { executionId: run.id, ...artifact } },
     ),
   });
+  if (deps.registry) {
+    const registers = [deps.registry];
+    new Gauge({ name: 'rowline_engine_memory_limit_bytes', help: 'What the runs of this worker may hold together (ENGINE_MEMORY_MB)', registers })
+      .set(worker.memoryPool.maxBytes);
+    new Gauge({
+      name: 'rowline_engine_memory_reserved_bytes', help: 'What the runs of this worker hold now, in the engine\'s estimated bytes', registers,
+      collect() { this.set(worker.memoryPool.usedBytes); },
+    });
+  }
   const sweeper = createSweeper({ store, logger: deps.logger, maxAttempts, intervalMs: deps.sweepIntervalMs ?? 5_000, onOutbox: () => relay.nudge(), observer });
   let subscription: { stop(): Promise<void> } | undefined;
   return {

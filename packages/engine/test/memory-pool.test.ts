@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { MemoryBudget } from '../src/flow/budget.js';
+import { EngineError, MemoryPool } from '../src/index.js';
+import { csv, run } from './helpers.js';
+
+const big = (n: number) => 'id,g,v\n' + Array.from({ length: n }, (_, i) => `${i},${i % 7},${i % 100}`).join('\n');
+const SORT = [{ type: 'sort', params: { by: [{ column: 'v' }] } }];
+
+describe('MemoryPool: what the runs of one process hold together', () => {
+  it('counts every run\'s reservations and gets back what each releases', () => {
+    const pool = new MemoryPool(1000);
+    const a = new MemoryBudget(100, 10_000, pool);
+    const b = new MemoryBudget(100, 10_000, pool);
+    a.reserve(1, 300, 'a');
+    b.reserve(1, 500, 'b');
+    expect(pool.usedBytes).toBe(800);
+    a.release(1, 300);
+    expect(pool.usedBytes).toBe(500);
+    expect(pool.peakBytes).toBe(800);
+  });
+
+  it('refuses with BUSY a reservation past it while other runs hold part of it, and leaves the counts as they were', () => {
+    const pool = new MemoryPool(1000);
+    const a = new MemoryBudget(100, 10_000, pool);
+    const b = new MemoryBudget(100, 10_000, pool);
+    a.reserve(1, 700, 'a');
+    b.reserve(1, 200, 'b');
+    const err = (() => { try { b.reserve(1, 200, 'the sort of "Sales"'); } catch (e) { return e; } })();
+    expect(err).toBeInstanceOf(EngineError);
+    expect(err).toMatchObject({ code: 'BUSY', message: expect.stringMatching(/^the sort of "Sales" needs more memory than is free now: other runs hold 1 KB of the 1 KB this process gives its runs$/) });
+    expect(pool.usedBytes).toBe(900);
+    // Once the other run is done, the same reservation fits.
+    a.close();
+    b.reserve(1, 200, 'b');
+    expect(pool.usedBytes).toBe(400);
+  });
+
+  it('refuses with TOO_LARGE a run that would pass it alone: it never fits this process', () => {
+    const pool = new MemoryPool(1000);
+    const a = new MemoryBudget(100, 10_000, pool);
+    a.reserve(1, 800, 'a');
+    expect(() => a.reserve(1, 300, 'the aggregate of "Sales"')).toThrow(expect.objectContaining({ code: 'TOO_LARGE' }));
+    expect(pool.usedBytes).toBe(800);
+  });
+
+  it('keeps the run\'s own bound first: past it, TOO_LARGE whatever the pool holds', () => {
+    const pool = new MemoryPool(10_000);
+    const a = new MemoryBudget(100, 500, pool);
+    expect(() => a.reserve(1, 600, 'x')).toThrow(expect.objectContaining({ code: 'TOO_LARGE', message: expect.stringContaining('maxBytesInMemory') }));
+  });
+
+  it('gets back what a closed run still held, and nothing that run reserves after', () => {
+    const pool = new MemoryPool(1000);
+    const a = new MemoryBudget(100, 10_000, pool);
+    a.reserve(3, 600, 'a');
+    a.release(1, 100);
+    a.close();
+    expect(pool.usedBytes).toBe(0);
+    // A stopped run's steps unwinding after the close: neither their reservations nor their releases count.
+    a.reserve(1, 900, 'late');
+    a.release(2, 500);
+    expect(pool.usedBytes).toBe(0);
+  });
+
+  it('gives back no more than a run took, whatever it releases', () => {
+    const pool = new MemoryPool(1000);
+    const a = new MemoryBudget(100, 10_000, pool);
+    const b = new MemoryBudget(100, 10_000, pool);
+    b.reserve(1, 400, 'b');
+    a.reserve(1, 100, 'a');
+    a.release(1, 300);
+    expect(pool.usedBytes).toBe(400);
+  });
+
+  it('refuses a size that is not positive', () => {
+    expect(() => new MemoryPool(0)).toThrow(RangeError);
+    expect(() => new MemoryPool(Number.NaN)).toThrow(RangeError);
+  });
+});
+
+describe('runWorkflow with a memory pool', () => {
+  it('gives the pool back everything once a run ends, succeeded or failed', async () => {
+    const pool = new MemoryPool(1024 * 1024 * 1024);
+    const ok = await run(SORT, csv(big(2000)), { memoryPool: pool });
+    expect(ok.result.steps[0]).toMatchObject({ status: 'SUCCEEDED', rowsOut: 2000 });
+    expect(pool.peakBytes).toBeGreaterThan(0);
+    expect(pool.usedBytes).toBe(0);
+    await expect(run([...SORT, { type: 'filter', params: { where: { column: 'nope', op: 'eq', value: 1 } } }], csv(big(2000)), { memoryPool: pool }))
+      .rejects.toMatchObject({ code: 'MISSING_COLUMN' });
+    expect(pool.usedBytes).toBe(0);
+  });
+
+  it('fails a run with BUSY, naming the step, while other runs hold the pool, and leaves their share as it was', async () => {
+    const pool = new MemoryPool(64 * 1024);
+    const other = new MemoryBudget(undefined, undefined, pool);
+    other.reserve(0, 32 * 1024, 'another run');
+    const err = await run(SORT, csv(big(2000)), { memoryPool: pool }).catch((e: EngineError) => e);
+    expect(err).toMatchObject({ code: 'BUSY', step: 0, message: expect.stringMatching(/^sort of "Sales" needs more memory than is free now: other runs hold/) });
+    expect(pool.usedBytes).toBe(32 * 1024);
+  });
+
+  it('fails a run with TOO_LARGE when it alone needs more than the pool', async () => {
+    const pool = new MemoryPool(64 * 1024);
+    await expect(run(SORT, csv(big(2000)), { memoryPool: pool })).rejects.toMatchObject({ code: 'TOO_LARGE', step: 0 });
+    expect(pool.usedBytes).toBe(0);
+  });
+});
