@@ -162,10 +162,10 @@ export async function runWorkflow(opts: RunOptions): Promise<RunResult> {
     if (g) err.steps = stepResults(steps, g.stats, err.step);
     throw err;
   } finally {
+    budget.close();
     const s = sources as Awaited<ReturnType<typeof openSources>> | null;
     await s?.close();
     await tmp.remove();
-    budget.close();
   }
 }
 
