@@ -173,6 +173,8 @@ async function main() {
       cpuMsPerRun: cpu.map((c) => (c * 1000) / runs.length),
       jitMsPerRun: (jit * 1000) / runs.length,
       refused: refused.length,
+      // What the refusals were, by code: `ECONNRESET: 2, UNAVAILABLE: 1`.
+      refusedBy: Object.entries(Object.groupBy(refused, (c) => c)).map(([c, l]) => `${c}: ${l.length}`).join(', '),
       label, runs: runs.length, perSecond: runs.length / ((last - first) / 1000), p50: pct(latencies, 50), p99: pct(latencies, 99),
       accept: pct(runs.map((r) => r.accepted), 50), queued: b.queued, run: b.run,
     };
@@ -202,7 +204,7 @@ async function main() {
     await measure('warm-up', burst(WARMUP));
     for (const [label, load] of [[`${n} worker(s), ${RUNS} runs at once`, burst(RUNS)], [`${n} worker(s), ${RATE} runs/s for ${SECONDS} s`, paced()]]) {
       const r = await measure(label, load);
-      console.log(`${label}: ${r.perSecond.toFixed(1)} runs/s, p50 ${ms(r.p50)}, p99 ${ms(r.p99)}, refused ${r.refused}, CPU ms/run ${r.cpuMsPerRun.map((c) => c.toFixed(1)).join(' / ')}${kafka.pid ? `, broker JIT ${r.jitMsPerRun.toFixed(1)}` : ''}`);
+      console.log(`${label}: ${r.perSecond.toFixed(1)} runs/s, p50 ${ms(r.p50)}, p99 ${ms(r.p99)}, refused ${r.refused}${r.refused ? ` (${r.refusedBy})` : ''}, CPU ms/run ${r.cpuMsPerRun.map((c) => c.toFixed(1)).join(' / ')}${kafka.pid ? `, broker JIT ${r.jitMsPerRun.toFixed(1)}` : ''}`);
       results.push({ workers: n, ...r });
     }
     await Promise.all(procs.map((p) => p.stop()));
