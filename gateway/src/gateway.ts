@@ -133,6 +133,11 @@ export async function createGateway(opts: GatewayOptions) {
       });
       // Uploads stream through /files/*: allow them the time the files service allows (Node's default is 300 s).
       server.requestTimeout = 60 * 60_000;
+      // Idle connections are kept longer than the proxies in front keep theirs (nginx and cloud load balancers:
+      // 60 s), as every Rowline service does, so that the proxy, not the gateway, closes an idle connection: a
+      // request sent on a connection at the moment the server closes it is lost (ECONNRESET, or a 502 from
+      // the proxy). Node's default is 5 s.
+      server.keepAliveTimeout = 65_000;
       await subscriptions?.attach(server);
       return (server.address() as AddressInfo).port;
     },

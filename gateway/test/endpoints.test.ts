@@ -44,6 +44,14 @@ describe('the GraphiQL page', () => {
   });
 });
 
+describe('connections', () => {
+  it('keeps an idle connection 65 s, longer than the proxies in front keep theirs, and says so', async () => {
+    const res = await get('/healthz');
+    expect(res.headers.get('connection')).toBe('keep-alive');
+    expect(res.headers.get('keep-alive')).toBe('timeout=65');
+  });
+});
+
 describe('health endpoints', () => {
   it('answer /healthz with 200', async () => {
     const res = await get('/healthz');

@@ -15,10 +15,17 @@ export type HttpFetchResponse = {
  * /internal routes): node:http on keep-alive sockets, the body read whole. Node's fetch (undici) and Apollo's
  * default make-fetch-happen cost two to three times its CPU per call on these small JSON requests. No
  * redirects, no cookies, no cache: none of them is wanted between services.
+ *
+ * An idle connection is closed by this side after `idleMs` (30 s), or a second before the keep-alive the
+ * server announces (`Keep-Alive: timeout=N`) when that is sooner: before the server closes it. A call sent on
+ * a connection at the moment the server closes it fails with ECONNRESET (under load a server's timers run
+ * late and widen that moment), and Node's agent heeds the server's announcement only when it has a
+ * timeout of its own. Rowline's servers keep connections 65 s.
  */
-export function createHttpFetch() {
-  const http = new Agent({ keepAlive: true });
-  const https = new HttpsAgent({ keepAlive: true });
+export function createHttpFetch(opts: { idleMs?: number } = {}) {
+  const timeout = opts.idleMs ?? 30_000;
+  const http = new Agent({ keepAlive: true, timeout });
+  const https = new HttpsAgent({ keepAlive: true, timeout });
   return function httpFetch(url: string | URL, init: HttpFetchInit = {}): Promise<HttpFetchResponse> {
     const target = typeof url === 'string' ? new URL(url) : url;
     const secure = target.protocol === 'https:';

@@ -25,6 +25,15 @@ beforeAll(async () => {
 });
 afterAll(async () => { server.closeAllConnections(); await new Promise((r) => server.close(r)); });
 
+/** How many connections the server accepted while `work` ran. */
+async function connectionsOpenedDuring(work: () => Promise<void>): Promise<number> {
+  let n = 0;
+  const count = () => { n++; };
+  server.on('connection', count);
+  try { await work(); } finally { server.off('connection', count); }
+  return n;
+}
+
 describe('the service-to-service fetch', () => {
   it('sends the method, headers and body, and answers status, headers and JSON like fetch', async () => {
     const fetch = createHttpFetch();
@@ -50,6 +59,39 @@ describe('the service-to-service fetch', () => {
     for (let i = 0; i < 5; i++) await (await fetch(`${base}/again`)).text();
     const after = await new Promise<number>((r) => server.getConnections((_e, n) => r(n)));
     expect(after - before).toBe(1);
+  });
+
+  it('closes a connection idle for idleMs itself, so that it never sends on one the server is closing', async () => {
+    const fetch = createHttpFetch({ idleMs: 200 });
+    const opened = await connectionsOpenedDuring(async () => {
+      await (await fetch(`${base}/idle`)).text();
+      await new Promise((r) => setTimeout(r, 500));
+      await (await fetch(`${base}/idle`)).text();
+    });
+    expect(opened).toBe(2);
+  });
+
+  it('closes a connection a second before the keep-alive the server announces, when that is sooner', async () => {
+    // Keep-Alive: timeout=2: the server closes an idle connection after 2 s, this side after 1 s.
+    const short = createServer((_req, res) => res.end('ok'));
+    short.keepAliveTimeout = 2_000;
+    await new Promise<void>((r) => short.listen(0, '127.0.0.1', r));
+    let connections = 0;
+    short.on('connection', () => { connections++; });
+    try {
+      const url = `http://127.0.0.1:${(short.address() as AddressInfo).port}/`;
+      const fetch = createHttpFetch();
+      const first = await fetch(url);
+      expect(first.headers.get('keep-alive')).toBe('timeout=2');
+      await fetch(url);
+      expect(connections).toBe(1);
+      await new Promise((r) => setTimeout(r, 1_400));
+      await fetch(url);
+      expect(connections).toBe(2);
+    } finally {
+      short.closeAllConnections();
+      await new Promise((r) => short.close(r));
+    }
   });
 
   it('rejects when its signal aborts, as a timed-out call must', async () => {
