@@ -25,6 +25,20 @@ describe('claiming a run', () => {
     expect(claim.kind === 'claimed' && claim.run).toMatchObject({ id: run.id, status: 'RUNNING', phase: 'INITIALIZING', attempt: 1, leaseOwner: 'worker-a' });
   });
 
+  it('answers the claimed run with every property as the ORM loads it, with and without a tenant limit', async () => {
+    const { ExecutionEntity } = await import('../src/store/entities.js');
+    const limited = createRunStore({ em: () => db.orm.em.fork(), tenantLimit: 8 });
+    for (const s of [store, limited]) {
+      const run = await db.insertRun();
+      const claim = await s.claim(run.id, 'worker-a', LONG_LEASE);
+      if (claim.kind !== 'claimed') throw new Error(`not claimed: ${claim.kind}`);
+      const loaded = await db.orm.em.fork().findOneOrFail(ExecutionEntity, { id: run.id }, { filters: false });
+      expect({ ...claim.run }).toEqual({ ...loaded });
+      expect(claim.run.startedAt).toBeInstanceOf(Date);
+      expect(typeof claim.run.sequence).toBe('number');
+    }
+  });
+
   it('answers busy, until the lease ends, to a second claim of a live lease, and changes nothing', async () => {
     const run = await db.insertRun();
     await store.claim(run.id, 'worker-a', LONG_LEASE);
