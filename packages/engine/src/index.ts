@@ -3,7 +3,7 @@ export { EngineError, type EngineErrorCode, type StepIssue } from './errors.js';
 export { previewWorkflow, type PreviewOptions, type PreviewSheet, type PreviewStep } from './preview.js';
 export { runWorkflow, type RunLimits, type RunOptions, type RunResult, type StepResult, type StepSpec, type StepStatus } from './run.js';
 export type { ArtifactFormat, ArtifactResult, OpenArtifact } from './io/artifact.js';
-export { MemoryPool } from './flow/budget.js';
+export { DEFAULT_MAX_BYTES_IN_MEMORY, MemoryPool } from './flow/budget.js';
 export type { Phase, ProgressFn } from './flow/control.js';
 export type { StepModule, StepContext } from './flow/step-api.js';
 export type { Value, Row } from './values.js';

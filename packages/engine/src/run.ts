@@ -105,6 +105,9 @@ export function stepResults(steps: StepSpec[], stats: StepStats[], failed?: numb
   });
 }
 
+/** How long a stopped run's steps may keep their share of a MemoryPool while they unwind. */
+const STOPPED_RUN_GRACE_MS = 30_000;
+
 /**
  * Runs a workflow over a file and streams its artifacts out. Rows flow through the steps in passes (see
  * RunGraph); memory beyond the streaming window is bounded by limits (see MemoryBudget).
@@ -119,9 +122,17 @@ export async function runWorkflow(opts: RunOptions): Promise<RunResult> {
   const writers: OutputDeps['writers'] = [];
   let graph: RunGraph | null = null;
   let sources: Awaited<ReturnType<typeof openSources>> | null = null;
+  // Set when runWorkflow is answering: a stopped run's work may still be going on (see the finally).
+  let ended = false;
   const work = async (): Promise<RunResult> => {
     control.throwIfAborted();
-    sources = await openSources(steps, opts.input, opts.files, budget);
+    const opened = await openSources(steps, opts.input, opts.files, budget);
+    if (ended) {
+      // Stopped while its inputs were opening: nobody else will close them.
+      await opened.close();
+      throw new EngineError('CANCELLED', 'the run was cancelled');
+    }
+    sources = opened;
     const out: OutputDeps = { openArtifact: opts.openArtifact, control, tmp, inputBase: baseName(opts.input.fileName), runDate: new Date().toISOString().slice(0, 10), writers };
     const deps: GraphDeps = {
       modules: MODULES,
@@ -153,7 +164,8 @@ export async function runWorkflow(opts: RunOptions): Promise<RunResult> {
     return { steps: stepResults(steps, g.stats), artifacts, logs: g.logs };
   };
   const running = work();
-  running.catch(() => undefined);
+  let settled = false;
+  const done = running.then(() => { settled = true; }, () => { settled = true; });
   try {
     return await control.abortable(running);
   } catch (e) {
@@ -162,7 +174,12 @@ export async function runWorkflow(opts: RunOptions): Promise<RunResult> {
     if (g) err.steps = stepResults(steps, g.stats, err.step);
     throw err;
   } finally {
-    budget.close();
+    ended = true;
+    // The run's share of the process's memory goes back once its steps have stopped: at once when they have,
+    // else when they do (a stopped run unwinds at its next checkpoint, or when its inputs close below), and
+    // after STOPPED_RUN_GRACE_MS at the latest.
+    if (settled) budget.close();
+    else void Promise.race([done, new Promise((r) => setTimeout(r, STOPPED_RUN_GRACE_MS).unref())]).then(() => budget.close());
     const s = sources as Awaited<ReturnType<typeof openSources>> | null;
     await s?.close();
     await tmp.remove();

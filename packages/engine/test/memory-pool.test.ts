@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { MemoryBudget } from '../src/flow/budget.js';
 import { EngineError, MemoryPool } from '../src/index.js';
@@ -41,6 +42,30 @@ describe('MemoryPool: what the runs of one process hold together', () => {
     a.reserve(1, 800, 'a');
     expect(() => a.reserve(1, 300, 'the aggregate of "Sales"')).toThrow(expect.objectContaining({ code: 'TOO_LARGE' }));
     expect(pool.usedBytes).toBe(800);
+  });
+
+  it('refuses with TOO_LARGE, not BUSY, a reservation that would pass the whole pool with what the run holds, whatever others hold', () => {
+    const pool = new MemoryPool(1000);
+    const other = new MemoryBudget(100, 10_000, pool);
+    const a = new MemoryBudget(100, 10_000, pool);
+    other.reserve(0, 1, 'other');
+    a.reserve(0, 600, 'a');
+    expect(() => a.reserve(0, 500, 'the sort of "Sales"')).toThrow(expect.objectContaining({
+      code: 'TOO_LARGE', message: 'the sort of "Sales" needs more than the 1 KB of memory this process gives its runs',
+    }));
+    expect(pool.usedBytes).toBe(601);
+  });
+
+  it('does not hold a reservation refused by the run\'s own bound', () => {
+    const a = new MemoryBudget(100, 500);
+    a.reserve(1, 400, 'a');
+    expect(() => a.reserve(1, 200, 'a')).toThrow(expect.objectContaining({ code: 'TOO_LARGE' }));
+    expect(() => a.reserve(1, 100, 'a')).not.toThrow();
+    const rows = new MemoryBudget(2, 10_000);
+    rows.reserve(2, 0, 'r');
+    expect(() => rows.reserve(1, 0, 'r')).toThrow(expect.objectContaining({ code: 'TOO_LARGE' }));
+    rows.release(1, 0);
+    expect(() => rows.reserve(1, 0, 'r')).not.toThrow();
   });
 
   it('keeps the run\'s own bound first: past it, TOO_LARGE whatever the pool holds', () => {
@@ -97,6 +122,36 @@ describe('runWorkflow with a memory pool', () => {
     const err = await run(SORT, csv(big(2000)), { memoryPool: pool }).catch((e: EngineError) => e);
     expect(err).toMatchObject({ code: 'BUSY', step: 0, message: expect.stringMatching(/^sort of "Sales" needs more memory than is free now: other runs hold/) });
     expect(pool.usedBytes).toBe(32 * 1024);
+  });
+
+  it('gets back everything a stopped run held, once its steps have stopped', async () => {
+    const pool = new MemoryPool(1024 * 1024 * 1024);
+    const ac = new AbortController();
+    // Stopped as soon as the sort holds rows.
+    const watch = setInterval(() => { if (pool.usedBytes > 0) ac.abort(); }, 1);
+    try {
+      await expect(run(SORT, csv(big(50_000)), { memoryPool: pool, signal: ac.signal })).rejects.toMatchObject({ code: 'CANCELLED' });
+    } finally {
+      clearInterval(watch);
+    }
+    expect(pool.peakBytes).toBeGreaterThan(0);
+    await expect.poll(() => pool.usedBytes, { timeout: 10_000 }).toBe(0);
+  });
+
+  it('closes an input that finished opening after the run was stopped', async () => {
+    const ac = new AbortController();
+    let stream: Readable | undefined;
+    const input = {
+      fileName: 'late.csv',
+      open: async () => {
+        await new Promise((r) => setTimeout(r, 200));
+        stream = Readable.from([Buffer.from(big(20_000))]);
+        return stream;
+      },
+    };
+    setTimeout(() => ac.abort(), 50);
+    await expect(run(SORT, input, { signal: ac.signal })).rejects.toMatchObject({ code: 'CANCELLED' });
+    await expect.poll(() => stream?.destroyed, { timeout: 5_000 }).toBe(true);
   });
 
   it('fails a run with TOO_LARGE when it alone needs more than the pool', async () => {

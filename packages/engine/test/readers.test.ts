@@ -152,3 +152,19 @@ describe('csv reader', () => {
     expect(Object.keys(await readSheets('Sales 2024.csv', Buffer.from('a\n1\n')))).toEqual(['Sales 2024']);
   });
 });
+
+describe('a csv input closed before it was read to the end', () => {
+  it('ends its source stream, which would otherwise stay open with its file', async () => {
+    const { Readable } = await import('node:stream');
+    const { openInput } = await import('../src/io/open-input.js');
+    const { MemoryBudget } = await import('../src/flow/budget.js');
+    const text = 'id,v\n' + Array.from({ length: 20_000 }, (_, i) => `${i},${i % 100}`).join('\n');
+    // More than the 64 KB the format is detected from, and a source that has not ended (a large file being read).
+    const source = new Readable({ read() {} });
+    source.push(text);
+    const wb = await openInput({ fileName: 'big.csv', open: () => source }, new MemoryBudget());
+    expect(source.destroyed).toBe(false);
+    await wb.close();
+    await expect.poll(() => source.destroyed, { timeout: 5_000 }).toBe(true);
+  });
+});

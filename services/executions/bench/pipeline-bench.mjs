@@ -19,6 +19,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { PassThrough, Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { createKafkaBus } from '@rowline/bus';
+import { graphqlClient } from '@rowline/embedded';
 import { createHttpFetch } from '@rowline/kit';
 import { runWorkflow } from '@rowline/engine';
 import { decodeExecutionEvent, ExecutionStatus, TOPICS } from '@rowline/proto';
@@ -48,15 +49,8 @@ async function driver() {
   const { graphqlUrl, token, versionId, fileId, kafka, topicPrefix } = await new Promise((r) => process.once('message', r));
   // Keep-alive node:http (kit's fetch for calls between services) rather than Node's fetch: the clients share
   // the machine with what they measure, and undici costs about twice the CPU per call (kit's http-fetch.ts).
-  const httpFetch = createHttpFetch();
-  const api = {
-    async request(query, variables) {
-      const res = await httpFetch(graphqlUrl, {
-        method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }),
-      });
-      return res.json();
-    },
-  };
+  const api = graphqlClient(graphqlUrl, createHttpFetch());
+  api.setToken(token);
   // When each run's succeeded event arrived.
   const done = new Map();
   const waiters = new Map();

@@ -4,6 +4,7 @@ import { createStorageFromEnv } from '@rowline/storage';
 import { workerEnv } from './env.js';
 import { entities } from './store/entities.js';
 import { migrations } from './store/migrations/index.js';
+import { DEFAULT_MAX_BYTES_IN_MEMORY } from '@rowline/engine';
 import { defaultEngineMemoryBytes } from './worker/engine-worker.js';
 import { createEngineWorkers } from './worker/engine-workers.js';
 import { faultPointFromEnv } from './worker/fault-points.js';
@@ -31,6 +32,10 @@ await workers.start();
 const health = await createServiceServer({ name: 'engine-worker', logger, metrics, tokens: createInternalTokens(env.INTERNAL_TOKEN_SECRET) });
 await health.listen(env.PORT, env.HOST);
 logger.info({ concurrency: env.ENGINE_CONCURRENCY, memoryMb: Math.round(memoryBytes / 1048576) }, 'engine worker started');
+if (memoryBytes < DEFAULT_MAX_BYTES_IN_MEMORY) {
+  logger.warn({ memoryMb: Math.round(memoryBytes / 1048576), runBoundMb: DEFAULT_MAX_BYTES_IN_MEMORY / 1048576 },
+    'the runs of this worker share less memory than one run may hold: larger runs end TOO_LARGE; raise the heap (--max-old-space-size) or ENGINE_MEMORY_MB');
+}
 onShutdown(logger, [
   { name: 'orm', stop: () => orm.close() },
   { name: 'storage', stop: async () => storage.close() },

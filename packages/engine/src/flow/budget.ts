@@ -29,20 +29,27 @@ export class MemoryBudget {
     this.bytes += bytes;
     if (this.rows > this.peakRows) this.peakRows = this.rows;
     if (this.bytes > this.peakBytes) this.peakBytes = this.bytes;
+    // A refused reservation is not held: the counts go back to what they were.
     if (this.rows > this.maxRows) {
+      this.unreserve(rows, bytes);
       throw new EngineError('TOO_LARGE', `${what} needs more than ${this.maxRows} rows in memory (limit maxRowsInMemory)`);
     }
     if (this.bytes > this.maxBytes) {
+      this.unreserve(rows, bytes);
       throw new EngineError('TOO_LARGE', `${what} needs more than ${mb(this.maxBytes)} MB in memory (limit maxBytesInMemory)`);
     }
     if (this.pool && bytes > 0) {
       if (!this.pool.tryTake(bytes)) {
-        this.rows -= rows;
-        this.bytes -= bytes;
-        throw this.pool.refusal(this.pooled, what);
+        this.unreserve(rows, bytes);
+        throw this.pool.refusal(this.pooled, bytes, what);
       }
       this.pooled += bytes;
     }
+  }
+
+  private unreserve(rows: number, bytes: number): void {
+    this.rows -= rows;
+    this.bytes -= bytes;
   }
 
   release(rows: number, bytes: number): void {
@@ -72,14 +79,14 @@ export class MemoryBudget {
 }
 
 const mb = (bytes: number) => Math.round(bytes / 1048576);
-const size = (bytes: number) => (bytes >= 1048576 ? `${mb(bytes)} MB` : `${Math.round(bytes / 1024)} KB`);
+const size = (bytes: number) => (bytes >= 1048576 ? `${mb(bytes)} MB` : `${bytes > 0 ? Math.max(1, Math.round(bytes / 1024)) : 0} KB`);
 
 /**
  * What the runs of one process hold together, in MemoryBudget's estimated bytes: the bound that keeps many
  * runs at once (the executions worker's ENGINE_CONCURRENCY) from running the process out of memory, where
- * each run's own bound only keeps one run from it. A reservation that would pass it fails the run with BUSY
- * when other runs hold part of the pool (the run may fit later: the caller can try it again), and with
- * TOO_LARGE when the run alone would pass it (it never fits this process).
+ * each run's own bound only keeps one run from it. A reservation that would pass it fails the run with
+ * TOO_LARGE when what the run would hold passes the whole pool (it never fits this process), and otherwise with
+ * BUSY: other runs hold the rest, and the run may fit later (the caller can try it again).
  */
 export class MemoryPool {
   private used = 0;
@@ -105,10 +112,10 @@ export class MemoryPool {
     this.used -= bytes;
   }
 
-  /** The error of a refused reservation by a run that holds `own` bytes of the pool. */
-  refusal(own: number, what: string): EngineError {
+  /** The error of a refused reservation of `bytes` more by a run that holds `own` bytes of the pool. */
+  refusal(own: number, bytes: number, what: string): EngineError {
     const others = this.used - own;
-    if (others <= 0) {
+    if (own + bytes > this.maxBytes) {
       return new EngineError('TOO_LARGE', `${what} needs more than the ${size(this.maxBytes)} of memory this process gives its runs`);
     }
     return new EngineError('BUSY', `${what} needs more memory than is free now: other runs hold ${size(others)} of the ${size(this.maxBytes)} this process gives its runs`);

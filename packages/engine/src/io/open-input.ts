@@ -88,9 +88,13 @@ export async function openInput(input: InputFile, budget: MemoryBudget, options:
   return new CsvWorkbook(baseName(input.fileName), rest, head, () => openReadable(input.open), input.size, input.fileName);
 }
 
-/** The bytes already read (let go as they are passed on), then the rest of the source stream. */
+/**
+ * The bytes already read (let go as they are passed on), then the rest of the source stream. Destroying it
+ * (a workbook closed before it was read to the end) ends the source too, which would otherwise stay open,
+ * with its file descriptor, until it is collected.
+ */
 function remainder(first: Buffer[], iterator: AsyncIterator<unknown>): Readable {
-  return Readable.from(
+  const rest = Readable.from(
     (async function* () {
       for (let b = first.shift(); b !== undefined; b = first.shift()) if (b.length) yield b;
       for (;;) {
@@ -101,6 +105,8 @@ function remainder(first: Buffer[], iterator: AsyncIterator<unknown>): Readable 
     })(),
     { objectMode: false },
   );
+  rest.once('close', () => { void iterator.return?.()?.catch(() => undefined); });
+  return rest;
 }
 
 async function openXlsx(input: InputFile, head: Buffer, iterator: AsyncIterator<unknown>, budget: MemoryBudget, inMemoryBytes: number): Promise<WorkbookSource> {

@@ -243,7 +243,11 @@ export function createRunStore(deps: { em: () => EntityManager; tenantLimit?: nu
   return {
     tenantLimit: limit,
 
-    /** Takes the run for `owner` if nobody holds a live lease on it and its tenant has a free slot. */
+    /**
+     * Takes the run for `owner` if nobody holds a live lease on it and its tenant has a free slot. The run
+     * answered is read only: a plain object without a tenant limit, an ORM entity with one (its claim reads
+     * and locks in a transaction); both have the entity's properties.
+     */
     async claim(executionId: string, owner: string, leaseMs: number): Promise<ClaimResult> {
       // Without a tenant limit a claim is one conditional statement; anything it does not take (finished,
       // running elsewhere, late, missing) is told apart by the transactional path below.
