@@ -97,6 +97,24 @@ describe('MemoryPool: what the runs of one process hold together', () => {
     expect(pool.usedBytes).toBe(400);
   });
 
+  it('wakes the runs waiting for memory when a run gives some back, and looks again after a while without', async () => {
+    const pool = new MemoryPool(1000);
+    const a = new MemoryBudget(100, 10_000, pool);
+    a.reserve(0, 900, 'a');
+    let woken = false;
+    const waiting = pool.released(60_000).then(() => { woken = true; });
+    expect(pool.waitingCount).toBe(1);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(woken).toBe(false);
+    a.close();
+    await waiting;
+    expect(pool.waitingCount).toBe(0);
+    const t0 = performance.now();
+    await pool.released(50);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(40);
+    expect(pool.waitingCount).toBe(0);
+  });
+
   it('refuses a size that is not positive', () => {
     expect(() => new MemoryPool(0)).toThrow(RangeError);
     expect(() => new MemoryPool(Number.NaN)).toThrow(RangeError);

@@ -46,22 +46,28 @@ describe('the memory an engine worker gives its runs together', () => {
     expect(pool.usedBytes).toBe(0);
   });
 
-  it('retries a run refused BUSY while other runs hold the memory, and it SUCCEEDS once they let go', async () => {
+  it('has a run refused BUSY wait, RUNNING, while other runs hold the memory, and SUCCEED once they let go, on its first attempt', async () => {
     // Other runs hold nearly all of it.
     const held = POOL_BYTES - 1024;
     expect(pool.tryTake(held)).toBe(true);
     let released = false;
     try {
       const id = await acme.run({ workflowVersionId: versionId, fileId: small });
-      await until('the first attempt to be refused', async () => ((await p.sql(
-        `select 1 from "executions"."execution_logs" where "execution_id" = ? and "message" like 'Attempt 1 failed%'`, [id])).length ? true : undefined));
+      await until('the run to wait for memory', async () => (pool.waitingCount > 0 ? true : undefined));
+      const [waiting] = await p.sql<{ status: string; attempt: number }>(`select "status", "attempt" from "executions"."executions" where "id" = ?`, [id]);
+      expect(waiting).toEqual({ status: 'RUNNING', attempt: 1 });
+      // Longer than the MAX_ATTEMPTS retries of a transient failure would have taken (1 s, then 2 s).
+      await new Promise((r) => setTimeout(r, 3_500));
       pool.give(held);
       released = true;
       const run = await acme.ended(id);
-      expect(run.status).toBe('SUCCEEDED');
-      expect(run.attempt).toBeGreaterThanOrEqual(2);
+      expect(run).toMatchObject({ status: 'SUCCEEDED', attempt: 1 });
       // Refused at its first reservation (the input's shared strings or the sort's rows, as the sizes fall).
-      expect(attemptLogs(run)[0]).toMatch(/^Attempt 1 failed: .+ needs more memory than is free now: other runs hold 511 KB of the 512 KB this process gives its runs; retrying in \d+ ms$/);
+      expect(run.logs[0]).toEqual({
+        level: 'info', step: null,
+        message: expect.stringMatching(/^Waited \d+\.\d s for memory that other runs held: .+ needs more memory than is free now: other runs hold 511 KB of the 512 KB this process gives its runs$/),
+      });
+      expect(attemptLogs(run)).toEqual([]);
       expect(run.artifacts.map((a: { name: string }) => a.name)).toEqual(['sorted.csv']);
       expect(pool.usedBytes).toBe(0);
     } finally {
@@ -69,18 +75,24 @@ describe('the memory an engine worker gives its runs together', () => {
     }
   });
 
-  it('ends FAILED with BUSY after the last attempt when the memory stays taken, and the worker goes on running others', async () => {
+  it('ends TIMED_OUT a run still waiting for memory at its deadline, and CANCELLED one cancelled while waiting', async () => {
     const held = POOL_BYTES - 1024;
     expect(pool.tryTake(held)).toBe(true);
-    let run;
     try {
-      run = await acme.ended(await acme.run({ workflowVersionId: versionId, fileId: small }));
+      const started = await acme.start({ workflowVersionId: versionId, fileId: small, timeoutSeconds: 2 } as never);
+      expect(started.errors).toBeUndefined();
+      const late = await acme.ended(started.data!.startExecution.id as string);
+      expect(late).toMatchObject({ status: 'TIMED_OUT', error: { code: 'TIMED_OUT' } });
+
+      const id = await acme.run({ workflowVersionId: versionId, fileId: small });
+      await until('the run to wait for memory', async () => (pool.waitingCount > 0 ? true : undefined));
+      const cancelled = await acme.api.request(`mutation($id: ID!) { cancelExecution(id: $id) { id status } }`, { id });
+      expect(cancelled.errors).toBeUndefined();
+      expect(await acme.ended(id)).toMatchObject({ status: 'CANCELLED' });
+      await until('the cancelled run to stop waiting', async () => (pool.waitingCount === 0 ? true : undefined));
     } finally {
       pool.give(held);
     }
-    expect(run).toMatchObject({ status: 'FAILED', attempt: 3, error: { code: 'BUSY', step: null } });
-    expect(run.error.message).toMatch(/^The run failed 3 times: .+ needs more memory than is free now: other runs hold 511 KB/);
-    expect(attemptLogs(run)).toHaveLength(2);
     expect(pool.usedBytes).toBe(0);
     const next = await acme.ended(await acme.run({ workflowVersionId: versionId, fileId: small }));
     expect(next).toMatchObject({ status: 'SUCCEEDED', attempt: 1 });
@@ -90,5 +102,6 @@ describe('the memory an engine worker gives its runs together', () => {
     const text = await (await fetch(`${p.platform.urls.executions}/metrics`)).text();
     expect(text).toMatch(new RegExp(`^rowline_engine_memory_limit_bytes(\\{[^}]*\\})? ${POOL_BYTES}$`, 'm'));
     expect(text).toMatch(/^rowline_engine_memory_reserved_bytes(\{[^}]*\})? 0$/m);
+    expect(text).toMatch(/^rowline_engine_memory_waiting_runs(\{[^}]*\})? 0$/m);
   });
 });

@@ -110,6 +110,24 @@ export class MemoryPool {
 
   give(bytes: number): void {
     this.used -= bytes;
+    if (bytes > 0 && this.waiting.length) for (const wake of this.waiting.splice(0)) wake();
+  }
+
+  private waiting: Array<() => void> = [];
+
+  /** Runs waiting (in `released`) for memory to be given back. */
+  get waitingCount(): number {
+    return this.waiting.length;
+  }
+
+  /** Resolves the next time a run gives memory back, or after `maxWaitMs` (to look again), whichever first. */
+  released(maxWaitMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => { this.waiting = this.waiting.filter((w) => w !== wake); resolve(); }, maxWaitMs);
+      timer.unref?.();
+      const wake = () => { clearTimeout(timer); resolve(); };
+      this.waiting.push(wake);
+    });
   }
 
   /** The error of a refused reservation of `bytes` more by a run that holds `own` bytes of the pool. */

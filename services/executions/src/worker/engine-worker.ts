@@ -68,7 +68,7 @@ export function createEngineWorker(deps: {
   const faults = deps.faults ?? NO_FAULTS;
   const progressIntervalMs = deps.progressIntervalMs ?? 250;
   // Each run is bounded on its own; this bounds them together, so that many at once cannot run the process
-  // out of memory. A run refused for lack of it (BUSY) is a transient failure: retried after a backoff.
+  // out of memory. A run refused for lack of it (BUSY) waits for the others to give some back (see attempt).
   const memoryPool = deps.memoryPool ?? new MemoryPool(deps.memoryBytes ?? defaultEngineMemoryBytes());
   const watch = createRunWatch({ store: deps.store, owner: deps.workerId, intervalMs: deps.cancelPollMs ?? 250, logger: deps.logger });
 
@@ -109,8 +109,22 @@ export function createEngineWorker(deps: {
       await faults('after-claim', run.id);
       // A worker stopped here past its lease (SIGSTOP, a long GC) may find its run taken over: it leaves it.
       if (!(await control.owned())) return settleAborted(run, control.reason(), log, await start.before());
-      const outcome = await execute(run, control, start);
+      let outcome = await execute(run, control, start);
+      // Refused memory that other runs of this worker hold (BUSY): the run waits for them here, still RUNNING
+      // on its lease, and runs again, until its deadline or a cancel stops it. It spends no attempt on it.
+      const waitedSince = performance.now();
+      let refusal: string | undefined;
+      while (typeof outcome === 'object' && 'busy' in outcome) {
+        refusal ??= outcome.busy;
+        if (!(await waitForMemory(control.signal))) { outcome = 'aborted'; break; }
+        outcome = await execute(run, control, start);
+      }
       if (outcome === 'aborted') return settleAborted(run, control.reason(), log, await start.before());
+      if (refusal) {
+        const waited = `Waited ${((performance.now() - waitedSince) / 1000).toFixed(1)} s for memory that other runs held: ${refusal}`;
+        log.info(waited);
+        outcome.logs = [{ level: 'info', message: waited, step: null }, ...(outcome.logs ?? [])];
+      }
       await faults('after-effect', run.id);
       const ok = await deps.store.transition(run, deps.workerId, { ...outcome, events: [...await start.before(), ...outcome.events] });
       if (ok) start.written();
@@ -131,9 +145,7 @@ export function createEngineWorker(deps: {
         return queued ? delay : undefined;
       }
       log.error({ err }, 'run failed on its last attempt');
-      // BUSY on the last attempt: the worker's memory stayed taken by other runs; another time may do.
-      const code = err instanceof EngineError && err.code === 'BUSY' ? 'BUSY' : 'INTERNAL';
-      await end(run, deps.workerId, 'FAILED', { code, message: `The run failed ${maxAttempts} times: ${(err as Error).message}`.slice(0, 500), step: null }, before);
+      await end(run, deps.workerId, 'FAILED', { code: 'INTERNAL', message: `The run failed ${maxAttempts} times: ${(err as Error).message}`.slice(0, 500), step: null }, before);
       return undefined;
     } finally {
       start.stop();
@@ -237,7 +249,19 @@ export function createEngineWorker(deps: {
     return undefined;
   }
 
-  async function execute(run: Execution, control: RunControl, start: StartReport): Promise<Change & { status: 'SUCCEEDED' | 'FAILED' } | 'aborted'> {
+  /**
+   * Waits until another run gives memory back (or 2 s, to look again), then a random moment more, so that runs
+   * refused together do not all try again at once. False when the run was stopped meanwhile.
+   */
+  async function waitForMemory(signal: AbortSignal): Promise<boolean> {
+    if (signal.aborted) return false;
+    const stopped = new Promise<void>((r) => signal.addEventListener('abort', () => r(), { once: true }));
+    await Promise.race([memoryPool.released(2_000), stopped]);
+    if (!signal.aborted) await Promise.race([sleep(Math.random() * 250), stopped]);
+    return !signal.aborted;
+  }
+
+  async function execute(run: Execution, control: RunControl, start: StartReport): Promise<Change & { status: 'SUCCEEDED' | 'FAILED' } | { busy: string } | 'aborted'> {
     const signal = control.signal;
     const writes: Array<Promise<StoredObject & { name: string; contentType: string }>> = [];
     const bodies: PassThrough[] = [];
@@ -299,9 +323,9 @@ export function createEngineWorker(deps: {
       for (const body of bodies) if (!body.writableFinished) body.destroy(new Error('the run stopped'));
       await Promise.allSettled(writes);
       if (signal.aborted) return 'aborted';
-      // The engine reports an input it could not open as the workflow's error; storage being away is not,
-      // nor is memory that other runs of this worker hold (BUSY).
-      if (err instanceof EngineError && err.code !== 'BUSY' && !(err.cause instanceof InputUnavailable)) {
+      if (err instanceof EngineError && err.code === 'BUSY') return { busy: err.message };
+      // The engine reports an input it could not open as the workflow's error; storage being away is not.
+      if (err instanceof EngineError && !(err.cause instanceof InputUnavailable)) {
         const error: RunError = { code: err.code, message: err.message, step: err.step ?? null };
         const steps = (err.steps ?? []).map((s) => ({ index: s.index, type: s.type, status: s.status, rowsIn: s.rowsIn, rowsOut: s.rowsOut, durationMs: Math.round(s.durationMs) }));
         return { status: 'FAILED', phase: null, error, steps, logs: [{ level: 'error', message: err.message, step: err.step ?? null }], events: endedEvents('FAILED', error) };

@@ -47,6 +47,10 @@ export function createEngineWorkers(deps: {
       name: 'rowline_engine_memory_reserved_bytes', help: 'What the runs of this worker hold now, in the engine\'s estimated bytes', registers,
       collect() { this.set(worker.memoryPool.usedBytes); },
     });
+    new Gauge({
+      name: 'rowline_engine_memory_waiting_runs', help: 'Runs of this worker waiting for memory that other runs hold (refused BUSY)', registers,
+      collect() { this.set(worker.memoryPool.waitingCount); },
+    });
   }
   const sweeper = createSweeper({ store, logger: deps.logger, maxAttempts, intervalMs: deps.sweepIntervalMs ?? 5_000, onOutbox: () => relay.nudge(), observer });
   let subscription: { stop(): Promise<void> } | undefined;
