@@ -5,13 +5,17 @@ import { EngineError, MemoryPool } from '../src/index.js';
 import { csv, run } from './helpers.js';
 
 const big = (n: number) => 'id,g,v\n' + Array.from({ length: n }, (_, i) => `${i},${i % 7},${i % 100}`).join('\n');
+/** A pool of 1,000 bytes and two runs sharing it, each allowed 10,000 on its own. */
+function twoRuns() {
+  const pool = new MemoryPool(1000);
+  return { pool, a: new MemoryBudget(100, 10_000, pool), b: new MemoryBudget(100, 10_000, pool) };
+}
+
 const SORT = [{ type: 'sort', params: { by: [{ column: 'v' }] } }];
 
 describe('MemoryPool: what the runs of one process hold together', () => {
   it('counts every run\'s reservations and gets back what each releases', () => {
-    const pool = new MemoryPool(1000);
-    const a = new MemoryBudget(100, 10_000, pool);
-    const b = new MemoryBudget(100, 10_000, pool);
+    const { pool, a, b } = twoRuns();
     a.reserve(1, 300, 'a');
     b.reserve(1, 500, 'b');
     expect(pool.usedBytes).toBe(800);
@@ -21,9 +25,7 @@ describe('MemoryPool: what the runs of one process hold together', () => {
   });
 
   it('refuses with BUSY a reservation past it while other runs hold part of it, and leaves the counts as they were', () => {
-    const pool = new MemoryPool(1000);
-    const a = new MemoryBudget(100, 10_000, pool);
-    const b = new MemoryBudget(100, 10_000, pool);
+    const { pool, a, b } = twoRuns();
     a.reserve(1, 700, 'a');
     b.reserve(1, 200, 'b');
     const err = (() => { try { b.reserve(1, 200, 'the sort of "Sales"'); } catch (e) { return e; } })();
@@ -45,9 +47,7 @@ describe('MemoryPool: what the runs of one process hold together', () => {
   });
 
   it('refuses with TOO_LARGE, not BUSY, a reservation that would pass the whole pool with what the run holds, whatever others hold', () => {
-    const pool = new MemoryPool(1000);
-    const other = new MemoryBudget(100, 10_000, pool);
-    const a = new MemoryBudget(100, 10_000, pool);
+    const { pool, a: other, b: a } = twoRuns();
     other.reserve(0, 1, 'other');
     a.reserve(0, 600, 'a');
     expect(() => a.reserve(0, 500, 'the sort of "Sales"')).toThrow(expect.objectContaining({
@@ -88,9 +88,7 @@ describe('MemoryPool: what the runs of one process hold together', () => {
   });
 
   it('gives back no more than a run took, whatever it releases', () => {
-    const pool = new MemoryPool(1000);
-    const a = new MemoryBudget(100, 10_000, pool);
-    const b = new MemoryBudget(100, 10_000, pool);
+    const { pool, a, b } = twoRuns();
     b.reserve(1, 400, 'b');
     a.reserve(1, 100, 'a');
     a.release(1, 300);

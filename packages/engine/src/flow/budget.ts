@@ -90,6 +90,8 @@ const size = (bytes: number) => (bytes >= 1048576 ? `${mb(bytes)} MB` : `${bytes
  */
 export class MemoryPool {
   private used = 0;
+  /** Wakers of the runs waiting in `released`. */
+  private waiting: Array<() => void> = [];
   peakBytes = 0;
 
   constructor(readonly maxBytes: number) {
@@ -112,8 +114,6 @@ export class MemoryPool {
     this.used -= bytes;
     if (bytes > 0 && this.waiting.length) for (const wake of this.waiting.splice(0)) wake();
   }
-
-  private waiting: Array<() => void> = [];
 
   /** Runs waiting (in `released`) for memory to be given back. */
   get waitingCount(): number {

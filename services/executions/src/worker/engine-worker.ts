@@ -255,9 +255,16 @@ export function createEngineWorker(deps: {
    */
   async function waitForMemory(signal: AbortSignal): Promise<boolean> {
     if (signal.aborted) return false;
-    const stopped = new Promise<void>((r) => signal.addEventListener('abort', () => r(), { once: true }));
-    await Promise.race([memoryPool.released(2_000), stopped]);
-    if (!signal.aborted) await Promise.race([sleep(Math.random() * 250), stopped]);
+    // Removed after each wait: a run may wait many times on the same signal.
+    let onAbort!: () => void;
+    const stopped = new Promise<void>((r) => { onAbort = r; });
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      await Promise.race([memoryPool.released(2_000), stopped]);
+      if (!signal.aborted) await Promise.race([sleep(Math.random() * 250), stopped]);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
     return !signal.aborted;
   }
 
