@@ -83,6 +83,31 @@ export type OutboxRelayOptions = {
 };
 
 /**
+ * The relay's first statements in its drain transaction, its values inlined (they are the relay's own settings,
+ * not input): `settings` sets the transaction's limits and takes the advisory lock (column `locked`), `read`
+ * answers the unsent rows in id order, none unless the lock was granted.
+ *
+ * The read must walk the partial index of unsent ids in order. Rows marked sent leave dead entries in it until
+ * a vacuum; an index scan marks them dead as it passes and skips them afterwards, and the btree drops them
+ * before it would split a page, so the index stays a page or two. A bitmap scan (which the planner chose
+ * whenever its statistics were stale, as on a new table) neither marks nor skips them: it fetched every heap
+ * page of every row sent since the last vacuum, 300 pages a drain at 100 runs/s and 0.8 ms of Postgres CPU
+ * (pg_stat_statements), against 11 pages and 0.11 ms. So bitmap and sequential scans are off in the drain's
+ * transaction.
+ */
+export function relayRead(schema: string, opts: { stalledAfterMs: number; batchSize: number }): { settings: string; read: string } {
+  const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
+  return {
+    settings: `select set_config('idle_in_transaction_session_timeout', ${literal(String(opts.stalledAfterMs))}, true),
+           set_config('synchronous_commit', 'off', true),
+           set_config('enable_bitmapscan', 'off', true), set_config('enable_seqscan', 'off', true),
+           set_config('rowline.outbox_locked', pg_try_advisory_xact_lock(hashtext(${literal(`${schema}.outbox`)}))::text, true) as "locked"`,
+    read: `select "id", "topic", "key", "payload", "headers" from ${table(schema)}
+      where "sent_at" is null and current_setting('rowline.outbox_locked') = 'true' order by "id" limit ${Number(opts.batchSize)}`,
+  };
+}
+
+/**
  * Publishes the outbox in id order. One relay at a time holds the advisory lock, so events of a key reach
  * Kafka in the order they were written even with many relay instances; the others stand by. Rows are marked
  * sent in the same transaction that held the lock, after the broker acknowledged them: a crash in between
@@ -95,7 +120,6 @@ export type OutboxRelayOptions = {
  */
 export function createOutboxRelay(deps: OutboxRelayOptions) {
   const outbox = table(deps.schema);
-  const lockName = `${deps.schema}.outbox`;
   const minGapMs = deps.minGapMs ?? 20;
   const intervalMs = deps.intervalMs ?? 500;
   const batchSize = deps.batchSize ?? 500;
@@ -110,16 +134,10 @@ export function createOutboxRelay(deps: OutboxRelayOptions) {
   let dueAt = 0;
   let lastBegan = 0;
 
-  // The drain's SQL, its values inlined (they are this relay's own settings, not input): sent as simple-protocol
-  // multi-statement queries, so a drain is two round trips (begin, lock and read; mark sent and commit) where
-  // the ORM's transaction took five (begin, lock, read, mark, commit).
-  const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
-  const lockAndRead = `begin;
-    select set_config('idle_in_transaction_session_timeout', ${literal(stalledAfter)}, true),
-           set_config('synchronous_commit', 'off', true),
-           set_config('rowline.outbox_locked', pg_try_advisory_xact_lock(hashtext(${literal(lockName)}))::text, true) as "locked";
-    select "id", "topic", "key", "payload", "headers" from ${outbox}
-      where "sent_at" is null and current_setting('rowline.outbox_locked') = 'true' order by "id" limit ${Number(batchSize)}`;
+  // Sent as simple-protocol multi-statement queries, so a drain is two round trips (begin, lock and read; mark
+  // sent and commit) where the ORM's transaction took five (begin, lock, read, mark, commit).
+  const { settings, read } = relayRead(deps.schema, { stalledAfterMs: Number(stalledAfter), batchSize });
+  const lockAndRead = `begin; ${settings}; ${read}`;
 
   // The ORM's pool, looked up once (an entity manager fork per drain cost more than the lookup itself).
   let pool: ReturnType<typeof nativePool> | undefined;
@@ -169,9 +187,10 @@ export function createOutboxRelay(deps: OutboxRelayOptions) {
   }
 
   // A poll that finds nothing is most polls: one indexed query on its own connection, instead of a
-  // drain of two round trips.
+  // drain of two round trips. Ordered and limited, so that the planner takes the partial index in order
+  // (which skips dead entries; see the drain's read) whatever its statistics say.
   async function unsent(): Promise<boolean> {
-    const [row] = await deps.em().execute<{ unsent: boolean }[]>(`select exists (select 1 from ${outbox} where "sent_at" is null) as "unsent"`);
+    const [row] = await deps.em().execute<{ unsent: boolean }[]>(`select exists (select 1 from ${outbox} where "sent_at" is null order by "id" limit 1) as "unsent"`);
     return !!row?.unsent;
   }
 
