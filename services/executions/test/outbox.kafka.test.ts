@@ -166,16 +166,19 @@ describe('the outbox relay on Apache Kafka', () => {
     expect(await count(fresh.id)).toBe(3);
   });
 
-  it('reads the unsent rows through the partial index, in id order, with thousands of sent rows and no statistics', async () => {
+  it('reads the unsent rows through the partial index, in id order, past thousands of rows already sent', async () => {
     // A copy of the outbox (indexes included) in a schema of its own, so that no relay of another test drains it.
     await db.sql('create schema "outbox_plan"');
-    await db.sql('create table "outbox_plan"."outbox" (like "executions"."outbox" including all)');
+    // No autovacuum: it would clear the dead entries this test is about (and its analyze hold a snapshot).
+    await db.sql('create table "outbox_plan"."outbox" (like "executions"."outbox" including all) with (autovacuum_enabled = off)');
     const rows = (n: number) => db.sql(`insert into "outbox_plan"."outbox" ("topic", "key", "payload")
       select 'executions.events', gen_random_uuid()::text, decode(repeat('ab', 120), 'hex') from generate_series(1, ${n})`);
     await rows(3_000);
     // Marked sent, as drains do: each leaves a dead entry in the partial index until a vacuum.
     await db.sql('update "outbox_plan"."outbox" set "sent_at" = now()');
     await rows(3);
+    // No statistics: the planner then expects a few dozen unsent rows and, left alone, fetches them with a
+    // bitmap scan and sorts them.
     const { settings, read } = relayRead('outbox_plan', { stalledAfterMs: 15_000, batchSize: 500 });
 
     const drain = () => db.orm.em.fork().transactional(async (tx) => {
@@ -191,16 +194,20 @@ describe('the outbox relay on Apache Kafka', () => {
     expect(first.locked).toBe('true');
     expect(first.rows).toHaveLength(3);
     expect(first.rows.map((r) => BigInt(r.id))).toEqual([...first.rows.map((r) => BigInt(r.id))].sort((a, b) => (a < b ? -1 : 1)));
-    // An ordered walk of the partial index: no bitmap scan, no sequential scan, no sort (PostgreSQL 15's planner
-    // chose a bitmap scan and a sort in the pipeline benchmark, where the statistics said few rows were unsent).
+    // An ordered walk of the partial index: no bitmap scan, no sequential scan, no sort. (Without the relay's
+    // settings the planner takes a bitmap scan and a sort here, expecting few rows: so it did in the pipeline
+    // benchmark, on the machine's PostgreSQL 15 server.)
     expect(nodes(first.plan).map((n) => n['Node Type'])).toEqual(['Limit', 'Result', 'Index Scan']);
-    expect(nodes(first.plan).at(-1)!['Index Name']).toMatch(/sent_at_idx|id_idx/);
+    expect(nodes(first.plan).at(-1)!['Index Name']).toBe('outbox_id_idx');
     // The first walk marked the dead entries; later ones skip them: a few pages, not one per thirty sent rows.
     // (An entry is marked only once no snapshot can see its row: a transaction open elsewhere at that moment
     // defers it to a later walk.)
     const pages = (d: Awaited<ReturnType<typeof drain>>) => d.plan['Shared Hit Blocks'] + d.plan['Shared Read Blocks'];
     let least = pages(first);
-    for (let i = 0; i < 5 && least >= 20; i++) least = Math.min(least, pages(await drain()));
+    for (let i = 0; i < 5 && least >= 20; i++) {
+      await sleep(100);
+      least = Math.min(least, pages(await drain()));
+    }
     expect(least).toBeLessThan(20);
     await db.sql('drop schema "outbox_plan" cascade');
   });
