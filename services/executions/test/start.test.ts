@@ -94,9 +94,13 @@ describe('starting a run', () => {
     expect(res.errors).toBeUndefined();
     const run = res.data!.startExecution;
     expect(run).toMatchObject({ status: 'PENDING', phase: null, attempt: 0, retryOf: null, timeoutSeconds: 120, startedAt: null, finishedAt: null, progress: { percent: null, rowsProcessed: 0 } });
-    const [row] = await p.sql<{ created_at: Date; workflow_version_id: string; input_file_id: string; timeout_ms: number }>(
-      'select "created_at", "workflow_version_id", "input_file_id", "timeout_ms" from "executions"."executions" where "id" = ?', [run.id]);
+    const [row] = await p.sql<{ created_at: Date; workflow_version_id: string; input_file_id: string; timeout_ms: number; input_size: string }>(
+      'select "created_at", "workflow_version_id", "input_file_id", "timeout_ms", "input_size" from "executions"."executions" where "id" = ?', [run.id]);
     expect(row).toMatchObject({ workflow_version_id: versionId, input_file_id: fileId, timeout_ms: 120_000 });
+    // The input's size as the files service knows it: the engine tells a csv's progress in percent with it.
+    const file = await acme.api.request<{ file: { size: number } }>('query($id: ID!) { file(id: $id) { size } }', { id: fileId });
+    expect(Number(row!.input_size)).toBe(file.data!.file.size);
+    expect(Number(row!.input_size)).toBeGreaterThan(0);
     expect(new Date(row!.created_at).toISOString()).toBe(new Date(run.createdAt).toISOString());
     const outbox = await p.sql<{ type: string }>(`select "headers"->>'event-type' as "type" from "executions"."outbox" where "key" = ? order by "id" limit 2`, [run.id]);
     expect(outbox.map((r) => r.type)).toEqual(['statusChanged', 'ExecutionRequested']);

@@ -139,6 +139,19 @@ describe('a running worker', () => {
     expect(await outboxTypes(run.id)).toEqual(['statusChanged', 'statusChanged', 'failed']);
   });
 
+  it('reports a csv\'s progress in percent while it reads, when the run knows the input\'s size', async () => {
+    const { run, message } = await slowRun({ inputSize: INPUT.length });
+    const handling = worker({ progressIntervalMs: 100 }).handle(message);
+    const percents: number[] = [];
+    await until('a percentage short of the end', async () => {
+      const [row] = await db.sql<{ progress_percent: number | null }>('select "progress_percent" from "executions"."executions" where "id" = ?', [run.id]);
+      if (row?.progress_percent != null) percents.push(row.progress_percent);
+      return percents.some((p) => p > 0 && p < 100) ? true : undefined;
+    });
+    await handling;
+    expect(await rowOf(run.id)).toMatchObject({ status: 'SUCCEEDED' });
+  });
+
   it('ends a run that outlives its timeout TIMED_OUT, stopping it mid-way', async () => {
     const { run, message } = await slowRun({ timeoutMs: 700 });
     await worker().handle(message);

@@ -18,6 +18,9 @@ export const ExecutionEntity = defineEntity({
     inputFileId: p.uuid(),
     inputFileName: p.string(),
     inputStorageKey: p.string(),
+    /** The input's size in bytes when the run was accepted (null for runs accepted before it was kept): lets the
+     * engine report a csv's progress as a percentage. */
+    inputSize: p.bigint('number').nullable(),
     /** The version's steps as they were when the run was accepted: a run never changes under a worker. */
     steps: p.json<StepSpec[]>(),
     status: p.enum(STATUSES),

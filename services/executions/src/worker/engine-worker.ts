@@ -279,6 +279,8 @@ export function createEngineWorker(deps: {
         steps: run.steps,
         input: {
           fileName: run.inputFileName,
+          // Known for runs accepted since the size was kept: the engine reports a csv's progress in percent with it.
+          size: run.inputSize ?? undefined,
           open: async () => {
             try { return await deps.storage.get(run.inputStorageKey); } catch (err) { throw new InputUnavailable(err); }
           },
