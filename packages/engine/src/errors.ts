@@ -14,6 +14,8 @@ export type EngineErrorCode =
   | 'BAD_EXPRESSION'
   | 'BAD_PATTERN'
   | 'DUPLICATE_KEY'
+  /** Two artifacts of a run got one name (letter case aside), from names known only while it runs ({sheet}, {input}). */
+  | 'DUPLICATE_ARTIFACT'
   | 'OUTPUT_FAILED'
   | 'INTERNAL';
 

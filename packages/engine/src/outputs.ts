@@ -17,10 +17,28 @@ export interface OutputDeps {
   runDate: string;
   /** Every writer made, in order, with the output step that made it (-1: the default output). */
   writers: Array<{ writer: ArtifactWriter; step: number }>;
+  /** The names of the run's artifacts so far, lower-cased, with the template each came from. */
+  names: Map<string, string>;
 }
 
-function expand(template: string, d: OutputDeps, sheet = ''): string {
+function expand(template: string, d: OutputDeps, sheet: string): string {
   return template.replace(/\{(input|date|sheet)\}/g, (_, t: string) => (t === 'input' ? d.inputBase : t === 'date' ? d.runDate : sheet)).replace(/[\\/:*?"<>|]/g, '_');
+}
+
+/**
+ * The artifact's name in this run, taken for it. Validation refuses names that are equal as written; what
+ * {input} and {sheet} turn into is known only now, and a second file of one name (letter case aside) would
+ * be written over the first: the run fails at once, as trying it again would fail alike.
+ */
+function claimName(template: string, d: OutputDeps, step: number, sheet = ''): string {
+  const name = expand(template, d, sheet);
+  const first = d.names.get(name.toLowerCase());
+  if (first !== undefined) {
+    const from = first === template ? JSON.stringify(template) : `${JSON.stringify(first)} and ${JSON.stringify(template)}`;
+    throw new EngineError('DUPLICATE_ARTIFACT', `two artifacts of this run would be named ${JSON.stringify(name)} (from ${from}): give each file its own name`, { step });
+  }
+  d.names.set(name.toLowerCase(), template);
+  return name;
 }
 
 /**
@@ -35,19 +53,19 @@ export function attachOutputs(plans: ArtifactPlan[], entries: ReadonlyMap<string
     const sinkFor = (sheet: string, order: number): RowSink => {
       if (plan.format === 'xlsx') {
         if (!xlsx) {
-          xlsx = new XlsxArtifact(expand(plan.name, d), d.openArtifact, d.control, d.tmp);
+          xlsx = new XlsxArtifact(claimName(plan.name, d, step), d.openArtifact, d.control, d.tmp);
           d.writers.push({ writer: xlsx, step });
         }
         return xlsx.sheet(sheet, order);
       }
       const opts = { ...(plan.delimiter ? { delimiter: plan.delimiter } : {}), ...(plan.bom ? { bom: true } : {}) };
       if (perSheetCsv) {
-        const w = new CsvArtifact(expand(plan.name, d, sheet), d.openArtifact, d.control, opts);
+        const w = new CsvArtifact(claimName(plan.name, d, step, sheet), d.openArtifact, d.control, opts);
         d.writers.push({ writer: w, step });
         return w.sheet(sheet);
       }
       if (csvSingle) throw new EngineError('INVALID_STEPS', `csv artifact ${plan.name} matches several sheets; put {sheet} in its name`, { step });
-      csvSingle = new CsvArtifact(expand(plan.name, d), d.openArtifact, d.control, opts);
+      csvSingle = new CsvArtifact(claimName(plan.name, d, step), d.openArtifact, d.control, opts);
       d.writers.push({ writer: csvSingle, step });
       return csvSingle.sheet(sheet);
     };
@@ -75,7 +93,7 @@ export function attachOutputs(plans: ArtifactPlan[], entries: ReadonlyMap<string
     });
     // An xlsx needs at least one sheet; an artifact whose patterns matched none still gets an empty one.
     if (plan.format === 'xlsx' && !xlsx) {
-      xlsx = new XlsxArtifact(expand(plan.name, d), d.openArtifact, d.control, d.tmp);
+      xlsx = new XlsxArtifact(claimName(plan.name, d, step), d.openArtifact, d.control, d.tmp);
       d.writers.push({ writer: xlsx, step });
     }
   }

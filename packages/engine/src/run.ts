@@ -133,7 +133,7 @@ export async function runWorkflow(opts: RunOptions): Promise<RunResult> {
       throw new EngineError('CANCELLED', 'the run was cancelled');
     }
     sources = opened;
-    const out: OutputDeps = { openArtifact: opts.openArtifact, control, tmp, inputBase: baseName(opts.input.fileName), runDate: new Date().toISOString().slice(0, 10), writers };
+    const out: OutputDeps = { openArtifact: opts.openArtifact, control, tmp, inputBase: baseName(opts.input.fileName), runDate: new Date().toISOString().slice(0, 10), writers, names: new Map() };
     const deps: GraphDeps = {
       modules: MODULES,
       input: sources.main,

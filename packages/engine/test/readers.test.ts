@@ -32,7 +32,6 @@ describe.each([
     expect(s.rows).toEqual([
       [' A & B <ok> ', 1500, new Date('2024-01-01T00:00:00Z'), true],
       ['rich text', null, new Date('2024-01-01T18:00:00Z'), '#N/A'],
-      [null, null, null, null],
       ['東京 🚀 é', 7, 'namex', 'inline'],
       [null, null, null, new Date('2024-02-03T04:05:06Z')],
     ]);
@@ -42,6 +41,14 @@ describe.each([
     const rows = '<x:row><x:c t="inlineStr"><x:is><x:t>a</x:t></x:is></x:c><x:c t="inlineStr"><x:is><x:t>d</x:t></x:is></x:c></x:row><x:row><x:c><x:v>1</x:v></x:c><x:c s="1"><x:v>0</x:v></x:c></x:row>';
     const xlsx = await buildXlsx({ sheets: [{ name: 'P', xml: sheetXml(rows, 'x') }], styles: STYLES, workbookPr: '<workbookPr date1904="1"/>' });
     expect((await readXlsx('t.xlsx', xlsx))['P']).toEqual({ columns: ['a', 'd'], rows: [[1, new Date('1904-01-01T00:00:00Z')]] });
+  });
+
+  it('drops rows that hold no value inside the data too: missing, self-closed, styled or empty-string ones', async () => {
+    const rows = '<row r="1"><c r="A1" t="inlineStr"><is><t>n</t></is></c></row><row r="2"><c r="A2"><v>1</v></c></row>' +
+      '<row r="4"><c r="A4"><v>2</v></c></row><row r="5"/><row r="6"><c r="A6" s="1"/></row><row r="7"><c r="A7" t="inlineStr"><is><t></t></is></c></row>' +
+      '<row r="8"><c r="A8"><f>1+1</f></c></row><row r="9"><c r="A9"><v>3</v></c></row>';
+    const xlsx = await buildXlsx({ sheets: [{ name: 'S', xml: sheetXml(rows) }], styles: STYLES });
+    expect((await readXlsx('t.xlsx', xlsx))['S']).toEqual({ columns: ['n'], rows: [[1], [2], [3]] });
   });
 
   it('names blank and repeated headers and drops trailing empty rows', async () => {
@@ -131,6 +138,10 @@ describe('csv reader', () => {
   it('handles quotes, embedded delimiters and newlines, CRLF and a BOM', async () => {
     const s = await read('\uFEFFa,b\r\n"x, ""y""","line1\nline2"\r\n1,\r\n');
     expect(s).toEqual({ columns: ['a', 'b'], rows: [['x, "y"', 'line1\nline2'], [1, null]] });
+  });
+
+  it('drops blank lines and lines of empty fields inside the data as well as at the end', async () => {
+    expect(await read('\na,b\n1,2\n\n,\n"",""\n3,4\n\n')).toEqual({ columns: ['a', 'b'], rows: [[1, 2], [3, 4]] });
   });
 
   it('detects ; and tab delimiters', async () => {

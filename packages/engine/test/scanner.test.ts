@@ -18,7 +18,7 @@ describe('parseDecimal', () => {
 describe('SheetScanner', () => {
   it('decodes entities in inline strings and keeps rich inline runs', () => {
     const rows: Value[][] = [];
-    const scanner = new SheetScanner('', { sst: [], dateStyles: new Uint8Array(0), date1904: false }, (_, c) => rows.push(c));
+    const scanner = new SheetScanner('', { sst: [], dateStyles: new Uint8Array(0), date1904: false }, (c) => rows.push(c));
     scanner.scan('<row r="1"><c r="A1" t="inlineStr"><is><t>a &amp; b &#169;</t></is></c><c r="C1" t="inlineStr"><is><r><t xml:space="preserve">x </t></r><r><t>y</t></r></is></c><c r="D1"><v>-12.5</v></c></row>');
     expect(rows).toEqual([['a & b ©', null, 'x y', -12.5]]);
   });
@@ -34,7 +34,7 @@ describe('XmlChunker', () => {
       let scanner: SheetScanner | null = null;
       const chunker = new XmlChunker(
         () => scanner?.rowClose ?? '</row>',
-        (head) => (scanner = new SheetScanner(rootPrefix(head, 'worksheet'), { sst: [], dateStyles: new Uint8Array(0), date1904: false }, (_, c) => rows.push(c))),
+        (head) => (scanner = new SheetScanner(rootPrefix(head, 'worksheet'), { sst: [], dateStyles: new Uint8Array(0), date1904: false }, (c) => rows.push(c))),
         (piece) => scanner!.scan(piece),
       );
       for (let at = 0; at < xml.length; ) {

@@ -107,7 +107,14 @@ describe('a run redone after its worker died', () => {
     const run = { tenantId: 't-1', id: 'r-1' };
     expect(artifactKey(run, 'summary.xlsx')).toBe('t-1/artifacts/r-1/summary.xlsx');
     expect(artifactKey({ ...run, attempt: 2 } as typeof run, 'summary.xlsx')).toBe('t-1/artifacts/r-1/summary.xlsx');
-    expect(artifactKey(run, '../../etc/passwd')).toBe('t-1/artifacts/r-1/etc_passwd');
-    expect(artifactKey(run, '...')).toBe('t-1/artifacts/r-1/artifact');
+    expect(artifactKey(run, '../../etc/passwd')).toMatch(/^t-1\/artifacts\/r-1\/[0-9a-f]{16}-etc_passwd$/);
+    expect(artifactKey(run, '...')).toMatch(/^t-1\/artifacts\/r-1\/[0-9a-f]{16}-artifact$/);
+  });
+
+  it('gives names that are made safe alike keys of their own', () => {
+    const run = { tenantId: 't-1', id: 'r-1' };
+    const names = ['a b.csv', 'a_b.csv', 'a?b.csv', '東京.csv', '大阪.csv', '.csv', 'csv'];
+    expect(new Set(names.map((n) => artifactKey(run, n))).size).toBe(names.length);
+    expect(artifactKey(run, '東京.csv')).toBe(artifactKey(run, '東京.csv'));
   });
 });

@@ -1,3 +1,4 @@
+import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPreviewPlatform, type PreviewPlatform, type PreviewTenant } from './support/platform.js';
 
@@ -22,6 +23,18 @@ const STEPS = [
 
 const PREVIEW = `query($i: PreviewWorkflowInput!) { previewWorkflow(input: $i) {
   steps { index type rowsIn rowsOut sheets { name columns rows } } } }`;
+
+/** An "Offset" sheet as people leave them: a blank cell, a formula never calculated, and a blank row inside the data. */
+async function offsetWorkbook(): Promise<Buffer> {
+  const wb = new ExcelJS.Workbook();
+  const sheet = wb.addWorksheet('Offset');
+  sheet.addRow(['id', 'amount', 'note']);
+  sheet.addRow([1, 10, 'first']);
+  sheet.addRow([2, null, 'no amount']);
+  sheet.getRow(4).values = [3, { formula: 'B2*3' }, null];
+  sheet.getRow(6).values = [4, 40, 'after a blank row'];
+  return Buffer.from(await wb.xlsx.writeBuffer());
+}
 
 const codesOf = (result: { errors?: Array<{ extensions?: { code?: string } }> }) => (result.errors ?? []).map((e) => e.extensions?.code);
 
@@ -112,5 +125,25 @@ describe('previewing a workflow on an uploaded file', () => {
     for (const fileId of ['nope', '00000000-0000-4000-8000-000000000000']) {
       expect(codesOf(await acme.api.request(PREVIEW, { i: { steps: STEPS, fileId } }))).toEqual(['NOT_FOUND']);
     }
+  });
+
+  it('answers empty cells, blank ones and formulas without a cached value, as null', async () => {
+    const fileId = await acme.upload('Offset.xlsx', await offsetWorkbook());
+    const steps = [{ type: 'compute_column', params: { sheet: 'Offset', column: 'x', expression: 'amount * 2' } }];
+    const result = await acme.api.request(PREVIEW, { i: { steps, fileId, limit: 5 } });
+    expect(result.errors).toBeUndefined();
+    const [offset] = result.data!.previewWorkflow.steps[0].sheets;
+    expect(offset.columns).toEqual(['id', 'amount', 'note', 'x']);
+    expect(offset.rows).toEqual([[1, 10, 'first', 20], [2, null, 'no amount', null], [3, null, null, null], [4, 40, 'after a blank row', 80]]);
+  });
+
+  it('reads as many rows of a sheet with a blank row as inspection counted: a blank row is not data', async () => {
+    const fileId = await acme.upload('Offset.xlsx', await offsetWorkbook());
+    const file = await acme.api.request(`query($id: ID!) { file(id: $id) { sheets { name rowCount } } }`, { id: fileId });
+    expect(file.data!.file.sheets).toEqual([{ name: 'Offset', rowCount: 4 }]);
+    const steps = [{ type: 'filter', params: { sheet: 'Offset', where: { column: 'id', op: 'gt', value: 0 } } }];
+    const result = await acme.api.request(PREVIEW, { i: { steps, fileId, limit: 200 } });
+    expect(result.errors).toBeUndefined();
+    expect(result.data!.previewWorkflow.steps[0]).toMatchObject({ rowsIn: 4, rowsOut: 4 });
   });
 });

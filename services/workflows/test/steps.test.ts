@@ -57,6 +57,21 @@ describe('step validation', () => {
     expect(good).toEqual({ data: { validateWorkflow: [] } });
   });
 
+  it('refuses artifacts that would overwrite each other or lie about their format, before any run', async () => {
+    const me = owner(newTenant());
+    const steps = [
+      { type: 'output', params: { artifacts: [{ name: 'x.xlsx', sheets: [{ from: 'Sales' }] }, { name: 'y.xlsx', sheets: [{ from: 'Sales' }] }] } },
+      { type: 'output', params: { artifacts: [{ name: 'x.xlsx', sheets: [{ from: 'S' }] }, { name: 'a.csv', format: 'xlsx', sheets: [{ from: 'S' }] }] } },
+    ];
+    const result = await h.gql(me, CREATE, { i: { name: 'Clashing', steps } });
+    expect(errorCodes(result)).toEqual(['BAD_USER_INPUT']);
+    expect(result.errors![0]!.extensions.issues).toEqual([
+      { path: 'steps[1].params.artifacts[1].format', code: 'INVALID_VALUE', message: expect.stringContaining('.csv name') },
+      { path: 'steps[1].params.artifacts[0].name', code: 'DUPLICATE_ARTIFACT', message: expect.stringContaining('steps[0].params.artifacts[0]') },
+    ]);
+    expect((await h.gql(me, LIST)).data.workflows.edges).toEqual([]);
+  });
+
   it('refuses a blank or overlong name as BAD_USER_INPUT on the name field', async () => {
     const me = owner(newTenant());
     for (const name of ['   ', 'x'.repeat(201)]) {

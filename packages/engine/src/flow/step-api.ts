@@ -60,6 +60,11 @@ export interface StepModule<P = Record<string, unknown>> {
   readonly paramsSchema: object;
   /** Checks the schema cannot express (expressions parse, patterns compile); paths are relative to params. */
   check?(params: P): StepIssue[];
+  /**
+   * Checks across every step of this type in a workflow, each with valid params (artifact names are unique
+   * over all output steps); each issue names its step, its path is relative to that step's params.
+   */
+  checkTogether?(steps: Array<{ index: number; params: P }>): Array<StepIssue & { step: number }>;
   /** Other files the step reads, so the run opens them before wiring. */
   files?(params: P): string[];
   /** Wires the step into the graph. Called once per run, in step order, before any row flows. */

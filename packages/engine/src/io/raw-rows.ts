@@ -11,14 +11,14 @@ export interface ReadLimits {
 
 /**
  * Turns the raw rows of a reader (xlsx or csv) into a sheet: the first non-empty row names the columns
- * (blank names become Column<n>, repeated ones get _2, _3, ...), later rows become data. Empty rows inside
- * the data are kept; empty rows at the end (formatting residue) are dropped. Cells beyond the header are
+ * (blank names become Column<n>, repeated ones get _2, _3, ...), later non-empty rows become data. A row
+ * with no value is not data, wherever it is: a blank row between blocks of data is a spacer to the person
+ * who left it, and as data it would make an empty group, a quarantined row, an empty line in every output,
+ * and a row count that differs from the one inspection shows for the file. Cells beyond the header are
  * dropped and counted (the header has been sent by then; the run logs a warning).
  */
 export class RawRows {
   private columns: string[] | null = null;
-  private pendingEmpty = 0;
-  private lastRowNumber = 0;
   rows = 0;
   droppedCells = 0;
   done = false;
@@ -29,23 +29,11 @@ export class RawRows {
     private readonly sheet: string,
   ) {}
 
-  /** `rowNumber` is 1-based when the source numbers its rows (xlsx); gaps become empty rows. */
-  push(cells: Value[], rowNumber = this.lastRowNumber + 1): void {
-    const gap = rowNumber - this.lastRowNumber - 1;
-    this.lastRowNumber = rowNumber;
+  push(cells: Value[]): void {
+    if (isBlank(cells)) return;
     if (this.columns === null) {
-      if (isBlank(cells)) return;
       this.begin(cells);
       return;
-    }
-    if (gap > 0) this.pendingEmpty += gap;
-    if (isBlank(cells)) {
-      this.pendingEmpty++;
-      return;
-    }
-    while (this.pendingEmpty > 0) {
-      this.pendingEmpty--;
-      this.emit(new Array<Value>(this.columns.length).fill(null));
     }
     const width = this.columns.length;
     // Rows leave the reader exactly as wide as the header, so steps and previews see aligned cells.

@@ -14,7 +14,8 @@ export interface CellDecoding {
  * values. Hand-written because reading dominates a run: a SAX parser costs 2.4x a plain byte scan on the
  * baseline workbook (baselines/README.md), and exceljs's reader 10x. It scans with indexOf and charCodeAt
  * over the decoded text and allocates only the values. Handles shared, inline and formula strings,
- * numbers, booleans, errors, ISO dates (t="d"), date styles, and cell or row references that skip ahead.
+ * numbers, booleans, errors, ISO dates (t="d"), date styles, and cell references that skip ahead. Row
+ * numbers are not read: a row that is missing or holds no value is not data (RawRows).
  */
 export class SheetScanner {
   private readonly rowOpen: string;
@@ -37,13 +38,11 @@ export class SheetScanner {
   private readonly cVClose: number[];
   private readonly cIsT: number[];
   private readonly cTIsClose: number[];
-  /** 1-based number of the last row seen, to place rows without an r attribute. */
-  private lastRow = 0;
 
   constructor(
     prefix: string,
     private readonly dec: CellDecoding,
-    private readonly onRow: (rowNumber: number, cells: Value[]) => void,
+    private readonly onRow: (cells: Value[]) => void,
   ) {
     this.rowOpen = `<${prefix}row`;
     this.rowClose = `</${prefix}row>`;
@@ -79,29 +78,15 @@ export class SheetScanner {
       }
       const tagEnd = xml.indexOf('>', rs);
       if (tagEnd < 0) return;
-      const rowNumber = this.rowNumber(xml, rs + rowOpen.length, tagEnd);
-      this.lastRow = rowNumber;
+      // A self-closed row holds no value.
       if (xml.charCodeAt(tagEnd - 1) === 47) {
         pos = tagEnd + 1;
-        this.onRow(rowNumber, []);
         continue;
       }
       const cells: Value[] = [];
       pos = this.cells(xml, tagEnd + 1, cells);
-      this.onRow(rowNumber, cells);
+      this.onRow(cells);
     }
-  }
-
-  private rowNumber(xml: string, from: number, to: number): number {
-    const r = xml.indexOf(' r="', from);
-    if (r < 0 || r > to) return this.lastRow + 1;
-    let n = 0;
-    for (let i = r + 4; ; i++) {
-      const c = xml.charCodeAt(i);
-      if (c < 48 || c > 57) break;
-      n = n * 10 + (c - 48);
-    }
-    return n > 0 ? n : this.lastRow + 1;
   }
 
   /**

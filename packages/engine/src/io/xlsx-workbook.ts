@@ -58,7 +58,7 @@ export class XlsxWorkbook implements WorkbookSource {
       () => scanner?.rowClose ?? '</row>',
       (head) => {
         refuseDoctype(head, ref.part);
-        scanner = new SheetScanner(rootPrefix(head, 'worksheet'), { sst, dateStyles: this.meta.dateStyles, date1904: this.meta.date1904 }, (n, cells) => raw.push(cells, n));
+        scanner = new SheetScanner(rootPrefix(head, 'worksheet'), { sst, dateStyles: this.meta.dateStyles, date1904: this.meta.date1904 }, (cells) => raw.push(cells));
       },
       (xml) => scanner!.scan(xml),
     );

@@ -4,8 +4,8 @@ import type { StepModule } from '../flow/step-api.js';
 
 /**
  * Checks a workflow's steps: their shape against each type's JSON Schema (Ajv), then what a schema cannot say
- * (expressions parse, patterns compile). Every problem is reported, each at a precise path such as
- * `steps[1].params.where.all[0].op`.
+ * (expressions parse, patterns compile, artifact names differ across steps). Every problem is reported,
+ * each at a precise path such as `steps[1].params.where.all[0].op`.
  */
 export class StepValidator {
   private readonly compiled = new Map<string, ValidateFunction>();
@@ -20,6 +20,7 @@ export class StepValidator {
     if (!Array.isArray(steps)) return [{ path: 'steps', code: 'INVALID_TYPE', message: 'steps must be a list' }];
     if (steps.length > 200) return [{ path: 'steps', code: 'TOO_MANY', message: 'a workflow has at most 200 steps' }];
     const issues: StepIssue[] = [];
+    const valid = new Map<string, Array<{ index: number; params: never }>>();
     steps.forEach((step: unknown, i) => {
       const at = `steps[${i}]`;
       if (typeof step !== 'object' || step === null || Array.isArray(step)) {
@@ -40,7 +41,15 @@ export class StepValidator {
       }
       const check = this.modules.get(type)!.check;
       if (check) for (const issue of check(p as never)) issues.push({ ...issue, path: `${at}.params.${issue.path}` });
+      const same = valid.get(type) ?? [];
+      same.push({ index: i, params: p as never });
+      valid.set(type, same);
     });
+    for (const [type, same] of valid) {
+      for (const { step, ...issue } of this.modules.get(type)!.checkTogether?.(same) ?? []) {
+        issues.push({ ...issue, path: `steps[${step}].params.${issue.path}` });
+      }
+    }
     return issues;
   }
 }

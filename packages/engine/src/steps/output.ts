@@ -21,11 +21,31 @@ export function formatOf(a: { name: string; format?: 'xlsx' | 'csv' }): 'xlsx' |
   return a.format ?? (/\.csv$/i.test(a.name) ? 'csv' : 'xlsx');
 }
 
+/** The format a name's extension claims, if any: a `.csv` that is really a zip opens as garbage. */
+function formatOfExtension(name: string): 'xlsx' | 'csv' | null {
+  return /\.csv$/i.test(name) ? 'csv' : /\.xlsx$/i.test(name) ? 'xlsx' : null;
+}
+
+/**
+ * The names an artifact is known to get before the run, with {input} and {date} left as they are (they
+ * expand alike for every artifact of a run): one name, or for a csv with {sheet} one per sheet named
+ * without a pattern. What a pattern matches is known only while the run writes (see outputs.ts).
+ */
+function namesBeforeRun(a: Params['artifacts'][number]): string[] {
+  if (!a.name.includes('{sheet}')) return [a.name];
+  if (formatOf(a) === 'xlsx') return [expandSheet(a.name, '')];
+  return (a.sheets ?? []).filter((s) => !s.from.includes('*')).map((s) => expandSheet(a.name, s.as ?? s.from));
+}
+
+function expandSheet(template: string, sheet: string): string {
+  return template.replace(/\{sheet\}/g, sheet).replace(/[\\/:*?"<>|]/g, '_');
+}
+
 export const output: StepModule<Params> = {
   type: 'output',
   title: 'Write files',
   description:
-    'Chooses which sheets, as they are at this step, go to which files: xlsx (several sheets) or csv (one sheet per file, or {sheet} in the name for one file per sheet). Names may use {input} (input file name without extension), {date} (the run date) and {sheet}. "from" may be a pattern with *. Without an output step the run writes every sheet to <input>-result.xlsx.',
+    'Chooses which sheets, as they are at this step, go to which files: xlsx (several sheets) or csv (one sheet per file, or {sheet} in the name for one file per sheet). Names may use {input} (input file name without extension), {date} (the run date) and {sheet}; every file of a run needs its own name (letter case aside), and a .csv or .xlsx name must match the format. "from" may be a pattern with *. Without an output step the run writes every sheet to <input>-result.xlsx.',
   paramsSchema: objectSchema(
     {
       artifacts: {
@@ -55,7 +75,31 @@ export const output: StepModule<Params> = {
       if (formatOf(a) === 'csv' && many && !a.name.includes('{sheet}')) {
         issues.push({ path: `artifacts[${i}].name`, code: 'INVALID_VALUE', message: 'a csv file holds one sheet: name one sheet, or put {sheet} in the name for one file per sheet' });
       }
+      const claimed = formatOfExtension(a.name);
+      if (claimed && claimed !== formatOf(a)) {
+        issues.push({ path: `artifacts[${i}].format`, code: 'INVALID_VALUE', message: `artifact ${JSON.stringify(a.name)} would be ${formatOf(a)} under a .${claimed} name: end the name in .${formatOf(a)}, or leave format out` });
+      }
     });
+    return issues;
+  },
+  checkTogether(steps) {
+    // Two artifacts of one name would be written over each other; names that differ only in case would be
+    // too, in a Windows or macOS folder or a delivery destination.
+    const seen = new Map<string, string>();
+    const issues: Array<StepIssue & { step: number }> = [];
+    for (const { index, params } of steps) {
+      params.artifacts.forEach((a, i) => {
+        for (const name of namesBeforeRun(a)) {
+          const first = seen.get(name.toLowerCase());
+          if (first === undefined) {
+            seen.set(name.toLowerCase(), `steps[${index}].params.artifacts[${i}]`);
+            continue;
+          }
+          const what = name === a.name ? `artifact name ${JSON.stringify(name)}` : `artifact ${JSON.stringify(a.name)} writes ${JSON.stringify(name)}, which`;
+          issues.push({ step: index, path: `artifacts[${i}].name`, code: 'DUPLICATE_ARTIFACT', message: `${what} is already used by ${first}: give each file its own name (letter case aside)` });
+        }
+      });
+    }
     return issues;
   },
   plan(p, ctx) {

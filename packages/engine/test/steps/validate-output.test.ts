@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { validateSteps } from '../../src/index.js';
 import { csv, readSheets, run } from '../helpers.js';
 
 const PEOPLE = 'id,email,age,joined,tier\n1,a@x.com,34,2024-01-01,gold\n2,,17,2024-02-01,silver\n3,bad-email,130,someday,iron\n3,c@x.com,40,2024-03-01,gold\n5,d@x.com,,2024-04-01,Gold\n';
@@ -94,6 +95,43 @@ describe('output', () => {
     await expect(run([{ type: 'output', params: { artifacts: [{ name: 'all.csv' }] } }], csv(PEOPLE))).rejects.toMatchObject({ code: 'INVALID_STEPS' });
   });
 
+  it('refuses two artifacts of one name, letter case aside, in one output step or across two', () => {
+    const out = (...artifacts: unknown[]) => ({ type: 'output', params: { artifacts } });
+    expect(validateSteps([out({ name: 'x.xlsx', sheets: [{ from: 'Sales' }] }, { name: 'y.csv', sheets: [{ from: 'Sales' }] }, { name: 'X.xlsx', sheets: [{ from: 'S' }] })])).toEqual([
+      { path: 'steps[0].params.artifacts[2].name', code: 'DUPLICATE_ARTIFACT', message: expect.stringContaining('already used by steps[0].params.artifacts[0]') },
+    ]);
+    const twoSteps = [out({ name: '{input}.csv', sheets: [{ from: 'Sales' }] }), { type: 'filter', params: { where: { column: 'id', op: 'gt', value: 1 } } }, out({ name: '{input}.csv', sheets: [{ from: 'Sales' }] })];
+    expect(validateSteps(twoSteps)).toEqual([expect.objectContaining({ path: 'steps[2].params.artifacts[0].name', code: 'DUPLICATE_ARTIFACT' })]);
+  });
+
+  it('refuses a {sheet} name that writes a name another artifact has, for sheets named without a pattern', () => {
+    const steps = [{ type: 'output', params: { artifacts: [{ name: 'Sales.csv', sheets: [{ from: 'Sales' }] }, { name: '{sheet}.csv', sheets: [{ from: 'Costs' }, { from: 'Sales' }] }] } }];
+    expect(validateSteps(steps)).toEqual([{ path: 'steps[0].params.artifacts[1].name', code: 'DUPLICATE_ARTIFACT', message: expect.stringContaining('"{sheet}.csv" writes "Sales.csv"') }]);
+    const apart = [{ type: 'output', params: { artifacts: [{ name: '{sheet}.csv', sheets: [{ from: 'North*' }] }, { name: '{sheet}.csv', sheets: [{ from: 'South*' }] }] } }];
+    expect(validateSteps(apart)).toEqual([]);
+  });
+
+  it('fails the run with DUPLICATE_ARTIFACT, naming the output step, when names made while it runs collide', async () => {
+    const steps = [
+      { type: 'split', params: { by: 'region' } },
+      { type: 'output', params: { artifacts: [{ name: '{sheet}.csv', sheets: [{ from: '*' }] }, { name: 'NORTH.csv', sheets: [{ from: 'Sales' }] }] } },
+    ];
+    await expect(run(steps, csv(SALES_BY_REGION))).rejects.toMatchObject({ code: 'DUPLICATE_ARTIFACT', step: 1, message: expect.stringContaining('"North.csv"') });
+    const fromInput = [{ type: 'output', params: { artifacts: [{ name: '{input}.csv', sheets: [{ from: 'Sales' }] }, { name: 'sales.csv', sheets: [{ from: 'Sales' }] }] } }];
+    await expect(run(fromInput, csv(SALES_BY_REGION))).rejects.toMatchObject({ code: 'DUPLICATE_ARTIFACT', step: 0 });
+  });
+
+  it('refuses a name whose extension names the other format, and keeps a name without one as written', async () => {
+    const out = (artifact: object) => [{ type: 'output', params: { artifacts: [{ sheets: [{ from: 'Sales' }], ...artifact }] } }];
+    expect(validateSteps(out({ name: 'a.csv', format: 'xlsx' }))).toEqual([
+      { path: 'steps[0].params.artifacts[0].format', code: 'INVALID_VALUE', message: expect.stringContaining('end the name in .xlsx') },
+    ]);
+    expect(validateSteps(out({ name: 'a.XLSX', format: 'csv' }))).toEqual([expect.objectContaining({ path: 'steps[0].params.artifacts[0].format' })]);
+    expect(validateSteps(out({ name: 'a.CSV', format: 'csv' }))).toEqual([]);
+    const r = await run(out({ name: 'PAYMENTS.TXT', format: 'csv' }), csv(SALES_BY_REGION));
+    expect(r.result.artifacts).toEqual([{ name: 'PAYMENTS.TXT', format: 'csv', rows: 3, sheets: ['Sales'] }]);
+  });
+
   it('writes an xlsx that another reader (exceljs) opens, with types intact', async () => {
     const ExcelJS = (await import('exceljs')).default;
     const r = await run([], csv('t,n,d,b\n  hi <&> ,1.5,2024-01-05,true\n東京🚀,-2,2024-01-05 10:30:00,false\n', 'types.csv'));
@@ -106,3 +144,5 @@ describe('output', () => {
     expect(back['types']!.rows[1]).toEqual(['東京🚀', -2, new Date('2024-01-05T10:30:00Z'), false]);
   });
 });
+
+const SALES_BY_REGION = 'id,region\n1,North\n2,South\n3,North\n';

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { getHeapStatistics } from 'node:v8';
@@ -19,9 +20,16 @@ export type ArtifactRegistrar = (run: Execution, artifact: { name: string; stora
 
 const CONTENT_TYPES = { xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', csv: 'text/csv' } as const;
 
-/** Artifacts live under a key derived from the run and the name alone, so a redo replaces, never duplicates. */
-export const artifactKey = (run: { tenantId: string; id: string }, name: string) =>
-  `${run.tenantId}/artifacts/${run.id}/${name.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^[._-]+/, '') || 'artifact'}`;
+/**
+ * Artifacts live under a key derived from the run and the name alone, so a redo replaces, never duplicates.
+ * A name that had to be made safe for a key gets a hash of itself in front: names made safe alike
+ * ("a b.csv" and "a_b.csv", or "東京.csv" and "大阪.csv") would otherwise be written over each other.
+ */
+export const artifactKey = (run: { tenantId: string; id: string }, name: string) => {
+  const safe = name.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^[._-]+/, '') || 'artifact';
+  const file = safe === name ? name : `${createHash('sha256').update(name).digest('hex').slice(0, 16)}-${safe}`;
+  return `${run.tenantId}/artifacts/${run.id}/${file}`;
+};
 
 /** Storage could not give the input: worth another attempt, unlike an input the engine cannot read. */
 class InputUnavailable extends Error {

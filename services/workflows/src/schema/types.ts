@@ -131,7 +131,9 @@ export class PreviewWorkflowInput {
 export class PreviewSheet {
   @Field(() => String) name!: string;
   @Field(() => [String]) columns!: string[];
-  @Field(() => [[GraphQLJSON]], { description: 'Cells aligned with columns; dates as ISO 8601 text.' }) rows!: unknown[][];
+  // Cells are nullable: an empty cell (a blank, or a formula with no cached value) is null. type-graphql
+  // cannot make only the innermost items nullable, so each row is nullable too (never null in practice).
+  @Field(() => [[GraphQLJSON]], { nullable: 'items', description: 'Cells aligned with columns; an empty cell is null; dates as ISO 8601 text.' }) rows!: unknown[][];
 }
 
 @ObjectType()

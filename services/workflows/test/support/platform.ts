@@ -27,10 +27,11 @@ export async function startPreviewPlatform() {
     return {
       api,
       /** Creates an upload; with `body` the bytes are sent too (the file becomes READY), without it stays UPLOADING. */
-      async upload(name: string, body?: string) {
+      async upload(name: string, body?: string | Buffer) {
         const size = body === undefined ? 10 : Buffer.byteLength(body);
+        const contentType = name.endsWith('.xlsx') ? 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' : 'text/csv';
         const res = await api.request(`mutation($i: CreateUploadInput!) { createUpload(input: $i) { file { id } uploadUrl } }`,
-          { i: { name, contentType: 'text/csv', size } });
+          { i: { name, contentType, size } });
         if (res.errors) throw new Error(`createUpload failed: ${JSON.stringify(res.errors)}`);
         if (body !== undefined) {
           const put = await fetch(res.data!.createUpload.uploadUrl, { method: 'PUT', body });
