@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { DEV_HOSTS_NOT_IN_PRODUCTION, deliverySettingsEnv } from '@rowline/delivery';
 
 export const embeddedEnv = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
@@ -18,7 +19,11 @@ export const embeddedEnv = z.object({
   INTERNAL_TOKEN_SECRET: z.string().min(32).optional(),
   FILE_URL_SECRET: z.string().min(32).optional(),
   DELIVERY_SECRET_KEY: z.string().optional(),
-});
+  /** Only decides whether DELIVERY_DEV_ALLOWED_HOSTS may be set, as in the delivery service. */
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  // Deliveries read the delivery service's own variables (DELIVERY_DEV_ALLOWED_HOSTS, DELIVERY_SMTP_URL, ...).
+  ...deliverySettingsEnv.shape,
+}).refine(...DEV_HOSTS_NOT_IN_PRODUCTION);
 
 /**
  * Secrets for the embedded mode: from the environment when given, otherwise generated once and kept in

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { createLogger, csv, loadEnv, onShutdown } from '@rowline/kit';
 import { storageEnv } from '@rowline/storage';
+import { deliverySettings } from '@rowline/delivery';
 import { embeddedEnv, embeddedSecrets } from './config.js';
 import { startEmbeddedPostgres } from './postgres.js';
 import { startPlatform } from './platform.js';
@@ -20,6 +21,7 @@ const platform = await startPlatform({
   topicPrefix: env.KAFKA_TOPIC_PREFIX,
   dataDir, host: env.HOST, port: env.PORT, publicUrl: env.PUBLIC_URL,
   secrets: await embeddedSecrets(dataDir, env), logLevel: env.LOG_LEVEL,
+  delivery: deliverySettings(env),
   // Object storage only when asked for; otherwise file bytes stay under DATA_DIR.
   ...(process.env.STORAGE_DRIVER === 's3' ? { storage: loadEnv(storageEnv) } : {}),
 });

@@ -30,8 +30,11 @@ export type PlatformOptions = {
   storage?: StorageEnv;
   /** The partner endpoint's key cache lifetime and cost budget (tests shorten them). */
   partner?: PartnerOptions;
-  /** Development and tests: hosts destinations may name although local (DELIVERY_DEV_ALLOWED_HOSTS), an extra CA to trust. */
-  delivery?: { devAllowedHosts?: string[]; extraCa?: string };
+  /**
+   * Deliveries (the DELIVERY_* settings, `deliverySettings` of @rowline/delivery): local hosts destinations may
+   * name (none by default), SMTP server, retries, workers, timeout; tests also an extra CA to trust.
+   */
+  delivery?: Partial<delivery.DeliverySettings> & { extraCa?: string };
   /** Tuning of runs (tests shorten the sweeper, the retry backoff and so on); `runWorkers: false` starts no engine worker (they run as separate processes). */
   executions?: executions.WorkerOptions & { tenantLimit?: number; sweepIntervalMs?: number; runWorkers?: boolean };
 };
@@ -93,12 +96,13 @@ export async function startPlatform(opts: PlatformOptions) {
     });
     // attachDestination checks the workflow at the workflows service, so it listens before delivery is built.
     const workflowsUrl = await listen('workflows', workflowsSvc.server);
+    const { workers: deliveryWorkers, hosts: deliveryHosts, ...deliveryOptions } = opts.delivery ?? {};
     const deliverySvc = await delivery.createDeliveryService({
       logger: log('delivery'), orm: await orm('delivery', delivery.SCHEMA, delivery.entities, delivery.migrations), tokens,
       secretKey: Buffer.from(opts.secrets.deliveryKey, 'base64'), workflowsUrl,
-      runtime: { bus, storage, filesUrl },
-      hosts: { production: false, devAllowedHosts: opts.delivery?.devAllowedHosts ?? [] },
-      extraCa: opts.delivery?.extraCa,
+      ...deliveryOptions,
+      runtime: { bus, storage, filesUrl, workers: deliveryWorkers },
+      hosts: deliveryHosts ?? { production: false, devAllowedHosts: [] },
     });
     const urls = {
       auth: await listen('auth', authSvc.server),

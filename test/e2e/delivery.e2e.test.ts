@@ -53,7 +53,7 @@ describe('a succeeded run delivered to a webhook, end to end through the gateway
     platform = await startPlatform({
       databaseUrl: db.url, topicPrefix: uniqueName('e2e'), dataDir, port: 0, logLevel: 'warn',
       secrets: { internalToken: randomBytes(32).toString('hex'), fileUrl: randomBytes(32).toString('hex'), deliveryKey: randomBytes(32).toString('base64') },
-      delivery: { devAllowedHosts: ['localhost'] },
+      delivery: { hosts: { production: false, devAllowedHosts: ['localhost'] } },
     });
   });
 

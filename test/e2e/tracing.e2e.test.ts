@@ -49,7 +49,7 @@ describe('tracing one run on Apache Kafka', () => {
     platform = await startPlatform({
       databaseUrl: db.url, kafkaBrokers: (await kafkaServer()).brokers, topicPrefix: uniqueName('trace'), dataDir, port: 0, logLevel: 'warn',
       secrets: { internalToken: randomBytes(32).toString('hex'), fileUrl: randomBytes(32).toString('hex'), deliveryKey: randomBytes(32).toString('base64') },
-      delivery: { devAllowedHosts: ['localhost'] },
+      delivery: { hosts: { production: false, devAllowedHosts: ['localhost'] } },
     });
   });
 

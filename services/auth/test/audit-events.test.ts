@@ -71,6 +71,23 @@ describe('auditEvents', () => {
     expect(events.map((e) => e.type)).toEqual(['refresh_token.reused']);
   });
 
+  it('filters by every type the log holds, API-key creation, rotation and revocation included', async () => {
+    const { as } = await eventfulTenant();
+    const key = `mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { apiKey { id } } }`;
+    const created = (await auth.gql(key, { i: { name: 'Bank feed', scopes: ['files:read'] } }, as, ADDRESS)).data.createApiKey.apiKey.id;
+    const rotated = (await auth.gql('mutation($id: ID!) { rotateApiKey(id: $id) { apiKey { id } } }', { id: created }, as, ADDRESS)).data.rotateApiKey.apiKey.id;
+    await auth.gql('mutation($id: ID!) { revokeApiKey(id: $id) { id } }', { id: rotated }, as, ADDRESS);
+    const all = await allEvents(as);
+    const types = [...new Set(all.map((e) => e.type))];
+    expect(types).toEqual(expect.arrayContaining(['apiKey.created', 'apiKey.rotated', 'apiKey.revoked']));
+    for (const type of types) {
+      expect((await allEvents(as, type)).map((e) => e.id), type).toEqual(all.filter((e) => e.type === type).map((e) => e.id));
+    }
+    expect(await allEvents(as, 'apiKey.revoked')).toMatchObject([{ address: ADDRESS, details: { apiKeyId: rotated } }]);
+    // Another tenant's filter finds none of these events.
+    expect(await allEvents(principalOf(await auth.signUp()), 'apiKey.created')).toEqual([]);
+  });
+
   it('shows one tenant nothing of another\'s', async () => {
     const mine = await eventfulTenant();
     const other = await auth.signUp();

@@ -13,6 +13,19 @@ const aes256Key = z.string().trim().transform((value, ctx) => {
   return key;
 });
 
+type DevHostsEnv = { NODE_ENV?: string; DELIVERY_DEV_ALLOWED_HOSTS?: string[] };
+
+/** Development hosts open the SSRF guard (see host-policy.ts): refused in production, wherever they are read. */
+export const DEV_HOSTS_NOT_IN_PRODUCTION: [(env: DevHostsEnv) => boolean, { path: string[]; message: string; when: (payload: { value: unknown }) => boolean }] = [
+  (env) => !(env.NODE_ENV === 'production' && env.DELIVERY_DEV_ALLOWED_HOSTS?.length),
+  {
+    path: ['DELIVERY_DEV_ALLOWED_HOSTS'],
+    message: 'must be empty in production',
+    // Run even when another variable failed, so every problem is reported at once.
+    when: (payload) => typeof (payload.value as DevHostsEnv).NODE_ENV === 'string',
+  },
+];
+
 export const deliveryEnv = baseEnv.extend({
   DELIVERY_SECRET_KEY: aes256Key,
   /** Hosts a destination may name although they are local or private, over plain http too. Development only. */
@@ -39,10 +52,26 @@ export const deliveryEnv = baseEnv.extend({
   /** The platform's SMTP server for EMAIL destinations, e.g. smtp://user:pass@mail:587; none: EMAIL deliveries fail. */
   DELIVERY_SMTP_URL: z.string().url().optional(),
   DELIVERY_SMTP_FROM: z.string().default('Rowline <deliveries@rowline.invalid>'),
-}).refine((env) => !(env.NODE_ENV === 'production' && env.DELIVERY_DEV_ALLOWED_HOSTS?.length), {
-  path: ['DELIVERY_DEV_ALLOWED_HOSTS'],
-  message: 'must be empty in production',
-  // Run even when another variable failed, so every problem is reported at once.
-  when: (payload) => typeof (payload.value as { NODE_ENV?: unknown }).NODE_ENV === 'string',
-});
+}).refine(...DEV_HOSTS_NOT_IN_PRODUCTION);
 export type DeliveryEnv = z.infer<typeof deliveryEnv>;
+
+/**
+ * The settings of deliveries themselves, with the same names, defaults and checks: what the embedded mode
+ * reads too. The rest of deliveryEnv (the other services' URLs, storage, DELIVERY_RUNTIME) it wires itself.
+ */
+export const deliverySettingsEnv = z.object(deliveryEnv.shape).pick({
+  DELIVERY_DEV_ALLOWED_HOSTS: true, DELIVERY_RETRY_SCHEDULE: true, DELIVERY_WORKERS: true, DELIVERY_POLL_MS: true,
+  DELIVERY_TIMEOUT_MS: true, DELIVERY_SMTP_URL: true, DELIVERY_SMTP_FROM: true,
+});
+
+/** What createDeliveryService (and the worker process) take from those settings. */
+export function deliverySettings(env: z.infer<typeof deliverySettingsEnv> & { NODE_ENV: string }) {
+  return {
+    hosts: { production: env.NODE_ENV === 'production', devAllowedHosts: env.DELIVERY_DEV_ALLOWED_HOSTS },
+    workers: { concurrency: env.DELIVERY_WORKERS, pollMs: env.DELIVERY_POLL_MS },
+    retrySchedule: env.DELIVERY_RETRY_SCHEDULE,
+    transportTimeoutMs: env.DELIVERY_TIMEOUT_MS,
+    smtp: env.DELIVERY_SMTP_URL ? { url: env.DELIVERY_SMTP_URL, from: env.DELIVERY_SMTP_FROM } : undefined,
+  };
+}
+export type DeliverySettings = ReturnType<typeof deliverySettings>;

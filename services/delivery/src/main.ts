@@ -1,7 +1,7 @@
 import { createInternalTokens, createLogger, createMetrics, createOrm, loadEnv, onShutdown } from '@rowline/kit';
 import { createKafkaBus } from '@rowline/bus';
 import { createStorageFromEnv } from '@rowline/storage';
-import { deliveryEnv } from './env.js';
+import { deliveryEnv, deliverySettings } from './env.js';
 import { entities } from './store/entities.js';
 import { migrations } from './store/migrations/index.js';
 import { createDeliveryService, SCHEMA, SERVICE } from './service.js';
@@ -13,6 +13,7 @@ const metrics = createMetrics(SERVICE);
 const bus = createKafkaBus({ brokers: env.KAFKA_BROKERS.split(','), clientId: SERVICE, topicPrefix: env.KAFKA_TOPIC_PREFIX, logger, registry: metrics.registry });
 const storage = createStorageFromEnv(env);
 const orm = await createOrm({ url: env.DATABASE_URL, schema: SCHEMA, entities, migrations, logger });
+const { workers, ...settings } = deliverySettings(env);
 const { server, runtime } = await createDeliveryService({
   logger,
   metrics,
@@ -20,14 +21,8 @@ const { server, runtime } = await createDeliveryService({
   tokens: createInternalTokens(env.INTERNAL_TOKEN_SECRET),
   secretKey: env.DELIVERY_SECRET_KEY,
   workflowsUrl: env.WORKFLOWS_URL,
-  hosts: { production: env.NODE_ENV === 'production', devAllowedHosts: env.DELIVERY_DEV_ALLOWED_HOSTS },
-  runtime: env.DELIVERY_RUNTIME === 'off' ? undefined : {
-    bus, storage: storage.storage, filesUrl: env.FILES_URL,
-    workers: { concurrency: env.DELIVERY_WORKERS, pollMs: env.DELIVERY_POLL_MS },
-  },
-  retrySchedule: env.DELIVERY_RETRY_SCHEDULE,
-  transportTimeoutMs: env.DELIVERY_TIMEOUT_MS,
-  smtp: env.DELIVERY_SMTP_URL ? { url: env.DELIVERY_SMTP_URL, from: env.DELIVERY_SMTP_FROM } : undefined,
+  runtime: env.DELIVERY_RUNTIME === 'off' ? undefined : { bus, storage: storage.storage, filesUrl: env.FILES_URL, workers },
+  ...settings,
 });
 await runtime?.start();
 const port = await server.listen(env.PORT, env.HOST);

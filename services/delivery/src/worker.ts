@@ -3,7 +3,7 @@ import { createKafkaBus } from '@rowline/bus';
 import { createStorageFromEnv } from '@rowline/storage';
 import { createHostPolicy } from './domain/host-policy.js';
 import { createSecretBox } from './domain/secret-box.js';
-import { deliveryEnv } from './env.js';
+import { deliveryEnv, deliverySettings } from './env.js';
 import { createDeliveryRuntime } from './runtime.js';
 import { SCHEMA } from './service.js';
 import { entities } from './store/entities.js';
@@ -23,18 +23,17 @@ const bus = createKafkaBus({ brokers: env.KAFKA_BROKERS.split(','), clientId: 'd
 const storage = createStorageFromEnv(env);
 const orm = await createOrm({ url: env.DATABASE_URL, schema: SCHEMA, entities, migrations, logger });
 const tokens = createInternalTokens(env.INTERNAL_TOKEN_SECRET);
-const policy = createHostPolicy({ production: env.NODE_ENV === 'production', devAllowedHosts: env.DELIVERY_DEV_ALLOWED_HOSTS });
+const settings = deliverySettings(env);
 const runtime = await createDeliveryRuntime({
   bus, storage: storage.storage, filesUrl: env.FILES_URL, registry: metrics.registry,
-  workers: { concurrency: env.DELIVERY_WORKERS, pollMs: env.DELIVERY_POLL_MS },
+  workers: settings.workers,
   orm, logger, tokens,
   ledger: createLedgerStore({ em: () => orm.em.fork() }),
   box: createSecretBox(env.DELIVERY_SECRET_KEY),
   transports: createTransports({
-    resolve: createResolver(policy), timeoutMs: env.DELIVERY_TIMEOUT_MS,
-    smtp: env.DELIVERY_SMTP_URL ? { url: env.DELIVERY_SMTP_URL, from: env.DELIVERY_SMTP_FROM } : undefined,
+    resolve: createResolver(createHostPolicy(settings.hosts)), timeoutMs: settings.transportTimeoutMs, smtp: settings.smtp,
   }),
-  schedule: env.DELIVERY_RETRY_SCHEDULE,
+  schedule: settings.retrySchedule,
 });
 await runtime.start();
 const health = await createServiceServer({ name: 'delivery-worker', logger, metrics, orm, tokens });

@@ -6,6 +6,7 @@ import { createRetention } from './domain/retention.js';
 import { createUploads } from './domain/uploads.js';
 import { createSweeper } from './worker/sweeper.js';
 import type { FilesConfig } from './env.js';
+import { answerUnmatchedInJson } from './http/fallbacks.js';
 import { mountInternalRoutes } from './http/internal.js';
 import { downloadHandler, uploadHandler } from './http/transfer.js';
 import { createZipSandbox, INSPECT_LIMITS, type InspectLimits } from './inspect/index.js';
@@ -62,6 +63,7 @@ export async function createFilesService(deps: {
       app.put('/files/upload/:token', uploadHandler({ links, uploads, logger: deps.logger }));
       app.get('/files/download/:token', downloadHandler({ links, orm: deps.orm, storage: deps.storage, logger: deps.logger }));
       mountInternalRoutes(app, { audience: SERVICE, orm: deps.orm, tokens: deps.tokens, storage: deps.storage, domain, retention, logger: deps.logger });
+      answerUnmatchedInJson(app, ['/files', '/internal'], deps.logger);
     },
   });
   // Started by main.ts and the embedded runner (tests call sweepOnce with a moved clock).

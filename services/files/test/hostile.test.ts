@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { INSPECT_LIMITS } from '../src/inspect/index.js';
 import { TOO_BIG_TO_OPEN, TOO_SLOW_TO_OPEN } from '../src/inspect/sandbox.js';
 import { FILE_FIELDS, TENANT_A, startFiles, upload, type Files } from './support/harness.js';
-import { PDF, salesWorkbook, zipOf } from './support/fixtures.js';
+import { handMadeXlsx, PDF, salesWorkbook, SHEET_XML, WORKBOOK_XML, zipOf } from './support/fixtures.js';
 import {
   compressibleBytes, declareSize, deflateRatio, OLD_XLS, repeatedRows, SHARED_HEADER_ROWS, SHARED_STRINGS, storedZip, workbookParts, workbookWith,
 } from './support/hostile.js';
@@ -137,6 +137,26 @@ describe("Excel's grid", () => {
     expect(await refusal(files, 'tall.xlsx', await workbookWith({ sheetRows: rows }))).toBe(
       'This workbook\'s sheet "Data" has more than 1,048,576 rows, more than a spreadsheet can hold, so it was not opened',
     );
+  });
+});
+
+describe('files the engine could not read: refused at upload, not when a run fails', () => {
+  it('refuses a csv whose quoted field is never closed', async () => {
+    expect(await refusal(files, 'open.csv', Buffer.from('a,b\n1,2,3,4\n5\n"unterminated,6\n'))).toBe(
+      'This CSV file is damaged: a quoted field (starting with ") is never closed, so its rows cannot be read; fix the quotes and upload it again');
+  });
+
+  it('refuses a workbook whose sheet is cut off, within a row or between rows', async () => {
+    for (const end of [SHEET_XML.indexOf('<v>1'), SHEET_XML.indexOf('</sheetData>')]) {
+      const cut = await handMadeXlsx(WORKBOOK_XML, { 'xl/worksheets/sheet1.xml': SHEET_XML.slice(0, end) });
+      expect(await refusal(files, 'cut-sheet.xlsx', cut)).toBe(
+        'This workbook is damaged: the sheet "Data" is cut off, so its rows cannot all be read; save it again in Excel and upload it again');
+    }
+  });
+
+  it('still accepts a sheet that ends in whitespace, and a quote that is closed on a later line', async () => {
+    expect((await upload(files, A, 'spaced.xlsx', await handMadeXlsx(WORKBOOK_XML, { 'xl/worksheets/sheet1.xml': `${SHEET_XML}\r\n` }))).body.file?.status).toBe('READY');
+    expect((await upload(files, A, 'closed.csv', Buffer.from('a,b\n"two\nlines",1\n'))).body.file?.status).toBe('READY');
   });
 });
 

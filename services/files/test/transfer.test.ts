@@ -48,3 +48,36 @@ describe('downloading a file', () => {
     expect(r.data.createUpload.file).toEqual({ downloadUrl: null, status: 'UPLOADING' });
   });
 });
+
+describe('a method or path the files routes do not have', () => {
+  const errorOf = async (res: Response) => {
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    return ((await res.json()) as HttpReply).error;
+  };
+
+  it('answers another method on a link with 405 METHOD_NOT_ALLOWED, the methods it allows, and stores nothing', async () => {
+    const r = await files.gql(`mutation { createUpload(input: {name: "posted.csv", size: 4}) { file { id } uploadUrl } }`, {}, A);
+    const { uploadUrl, file } = r.data.createUpload;
+    const posted = await fetch(files.local(uploadUrl), { method: 'POST', body: 'a\n1\n' });
+    expect(posted.status).toBe(405);
+    expect(posted.headers.get('allow')).toBe('PUT');
+    expect(await errorOf(posted)).toMatchObject({ code: 'METHOD_NOT_ALLOWED', allow: ['PUT'] });
+    expect((await files.gql(`query($id: ID!) { file(id: $id) { status } }`, { id: file.id }, A)).data.file.status).toBe('UPLOADING');
+    const deleted = await fetch(`${files.base}/files/download/some-token`, { method: 'DELETE' });
+    expect(deleted.status).toBe(405);
+    expect(deleted.headers.get('allow')).toBe('GET, HEAD');
+    expect((await errorOf(deleted)).code).toBe('METHOD_NOT_ALLOWED');
+    const internal = await fetch(`${files.base}/internal/artifacts`, { method: 'GET' });
+    expect([internal.status, internal.headers.get('allow'), (await errorOf(internal)).code]).toEqual([405, 'POST', 'METHOD_NOT_ALLOWED']);
+  });
+
+  it('answers an unknown path under /files or /internal with 404 NOT_FOUND, without echoing it', async () => {
+    for (const [method, path] of [['GET', '/files/uploads/secret-token'], ['POST', '/files'], ['GET', '/internal/nothing']] as const) {
+      const res = await fetch(`${files.base}${path}`, { method });
+      expect(res.status, path).toBe(404);
+      const error = await errorOf(res);
+      expect(error.code).toBe('NOT_FOUND');
+      expect(error.message).not.toContain('secret-token');
+    }
+  });
+});

@@ -4,7 +4,7 @@ import {
   type EntityManager, type Principal,
 } from '@rowline/kit';
 import { ApiKeyEntity, type ApiKey } from '../store/api-key.entity.js';
-import { AuditEventEntity } from '../store/entities.js';
+import { recordAudit, type AuditType } from './audit.js';
 
 /** What a key may be given: read permissions only (a partner changes nothing), those a VIEWER holds. */
 export const API_KEY_SCOPES: readonly string[] = permissionsOf('VIEWER').filter((p) => p.endsWith(':read'));
@@ -30,10 +30,8 @@ type Actor = Pick<Principal, 'tenantId' | 'subject'>;
 export function createApiKeys(deps: { em: () => EntityManager; secret: string }) {
   const hashOf = (key: string) => createHmac('sha256', deps.secret).update(key).digest('hex');
 
-  const audit = (em: EntityManager, type: string, actor: Actor, address: string | undefined, details: object) =>
-    em.create(AuditEventEntity, {
-      id: newId(), type, tenantId: actor.tenantId, actorId: actor.subject, address: address ?? null, details: { ...details },
-    });
+  const audit = (em: EntityManager, type: AuditType, actor: Actor, address: string | undefined, details: Record<string, unknown>) =>
+    recordAudit(em, type, { tenantId: actor.tenantId, actorId: actor.subject, address, details });
 
   function validScopes(scopes: string[]): string[] {
     const unique = [...new Set(scopes.map((s) => s.trim()))];

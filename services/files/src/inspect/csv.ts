@@ -5,7 +5,8 @@ export type CsvLimits = { sampleRows: number; maxColumns: number; maxCellChars: 
 export const CSV_LIMITS: CsvLimits = { sampleRows: 100, maxColumns: 16_384, maxCellChars: 1024, maxHeadChars: 64 * 1024 };
 
 export type CsvScan =
-  | { text: true; empty: boolean; rowCount: number; columns: ColumnInfo[]; delimiter: string }
+  /** `unclosedQuote`: the text ends inside a quoted field, which the engine's csv reader refuses. */
+  | { text: true; empty: boolean; rowCount: number; columns: ColumnInfo[]; delimiter: string; unclosedQuote: boolean }
   | { text: false; problem: 'nul' | 'encoding' };
 
 const QUOTE = 0x22;
@@ -16,7 +17,8 @@ const CR = 0x0d;
  * Reads a csv as it streams past, in constant memory: whether it is UTF-8 text without NUL bytes, its
  * header row, the types of the first rows' cells, and how many rows follow the header. Quoted fields may
  * hold delimiters, newlines and doubled quotes; a stray quote inside an unquoted field is kept as text.
- * Blank lines are not rows.
+ * Blank lines are not rows. Quotes open and close as in the engine's reader (csv-parse with `relax_quotes`),
+ * so a text that ends inside a quoted field, which the engine refuses, is seen here too.
  */
 export class CsvScanner {
   private readonly decoder = new TextDecoder('utf-8', { fatal: true });
@@ -53,10 +55,12 @@ export class CsvScanner {
     }
     if (this.problem) return { text: false, problem: this.problem };
     if (this.head !== null) this.start();
+    const unclosedQuote = this.inQuotes;
     if (this.recordStarted || this.fieldStarted) this.endRecord();
     const header = this.header ?? [];
     return {
       text: true,
+      unclosedQuote,
       empty: this.header === null,
       rowCount: this.dataRows,
       columns: header.map((name, i) => ({ name, type: this.types[i] ?? 'EMPTY' })),

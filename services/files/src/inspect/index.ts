@@ -56,6 +56,9 @@ export async function judge(input: {
   if (input.csv.text) {
     if (input.format === 'xlsx') return reject('This is a text file (such as CSV), not an Excel workbook', 'text/plain');
     if (input.csv.empty) return reject('This CSV file is empty', CSV_CONTENT_TYPE);
+    if (input.csv.unclosedQuote) {
+      return reject('This CSV file is damaged: a quoted field (starting with ") is never closed, so its rows cannot be read; fix the quotes and upload it again', CSV_CONTENT_TYPE);
+    }
     const sheet = { name: input.name.replace(/\.csv$/i, ''), rowCount: input.csv.rowCount, columns: input.csv.columns };
     return { status: 'READY', contentType: CSV_CONTENT_TYPE, sheets: [sheet] };
   }

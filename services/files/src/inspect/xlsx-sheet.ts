@@ -3,7 +3,10 @@ import type { ColumnInfo, ColumnType } from '../domain/types.js';
 import { mergeType } from './column-types.js';
 import { decodeXml, elements, firstElement, textOf } from './xml.js';
 
-const TAIL = 40;
+/** Bytes of one chunk kept for the next: a row tag split between chunks, and the part's closing tag at its end. */
+const TAIL = 256;
+/** The root's end tag, `</worksheet>` or `</x:worksheet>` (a prefix of up to 31 characters), then only whitespace. */
+const WORKSHEET_END = /<\/(?:[A-Za-z_][\w.-]{0,30}:)?worksheet\s*>\s*$/;
 const ROW = Buffer.from('row');
 const LT = 0x3c;
 const COLON = 0x3a;
@@ -37,9 +40,11 @@ export function countRowStarts(bytes: Buffer, from: number): number {
 /**
  * Counts a sheet part's `<row>` elements by scanning the inflated bytes (no XML parse: this is the cheap
  * part of inspection) and keeps its first `maxHeadBytes` for the header and type sample. Past `deadline`
- * it stops and answers `rows: null` rather than hold the upload open.
+ * it stops and answers `rows: null` rather than hold the upload open. `complete` says whether the part
+ * ends with its root's end tag: one cut off (mid-row, where the engine's reader fails the run, or between
+ * rows, where a run would quietly lose the rest) does not; null when the scan stopped early.
  */
-export async function scanSheet(stream: Readable, opts: { maxHeadBytes: number; deadline: number; maxRows?: number }): Promise<{ rows: number | null; head: string; headBytes: Buffer }> {
+export async function scanSheet(stream: Readable, opts: { maxHeadBytes: number; deadline: number; maxRows?: number }): Promise<{ rows: number | null; head: string; headBytes: Buffer; complete: boolean | null }> {
   const head: Buffer[] = [];
   let headBytes = 0;
   let rows = 0;
@@ -57,18 +62,18 @@ export async function scanSheet(stream: Readable, opts: { maxHeadBytes: number; 
       rows += countRowStarts(window, tail.length);
       tail = Buffer.from(window.subarray(Math.max(0, window.length - TAIL)));
       // Past the grid's last row the count no longer matters: the sheet will be refused.
-      if (opts.maxRows !== undefined && rows > opts.maxRows) return headOf(rows, head);
-      if (Date.now() > opts.deadline) return headOf(null, head);
+      if (opts.maxRows !== undefined && rows > opts.maxRows) return headOf(rows, head, null);
+      if (Date.now() > opts.deadline) return headOf(null, head, null);
     }
   } finally {
     stream.destroy();
   }
-  return headOf(rows, head);
+  return headOf(rows, head, WORKSHEET_END.test(tail.toString('latin1')));
 }
 
-function headOf(rows: number | null, head: Buffer[]) {
+function headOf(rows: number | null, head: Buffer[], complete: boolean | null) {
   const headBytes = Buffer.concat(head);
-  return { rows, head: headBytes.toString('utf8'), headBytes };
+  return { rows, head: headBytes.toString('utf8'), headBytes, complete };
 }
 
 export type Cell = { col: number; type: string; value: string | null; style: number };

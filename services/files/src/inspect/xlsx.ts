@@ -36,6 +36,9 @@ async function inspectWorkbook(zip: ZipArchive, limits: XlsxLimits): Promise<She
     const scan = await scanSheet(stream, { maxHeadBytes: limits.maxSampleBytes, deadline, maxRows: EXCEL_MAX_ROWS });
     assertSheetHead(sheet.name, scan.headBytes);
     assertRowCount(sheet.name, scan.rows);
+    if (scan.complete === false) {
+      throw new Rejection(`This workbook is damaged: the sheet ${JSON.stringify(sheet.name)} is cut off, so its rows cannot all be read; save it again in Excel and upload it again`);
+    }
     scanned.push({ name: sheet.name, rows: scan.rows, sample: sampleRows(scan.head, limits.sampleRows + 1, limits.maxColumns) });
   }
   // Only header cells need their text; the sample's other cells need only their types.

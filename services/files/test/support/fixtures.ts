@@ -26,12 +26,12 @@ export function zipOf(parts: Record<string, string | Buffer>): Promise<Buffer> {
 
 const RELS = `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">
 <Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>`;
-const SHEET = `<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>
+export const SHEET_XML = `<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>
 <row r="1"><c r="A1" t="inlineStr"><is><t>a</t></is></c></row><row r="2"><c r="A2"><v>1</v></c></row></sheetData></worksheet>`;
 
 /** A minimal hand-made xlsx whose workbook part is `workbookXml`. */
 export function handMadeXlsx(workbookXml: string, extra: Record<string, string | Buffer> = {}): Promise<Buffer> {
-  return zipOf({ 'xl/workbook.xml': workbookXml, 'xl/_rels/workbook.xml.rels': RELS, 'xl/worksheets/sheet1.xml': SHEET, ...extra });
+  return zipOf({ 'xl/workbook.xml': workbookXml, 'xl/_rels/workbook.xml.rels': RELS, 'xl/worksheets/sheet1.xml': SHEET_XML, ...extra });
 }
 
 export const WORKBOOK_XML = `<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"

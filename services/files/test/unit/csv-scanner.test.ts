@@ -16,6 +16,12 @@ describe('CsvScanner', () => {
     });
   });
 
+  it('says whether the text ends inside a quoted field, in the sample or past it', () => {
+    expect(scan('a,b\n1,2,3,4\n5\n"unterminated,6\n')).toMatchObject({ text: true, unclosedQuote: true });
+    expect(scan(`a\n${'1\n'.repeat(5)}x"y\n"open`)).toMatchObject({ unclosedQuote: true });
+    expect(scan('a\n"closed\nlater",x""y\n')).toMatchObject({ unclosedQuote: false });
+  });
+
   it('counts rows past the sample, skips blank lines, and needs no final newline', () => {
     expect(scan('h\n1\n\n2\r\n3\r4')).toMatchObject({ rowCount: 4, columns: [{ name: 'h', type: 'NUMBER' }] });
   });
