@@ -13,6 +13,7 @@ import { filesProxy } from './files-proxy.js';
 import { mountGraphiQL } from './graphiql.js';
 import { createPartnerEndpoint, type PartnerOptions } from './partner/endpoint.js';
 import { SUBGRAPHS, type SubgraphName } from './env.js';
+import { checkScalarVariables, scalarLiteralsRule } from './scalars.js';
 import { createDefenses, DEFAULT_LIMITS, publicErrorFormatter, type LimitsConfig } from './limits/index.js';
 import { createSubscriptionLayer, type SubscriptionSettings } from './subscriptions/index.js';
 import { throughGateway } from './subscriptions/through-gateway.js';
@@ -52,6 +53,7 @@ export async function createGateway(opts: GatewayOptions) {
     return new SubgraphDataSource(name, new URL('/graphql', opts.urls[name as SubgraphName]).href, opts.tokens);
   };
   const gateway = new ApolloGateway({ supergraphSdl: opts.supergraphSdl, buildService });
+  checkScalarVariables(gateway, opts.logger);
   const apollo = new ApolloServer<GatewayContext>({
     gateway,
     introspection: opts.introspection ?? true,
@@ -61,6 +63,7 @@ export async function createGateway(opts: GatewayOptions) {
     includeStacktraceInErrorResponses: false,
     formatError: publicErrorFormatter({ exposeInternal: !!opts.exposeInternalErrors }),
     ...defenses.apollo,
+    validationRules: [scalarLiteralsRule, ...defenses.apollo.validationRules],
   });
   const viaGateway = throughGateway(() => apollo);
   const subscriptions = opts.bus && createSubscriptionLayer({

@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInternalTokens, createLogger } from '@rowline/kit';
@@ -25,9 +26,11 @@ const TEST_LIMITS: Partial<LimitsConfig> = {
 };
 
 /** A gateway of our own over the platform's subgraphs, each behind a counting proxy. */
-async function gatewayWith(limits: Partial<LimitsConfig>, extra: { introspection?: boolean } = {}) {
+async function gatewayWith(limits: Partial<LimitsConfig>, extra: { introspection?: boolean; logs?: string[] } = {}) {
+  const logs = extra.logs;
   const gateway = await createGateway({
-    logger: createLogger({ service: 'gateway', level: 'silent' }),
+    logger: logs ? createLogger({ service: 'gateway', destination: new Writable({ write(line, _enc, done) { logs.push(String(line)); done(); } }) })
+      : createLogger({ service: 'gateway', level: 'silent' }),
     tokens: createInternalTokens(t.internalTokenSecret),
     supergraphSdl: await loadSupergraph(),
     urls, jwt: { issuer: ISSUER, audience: AUDIENCE }, introspection: extra.introspection ?? false, limits,
@@ -214,6 +217,19 @@ describe('errors reaching clients', () => {
     expect(text).not.toMatch(/ECONNREFUSED|TCPConnectWrap|stacktrace|10\.0\.0\.7/);
   });
 
+  it('log every internal failure they hide with its request id and its cause', async () => {
+    const logs: string[] = [];
+    const g = await gatewayWith(TEST_LIMITS, { logs });
+    proxies[SUBGRAPHS.indexOf('auth')]!.failNext();
+    const r = await g.post(ME);
+    const requestId = r.errors?.[0]?.extensions?.requestId;
+    expect(requestId).toBe(r.headers.get('x-request-id'));
+    const lines = logs.map((l) => JSON.parse(l)).filter((l) => l.requestId === requestId);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ level: 'error', msg: 'internal error, hidden from the client' });
+    expect(JSON.stringify(lines[0])).toMatch(/500.*ECONNREFUSED 10\.0\.0\.7/s);
+  });
+
   it('give no "Did you mean" hints unless suggestions are enabled', async () => {
     const hidden = await (await gatewayWith(TEST_LIMITS)).post('{ workflow { id } me { usr { id } } }');
     expect(hidden.errors?.length).toBeGreaterThan(0);
@@ -227,6 +243,49 @@ describe('errors reaching clients', () => {
     const r = await g.send('{"query": ', { raw: true });
     expect(r.status).toBe(400);
     expect(r.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT' });
+  });
+});
+
+describe('custom scalar input (SafeInt, DateTimeISO, JSON)', () => {
+  const UPLOAD = (size: string) => `mutation { createUpload(input: { name: "a.csv", size: ${size} }) { uploadUrl } }`;
+  const UPLOAD_VAR = 'mutation($i: CreateUploadInput!) { createUpload(input: $i) { uploadUrl } }';
+
+  it('refuses a bad literal with BAD_USER_INPUT naming the argument, before any subgraph', async () => {
+    const g = await gatewayWith(TEST_LIMITS);
+    for (const size of ['1.5', '"abc"', '"12"', '9007199254740993', '1e300']) {
+      const r = await expectRefusedBeforeSubgraphs(g.post(UPLOAD(size)), 'BAD_USER_INPUT');
+      expect(r.status, size).toBe(400);
+      expect(r.errors![0]!.message, size).toMatch(/^Argument "input\.size" of createUpload got invalid value .*SafeInt cannot represent/);
+      expect(r.errors![0]!.extensions, size).toMatchObject({ argument: 'input.size', field: 'createUpload' });
+    }
+    const key = await expectRefusedBeforeSubgraphs(g.post('mutation { createApiKey(input: { name: "k", scopes: [], expiresAt: "not-a-date" }) { secret } }'), 'BAD_USER_INPUT');
+    expect(key.errors![0]!.message).toMatch(/^Argument "input\.expiresAt" of createApiKey got invalid value "not-a-date"; DateTime cannot represent/);
+    const runs = await expectRefusedBeforeSubgraphs(g.post('{ executions(filter: { from: "yesterday" }) { edges { node { id } } } }'), 'BAD_USER_INPUT');
+    expect(runs.errors![0]!.message).toMatch(/^Argument "filter\.from" of executions got invalid value "yesterday"/);
+    const steps = await expectRefusedBeforeSubgraphs(g.post('{ validateWorkflow(steps: [{ type: "filter", params: gt }]) { message } }'), 'BAD_USER_INPUT');
+    expect(steps.errors![0]!.message).toMatch(/^Argument "steps\[0\]\.params" of validateWorkflow got invalid value gt/);
+    const fallback = await expectRefusedBeforeSubgraphs(g.post('query($f: ExecutionFilterInput = { to: "soon" }) { executions(filter: $f) { edges { node { id } } } }'), 'BAD_USER_INPUT');
+    expect(fallback.errors![0]!.message).toMatch(/^The default value of "\$f\.to" got invalid value "soon"/);
+  });
+
+  it('refuses a bad variable with BAD_USER_INPUT naming the variable, before any subgraph', async () => {
+    const g = await gatewayWith(TEST_LIMITS);
+    for (const size of [1.5, 'abc', '12', 9007199254740993, 1e300]) {
+      const r = await expectRefusedBeforeSubgraphs(g.post(UPLOAD_VAR, { i: { name: 'a.csv', size } }), 'BAD_USER_INPUT');
+      expect(r.status, String(size)).toBe(400);
+      expect(r.errors![0]!.message, String(size)).toMatch(/^Variable "\$i" got invalid value .* at "i\.size"; SafeInt cannot represent/);
+    }
+    const runs = await expectRefusedBeforeSubgraphs(g.post('query($from: DateTimeISO) { executions(filter: { from: $from }) { edges { node { id } } } }', { from: 'yesterday' }), 'BAD_USER_INPUT');
+    expect(runs.errors![0]!.message).toMatch(/^Variable "\$from" got invalid value "yesterday"/);
+  });
+
+  it('passes good values on to the subgraph', async () => {
+    const g = await gatewayWith(TEST_LIMITS);
+    expect((await g.post(UPLOAD('12'))).errors).toBeUndefined();
+    expect((await g.post(UPLOAD_VAR, { i: { name: 'a.csv', size: 12 } })).errors).toBeUndefined();
+    const when = { from: '2026-01-01T00:00:00Z' };
+    expect((await g.post('query($from: DateTimeISO) { executions(filter: { from: $from }) { edges { node { id } } } }', when)).errors).toBeUndefined();
+    expect((await g.post('{ validateWorkflow(steps: [{ type: "sort", params: { by: [{ column: "a" }] } }]) { message } }')).errors).toBeUndefined();
   });
 });
 

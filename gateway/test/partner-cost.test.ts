@@ -11,7 +11,7 @@ function costOf(query: string, variables: Record<string, unknown> = {}) {
   const operation = doc.definitions.find((d): d is OperationDefinitionNode => d.kind === 'OperationDefinition')!;
   const fragments = Object.fromEntries(doc.definitions
     .filter((d): d is FragmentDefinitionNode => d.kind === 'FragmentDefinition').map((d) => [d.name.value, d]));
-  return operationCost(schema, operation, fragments, variables);
+  return operationCost(schema, operation, fragments, variables).points;
 }
 
 describe('operationCost', () => {
@@ -37,6 +37,15 @@ describe('operationCost', () => {
     expect(costOf('{ executions(first: 2) { edges { node { ... on Execution { id progress { percent } } } } } }')).toBe(plain);
     expect(costOf('{ __schema { types { name } } }')).toBe(COST_DEFAULTS.introspection);
     expect(costOf('{ execution(id: "x") { __typename } }')).toBe(1);
+  });
+});
+
+describe('page sizes', () => {
+  it('reports the first `first` above the largest page, and none within it', () => {
+    const doc = parse('query($n: Int) { executions(first: 100) { edges { node { id } } } deliveries(first: $n) { edges { node { id } } } }');
+    const operation = doc.definitions[0] as OperationDefinitionNode;
+    expect(operationCost(schema, operation, {}, { n: 150 }, 100).oversized).toEqual({ field: 'deliveries', value: 150 });
+    expect(operationCost(schema, operation, {}, { n: 100 }, 100).oversized).toBeUndefined();
   });
 });
 

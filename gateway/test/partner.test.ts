@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoWorkbook } from '@rowline/embedded';
@@ -147,6 +148,36 @@ describe('a partner key', () => {
     expect((await query(key, RUNS)).data.executions.edges).toEqual([]);
   });
 
+  it('runs the example of docs/partner-api.md as written: the key it creates, then its query', async () => {
+    const doc = await readFile(new URL('../../docs/partner-api.md', import.meta.url), 'utf8');
+    const create = /```graphql\n(mutation \{\n  createApiKey[\s\S]*?)```/.exec(doc)![1]!;
+    const body = /-d '(\{"query":.*\})'/.exec(doc)![1]!;
+    const key = (await as(acme.accessToken, create)).createApiKey.secret as string;
+    const reply = await partner(key, JSON.parse(body));
+    expect(reply.errors).toBeUndefined();
+    expect(reply.data.executions.edges.map((e: any) => e.node)).toEqual([expect.objectContaining({
+      id: acme.executionId, status: 'SUCCEEDED', deliveries: [], artifacts: [expect.objectContaining({ name: 'big.csv' })] })]);
+  });
+
+  it('loses the whole answer to a non-null field outside its scopes, with a path the client can read', async () => {
+    const { key } = await createKey(acme, { scopes: ['executions:read', 'files:read'] });
+    const reply = await query(key, '{ executions(first: 5) { edges { node { id deliveries { status } } } } }');
+    expect(reply.data).toBeNull();
+    expect(reply.errors).toMatchObject([{ message: 'Missing permission deliveries:read', path: ['executions', 'edges'], extensions: { code: 'FORBIDDEN' } }]);
+    const one = await query(key, `{ execution(id: "${acme.executionId}") { id deliveries { status } } }`);
+    expect(one.errors).toMatchObject([{ path: ['execution'], extensions: { code: 'FORBIDDEN' } }]);
+  });
+
+  it('refuses a bad date with BAD_USER_INPUT naming the argument or the variable', async () => {
+    const { key } = await createKey(acme);
+    const literal = await query(key, '{ executions(filter: { from: "yesterday" }) { edges { node { id } } } }');
+    expect(literal.status).toBe(400);
+    expect(literal.errors).toMatchObject([{ message: expect.stringMatching(/^Argument "filter\.from" of executions got invalid value "yesterday"/), extensions: { code: 'BAD_USER_INPUT' } }]);
+    const variable = await query(key, 'query($from: DateTimeISO) { executions(filter: { from: $from }) { edges { node { id } } } }', { from: 'yesterday' });
+    expect(variable.status).toBe(400);
+    expect(variable.errors).toMatchObject([{ message: expect.stringMatching(/^Variable "\$from" got invalid value "yesterday"/), extensions: { code: 'BAD_USER_INPUT' } }]);
+  });
+
   it('reads only what its scopes allow', async () => {
     const { key } = await createKey(acme, { scopes: ['executions:read'] });
     const runs = await query(key, `{ executions { edges { node { id status } } } }`);
@@ -191,6 +222,10 @@ describe('the read-only rule', () => {
     expect(codesOf(batch)).toEqual(['BAD_USER_INPUT']);
     const get = await partner(key, { query: '{ executions { edges { node { id } } } }' }, { method: 'GET' });
     expect(get.data?.executions.edges).toEqual([{ node: { id: acme.executionId } }]);
+    // CSRF prevention: a GET needs a header a browser's simple request cannot send (the doc says which).
+    const bare = await fetch(`${t.platform.url}/partner/graphql?query=%7B__typename%7D`, { headers: { authorization: `Bearer ${key}` } });
+    expect(bare.status).toBe(400);
+    expect(JSON.stringify(await bare.json())).toMatch(/Cross-Site Request Forgery/);
   });
 
   it('knows no untagged field and introspects as the contract only', async () => {
@@ -304,6 +339,25 @@ describe('the cost budget', () => {
     const again = await query(key, big);
     expect(again.errors).toBeUndefined();
     expect(again.extensions.cost.remaining).toBe(BUDGET.points - cost);
+  });
+});
+
+describe('queries no budget can ever admit', () => {
+  it('answer 400, not 429 with a retry-after, and spend nothing', async () => {
+    const { key } = await createKey(acme);
+    for (const first of [150, 1000]) {
+      const reply = await query(key, `{ executions(first: ${first}) { edges { node { id status } } } }`);
+      expect(reply.status, String(first)).toBe(400);
+      expect(reply.headers.get('retry-after')).toBeNull();
+      expect(reply.errors, String(first)).toMatchObject([{ message: `executions(first: ${first}) asks for more than 100 items`, extensions: { code: 'BAD_USER_INPUT', argument: 'first', max: 100 } }]);
+    }
+    // 1 + 100 × (edges 1 + node 1 + progress 1) = 301 points, above the whole budget of 300.
+    const costly = await query(key, '{ executions(first: 100) { edges { node { id progress { percent } } } } }');
+    expect(costly.status).toBe(400);
+    expect(costly.headers.get('retry-after')).toBeNull();
+    expect(costly.errors).toMatchObject([{ extensions: { code: 'QUERY_TOO_COMPLEX', limit: 'cost', cost: 301, max: BUDGET.points } }]);
+    const after = await query(key, '{ executions(first: 1) { edges { node { id } } } }');
+    expect(after.extensions.cost.remaining).toBe(BUDGET.points - after.extensions.cost.points);
   });
 });
 

@@ -1,6 +1,6 @@
 import { buildSchema, parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { compileSubscription, render, EXECUTION_ID_VARIABLE, STATUS_KEY, type SubscriptionPlan } from '../src/subscriptions/plan.js';
+import { compileSubscription, render, subscriberPath, EXECUTION_ID_VARIABLE, STATUS_KEY, type SubscriptionPlan } from '../src/subscriptions/plan.js';
 import { buildSubscriptionSchema } from '../src/subscriptions/schema.js';
 import { snapshotEvent } from '../src/subscriptions/events.js';
 import { SubscriberQueue } from '../src/subscriptions/subscriber-queue.js';
@@ -63,6 +63,15 @@ describe('a subscription plan', () => {
     expect(p.field).toBe('executionEvents');
     expect(p.args).toEqual({ filter: { status: 'SUCCEEDED' } });
     expect(compileSubscription(schema, parse('{ execution(id: "x") { id } }'), undefined, {})).toMatchObject({ message: 'Not a subscription operation' });
+  });
+});
+
+describe('the path of an error of the plan\'s query', () => {
+  it('is the subscriber\'s: under the subscription\'s key, and never the internal status field', () => {
+    const p = plan(`subscription($id: ID!) { watch: executionUpdated(id: $id) { run: execution { inputFile { name } } } }`, { id: 'r1' });
+    expect(subscriberPath(p, [STATUS_KEY])).toEqual(['watch']);
+    expect(subscriberPath(p, ['run', 'inputFile'])).toEqual(['watch', 'run', 'inputFile']);
+    expect(subscriberPath(p, undefined)).toBeUndefined();
   });
 });
 

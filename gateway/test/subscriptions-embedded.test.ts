@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestPlatform, type TestPlatform } from './support/platform.js';
 import { collect, liveClient, tenantWithWorkflow } from './support/live.js';
@@ -32,6 +33,12 @@ describe('GraphQL subscriptions in the embedded mode (in-process bus)', () => {
     try {
       const [reply] = await collect(client, 'query { me { tenant { id } } }').done;
       expect(reply).toEqual({ data: { me: { tenant: { id: acme.tenantId } } } });
+      // An unknown run's NOT_FOUND has a path of the subscriber's result, never the query's internal field.
+      const [unknown] = await collect(client, 'subscription($id: ID!) { executionUpdated(id: $id) { event { type } } }', { id: randomUUID() }).done;
+      expect(unknown!.errors).toMatchObject([{ path: ['executionUpdated'], extensions: { code: 'NOT_FOUND' } }]);
+      const [selected] = await collect(client, 'subscription($id: ID!) { executionUpdated(id: $id) { run: execution { status } } }', { id: randomUUID() }).done;
+      expect(selected!.errors).toMatchObject([{ extensions: { code: 'NOT_FOUND' } }]);
+      expect([['executionUpdated'], ['executionUpdated', 'run']]).toContainEqual(selected!.errors![0]!.path);
       const [bad] = await collect(client, 'subscription { executionUpdated(id: 1) { nope } }').done;
       expect(bad!.errors?.map((e) => e.extensions?.code)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
 

@@ -1,5 +1,6 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
-import { AppError, formatGraphQLError, httpStatusOf, type ErrorCode } from '@rowline/kit';
+import { AppError, httpStatusOf, type ErrorCode } from '@rowline/kit';
+import { gatewayErrorFormatter } from '../errors.js';
 
 /**
  * A refusal of the public endpoint as a GraphQL error: its AppError carries the stable code (kept by the
@@ -16,13 +17,14 @@ export function limitError(code: ErrorCode, message: string, details: Record<str
 const TOO_MANY_TOKENS = /^Syntax Error: Document contains more th(?:an|at) (\d+) tokens/;
 
 /**
- * The client-visible shape of every error: the kit's formatter (generic message for anything internal)
+ * The client-visible shape of every error: the gateway's formatter (generic message for anything internal)
  * plus the parser's token limit reported as QUERY_TOO_COMPLEX like the other limits.
  */
 export function publicErrorFormatter(opts: { exposeInternal: boolean }) {
+  const format = gatewayErrorFormatter(opts);
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const tokens = TOO_MANY_TOKENS.exec(formatted.message);
     if (tokens) return { message: `The document has more than ${tokens[1]} tokens`, extensions: { code: 'QUERY_TOO_COMPLEX', limit: 'tokens', max: Number(tokens[1]) } };
-    return formatGraphQLError(formatted, error, opts);
+    return format(formatted, error);
   };
 }

@@ -3,10 +3,11 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { Counter, type Registry } from 'prom-client';
 import type { Logger } from '@rowline/kit';
 import type { GatewayContext } from '../data-source.js';
+import { errorReportingPlugin } from '../errors.js';
 import { createCostBudget } from './budget.js';
 import type { LimitsConfig } from './config.js';
 import { bodyErrorHandler, safelistMiddleware } from './http.js';
-import { costPlugin, requestIdPlugin } from './plugin.js';
+import { costPlugin } from './plugin.js';
 import { shapeRules } from './rules.js';
 
 export { DEFAULT_LIMITS, type LimitsConfig } from './config.js';
@@ -23,7 +24,7 @@ export function createDefenses(limits: LimitsConfig, deps: { logger: Logger; reg
     labelNames: ['reason'] as const, registers: [deps.registry],
   });
   const on = limits.enabled;
-  const plugins: ApolloServerPlugin<GatewayContext>[] = [requestIdPlugin()];
+  const plugins: ApolloServerPlugin<GatewayContext>[] = [errorReportingPlugin(deps.logger)];
   if (on) plugins.push(costPlugin(limits, createCostBudget(limits.costBudgetPerMinute), refused));
   return {
     apollo: {

@@ -1,4 +1,4 @@
-import { Kind, type FragmentDefinitionNode, type GraphQLFormattedError } from 'graphql';
+import { Kind, type FragmentDefinitionNode } from 'graphql';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Counter } from 'prom-client';
 import type { GatewayContext } from '../data-source.js';
@@ -50,24 +50,6 @@ export function costPlugin(limits: LimitsConfig, budget: CostBudget, refused: Co
             ...result.extensions,
             cost: { requested: spent.cost, remaining: spent.remaining, budgetPerMinute: limits.costBudgetPerMinute, resetAt: spent.resetAt.toISOString() },
           };
-        },
-      };
-    },
-  };
-}
-
-/**
- * Internal errors reach clients as a generic message; the request id lets the operator find the log line
- * (and the client quote it), so every error of a response carries it.
- */
-export function requestIdPlugin(): ApolloServerPlugin<GatewayContext> {
-  return {
-    async requestDidStart() {
-      return {
-        async willSendResponse({ response, contextValue }) {
-          if (response.body.kind !== 'single' || !response.body.singleResult.errors) return;
-          const requestId = contextValue.requestId;
-          response.body.singleResult.errors = response.body.singleResult.errors.map((e): GraphQLFormattedError => ({ ...e, extensions: { ...e.extensions, requestId } }));
         },
       };
     },

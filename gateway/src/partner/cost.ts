@@ -18,6 +18,12 @@ const fieldsOf = (type: GraphQLNamedType): Record<string, GraphQLField<unknown, 
 /** What a list costs when its size is not given by a `first` argument; connections default to 20 items. */
 export const COST_DEFAULTS = { pageSize: 20, unboundedList: 10, introspection: 10 };
 
+export type PartnerCost = {
+  points: number;
+  /** The first `first` above `maxPageSize`, if any: no subgraph would answer it, so it is refused before pricing. */
+  oversized?: { field: string; value: number };
+};
+
 /**
  * The static cost of an operation before it runs: every field that returns an object costs one point,
  * and what is selected under a list costs once per item the list may hold (`first` when the field takes
@@ -28,10 +34,11 @@ export const COST_DEFAULTS = { pageSize: 20, unboundedList: 10, introspection: 1
  */
 export function operationCost(
   schema: GraphQLSchema, operation: OperationDefinitionNode, fragments: Record<string, FragmentDefinitionNode>,
-  variables: Record<string, unknown> = {},
-): number {
+  variables: Record<string, unknown> = {}, maxPageSize = Infinity,
+): PartnerCost {
   const root = schema.getQueryType();
-  if (!root) return 0;
+  if (!root) return { points: 0 };
+  let oversized: PartnerCost['oversized'];
 
   /** `paged`: `set` is under a field that took `first`, so its lists (a connection's `edges`) are already counted. */
   function selectionCost(parent: GraphQLOutputType, set: SelectionSetNode, seen: ReadonlySet<string>, paged = false): number {
@@ -59,6 +66,7 @@ export function operationCost(
         const firstArg = sel.arguments?.find((a) => a.name.value === 'first');
         const first = firstArg ? Number(valueFromASTUntyped(firstArg.value, variables)) : undefined;
         const takesFirst = field.args.some((a) => a.name === 'first');
+        if (takesFirst && first !== undefined && first > maxPageSize && !oversized) oversized = { field: sel.name.value, value: first };
         const items = takesFirst ? (Number.isFinite(first) && first! > 0 ? first! : COST_DEFAULTS.pageSize)
           : isList(field.type) && !paged ? COST_DEFAULTS.unboundedList : 1;
         total += 1 + items * selectionCost(field.type, sel.selectionSet, seen, takesFirst);
@@ -67,5 +75,6 @@ export function operationCost(
     return total;
   }
 
-  return selectionCost(root, operation.selectionSet, new Set());
+  const points = selectionCost(root, operation.selectionSet, new Set());
+  return oversized ? { points, oversized } : { points };
 }

@@ -6,8 +6,11 @@ import { ApolloGateway, type GraphQLDataSource, type ServiceEndpointDefinition }
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { GraphQLError, Kind, type FragmentDefinitionNode } from 'graphql';
-import { AppError, appErrorOf, formatGraphQLError, type InternalTokens, type Logger } from '@rowline/kit';
+import { AppError, appErrorOf, MAX_PAGE_SIZE, type InternalTokens, type Logger } from '@rowline/kit';
 import type { GatewayContext } from '../data-source.js';
+import { errorReportingPlugin, gatewayErrorFormatter } from '../errors.js';
+import { limitError } from '../limits/errors.js';
+import { checkScalarVariables, scalarLiteralsRule } from '../scalars.js';
 import { createBudgets, type BudgetState } from './budget.js';
 import { operationCost } from './cost.js';
 import { createApiKeyVerifier } from './key-verifier.js';
@@ -44,8 +47,10 @@ export async function createPartnerEndpoint(opts: PartnerOptions & {
   buildService: (service: ServiceEndpointDefinition) => GraphQLDataSource;
 }) {
   const keys = createApiKeyVerifier({ authUrl: opts.authUrl, tokens: opts.tokens, cacheMs: opts.keyCacheMs ?? 30_000 });
-  const budgets = createBudgets({ points: opts.budgetPoints ?? 1000, windowMs: opts.budgetWindowMs ?? 60_000 });
+  const budgetPoints = opts.budgetPoints ?? 1000;
+  const budgets = createBudgets({ points: budgetPoints, windowMs: opts.budgetWindowMs ?? 60_000 });
   const gateway = new ApolloGateway({ supergraphSdl: opts.supergraphSdl ?? await loadPartnerSupergraph(), buildService: opts.buildService });
+  checkScalarVariables(gateway, opts.logger);
 
   const pricing: ApolloServerPlugin<PartnerContext> = {
     async requestDidStart() {
@@ -58,7 +63,17 @@ export async function createPartnerEndpoint(opts: PartnerOptions & {
           }
           const fragments = Object.fromEntries(document.definitions
             .filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]));
-          const cost = operationCost(schema, operation, fragments, request.variables ?? {});
+          const { points: cost, oversized } = operationCost(schema, operation, fragments, request.variables ?? {}, MAX_PAGE_SIZE);
+          // Refusals that waiting cannot cure are 400s, not 429s: the same page-size rule as /graphql, and a
+          // query that costs more than the whole budget, which no window would ever admit.
+          if (oversized) {
+            throw limitError('BAD_USER_INPUT', `${oversized.field}(first: ${oversized.value}) asks for more than ${MAX_PAGE_SIZE} items`,
+              { argument: 'first', max: MAX_PAGE_SIZE });
+          }
+          if (cost > budgetPoints) {
+            throw limitError('QUERY_TOO_COMPLEX', `This query costs ${cost} points, more than the whole budget of ${budgetPoints} points per window: ask for fewer items or fields`,
+              { limit: 'cost', max: budgetPoints, cost });
+          }
           const charge = budgets.charge(contextValue.principal!.subject, cost);
           extension = costExtension(cost, charge);
           if (!charge.ok) {
@@ -87,8 +102,9 @@ export async function createPartnerEndpoint(opts: PartnerOptions & {
     allowBatchedHttpRequests: false,
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
-    plugins: [pricing],
-    formatError: (formatted, error) => formatGraphQLError(formatted, error, { exposeInternal: opts.exposeInternalErrors }),
+    plugins: [pricing, errorReportingPlugin(opts.logger)],
+    validationRules: [scalarLiteralsRule],
+    formatError: gatewayErrorFormatter({ exposeInternal: opts.exposeInternalErrors }),
   });
   await apollo.start();
 

@@ -1,7 +1,7 @@
 import { GraphQLError, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
 import type { Logger, Principal } from '@rowline/kit';
 import { snapshotEvent, TERMINAL_STATUSES, type RunEvent, type UpdateEvent } from './events.js';
-import { EXECUTION_ID_VARIABLE, render, STATUS_KEY, type SubscriptionPlan } from './plan.js';
+import { EXECUTION_ID_VARIABLE, render, STATUS_KEY, subscriberPath, type SubscriptionPlan } from './plan.js';
 import type { SubscriberQueue } from './subscriber-queue.js';
 
 /** Runs a query through the gateway as `principal` (the subscriber's own context). */
@@ -131,7 +131,7 @@ export function createHub(deps: { resolve: Resolve; logger: Logger; onResolved?:
       const answer = await deps.resolve(lane.plan.query, { ...lane.plan.queryVariables, [EXECUTION_ID_VARIABLE]: lane.runId }, lane.principal);
       return {
         data: answer.data,
-        errors: answer.errors?.map((e) => new GraphQLError(e.message, { path: e.path, extensions: e.extensions })),
+        errors: answer.errors?.map((e) => new GraphQLError(e.message, { path: subscriberPath(lane.plan, e.path), extensions: e.extensions })),
         status: (answer.data?.[STATUS_KEY] as { status?: string } | null | undefined)?.status,
       };
     } catch (err) {

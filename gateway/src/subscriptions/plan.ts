@@ -18,6 +18,8 @@ export type SubscriptionField = 'executionUpdated' | 'executionEvents';
  */
 export type SubscriptionPlan = {
   field: SubscriptionField;
+  /** The root field's key in the subscriber's results (its alias, else its name). */
+  responseKey: string;
   args: Record<string, unknown>;
   query: string;
   /** The subscriber's variables that the query uses (the run's id is added per run). */
@@ -61,9 +63,19 @@ export function compileSubscription(
   const queryVariables: Record<string, unknown> = {};
   for (const v of declared) if (v.variable.name.value in variableValues) queryVariables[v.variable.name.value] = variableValues[v.variable.name.value];
   return {
-    field: fieldDef.name as SubscriptionField, args, query, queryVariables,
+    field: fieldDef.name as SubscriptionField, responseKey: (rootField.alias ?? rootField.name).value, args, query, queryVariables,
     schema, document, operationName, variableValues,
   };
+}
+
+/**
+ * The path of an error of the plan's query, in the subscriber's result: each `execution` root field of the
+ * query is the subscriber's `execution` under the same key, one level below the subscription's root field;
+ * STATUS_KEY is internal, and its failure (the run is unknown) is the subscription's own.
+ */
+export function subscriberPath(plan: SubscriptionPlan, path: ReadonlyArray<string | number> | undefined): Array<string | number> | undefined {
+  if (!path?.length) return path && [...path];
+  return path[0] === STATUS_KEY ? [plan.responseKey] : [plan.responseKey, ...path];
 }
 
 /** The fields a selection set selects, fragments flattened (their conditions hold: validation checked them). */

@@ -47,10 +47,16 @@ export function formatGraphQLError(
   if (original) {
     return { ...formatted, message: original.message, extensions: { ...original.details, code: original.code } };
   }
-  const code = formatted.extensions?.code;
-  if (typeof code === 'string' && code !== 'INTERNAL_SERVER_ERROR') return withoutStack(formatted);
-  if (opts.exposeInternal) return withoutStack(formatted);
+  if (!isInternalError(error, formatted.extensions?.code) || opts.exposeInternal) return withoutStack(formatted);
   return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+}
+
+/**
+ * What formatGraphQLError hides from clients: no AppError behind it, and no code or INTERNAL_SERVER_ERROR.
+ * Whoever hides one logs it with the request id, the only trace the client gets.
+ */
+export function isInternalError(error: unknown, code: unknown = (error as { extensions?: { code?: unknown } } | undefined)?.extensions?.code): boolean {
+  return !appErrorOf(error) && (typeof code !== 'string' || code === 'INTERNAL_SERVER_ERROR');
 }
 
 function withoutStack(formatted: GraphQLFormattedError): GraphQLFormattedError {

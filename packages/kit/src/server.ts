@@ -7,7 +7,7 @@ import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDi
 import { expressMiddleware } from '@as-integrations/express5';
 import type { GraphQLSchema } from 'graphql';
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { AppError, appErrorOf, formatGraphQLError } from './errors.js';
+import { AppError, appErrorOf, formatGraphQLError, isInternalError } from './errors.js';
 import type { InternalTokens, Principal } from './internal-token.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -164,7 +164,7 @@ function timingPlugin(metrics: Metrics, logger: Logger): ApolloServerPlugin<Requ
         },
         async didEncounterErrors(rc) {
           for (const error of rc.errors) {
-            if (appErrorOf(error) || (error.extensions?.code && error.extensions.code !== 'INTERNAL_SERVER_ERROR')) continue;
+            if (!isInternalError(error)) continue;
             (rc.contextValue.logger ?? logger).error({ err: error.originalError ?? error }, 'unexpected error');
           }
         },

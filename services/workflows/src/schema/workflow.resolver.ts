@@ -17,7 +17,7 @@ class PageArgs {
 
 @ArgsType()
 class WorkflowListArgs extends PageArgs {
-  @Field(() => Boolean, { nullable: true, defaultValue: false, description: 'Also list archived workflows.' }) includeArchived?: boolean | null;
+  @Field(() => Boolean, { nullable: true, defaultValue: false, description: 'Also list archived workflows (by default only active ones are listed).' }) includeArchived?: boolean | null;
 }
 
 @Resolver(() => WorkflowType)
@@ -26,7 +26,7 @@ export class WorkflowResolver {
 
   @Authorized('workflows:read')
   @Directive('@tag(name: "partner")')
-  @Query(() => WorkflowConnection, { description: 'The tenant\'s workflows, oldest first; archived ones only with includeArchived.' })
+  @Query(() => WorkflowConnection, { description: 'The tenant\'s active workflows, oldest first.' })
   async workflows(@Args(() => WorkflowListArgs) page: WorkflowListArgs, @Ctx() ctx: AuthedContext) {
     const size = pageSize(page.first);
     return toConnection(await this.domain.list(ctx.em, { first: size, after: page.after, includeArchived: page.includeArchived ?? false }), size);
