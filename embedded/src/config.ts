@@ -20,7 +20,8 @@ export const embeddedEnv = z.object({
   FILE_URL_SECRET: z.string().min(32).optional(),
   DELIVERY_SECRET_KEY: z.string().optional(),
   /** Only decides whether DELIVERY_DEV_ALLOWED_HOSTS may be set, as in the delivery service. */
-  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  // Any value: only 'production' means anything here, and npm start ignored NODE_ENV before it was read.
+  NODE_ENV: z.string().default('development'),
   // Deliveries read the delivery service's own variables (DELIVERY_DEV_ALLOWED_HOSTS, DELIVERY_SMTP_URL, ...).
   ...deliverySettingsEnv.shape,
 }).refine(...DEV_HOSTS_NOT_IN_PRODUCTION);

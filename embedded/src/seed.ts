@@ -66,7 +66,8 @@ async function anyNode<T>(api: GraphQLClient, list: { field: string; args?: stri
     if (page.errors) throw new Error(`Reading the demo data failed: ${JSON.stringify(page.errors)}`);
     const { edges, pageInfo } = page.data!.list as { edges: Array<{ node: T }>; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
     if (edges.some((e) => match(e.node))) return true;
-    if (!pageInfo.hasNextPage) return false;
+    // A next page without a cursor to it would start the walk over, for ever.
+    if (!pageInfo.hasNextPage || !pageInfo.endCursor) return false;
     after = pageInfo.endCursor;
   }
 }

@@ -14,7 +14,10 @@ export function ruleTypes(): RuleType[] {
   return [...MODULES.values()].map((m) => ({ type: m.type, title: m.title, description: m.description, paramsSchema: structuredClone(m.paramsSchema) }));
 }
 
-/** Every problem of a workflow's steps, each at a precise path; [] when they are valid. */
+/**
+ * Every problem of a workflow's steps as a version to save, each at a precise path; [] when they are valid.
+ * A saved version runs under looser rules (see StepModule.checkOnSave).
+ */
 export function validateSteps(steps: unknown): StepIssue[] {
-  return stepValidator().validate(steps);
+  return stepValidator().validate(steps, { saving: true });
 }

@@ -14,7 +14,7 @@ export type EngineErrorCode =
   | 'BAD_EXPRESSION'
   | 'BAD_PATTERN'
   | 'DUPLICATE_KEY'
-  /** Two artifacts of a run got one name (letter case aside), from names known only while it runs ({sheet}, {input}). */
+  /** Two artifacts of a run got exactly one name, from names known only while it runs ({sheet}, {input}). */
   | 'DUPLICATE_ARTIFACT'
   | 'OUTPUT_FAILED'
   | 'INTERNAL';

@@ -17,7 +17,7 @@ export interface OutputDeps {
   runDate: string;
   /** Every writer made, in order, with the output step that made it (-1: the default output). */
   writers: Array<{ writer: ArtifactWriter; step: number }>;
-  /** The names of the run's artifacts so far, lower-cased, with the template each came from. */
+  /** The names of the run's artifacts so far, with the template each came from. */
   names: Map<string, string>;
 }
 
@@ -26,18 +26,20 @@ function expand(template: string, d: OutputDeps, sheet: string): string {
 }
 
 /**
- * The artifact's name in this run, taken for it. Validation refuses names that are equal as written; what
- * {input} and {sheet} turn into is known only now, and a second file of one name (letter case aside) would
- * be written over the first: the run fails at once, as trying it again would fail alike.
+ * The artifact's name in this run, taken for it. Saving a version refuses names equal as written (letter
+ * case aside); what {input} and {sheet} turn into is known only now, and a version saved before that rule may
+ * hold equal names. A second file of one name would be written over the first: the run fails at once, as
+ * trying it again would fail alike. Names that differ in case only are distinct files here (versions saved
+ * with them ran before the rule), so they pass.
  */
 function claimName(template: string, d: OutputDeps, step: number, sheet = ''): string {
   const name = expand(template, d, sheet);
-  const first = d.names.get(name.toLowerCase());
+  const first = d.names.get(name);
   if (first !== undefined) {
     const from = first === template ? JSON.stringify(template) : `${JSON.stringify(first)} and ${JSON.stringify(template)}`;
     throw new EngineError('DUPLICATE_ARTIFACT', `two artifacts of this run would be named ${JSON.stringify(name)} (from ${from}): give each file its own name`, { step });
   }
-  d.names.set(name.toLowerCase(), template);
+  d.names.set(name, template);
   return name;
 }
 

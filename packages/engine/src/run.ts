@@ -57,8 +57,9 @@ export function stepValidator(): StepValidator {
   return validator;
 }
 
+/** Steps that may run: a saved version's are not held to the rules for saving (StepModule.checkOnSave). */
 export function assertValidSteps(steps: unknown): asserts steps is StepSpec[] {
-  const issues = stepValidator().validate(steps);
+  const issues = stepValidator().validate(steps, { saving: false });
   if (issues.length) {
     const first = issues[0]!;
     throw new EngineError('INVALID_STEPS', `invalid steps: ${first.path} ${first.message}${issues.length > 1 ? ` (and ${issues.length - 1} more)` : ''}`, { issues });

@@ -53,10 +53,12 @@ export function formatGraphQLError(
 
 /**
  * What formatGraphQLError hides from clients: no AppError behind it, and no code or INTERNAL_SERVER_ERROR.
- * Whoever hides one logs it with the request id, the only trace the client gets.
+ * Whoever hides one logs it with the request id, the only trace the client gets. `code`: the formatted
+ * error's, when the caller has it; otherwise the error's own.
  */
-export function isInternalError(error: unknown, code: unknown = (error as { extensions?: { code?: unknown } } | undefined)?.extensions?.code): boolean {
-  return !appErrorOf(error) && (typeof code !== 'string' || code === 'INTERNAL_SERVER_ERROR');
+export function isInternalError(error: unknown, code?: unknown): boolean {
+  const known = code ?? (error as { extensions?: { code?: unknown } } | undefined)?.extensions?.code;
+  return !appErrorOf(error) && (typeof known !== 'string' || known === 'INTERNAL_SERVER_ERROR');
 }
 
 function withoutStack(formatted: GraphQLFormattedError): GraphQLFormattedError {

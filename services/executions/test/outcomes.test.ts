@@ -53,21 +53,21 @@ describe('a run whose step fails', () => {
     // {input} is "Sales" only for this file: the workflow was valid, this run cannot write both.
     const run = await runSteps([{ type: 'output', params: { artifacts: [
       { name: '{input}.csv', sheets: [{ from: 'Sales' }] },
-      { name: 'sales.csv', sheets: [{ from: 'Sales' }] },
+      { name: 'Sales.csv', sheets: [{ from: 'Sales' }] },
     ] } }]);
     expect(run).toMatchObject({ status: 'FAILED', attempt: 1, artifacts: [] });
-    expect(run.error).toEqual({ code: 'DUPLICATE_ARTIFACT', message: expect.stringContaining('"sales.csv"'), step: 0 });
+    expect(run.error).toEqual({ code: 'DUPLICATE_ARTIFACT', message: expect.stringContaining('"Sales.csv"'), step: 0 });
   });
 
   it('writes two artifacts whose names differ only in characters a storage key cannot hold', async () => {
     const run = await runSteps([{ type: 'output', params: { artifacts: [
       { name: 'a b.csv', sheets: [{ from: 'Sales' }] },
-      { name: 'a_b.xlsx', format: 'xlsx', sheets: [{ from: 'Sales' }] },
+      { name: 'a_b.csv', sheets: [{ from: 'Sales' }] },
       { name: '東京.csv', sheets: [{ from: 'Sales' }] },
       { name: '大阪.csv', sheets: [{ from: 'Sales' }] },
     ] } }]);
     expect(run).toMatchObject({ status: 'SUCCEEDED', attempt: 1 });
-    expect(run.artifacts.map((a: { name: string }) => a.name).sort()).toEqual(['a b.csv', 'a_b.xlsx', '大阪.csv', '東京.csv'].sort());
+    expect(run.artifacts.map((a: { name: string }) => a.name).sort()).toEqual(['a b.csv', 'a_b.csv', '大阪.csv', '東京.csv'].sort());
     expect(new Set(run.artifacts.map((a: { id: string }) => a.id)).size).toBe(4);
   });
 

@@ -154,6 +154,25 @@ describe('files the engine could not read: refused at upload, not when a run fai
     }
   });
 
+  it('accepts a workbook with a chart sheet; its sheets are its worksheets alone, as a run reads them', async () => {
+    const workbook = WORKBOOK_XML.replace('</sheets>', '<sheet name="Chart1" sheetId="2" r:id="rId2"/></sheets>');
+    const rels = `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">
+<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>
+<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/chartsheet" Target="chartsheets/sheet1.xml"/></Relationships>`;
+    // A chart sheet ends in </chartsheet>, not </worksheet>: it is not a cut-off worksheet.
+    const chart = `<?xml version="1.0" encoding="UTF-8"?><chartsheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+ xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheetViews><sheetView workbookViewId="0"/></sheetViews><drawing r:id="rId1"/></chartsheet>`;
+    const xlsx = await handMadeXlsx(workbook, { 'xl/_rels/workbook.xml.rels': rels, 'xl/chartsheets/sheet1.xml': chart });
+    const { body } = await upload(files, A, 'charted.xlsx', xlsx);
+    expect(body.file?.status).toBe('READY');
+    const read = await files.gql(`query($id: ID!) { file(id: $id) { sheets { name rowCount } } }`, { id: body.file!.id }, A);
+    expect(read.data!.file.sheets).toEqual([{ name: 'Data', rowCount: 1 }]);
+    // Only charts: nothing a run could read.
+    const chartsOnly = workbook.replace('<sheet name="Data" sheetId="1" r:id="rId1"/>', '');
+    expect(await refusal(files, 'charts.xlsx', await handMadeXlsx(chartsOnly, { 'xl/_rels/workbook.xml.rels': rels, 'xl/chartsheets/sheet1.xml': chart })))
+      .toBe('This workbook has no worksheet, only charts: there are no rows to read');
+  });
+
   it('still accepts a sheet that ends in whitespace, and a quote that is closed on a later line', async () => {
     expect((await upload(files, A, 'spaced.xlsx', await handMadeXlsx(WORKBOOK_XML, { 'xl/worksheets/sheet1.xml': `${SHEET_XML}\r\n` }))).body.file?.status).toBe('READY');
     expect((await upload(files, A, 'closed.csv', Buffer.from('a,b\n"two\nlines",1\n'))).body.file?.status).toBe('READY');

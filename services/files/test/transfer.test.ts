@@ -69,6 +69,9 @@ describe('a method or path the files routes do not have', () => {
     expect((await errorOf(deleted)).code).toBe('METHOD_NOT_ALLOWED');
     const internal = await fetch(`${files.base}/internal/artifacts`, { method: 'GET' });
     expect([internal.status, internal.headers.get('allow'), (await errorOf(internal)).code]).toEqual([405, 'POST', 'METHOD_NOT_ALLOWED']);
+    // OPTIONS asks what is allowed: answered, not refused.
+    const options = await fetch(files.local(uploadUrl), { method: 'OPTIONS' });
+    expect([options.status, options.headers.get('allow')]).toEqual([204, 'PUT']);
   });
 
   it('answers an unknown path under /files or /internal with 404 NOT_FOUND, without echoing it', async () => {

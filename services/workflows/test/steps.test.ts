@@ -66,8 +66,8 @@ describe('step validation', () => {
     const result = await h.gql(me, CREATE, { i: { name: 'Clashing', steps } });
     expect(errorCodes(result)).toEqual(['BAD_USER_INPUT']);
     expect(result.errors![0]!.extensions.issues).toEqual([
-      { path: 'steps[1].params.artifacts[1].format', code: 'INVALID_VALUE', message: expect.stringContaining('.csv name') },
       { path: 'steps[1].params.artifacts[0].name', code: 'DUPLICATE_ARTIFACT', message: expect.stringContaining('steps[0].params.artifacts[0]') },
+      { path: 'steps[1].params.artifacts[1].format', code: 'INVALID_VALUE', message: expect.stringContaining('.csv name') },
     ]);
     expect((await h.gql(me, LIST)).data.workflows.edges).toEqual([]);
   });

@@ -61,10 +61,12 @@ export interface StepModule<P = Record<string, unknown>> {
   /** Checks the schema cannot express (expressions parse, patterns compile); paths are relative to params. */
   check?(params: P): StepIssue[];
   /**
-   * Checks across every step of this type in a workflow, each with valid params (artifact names are unique
-   * over all output steps); each issue names its step, its path is relative to that step's params.
+   * Rules for a version being saved, never for a saved one being run: added after versions were saved
+   * without them (a version that ran yesterday must run today), or across every step of this type (artifact
+   * names are unique over all output steps). Each step comes with valid params; each issue names its step,
+   * its path relative to that step's params.
    */
-  checkTogether?(steps: Array<{ index: number; params: P }>): Array<StepIssue & { step: number }>;
+  checkOnSave?(steps: Array<{ index: number; params: P }>): Array<StepIssue & { step: number }>;
   /** Other files the step reads, so the run opens them before wiring. */
   files?(params: P): string[];
   /** Wires the step into the graph. Called once per run, in step order, before any row flows. */

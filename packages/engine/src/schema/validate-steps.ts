@@ -4,8 +4,9 @@ import type { StepModule } from '../flow/step-api.js';
 
 /**
  * Checks a workflow's steps: their shape against each type's JSON Schema (Ajv), then what a schema cannot say
- * (expressions parse, patterns compile, artifact names differ across steps). Every problem is reported,
- * each at a precise path such as `steps[1].params.where.all[0].op`.
+ * (expressions parse, patterns compile), and for a version being saved the rules a saved one is not held to
+ * (artifact names differ across steps; see StepModule.checkOnSave). Every problem is reported, each at a
+ * precise path such as `steps[1].params.where.all[0].op`.
  */
 export class StepValidator {
   private readonly compiled = new Map<string, ValidateFunction>();
@@ -16,7 +17,7 @@ export class StepValidator {
     for (const m of modules.values()) this.compiled.set(m.type, ajv.compile(m.paramsSchema));
   }
 
-  validate(steps: unknown): StepIssue[] {
+  validate(steps: unknown, opts: { saving: boolean }): StepIssue[] {
     if (!Array.isArray(steps)) return [{ path: 'steps', code: 'INVALID_TYPE', message: 'steps must be a list' }];
     if (steps.length > 200) return [{ path: 'steps', code: 'TOO_MANY', message: 'a workflow has at most 200 steps' }];
     const issues: StepIssue[] = [];
@@ -45,8 +46,9 @@ export class StepValidator {
       same.push({ index: i, params: p as never });
       valid.set(type, same);
     });
+    if (!opts.saving) return issues;
     for (const [type, same] of valid) {
-      for (const { step, ...issue } of this.modules.get(type)!.checkTogether?.(same) ?? []) {
+      for (const { step, ...issue } of this.modules.get(type)!.checkOnSave?.(same) ?? []) {
         issues.push({ ...issue, path: `steps[${step}].params.${issue.path}` });
       }
     }

@@ -45,7 +45,7 @@ export const output: StepModule<Params> = {
   type: 'output',
   title: 'Write files',
   description:
-    'Chooses which sheets, as they are at this step, go to which files: xlsx (several sheets) or csv (one sheet per file, or {sheet} in the name for one file per sheet). Names may use {input} (input file name without extension), {date} (the run date) and {sheet}; every file of a run needs its own name (letter case aside), and a .csv or .xlsx name must match the format. "from" may be a pattern with *. Without an output step the run writes every sheet to <input>-result.xlsx.',
+    'Chooses which sheets, as they are at this step, go to which files: xlsx (several sheets) or csv (one sheet per file, or {sheet} in the name for one file per sheet). Names may use {input} (input file name without extension), {date} (the run date) and {sheet}; every file of a run needs its own name (letter case aside), and a .csv or .xlsx name must match the format (both checked when a version is saved). "from" may be a pattern with *. Without an output step the run writes every sheet to <input>-result.xlsx.',
   paramsSchema: objectSchema(
     {
       artifacts: {
@@ -75,20 +75,20 @@ export const output: StepModule<Params> = {
       if (formatOf(a) === 'csv' && many && !a.name.includes('{sheet}')) {
         issues.push({ path: `artifacts[${i}].name`, code: 'INVALID_VALUE', message: 'a csv file holds one sheet: name one sheet, or put {sheet} in the name for one file per sheet' });
       }
-      const claimed = formatOfExtension(a.name);
-      if (claimed && claimed !== formatOf(a)) {
-        issues.push({ path: `artifacts[${i}].format`, code: 'INVALID_VALUE', message: `artifact ${JSON.stringify(a.name)} would be ${formatOf(a)} under a .${claimed} name: end the name in .${formatOf(a)}, or leave format out` });
-      }
     });
     return issues;
   },
-  checkTogether(steps) {
+  checkOnSave(steps) {
     // Two artifacts of one name would be written over each other; names that differ only in case would be
-    // too, in a Windows or macOS folder or a delivery destination.
+    // too, in a Windows or macOS folder or a delivery destination. A .csv name on an xlsx opens as garbage.
     const seen = new Map<string, string>();
     const issues: Array<StepIssue & { step: number }> = [];
     for (const { index, params } of steps) {
       params.artifacts.forEach((a, i) => {
+        const claimed = formatOfExtension(a.name);
+        if (claimed && claimed !== formatOf(a)) {
+          issues.push({ step: index, path: `artifacts[${i}].format`, code: 'INVALID_VALUE', message: `artifact ${JSON.stringify(a.name)} would be ${formatOf(a)} under a .${claimed} name: end the name in .${formatOf(a)}, or leave format out` });
+        }
         for (const name of namesBeforeRun(a)) {
           const first = seen.get(name.toLowerCase());
           if (first === undefined) {

@@ -114,11 +114,20 @@ describe('output', () => {
   it('fails the run with DUPLICATE_ARTIFACT, naming the output step, when names made while it runs collide', async () => {
     const steps = [
       { type: 'split', params: { by: 'region' } },
-      { type: 'output', params: { artifacts: [{ name: '{sheet}.csv', sheets: [{ from: '*' }] }, { name: 'NORTH.csv', sheets: [{ from: 'Sales' }] }] } },
+      { type: 'output', params: { artifacts: [{ name: '{sheet}.csv', sheets: [{ from: '*' }] }, { name: 'North.csv', sheets: [{ from: 'Sales' }] }] } },
     ];
     await expect(run(steps, csv(SALES_BY_REGION))).rejects.toMatchObject({ code: 'DUPLICATE_ARTIFACT', step: 1, message: expect.stringContaining('"North.csv"') });
-    const fromInput = [{ type: 'output', params: { artifacts: [{ name: '{input}.csv', sheets: [{ from: 'Sales' }] }, { name: 'sales.csv', sheets: [{ from: 'Sales' }] }] } }];
+    const fromInput = [{ type: 'output', params: { artifacts: [{ name: '{input}.csv', sheets: [{ from: 'Sales' }] }, { name: 'Sales.csv', sheets: [{ from: 'Sales' }] }] } }];
     await expect(run(fromInput, csv(SALES_BY_REGION))).rejects.toMatchObject({ code: 'DUPLICATE_ARTIFACT', step: 0 });
+  });
+
+  it('runs a version saved before the rules for saving: names equal but for case, and an extension of the other format', async () => {
+    const steps = [{ type: 'output', params: { artifacts: [
+      { name: 'Report.csv', sheets: [{ from: 'Sales' }] }, { name: 'report.csv', sheets: [{ from: 'Sales' }] }, { name: 'odd.csv', format: 'xlsx', sheets: [{ from: 'Sales' }] },
+    ] } }];
+    expect(validateSteps(steps).map((i) => i.code).sort()).toEqual(['DUPLICATE_ARTIFACT', 'INVALID_VALUE']);
+    const r = await run(steps, csv(SALES_BY_REGION));
+    expect(r.result.artifacts.map((a) => `${a.name} ${a.format}`)).toEqual(['Report.csv csv', 'report.csv csv', 'odd.csv xlsx']);
   });
 
   it('refuses a name whose extension names the other format, and keeps a name without one as written', async () => {

@@ -1,17 +1,7 @@
 import { badInput, decodeCursor, newId, pageSize, toConnection, type EntityManager } from '@rowline/kit';
-import { AuditEventEntity } from '../store/entities.js';
+import { AUDIT_TYPES, AuditEventEntity, type AuditType } from '../store/entities.js';
 
-/**
- * Every type the audit log records; `auditEvents(type:)` accepts only these and its description lists them.
- * The entity's `type` is an `AuditType`, so an event whose type is missing here does not compile: the filter
- * cannot refuse a type the log holds.
- */
-export const AUDIT_TYPES = [
-  'tenant.created', 'login.succeeded', 'login.failed', 'login.rate_limited', 'member.invited', 'invitation.accepted',
-  'member.role_changed', 'member.removed', 'refresh_token.reused', 'session.logged_out', 'password.changed',
-  'signing_key.rotated', 'apiKey.created', 'apiKey.revoked', 'apiKey.rotated',
-] as const;
-export type AuditType = (typeof AUDIT_TYPES)[number];
+export { AUDIT_TYPES, type AuditType } from '../store/entities.js';
 
 function auditType(type: string): AuditType {
   const known = AUDIT_TYPES.find((t) => t === type);

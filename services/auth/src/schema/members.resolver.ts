@@ -1,5 +1,5 @@
 import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
-import { badInput, type AuthedContext, type RequestContext } from '@rowline/kit';
+import { type AuthedContext, type RequestContext } from '@rowline/kit';
 import { AUDIT_TYPES, listAudit } from '../domain/audit.js';
 import type { Members } from '../domain/members.js';
 import type { Sessions } from '../domain/sessions.js';

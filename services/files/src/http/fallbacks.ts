@@ -20,9 +20,9 @@ export function answerUnmatchedInJson(app: Express, prefixes: string[], logger: 
   }
   for (const [path, methods] of allowed) {
     app.all(path, (req, res, next) => {
-      // Express answers OPTIONS itself, with the same Allow.
-      if (req.method === 'OPTIONS') { next(); return; }
       res.setHeader('allow', methods.join(', '));
+      // Answered here: Express's own OPTIONS answer comes only after every handler, the 404 below included.
+      if (req.method === 'OPTIONS') { res.status(204).end(); return; }
       sendError(res, new AppError('METHOD_NOT_ALLOWED', `${req.method} is not allowed here; use ${methods.join(' or ')}`, { allow: methods }), logger);
     });
   }

@@ -11,12 +11,17 @@ export async function readSheetList(zip: ZipArchive, maxPartBytes: number): Prom
   const workbook = (await zip.readText('xl/workbook.xml', maxPartBytes)) ?? '';
   assertNoDoctype(workbook);
   const rels = await readRelationships(zip, 'xl/_rels/workbook.xml.rels', 'xl', maxPartBytes);
-  const sheets = [...elements(workbook, 'sheet')].map((sheet) => {
+  const listed = [...elements(workbook, 'sheet')].map((sheet) => {
     const name = sheet.attrs.get('name') ?? '';
     const relId = [...sheet.attrs].find(([key]) => key.includes(':') && key.endsWith(':id'))?.[1];
-    return { name, path: relId ? rels.byId.get(relId)?.target ?? null : null };
+    const rel = relId ? rels.byId.get(relId) : undefined;
+    return { name, path: rel?.target ?? null, type: rel?.type ?? null };
   });
-  if (sheets.length === 0 || sheets.some((s) => !s.name)) throw new Rejection('This workbook is damaged: its list of sheets is missing or unreadable');
+  if (listed.length === 0 || listed.some((s) => !s.name)) throw new Rejection('This workbook is damaged: its list of sheets is missing or unreadable');
+  // Chart sheets and dialog sheets hold no cells: as in the engine (packages/engine, xlsx-meta.ts), only
+  // worksheets are sheets of the file. A sheet whose part is missing stays, and is refused as damaged.
+  const sheets = listed.filter((s) => s.type === null || s.type.endsWith('/worksheet')).map(({ name, path }) => ({ name, path }));
+  if (sheets.length === 0) throw new Rejection('This workbook has no worksheet, only charts: there are no rows to read');
   const byType = (suffix: string) => [...rels.byId.values()].find((r) => r.type.endsWith(suffix))?.target ?? null;
   return {
     sheets,
