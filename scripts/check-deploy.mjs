@@ -344,9 +344,24 @@ function checkOperations(report, objects, { label, by }) {
       for (const p of mine) if ((p.spec.ingress ?? []).some((r) => !r.from?.length)) report.error(where, `NetworkPolicy ${p.metadata.name} lets anyone in`);
     }
   }
+  // docs/operations.md applies these first, on their own: what a Job reads must come with them.
+  const FIRST = new Set(['config', 'migrations']);
+  const first = (o) => FIRST.has(o?.metadata?.labels?.['app.kubernetes.io/component']);
+  for (const ns of by('Namespace')) if (!first(ns)) report.error(`${label} Namespace/${ns.metadata.name}`, 'must be labelled app.kubernetes.io/component: config, to be applied with the Jobs');
   for (const job of by('Job')) {
     const where = `${label} Job/${job.metadata.name}`;
     const pod = job.spec?.template?.spec ?? {};
+    const configMaps = [
+      ...(pod.volumes ?? []).map((v) => v.configMap?.name),
+      ...(pod.containers ?? []).flatMap((c) => [...(c.envFrom ?? []).map((f) => f.configMapRef?.name), ...(c.env ?? []).map((e) => e.valueFrom?.configMapKeyRef?.name)]),
+    ].filter(Boolean);
+    if (first(job)) {
+      for (const name of new Set(configMaps)) {
+        if (!first(objects.find((o) => o?.kind === 'ConfigMap' && o.metadata?.name === name))) {
+          report.error(where, `reads ConfigMap ${name}, which must be labelled app.kubernetes.io/component: config to be applied with the Jobs`);
+        }
+      }
+    }
     if (pod.securityContext?.runAsNonRoot !== true) report.error(where, 'pod must set runAsNonRoot: true');
     for (const c of pod.containers ?? []) {
       const sc = c.securityContext ?? {};

@@ -29,6 +29,8 @@ export const workerEnv = baseEnv.omit({ PORT: true }).extend({
   TENANT_CONCURRENCY,
   KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).default(30_000)
     .describe('How long a silent worker keeps its partitions before the group hands them to another'),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(55_000)
+    .describe('How long SIGTERM waits for the runs in flight to end before the process exits (below the pod\'s grace period, 60 s in k8s/)'),
   /** Test-only: see worker/fault-points.ts. Unset in production. */
   ROWLINE_FAULT_PAUSE_AT: z.string().optional(),
   ROWLINE_FAULT_PAUSE_MS: z.coerce.number().int().min(0).optional(),

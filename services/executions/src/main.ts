@@ -1,4 +1,4 @@
-import { createInternalTokens, createLogger, createOrm, loadEnv, onShutdown } from '@rowline/kit';
+import { createInternalTokens, createLogger, createMetrics, createOrm, loadEnv, onShutdown } from '@rowline/kit';
 import { createKafkaBus } from '@rowline/bus';
 import { executionsEnv } from './env.js';
 import { entities } from './store/entities.js';
@@ -8,10 +8,12 @@ import { createExecutionsService, SCHEMA, SERVICE } from './service.js';
 const env = loadEnv(executionsEnv);
 const logger = createLogger({ service: SERVICE, level: env.LOG_LEVEL });
 if (!env.KAFKA_BROKERS) throw new Error('KAFKA_BROKERS is required for the executions service outside the embedded mode');
-const bus = createKafkaBus({ brokers: env.KAFKA_BROKERS.split(','), clientId: SERVICE, topicPrefix: env.KAFKA_TOPIC_PREFIX, logger });
+// One registry for the process: the bus's publishes (the relay's) are served on the same /metrics.
+const metrics = createMetrics(SERVICE);
+const bus = createKafkaBus({ brokers: env.KAFKA_BROKERS.split(','), clientId: SERVICE, topicPrefix: env.KAFKA_TOPIC_PREFIX, logger, registry: metrics.registry });
 const orm = await createOrm({ url: env.DATABASE_URL, schema: SCHEMA, entities, migrations, logger });
 const { server, relay } = await createExecutionsService({
-  logger, orm, bus, tokens: createInternalTokens(env.INTERNAL_TOKEN_SECRET), workflowsUrl: env.WORKFLOWS_URL, filesUrl: env.FILES_URL,
+  logger, metrics, orm, bus, tokens: createInternalTokens(env.INTERNAL_TOKEN_SECRET), workflowsUrl: env.WORKFLOWS_URL, filesUrl: env.FILES_URL,
   defaultTimeoutMs: env.EXECUTION_TIMEOUT_MS, tenantLimit: env.TENANT_CONCURRENCY,
 });
 relay.start();

@@ -1,6 +1,6 @@
 import {
   AppError, createInternalClient, createMetrics, createOutboxRelay, createServiceServer, migrate,
-  type AuthedContext, type InternalTokens, type Logger, type Orm,
+  type AuthedContext, type InternalTokens, type Logger, type Metrics, type Orm,
 } from '@rowline/kit';
 import type { EventBus } from '@rowline/bus';
 import { createExecutionsDomain, type Lookups } from './domain/executions.js';
@@ -17,6 +17,8 @@ export const EXECUTION_TOPICS = [TOPICS.executionRequested, TOPICS.executionEven
 
 export async function createExecutionsService(deps: {
   logger: Logger; orm: Orm; tokens: InternalTokens; bus: EventBus; workflowsUrl: string; filesUrl: string; exposeInternalErrors?: boolean;
+  /** The process's metrics, when its bus reports on them too (main.ts); otherwise the service's own. */
+  metrics?: Metrics;
   /** Timeout of a run that does not ask for one; the per-tenant limit (the API releases a slot when it cancels). */
   defaultTimeoutMs?: number; tenantLimit?: number;
 }) {
@@ -48,7 +50,7 @@ export async function createExecutionsService(deps: {
 
   const schema = await buildExecutionsSchema({ domain, cancel });
   // Returned so that engine workers hosted in the same process (the embedded mode) report on the same /metrics.
-  const metrics = createMetrics(SERVICE);
+  const metrics = deps.metrics ?? createMetrics(SERVICE);
   const server = await createServiceServer({
     name: SERVICE,
     metrics,

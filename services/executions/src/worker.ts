@@ -29,7 +29,8 @@ const workers = createEngineWorkers({
   tenantLimit: env.TENANT_CONCURRENCY, memoryBytes, faults: faultPointFromEnv(env.ROWLINE_FAULT_PAUSE_AT, (line) => process.stdout.write(line), env.ROWLINE_FAULT_PAUSE_MS),
 });
 await workers.start();
-const health = await createServiceServer({ name: 'engine-worker', logger, metrics, tokens: createInternalTokens(env.INTERNAL_TOKEN_SECRET) });
+// /readyz checks Postgres, without which no run can be claimed.
+const health = await createServiceServer({ name: 'engine-worker', logger, metrics, orm, tokens: createInternalTokens(env.INTERNAL_TOKEN_SECRET) });
 await health.listen(env.PORT, env.HOST);
 logger.info({ concurrency: env.ENGINE_CONCURRENCY, memoryMb: Math.round(memoryBytes / 1048576) }, 'engine worker started');
 if (memoryBytes < DEFAULT_MAX_BYTES_IN_MEMORY) {
@@ -42,4 +43,5 @@ onShutdown(logger, [
   { name: 'bus', stop: () => bus.close() },
   { name: 'http', stop: () => health.close() },
   { name: 'workers', stop: () => workers.stop() },
-]);
+// Stopping waits for the runs in flight: up to SHUTDOWN_TIMEOUT_MS, inside the pod's grace period (k8s).
+], env.SHUTDOWN_TIMEOUT_MS);
