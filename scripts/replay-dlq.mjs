@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Replays a dead-letter topic into its topic (packages/bus/src/replay.ts), after the cause is fixed:
+// Replays what a dead-letter topic holds now into its topic (packages/bus/src/replay.ts), after the cause is fixed:
 //   KAFKA_BROKERS=kafka:9092 [KAFKA_TOPIC_PREFIX=...] node scripts/replay-dlq.mjs executions.requested
+// IDLE_MS (default 10 s) is a safety net only: see docs/operations.md.
 // In a cluster: kubectl -n rowline run dlq-replay --rm -it --restart=Never --image=rowline/executions:<tag> \
 //   --env KAFKA_BROKERS=kafka:9092 --command -- node /app/scripts/replay-dlq.mjs executions.requested
 import { createKafkaBus, replayDeadLetters } from '@rowline/bus';

@@ -6,7 +6,7 @@ import express from 'express';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
-import { AppError, appErrorOf, createMetrics, traceRequests, type InternalTokens, type Logger } from '@rowline/kit';
+import { AppError, appErrorOf, countRequests, createMetrics, graphqlTimingPlugin, traceRequests, type InternalTokens, type Logger } from '@rowline/kit';
 import { createAccessTokenVerifier } from './access-tokens.js';
 import { SubgraphDataSource, type GatewayContext } from './data-source.js';
 import { filesProxy } from './files-proxy.js';
@@ -63,6 +63,8 @@ export async function createGateway(opts: GatewayOptions) {
     includeStacktraceInErrorResponses: false,
     formatError: publicErrorFormatter({ exposeInternal: !!opts.exposeInternalErrors }),
     ...defenses.apollo,
+    // Timed by operation type: public clients name their operations, and label values must stay few.
+    plugins: [graphqlTimingPlugin(metrics, (rc) => rc.operation?.operation ?? 'invalid'), ...defenses.apollo.plugins],
     validationRules: [scalarLiteralsRule, ...defenses.apollo.validationRules],
   });
   const viaGateway = throughGateway(() => apollo);
@@ -80,6 +82,8 @@ export async function createGateway(opts: GatewayOptions) {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
+  // The same request counts as every service's (kit): the gateway's 5xx alert and dashboard panels read them.
+  app.use(countRequests(metrics));
   app.get('/healthz', (_req, res) => { res.json({ status: 'ok' }); });
   app.get('/readyz', async (_req, res) => {
     const checks = await Promise.all(SUBGRAPHS.map(async (name) => {

@@ -11,6 +11,7 @@ export type {
   Handler,
   Health,
   OutgoingMessage,
+  PartitionPosition,
   SubscribeOptions,
   Subscription,
   TopicSpec,

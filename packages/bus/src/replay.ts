@@ -1,5 +1,5 @@
 import { dlqTopic } from './names.js';
-import type { EventBus } from './types.js';
+import type { BusMessage, EventBus, PartitionPosition } from './types.js';
 
 const DEAD_LETTER_HEADERS = ['x-error', 'x-original-topic', 'x-original-partition', 'x-original-offset'];
 
@@ -8,31 +8,59 @@ export type ReplayOptions = {
   topic: string;
   /** The consumer group that remembers what was replayed, so a second replay does not resend. */
   groupId?: string;
-  /** Stop once no message came for this long (the dead-letter topic is drained). */
+  /**
+   * A safety net: stop early once no message came for this long. The replay normally stops when it has reached
+   * the end the dead-letter topic had at its start; this bounds a wait for a partition that does not get there
+   * (a fetch of another partition held back by messages the replay is leaving for later, or offsets without a
+   * message at the end of a partition). Then it replayed less than was there, and the next replay goes on.
+   */
   idleMs?: number;
 };
 
 /**
  * Sends dead-lettered messages back to their topic, with their key, value and original headers (trace
  * context included), the dead-letter headers removed: the consumers see them as new deliveries, which
- * they handle idempotently. Run it after fixing what made them fail. It drains the dead-letter topic (no
- * partial replay: a handler that refused a message would dead-letter a dead letter, which drops it). Each
- * offset is committed by the replay group only once the copy is durable, so an interrupted replay resumes.
+ * they handle idempotently. Run it after fixing what made them fail.
+ *
+ * It replays what the dead-letter topic held when it started, and stops there: a replayed message that fails
+ * again is dead-lettered again, and replaying that too would loop for as long as the cause lasts. Messages
+ * dead-lettered meanwhile are left for the next replay (no partial replay of a message: a handler that refused
+ * one would dead-letter a dead letter, which drops it). Each offset is committed by the replay group only
+ * once the copy is durable, so an interrupted replay resumes and a second one sends nothing twice.
  */
 export async function replayDeadLetters(bus: EventBus, opts: ReplayOptions): Promise<{ replayed: number }> {
-  const idleMs = opts.idleMs ?? 5_000;
+  const dlq = dlqTopic(opts.topic);
+  const groupId = opts.groupId ?? `rowline-dlq-replay.${opts.topic}`;
+  const start = await bus.positions(groupId, dlq);
+  // Where each partition ends for this replay; those with nothing to replay are done before it starts.
+  const pending = new Map(start.filter((p) => p.next < p.end).map((p) => [p.partition, p.end]));
+  if (pending.size === 0) return { replayed: 0 };
+
   let replayed = 0;
   let finish!: () => void;
   const finished = new Promise<void>((resolve) => { finish = resolve; });
   let idle: NodeJS.Timeout | undefined;
-  const armIdle = () => { clearTimeout(idle); idle = setTimeout(finish, idleMs); };
+  const armIdle = () => { clearTimeout(idle); idle = setTimeout(finish, opts.idleMs ?? 5_000); };
+  const reached = (partition: number) => {
+    pending.delete(partition);
+    if (pending.size === 0) finish();
+  };
   const sub = await bus.subscribe({
-    topics: [dlqTopic(opts.topic)], groupId: opts.groupId ?? `rowline-dlq-replay.${opts.topic}`, fromBeginning: true,
+    topics: [dlq], groupId, fromBeginning: true,
+    // One partition waiting (below) must not hold back the others.
+    concurrency: start.length,
     handler: async (msg) => {
-      const headers = Object.fromEntries(Object.entries(msg.headers).filter(([k]) => !DEAD_LETTER_HEADERS.includes(k)));
-      await bus.publish(opts.topic, [{ key: msg.key, value: msg.value, headers }]);
-      replayed++;
+      const end = pending.get(msg.partition);
+      if (end === undefined || Number(msg.offset) >= end) {
+        // Dead-lettered after the start. Its handler returns only once the replay is over, so its partition
+        // goes no further meanwhile; the offset it then commits is set back below.
+        if (end !== undefined) reached(msg.partition);
+        return finished;
+      }
       armIdle();
+      await bus.publish(opts.topic, [replayCopy(msg)]);
+      replayed++;
+      if (Number(msg.offset) + 1 >= end) reached(msg.partition);
     },
   });
   await sub.ready;
@@ -40,5 +68,19 @@ export async function replayDeadLetters(bus: EventBus, opts: ReplayOptions): Pro
   await finished;
   clearTimeout(idle);
   await sub.stop();
+  await rewindPast(bus, groupId, dlq, start);
   return { replayed };
+}
+
+const replayCopy = (msg: BusMessage) => ({
+  key: msg.key,
+  value: msg.value,
+  headers: Object.fromEntries(Object.entries(msg.headers).filter(([k]) => !DEAD_LETTER_HEADERS.includes(k))),
+});
+
+/** Leaves the group at the start's end of each partition where it went further, so the next replay sends what came since. */
+async function rewindPast(bus: EventBus, groupId: string, dlq: string, start: PartitionPosition[]): Promise<void> {
+  const now = new Map((await bus.positions(groupId, dlq)).map((p) => [p.partition, p.next]));
+  const past = start.filter((p) => (now.get(p.partition) ?? 0) > p.end).map((p) => ({ partition: p.partition, offset: p.end }));
+  if (past.length > 0) await bus.setPositions(groupId, dlq, past);
 }

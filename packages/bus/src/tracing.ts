@@ -15,6 +15,8 @@ export function withTracing(bus: EventBus): EventBus {
     ensureTopics: (topics) => bus.ensureTopics(topics),
     close: () => bus.close(),
     health: () => bus.health(),
+    positions: (groupId, topic) => bus.positions(groupId, topic),
+    setPositions: (groupId, topic, next) => bus.setPositions(groupId, topic, next),
     // Optional capabilities pass through untouched (the executions metrics read the engine workers' lag).
     ...(bus.consumerLag ? { consumerLag: (groupId: string, topics: string[]) => bus.consumerLag!(groupId, topics) } : {}),
     async publish(topic, messages) {

@@ -72,6 +72,9 @@ export type Subscription = {
 
 export type Health = { ok: boolean; detail?: string };
 
+/** Where a consumer group stands in one partition: the offset it reads next, and the end of the log (the next message's offset). */
+export type PartitionPosition = { partition: number; next: number; end: number };
+
 /**
  * The event bus port. Kafka and the in-process bus implement it with the same semantics (see test/contract.ts):
  * per-key order, each message once per group, at-least-once delivery, poison messages dead-lettered.
@@ -84,6 +87,13 @@ export interface EventBus {
   subscribe(opts: SubscribeOptions): Promise<Subscription>;
   close(): Promise<void>;
   health(): Health;
+  /**
+   * Where `groupId` stands in each partition of `topic`: its committed offset (the oldest message kept when
+   * it has none, or when retention removed what it had not read), and the end of the log now.
+   */
+  positions(groupId: string, topic: string): Promise<PartitionPosition[]>;
+  /** Sets `groupId`'s committed offset (the next to read) in the given partitions of `topic`; the group must have no running member. */
+  setPositions(groupId: string, topic: string, next: Array<{ partition: number; offset: number }>): Promise<void>;
   /** Messages of `topics` not yet committed by `groupId` (summed over partitions), for a lag metric; a bus that cannot tell leaves it out. */
   consumerLag?(groupId: string, topics: string[]): Promise<number>;
 }

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import express, { type Express, type Request } from 'express';
-import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import express, { type Express, type Request, type RequestHandler } from 'express';
+import { ApolloServer, type ApolloServerPlugin, type GraphQLRequestContextWillSendResponse } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import type { GraphQLSchema } from 'graphql';
@@ -57,9 +57,9 @@ export async function createServiceServer(options: ServiceServerOptions) {
     const requestId = headerOf(req, 'x-request-id') ?? randomUUID();
     res.setHeader('x-request-id', requestId);
     res.locals.requestId = requestId;
-    res.on('finish', () => opts.metrics.httpRequests.inc({ route: routeOf(req), status: String(res.statusCode) }));
     next();
   });
+  app.use(countRequests(opts.metrics));
   app.get('/healthz', (_req, res) => { res.json({ status: 'ok' }); });
   // A service with a database is ready only when it answers; other checks come from the service.
   const readiness: ReadinessCheck[] = [
@@ -91,7 +91,10 @@ export async function createServiceServer(options: ServiceServerOptions) {
       formatError: (formatted, error) => formatGraphQLError(formatted, error, { exposeInternal: !!opts.exposeInternalErrors }),
       // Inline traces are for Apollo's hosted studio, which Rowline does not use. No schema has cache hints, so
       // the cache-control plugin's per-field bookkeeping (on by default) would only ever compute "no cache".
-      plugins: [timingPlugin(opts.metrics, opts.logger), ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled()],
+      plugins: [
+        graphqlTimingPlugin(opts.metrics), internalErrorLogPlugin(opts.logger),
+        ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled(),
+      ],
     });
     await apollo.start();
     // Every subgraph call must come through the gateway (or a sibling service) with a valid internal
@@ -149,19 +152,47 @@ function headerOf(req: Request, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-function routeOf(req: Request): string {
-  return (req.route?.path as string | undefined) ?? req.baseUrl ?? 'unmatched';
+/**
+ * Counts every answer in `rowline_http_requests_total` by route and status, once it is sent. The route is the
+ * matched template (`/graphql`, `/files`, `/healthz`), never the path itself, which may carry ids or tokens and
+ * would make a label value of each; anything no route matched is `unmatched`. Mount it before the routes.
+ */
+export function countRequests(metrics: Metrics): RequestHandler {
+  return (req, res, next) => {
+    res.on('finish', () => metrics.httpRequests.inc({ route: routeOf(req), status: String(res.statusCode) }));
+    next();
+  };
 }
 
-function timingPlugin(metrics: Metrics, logger: Logger): ApolloServerPlugin<RequestContext> {
+function routeOf(req: Request): string {
+  return (req.route?.path as string | undefined) || req.baseUrl || 'unmatched';
+}
+
+/**
+ * Times every GraphQL operation in `rowline_graphql_operation_seconds`, by operation and outcome. The
+ * `operation` label is the operation's name unless `operationOf` says otherwise: where clients choose the
+ * names (the public gateway), they must not choose the label values.
+ */
+export function graphqlTimingPlugin<T extends object>(
+  metrics: Metrics,
+  operationOf: (rc: GraphQLRequestContextWillSendResponse<T>) => string = (rc) => rc.operationName ?? 'anonymous',
+): ApolloServerPlugin<T> {
   return {
     async requestDidStart() {
       const end = metrics.graphqlDuration.startTimer();
       return {
         async willSendResponse(rc) {
-          const outcome = rc.errors?.length ? 'error' : 'ok';
-          end({ operation: rc.operationName ?? 'anonymous', outcome });
+          end({ operation: operationOf(rc), outcome: rc.errors?.length ? 'error' : 'ok' });
         },
+      };
+    },
+  };
+}
+
+function internalErrorLogPlugin(logger: Logger): ApolloServerPlugin<RequestContext> {
+  return {
+    async requestDidStart() {
+      return {
         async didEncounterErrors(rc) {
           for (const error of rc.errors) {
             if (!isInternalError(error)) continue;

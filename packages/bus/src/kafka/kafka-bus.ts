@@ -2,7 +2,7 @@ import { Kafka, Partitioners } from 'kafkajs';
 import { pino } from 'pino';
 import { DEFAULT_DLQ } from '../delivery.js';
 import { namespace, withDeadLetterTopics } from '../names.js';
-import type { CommonBusOptions, EventBus, OutgoingMessage, TopicSpec } from '../types.js';
+import type { CommonBusOptions, EventBus, OutgoingMessage, PartitionPosition, TopicSpec } from '../types.js';
 import { kafkajsLevel, kafkajsLogCreator } from './kafkajs-logger.js';
 import { toBuffer } from './message.js';
 import { createOrderedPublisher } from './ordered-publisher.js';
@@ -54,6 +54,20 @@ export function createKafkaBus(opts: KafkaBusOptions): EventBus {
     await send(ns.wire(topic), messages.map((m) => ({ key: m.key, value: toBuffer(m.value), headers: m.headers ?? {} })));
   };
 
+  const positions = async (groupId: string, topic: string): Promise<PartitionPosition[]> => {
+    await connect();
+    const wire = ns.wire(topic);
+    // Retried: on a new cluster the group coordinator may still be loading.
+    const [ends, [committed]] = await retriable(() => Promise.all([
+      admin.fetchTopicOffsets(wire), admin.fetchOffsets({ groupId: ns.wire(groupId), topics: [wire] }),
+    ]));
+    return ends.map(({ partition, low, high }) => {
+      // -1 when the group has committed nothing there: it would start at the oldest message kept.
+      const offset = Number(committed?.partitions.find((p) => p.partition === partition)?.offset ?? -1);
+      return { partition, next: Math.max(offset, Number(low)), end: Number(high) };
+    });
+  };
+
   return {
     async ensureTopics(specs: TopicSpec[]) {
       await connect();
@@ -98,16 +112,19 @@ export function createKafkaBus(opts: KafkaBusOptions): EventBus {
       return closing;
     },
 
-    async consumerLag(groupId, topics) {
+    positions,
+
+    async setPositions(groupId, topic, next) {
       await connect();
+      await retriable(() => admin.setOffsets({
+        groupId: ns.wire(groupId), topic: ns.wire(topic),
+        partitions: next.map(({ partition, offset }) => ({ partition, offset: String(offset) })),
+      }));
+    },
+
+    async consumerLag(groupId, topics) {
       let lag = 0;
-      for (const topic of topics.map((t) => ns.wire(t))) {
-        const [ends, [committed]] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId: ns.wire(groupId), topics: [topic] })]);
-        for (const end of ends) {
-          const offset = Number(committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? -1);
-          lag += Math.max(0, Number(end.high) - (offset < 0 ? Number(end.low) : offset));
-        }
-      }
+      for (const topic of topics) for (const p of await positions(groupId, topic)) lag += Math.max(0, p.end - p.next);
       return lag;
     },
 

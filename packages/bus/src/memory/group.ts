@@ -44,6 +44,18 @@ export class MemoryGroup {
     }
   }
 
+  /** The next offset the group reads in a partition; undefined if it never read the topic. */
+  position(topic: string, partition: number): number | undefined {
+    return this.cursors.get(topic)?.[partition]?.committed;
+  }
+
+  /** Moves the group's position in a partition of a topic it has read (the caller makes sure no member runs). */
+  seek(topic: string, partition: number, offset: number): void {
+    const cursor = this.cursors.get(topic)?.[partition];
+    if (!cursor) throw new Error(`the group never read partition ${partition} of "${topic}"`);
+    cursor.committed = offset;
+  }
+
   close(): void {
     for (const cursors of this.cursors.values()) for (const cursor of cursors) cursor.close();
   }

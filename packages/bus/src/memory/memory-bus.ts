@@ -99,6 +99,21 @@ export function createMemoryBus(opts: MemoryBusOptions = {}): EventBus {
       return closing;
     },
 
+    async positions(groupId, topic) {
+      const group = groups.get(groupId);
+      return logsOf(topic).map((log, partition) => ({
+        partition,
+        next: Math.max(group?.position(topic, partition) ?? log.start, log.start),
+        end: log.end,
+      }));
+    },
+
+    async setPositions(groupId, topic, next) {
+      const group = groups.get(groupId);
+      if (!group) throw new Error(`unknown consumer group "${groupId}"`);
+      for (const { partition, offset } of next) group.seek(topic, partition, offset);
+    },
+
     health() {
       return closed ? { ok: false, detail: 'closed' } : { ok: true };
     },
