@@ -6,7 +6,7 @@ import express from 'express';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
-import { AppError, appErrorOf, countRequests, createMetrics, graphqlTimingPlugin, traceRequests, type InternalTokens, type Logger } from '@rowline/kit';
+import { AppError, appErrorOf, countRequests, createMetrics, graphqlTimingPlugin, traceRequests, type InternalTokens, type Logger, type Metrics } from '@rowline/kit';
 import { createAccessTokenVerifier } from './access-tokens.js';
 import { SubgraphDataSource, type GatewayContext } from './data-source.js';
 import { filesProxy } from './files-proxy.js';
@@ -32,6 +32,8 @@ export type GatewayOptions = {
   partner?: PartnerOptions;
   /** The public endpoint's limits (gateway/src/limits); anything left out keeps its default. */
   limits?: Partial<LimitsConfig>;
+  /** The process's metrics, when its bus reports on them too (main.ts); otherwise the gateway's own. */
+  metrics?: Metrics;
   /** `executions.events` for GraphQL subscriptions (graphql-ws on `/graphql`); without it there are none. */
   bus?: EventBus;
   /** Stable per gateway instance: names its consumer group, so every instance sees every run event. */
@@ -45,7 +47,7 @@ export type GatewayOptions = {
  * subgraphs, signing an internal token for every subgraph call.
  */
 export async function createGateway(opts: GatewayOptions) {
-  const metrics = createMetrics('gateway');
+  const metrics = opts.metrics ?? createMetrics('gateway');
   const defenses = createDefenses({ ...DEFAULT_LIMITS, ...opts.limits }, { logger: opts.logger, registry: metrics.registry });
   const verify = createAccessTokenVerifier({ jwksUrl: new URL('/.well-known/jwks.json', opts.urls.auth).href, ...opts.jwt });
   const buildService = ({ name }: { name: string }) => {

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { createKafkaBus } from '@rowline/bus';
 import { TOPICS } from '@rowline/proto';
-import { createInternalTokens, createLogger, loadEnv, onShutdown } from '@rowline/kit';
+import { createInternalTokens, createLogger, createMetrics, loadEnv, onShutdown } from '@rowline/kit';
 import { gatewayEnv } from './env.js';
 import { createGateway } from './gateway.js';
 import { limitsFromEnv } from './limits/env.js';
@@ -11,13 +11,16 @@ import { loadPartnerSupergraph } from './partner/endpoint.js';
 const env = loadEnv(gatewayEnv);
 const logger = createLogger({ service: 'gateway', level: env.LOG_LEVEL });
 // Subscriptions read executions.events; without Kafka the gateway serves queries and mutations only.
+// One registry for the process: the bus's consumption of executions.events is served on the same /metrics.
+const metrics = createMetrics('gateway');
 const bus = env.KAFKA_BROKERS
-  ? createKafkaBus({ brokers: env.KAFKA_BROKERS.split(','), clientId: 'gateway', topicPrefix: env.KAFKA_TOPIC_PREFIX, logger })
+  ? createKafkaBus({ brokers: env.KAFKA_BROKERS.split(','), clientId: 'gateway', topicPrefix: env.KAFKA_TOPIC_PREFIX, logger, registry: metrics.registry })
   : undefined;
 if (!bus) logger.warn('KAFKA_BROKERS is not set: no GraphQL subscriptions');
 await bus?.ensureTopics([{ name: TOPICS.executionEvents, partitions: 6 }]);
 const gateway = await createGateway({
   logger,
+  metrics,
   tokens: createInternalTokens(env.INTERNAL_TOKEN_SECRET),
   supergraphSdl: await loadSupergraph(env.SUPERGRAPH_PATH),
   urls: { auth: env.AUTH_URL, workflows: env.WORKFLOWS_URL, executions: env.EXECUTIONS_URL, files: env.FILES_URL, delivery: env.DELIVERY_URL },
