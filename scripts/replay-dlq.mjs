@@ -17,8 +17,8 @@ if (!process.env.KAFKA_BROKERS) {
 }
 const bus = createKafkaBus({ brokers: process.env.KAFKA_BROKERS.split(','), clientId: 'dlq-replay', topicPrefix: process.env.KAFKA_TOPIC_PREFIX ?? '' });
 try {
-  const { replayed } = await replayDeadLetters(bus, { topic, idleMs: Number(process.env.IDLE_MS ?? 10_000) });
-  console.log(`replayed ${replayed} message(s) from ${topic}.dlq to ${topic}`);
+  const { replayed, remaining } = await replayDeadLetters(bus, { topic, idleMs: Number(process.env.IDLE_MS ?? 10_000) });
+  console.log(`replayed ${replayed} message(s) from ${topic}.dlq to ${topic}${remaining ? `; ${remaining} left for the next replay (it stopped after IDLE_MS without a message)` : ''}`);
 } finally {
   await bus.close();
 }

@@ -4,7 +4,11 @@ import { CLIENT_ADDRESS_HEADER, createHttpFetch, INTERNAL_TOKEN_HEADER, traceHea
 /** Apollo's fetcher type; our response's `headers` is Node's Headers, iterable at runtime though not in the ES lib typings. */
 type Fetcher = NonNullable<ConstructorParameters<typeof RemoteGraphQLDataSource>[0]>['fetcher'];
 
-export type GatewayContext = { principal: Principal | null; requestId: string; clientAddress?: string };
+export type GatewayContext = {
+  principal: Principal | null; requestId: string; clientAddress?: string;
+  /** The subscription layer resolving a run's update for its subscribers (not a client's operation). */
+  subscriptionUpdate?: boolean;
+};
 
 /**
  * Calls one subgraph with a fresh internal token for that subgraph's audience: subgraphs trust the

@@ -65,8 +65,9 @@ export async function createGateway(opts: GatewayOptions) {
     includeStacktraceInErrorResponses: false,
     formatError: publicErrorFormatter({ exposeInternal: !!opts.exposeInternalErrors }),
     ...defenses.apollo,
-    // Timed by operation type: public clients name their operations, and label values must stay few.
-    plugins: [graphqlTimingPlugin(metrics, (rc) => rc.operation?.operation ?? 'invalid'), ...defenses.apollo.plugins],
+    // Timed by operation type: public clients name their operations, and label values must stay few. The
+    // queries that resolve a run's update for its subscribers are timed as `subscription`, not as clients' queries.
+    plugins: [graphqlTimingPlugin(metrics, (rc) => (rc.contextValue.subscriptionUpdate ? 'subscription' : rc.operation?.operation ?? 'invalid')), ...defenses.apollo.plugins],
     validationRules: [scalarLiteralsRule, ...defenses.apollo.validationRules],
   });
   const viaGateway = throughGateway(() => apollo);

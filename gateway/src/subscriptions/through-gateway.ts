@@ -11,12 +11,12 @@ import type { ServerDeps } from './server.js';
  * subgraph calls), in process, with the subscriber's principal as the context.
  */
 export function throughGateway(apollo: () => ApolloServer<GatewayContext>) {
-  async function run(query: string | DocumentNode, variables: Record<string, unknown>, operationName: string | undefined, principal: Principal, clientAddress?: string) {
-    const res = await apollo().executeOperation({ query, variables, operationName }, { contextValue: { principal, requestId: randomUUID(), clientAddress } });
+  async function run(query: string | DocumentNode, variables: Record<string, unknown>, operationName: string | undefined, principal: Principal, clientAddress?: string, subscriptionUpdate = false) {
+    const res = await apollo().executeOperation({ query, variables, operationName }, { contextValue: { principal, requestId: randomUUID(), clientAddress, subscriptionUpdate } });
     if (res.body.kind !== 'single') throw new Error('Incremental delivery is not supported over the socket');
     return res.body.singleResult;
   }
-  const resolve: Resolve = (query, variables, principal) => run(query, variables, undefined, principal);
+  const resolve: Resolve = (query, variables, principal) => run(query, variables, undefined, principal, undefined, true);
   const execute: ServerDeps['execute'] = async (document, variables, operationName, conn): Promise<ExecutionResult> => {
     const r = await run(document, variables, operationName, conn.principal, conn.clientAddress);
     return {

@@ -28,38 +28,37 @@ export type ReplayOptions = {
  * one would dead-letter a dead letter, which drops it). Each offset is committed by the replay group only
  * once the copy is durable, so an interrupted replay resumes and a second one sends nothing twice.
  */
-export async function replayDeadLetters(bus: EventBus, opts: ReplayOptions): Promise<{ replayed: number }> {
+export async function replayDeadLetters(bus: EventBus, opts: ReplayOptions): Promise<{ replayed: number; remaining: number }> {
   const dlq = dlqTopic(opts.topic);
   const groupId = opts.groupId ?? `rowline-dlq-replay.${opts.topic}`;
   const start = await bus.positions(groupId, dlq);
   // Where each partition ends for this replay; those with nothing to replay are done before it starts.
   const pending = new Map(start.filter((p) => p.next < p.end).map((p) => [p.partition, p.end]));
-  if (pending.size === 0) return { replayed: 0 };
+  if (pending.size === 0) return { replayed: 0, remaining: 0 };
 
   let replayed = 0;
+  let done = false;
   let finish!: () => void;
-  const finished = new Promise<void>((resolve) => { finish = resolve; });
+  const finished = new Promise<void>((resolve) => { finish = () => { done = true; resolve(); }; });
   let idle: NodeJS.Timeout | undefined;
-  const armIdle = () => { clearTimeout(idle); idle = setTimeout(finish, opts.idleMs ?? 5_000); };
+  const armIdle = () => { if (done) return; clearTimeout(idle); idle = setTimeout(finish, opts.idleMs ?? 5_000); };
   const reached = (partition: number) => {
     pending.delete(partition);
     if (pending.size === 0) finish();
   };
   const sub = await bus.subscribe({
-    topics: [dlq], groupId, fromBeginning: true,
-    // One partition waiting (below) must not hold back the others.
-    concurrency: start.length,
+    topics: [dlq], groupId, fromBeginning: true, concurrency: start.length,
     handler: async (msg) => {
       const end = pending.get(msg.partition);
       if (end === undefined || Number(msg.offset) >= end) {
-        // Dead-lettered after the start. Its handler returns only once the replay is over, so its partition
-        // goes no further meanwhile; the offset it then commits is set back below.
+        // Dead-lettered after the start: skipped, not waited on (a handler held back would hold back the
+        // fetches of other partitions). The offsets committed past the start's end are set back below.
         if (end !== undefined) reached(msg.partition);
-        return finished;
+        return;
       }
-      armIdle();
       await bus.publish(opts.topic, [replayCopy(msg)]);
       replayed++;
+      armIdle();
       if (Number(msg.offset) + 1 >= end) reached(msg.partition);
     },
   });
@@ -68,8 +67,10 @@ export async function replayDeadLetters(bus: EventBus, opts: ReplayOptions): Pro
   await finished;
   clearTimeout(idle);
   await sub.stop();
-  await rewindPast(bus, groupId, dlq, start);
-  return { replayed };
+  const after = await rewindPast(bus, groupId, dlq, start);
+  // What was there at the start and is not replayed yet (the idle safety net stopped it first): the next replay's.
+  const remaining = start.reduce((sum, p) => sum + Math.max(0, p.end - Math.min(after.get(p.partition) ?? p.next, p.end)), 0);
+  return { replayed, remaining };
 }
 
 const replayCopy = (msg: BusMessage) => ({
@@ -78,9 +79,14 @@ const replayCopy = (msg: BusMessage) => ({
   headers: Object.fromEntries(Object.entries(msg.headers).filter(([k]) => !DEAD_LETTER_HEADERS.includes(k))),
 });
 
-/** Leaves the group at the start's end of each partition where it went further, so the next replay sends what came since. */
-async function rewindPast(bus: EventBus, groupId: string, dlq: string, start: PartitionPosition[]): Promise<void> {
+/**
+ * Leaves the group at the start's end of each partition where it went further, so the next replay sends what
+ * came since; answers where the group stands now, by partition.
+ */
+async function rewindPast(bus: EventBus, groupId: string, dlq: string, start: PartitionPosition[]): Promise<Map<number, number>> {
   const now = new Map((await bus.positions(groupId, dlq)).map((p) => [p.partition, p.next]));
   const past = start.filter((p) => (now.get(p.partition) ?? 0) > p.end).map((p) => ({ partition: p.partition, offset: p.end }));
   if (past.length > 0) await bus.setPositions(groupId, dlq, past);
+  for (const p of past) now.set(p.partition, p.offset);
+  return now;
 }

@@ -26,7 +26,7 @@ describe('replaying a dead-letter topic', () => {
     await tap.stop();
 
     broken = false;
-    expect(await replayDeadLetters(bus, { topic: 'jobs', idleMs: 200 })).toEqual({ replayed: 2 });
+    expect(await replayDeadLetters(bus, { topic: 'jobs', idleMs: 200 })).toEqual({ replayed: 2, remaining: 0 });
     while (handled.length < 2) await new Promise((r) => setTimeout(r, 10));
     const a = handled.find((m) => m.key === 'a')!;
     expect(a.value.toString()).toBe('1');
@@ -34,7 +34,7 @@ describe('replaying a dead-letter topic', () => {
     expect(Object.keys(a.headers).filter((k) => k.startsWith('x-'))).toEqual([]);
     expect(handled.map((m) => m.key).sort()).toEqual(['a', 'b']);
 
-    expect(await replayDeadLetters(bus, { topic: 'jobs', idleMs: 200 })).toEqual({ replayed: 0 });
+    expect(await replayDeadLetters(bus, { topic: 'jobs', idleMs: 200 })).toEqual({ replayed: 0, remaining: 0 });
     await bus.close();
   });
 });
@@ -71,7 +71,7 @@ describe.each(buses)('replaying a dead-letter topic on %s', (_name, createBus) =
 
   it('ends at once when the dead-letter topic is empty', async () => {
     const started = Date.now();
-    expect(await replayDeadLetters(bus, { topic: 'jobs', idleMs: 60_000 })).toEqual({ replayed: 0 });
+    expect(await replayDeadLetters(bus, { topic: 'jobs', idleMs: 60_000 })).toEqual({ replayed: 0, remaining: 0 });
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 
@@ -87,12 +87,12 @@ describe.each(buses)('replaying a dead-letter topic on %s', (_name, createBus) =
     while ((await deadLetters()) < 2) await sleep(20);
 
     // The idle bound is far beyond the test's timeout: the replay must end because it reached its start's end.
-    expect(await replayDeadLetters(failingAgainAtOnce(), { topic: 'jobs', idleMs: 600_000 })).toEqual({ replayed: 2 });
+    expect(await replayDeadLetters(failingAgainAtOnce(), { topic: 'jobs', idleMs: 600_000 })).toEqual({ replayed: 2, remaining: 0 });
     expect(handled.sort()).toEqual(['a', 'a', 'e', 'e']);
     expect(await deadLetters()).toBe(4);
 
     // What failed again was left, not skipped: the next replay sends it, and only it.
-    expect(await replayDeadLetters(failingAgainAtOnce(), { topic: 'jobs', idleMs: 600_000 })).toEqual({ replayed: 2 });
+    expect(await replayDeadLetters(failingAgainAtOnce(), { topic: 'jobs', idleMs: 600_000 })).toEqual({ replayed: 2, remaining: 0 });
     expect(handled.sort()).toEqual(['a', 'a', 'a', 'e', 'e', 'e']);
     await worker.stop();
   });

@@ -52,6 +52,8 @@ export const deliveryEnv = baseEnv.extend({
   /** The platform's SMTP server for EMAIL destinations, e.g. smtp://user:pass@mail:587; none: EMAIL deliveries fail. */
   DELIVERY_SMTP_URL: z.string().url().optional(),
   DELIVERY_SMTP_FROM: z.string().default('Rowline <deliveries@rowline.invalid>'),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(55_000)
+    .describe('How long SIGTERM lets the deliveries in flight end before the worker exits (below the pod\'s grace period, 60 s in k8s/)'),
 }).refine(...DEV_HOSTS_NOT_IN_PRODUCTION);
 export type DeliveryEnv = z.infer<typeof deliveryEnv>;
 

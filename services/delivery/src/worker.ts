@@ -45,4 +45,5 @@ onShutdown(logger, [
   { name: 'storage', stop: async () => storage.close() },
   { name: 'http', stop: () => health.close() },
   { name: 'delivery-runtime', stop: () => runtime.stop() },
-]);
+// Stopping waits for the deliveries in flight (each up to DELIVERY_TIMEOUT_MS), inside the pod's grace period.
+], env.SHUTDOWN_TIMEOUT_MS);
