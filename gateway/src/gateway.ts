@@ -6,7 +6,7 @@ import express from 'express';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
-import { AppError, appErrorOf, countRequests, createMetrics, graphqlTimingPlugin, traceRequests, type InternalTokens, type Logger, type Metrics } from '@rowline/kit';
+import { AppError, appErrorOf, countRequests, createMetrics, graphqlTimingPlugin, operationLabel, traceRequests, type InternalTokens, type Logger, type Metrics } from '@rowline/kit';
 import { createAccessTokenVerifier } from './access-tokens.js';
 import { SubgraphDataSource, type GatewayContext } from './data-source.js';
 import { filesProxy } from './files-proxy.js';
@@ -65,9 +65,9 @@ export async function createGateway(opts: GatewayOptions) {
     includeStacktraceInErrorResponses: false,
     formatError: publicErrorFormatter({ exposeInternal: !!opts.exposeInternalErrors }),
     ...defenses.apollo,
-    // Timed by operation type: public clients name their operations, and label values must stay few. The
-    // queries that resolve a run's update for its subscribers are timed as `subscription`, not as clients' queries.
-    plugins: [graphqlTimingPlugin(metrics, (rc) => (rc.contextValue.subscriptionUpdate ? 'subscription' : rc.operation?.operation ?? 'invalid')), ...defenses.apollo.plugins],
+    // Timed by type and root field (kit's operationLabel). The queries that resolve a run's update for its
+    // subscribers are timed as `subscription update`, apart from clients' queries.
+    plugins: [graphqlTimingPlugin(metrics, (rc) => (rc.contextValue.subscriptionUpdate ? 'subscription update' : operationLabel(rc))), ...defenses.apollo.plugins],
     validationRules: [scalarLiteralsRule, ...defenses.apollo.validationRules],
   });
   const viaGateway = throughGateway(() => apollo);

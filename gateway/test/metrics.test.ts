@@ -58,9 +58,9 @@ describe("the gateway's request metrics", () => {
     // Route templates only: a path's ids and tokens never become label values.
     expect(text).not.toContain('secret-download-token');
 
-    // By operation type, not by the names clients give their operations; one that did not validate is `invalid`.
+    // By type and root field, not by the names clients give their operations; one that did not validate is `invalid`.
     const operations = (labels: string) => sample(text, 'rowline_graphql_operation_seconds_count', `service="gateway",${labels}`);
-    expect(operations('operation="query",outcome="ok"')).toBe('1');
+    expect(operations('operation="query __typename",outcome="ok"')).toBe('1');
     expect(operations('operation="invalid",outcome="error"')).toBe('1');
     expect(text).not.toContain('Probe');
   });

@@ -5,7 +5,7 @@ import express, { type Express, type Request, type RequestHandler } from 'expres
 import { ApolloServer, type ApolloServerPlugin, type GraphQLRequestContextWillSendResponse } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
-import type { GraphQLSchema } from 'graphql';
+import { Kind, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { AppError, appErrorOf, formatGraphQLError, isInternalError } from './errors.js';
 import type { InternalTokens, Principal } from './internal-token.js';
@@ -169,13 +169,21 @@ function routeOf(req: Request): string {
 }
 
 /**
- * Times every GraphQL operation in `rowline_graphql_operation_seconds`, by operation and outcome. The
- * `operation` label is the operation's name unless `operationOf` says otherwise: where clients choose the
- * names (the public gateway), they must not choose the label values.
+ * An operation as a label value: its type and its first root field (`mutation startExecution`, `query
+ * _entities`), or `invalid` when it did not validate. Not its name: clients choose names (a subgraph sees the
+ * gateway's `<client's name>__<subgraph>__<n>`), and label values must be few; a schema has so many fields.
  */
+export function operationLabel(rc: { operation?: OperationDefinitionNode }): string {
+  const op = rc.operation;
+  if (!op) return 'invalid';
+  const field = op.selectionSet.selections.find((s) => s.kind === Kind.FIELD);
+  return field ? `${op.operation} ${field.name.value}` : op.operation;
+}
+
+/** Times every GraphQL operation in `rowline_graphql_operation_seconds`, by operation (`operationOf`) and outcome. */
 export function graphqlTimingPlugin<T extends object>(
   metrics: Metrics,
-  operationOf: (rc: GraphQLRequestContextWillSendResponse<T>) => string = (rc) => rc.operationName ?? 'anonymous',
+  operationOf: (rc: GraphQLRequestContextWillSendResponse<T>) => string = operationLabel,
 ): ApolloServerPlugin<T> {
   return {
     async requestDidStart() {

@@ -1,5 +1,6 @@
+import { parse, type OperationDefinitionNode } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { createInternalTokens, createLogger, createServiceServer } from '@rowline/kit';
+import { createInternalTokens, createLogger, createServiceServer, operationLabel } from '@rowline/kit';
 
 const base = { logger: createLogger({ service: 't', level: 'silent' }), tokens: createInternalTokens('s'.repeat(40)) };
 
@@ -16,6 +17,15 @@ describe('the service server', () => {
       await plain.close();
       await uploads.close();
     }
+  });
+
+  it('labels an operation by its type and first root field, never by the name a client chose', () => {
+    const op = (source: string) => parse(source).definitions[0] as OperationDefinitionNode;
+    // The name a subgraph sees is the gateway's plan name, made of the client's.
+    expect(operationLabel({ operation: op('mutation AnyName__executions__0 { startExecution(input: {}) { id } other }') })).toBe('mutation startExecution');
+    expect(operationLabel({ operation: op('query Chosen { a: _entities(representations: []) { __typename } }') })).toBe('query _entities');
+    expect(operationLabel({ operation: op('query { ... on Query { x } }') })).toBe('query');
+    expect(operationLabel({})).toBe('invalid');
   });
 
   it('answers /readyz without a database check when the service has none', async () => {
