@@ -147,4 +147,15 @@ describe('the production checks', () => {
       expect.stringMatching(/Job\/migrate-auth: pod must set runAsNonRoot/),
     ]));
   });
+
+  it('report a namespace or a ConfigMap a Job reads that is not applied with the Jobs (docs/operations.md, step 3)', () => {
+    const objects = base();
+    delete find(objects, 'Namespace', 'rowline').metadata.labels;
+    delete find(objects, 'ConfigMap', 'rowline-kafka-topics').metadata.labels;
+    const errors = errorsOf((r) => checkK8s(r, objects, { root, label: 'base' }));
+    expect(errors).toEqual(expect.arrayContaining([
+      expect.stringMatching(/Namespace\/rowline: must be labelled app.kubernetes.io\/component: config/),
+      expect.stringMatching(/Job\/kafka-topics: reads ConfigMap rowline-kafka-topics, which must be labelled/),
+    ]));
+  });
 });
