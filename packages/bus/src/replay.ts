@@ -67,7 +67,12 @@ export async function replayDeadLetters(bus: EventBus, opts: ReplayOptions): Pro
   await finished;
   clearTimeout(idle);
   await sub.stop();
-  const after = await rewindPast(bus, groupId, dlq, start);
+  const after = await rewindPast(bus, groupId, dlq, start).catch((err: unknown) => {
+    // The group went past what came after the start: unless it is set back, the next replay skips that.
+    const where = start.map((p) => `partition ${p.partition} to offset ${p.end}`).join(', ');
+    throw new Error(`replayed ${replayed}, but could not set consumer group ${groupId} back on ${dlq} (${where}); `
+      + `set it by hand (kafka-consumer-groups --reset-offsets) before the next replay: ${(err as Error).message}`, { cause: err });
+  });
   // What was there at the start and is not replayed yet (the idle safety net stopped it first): the next replay's.
   const remaining = start.reduce((sum, p) => sum + Math.max(0, p.end - Math.min(after.get(p.partition) ?? p.next, p.end)), 0);
   return { replayed, remaining };
