@@ -69,7 +69,7 @@ export async function replayDeadLetters(bus: EventBus, opts: ReplayOptions): Pro
   await sub.stop();
   const after = await rewindPast(bus, groupId, dlq, start).catch((err: unknown) => {
     // The group went past what came after the start: unless it is set back, the next replay skips that.
-    const where = start.map((p) => `partition ${p.partition} to offset ${p.end}`).join(', ');
+    const where = start.map((p) => `partition ${p.partition} back to offset ${p.end} if past it`).join(', ');
     throw new Error(`replayed ${replayed}, but could not set consumer group ${groupId} back on ${dlq} (${where}); `
       + `set it by hand (kafka-consumer-groups --reset-offsets) before the next replay: ${(err as Error).message}`, { cause: err });
   });
