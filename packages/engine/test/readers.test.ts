@@ -144,6 +144,12 @@ describe('csv reader', () => {
     expect(await read('\na,b\n1,2\n\n,\n"",""\n3,4\n\n')).toEqual({ columns: ['a', 'b'], rows: [[1, 2], [3, 4]] });
   });
 
+  it('ends a record at every line ending, however CRLF, LF and CR are mixed', async () => {
+    expect(await read('a,b\r\n1,2\n3,4\r5,6\r\n"x\ny",7\n')).toEqual({ columns: ['a', 'b'], rows: [[1, 2], [3, 4], [5, 6], ['x\ny', 7]] });
+    const buf = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('a\tb\r\n1\t2\n3\t4\r\n', 'utf16le')]);
+    expect((await read(buf, 'Data.txt')).rows).toEqual([[1, 2], [3, 4]]);
+  });
+
   it('detects ; and tab delimiters', async () => {
     expect((await read('a;b\n1,5;2\n')).rows).toEqual([['1,5', 2]]);
     expect((await read('a\tb\n1\t2\n', 'Data.tsv')).rows).toEqual([[1, 2]]);

@@ -7,7 +7,7 @@ import { parseIsoDate, parseNumber, type Value } from '../values.js';
 import { RawRows, type ReadLimits } from './raw-rows.js';
 import type { ReadProgress, WorkbookSource } from './workbook-source.js';
 
-/** A csv file: a workbook of one sheet named after the file. Parsing is csv-parse's (quotes, BOM, CRLF). */
+/** A csv file: a workbook of one sheet named after the file. Parsing is csv-parse's (quotes, BOM, CRLF, LF or CR). */
 export class CsvWorkbook implements WorkbookSource {
   readonly sheetNames: string[];
   private first: Readable | null;
@@ -40,6 +40,10 @@ export class CsvWorkbook implements WorkbookSource {
       relax_column_count: true,
       relax_quotes: true,
       skip_empty_lines: false,
+      // Any line ending ends a record, however they are mixed (a file pasted together from two systems):
+      // csv-parse otherwise takes the first one it meets as the only one, and a later bare LF or CR became
+      // part of a cell, merging lines into one row with values like "2\n3".
+      record_delimiter: ['\r\n', '\n', '\r'],
       // Rows are taken here, synchronously, and never queued in the parser's readable side.
       on_record: (rec: string[]) => {
         if (failure === null) {

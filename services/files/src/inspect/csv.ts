@@ -17,7 +17,8 @@ const CR = 0x0d;
  * Reads a csv as it streams past, in constant memory: whether it is UTF-8 text without NUL bytes, its
  * header row, the types of the first rows' cells, and how many rows follow the header. Quoted fields may
  * hold delimiters, newlines and doubled quotes; a stray quote inside an unquoted field is kept as text.
- * Blank lines are not rows. Quotes open and close as in the engine's reader (csv-parse with `relax_quotes`),
+ * A line with no value (blank, or only delimiters and empty quoted fields) is not a row, as in the engine;
+ * CRLF, LF and CR each end a line, mixed or not, as in the engine. Quotes open and close as in the engine's reader (csv-parse with `relax_quotes`),
  * so a text that ends inside a quoted field, which the engine refuses, is seen here too.
  */
 export class CsvScanner {
@@ -30,6 +31,8 @@ export class CsvScanner {
   private pendingCr = false;
   private fieldStarted = false;
   private recordStarted = false;
+  /** Whether the record read so far holds a character of a value (an opening quote is none). */
+  private hasValue = false;
   private field = '';
   private record: string[] = [];
   private header: string[] | null = null;
@@ -56,7 +59,7 @@ export class CsvScanner {
     if (this.problem) return { text: false, problem: this.problem };
     if (this.head !== null) this.start();
     const unclosedQuote = this.inQuotes;
-    if (this.recordStarted || this.fieldStarted) this.endRecord();
+    this.endRecord();
     const header = this.header ?? [];
     return {
       text: true,
@@ -120,17 +123,17 @@ export class CsvScanner {
    */
   private count(bytes: Buffer, from: number): void {
     const delimiter = this.delimiter;
-    let { inQuotes, quoteClosed, pendingCr, fieldStarted, recordStarted } = this;
+    let { inQuotes, quoteClosed, pendingCr, fieldStarted, recordStarted, hasValue } = this;
     let rows = 0;
     for (let i = from; i < bytes.length; i++) {
       const c = bytes[i]!;
       if (inQuotes) {
-        if (c === QUOTE) { inQuotes = false; quoteClosed = true; }
+        if (c === QUOTE) { inQuotes = false; quoteClosed = true; } else hasValue = true;
         continue;
       }
       if (quoteClosed) {
         quoteClosed = false;
-        if (c === QUOTE) { inQuotes = true; continue; }
+        if (c === QUOTE) { inQuotes = true; hasValue = true; continue; }
       }
       if (pendingCr) {
         pendingCr = false;
@@ -139,20 +142,22 @@ export class CsvScanner {
       if (c === delimiter) { fieldStarted = false; recordStarted = true; continue; }
       if (c === LF || c === CR) {
         pendingCr = c === CR;
-        if (recordStarted || fieldStarted) rows++;
-        recordStarted = fieldStarted = false;
+        if (hasValue) rows++;
+        recordStarted = fieldStarted = hasValue = false;
         continue;
       }
       if (c === QUOTE && !fieldStarted) inQuotes = true;
+      else hasValue = true;
       fieldStarted = true;
     }
-    Object.assign(this, { inQuotes, quoteClosed, pendingCr, fieldStarted, recordStarted });
+    Object.assign(this, { inQuotes, quoteClosed, pendingCr, fieldStarted, recordStarted, hasValue });
     this.dataRows += rows;
   }
 
   /** Cell text is kept only while the header and the sampled rows are read; later rows are only counted. */
   private append(ch: string): void {
     this.fieldStarted = true;
+    this.hasValue = true;
     if (this.collecting && this.field.length < this.limits.maxCellChars) this.field += ch;
   }
 
@@ -167,7 +172,14 @@ export class CsvScanner {
   }
 
   private endRecord(): void {
-    if (!this.recordStarted && !this.fieldStarted) return;
+    if (!this.hasValue) {
+      // A line with no value is neither the header nor a row.
+      this.field = '';
+      this.record = [];
+      this.fieldStarted = this.recordStarted = false;
+      return;
+    }
+    this.hasValue = false;
     this.endField();
     if (this.header === null) {
       this.header = this.record;

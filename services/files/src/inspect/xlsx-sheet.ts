@@ -3,7 +3,7 @@ import type { ColumnInfo, ColumnType } from '../domain/types.js';
 import { mergeType } from './column-types.js';
 import { decodeXml, elements, firstElement, textOf } from './xml.js';
 
-/** Bytes of one chunk kept for the next: a row tag split between chunks, and the part's closing tag at its end. */
+/** The last bytes seen, where the part's closing tag must be at its end. */
 const TAIL = 256;
 /** The root's end tag, `</worksheet>` or `</x:worksheet>` (a prefix of up to 31 characters), then only whitespace. */
 const WORKSHEET_END = /<\/(?:[A-Za-z_][\w.-]{0,30}:)?worksheet\s*>\s*$/;
@@ -16,38 +16,131 @@ const ends = (b: number | undefined) => b === 0x20 || b === 0x2f || b === 0x3e |
 const nameChar = (b: number) => (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || b === 0x5f || b === 0x2e || b === 0x2d;
 const nameStart = (b: number) => (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || b === 0x5f;
 
+/** Bytes kept for the next chunk while looking for row tags: the longest row tag seen whole, with room to spare. */
+const ROW_TAG_TAIL = 64;
+/** How far a start tag of `v` or `t` may run before its `>`; past it, it is taken for no value (a hostile tag). */
+const VALUE_TAG_MAX = 1024;
+
 /**
- * Counts the row start tags (`<row`, or `<p:row` with a namespace prefix of up to 31 characters, followed by
- * whitespace, `/` or `>`) in `bytes` that end after `from`: the bytes before `from` are the previous chunk's
- * tail, whose tags were counted already. Works on bytes with indexOf: a regex over a string copy of every
- * chunk cost several times more than inflating it.
+ * Counts a sheet part's rows as bytes stream past (no XML parse: this is the cheap part of inspection):
+ * `rows`, every `<row>` element (what Excel's grid bounds), and `valueRows`, the rows holding a value, which
+ * is what a run reads: the engine takes a row with no value (only formatting, as Excel writes for a row whose
+ * height or style was set, or cells with a style and nothing in them) for no row at all.
+ *
+ * A row holds a value when a `<v>` or `<t>` (an inline string's text) in it is neither empty nor
+ * self-closing. Between rows it jumps from one `row` to the next with indexOf; inside a row still without a
+ * value it walks the tags, which ends at the first cell of nearly every row.
  */
-export function countRowStarts(bytes: Buffer, from: number): number {
-  let rows = 0;
-  for (let at = bytes.indexOf(ROW, 1); at >= 0; at = bytes.indexOf(ROW, at + 3)) {
-    if (at + 4 <= from || !ends(bytes[at + 3])) continue;
-    const before = bytes[at - 1]!;
-    if (before === LT) { rows++; continue; }
-    if (before !== COLON) continue;
-    let p = at - 2;
-    while (p >= 0 && at - 1 - p <= 31 && nameChar(bytes[p]!)) p--;
-    const prefixLength = at - 2 - p;
-    if (p >= 0 && bytes[p] === LT && prefixLength >= 1 && prefixLength <= 31 && nameStart(bytes[p + 1]!)) rows++;
+export class RowCounter {
+  rows = 0;
+  valueRows = 0;
+  /** Inside a row that holds no value so far: tags are walked one by one. */
+  private scanning = false;
+  private carry: Buffer = Buffer.alloc(0);
+
+  push(chunk: Buffer): void {
+    const bytes = this.carry.length ? Buffer.concat([this.carry, chunk]) : chunk;
+    let pos = 0;
+    for (;;) {
+      if (this.scanning) {
+        // Tags are a few bytes apart here: a loop is cheaper than a call of indexOf for each.
+        let lt = pos;
+        while (lt < bytes.length && bytes[lt] !== LT) lt++;
+        if (lt === bytes.length) { pos = lt; break; }
+        const after = readTag(bytes, lt);
+        if (after < 0) { pos = lt; break; }
+        if (tagKind === Tag.Row || (tagKind === Tag.SheetData && tagEnd)) {
+          if (!tagEnd) this.rows++;
+          else this.scanning = false;
+          pos = after;
+          continue;
+        }
+        if (tagKind === Tag.Value && !tagEnd) {
+          let close = after;
+          while (close < bytes.length && close - lt <= VALUE_TAG_MAX && bytes[close] !== 0x3e) close++;
+          if (close === bytes.length) close = -1;
+          if (close < 0 && bytes.length - lt <= VALUE_TAG_MAX) { pos = lt; break; }
+          if (close < 0 || close - lt > VALUE_TAG_MAX || bytes[close - 1] === 0x2f) { pos = after; continue; }
+          if (close + 1 >= bytes.length) { pos = lt; break; }
+          if (bytes[close + 1] !== LT) { this.valueRows++; this.scanning = false; }
+          pos = close + 1;
+          continue;
+        }
+        pos = after;
+        continue;
+      }
+      // Not in a row, or in one already counted: on to the next row tag.
+      const at = bytes.indexOf(ROW, pos);
+      if (at < 0 || at + 3 >= bytes.length) { pos = Math.max(pos, bytes.length - ROW_TAG_TAIL); break; }
+      const kind = rowTagAt(bytes, at);
+      if (kind === 'start') { this.rows++; this.scanning = true; }
+      pos = at + 3;
+    }
+    this.carry = Buffer.from(bytes.subarray(Math.max(0, pos)));
   }
-  return rows;
+}
+
+const enum Tag { Other, Row, Value, SheetData }
+/** What readTag found: its kind and whether it ends an element (module state, so the hot loop allocates nothing). */
+let tagKind = Tag.Other;
+let tagEnd = false;
+
+/** The kind of the local name in bytes[start, end): only the names RowCounter acts on. */
+function kindOf(bytes: Buffer, start: number, end: number): Tag {
+  const n = end - start;
+  const c = bytes[start];
+  if (n === 1) return c === 0x76 || c === 0x74 ? Tag.Value : Tag.Other; // v, t
+  if (n === 3) return c === 0x72 && bytes[start + 1] === 0x6f && bytes[start + 2] === 0x77 ? Tag.Row : Tag.Other;
+  if (n === 9) return bytes.toString('latin1', start, end) === 'sheetData' ? Tag.SheetData : Tag.Other;
+  return Tag.Other;
 }
 
 /**
- * Counts a sheet part's `<row>` elements by scanning the inflated bytes (no XML parse: this is the cheap
- * part of inspection) and keeps its first `maxHeadBytes` for the header and type sample. Past `deadline`
- * it stops and answers `rows: null` rather than hold the upload open. `complete` says whether the part
- * ends with its root's end tag: one cut off (mid-row, where the engine's reader fails the run, or between
- * rows, where a run would quietly lose the rest) does not; null when the scan stopped early.
+ * Reads the tag `<name` or `</name` at `lt` (its namespace prefix dropped) into tagKind and tagEnd; answers
+ * where its name stops, or -1 when the bytes end before that.
  */
-export async function scanSheet(stream: Readable, opts: { maxHeadBytes: number; deadline: number; maxRows?: number }): Promise<{ rows: number | null; head: string; headBytes: Buffer; complete: boolean | null }> {
+function readTag(bytes: Buffer, lt: number): number {
+  let i = lt + 1;
+  tagEnd = bytes[i] === 0x2f;
+  if (tagEnd) i++;
+  let start = i;
+  while (i < bytes.length && i - start <= 32 && nameChar(bytes[i]!)) i++;
+  if (i < bytes.length && bytes[i] === COLON) {
+    // A namespace prefix: 1 to 31 name characters, the first a letter or `_`.
+    if (i - start < 1 || i - start > 31 || !nameStart(bytes[start]!)) { tagKind = Tag.Other; return i; }
+    start = ++i;
+    while (i < bytes.length && i - start <= 32 && nameChar(bytes[i]!)) i++;
+  }
+  if (i >= bytes.length) return -1;
+  tagKind = ends(bytes[i]) ? kindOf(bytes, start, i) : Tag.Other;
+  return i;
+}
+
+/** What the `row` at `at` is: a start tag (`<row`, `<p:row`), an end tag (`</row`, `</p:row`), or neither. */
+function rowTagAt(bytes: Buffer, at: number): 'start' | 'end' | null {
+  if (!ends(bytes[at + 3])) return null;
+  let p = at - 1;
+  if (bytes[p] === COLON) {
+    p--;
+    while (p >= 0 && at - 1 - p <= 31 && nameChar(bytes[p]!)) p--;
+    const prefixLength = at - 2 - p;
+    if (p < 0 || prefixLength < 1 || prefixLength > 31 || !nameStart(bytes[p + 1]!)) return null;
+  }
+  if (bytes[p] === LT) return 'start';
+  if (bytes[p] === 0x2f && bytes[p - 1] === LT) return 'end';
+  return null;
+}
+
+/**
+ * Counts a sheet part's rows (see RowCounter) and keeps its first `maxHeadBytes` for the header and type
+ * sample. Past `deadline` it stops and answers `rows: null` rather than hold the upload open. `complete` says
+ * whether the part ends with its root's end tag: one cut off (mid-row, where the engine's reader fails the
+ * run, or between rows, where a run would quietly lose the rest) does not; null when the scan stopped early.
+ */
+export async function scanSheet(stream: Readable, opts: { maxHeadBytes: number; deadline: number; maxRows?: number }): Promise<{ rows: number | null; valueRows: number | null; head: string; headBytes: Buffer; complete: boolean | null }> {
   const head: Buffer[] = [];
   let headBytes = 0;
-  let rows = 0;
+  const counter = new RowCounter();
   let tail = Buffer.alloc(0);
   try {
     for await (const chunk of stream) {
@@ -57,23 +150,21 @@ export async function scanSheet(stream: Readable, opts: { maxHeadBytes: number; 
         head.push(part);
         headBytes += part.length;
       }
-      // The previous chunk's last bytes go in front, so a tag split between chunks is still seen (once).
-      const window = tail.length ? Buffer.concat([tail, bytes]) : bytes;
-      rows += countRowStarts(window, tail.length);
-      tail = Buffer.from(window.subarray(Math.max(0, window.length - TAIL)));
+      counter.push(bytes);
+      tail = Buffer.from(bytes.length >= TAIL ? bytes.subarray(-TAIL) : Buffer.concat([tail, bytes]).subarray(-TAIL));
       // Past the grid's last row the count no longer matters: the sheet will be refused.
-      if (opts.maxRows !== undefined && rows > opts.maxRows) return headOf(rows, head, null);
+      if (opts.maxRows !== undefined && counter.rows > opts.maxRows) return headOf(counter, head, null);
       if (Date.now() > opts.deadline) return headOf(null, head, null);
     }
   } finally {
     stream.destroy();
   }
-  return headOf(rows, head, WORKSHEET_END.test(tail.toString('latin1')));
+  return headOf(counter, head, WORKSHEET_END.test(tail.toString('latin1')));
 }
 
-function headOf(rows: number | null, head: Buffer[], complete: boolean | null) {
+function headOf(counter: RowCounter | null, head: Buffer[], complete: boolean | null) {
   const headBytes = Buffer.concat(head);
-  return { rows, head: headBytes.toString('utf8'), headBytes, complete };
+  return { rows: counter?.rows ?? null, valueRows: counter?.valueRows ?? null, head: headBytes.toString('utf8'), headBytes, complete };
 }
 
 export type Cell = { col: number; type: string; value: string | null; style: number };

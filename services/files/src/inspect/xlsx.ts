@@ -39,7 +39,7 @@ async function inspectWorkbook(zip: ZipArchive, limits: XlsxLimits): Promise<She
     if (scan.complete === false) {
       throw new Rejection(`This workbook is damaged: the sheet ${JSON.stringify(sheet.name)} is cut off, so its rows cannot all be read; save it again in Excel and upload it again`);
     }
-    scanned.push({ name: sheet.name, rows: scan.rows, sample: sampleRows(scan.head, limits.sampleRows + 1, limits.maxColumns) });
+    scanned.push({ name: sheet.name, rows: scan.valueRows, sample: sampleRows(scan.head, limits.sampleRows + 1, limits.maxColumns) });
   }
   // Only header cells need their text; the sample's other cells need only their types.
   const headers = scanned.map((s) => s.sample.find((cells) => cells.some((c) => c.value !== null && c.value !== '')) ?? []);
@@ -47,8 +47,9 @@ async function inspectWorkbook(zip: ZipArchive, limits: XlsxLimits): Promise<She
   const strings = await readSharedStrings(zip, sharedStrings, wanted, { maxBytes: limits.maxSharedStringsBytes, maxItemChars: limits.maxSharedStringChars });
   const dateStyles = await readDateStyles(zip, styles, limits.maxPartBytes);
   return scanned.map(({ name, rows, sample }) => {
-    const { headerIndex, columns } = columnsOf(sample, strings, dateStyles);
-    const rowCount = rows === null ? null : Math.max(0, rows - (headerIndex + 1));
+    const { columns } = columnsOf(sample, strings, dateStyles);
+    // The header is the first row with a value; rows with none are not data (see RowCounter).
+    const rowCount = rows === null ? null : Math.max(0, rows - 1);
     return { name, rowCount, columns };
   });
 }

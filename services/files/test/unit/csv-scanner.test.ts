@@ -26,6 +26,12 @@ describe('CsvScanner', () => {
     expect(scan('h\n1\n\n2\r\n3\r4')).toMatchObject({ rowCount: 4, columns: [{ name: 'h', type: 'NUMBER' }] });
   });
 
+  it('takes a line of delimiters or empty quoted fields for no row, in the sample and past it, and never for the header', () => {
+    expect(scan(',,\n"",""\nh,i\n1,2\n,\n3,4\n"",\n5,6\n,,,\n7,8\n ,\n')).toMatchObject({
+      rowCount: 5, columns: [{ name: 'h', type: 'NUMBER' }, { name: 'i', type: 'NUMBER' }],
+    });
+  });
+
   it('drops a UTF-8 byte order mark and keeps multi-byte characters split across chunks', () => {
     expect(scan('\ufeffMärz,€\n1,2\n', 1)).toMatchObject({ columns: [{ name: 'März' }, { name: '€' }] });
   });

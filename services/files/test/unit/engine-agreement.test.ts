@@ -14,24 +14,30 @@ import { handMadeXlsx, SHEET_XML, WORKBOOK_XML } from '../support/fixtures.js';
 // and a full parse of every sheet would multiply the time an xlsx takes to inspect), so these tests hold them to
 // the same verdict: what the engine cannot read, inspection refuses.
 
-/** Whether the engine's reader refuses the file as corrupt, reading every row of `sheet` (a sort needs them all). */
-async function engineRefuses(name: string, bytes: Buffer, sheet: string, column: string): Promise<boolean> {
+/**
+ * What the engine's reader makes of the file: 'corrupt' when it refuses it as such, else how many data rows of
+ * `sheet` it reads (a sort needs them all).
+ */
+async function engineReads(name: string, bytes: Buffer, sheet: string, column: string): Promise<number | 'corrupt' | 'other'> {
   const steps = [{ type: 'sort', params: { sheet, by: [{ column }] } }];
   try {
-    await previewWorkflow({ steps, input: { fileName: name, open: () => Readable.from([bytes]) }, limit: 10_000 });
-    return false;
+    const preview = await previewWorkflow({ steps, input: { fileName: name, open: () => Readable.from([bytes]) }, limit: 10_000 });
+    return preview.steps[0]!.rowsIn;
   } catch (err) {
     // Other refusals (a cut before the header leaves no column to sort by) are about the steps, not the file.
-    if (err instanceof EngineError) return err.code === 'CORRUPT_FILE';
+    if (err instanceof EngineError) return err.code === 'CORRUPT_FILE' ? 'corrupt' : 'other';
     throw err;
   }
 }
+const engineRefuses = async (name: string, bytes: Buffer, sheet: string, column: string) => (await engineReads(name, bytes, sheet, column)) === 'corrupt';
 
-function inspectionRefusesCsv(bytes: Buffer): boolean {
+/** What inspection makes of a csv fed in 2-byte chunks: 'corrupt' when it refuses it, else its row count. */
+function inspectionReadsCsv(bytes: Buffer): number | 'corrupt' {
   const scanner = new CsvScanner();
   for (let i = 0; i < bytes.length; i += 2) scanner.push(bytes.subarray(i, i + 2));
   const scan = scanner.finish();
-  return scan.text && !scan.empty && scan.unclosedQuote;
+  if (!scan.text) throw new Error('not text');
+  return !scan.empty && scan.unclosedQuote ? 'corrupt' : scan.rowCount;
 }
 
 /** Every string of up to `length` tokens, each a character or a line ending. */
@@ -42,16 +48,22 @@ function* texts(tokens: string[], length: number, prefix = ''): Generator<string
 }
 
 describe('csv inspection and the engine\'s reader', () => {
-  it('agree on the review\'s file and on every short text of cells, delimiters, quotes and line ends', async () => {
-    const samples = ['a,b\n1,2,3,4\n5\n"unterminated,6\n', ...texts(['a', ',', '"', '\n'], 6), ...texts(['a', ',', '"', '\r\n'], 5)];
+  it('agree on refusals and row counts, on the review\'s file and on every short text of cells, delimiters, quotes and line ends', async () => {
+    const samples = [
+      'a,b\n1,2,3,4\n5\n"unterminated,6\n', ',,\n"",""\n1,2\n, \n',
+      ...texts(['a', ',', '"', '\n'], 6), ...texts(['a', ',', '"', '\r\n', '\r'], 5), ...texts(['a', '"', '\n', '\r'], 5),
+    ];
     const disagreements: string[] = [];
     for (const text of samples) {
       const bytes = Buffer.from(`h,i\n${text}`);
-      if (inspectionRefusesCsv(bytes) !== (await engineRefuses('s.csv', bytes, 's', 'h'))) disagreements.push(JSON.stringify(text));
+      const [inspection, engine] = [inspectionReadsCsv(bytes), await engineReads('s.csv', bytes, 's', 'h')];
+      if (inspection !== engine) disagreements.push(`${JSON.stringify(text)}: inspection ${inspection}, engine ${engine}`);
     }
     expect(disagreements).toEqual([]);
-    expect(inspectionRefusesCsv(Buffer.from(samples[0]!))).toBe(true);
-  }, 120_000);
+    expect(inspectionReadsCsv(Buffer.from(samples[0]!))).toBe('corrupt');
+    // Blank lines, lines of delimiters and of empty quoted fields are not rows; a line of a space is.
+    expect(inspectionReadsCsv(Buffer.from(`h,i\n${samples[1]}`))).toBe(2);
+  }, 240_000);
 });
 
 describe('xlsx inspection and the engine\'s reader', () => {
@@ -81,4 +93,23 @@ describe('xlsx inspection and the engine\'s reader', () => {
     expect(engineRefused).toBeGreaterThan(0);
     expect(await inspectionRefuses(await handMadeXlsx(WORKBOOK_XML))).toBe(false);
   }, 120_000);
+
+  it('agree on row counts: a row with only formatting, or only empty values, is no row', async () => {
+    const rows = [
+      '<row r="1" ht="30" customHeight="1"/>', '<row r="2" s="4" customFormat="1"><c r="A2" s="4"/></row>',
+      '<row r="3"><c r="A3" t="inlineStr"><is><t>a</t></is></c><c r="B3" t="inlineStr"><is><t>b</t></is></c></row>',
+      '<row r="4"><c r="A4"><v>1</v></c></row>', '<row r="5" ht="30" customHeight="1"/>',
+      '<row r="6"><c r="A6" s="1"/><c r="B6" s="1"/></row>', '<row r="7"><c r="A7" t="str"><v></v></c></row>',
+      '<row r="8"><c r="A8" t="inlineStr"><is><t/></is></c></row>', '<row r="9"><c r="A9" s="1"/><c r="B9"><v>9</v></c></row>',
+      '<row r="10"><c r="A10" t="inlineStr"><is><r><t>rich</t></r></is></c></row>', '<row r="11"></row>',
+      '<row r="12"><c r="B12" t="inlineStr"><is><t xml:space="preserve"> </t></is></c></row>', '<row r="13" s="2" customFormat="1"/>',
+    ];
+    const sheet = `<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>${rows.join('')}</sheetData></worksheet>`;
+    const path = join(dir, 'formatted.xlsx');
+    const bytes = await handMadeXlsx(WORKBOOK_XML, { 'xl/worksheets/sheet1.xml': sheet });
+    await writeFile(path, bytes);
+    const verdict = await inspectZip(path, INSPECT_LIMITS.xlsx);
+    const inspected = verdict.kind === 'xlsx' ? verdict.sheets[0]!.rowCount : null;
+    expect({ inspected, engine: await engineReads('formatted.xlsx', bytes, 'Data', 'a') }).toEqual({ inspected: 4, engine: 4 });
+  }, 60_000);
 });
