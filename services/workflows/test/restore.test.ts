@@ -31,6 +31,16 @@ describe('restoring a version', () => {
     expect(history.latestVersion).toEqual({ id: restored.id, number: 4 });
   });
 
+  it('answers the restored version with its workflow already pointing at it', async () => {
+    const me = owner(newTenant());
+    const { v1 } = await threeVersions(me);
+
+    const result = await h.gql(me, `mutation($id: ID!) { restoreWorkflowVersion(versionId: $id) { id workflow { latestVersion { id number } } } }`, { id: v1.id });
+    expect(result.errors).toBeUndefined();
+    const restored = result.data.restoreWorkflowVersion;
+    expect(restored.workflow.latestVersion).toEqual({ id: restored.id, number: 4 });
+  });
+
   it('leaves every earlier version exactly as it was', async () => {
     const me = owner(newTenant());
     const { workflowId, v1 } = await threeVersions(me);

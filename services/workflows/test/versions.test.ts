@@ -31,6 +31,21 @@ describe('saving versions', () => {
     expect(head.versions.edges.map((e: any) => e.node.number)).toEqual([3, 2, 1]);
   });
 
+  it('answers the saved version with its workflow already pointing at it', async () => {
+    const me = owner(newTenant());
+    const { workflow, version: v1 } = await h.createWorkflow(me);
+    const before = (await h.gql(me, `query($id: ID!) { workflow(id: $id) { updatedAt } }`, { id: workflow.id })).data.workflow;
+
+    const saved = await h.gql(me, `mutation($i: SaveWorkflowVersionInput!) {
+      saveWorkflowVersion(input: $i) { id number workflow { updatedAt latestVersion { id number } versions(first: 1) { edges { node { id } } } } } }`,
+    { i: { workflowId: workflow.id, baseVersionId: v1.id, steps: stepsOver(200) } });
+    expect(saved.errors).toBeUndefined();
+    const { id, workflow: head } = saved.data.saveWorkflowVersion;
+    expect(head.latestVersion).toEqual({ id, number: 2 });
+    expect(head.versions.edges[0].node.id).toBe(id);
+    expect(Date.parse(head.updatedAt)).toBeGreaterThan(Date.parse(before.updatedAt));
+  });
+
   it('answers CONFLICT, with the current head, when the base version is no longer the latest', async () => {
     const me = owner(newTenant());
     const { workflow, version: v1 } = await h.createWorkflow(me);

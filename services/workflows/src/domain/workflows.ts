@@ -37,6 +37,8 @@ export function createWorkflowsDomain(deps: { validateSteps: StepValidator }) {
       id: versionId, tenantId: actor.tenantId, workflowId: workflow.id, number, steps, note, createdBy: actor.subject,
     });
     await tx.flush();
+    // The move bypassed the identity map, where the request's `workflow { latestVersion }` is read from next.
+    await tx.refreshOrFail(workflow);
     return version;
   };
 
