@@ -93,3 +93,29 @@ describe('tenant isolation', () => {
     expect(idsOf(await other.api.request(LIST, { f: { workflowId: summary.workflowId } }))).toEqual([]);
   });
 });
+
+describe('runs whose files were deleted', () => {
+  it('still read, listed and resolved across tenants as before, naming the files DELETED', async () => {
+    const tidy = await p.tenant('Tidy Co');
+    const { versionId } = await tidy.workflow();
+    const fileId = await tidy.upload();
+    const id = await tidy.run({ workflowVersionId: versionId, fileId });
+    const [artifact] = (await tidy.ended(id)).artifacts;
+    for (const deleted of [fileId, artifact.id]) {
+      expect((await tidy.api.request(`mutation($id: ID!) { deleteFile(id: $id) }`, { id: deleted })).data).toEqual({ deleteFile: true });
+    }
+
+    const files = 'inputFile { id status downloadUrl } artifacts { id name status downloadUrl }';
+    const one = await tidy.api.request(`query($id: ID!) { execution(id: $id) { id status ${files} } }`, { id });
+    expect(one.errors).toBeUndefined();
+    expect(one.data.execution).toEqual({
+      id, status: 'SUCCEEDED', inputFile: { id: fileId, status: 'DELETED', downloadUrl: null },
+      artifacts: [{ id: artifact.id, name: 'summary.xlsx', status: 'DELETED', downloadUrl: null }],
+    });
+    const listed = await tidy.api.request(`{ executions(first: 10) { edges { node { id ${files} } } } }`);
+    expect(listed.errors).toBeUndefined();
+    expect(listed.data.executions.edges.map((e: any) => e.node.id)).toEqual([id]);
+    expect(codesOf(await other.api.request(`query($id: ID!) { execution(id: $id) { ${files} } }`, { id }))).toEqual(['NOT_FOUND']);
+    expect(codesOf(await tidy.start({ workflowVersionId: versionId, fileId }))).toEqual(['NOT_FOUND']);
+  });
+});

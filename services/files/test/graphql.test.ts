@@ -106,6 +106,24 @@ describe('deleteFile', () => {
     expect(((await res.json()) as HttpReply).error.code).toBe('NOT_FOUND');
   });
 
+  it('keeps a deleted file resolvable as an entity, DELETED and without a link, for the runs that name it', async () => {
+    const { id } = await upload(files, A, 'used-by-a-run.csv', Buffer.from('a\n1\n'));
+    expect((await files.gql(`mutation($id: ID!) { deleteFile(id: $id) }`, { id }, A)).data).toEqual({ deleteFile: true });
+
+    const entities = `query($r: [_Any!]!) { _entities(representations: $r) { ... on File { id name status size downloadUrl } } }`;
+    const r = await files.gql(entities, { r: [{ __typename: 'File', id }] }, A);
+    expect(r.errors).toBeUndefined();
+    expect(r.data._entities).toEqual([{ id, name: 'used-by-a-run.csv', status: 'DELETED', size: 4, downloadUrl: null }]);
+    expect(codeOf(await files.gql(entities, { r: [{ __typename: 'File', id }] }, B))).toBe('NOT_FOUND');
+
+    // Everywhere else it is gone: no file, no listing, no second deletion, no run input.
+    expect(codeOf(await files.gql(FILE, { id }, A))).toBe('NOT_FOUND');
+    const listed = await files.gql(`{ files(first: 100) { edges { node { id } } } }`, {}, A);
+    expect(listed.data.files.edges.map((e: any) => e.node.id)).not.toContain(id);
+    expect(codeOf(await files.gql(`mutation($id: ID!) { deleteFile(id: $id) }`, { id }, A))).toBe('NOT_FOUND');
+    expect((await files.internal('GET', `/internal/files/${id}`, A)).status).toBe(404);
+  });
+
   it('needs files:write', async () => {
     const { id } = await upload(files, A, 'kept.csv', Buffer.from('a\n1\n'));
     expect(codeOf(await files.gql(`mutation($id: ID!) { deleteFile(id: $id) }`, { id }, { tenant: TENANT_A, role: 'VIEWER' }))).toBe('FORBIDDEN');

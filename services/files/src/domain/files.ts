@@ -11,13 +11,23 @@ export type FilesDomain = ReturnType<typeof createFilesDomain>;
 /** Input files and artifacts: metadata, links and deletion. Knows nothing of GraphQL; callers pass a tenant-scoped em. */
 export function createFilesDomain(deps: { storage: Storage; links: FileLinks; maxUploadBytes: number; logger: Logger; retention: Retention }) {
   async function get(em: EntityManager, id: string): Promise<File> {
-    const file = isUuid(id) ? await em.findOne(FileEntity, { id }) : null;
+    const file = isUuid(id) ? await em.findOne(FileEntity, { id, status: { $ne: 'DELETED' } }) : null;
     if (!file) throw notFound('File', id);
     return file;
   }
 
   return {
     get,
+
+    /**
+     * A file as another subgraph's entity names it (a run's input or artifact), deleted ones included: a
+     * deletion must not make the runs that used the file unreadable.
+     */
+    async reference(em: EntityManager, id: string): Promise<File> {
+      const file = isUuid(id) ? await em.findOne(FileEntity, { id }) : null;
+      if (!file) throw notFound('File', id);
+      return file;
+    },
 
     /** Registers an upload and hands back the link its bytes go to; the file stays UPLOADING until they arrive. */
     async createUpload(em: EntityManager, actor: Principal, input: { name: string; contentType?: string | null; size: number }) {
@@ -47,7 +57,7 @@ export function createFilesDomain(deps: { storage: Storage; links: FileLinks; ma
       const afterId = decodeCursor(opts.after);
       return em.find(
         FileEntity,
-        { ...(afterId ? { id: { $lt: afterId } } : {}), ...(opts.kind ? { kind: opts.kind } : {}) },
+        { ...(afterId ? { id: { $lt: afterId } } : {}), ...(opts.kind ? { kind: opts.kind } : {}), status: { $ne: 'DELETED' as const } },
         { orderBy: { id: 'desc' }, limit: opts.first + 1 },
       );
     },
@@ -59,12 +69,20 @@ export function createFilesDomain(deps: { storage: Storage; links: FileLinks; ma
     },
 
     /**
-     * Deletes the row first, then the bytes: a failure in between leaves unreferenced bytes (garbage) rather
-     * than a row pointing at nothing. An upload still in flight finds its row gone and removes its own bytes.
+     * Marks the row DELETED first, then deletes the bytes: a failure in between leaves unreferenced bytes
+     * (garbage) rather than a row pointing at nothing. The row stays as a tombstone without bytes or link,
+     * because runs name their input and artifacts by id (`Execution.inputFile: File!`): removing it made
+     * every run that used the file, and every page of `executions` holding one, fail with NOT_FOUND. An
+     * upload still in flight finds its row DELETED and removes its own bytes.
      */
     async delete(em: EntityManager, id: string): Promise<boolean> {
       const file = await get(em, id);
-      await em.nativeDelete(FileEntity, { id: file.id, tenantId: file.tenantId });
+      const marked = await em.nativeUpdate(
+        FileEntity,
+        { id: file.id, tenantId: file.tenantId, status: { $ne: 'DELETED' } },
+        { status: 'DELETED', expiresAt: null, updatedAt: new Date() },
+      );
+      if (marked !== 1) throw notFound('File', id);
       await deps.storage.delete(file.storageKey).catch((err: unknown) => {
         deps.logger.warn({ err, fileId: file.id }, 'file row deleted but its bytes were not; they are now garbage');
       });

@@ -1,4 +1,5 @@
-export const FILE_STATUSES = ['UPLOADING', 'READY', 'REJECTED', 'EXPIRED'] as const;
+/** DELETED: a tombstone. deleteFile removed the bytes and the file from `file`/`files`; runs still name it. */
+export const FILE_STATUSES = ['UPLOADING', 'READY', 'REJECTED', 'EXPIRED', 'DELETED'] as const;
 export type FileStatus = (typeof FILE_STATUSES)[number];
 
 /** INPUT: uploaded by a person; ARTIFACT: written by the engine for a run. */

@@ -25,7 +25,7 @@ export function createUploads(deps: { orm: Orm; storage: Storage; maxUploadBytes
     async receive(claims: LinkClaims, body: Readable, contentLength: number | undefined): Promise<File> {
       const em = tenantEm(deps.orm, claims.tenantId);
       const file = isUuid(claims.fileId) ? await em.findOne(FileEntity, { id: claims.fileId }) : null;
-      if (!file) throw notFound('File', claims.fileId);
+      if (!file || file.status === 'DELETED') throw notFound('File', claims.fileId);
       if (file.status !== 'UPLOADING' || file.kind !== 'INPUT') throw conflict(`This file is ${file.status.toLowerCase()} and takes no more uploads`, { status: file.status });
       const cap = Math.min(file.size, deps.maxUploadBytes);
       if (contentLength !== undefined && contentLength > cap) throw tooLarge(cap);
@@ -84,7 +84,8 @@ export function createUploads(deps: { orm: Orm; storage: Storage; maxUploadBytes
         if (settled !== 1) {
           // Deleted while the bytes were arriving: nothing may keep them. (A lease lost to a later upload
           // after an hour leaves the bytes to that upload.)
-          if (!(await tenantEm(deps.orm, claims.tenantId).findOne(FileEntity, { id: file.id }))) await deps.storage.delete(file.storageKey);
+          const current = await tenantEm(deps.orm, claims.tenantId).findOne(FileEntity, { id: file.id });
+          if (!current || current.status === 'DELETED') await deps.storage.delete(file.storageKey);
           throw conflict('This file was deleted or changed during the upload');
         }
         if (verdict.status === 'REJECTED') {

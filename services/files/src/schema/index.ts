@@ -8,7 +8,7 @@ export function buildFilesSchema(deps: { domain: FilesDomain; retention: Retenti
   return buildSubgraph({
     resolvers: [new FileResolver(deps.domain), new QuotaResolver(deps.retention)],
     references: {
-      File: { permission: 'files:read', resolve: (ref, ctx) => deps.domain.get(ctx.em, ref.id) },
+      File: { permission: 'files:read', resolve: (ref, ctx) => deps.domain.reference(ctx.em, ref.id) },
     },
   });
 }

@@ -3,7 +3,7 @@ import { Directive, Field, ID, InputType, Int, ObjectType, registerEnumType } fr
 import { Connection } from '@rowline/kit';
 import type { ColumnType as ColumnTypeValue, FileKind as FileKindValue, FileStatus as FileStatusValue, SheetInfo } from '../domain/types.js';
 
-export enum FileStatus { UPLOADING = 'UPLOADING', READY = 'READY', REJECTED = 'REJECTED', EXPIRED = 'EXPIRED' }
+export enum FileStatus { UPLOADING = 'UPLOADING', READY = 'READY', REJECTED = 'REJECTED', EXPIRED = 'EXPIRED', DELETED = 'DELETED' }
 registerEnumType(FileStatus, {
   name: 'FileStatus',
   valuesConfig: {
@@ -11,6 +11,7 @@ registerEnumType(FileStatus, {
     READY: { description: 'Stored and inspected; it can be used and downloaded.' },
     REJECTED: { description: 'The bytes were refused; see rejectionReason.' },
     EXPIRED: { description: 'Retention ended; the bytes are gone.' },
+    DELETED: { description: 'Deleted with deleteFile; the bytes are gone. Only a run that used or wrote it still shows it.' },
   },
 });
 

@@ -7,7 +7,7 @@ export type CheckedFile = {
 
 /**
  * The columns the internal file check answers, for one of the tenant's files (null for another tenant's or
- * a missing one): a plain indexed query, since every startExecution asks it and no entity is needed.
+ * a missing or deleted one): a plain indexed query, since every startExecution asks it and no entity is needed.
  */
 export async function fileForCheck(em: EntityManager, tenantId: string, id: string): Promise<CheckedFile | null> {
   const [row] = await runPrepared<{
@@ -16,7 +16,7 @@ export async function fileForCheck(em: EntityManager, tenantId: string, id: stri
   }>(em, {
     name: 'files.file-for-check',
     text: `select "id", "tenant_id", "name", "status", "kind", "content_type", "size", "storage_key", "sha256"
-      from "files"."files" where "tenant_id" = $1 and "id" = $2`,
+      from "files"."files" where "tenant_id" = $1 and "id" = $2 and "status" <> 'DELETED'`,
   }, [tenantId, id]);
   if (!row) return null;
   return {
