@@ -66,6 +66,18 @@ describe('listing runs', () => {
     expect(codesOf(await acme.api.request(LIST, { first: 101 }))).toEqual(['BAD_USER_INPUT']);
   });
 
+  it('answers a run\'s first log lines up to limit, and refuses a limit outside 1..1000 as BAD_USER_INPUT', async () => {
+    const logs = `query($id: ID!, $limit: Int!) { execution(id: $id) { logs(limit: $limit) { message } } }`;
+    const all = (await acme.api.request(`query($id: ID!) { execution(id: $id) { logs { message } } }`, { id: succeeded[0] })).data.execution.logs;
+    expect(all.length).toBeGreaterThan(0);
+    expect((await acme.api.request(logs, { id: succeeded[0], limit: 1 })).data.execution.logs).toEqual(all.slice(0, 1));
+    expect((await acme.api.request(logs, { id: succeeded[0], limit: 1000 })).data.execution.logs).toEqual(all);
+    for (const limit of [0, -1, 1001]) {
+      const refused = await acme.api.request(logs, { id: succeeded[0], limit });
+      expect(refused.errors?.map((e: any) => [e.extensions.code, e.message, e.extensions.argument])).toEqual([['BAD_USER_INPUT', 'limit must be between 1 and 1000', 'limit']]);
+    }
+  });
+
   it('adds a workflow\'s runs to the Workflow entity, scoped to the caller\'s tenant', async () => {
     const query = `query($r: [_Any!]!) { _entities(representations: $r) { ... on Workflow { executions(first: 10) { edges { node { id } } } } } }`;
     const mine = await p.subgraph(acme.tenantId, query, { r: [{ __typename: 'Workflow', id: broken.workflowId }] });

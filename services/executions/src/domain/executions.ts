@@ -5,6 +5,8 @@ import { insertRun, runIdForKey } from '../store/insert-run.js';
 import { eventMessage, requestedMessage } from '../events/messages.js';
 import { isTerminal, type Status } from './state-machine.js';
 
+export const MAX_LOG_LINES = 1000;
+
 /** What the executions service needs to know of other services' data when a run starts. */
 export type Lookups = {
   version(principal: Principal, id: string): Promise<{ id: string; workflowId: string; steps: StepSpec[] }>;
@@ -147,8 +149,13 @@ export function createExecutionsDomain(deps: { lookups: Lookups; onOutbox: () =>
     },
 
     steps: (em: EntityManager, executionId: string) => em.find(StepRunEntity, { executionId }, { orderBy: { index: 'asc' } }),
-    logs: (em: EntityManager, executionId: string, limit: number) =>
-      em.find(ExecutionLogEntity, { executionId }, { orderBy: { at: 'asc' }, limit }),
+    /** The run's first `limit` log lines, oldest first; a limit outside 1..MAX_LOG_LINES is refused, not bent. */
+    logs: async (em: EntityManager, executionId: string, limit: number) => {
+      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LOG_LINES) {
+        throw badInput(`limit must be between 1 and ${MAX_LOG_LINES}`, { argument: 'limit' });
+      }
+      return em.find(ExecutionLogEntity, { executionId }, { orderBy: { at: 'asc' }, limit });
+    },
   };
 }
 export type ExecutionsDomain = ReturnType<typeof createExecutionsDomain>;

@@ -61,9 +61,9 @@ export class ExecutionResolver {
     return this.domain.steps(ctx.em, run.id);
   }
 
-  @FieldResolver(() => [ExecutionLogLine])
-  logs(@Root() run: Execution, @Arg('limit', () => Int, { defaultValue: 200 }) limit: number, @Ctx() ctx: AuthedContext) {
-    return this.domain.logs(ctx.em, run.id, Math.min(Math.max(limit, 1), 1000));
+  @FieldResolver(() => [ExecutionLogLine], { description: 'The run\'s first log lines, oldest first.' })
+  logs(@Root() run: Execution, @Arg('limit', () => Int, { defaultValue: 200, description: 'How many lines: 1 to 1000.' }) limit: number, @Ctx() ctx: AuthedContext) {
+    return this.domain.logs(ctx.em, run.id, limit);
   }
 
   @FieldResolver(() => Int)
