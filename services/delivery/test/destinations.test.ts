@@ -128,6 +128,48 @@ describe('destinations', () => {
     expect(traversal.errors![0]!.extensions.path).toBe('fileNameTemplate');
   });
 
+  it('lists a workflow\'s and a destination\'s routes, and detaches one so the next runs no longer deliver there', async () => {
+    const created = await Promise.all(['Left', 'Right'].map((name) =>
+      h.gql(owner(TENANT_A), CREATE, { input: { name, kind: 'EMAIL', config: { to: [`${name}@example.com`], subject: 'x' } } })));
+    const [left, right] = created.map((c) => c.data.createDestination.id as string);
+    const [workflowId, otherWorkflow] = [await h.workflow(TENANT_A), await h.workflow(TENANT_A)];
+    const ATTACH = `mutation($w: ID!, $d: ID!, $p: String) { attachDestination(input: { workflowId: $w, destinationId: $d, artifactPattern: $p }) { id } }`;
+    const leftRoute = (await h.gql(owner(TENANT_A), ATTACH, { w: workflowId, d: left, p: '*.csv' })).data.attachDestination.id;
+    const rightRoute = (await h.gql(owner(TENANT_A), ATTACH, { w: workflowId, d: right })).data.attachDestination.id;
+    const otherRoute = (await h.gql(owner(TENANT_A), ATTACH, { w: otherWorkflow, d: left })).data.attachDestination.id;
+
+    const WORKFLOW_ROUTES = `query($reps: [_Any!]!) { _entities(representations: $reps) {
+      ... on Workflow { id routes { id artifactPattern workflow { id } destination { id name } } } } }`;
+    const listed = await h.gql(viewer(TENANT_A), WORKFLOW_ROUTES, { reps: [{ __typename: 'Workflow', id: workflowId }] });
+    expect(listed.errors).toBeUndefined();
+    expect(listed.data._entities[0].routes).toEqual([
+      { id: leftRoute, artifactPattern: '*.csv', workflow: { id: workflowId }, destination: { id: left, name: 'Left' } },
+      { id: rightRoute, artifactPattern: '*', workflow: { id: workflowId }, destination: { id: right, name: 'Right' } },
+    ]);
+    const DESTINATION_ROUTES = `query($id: ID!) { destination(id: $id) { routes { id workflowId } } }`;
+    expect((await h.gql(viewer(TENANT_A), DESTINATION_ROUTES, { id: left })).data.destination.routes).toEqual([
+      { id: leftRoute, workflowId }, { id: otherRoute, workflowId: otherWorkflow },
+    ]);
+
+    const DETACH = `mutation($w: ID!, $d: ID!) { detachDestination(input: { workflowId: $w, destinationId: $d }) }`;
+    expect(errorCodes(await h.gql(viewer(TENANT_A), DETACH, { w: workflowId, d: left }))).toEqual(['FORBIDDEN']);
+    expect((await h.gql(owner(TENANT_A), DETACH, { w: workflowId, d: left })).data.detachDestination).toBe(leftRoute);
+    // Detached: gone from both lists, and the delivery plan of the workflow's next run no longer has it.
+    expect((await h.gql(owner(TENANT_A), WORKFLOW_ROUTES, { reps: [{ __typename: 'Workflow', id: workflowId }] })).data._entities[0].routes
+      .map((r: { id: string }) => r.id)).toEqual([rightRoute]);
+    expect((await h.gql(owner(TENANT_A), DESTINATION_ROUTES, { id: left })).data.destination.routes).toEqual([{ id: otherRoute, workflowId: otherWorkflow }]);
+    const stored = await h.orm.em.fork().getConnection().execute(`select destination_id from delivery.routes where workflow_id = ?`, [workflowId]);
+    expect(stored).toEqual([{ destination_id: right }]);
+
+    // Twice, or a pair never attached, or malformed ids: NOT_FOUND, and nothing else is touched.
+    for (const variables of [{ w: workflowId, d: left }, { w: otherWorkflow, d: right }, { w: 'nope', d: left }, { w: workflowId, d: 'nope' }]) {
+      const again = await h.gql(owner(TENANT_A), DETACH, variables);
+      expect(errorCodes(again)).toEqual(['NOT_FOUND']);
+    }
+    expect(await h.orm.em.fork().getConnection().execute(`select count(*)::int as n from delivery.routes where id in (?, ?)`, [rightRoute, otherRoute]))
+      .toEqual([{ n: 2 }]);
+  });
+
   it('deletes a destination with its routes, and keeps answering NOT_FOUND for it afterwards', async () => {
     const created = await h.gql(owner(TENANT_A), CREATE, { input: { name: 'Short-lived', kind: 'EMAIL', config: { to: ['s@example.com'], subject: 'x' } } });
     const id = created.data.createDestination.id;

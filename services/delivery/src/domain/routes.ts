@@ -1,5 +1,5 @@
 import type { EntityManager, Principal } from '@rowline/kit';
-import { badInput, isUuid, newId } from '@rowline/kit';
+import { badInput, isUuid, newId, notFound } from '@rowline/kit';
 import { RouteEntity, type Route } from '../store/entities.js';
 import type { DestinationsDomain } from './destinations.js';
 
@@ -53,6 +53,30 @@ export function createRoutesDomain(deps: {
         onConflictAction: 'merge',
         onConflictMergeFields: ['artifactPattern', 'fileNameTemplate'],
       });
+    },
+
+    /** A workflow's routes, oldest first (none for a malformed id: the workflow is another service's entity). */
+    forWorkflow(em: EntityManager, workflowId: string): Promise<Route[]> {
+      if (!isUuid(workflowId)) return Promise.resolve([]);
+      return em.find(RouteEntity, { workflowId }, { orderBy: { createdAt: 'asc', id: 'asc' } });
+    },
+
+    /** The routes that send to a destination, oldest first. */
+    forDestination(em: EntityManager, destinationId: string): Promise<Route[]> {
+      return em.find(RouteEntity, { destinationId }, { orderBy: { createdAt: 'asc', id: 'asc' } });
+    },
+
+    /**
+     * Stops routing a workflow's artifacts to a destination: the next runs of the workflow deliver nothing
+     * there. Deliveries already recorded go on (the ledger does not refer to routes). Answers the route's id;
+     * NOT_FOUND when the workflow is not attached to the destination, in this tenant.
+     */
+    async detach(em: EntityManager, actor: Principal, input: { workflowId: string; destinationId: string }): Promise<string> {
+      const where = { workflowId: input.workflowId, destinationId: input.destinationId, tenantId: actor.tenantId };
+      const route = isUuid(input.workflowId) && isUuid(input.destinationId) ? await em.findOne(RouteEntity, where) : null;
+      const removed = route ? await em.nativeDelete(RouteEntity, { id: route.id, tenantId: actor.tenantId }) : 0;
+      if (!route || removed !== 1) throw notFound('Route', `from workflow ${input.workflowId} to destination ${input.destinationId}`);
+      return route.id;
     },
   };
 }

@@ -10,7 +10,8 @@ import type { Transport } from '../transports/types.js';
 import { openDestination } from '../worker/deliver-one.js';
 import { PageArgs } from './args.js';
 import {
-  AttachDestinationInput, CreateDestinationInput, DestinationConnection, DestinationTestResultType, DestinationType, RouteType, UpdateDestinationInput,
+  AttachDestinationInput, CreateDestinationInput, DestinationConnection, DestinationTestResultType, DestinationType, DetachDestinationInput, RouteType,
+  UpdateDestinationInput, WorkflowRef,
 } from './types.js';
 
 @Resolver(() => DestinationType)
@@ -89,8 +90,45 @@ export class RouteResolver {
     return this.routes.attach(ctx.em, ctx.principal, input);
   }
 
+  @Authorized('destinations:write')
+  @Mutation(() => ID, {
+    description: 'Stops sending a workflow\'s artifacts to a destination; answers the removed route\'s id. Deliveries already recorded go on.',
+  })
+  detachDestination(@Arg('input', () => DetachDestinationInput) input: DetachDestinationInput, @Ctx() ctx: AuthedContext) {
+    return this.routes.detach(ctx.em, ctx.principal, input);
+  }
+
   @FieldResolver(() => DestinationType)
   destination(@Root() route: RouteType, @Ctx() ctx: AuthedContext) {
     return this.destinations.get(ctx.em, route.destinationId);
+  }
+
+  @FieldResolver(() => WorkflowRef)
+  workflow(@Root() route: RouteType): WorkflowRef {
+    return { id: route.workflowId };
+  }
+}
+
+/** Adds `routes` to the workflows subgraph's Workflow: where its runs' artifacts are sent. */
+@Resolver(() => WorkflowRef)
+export class WorkflowRoutesResolver {
+  constructor(private readonly domain: RoutesDomain) {}
+
+  @Authorized('destinations:read')
+  @FieldResolver(() => [RouteType], { description: 'Where this workflow\'s artifacts are delivered, oldest route first.' })
+  routes(@Root() workflow: WorkflowRef, @Ctx() ctx: AuthedContext) {
+    return this.domain.forWorkflow(ctx.em, workflow.id);
+  }
+}
+
+/** The routes of a destination: which workflows send to it (worth a look before deleting it). */
+@Resolver(() => DestinationType)
+export class DestinationRoutesResolver {
+  constructor(private readonly domain: RoutesDomain) {}
+
+  @Authorized('destinations:read')
+  @FieldResolver(() => [RouteType], { description: 'The workflows whose artifacts go to this destination, oldest route first.' })
+  routes(@Root() destination: Destination, @Ctx() ctx: AuthedContext) {
+    return this.domain.forDestination(ctx.em, destination.id);
   }
 }

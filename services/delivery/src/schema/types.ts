@@ -47,6 +47,19 @@ export class UpdateDestinationInput {
   @Field(() => Boolean, { nullable: true }) enabled?: boolean | null;
 }
 
+@InputType()
+export class DetachDestinationInput {
+  @Field(() => ID) workflowId!: string;
+  @Field(() => ID) destinationId!: string;
+}
+
+/** Workflow is owned by the workflows subgraph; this one only adds `routes` to it. */
+@ObjectType('Workflow')
+@Directive('@key(fields: "id")')
+export class WorkflowRef {
+  @Field(() => ID) id!: string;
+}
+
 @ObjectType('Route', { description: 'Sends the artifacts of a workflow\'s runs that match a pattern to a destination.' })
 export class RouteType {
   @Field(() => ID) id!: string;
