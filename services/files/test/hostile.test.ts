@@ -146,6 +146,22 @@ describe('files the engine could not read: refused at upload, not when a run fai
       'This CSV file is damaged: a quoted field (starting with ") is never closed, so its rows cannot be read; fix the quotes and upload it again');
   });
 
+  // csv-parse builds a whole record before the engine sees it: 10 MiB of commas took 665 MB of memory in
+  // a run, 50 MiB took 2 GB, and one 150 MB cell 800 MB. A row past either limit is refused here instead.
+  it('refuses a csv row of more than 16,384 columns, also when it comes after the sampled rows', async () => {
+    const reason = 'This CSV file has a row of more than 16,384 columns, more than a spreadsheet can hold, so it was not opened';
+    expect(await refusal(files, 'wide.csv', Buffer.from(`a,b\n${'1,2\n'.repeat(200)}${','.repeat(16_384)}\n3,4\n`))).toBe(reason);
+    expect(await refusal(files, 'wide-head.csv', Buffer.from(`a,b\n${','.repeat(20_000)}x\n`))).toBe(reason);
+    const widest = await upload(files, A, 'widest.csv', Buffer.from(`a,b\n${','.repeat(16_383)}\n`));
+    expect(widest.body.file?.status).toBe('READY');
+  });
+
+  it('refuses a csv row of more than 8 MiB, quoted or not', async () => {
+    const reason = 'This CSV file has a row of more than 8 MiB, far longer than a spreadsheet row, so it was not opened';
+    expect(await refusal(files, 'long.csv', Buffer.from(`a,b\n${'1,2\n'.repeat(200)}${'x'.repeat(8 * MiB)},1\n`))).toBe(reason);
+    expect(await refusal(files, 'long-quoted.csv', Buffer.from(`a,b\n"${'x\n'.repeat(4 * MiB)}",1\n`))).toBe(reason);
+  });
+
   it('refuses a workbook whose sheet is cut off, within a row or between rows', async () => {
     for (const end of [SHEET_XML.indexOf('<v>1'), SHEET_XML.indexOf('</sheetData>')]) {
       const cut = await handMadeXlsx(WORKBOOK_XML, { 'xl/worksheets/sheet1.xml': SHEET_XML.slice(0, end) });

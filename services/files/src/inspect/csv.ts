@@ -1,12 +1,27 @@
 import type { ColumnInfo, ColumnType } from '../domain/types.js';
 import { csvCellType, mergeType } from './column-types.js';
 
-export type CsvLimits = { sampleRows: number; maxColumns: number; maxCellChars: number; maxHeadChars: number };
-export const CSV_LIMITS: CsvLimits = { sampleRows: 100, maxColumns: 16_384, maxCellChars: 1024, maxHeadChars: 64 * 1024 };
+export type CsvLimits = {
+  sampleRows: number; maxColumns: number; maxCellChars: number; maxHeadChars: number;
+  /**
+   * Any one row, anywhere in the file: more fields or more bytes than these and the file is refused. The
+   * engine's reader (csv-parse) builds a whole record in memory before it sees it, so one row of 10 MiB of
+   * commas cost a run 665 MB, and larger ones take a worker's whole heap.
+   */
+  maxRowFields: number;
+  maxRowBytes: number;
+};
+export const CSV_LIMITS: CsvLimits = {
+  sampleRows: 100, maxColumns: 16_384, maxCellChars: 1024, maxHeadChars: 64 * 1024, maxRowFields: 16_384, maxRowBytes: 8 * 1024 * 1024,
+};
 
 export type CsvScan =
   /** `unclosedQuote`: the text ends inside a quoted field, which the engine's csv reader refuses. */
-  | { text: true; empty: boolean; rowCount: number; columns: ColumnInfo[]; delimiter: string; unclosedQuote: boolean }
+  | {
+    text: true; empty: boolean; rowCount: number; columns: ColumnInfo[]; delimiter: string; unclosedQuote: boolean;
+    /** Which row limit some row broke, if any (`maxRowFields`, `maxRowBytes`). */
+    oversizedRow: 'fields' | 'bytes' | null;
+  }
   | { text: false; problem: 'nul' | 'encoding' };
 
 const QUOTE = 0x22;
@@ -38,6 +53,10 @@ export class CsvScanner {
   private header: string[] | null = null;
   private types: ColumnType[] = [];
   private dataRows = 0;
+  /** The current row's fields so far (delimiters seen, plus one) and bytes so far, and the first limit broken. */
+  private rowFields = 1;
+  private rowBytes = 0;
+  private oversizedRow: 'fields' | 'bytes' | null = null;
 
   constructor(private readonly limits: CsvLimits = CSV_LIMITS) {}
 
@@ -68,6 +87,7 @@ export class CsvScanner {
       rowCount: this.dataRows,
       columns: header.map((name, i) => ({ name, type: this.types[i] ?? 'EMPTY' })),
       delimiter: String.fromCharCode(this.delimiter),
+      oversizedRow: this.oversizedRow,
     };
   }
 
@@ -97,6 +117,8 @@ export class CsvScanner {
     const delimiter = this.delimiter;
     for (let i = from; i < s.length; i++) {
       const c = s.charCodeAt(i);
+      // UTF-8 bytes of this UTF-16 unit (a surrogate pair's 4 bytes, as 2 + 2), as count() sees them.
+      this.rowBytes += c < 0x80 ? 1 : c < 0x800 || (c >= 0xd800 && c < 0xe000) ? 2 : 3;
       if (this.inQuotes) {
         if (c === QUOTE) { this.inQuotes = false; this.quoteClosed = true; } else this.append(s[i]!);
         continue;
@@ -109,12 +131,27 @@ export class CsvScanner {
         this.pendingCr = false;
         if (c === LF) continue;
       }
-      if (c === delimiter) { this.endField(); this.recordStarted = true; continue; }
-      if (c === LF || c === CR) { this.pendingCr = c === CR; this.endRecord(); return i + 1; }
+      if (c === delimiter) { this.endField(); this.recordStarted = true; this.rowFields++; this.checkRow(); continue; }
+      if (c === LF || c === CR) {
+        this.pendingCr = c === CR;
+        this.endRecord();
+        this.rowBytes--; // the line end is not the row's
+        this.checkRow();
+        this.rowFields = 1;
+        this.rowBytes = 0;
+        return i + 1;
+      }
       if (c === QUOTE && !this.fieldStarted) { this.inQuotes = true; this.fieldStarted = true; continue; }
       this.append(s[i]!);
     }
+    this.checkRow();
     return s.length;
+  }
+
+  private checkRow(): void {
+    if (this.oversizedRow) return;
+    if (this.rowFields > this.limits.maxRowFields) this.oversizedRow = 'fields';
+    else if (this.rowBytes > this.limits.maxRowBytes) this.oversizedRow = 'bytes';
   }
 
   /**
@@ -123,7 +160,10 @@ export class CsvScanner {
    */
   private count(bytes: Buffer, from: number): void {
     const delimiter = this.delimiter;
-    let { inQuotes, quoteClosed, pendingCr, fieldStarted, recordStarted, hasValue } = this;
+    let { inQuotes, quoteClosed, pendingCr, fieldStarted, recordStarted, hasValue, rowFields } = this;
+    const { maxRowFields } = this.limits;
+    // The row's bytes are known from where it started in this chunk: no per-byte addition in this loop.
+    let rowStart = from - this.rowBytes;
     let rows = 0;
     for (let i = from; i < bytes.length; i++) {
       const c = bytes[i]!;
@@ -139,18 +179,27 @@ export class CsvScanner {
         pendingCr = false;
         if (c === LF) continue;
       }
-      if (c === delimiter) { fieldStarted = false; recordStarted = true; continue; }
+      if (c === delimiter) {
+        fieldStarted = false; recordStarted = true;
+        if (++rowFields > maxRowFields) this.oversizedRow ??= 'fields';
+        continue;
+      }
       if (c === LF || c === CR) {
         pendingCr = c === CR;
         if (hasValue) rows++;
         recordStarted = fieldStarted = hasValue = false;
+        if (i - rowStart > this.limits.maxRowBytes) this.oversizedRow ??= 'bytes';
+        rowFields = 1;
+        rowStart = i + 1;
         continue;
       }
       if (c === QUOTE && !fieldStarted) inQuotes = true;
       else hasValue = true;
       fieldStarted = true;
     }
-    Object.assign(this, { inQuotes, quoteClosed, pendingCr, fieldStarted, recordStarted, hasValue });
+    this.rowBytes = bytes.length - rowStart;
+    Object.assign(this, { inQuotes, quoteClosed, pendingCr, fieldStarted, recordStarted, hasValue, rowFields });
+    this.checkRow();
     this.dataRows += rows;
   }
 

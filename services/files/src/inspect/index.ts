@@ -59,6 +59,12 @@ export async function judge(input: {
     if (input.csv.unclosedQuote) {
       return reject('This CSV file is damaged: a quoted field (starting with ") is never closed, so its rows cannot be read; fix the quotes and upload it again', CSV_CONTENT_TYPE);
     }
+    if (input.csv.oversizedRow === 'fields') {
+      return reject(`This CSV file has a row of more than ${input.limits.csv.maxRowFields.toLocaleString('en-US')} columns, more than a spreadsheet can hold, so it was not opened`, CSV_CONTENT_TYPE);
+    }
+    if (input.csv.oversizedRow === 'bytes') {
+      return reject(`This CSV file has a row of more than ${sizeOf(input.limits.csv.maxRowBytes)}, far longer than a spreadsheet row, so it was not opened`, CSV_CONTENT_TYPE);
+    }
     const sheet = { name: input.name.replace(/\.csv$/i, ''), rowCount: input.csv.rowCount, columns: input.csv.columns };
     return { status: 'READY', contentType: CSV_CONTENT_TYPE, sheets: [sheet] };
   }
@@ -68,3 +74,5 @@ export async function judge(input: {
   }
   return reject(`This is ${binary.description}, not ${expected}`, binary.contentType);
 }
+
+const sizeOf = (bytes: number) => (bytes % 1048576 === 0 ? `${bytes / 1048576} MiB` : `${bytes.toLocaleString('en-US')} bytes`);

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { CsvScanner } from '../../src/inspect/csv.js';
+import { CsvScanner, type CsvLimits } from '../../src/inspect/csv.js';
 
 /** Feeds `text` in chunks of `size` bytes, so quotes, CRLF and multi-byte characters straddle chunk borders. */
-function scan(text: string | Buffer, size = 3, limits = { sampleRows: 2, maxColumns: 3, maxCellChars: 5, maxHeadChars: 1024 }) {
+function scan(text: string | Buffer, size = 3, limits: CsvLimits = { sampleRows: 2, maxColumns: 3, maxCellChars: 5, maxHeadChars: 1024, maxRowFields: 100, maxRowBytes: 1024 }) {
   const bytes = Buffer.isBuffer(text) ? text : Buffer.from(text);
   const scanner = new CsvScanner(limits);
   for (let i = 0; i < bytes.length; i += size) scanner.push(bytes.subarray(i, i + size));
@@ -41,7 +41,7 @@ describe('CsvScanner', () => {
   });
 
   it('types columns from the sampled rows: mixed cells make MIXED, empty ones do not count', () => {
-    const wide = { sampleRows: 10, maxColumns: 10, maxCellChars: 100, maxHeadChars: 1024 };
+    const wide = { sampleRows: 10, maxColumns: 10, maxCellChars: 100, maxHeadChars: 1024, maxRowFields: 100, maxRowBytes: 1024 };
     expect(scan('a,b,c,d,e\n1,true,2026-01-02,,1.5e3\nx,FALSE,2026-01-03T10:00:00Z,,-.5\n', 3, wide)).toMatchObject({
       columns: [{ type: 'MIXED' }, { type: 'BOOLEAN' }, { type: 'DATE' }, { type: 'EMPTY' }, { type: 'NUMBER' }],
     });
@@ -57,5 +57,27 @@ describe('CsvScanner', () => {
     expect(scan(Buffer.from([0x61, 0x00, 0x62]))).toEqual({ text: false, problem: 'nul' });
     expect(scan(Buffer.from([0x61, 0xe9, 0x0a]))).toEqual({ text: false, problem: 'encoding' });
     expect(scan(Buffer.from([0x61, 0xc3]))).toEqual({ text: false, problem: 'encoding' });
+  });
+
+  it('says when a row, in the sample or past it, has more fields or bytes than the row limits', () => {
+    const rows = { sampleRows: 1, maxColumns: 3, maxCellChars: 5, maxHeadChars: 1024, maxRowFields: 4, maxRowBytes: 12 };
+    for (const size of [1, 3, 64]) {
+      expect(scan('a,b\n1,2,3,4\n', size, rows)).toMatchObject({ oversizedRow: null });
+      expect(scan('a,b\n1,2,3,4,5\n', size, rows)).toMatchObject({ oversizedRow: 'fields' });
+      expect(scan('a,b\n1\n2\n,,,,\n', size, rows)).toMatchObject({ oversizedRow: 'fields' });
+      // A quoted delimiter is text, not a field.
+      expect(scan('a,b\n1\n"2,,,,,",3\n', size, rows)).toMatchObject({ oversizedRow: null });
+      expect(scan('a,b\n1\n123456789012\n', size, rows)).toMatchObject({ oversizedRow: null });
+      expect(scan('a,b\n1\n1234567890123\n', size, rows)).toMatchObject({ oversizedRow: 'bytes' });
+      expect(scan('a,b\n1234567890123\n', size, rows)).toMatchObject({ oversizedRow: 'bytes' });
+      // A quoted newline does not end the row; a file's last row needs no newline to be measured.
+      expect(scan('a,b\n1\n"12345\n7890",23\n', size, rows)).toMatchObject({ oversizedRow: 'bytes' });
+      expect(scan('a,b\n1\n1234567890123', size, rows)).toMatchObject({ oversizedRow: 'bytes' });
+      // Bytes, not characters: `ééééé,x` is 12 bytes, `éééééé,x` 14.
+      for (const head of ['a,b\n', 'a,b\n1\n']) {
+        expect(scan(`${head}ééééé,x\n`, size, rows)).toMatchObject({ oversizedRow: null });
+        expect(scan(`${head}éééééé,x\n`, size, rows)).toMatchObject({ oversizedRow: 'bytes' });
+      }
+    }
   });
 });
