@@ -28,6 +28,8 @@ export type PlatformOptions = {
   leaseMs?: number;
   /** Where file bytes live (STORAGE_DRIVER, S3_*); a local directory under dataDir when unset. */
   storage?: StorageEnv;
+  /** How long the gateway trusts a fetched JWKS (default 5 minutes; tests shorten it). */
+  jwksMaxAgeMs?: number;
   /** The partner endpoint's key cache lifetime and cost budget (tests shorten them). */
   partner?: PartnerOptions;
   /**
@@ -134,7 +136,7 @@ export async function startPlatform(opts: PlatformOptions) {
 
     const gateway = await createGateway({
       logger: log('gateway'), tokens, supergraphSdl: await loadSupergraph(), urls,
-      jwt: { issuer: 'rowline-auth', audience: 'rowline-api' }, exposeInternalErrors: false, partner: opts.partner, bus,
+      jwt: { issuer: 'rowline-auth', audience: 'rowline-api', jwksMaxAgeMs: opts.jwksMaxAgeMs }, exposeInternalErrors: false, partner: opts.partner, bus,
     });
     await reserved?.release();
     const port = await gateway.listen(gatewayPort, host);

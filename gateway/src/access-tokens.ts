@@ -1,6 +1,6 @@
 import { jwtVerify, errors as joseErrors } from 'jose';
 import { AppError, ROLES, type Principal, type Role } from '@rowline/kit';
-import { createJwksCache } from './jwks-cache.js';
+import { createJwksCache, DEFAULT_JWKS_MAX_AGE_MS } from './jwks-cache.js';
 
 /** Only the algorithm auth signs with; `none`, HS256-with-the-public-key and the like never pass. */
 export const ALLOWED_ALGORITHMS = ['EdDSA'];
@@ -12,11 +12,12 @@ const VERIFIED_TOKENS_KEPT = 10_000;
  * Verifies end users' access tokens against the auth service's JWKS, cached and fetched again only for an
  * unknown `kid` (see jwks-cache.ts), so a key rotation is picked up without a restart.
  */
-export function createAccessTokenVerifier(opts: { jwksUrl: string; issuer: string; audience: string; jwksRefetchIntervalMs?: number }) {
-  const jwks = createJwksCache({ url: opts.jwksUrl, minRefetchIntervalMs: opts.jwksRefetchIntervalMs }).getKey;
+export function createAccessTokenVerifier(opts: { jwksUrl: string; issuer: string; audience: string; jwksRefetchIntervalMs?: number; jwksMaxAgeMs?: number }) {
+  const jwks = createJwksCache({ url: opts.jwksUrl, minRefetchIntervalMs: opts.jwksRefetchIntervalMs, maxAgeMs: opts.jwksMaxAgeMs }).getKey;
   // A client sends the same token on every request for up to 15 minutes: an EdDSA verification each time
   // was a fifth of the gateway's time per small query. A token verified once stays valid until its `exp`
-  // (access tokens cannot be revoked earlier anyway), and only the exact string, signature included, hits.
+  // (access tokens cannot be revoked earlier anyway) or, sooner, until the key set is fetched again, and
+  // only the exact string, signature included, hits.
   const verified = new Map<string, { principal: Principal; expiresAt: number }>();
   return async function verify(token: string): Promise<Principal> {
     const hit = verified.get(token);
@@ -32,7 +33,8 @@ export function createAccessTokenVerifier(opts: { jwksUrl: string; issuer: strin
       }
       const principal: Principal = { kind: 'user', tenantId: payload.tid, subject: payload.sub!, role, scopes: [] };
       if (verified.size >= VERIFIED_TOKENS_KEPT) verified.delete(verified.keys().next().value!);
-      verified.set(token, { principal, expiresAt: payload.exp! * 1000 });
+      // Remembered no longer than the key set is trusted: a token of a key since withdrawn is checked again.
+      verified.set(token, { principal, expiresAt: Math.min(payload.exp! * 1000, Date.now() + (opts.jwksMaxAgeMs ?? DEFAULT_JWKS_MAX_AGE_MS)) });
       return principal;
     } catch (err) {
       if (err instanceof AppError) throw err;

@@ -12,6 +12,7 @@ export const gatewayEnv = z.object({
   SUPERGRAPH_PATH: z.string().optional(),
   JWT_ISSUER: z.string().default('rowline-auth'),
   JWT_AUDIENCE: z.string().default('rowline-api'),
+  JWKS_MAX_AGE_SECONDS: z.coerce.number().int().min(1).max(3600).default(300),
   AUTH_URL: z.string().url(),
   WORKFLOWS_URL: z.string().url(),
   EXECUTIONS_URL: z.string().url(),

@@ -25,7 +25,8 @@ export type GatewayOptions = {
   supergraphSdl: string;
   /** Base URL of each subgraph service (its `/graphql` is appended). */
   urls: Record<SubgraphName, string>;
-  jwt: { issuer: string; audience: string };
+  /** Access-token claims, and how long a fetched JWKS is trusted (default 5 minutes; jwks-cache.ts). */
+  jwt: { issuer: string; audience: string; jwksMaxAgeMs?: number };
   introspection?: boolean;
   exposeInternalErrors?: boolean;
   /** `/partner/graphql` for API keys: key cache lifetime, cost budget, contract supergraph. */

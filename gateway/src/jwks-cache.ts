@@ -4,12 +4,21 @@ export type JwksCacheOptions = {
   url: string;
   /** The least time between two fetches of the key set; unknown kids arriving sooner wait for the next one. */
   minRefetchIntervalMs?: number;
+  /**
+   * How long a fetched key set is trusted (default 5 minutes). Past it the next token waits for a fresh
+   * copy: a key auth no longer publishes (retired and past its grace, or withdrawn after a leak) must stop
+   * verifying, although no unknown kid would ever make the cache fetch again.
+   */
+  maxAgeMs?: number;
   timeoutMs?: number;
 };
 
+export const DEFAULT_JWKS_MAX_AGE_MS = 5 * 60_000;
+
 /**
- * The auth service's public keys, fetched once and again only when a token names a kid the cache does not
- * hold (a rotation). Never on a schedule, never from an address a token names (`jku`, `x5u` are ignored).
+ * The auth service's public keys, fetched once and again when a token names a kid the cache does not hold
+ * (a rotation) or when the copy is older than `maxAgeMs` (a key withdrawn). Never from an address a token
+ * names (`jku`, `x5u` are ignored).
  *
  * Refetches are rate-limited: at most one per `minRefetchIntervalMs`, and concurrent misses share one
  * fetch. A token with an unknown kid arriving inside the interval waits for the next allowed fetch rather
@@ -19,7 +28,9 @@ export type JwksCacheOptions = {
 export function createJwksCache(opts: JwksCacheOptions) {
   const interval = opts.minRefetchIntervalMs ?? 1000;
   let local: JWTVerifyGetKey | undefined;
+  const maxAge = opts.maxAgeMs ?? DEFAULT_JWKS_MAX_AGE_MS;
   let lastFetchAt = -Infinity;
+  let loadedAt = -Infinity;
   let inFlight: Promise<void> | undefined;
   let fetches = 0;
 
@@ -31,6 +42,7 @@ export function createJwksCache(opts: JwksCacheOptions) {
     const res = await fetch(opts.url, { signal: AbortSignal.timeout(opts.timeoutMs ?? 5000), redirect: 'error' });
     if (!res.ok) throw new joseErrors.JOSEError(`JWKS answered HTTP ${res.status}`);
     local = createLocalJWKSet((await res.json()) as JSONWebKeySet);
+    loadedAt = Date.now();
   }
 
   function refresh(): Promise<void> {
@@ -40,6 +52,11 @@ export function createJwksCache(opts: JwksCacheOptions) {
 
   const getKey: JWTVerifyGetKey = async (header, token) => {
     if (!local) await refresh();
+    else if (Date.now() - loadedAt > maxAge && Date.now() - lastFetchAt >= interval) {
+      // While auth cannot answer, the copy in hand keeps verifying (one try per interval): an outage of
+      // auth must not log everyone out.
+      await refresh().catch(() => undefined);
+    }
     try {
       return await local!(header, token);
     } catch (err) {

@@ -24,7 +24,7 @@ const gateway = await createGateway({
   tokens: createInternalTokens(env.INTERNAL_TOKEN_SECRET),
   supergraphSdl: await loadSupergraph(env.SUPERGRAPH_PATH),
   urls: { auth: env.AUTH_URL, workflows: env.WORKFLOWS_URL, executions: env.EXECUTIONS_URL, files: env.FILES_URL, delivery: env.DELIVERY_URL },
-  jwt: { issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE },
+  jwt: { issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE, jwksMaxAgeMs: env.JWKS_MAX_AGE_SECONDS * 1000 },
   introspection: env.INTROSPECTION ? env.INTROSPECTION === 'true' : env.NODE_ENV !== 'production',
   partner: {
     supergraphSdl: await loadPartnerSupergraph(env.PARTNER_SUPERGRAPH_PATH), keyCacheMs: env.PARTNER_KEY_CACHE_SECONDS * 1000,

@@ -11,6 +11,8 @@ let server: Server;
 let url: string;
 let published: Array<{ kid: string; privateKey: KeyObject; jwk: object }> = [];
 let hits = 0;
+/** While set, the stand-in answers 503, as an unavailable auth would. */
+let down = false;
 
 const newKey = () => {
   const { publicKey, privateKey } = generateKeyPairSync('ed25519');
@@ -22,6 +24,7 @@ const tokenFor = (key: { kid: string; privateKey: KeyObject }) => jws({ alg: 'Ed
 beforeAll(async () => {
   server = createServer((_req, res) => {
     hits++;
+    if (down) { res.statusCode = 503; res.end(); return; }
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify({ keys: published.map((k) => k.jwk) }));
   });
@@ -29,7 +32,7 @@ beforeAll(async () => {
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/.well-known/jwks.json`;
 });
 afterAll(async () => { await new Promise((resolve) => server?.close(resolve)); });
-beforeEach(() => { hits = 0; published = [newKey()]; });
+beforeEach(() => { hits = 0; down = false; published = [newKey()]; });
 
 const verifies = async (cache: ReturnType<typeof createJwksCache>, token: string) =>
   jwtVerify(token, cache.getKey, { algorithms: ['EdDSA'] }).then(() => true, () => false);
@@ -64,5 +67,25 @@ describe('the JWKS cache', () => {
   it('refuses tokens when the key set cannot be fetched', async () => {
     const cache = createJwksCache({ url: url.replace(/:\d+\//, ':1/'), minRefetchIntervalMs: 10 });
     expect(await verifies(cache, tokenFor(published[0]!))).toBe(false);
+  });
+
+  it('fetches again once its copy is older than maxAgeMs, so a key auth withdrew stops verifying', async () => {
+    const cache = createJwksCache({ url, minRefetchIntervalMs: 10, maxAgeMs: 100 });
+    const withdrawn = published[0]!;
+    expect(await verifies(cache, tokenFor(withdrawn))).toBe(true);
+    published = [newKey()];
+    expect(await verifies(cache, tokenFor(withdrawn))).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(await verifies(cache, tokenFor(withdrawn))).toBe(false);
+    expect(await verifies(cache, tokenFor(published[0]!))).toBe(true);
+  });
+
+  it('keeps verifying with its copy while auth cannot answer a refetch for age', async () => {
+    const cache = createJwksCache({ url, minRefetchIntervalMs: 10, maxAgeMs: 50 });
+    expect(await verifies(cache, tokenFor(published[0]!))).toBe(true);
+    down = true;
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(await verifies(cache, tokenFor(published[0]!))).toBe(true);
+    expect(hits).toBe(2);
   });
 });

@@ -25,9 +25,9 @@ async function jwksFetches(): Promise<number> {
 }
 
 /** The operator's command, run as a separate process against the platform's database. */
-async function rotate(): Promise<{ kid: string; retired: string[] }> {
+async function rotate(on: TestPlatform = t): Promise<{ kid: string; retired: string[] }> {
   const { stdout } = await promisify(execFile)(process.execPath, [ROTATE], {
-    env: { ...process.env, DATABASE_URL: t.databaseUrl, LOG_LEVEL: 'silent' },
+    env: { ...process.env, DATABASE_URL: on.databaseUrl, LOG_LEVEL: 'silent' },
   });
   return JSON.parse(stdout.trim().split('\n').pop()!);
 }
@@ -86,5 +86,40 @@ describe('signing-key rotation, end to end through the gateway', () => {
     // Concurrent misses share one fetch and later ones wait out the interval: far fewer fetches than tokens.
     expect(await jwksFetches()).toBeLessThanOrEqual(before + 5);
     expect((await t.post(ME, { token: ada.accessToken })).status).toBe(200);
+  });
+});
+
+describe('a retired key, once auth has dropped it from the JWKS', () => {
+  let s: TestPlatform;
+  beforeAll(async () => { s = await startTestPlatform({ jwksMaxAgeMs: 500 }); });
+  afterAll(async () => { await s?.stop(); });
+
+  it('is no longer trusted by the gateway, even though no unknown kid has made it fetch the JWKS again', async () => {
+    const ada = await s.signUp();
+    // The key leaked: whoever holds it signs access tokens for anyone, in any tenant, with any role.
+    const leaked = await s.signingKey();
+    const forge = () => { const { header, claims } = genuine(ada, leaked.kid); return jws(header, claims, ed25519(leaked.key)); };
+    expect((await s.post(ME, { token: forge() })).data?.me.user.id).toBe(ada.userId);
+
+    // The operator rotates; clients log in again, so the gateway fetches the JWKS while it still holds the old key.
+    await rotate(s);
+    const relogged = await s.post(`mutation($i: LogInInput!) { logIn(input: $i) { accessToken } }`,
+      { variables: { i: { email: ada.email, password: ada.password } } });
+    const fresh = relogged.data!.logIn.accessToken as string;
+    expect((await s.post(ME, { token: fresh })).status).toBe(200);
+    expect((await s.post(ME, { token: forge() })).status).toBe(200);
+
+    // One access-token lifetime later auth no longer publishes the old key (moved here by the database clock).
+    const client = new pg.Client({ connectionString: s.databaseUrl });
+    await client.connect();
+    try {
+      await client.query(`update auth.signing_keys set retired_at = now() - interval '16 minutes' where kid = $1`, [leaked.kid]);
+    } finally {
+      await client.end();
+    }
+    // Past the max age, and past the least interval between two fetches (1 s).
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect(codesOf(await s.post(ME, { token: forge() }))).toEqual(['UNAUTHENTICATED']);
+    expect((await s.post(ME, { token: fresh })).data?.me.user.id).toBe(ada.userId);
   });
 });
