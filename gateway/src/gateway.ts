@@ -49,7 +49,8 @@ export type GatewayOptions = {
  */
 export async function createGateway(opts: GatewayOptions) {
   const metrics = opts.metrics ?? createMetrics('gateway');
-  const defenses = createDefenses({ ...DEFAULT_LIMITS, ...opts.limits }, { logger: opts.logger, registry: metrics.registry });
+  const limits = { ...DEFAULT_LIMITS, ...opts.limits };
+  const defenses = createDefenses(limits, { logger: opts.logger, registry: metrics.registry });
   const verify = createAccessTokenVerifier({ jwksUrl: new URL('/.well-known/jwks.json', opts.urls.auth).href, ...opts.jwt });
   const buildService = ({ name }: { name: string }) => {
     if (!SUBGRAPHS.includes(name as SubgraphName)) throw new Error(`Unknown subgraph ${name}`);
@@ -74,7 +75,7 @@ export async function createGateway(opts: GatewayOptions) {
   const viaGateway = throughGateway(() => apollo);
   const subscriptions = opts.bus && createSubscriptionLayer({
     logger: opts.logger, bus: opts.bus, instanceId: opts.instanceId ?? hostname(), verify, registry: metrics.registry,
-    ...viaGateway, settings: opts.subscriptions,
+    ...viaGateway, settings: opts.subscriptions, safelist: limits.safelist,
   });
   if (subscriptions) gateway.onSchemaLoadOrUpdate(({ apiSchema }) => subscriptions.setApiSchema(apiSchema));
   await apollo.start();

@@ -9,6 +9,7 @@ import { createGateway, loadSupergraph, type Gateway } from '@rowline/gateway';
 import { SUBGRAPHS, type SubgraphName } from '../src/env.js';
 import { loadSafelist, sha256Hex, type LimitsConfig } from '../src/limits/index.js';
 import { countingProxy } from './support/counting-proxy.js';
+import { rawSubscriber } from './support/live.js';
 import { AUDIENCE, ISSUER, startTestPlatform, type Reply, type TestPlatform } from './support/platform.js';
 
 let t: TestPlatform;
@@ -26,7 +27,7 @@ const TEST_LIMITS: Partial<LimitsConfig> = {
 };
 
 /** A gateway of our own over the platform's subgraphs, each behind a counting proxy. */
-async function gatewayWith(limits: Partial<LimitsConfig>, extra: { introspection?: boolean; logs?: string[] } = {}) {
+async function gatewayWith(limits: Partial<LimitsConfig>, extra: { introspection?: boolean; logs?: string[]; subscriptions?: boolean } = {}) {
   const logs = extra.logs;
   const gateway = await createGateway({
     logger: logs ? createLogger({ service: 'gateway', destination: new Writable({ write(line, _enc, done) { logs.push(String(line)); done(); } }) })
@@ -34,6 +35,7 @@ async function gatewayWith(limits: Partial<LimitsConfig>, extra: { introspection
     tokens: createInternalTokens(t.internalTokenSecret),
     supergraphSdl: await loadSupergraph(),
     urls, jwt: { issuer: ISSUER, audience: AUDIENCE }, introspection: extra.introspection ?? false, limits,
+    ...(extra.subscriptions ? { bus: t.platform.bus, instanceId: `limits-${gateways.length}` } : {}),
   });
   gateways.push(gateway);
   const url = `http://127.0.0.1:${await gateway.listen(0)}/graphql`;
@@ -295,7 +297,22 @@ describe('the persisted-operation safelist', () => {
   beforeAll(async () => {
     const path = join(tmp, 'manifest.json');
     await writeFile(path, JSON.stringify({ format: 'apollo-persisted-query-manifest', version: 1, operations: [{ id: sha256Hex(registered), name: 'Role', type: 'query', body: registered }] }));
-    g = await gatewayWith({ ...TEST_LIMITS, safelist: await loadSafelist(path, true) });
+    g = await gatewayWith({ ...TEST_LIMITS, safelist: await loadSafelist(path, true) }, { subscriptions: true });
+  });
+
+  it('refuses an unregistered operation over the graphql-ws socket too, and runs a registered one', async () => {
+    const before = subgraphCalls();
+    const refused = await rawSubscriber(g.url, token, ME, {});
+    const error = await nextMessage(refused.messages, (m) => m.id === '1');
+    expect(error).toMatchObject({ type: 'error', payload: [{ extensions: { code: 'OPERATION_NOT_ALLOWED' } }] });
+    const feed = 'subscription { executionEvents { execution { id } } }';
+    const ws = refused.ws;
+    ws.send(JSON.stringify({ id: '2', type: 'subscribe', payload: { query: feed } }));
+    expect(await nextMessage(refused.messages, (m) => m.id === '2')).toMatchObject({ type: 'error', payload: [{ extensions: { code: 'OPERATION_NOT_ALLOWED' } }] });
+    expect(subgraphCalls()).toBe(before);
+    ws.send(JSON.stringify({ id: '4', type: 'subscribe', payload: { query: registered } }));
+    expect(await nextMessage(refused.messages, (m) => m.id === '4')).toMatchObject({ type: 'next', payload: { data: { me: { role: 'OWNER' } } } });
+    ws.close();
   });
 
   it('runs a registered operation sent by its hash alone', async () => {
@@ -320,3 +337,13 @@ describe('the persisted-operation safelist', () => {
     await expect(loadSafelist(path, true)).rejects.toThrow(/not the sha256 of its body/);
   });
 });
+
+/** The first message of the socket that `match` accepts, waiting up to 5 s for it. */
+async function nextMessage(messages: any[], match: (m: any) => boolean): Promise<any> {
+  for (let waited = 0; waited < 5000; waited += 20) {
+    const found = messages.find(match);
+    if (found) return found;
+    await sleep(20);
+  }
+  throw new Error(`no matching message among ${JSON.stringify(messages)}`);
+}

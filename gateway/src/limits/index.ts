@@ -12,7 +12,7 @@ import { shapeRules } from './rules.js';
 
 export { DEFAULT_LIMITS, type LimitsConfig } from './config.js';
 export { publicErrorFormatter } from './errors.js';
-export { loadSafelist, sha256Hex, type Safelist } from './safelist.js';
+export { allowsText, loadSafelist, sha256Hex, type Safelist } from './safelist.js';
 
 /**
  * The public endpoint's defenses, as the pieces the gateway mounts: Apollo options (shape rules, token

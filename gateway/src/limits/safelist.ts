@@ -10,6 +10,10 @@ export type Safelist = {
 
 export const sha256Hex = (text: string) => createHash('sha256').update(text).digest('hex');
 
+/** Whether the list lets this operation text run: anything when not enforced, else only registered texts. */
+export const allowsText = (safelist: Safelist | undefined, query: string): boolean =>
+  !safelist?.enforce || safelist.operations.has(sha256Hex(query));
+
 /**
  * Reads an Apollo persisted-query manifest (`{format: "apollo-persisted-query-manifest", version: 1,
  * operations: [{id, name, type, body}]}`, as `generate-persisted-query-manifest` writes it). Every id must

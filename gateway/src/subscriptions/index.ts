@@ -10,6 +10,7 @@ import { createHub, type Resolve } from './hub.js';
 import { createSubscriptionMetrics } from './metrics.js';
 import { buildSubscriptionSchema } from './schema.js';
 import { attachSubscriptionServer, DEFAULT_SETTINGS, type ServerDeps, type SubscriptionSettings } from './server.js';
+import type { Safelist } from '../limits/safelist.js';
 
 export { CLOSE, DEFAULT_SETTINGS, type SubscriptionSettings } from './server.js';
 
@@ -25,6 +26,8 @@ export type SubscriptionLayerOptions = {
   execute: ServerDeps['execute'];
   registry: Registry;
   settings?: Partial<SubscriptionSettings>;
+  /** The public endpoint's persisted operations, enforced on the socket as on HTTP. */
+  safelist?: Safelist;
 };
 
 /**
@@ -45,7 +48,7 @@ export function createSubscriptionLayer(opts: SubscriptionLayerOptions) {
     async attach(http: Server): Promise<void> {
       server = attachSubscriptionServer(http, {
         logger: opts.logger, verify: opts.verify, schema: () => schema, hub, metrics, execute: opts.execute,
-        settings: { ...DEFAULT_SETTINGS, ...opts.settings },
+        settings: { ...DEFAULT_SETTINGS, ...opts.settings }, safelist: opts.safelist,
       });
       consumer = await opts.bus.subscribe({
         topics: [TOPICS.executionEvents], groupId,

@@ -8,6 +8,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { decodeJwt } from 'jose';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { appErrorOf, type Logger, type Principal } from '@rowline/kit';
+import { allowsText, type Safelist } from '../limits/safelist.js';
 import type { Hub } from './hub.js';
 import type { SubscriptionMetrics } from './metrics.js';
 import { compileSubscription } from './plan.js';
@@ -60,6 +61,11 @@ export type ServerDeps = {
   /** Queries and mutations sent over the socket run through the gateway like HTTP ones. */
   execute: (document: DocumentNode, variables: Record<string, unknown>, operationName: string | undefined, conn: Connection) => Promise<ExecutionResult>;
   settings: SubscriptionSettings;
+  /**
+   * The public endpoint's persisted operations: when enforced, the socket runs only registered texts too
+   * (graphql-ws always sends the text, so there is no hash-only form here).
+   */
+  safelist?: Safelist;
 };
 
 /** Takes the WebSocket upgrades of `/graphql` on the gateway's HTTP server and speaks graphql-ws on them. */
@@ -120,6 +126,9 @@ export function attachSubscriptionServer(server: Server, deps: ServerDeps) {
       const conn = connections.get(ctx.extra.socket)!;
       const schema = deps.schema();
       if (!schema) return [new GraphQLError('The gateway is starting', { extensions: { code: 'SERVICE_UNAVAILABLE' } })];
+      if (!allowsText(deps.safelist, payload.query)) {
+        return [new GraphQLError('Only registered operations are accepted', { extensions: { code: 'OPERATION_NOT_ALLOWED' } })];
+      }
       const checked = documents.get(schema, payload.query);
       if (Array.isArray(checked)) return checked;
       const document = checked;
