@@ -133,6 +133,13 @@ describe('the public endpoint refuses, before any subgraph is called,', () => {
     expect(r.errors![0]!.extensions!.cost).toBeGreaterThan(500);
   });
 
+  it('routes nested in destinations, priced by their page sizes', async () => {
+    // Routes were a plain list once, priced as one item: Destination.routes and Route.destination form a cycle, and
+    // five nested levels cost about 11 and answered R^5 routes for R workflows attached to one destination.
+    const r = await expectRefusedBeforeSubgraphs(g.post('{ destinations(first: 100) { edges { node { routes(first: 100) { totalCount } } } } }'), 'QUERY_TOO_COMPLEX');
+    expect(r.errors![0]!.extensions).toMatchObject({ limit: 'cost', max: 500 });
+  });
+
   it('a batch of operations in one JSON array', async () => {
     const before = subgraphCalls();
     const r = await g.send([{ query: ME }, { query: ME }]);

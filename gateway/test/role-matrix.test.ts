@@ -45,6 +45,7 @@ const REQUIRES: Record<string, string> = {
   'Mutation.updateDestination': 'destinations:write',
   'Mutation.deleteDestination': 'destinations:write',
   'Mutation.attachDestination': 'destinations:write',
+  'Mutation.detachDestination': 'destinations:write',
   'Mutation.startExecution': 'executions:write',
   'Mutation.cancelExecution': 'executions:write',
   'Mutation.createUpload': 'files:write',

@@ -23,6 +23,8 @@ export const ID_KINDS: Record<string, Kind> = {
   'Mutation.deleteDestination(id)': 'destination',
   'Mutation.attachDestination(input.workflowId)': 'workflow',
   'Mutation.attachDestination(input.destinationId)': 'destination',
+  'Mutation.detachDestination(input.workflowId)': 'workflow',
+  'Mutation.detachDestination(input.destinationId)': 'destination',
   'Mutation.startExecution(input.workflowVersionId)': 'workflowVersion',
   'Mutation.startExecution(input.fileId)': 'file',
   'Mutation.cancelExecution(id)': 'execution',

@@ -82,7 +82,7 @@ export async function snapshot(t: TestPlatform, tenant: SeededTenant): Promise<u
     workflows(first: 100, includeArchived: true) { edges { node { id name description status updatedAt latestVersion { id number } } } }
     files(first: 100) { edges { node { id name status } } }
     executions(first: 100) { edges { node { id status attempt finishedAt } } }
-    destinations(first: 100) { edges { node { id name enabled config updatedAt } } }
+    destinations(first: 100) { edges { node { id name enabled config updatedAt routes(first: 5) { edges { node { id workflowId artifactPattern } } } } } }
     deliveries(first: 100) { edges { node { id status } } }
     members(first: 100) { edges { node { role user { id } } } }
     apiKeys(first: 100) { edges { node { id name scopes expiresAt revokedAt } } }

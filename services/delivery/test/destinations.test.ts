@@ -139,25 +139,35 @@ describe('destinations', () => {
     const otherRoute = (await h.gql(owner(TENANT_A), ATTACH, { w: otherWorkflow, d: left })).data.attachDestination.id;
 
     const WORKFLOW_ROUTES = `query($reps: [_Any!]!) { _entities(representations: $reps) {
-      ... on Workflow { id routes { id artifactPattern workflow { id } destination { id name } } } } }`;
+      ... on Workflow { id routes { edges { node { id artifactPattern workflow { id } destination { id name } } } } } } }`;
     const listed = await h.gql(viewer(TENANT_A), WORKFLOW_ROUTES, { reps: [{ __typename: 'Workflow', id: workflowId }] });
     expect(listed.errors).toBeUndefined();
-    expect(listed.data._entities[0].routes).toEqual([
+    expect(listed.data._entities[0].routes.edges.map((e: { node: unknown }) => e.node)).toEqual([
       { id: leftRoute, artifactPattern: '*.csv', workflow: { id: workflowId }, destination: { id: left, name: 'Left' } },
       { id: rightRoute, artifactPattern: '*', workflow: { id: workflowId }, destination: { id: right, name: 'Right' } },
     ]);
-    const DESTINATION_ROUTES = `query($id: ID!) { destination(id: $id) { routes { id workflowId } } }`;
-    expect((await h.gql(viewer(TENANT_A), DESTINATION_ROUTES, { id: left })).data.destination.routes).toEqual([
+    const DESTINATION_ROUTES = `query($id: ID!, $first: Int, $after: String) {
+      destination(id: $id) { routes(first: $first, after: $after) { edges { cursor node { id workflowId } } pageInfo { hasNextPage endCursor } } }
+    }`;
+    const nodes = (r: any) => r.data.destination.routes.edges.map((e: { node: unknown }) => e.node);
+    expect(nodes(await h.gql(viewer(TENANT_A), DESTINATION_ROUTES, { id: left }))).toEqual([
       { id: leftRoute, workflowId }, { id: otherRoute, workflowId: otherWorkflow },
     ]);
+    // Paged like every list (max 100), oldest first.
+    const page1 = await h.gql(viewer(TENANT_A), DESTINATION_ROUTES, { id: left, first: 1 });
+    expect(nodes(page1)).toEqual([{ id: leftRoute, workflowId }]);
+    expect(page1.data.destination.routes.pageInfo.hasNextPage).toBe(true);
+    const page2 = await h.gql(viewer(TENANT_A), DESTINATION_ROUTES, { id: left, first: 1, after: page1.data.destination.routes.pageInfo.endCursor });
+    expect([nodes(page2), page2.data.destination.routes.pageInfo.hasNextPage]).toEqual([[{ id: otherRoute, workflowId: otherWorkflow }], false]);
+    expect(errorCodes(await h.gql(viewer(TENANT_A), DESTINATION_ROUTES, { id: left, first: 101 }))).toEqual(['BAD_USER_INPUT']);
 
     const DETACH = `mutation($w: ID!, $d: ID!) { detachDestination(input: { workflowId: $w, destinationId: $d }) }`;
     expect(errorCodes(await h.gql(viewer(TENANT_A), DETACH, { w: workflowId, d: left }))).toEqual(['FORBIDDEN']);
     expect((await h.gql(owner(TENANT_A), DETACH, { w: workflowId, d: left })).data.detachDestination).toBe(leftRoute);
     // Detached: gone from both lists, and the delivery plan of the workflow's next run no longer has it.
-    expect((await h.gql(owner(TENANT_A), WORKFLOW_ROUTES, { reps: [{ __typename: 'Workflow', id: workflowId }] })).data._entities[0].routes
-      .map((r: { id: string }) => r.id)).toEqual([rightRoute]);
-    expect((await h.gql(owner(TENANT_A), DESTINATION_ROUTES, { id: left })).data.destination.routes).toEqual([{ id: otherRoute, workflowId: otherWorkflow }]);
+    expect((await h.gql(owner(TENANT_A), WORKFLOW_ROUTES, { reps: [{ __typename: 'Workflow', id: workflowId }] })).data._entities[0].routes.edges
+      .map((e: { node: { id: string } }) => e.node.id)).toEqual([rightRoute]);
+    expect(nodes(await h.gql(owner(TENANT_A), DESTINATION_ROUTES, { id: left }))).toEqual([{ id: otherRoute, workflowId: otherWorkflow }]);
     const stored = await h.orm.em.fork().getConnection().execute(`select destination_id from delivery.routes where workflow_id = ?`, [workflowId]);
     expect(stored).toEqual([{ destination_id: right }]);
 

@@ -20,7 +20,7 @@ const operations: Record<string, { query: string; variables: (id: string) => obj
     query: `mutation($id: ID!) { attachDestination(input: { workflowId: "0193a000-0000-7000-8000-0000000000f1", destinationId: $id }) { id } }`,
     variables: (id) => ({ id }),
   },
-  routes: { query: `query($id: ID!) { destination(id: $id) { routes { id } } }`, variables: (id) => ({ id }) },
+  routes: { query: `query($id: ID!) { destination(id: $id) { routes { edges { node { id } } } } }`, variables: (id) => ({ id }) },
   reference: {
     query: `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Destination { id name } } }`,
     variables: (id) => ({ reps: [{ __typename: 'Destination', id }] }),
@@ -62,10 +62,10 @@ describe('tenant isolation', () => {
     const attached = await h.gql(owner(TENANT_A), `mutation($w: ID!, $d: ID!) { attachDestination(input: { workflowId: $w, destinationId: $d }) { id } }`,
       { w: workflowId, d: destinationId });
     const routeId = attached.data.attachDestination.id;
-    const WORKFLOW_ROUTES = `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Workflow { routes { id } } } }`;
+    const WORKFLOW_ROUTES = `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Workflow { routes { edges { node { id } } } } } }`;
     const reps = { reps: [{ __typename: 'Workflow', id: workflowId }] };
-    expect((await h.gql(owner(TENANT_B), WORKFLOW_ROUTES, reps)).data._entities).toEqual([{ routes: [] }]);
-    expect((await h.gql(owner(TENANT_A), WORKFLOW_ROUTES, reps)).data._entities).toEqual([{ routes: [{ id: routeId }] }]);
+    expect((await h.gql(owner(TENANT_B), WORKFLOW_ROUTES, reps)).data._entities).toEqual([{ routes: { edges: [] } }]);
+    expect((await h.gql(owner(TENANT_A), WORKFLOW_ROUTES, reps)).data._entities).toEqual([{ routes: { edges: [{ node: { id: routeId } }] } }]);
     const detach = await h.gql(owner(TENANT_B), `mutation($w: ID!, $d: ID!) { detachDestination(input: { workflowId: $w, destinationId: $d }) }`,
       { w: workflowId, d: destinationId });
     expect(errorCodes(detach)).toEqual(['NOT_FOUND']);

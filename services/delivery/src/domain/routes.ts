@@ -1,5 +1,5 @@
 import type { EntityManager, Principal } from '@rowline/kit';
-import { badInput, isUuid, newId, notFound } from '@rowline/kit';
+import { badInput, decodeCursor, isUuid, newId, notFound } from '@rowline/kit';
 import { RouteEntity, type Route } from '../store/entities.js';
 import type { DestinationsDomain } from './destinations.js';
 
@@ -28,6 +28,16 @@ function checkTemplate(template: string): string {
 
 export type RoutesDomain = ReturnType<typeof createRoutesDomain>;
 
+/**
+ * Routes in id order (ids are time-ordered, and attaching again keeps the id: oldest first), one more than
+ * the page for `hasNextPage`. Paged like every list, so that `Destination.routes { destination { routes } }`,
+ * a cycle, is priced by the gateway's cost limit by its page sizes.
+ */
+function pageOf(em: EntityManager, where: { workflowId: string } | { destinationId: string }, page: { first: number; after?: string | null }): Promise<Route[]> {
+  const afterId = decodeCursor(page.after);
+  return em.find(RouteEntity, afterId ? { ...where, id: { $gt: afterId } } : where, { orderBy: { id: 'asc' }, limit: page.first + 1 });
+}
+
 export function createRoutesDomain(deps: {
   destinations: DestinationsDomain;
   /** Throws NOT_FOUND unless the workflow exists in the principal's tenant (it lives in the workflows service). */
@@ -55,15 +65,15 @@ export function createRoutesDomain(deps: {
       });
     },
 
-    /** A workflow's routes, oldest first (none for a malformed id: the workflow is another service's entity). */
-    forWorkflow(em: EntityManager, workflowId: string): Promise<Route[]> {
+    /** A page of a workflow's routes, oldest first (none for a malformed id: the workflow is another service's entity). */
+    forWorkflow(em: EntityManager, workflowId: string, page: { first: number; after?: string | null }): Promise<Route[]> {
       if (!isUuid(workflowId)) return Promise.resolve([]);
-      return em.find(RouteEntity, { workflowId }, { orderBy: { createdAt: 'asc', id: 'asc' } });
+      return pageOf(em, { workflowId }, page);
     },
 
-    /** The routes that send to a destination, oldest first. */
-    forDestination(em: EntityManager, destinationId: string): Promise<Route[]> {
-      return em.find(RouteEntity, { destinationId }, { orderBy: { createdAt: 'asc', id: 'asc' } });
+    /** A page of the routes that send to a destination, oldest first. */
+    forDestination(em: EntityManager, destinationId: string, page: { first: number; after?: string | null }): Promise<Route[]> {
+      return pageOf(em, { destinationId }, page);
     },
 
     /**

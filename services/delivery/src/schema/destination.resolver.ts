@@ -10,7 +10,7 @@ import type { Transport } from '../transports/types.js';
 import { openDestination } from '../worker/deliver-one.js';
 import { PageArgs } from './args.js';
 import {
-  AttachDestinationInput, CreateDestinationInput, DestinationConnection, DestinationTestResultType, DestinationType, DetachDestinationInput, RouteType,
+  AttachDestinationInput, CreateDestinationInput, DestinationConnection, DestinationTestResultType, DestinationType, DetachDestinationInput, RouteConnection, RouteType,
   UpdateDestinationInput, WorkflowRef,
 } from './types.js';
 
@@ -115,9 +115,10 @@ export class WorkflowRoutesResolver {
   constructor(private readonly domain: RoutesDomain) {}
 
   @Authorized('destinations:read')
-  @FieldResolver(() => [RouteType], { description: 'Where this workflow\'s artifacts are delivered, oldest route first.' })
-  routes(@Root() workflow: WorkflowRef, @Ctx() ctx: AuthedContext) {
-    return this.domain.forWorkflow(ctx.em, workflow.id);
+  @FieldResolver(() => RouteConnection, { description: 'Where this workflow\'s artifacts are delivered, oldest route first.' })
+  async routes(@Root() workflow: WorkflowRef, @Args(() => PageArgs) page: PageArgs, @Ctx() ctx: AuthedContext) {
+    const size = pageSize(page.first);
+    return toConnection(await this.domain.forWorkflow(ctx.em, workflow.id, { first: size, after: page.after }), size);
   }
 }
 
@@ -127,8 +128,9 @@ export class DestinationRoutesResolver {
   constructor(private readonly domain: RoutesDomain) {}
 
   @Authorized('destinations:read')
-  @FieldResolver(() => [RouteType], { description: 'The workflows whose artifacts go to this destination, oldest route first.' })
-  routes(@Root() destination: Destination, @Ctx() ctx: AuthedContext) {
-    return this.domain.forDestination(ctx.em, destination.id);
+  @FieldResolver(() => RouteConnection, { description: 'The workflows whose artifacts go to this destination, oldest route first.' })
+  async routes(@Root() destination: Destination, @Args(() => PageArgs) page: PageArgs, @Ctx() ctx: AuthedContext) {
+    const size = pageSize(page.first);
+    return toConnection(await this.domain.forDestination(ctx.em, destination.id, { first: size, after: page.after }), size);
   }
 }

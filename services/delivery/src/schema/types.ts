@@ -70,6 +70,9 @@ export class RouteType {
   destinationId!: string;
 }
 
+@ObjectType()
+export class RouteConnection extends Connection(RouteType, 'Route') {}
+
 @InputType()
 export class AttachDestinationInput {
   @Field(() => ID) workflowId!: string;
