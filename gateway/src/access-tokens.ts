@@ -1,6 +1,6 @@
 import { jwtVerify, errors as joseErrors } from 'jose';
 import { AppError, ROLES, type Principal, type Role } from '@rowline/kit';
-import { createJwksCache, DEFAULT_JWKS_MAX_AGE_MS } from './jwks-cache.js';
+import { createJwksCache } from './jwks-cache.js';
 
 /** Only the algorithm auth signs with; `none`, HS256-with-the-public-key and the like never pass. */
 export const ALLOWED_ALGORITHMS = ['EdDSA'];
@@ -13,17 +13,20 @@ const VERIFIED_TOKENS_KEPT = 10_000;
  * unknown `kid` (see jwks-cache.ts), so a key rotation is picked up without a restart.
  */
 export function createAccessTokenVerifier(opts: { jwksUrl: string; issuer: string; audience: string; jwksRefetchIntervalMs?: number; jwksMaxAgeMs?: number }) {
-  const jwks = createJwksCache({ url: opts.jwksUrl, minRefetchIntervalMs: opts.jwksRefetchIntervalMs, maxAgeMs: opts.jwksMaxAgeMs }).getKey;
+  const cache = createJwksCache({ url: opts.jwksUrl, minRefetchIntervalMs: opts.jwksRefetchIntervalMs, maxAgeMs: opts.jwksMaxAgeMs });
+  const jwks = cache.getKey;
   // A client sends the same token on every request for up to 15 minutes: an EdDSA verification each time
   // was a fifth of the gateway's time per small query. A token verified once stays valid until its `exp`
-  // (access tokens cannot be revoked earlier anyway) or, sooner, until the key set is fetched again, and
-  // only the exact string, signature included, hits.
+  // (access tokens cannot be revoked earlier anyway) or, sooner, until the key set it was checked with is
+  // past its age, and only the exact string, signature included, hits.
   const verified = new Map<string, { principal: Principal; expiresAt: number }>();
   return async function verify(token: string): Promise<Principal> {
     const hit = verified.get(token);
     if (hit && hit.expiresAt > Date.now()) return hit.principal;
     if (hit) verified.delete(token);
     try {
+      // When the key set in hand was fetched (a fetch the check itself awaits is newer: the entry expires early, no harm).
+      const checkedWith = cache.loadedAt;
       const { payload } = await jwtVerify(token, jwks, {
         issuer: opts.issuer, audience: opts.audience, algorithms: ALLOWED_ALGORITHMS, typ: 'at+jwt', requiredClaims: ['exp', 'sub', 'jti'],
       });
@@ -32,9 +35,14 @@ export function createAccessTokenVerifier(opts: { jwksUrl: string; issuer: strin
         throw new AppError('UNAUTHENTICATED', 'Invalid access token');
       }
       const principal: Principal = { kind: 'user', tenantId: payload.tid, subject: payload.sub!, role, scopes: [] };
-      if (verified.size >= VERIFIED_TOKENS_KEPT) verified.delete(verified.keys().next().value!);
-      // Remembered no longer than the key set is trusted: a token of a key since withdrawn is checked again.
-      verified.set(token, { principal, expiresAt: Math.min(payload.exp! * 1000, Date.now() + (opts.jwksMaxAgeMs ?? DEFAULT_JWKS_MAX_AGE_MS)) });
+      // Remembered no longer than the key set it was checked with is trusted: a token of a key withdrawn since
+      // is checked again against the next set, so it stops verifying at most maxAge after the withdrawal
+      // (plus the refetch itself), whether remembered or not.
+      const expiresAt = Math.min(payload.exp! * 1000, checkedWith + cache.maxAgeMs);
+      if (expiresAt > Date.now()) {
+        if (verified.size >= VERIFIED_TOKENS_KEPT) verified.delete(verified.keys().next().value!);
+        verified.set(token, { principal, expiresAt });
+      }
       return principal;
     } catch (err) {
       if (err instanceof AppError) throw err;

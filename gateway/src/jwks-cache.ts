@@ -5,15 +5,17 @@ export type JwksCacheOptions = {
   /** The least time between two fetches of the key set; unknown kids arriving sooner wait for the next one. */
   minRefetchIntervalMs?: number;
   /**
-   * How long a fetched key set is trusted (default 5 minutes). Past it the next token waits for a fresh
-   * copy: a key auth no longer publishes (retired and past its grace, or withdrawn after a leak) must stop
-   * verifying, although no unknown kid would ever make the cache fetch again.
+   * How long a fetched key set is trusted (default 5 minutes). Past it the next token starts a fetch of a
+   * fresh copy in the background: a key auth no longer publishes (retired and past its grace, or withdrawn
+   * after a leak) must stop verifying, although no unknown kid would ever make the cache fetch again.
    */
   maxAgeMs?: number;
   timeoutMs?: number;
 };
 
 export const DEFAULT_JWKS_MAX_AGE_MS = 5 * 60_000;
+/** After a failed age refetch, how long until the next one (unknown kids still fetch at their own pace). */
+const AGE_RETRY_MS = 10_000;
 
 /**
  * The auth service's public keys, fetched once and again when a token names a kid the cache does not hold
@@ -23,7 +25,10 @@ export const DEFAULT_JWKS_MAX_AGE_MS = 5 * 60_000;
  * Refetches are rate-limited: at most one per `minRefetchIntervalMs`, and concurrent misses share one
  * fetch. A token with an unknown kid arriving inside the interval waits for the next allowed fetch rather
  * than being refused at once, so forged kids that trigger fetches cannot make a genuine rotation fail; they
- * only delay their own (refused) requests, while tokens with a known kid never wait.
+ * only delay their own (refused) requests, while tokens with a known kid never wait: a copy past its age is
+ * fetched again in the background, and tokens go on verifying against the copy in hand meanwhile. While
+ * auth does not answer (an outage, a hang until the timeout), that copy keeps verifying, so an outage of
+ * auth logs nobody out, and an age refetch is tried again only `AGE_RETRY_MS` after a failed one.
  */
 export function createJwksCache(opts: JwksCacheOptions) {
   const interval = opts.minRefetchIntervalMs ?? 1000;
@@ -32,6 +37,7 @@ export function createJwksCache(opts: JwksCacheOptions) {
   let lastFetchAt = -Infinity;
   let loadedAt = -Infinity;
   let inFlight: Promise<void> | undefined;
+  let ageFailedAt = -Infinity;
   let fetches = 0;
 
   async function load(): Promise<void> {
@@ -52,10 +58,8 @@ export function createJwksCache(opts: JwksCacheOptions) {
 
   const getKey: JWTVerifyGetKey = async (header, token) => {
     if (!local) await refresh();
-    else if (Date.now() - loadedAt > maxAge && Date.now() - lastFetchAt >= interval) {
-      // While auth cannot answer, the copy in hand keeps verifying (one try per interval): an outage of
-      // auth must not log everyone out.
-      await refresh().catch(() => undefined);
+    else if (!inFlight && Date.now() > loadedAt + maxAge && Date.now() >= lastFetchAt + interval && Date.now() >= ageFailedAt + AGE_RETRY_MS) {
+      void refresh().catch(() => { ageFailedAt = Date.now(); });
     }
     try {
       return await local!(header, token);
@@ -65,6 +69,7 @@ export function createJwksCache(opts: JwksCacheOptions) {
       return local!(header, token);
     }
   };
-  return { getKey, get fetches() { return fetches; } };
+  /** When the key set in hand was fetched: a verification made with it is worth no more than maxAgeMs after that. */
+  return { getKey, maxAgeMs: maxAge, get loadedAt() { return loadedAt; }, get fetches() { return fetches; } };
 }
 export type JwksCache = ReturnType<typeof createJwksCache>;

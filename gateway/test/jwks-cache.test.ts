@@ -3,8 +3,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { jwtVerify } from 'jose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createAccessTokenVerifier } from '../src/access-tokens.js';
 import { createJwksCache } from '../src/jwks-cache.js';
-import { ed25519, jws } from './support/tokens.js';
+import { AUDIENCE, ISSUER } from './support/platform.js';
+import { ed25519, genuine, jws } from './support/tokens.js';
 
 /** A real HTTP server standing in for auth's JWKS endpoint, counting every fetch. */
 let server: Server;
@@ -13,6 +15,8 @@ let published: Array<{ kid: string; privateKey: KeyObject; jwk: object }> = [];
 let hits = 0;
 /** While set, the stand-in answers 503, as an unavailable auth would. */
 let down = false;
+/** While set, the stand-in takes requests and never answers, as a hung auth would. */
+let hung = false;
 
 const newKey = () => {
   const { publicKey, privateKey } = generateKeyPairSync('ed25519');
@@ -24,6 +28,7 @@ const tokenFor = (key: { kid: string; privateKey: KeyObject }) => jws({ alg: 'Ed
 beforeAll(async () => {
   server = createServer((_req, res) => {
     hits++;
+    if (hung) return;
     if (down) { res.statusCode = 503; res.end(); return; }
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify({ keys: published.map((k) => k.jwk) }));
@@ -31,8 +36,8 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/.well-known/jwks.json`;
 });
-afterAll(async () => { await new Promise((resolve) => server?.close(resolve)); });
-beforeEach(() => { hits = 0; down = false; published = [newKey()]; });
+afterAll(async () => { server?.closeAllConnections(); await new Promise((resolve) => server?.close(resolve)); });
+beforeEach(() => { hits = 0; down = false; hung = false; published = [newKey()]; });
 
 const verifies = async (cache: ReturnType<typeof createJwksCache>, token: string) =>
   jwtVerify(token, cache.getKey, { algorithms: ['EdDSA'] }).then(() => true, () => false);
@@ -75,17 +80,67 @@ describe('the JWKS cache', () => {
     expect(await verifies(cache, tokenFor(withdrawn))).toBe(true);
     published = [newKey()];
     expect(await verifies(cache, tokenFor(withdrawn))).toBe(true);
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    await sleep(150);
+    // The first token past the age starts the refetch in the background and is checked with the copy in hand.
+    await verifies(cache, tokenFor(withdrawn));
+    await until(() => cache.fetches === 2 && cache.loadedAt > Date.now() - 100);
     expect(await verifies(cache, tokenFor(withdrawn))).toBe(false);
     expect(await verifies(cache, tokenFor(published[0]!))).toBe(true);
   });
 
-  it('keeps verifying with its copy while auth cannot answer a refetch for age', async () => {
+  it('keeps verifying with its copy while auth cannot answer a refetch for age, and tries again only seconds later', async () => {
     const cache = createJwksCache({ url, minRefetchIntervalMs: 10, maxAgeMs: 50 });
     expect(await verifies(cache, tokenFor(published[0]!))).toBe(true);
     down = true;
-    await new Promise((resolve) => setTimeout(resolve, 80));
+    await sleep(80);
     expect(await verifies(cache, tokenFor(published[0]!))).toBe(true);
+    await until(() => hits === 2);
+    await sleep(50);
+    for (let i = 0; i < 5; i++) expect(await verifies(cache, tokenFor(published[0]!))).toBe(true);
     expect(hits).toBe(2);
   });
+
+  it('does not make a token wait for a refetch for age while auth hangs', async () => {
+    // The hung fetch outlives the test: a token that waited for it would time the test out.
+    const cache = createJwksCache({ url, minRefetchIntervalMs: 10, maxAgeMs: 50, timeoutMs: 60_000 });
+    expect(await verifies(cache, tokenFor(published[0]!))).toBe(true);
+    const loadedAt = cache.loadedAt;
+    hung = true;
+    await sleep(80);
+    for (let i = 0; i < 3; i++) expect(await verifies(cache, tokenFor(published[0]!))).toBe(true);
+    expect([hits, cache.loadedAt]).toEqual([2, loadedAt]);
+  });
 });
+
+describe('access tokens remembered by the verifier', () => {
+  const who = { userId: randomUUID(), tenantId: randomUUID() };
+  const accessToken = (key: { kid: string; privateKey: KeyObject }) => {
+    const { header, claims } = genuine(who, key.kid);
+    return jws(header, claims, ed25519(key.privateKey));
+  };
+  const accepts = (verify: ReturnType<typeof createAccessTokenVerifier>, token: string) => verify(token).then(() => true, () => false);
+
+  it('stop verifying a token of a withdrawn key within maxAge of the withdrawal (and the refetch), though remembered', async () => {
+    const maxAge = 400;
+    const verify = createAccessTokenVerifier({ jwksUrl: url, issuer: ISSUER, audience: AUDIENCE, jwksRefetchIntervalMs: 10, jwksMaxAgeMs: maxAge });
+    const leaked = published[0]!;
+    expect(await accepts(verify, accessToken(leaked))).toBe(true);
+    published = [newKey()];
+    const withdrawnAt = Date.now();
+    // A token of the withdrawn key checked just before the copy's age runs out is remembered, but only until then.
+    await sleep(maxAge - 80);
+    const forged = accessToken(leaked);
+    expect(await accepts(verify, forged)).toBe(true);
+    await sleep(withdrawnAt + maxAge + 30 - Date.now());
+    await accepts(verify, forged); // starts the refetch, checked against the copy in hand or refused
+    await until(() => hits === 2);
+    await sleep(50);
+    expect(await accepts(verify, forged)).toBe(false);
+    expect(await accepts(verify, accessToken(published[0]!))).toBe(true);
+  });
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+async function until(condition: () => boolean, timeoutMs = 3_000): Promise<void> {
+  for (const end = Date.now() + timeoutMs; !condition(); await sleep(5)) if (Date.now() > end) throw new Error('condition not met in time');
+}
