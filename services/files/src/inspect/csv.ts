@@ -129,7 +129,8 @@ export class CsvScanner {
       }
       if (this.pendingCr) {
         this.pendingCr = false;
-        if (c === LF) continue;
+        // The LF of a CRLF ends the row before, not this one.
+        if (c === LF) { this.rowBytes--; continue; }
       }
       if (c === delimiter) { this.endField(); this.recordStarted = true; this.rowFields++; this.checkRow(); continue; }
       if (c === LF || c === CR) {
@@ -177,7 +178,8 @@ export class CsvScanner {
       }
       if (pendingCr) {
         pendingCr = false;
-        if (c === LF) continue;
+        // The LF of a CRLF ends the row before, not this one.
+        if (c === LF) { rowStart = i + 1; continue; }
       }
       if (c === delimiter) {
         fieldStarted = false; recordStarted = true;

@@ -70,6 +70,10 @@ describe('CsvScanner', () => {
       expect(scan('a,b\n1\n123456789012\n', size, rows)).toMatchObject({ oversizedRow: null });
       expect(scan('a,b\n1\n1234567890123\n', size, rows)).toMatchObject({ oversizedRow: 'bytes' });
       expect(scan('a,b\n1234567890123\n', size, rows)).toMatchObject({ oversizedRow: 'bytes' });
+      // The LF of a CRLF belongs to no row: a row of exactly the limit passes with CRLF as with LF.
+      expect(scan('a,b\r\n1\r\n123456789012\r\n', size, rows)).toMatchObject({ oversizedRow: null });
+      expect(scan('a,b\r\n123456789012\r\n1\r\n', size, rows)).toMatchObject({ oversizedRow: null });
+      expect(scan('a,b\r\n1\r\n1234567890123\r\n', size, rows)).toMatchObject({ oversizedRow: 'bytes' });
       // A quoted newline does not end the row; a file's last row needs no newline to be measured.
       expect(scan('a,b\n1\n"12345\n7890",23\n', size, rows)).toMatchObject({ oversizedRow: 'bytes' });
       expect(scan('a,b\n1\n1234567890123', size, rows)).toMatchObject({ oversizedRow: 'bytes' });
