@@ -1,5 +1,5 @@
 import type { EntityManager, Principal } from '@rowline/kit';
-import { AppError, badInput, decodeCursor, isUuid, notFound } from '@rowline/kit';
+import { badInput, conflict, decodeCursor, isUuid, notFound } from '@rowline/kit';
 import type { LedgerStore } from '../store/ledger-store.js';
 import { DeliveryAttemptEntity, DeliveryEntity, type Delivery, type DeliveryAttempt, type DeliveryStatus } from '../store/entities.js';
 
@@ -15,11 +15,23 @@ export function createDeliveriesDomain(deps: { ledger: LedgerStore; onRedeliver?
   return {
     get,
 
-    /** Sends a delivery that has finished (or is waiting for a retry) again now, under the same idempotency id. */
+    /**
+     * Sends a delivery that has finished (or is waiting for a retry) again now, under the same idempotency id.
+     * Refused at once (CONFLICT, `reason`) when its destination was deleted or is disabled, since every
+     * attempt would end DEAD with `CONFIG`.
+     */
     async redeliver(em: EntityManager, actor: Principal, id: string): Promise<Delivery> {
       const delivery = await get(em, id);
-      if (!(await deps.ledger.redeliver(actor.tenantId, delivery.id))) {
-        throw new AppError('CONFLICT', `The delivery is ${delivery.status === 'PENDING' ? 'already waiting to be sent' : 'being sent right now'}`);
+      const outcome = await deps.ledger.redeliver(actor.tenantId, delivery.id);
+      switch (outcome) {
+        case 'redelivered': break;
+        case 'not-found': throw notFound('Delivery', id);
+        case 'destination-deleted':
+          throw conflict('The delivery\'s destination was deleted, so it cannot be sent again', { reason: 'DESTINATION_DELETED', destinationId: delivery.destinationId });
+        case 'destination-disabled':
+          throw conflict('The delivery\'s destination is disabled: enable it (updateDestination) to send again', { reason: 'DESTINATION_DISABLED', destinationId: delivery.destinationId });
+        case 'not-finished':
+          throw conflict(`The delivery is ${delivery.status === 'PENDING' ? 'already waiting to be sent' : 'being sent right now'}`, { reason: 'NOT_FINISHED' });
       }
       deps.onRedeliver?.();
       return em.refreshOrFail(delivery);

@@ -30,7 +30,11 @@ export class DeliveryResolver {
   }
 
   @Authorized('deliveries:write')
-  @Mutation(() => DeliveryType, { description: 'Sends a delivery again now, with the same idempotency id (webhook-id); its attempts so far are kept.' })
+  @Mutation(() => DeliveryType, {
+    description: 'Sends a delivery again now, with the same idempotency id (webhook-id); its attempts so far are kept. '
+      + 'Refused (CONFLICT, `extensions.reason`) when its destination was deleted (DESTINATION_DELETED) or is disabled (DESTINATION_DISABLED), '
+      + 'or when it is not finished (NOT_FINISHED).',
+  })
   redeliver(@Arg('id', () => ID) id: string, @Ctx() ctx: AuthedContext) {
     return this.ledger.redeliver(ctx.em, ctx.principal, id);
   }

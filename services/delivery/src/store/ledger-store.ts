@@ -16,6 +16,9 @@ async function hasRoutes(em: EntityManager, run: SucceededRun): Promise<boolean>
 
 export const CONSUMER = 'delivery-service';
 
+/** What `redeliver` did: only `redelivered` changed anything. */
+export type RedeliverOutcome = 'redelivered' | 'not-found' | 'not-finished' | 'destination-deleted' | 'destination-disabled';
+
 export type RunArtifact = { fileId: string; name: string; size: number; sha256: string; contentType: string };
 export type SucceededRun = { eventId: string; tenantId: string; executionId: string; workflowId: string; at: Date; artifacts: RunArtifact[] };
 
@@ -125,15 +128,24 @@ export function createLedgerStore(deps: { em: () => EntityManager }) {
 
     /**
      * Sends a finished delivery again: back to PENDING with a fresh retry schedule, the same idempotency key,
-     * its past attempts kept. The caller's em is tenant-scoped: another tenant's id matches no row.
+     * its past attempts kept. Only while its destination exists and is enabled: the destination's row is
+     * share-locked until the delivery is PENDING, so a delete or a disable either waits for it or is seen
+     * here. Every read is by the caller's tenant: another tenant's id matches no row.
      */
-    redeliver: (tenantId: string, id: string) => deps.em().transactional(async (tx) => {
+    redeliver: (tenantId: string, id: string) => deps.em().transactional(async (tx): Promise<RedeliverOutcome> => {
+      const [delivery] = await tx.execute<Array<{ destination_id: string }>>(
+        'select "destination_id" from "delivery"."deliveries" where "id" = ? and "tenant_id" = ?', [id, tenantId]);
+      if (!delivery) return 'not-found';
+      const [destination] = await tx.execute<Array<{ enabled: boolean }>>(
+        'select "enabled" from "delivery"."destinations" where "id" = ? and "tenant_id" = ? for share', [delivery.destination_id, tenantId]);
+      if (!destination) return 'destination-deleted';
+      if (!destination.enabled) return 'destination-disabled';
       const rows = await tx.execute<Array<ClaimedRow & { status: DeliveryStatus; last_error: string | null }>>(
         `update "delivery"."deliveries" set "status" = 'PENDING', "attempt_count" = 0, "next_attempt_at" = now(), "lease_until" = null, "updated_at" = now(),
            "trace_headers" = ?
          where "id" = ? and "tenant_id" = ? and "status" in ('SUCCEEDED', 'FAILED', 'DEAD') returning ${RETURNING}`, [JSON.stringify(traceHeaders()), id, tenantId]);
       for (const row of rows) await appendOutbox(tx, 'delivery', deliveryEventMessages(facts(row)));
-      return rows.length > 0;
+      return rows.length > 0 ? 'redelivered' : 'not-finished';
     }),
   };
 }

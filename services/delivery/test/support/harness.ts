@@ -35,12 +35,13 @@ export async function startDelivery() {
   }
 
   /** Ledger rows as the (future) consumer would write them. */
-  async function insertDelivery(fields: { tenantId: string; executionId: string; artifactName?: string; attempts?: number }) {
+  /** Without `destinationId`, the delivery's destination is one that does not exist (deleted). */
+  async function insertDelivery(fields: { tenantId: string; executionId: string; artifactName?: string; attempts?: number; destinationId?: string }) {
     const em = systemEm(orm);
     const id = newId();
     em.create(DeliveryEntity, {
       id, tenantId: fields.tenantId, executionId: fields.executionId, workflowId: newId(), routeId: newId(),
-      destinationId: newId(), artifactFileId: newId(), artifactName: fields.artifactName ?? 'report.xlsx',
+      destinationId: fields.destinationId ?? newId(), artifactFileId: newId(), artifactName: fields.artifactName ?? 'report.xlsx',
       status: fields.attempts ? 'FAILED' : 'PENDING', attemptCount: fields.attempts ?? 0, nextAttemptAt: null, idempotencyKey: id,
     });
     for (let i = 0; i < (fields.attempts ?? 0); i++) {
