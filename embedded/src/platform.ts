@@ -37,8 +37,12 @@ export type PlatformOptions = {
    * name (none by default), SMTP server, retries, workers, timeout; tests also an extra CA to trust.
    */
   delivery?: Partial<delivery.DeliverySettings> & { extraCa?: string };
-  /** Tuning of runs (tests shorten the sweeper, the retry backoff and so on); `runWorkers: false` starts no engine worker (they run as separate processes). */
-  executions?: executions.WorkerOptions & { tenantLimit?: number; sweepIntervalMs?: number; runWorkers?: boolean };
+  /**
+   * Tuning of runs (tests shorten the sweeper, the retry backoff and so on); `runWorkers: false` starts no
+   * engine worker (they run as separate processes); `faults` (tests only) is awaited at points of each run's
+   * life, so a test can hold a run there.
+   */
+  executions?: executions.WorkerOptions & { tenantLimit?: number; sweepIntervalMs?: number; runWorkers?: boolean; faults?: executions.FaultPoint };
 };
 
 type Stop = { name: string; stop: () => Promise<void> };

@@ -2,9 +2,12 @@ import { decodeExecutionEvent, ExecutionPhase, ExecutionStatus, type ExecutionEv
 
 export const TERMINAL_STATUSES: ReadonlySet<string> = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT']);
 
+/** The event types that end a run: its last event is one of them, and says how it ended. */
+type FinalType = 'SUCCEEDED' | 'FAILED' | 'CANCELLED' | 'TIMED_OUT';
+
 /** `ExecutionUpdate.event` as clients see it. `SNAPSHOT` is the state a subscriber gets first. */
 export type UpdateEvent = {
-  type: 'SNAPSHOT' | 'STATUS_CHANGED' | 'STEP_FINISHED' | 'PROGRESS' | 'LOG' | 'SUCCEEDED' | 'FAILED';
+  type: 'SNAPSHOT' | 'STATUS_CHANGED' | 'STEP_FINISHED' | 'PROGRESS' | 'LOG' | FinalType;
   at: string;
   message: string | null;
   sequence: number | null;
@@ -48,9 +51,8 @@ export function toRunEvent(bytes: Uint8Array): RunEvent | undefined {
     case 'statusChanged': {
       const status = statusName(p.value.status);
       const phase = phaseName(p.value.phase);
-      // SUCCEEDED and FAILED are followed by their own event; CANCELLED and TIMED_OUT by nothing when a sweeper sets them.
-      const terminal = status === 'TIMED_OUT';
-      return { ...run, terminal, status, event: { ...base, type: 'STATUS_CHANGED', status, phase, message: phase ? `${status} (${phase})` : status } };
+      // Never the last: every ending is followed by its own event (succeeded, or failed for the other three).
+      return { ...run, status, event: { ...base, type: 'STATUS_CHANGED', status, phase, message: phase ? `${status} (${phase})` : status } };
     }
     case 'progress': {
       const percent = p.value.percent >= 0 ? p.value.percent : null;
@@ -76,12 +78,21 @@ export function toRunEvent(bytes: Uint8Array): RunEvent | undefined {
         event: { ...base, type: 'SUCCEEDED', status: 'SUCCEEDED', message: `${p.value.artifacts.length} artifact(s)` },
       };
     case 'failed': {
-      const status = p.value.code === 'CANCELLED' ? 'CANCELLED' : 'FAILED';
-      return { ...run, terminal: true, status, event: { ...base, type: 'FAILED', status, message: `${p.value.code}: ${p.value.message}` } };
+      const type = endingOf(p.value.status, p.value.code);
+      return { ...run, terminal: true, status: type, event: { ...base, type, status: type, message: `${p.value.code}: ${p.value.message}` } };
     }
     default:
       return undefined;
   }
+}
+
+/**
+ * How a run that did not succeed ended. Events written before `Failed.status` existed leave it unspecified:
+ * then `code` tells, as the executions service wrote CANCELLED and TIMED_OUT only for those endings.
+ */
+function endingOf(status: ExecutionStatus, code: string): Exclude<FinalType, 'SUCCEEDED'> {
+  const named = status === ExecutionStatus.UNSPECIFIED ? code : ExecutionStatus[status];
+  return named === 'CANCELLED' || named === 'TIMED_OUT' ? named : 'FAILED';
 }
 
 export function snapshotEvent(): UpdateEvent {

@@ -72,10 +72,11 @@ export async function tenantWithWorkflow(graphqlUrl: string, tenantName: string)
   const versionId = created.data.createWorkflow.workflow.latestVersion.id as string;
   const fileId = upload.data!.createUpload.file.id as string;
   return {
-    api, token, tenantId: signUp.data.signUp.tenant.id as string, userId: signUp.data.signUp.user.id as string, workflowId,
-    async startRun(): Promise<string> {
+    api, token, tenantId: signUp.data.signUp.tenant.id as string, userId: signUp.data.signUp.user.id as string, workflowId, fileId,
+    /** A run of the workflow (or of another version of the tenant's) on the uploaded workbook. */
+    async startRun(opts: { versionId?: string; timeoutSeconds?: number } = {}): Promise<string> {
       const res = await api.request(`mutation($i: StartExecutionInput!) { startExecution(input: $i) { id } }`,
-        { i: { workflowVersionId: versionId, fileId, idempotencyKey: randomUUID() } });
+        { i: { workflowVersionId: opts.versionId ?? versionId, fileId, idempotencyKey: randomUUID(), timeoutSeconds: opts.timeoutSeconds } });
       if (!res.data) throw new Error(`startExecution failed: ${JSON.stringify(res.errors)}`);
       return res.data.startExecution.id as string;
     },

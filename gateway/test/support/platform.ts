@@ -19,7 +19,7 @@ export type Reply<T = any> = {
  * The whole platform in this process (every subgraph, the gateway, the in-process bus) on a database of
  * its own, with helpers to call it the way a client would.
  */
-export async function startTestPlatform(opts: Pick<PlatformOptions, 'partner' | 'jwksMaxAgeMs'> = {}) {
+export async function startTestPlatform(opts: Pick<PlatformOptions, 'partner' | 'jwksMaxAgeMs' | 'executions'> = {}) {
   const db = await createTestDatabase('gateway');
   const dataDir = await mkdtemp(join(tmpdir(), 'rowline-gateway-'));
   const internalTokenSecret = randomBytes(32).toString('hex');

@@ -5,3 +5,4 @@ export { entities } from './store/entities.js';
 export { migrations } from './store/migrations/index.js';
 export { buildExecutionsSchema } from './schema/index.js';
 export type { WorkerOptions } from './worker/engine-worker.js';
+export type { FaultPoint } from './worker/fault-points.js';

@@ -1,6 +1,7 @@
 import { rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeExecutionEvent, ExecutionStatus } from '@rowline/proto';
 import { codesOf, SUMMARY_STEPS, startExecutionsPlatform, until, type ExecutionsPlatform, type Tenant } from './support/platform.js';
 
 let p: ExecutionsPlatform;
@@ -24,6 +25,12 @@ const BROKEN = [
 ];
 const outboxTypes = async (id: string) => (await p.sql<{ type: string }>(
   `select "headers"->>'event-type' as "type" from "executions"."outbox" where "key" = ? order by "id"`, [id])).map((r) => r.type);
+/** The code and ending status of a run's last event, as subscribers' gateways read it. */
+async function lastFailed(id: string) {
+  const [row] = await p.sql<{ payload: Uint8Array }>(`select "payload" from "executions"."outbox" where "key" = ? order by "id" desc limit 1`, [id]);
+  const { payload } = decodeExecutionEvent(row!.payload);
+  return payload.case === 'failed' ? { code: payload.value.code, status: ExecutionStatus[payload.value.status] } : payload.case;
+}
 
 describe('retryExecution', () => {
   it('starts a new run of the same version linked to the old one, and one of the latest version when asked', async () => {
@@ -94,6 +101,7 @@ describe('timeouts', () => {
     const run = await acme.ended(id);
     expect(run).toMatchObject({ status: 'TIMED_OUT', error: { code: 'TIMED_OUT' } });
     expect((await outboxTypes(id)).slice(-2)).toEqual(['statusChanged', 'failed']);
+    expect(await lastFailed(id)).toEqual({ code: 'TIMED_OUT', status: 'TIMED_OUT' });
   });
 });
 

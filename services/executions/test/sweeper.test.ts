@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeExecutionEvent, ExecutionStatus } from '@rowline/proto';
 import { createRunStore, type RunStore } from '../src/store/run-store.js';
 import { createSweeper } from '../src/worker/sweeper.js';
 import { quiet, startExecutionsDatabase, type ExecutionsDatabase } from './support/database.js';
@@ -17,6 +18,12 @@ const rowOf = async (id: string) => (await db.sql<{ status: string; attempt: num
   'select "status", "attempt", "lease_owner", "error" from "executions"."executions" where "id" = ?', [id]))[0]!;
 const outboxTypes = async (id: string) => (await db.sql<{ type: string }>(
   `select "headers"->>'event-type' as "type" from "executions"."outbox" where "key" = ? order by "id"`, [id])).map((r) => r.type);
+/** The code and ending status of a run's last event, as subscribers' gateways read it. */
+async function lastFailed(id: string) {
+  const [row] = await db.sql<{ payload: Uint8Array }>(`select "payload" from "executions"."outbox" where "key" = ? order by "id" desc limit 1`, [id]);
+  const { payload } = decodeExecutionEvent(row!.payload);
+  return payload.case === 'failed' ? { code: payload.value.code, status: ExecutionStatus[payload.value.status] } : payload.case;
+}
 
 /** A run a worker took `attempt` times, its lease ending `leaseSeconds` from now (negative: expired). */
 async function running(attempt: number, leaseSeconds: number, startedSecondsAgo = 1) {
@@ -46,6 +53,7 @@ describe('the sweeper', () => {
     await sweeper.sweep();
     expect(await rowOf(run.id)).toMatchObject({ status: 'FAILED', error: { code: 'WORKER_LOST' } });
     expect(await outboxTypes(run.id)).toEqual(['statusChanged', 'failed']);
+    expect(await lastFailed(run.id)).toEqual({ code: 'WORKER_LOST', status: 'FAILED' });
   });
 
   it('ends TIMED_OUT a run past its deadline, even one whose worker is alive', async () => {
@@ -53,6 +61,7 @@ describe('the sweeper', () => {
     await sweeper.sweep();
     expect(await rowOf(run.id)).toMatchObject({ status: 'TIMED_OUT', lease_owner: null, error: { code: 'TIMED_OUT' } });
     expect(await outboxTypes(run.id)).toEqual(['statusChanged', 'failed']);
+    expect(await lastFailed(run.id)).toEqual({ code: 'TIMED_OUT', status: 'TIMED_OUT' });
   });
 
   it('moves nothing twice: a second sweep finds nothing to do', async () => {

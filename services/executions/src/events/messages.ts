@@ -39,7 +39,10 @@ export function statusEvent(status: Status, phase: Phase | null): EventPayload {
   return { case: 'statusChanged', value: { status: statusToProto(status), phase: phaseToProto(phase) } };
 }
 
-/** The events of a run ending other than SUCCEEDED: its status, then why. */
+/**
+ * The events of a run ending other than SUCCEEDED, on every path that ends one (worker, cancel, sweeper):
+ * its status, then why. The last one carries the status too, so that it alone says how the run ended.
+ */
 export function endedEvents(status: 'FAILED' | 'CANCELLED' | 'TIMED_OUT', error: { code: string; message: string; step: number | null }): EventPayload[] {
-  return [statusEvent(status, null), { case: 'failed', value: { code: error.code, message: error.message, step: error.step ?? -1 } }];
+  return [statusEvent(status, null), { case: 'failed', value: { code: error.code, message: error.message, step: error.step ?? -1, status: statusToProto(status) } }];
 }
