@@ -3,7 +3,7 @@ import { startTestPlatform, type TestPlatform } from './support/platform.js';
 import { collect, liveClient, tenantWithWorkflow, type Result } from './support/live.js';
 
 /**
- * How runs end as subscribers see them, on every path that ends one: the engine worker (a failed step),
+ * How runs end as subscribers see them, and where their snapshot stands, on every path that ends one: the engine worker (a failed step),
  * cancelExecution and the sweeper's timeout. Runs are held at the worker right after their claim (the
  * workers' fault point), so a test can subscribe and act while they are RUNNING, and are let go at the end.
  */
@@ -14,7 +14,7 @@ const WATCH = /* GraphQL */ `
 
 const ENDINGS = ['SUCCEEDED', 'FAILED', 'CANCELLED', 'TIMED_OUT'];
 
-describe('the last event of a run says how it ended', () => {
+describe('where a run\'s updates start (the snapshot) and how they end', () => {
   let t: TestPlatform;
   const held = new Map<string, () => void>();
 
@@ -69,6 +69,29 @@ describe('the last event of a run says how it ended', () => {
       const cancelled = await acme.api.request('mutation($id: ID!) { cancelExecution(id: $id) { status } }', { id });
       expect(cancelled.data?.cancelExecution).toEqual({ status: 'CANCELLED' });
       expectEnding(await watching.rest(), 'CANCELLED');
+    } finally {
+      release(id);
+      await client.dispose();
+    }
+  });
+
+  it('gives the snapshot the run\'s event sequence, so the events after it continue from it without a gap', async () => {
+    const acme = await tenantWithWorkflow(t.platform.graphqlUrl, 'Acme Sequence');
+    const { client } = liveClient(t.platform.url, { authorization: `Bearer ${acme.token}` });
+    const id = await heldRun(() => acme.startRun());
+    try {
+      const watching = await watch(client, id);
+      const at = watching.snapshot.event.sequence;
+      // At least the event of its acceptance (1).
+      expect(at).toBeGreaterThanOrEqual(1);
+      await acme.api.request('mutation($id: ID!) { cancelExecution(id: $id) { status } }', { id });
+      const updates = await watching.rest();
+      // Events at or below the snapshot's sequence may still arrive (they are in it); the rest follow it, one by one.
+      const newer = updates.map((u) => u.event.sequence).filter((s): s is number => s !== null && s > at);
+      expect(newer.length).toBeGreaterThanOrEqual(2);
+      expect(newer).toEqual(newer.map((_, i) => at + 1 + i));
+      const final = await acme.api.request('query($id: ID!) { execution(id: $id) { eventSequence } }', { id });
+      expect(final.data?.execution.eventSequence).toBe(newer.at(-1));
     } finally {
       release(id);
       await client.dispose();

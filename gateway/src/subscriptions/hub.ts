@@ -123,16 +123,18 @@ export function createHub(deps: { resolve: Resolve; logger: Logger; onResolved?:
     }
   }
 
-  type Answer = { data?: Record<string, unknown> | null; errors?: GraphQLError[]; status?: string };
+  type Answer = { data?: Record<string, unknown> | null; errors?: GraphQLError[]; status?: string; sequence?: number };
 
   async function resolveState(lane: Lane, subscribers: number): Promise<Answer> {
     const started = performance.now();
     try {
       const answer = await deps.resolve(lane.plan.query, { ...lane.plan.queryVariables, [EXECUTION_ID_VARIABLE]: lane.runId }, lane.principal);
+      const state = answer.data?.[STATUS_KEY] as { status?: string; eventSequence?: number } | null | undefined;
       return {
         data: answer.data,
         errors: answer.errors?.map((e) => new GraphQLError(e.message, { path: subscriberPath(lane.plan, e.path), extensions: e.extensions })),
-        status: (answer.data?.[STATUS_KEY] as { status?: string } | null | undefined)?.status,
+        status: state?.status,
+        sequence: state?.eventSequence,
       };
     } catch (err) {
       deps.logger.error({ err, executionId: lane.runId }, 'resolving a subscription update failed');
@@ -148,7 +150,9 @@ export function createHub(deps: { resolve: Resolve; logger: Logger; onResolved?:
       const notFound = answer.errors?.some((e) => e.extensions.code === 'NOT_FOUND') ?? false;
       return { result: { data: null, errors: answer.errors }, over: notFound || item.terminal };
     }
-    const result = render(lane.plan, answer.data, item.event);
+    // A snapshot is the state as read, so it carries the sequence read with it: events at or below it are in it.
+    const event = item.snapshot ? { ...item.event, sequence: answer.sequence ?? null } : item.event;
+    const result = render(lane.plan, answer.data, event);
     if (answer.errors?.length) result.errors = [...(result.errors ?? []), ...answer.errors];
     return { result, over: item.terminal || (item.snapshot && TERMINAL_STATUSES.has(answer.status)) };
   }

@@ -7,7 +7,10 @@ import type { UpdateEvent } from './events.js';
 
 /** The variable that carries the run's id into the query the gateway runs for a subscriber. */
 export const EXECUTION_ID_VARIABLE = 'rowlineExecutionId_';
-/** An extra root field of that query: the run's status, so a subscription knows when a run is over. */
+/**
+ * An extra root field of that query: the run's status, so a subscription knows when a run is over, and its
+ * event sequence, which a snapshot carries (read with the subscriber's selection, in the same row read).
+ */
 export const STATUS_KEY = 'rowlineStatus_';
 
 export type SubscriptionField = 'executionUpdated' | 'executionEvents';
@@ -55,7 +58,7 @@ export function compileSubscription(
   const declared = (operation.variableDefinitions ?? []).filter((v) => usedVariables.has(v.variable.name.value));
   const query = [
     `query RowlineSubscription($${EXECUTION_ID_VARIABLE}: ID!${declared.map((v) => `, ${print(v)}`).join('')}) {`,
-    `  ${STATUS_KEY}: execution(id: $${EXECUTION_ID_VARIABLE}) { status }`,
+    `  ${STATUS_KEY}: execution(id: $${EXECUTION_ID_VARIABLE}) { status eventSequence }`,
     ...parts.map((p) => `  ${p}`),
     '}',
     ...[...used].map((name) => print(withTypename(fragments.get(name)!))),

@@ -36,7 +36,11 @@ export const SUBSCRIPTION_SDL = /* GraphQL */ `
     "When the event happened (for SNAPSHOT: when the state was read)."
     at: DateTimeISO!
     message: String
-    "The run's event sequence; null for progress and snapshots."
+    """
+    The run's event sequence: strictly increasing per run, null for PROGRESS. On SNAPSHOT, the sequence of the
+    run's last event when the state was read: every event at or below it is already in the snapshot (drop it
+    if it arrives after), and the events after it follow.
+    """
     sequence: Float
     "The run's status and phase as this event set them (the execution field reads the current state)."
     status: ExecutionStatus

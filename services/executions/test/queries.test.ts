@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeExecutionEvent } from '@rowline/proto';
 import { codesOf, startExecutionsPlatform, type ExecutionsPlatform, type Tenant } from './support/platform.js';
 
 let p: ExecutionsPlatform;
@@ -88,9 +89,26 @@ describe('listing runs', () => {
   });
 });
 
+describe('eventSequence', () => {
+  it('is the sequence of the run\'s last event, the same for every execution(id) of one request', async () => {
+    for (const id of [succeeded[0]!, failed[0]!]) {
+      const rows = await p.sql<{ payload: Uint8Array }>(
+        `select "payload" from "executions"."outbox" where "key" = ? and "topic" like '%executions.events' order by "id"`, [id]);
+      const last = Number(decodeExecutionEvent(rows.at(-1)!.payload).sequence);
+      const result = await acme.api.request(`query($id: ID!) {
+        state: execution(id: $id) { status eventSequence }
+        run: execution(id: $id) { eventSequence steps { index } }
+      }`, { id });
+      expect(result.errors).toBeUndefined();
+      expect(result.data).toMatchObject({ state: { eventSequence: last }, run: { eventSequence: last } });
+      expect(last).toBeGreaterThan(1);
+    }
+  });
+});
+
 describe('tenant isolation', () => {
   it('answers NOT_FOUND when another tenant reads a run', async () => {
-    const result = await other.api.request(`query($id: ID!) { execution(id: $id) { id status } }`, { id: succeeded[0] });
+    const result = await other.api.request(`query($id: ID!) { execution(id: $id) { id status eventSequence } }`, { id: succeeded[0] });
     expect(codesOf(result)).toEqual(['NOT_FOUND']);
   });
 

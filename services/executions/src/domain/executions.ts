@@ -25,6 +25,23 @@ const MAX_TIMEOUT_S = 86_400;
 export type ExecutionFilter = { status?: Status | null; workflowId?: string | null; from?: Date | null; to?: Date | null };
 
 export function createExecutionsDomain(deps: { lookups: Lookups; onOutbox: () => void; defaultTimeoutMs?: number }) {
+  // Reads of a run in flight, per request (its em). Root fields of one request that name the same run share
+  // one read of its row: the gateway asks for a run's status and `eventSequence` beside a subscriber's own
+  // selection of it, and the sequence must be no newer than the state it is answered with. Two reads would
+  // each see a moment of their own, and the entity they both fill would end up with whichever came last.
+  const loading = new WeakMap<EntityManager, Map<string, Promise<Execution | null>>>();
+  function loadOnce(em: EntityManager, id: string): Promise<Execution | null> {
+    let inFlight = loading.get(em);
+    if (!inFlight) loading.set(em, (inFlight = new Map()));
+    let load = inFlight.get(id);
+    if (!load) {
+      const requests = inFlight;
+      load = em.findOne(ExecutionEntity, { id }).finally(() => requests.delete(id));
+      inFlight.set(id, load);
+    }
+    return load;
+  }
+
   const defaultTimeoutMs = deps.defaultTimeoutMs ?? 900_000;
 
   /** Writes a new PENDING run and its first events in one statement; the same key answers the run it made first. */
@@ -132,7 +149,7 @@ export function createExecutionsDomain(deps: { lookups: Lookups; onOutbox: () =>
     },
 
     async get(em: EntityManager, id: string): Promise<Execution> {
-      const run = isUuid(id) ? await em.findOne(ExecutionEntity, { id }) : null;
+      const run = isUuid(id) ? await loadOnce(em, id) : null;
       if (!run) throw notFound('Execution', id);
       return run;
     },

@@ -1,4 +1,4 @@
-import { Arg, Authorized, Ctx, Directive, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Authorized, Ctx, Directive, FieldResolver, Float, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { pageSize, toConnection, type AuthedContext } from '@rowline/kit';
 import type { ExecutionsDomain } from '../domain/executions.js';
 import type { Execution } from '../store/entities.js';
@@ -68,6 +68,12 @@ export class ExecutionResolver {
 
   @FieldResolver(() => Int)
   timeoutSeconds(@Root() run: Execution): number { return Math.round(run.timeoutMs / 1000); }
+
+  @FieldResolver(() => Float, {
+    description: 'The sequence of the run\'s last event so far (what `ExecutionUpdateEvent.sequence` counts; 1 when it was accepted). '
+      + 'The run read with it reflects every event up to it: events at or below it add nothing new.',
+  })
+  eventSequence(@Root() run: Execution): number { return Number(run.sequence); }
 
   @Directive('@tag(name: "partner")')
   @FieldResolver(() => ExecutionError, { nullable: true })
