@@ -11,6 +11,7 @@ const NAMED = {
   auth: 'gateway/bench/auth-bench.mjs',                    // argon2id per log-in; gateway req/s, auth on vs off
   gateway: 'gateway/bench/gateway-bench.mjs',              // limits on vs off vs a bare @apollo/gateway
   partner: 'gateway/bench/partner-bench.mjs',              // /partner/graphql with key checks beside /graphql
+  'partner-shapes': 'gateway/bench/partner-shapes-bench.mjs', // deep, aliased, wide partner queries: CPU, planning, bytes
   subscriptions: 'gateway/bench/subscriptions-bench.mjs',  // concurrent sockets, event-to-client latency
   pipeline: 'services/executions/bench/pipeline-bench.mjs', // runs/s and start-to-succeeded latency on Kafka
   accept: 'services/executions/bench/accept-bench.mjs',     // CPU ms per accepted run in the API process

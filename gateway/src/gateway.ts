@@ -80,7 +80,7 @@ export async function createGateway(opts: GatewayOptions) {
   if (subscriptions) gateway.onSchemaLoadOrUpdate(({ apiSchema }) => subscriptions.setApiSchema(apiSchema));
   await apollo.start();
   const partner = await createPartnerEndpoint({
-    ...opts.partner, logger: opts.logger, tokens: opts.tokens, authUrl: opts.urls.auth, buildService,
+    ...opts.partner, logger: opts.logger, tokens: opts.tokens, authUrl: opts.urls.auth, buildService, shape: defenses.shape,
     introspection: opts.introspection ?? true, exposeInternalErrors: !!opts.exposeInternalErrors,
   });
 

@@ -361,6 +361,48 @@ describe('queries no budget can ever admit', () => {
   });
 });
 
+/** Requests every subgraph's /graphql has answered so far, from their own metrics. */
+async function subgraphCalls(): Promise<number> {
+  let calls = 0;
+  for (const url of Object.values(t.platform.urls)) {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    calls += text.split('\n').filter((l) => l.startsWith('rowline_http_requests_total') && l.includes('route="/graphql"'))
+      .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+  }
+  return calls;
+}
+
+describe('the shape limits of /graphql, applied to partners too,', () => {
+  /** Refused with 400 QUERY_TOO_COMPLEX and `limit`, before planning: no subgraph called, nothing spent. */
+  async function expectRefused(key: string, q: string, limit: string, max: number) {
+    const before = await subgraphCalls();
+    const reply = await query(key, q);
+    expect(reply.status, q.slice(0, 80)).toBe(400);
+    expect(reply.errors, q.slice(0, 80)).toMatchObject([{ extensions: { code: 'QUERY_TOO_COMPLEX', limit, max } }]);
+    expect(reply.data ?? null).toBeNull();
+    expect(await subgraphCalls()).toBe(before);
+    return reply;
+  }
+
+  it('refuse a deep chain of cheap fields, a scalar aliased many times, many root fields and a long document', async () => {
+    const { key } = await createKey(acme);
+    const versionId = (await query(key, `{ workflow(id: "${acme.workflowId}") { latestVersion { id } } }`)).data.workflow.latestVersion.id;
+    // 13 levels for 13 points; 31 aliases of a free scalar for 2 points; 21 root fields; 5001 free tokens.
+    await expectRefused(key, `{ workflow(id: "${acme.workflowId}") { ${'latestVersion { workflow { '.repeat(6)}id${' } }'.repeat(6)} } }`, 'depth', 12);
+    await expectRefused(key, `{ workflowVersion(id: "${versionId}") { steps { ${Array.from({ length: 31 }, (_, i) => `p${i}: params`).join(' ')} } } }`, 'aliases', 30);
+    await expectRefused(key, `{ ${Array.from({ length: 21 }, () => `workflow(id: "${acme.workflowId}") { id }`).join(' ')} }`, 'rootFields', 20);
+    await expectRefused(key, `{ ${'__typename '.repeat(4999)} }`, 'tokens', 5000);
+    // A mutation too long for the guard to parse is refused by the same limit: it never runs.
+    await expectRefused(key, `mutation { revokeApiKey(id: "x") { id } ${'__typename '.repeat(5000)} }`, 'tokens', 5000);
+    // The limits are those of /graphql: the deepest and widest allowed shapes still answer.
+    const edge = await query(key, `{ workflow(id: "${acme.workflowId}") { ${'latestVersion { workflow { '.repeat(5)}id${' } }'.repeat(5)} } }`);
+    expect(edge.errors).toBeUndefined();
+    const aliased = await query(key, `{ workflowVersion(id: "${versionId}") { steps { ${Array.from({ length: 30 }, (_, i) => `p${i}: params`).join(' ')} } } }`);
+    expect(aliased.errors).toBeUndefined();
+    expect(Object.keys(aliased.data.workflowVersion.steps[0])).toHaveLength(30);
+  });
+});
+
 describe('managing keys through the gateway', () => {
   it.each(['MEMBER', 'VIEWER'])('answers FORBIDDEN to a %s', async (role) => {
     const { id } = await createKey(acme);

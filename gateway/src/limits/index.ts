@@ -20,16 +20,19 @@ export { allowsText, loadSafelist, sha256Hex, type Safelist } from './safelist.j
  */
 export function createDefenses(limits: LimitsConfig, deps: { logger: Logger; registry: Registry }) {
   const refused = new Counter({
-    name: 'rowline_gateway_operations_refused_total', help: 'Operations the public endpoint refused before planning, by limit',
+    name: 'rowline_gateway_operations_refused_total', help: 'Operations the gateway refused before planning (/graphql and /partner/graphql), by limit',
     labelNames: ['reason'] as const, registers: [deps.registry],
   });
   const on = limits.enabled;
   const plugins: ApolloServerPlugin<GatewayContext>[] = [errorReportingPlugin(deps.logger)];
   if (on) plugins.push(costPlugin(limits, createCostBudget(limits.costBudgetPerMinute), refused));
+  const shape = {
+    validationRules: on ? shapeRules(limits, refused) : [],
+    parseOptions: on ? { maxTokens: limits.maxTokens } : {},
+  };
   return {
     apollo: {
-      validationRules: on ? shapeRules(limits, refused) : [],
-      parseOptions: on ? { maxTokens: limits.maxTokens } : {},
+      ...shape,
       allowBatchedHttpRequests: limits.batching,
       hideSchemaDetailsFromClientErrors: !limits.suggestions,
       plugins,
@@ -37,5 +40,11 @@ export function createDefenses(limits: LimitsConfig, deps: { logger: Logger; reg
     bodyParser: express.json({ limit: limits.maxBodyBytes }),
     safelist: safelistMiddleware(limits.safelist),
     errorHandler: bodyErrorHandler(deps.logger, limits.maxBodyBytes),
+    /**
+     * The document's shape limits (depth, aliases, root fields, lexer tokens) for `/partner/graphql`: its
+     * cost budget prices object fields only, so without these a cheap query can still be deep, or alias a
+     * scalar thousands of times, and cost the gateway seconds of CPU and megabytes of answer.
+     */
+    shape,
   };
 }

@@ -5,11 +5,11 @@ import express, { type Express } from 'express';
 import { ApolloGateway, type GraphQLDataSource, type ServiceEndpointDefinition } from '@apollo/gateway';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
-import { GraphQLError, Kind, type FragmentDefinitionNode } from 'graphql';
+import { GraphQLError, Kind, type FragmentDefinitionNode, type ParseOptions, type ValidationRule } from 'graphql';
 import { AppError, appErrorOf, MAX_PAGE_SIZE, type InternalTokens, type Logger } from '@rowline/kit';
 import type { GatewayContext } from '../data-source.js';
-import { errorReportingPlugin, gatewayErrorFormatter } from '../errors.js';
-import { limitError } from '../limits/errors.js';
+import { errorReportingPlugin } from '../errors.js';
+import { limitError, publicErrorFormatter } from '../limits/errors.js';
 import { checkScalarVariables, scalarLiteralsRule } from '../scalars.js';
 import { createBudgets, type BudgetState } from './budget.js';
 import { operationCost } from './cost.js';
@@ -45,6 +45,8 @@ export async function createPartnerEndpoint(opts: PartnerOptions & {
   logger: Logger; tokens: InternalTokens; authUrl: string; introspection: boolean; exposeInternalErrors: boolean;
   /** The same subgraph data sources as the public gateway: they sign the principal into internal tokens. */
   buildService: (service: ServiceEndpointDefinition) => GraphQLDataSource;
+  /** The public endpoint's shape limits (depth, aliases, root fields, tokens; `createDefenses().shape`). */
+  shape: { validationRules: ValidationRule[]; parseOptions: ParseOptions };
 }) {
   const keys = createApiKeyVerifier({ authUrl: opts.authUrl, tokens: opts.tokens, cacheMs: opts.keyCacheMs ?? 30_000 });
   const budgetPoints = opts.budgetPoints ?? 1000;
@@ -103,15 +105,18 @@ export async function createPartnerEndpoint(opts: PartnerOptions & {
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
     plugins: [pricing, errorReportingPlugin(opts.logger)],
-    validationRules: [scalarLiteralsRule],
-    formatError: gatewayErrorFormatter({ exposeInternal: opts.exposeInternalErrors }),
+    // The cost prices object fields only; the shape limits bound what it does not see (a scalar aliased
+    // thousands of times, a deep chain of cheap fields), before planning, exactly as on /graphql.
+    parseOptions: opts.shape.parseOptions,
+    validationRules: [scalarLiteralsRule, ...opts.shape.validationRules],
+    formatError: publicErrorFormatter({ exposeInternal: opts.exposeInternalErrors }),
   });
   await apollo.start();
 
   return {
     keys,
     mount(app: Express) {
-      app.use(PARTNER_PATH, express.json({ limit: '256kb' }), operationGuard(), async (req, res, next) => {
+      app.use(PARTNER_PATH, express.json({ limit: '256kb' }), operationGuard({ maxTokens: opts.shape.parseOptions.maxTokens }), async (req, res, next) => {
         const requestId = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].slice(0, 100)) || randomUUID();
         res.setHeader('x-request-id', requestId);
         res.locals.requestId = requestId;

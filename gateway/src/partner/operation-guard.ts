@@ -8,8 +8,8 @@ export function onlyQueries(document: DocumentNode): boolean {
   return document.definitions.every((d) => d.kind !== Kind.OPERATION_DEFINITION || d.operation === 'query');
 }
 
-function parses(query: string): DocumentNode | null {
-  try { return parse(query); } catch { return null; }
+function parses(query: string, maxTokens: number | undefined): DocumentNode | null {
+  try { return parse(query, { maxTokens }); } catch { return null; }
 }
 
 const refuse = (status: number, code: string, message: string) => ({ status, body: { errors: [{ message, extensions: { code } }] } });
@@ -19,14 +19,16 @@ const refuse = (status: number, code: string, message: string) => ({ status, bod
  * query string, a batched JSON array), a document that defines any mutation or subscription is refused
  * as a whole, whichever operationName is asked for. Batches are refused outright: one operation per request.
  * The contract has no Mutation type and an Apollo plugin checks the resolved operation again.
+ * `maxTokens` bounds the parsing done here, before any key is checked: a longer document is left to Apollo,
+ * which refuses it with the same limit (QUERY_TOO_COMPLEX), once the key has been verified.
  */
-export function operationGuard(): RequestHandler {
+export function operationGuard(opts: { maxTokens?: number } = {}): RequestHandler {
   return (req, res, next) => {
     const body: unknown = req.method === 'GET' ? req.query : req.body;
     const requests = Array.isArray(body) ? body : [body];
     for (const r of requests) {
       const query = (r as { query?: unknown } | undefined)?.query;
-      const document = typeof query === 'string' ? parses(query) : null;
+      const document = typeof query === 'string' ? parses(query, opts.maxTokens) : null;
       if (document && !onlyQueries(document)) {
         const { status, body: reply } = refuse(403, 'FORBIDDEN', READ_ONLY_MESSAGE);
         res.status(status).json(reply);
