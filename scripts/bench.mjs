@@ -18,6 +18,7 @@ const NAMED = {
   delivery: 'services/delivery/bench/delivery-bench.mjs',   // deliveries/s to a local webhook, 1 vs 2 workers
   files: 'services/files/bench/files-bench.mjs',            // upload MB/s and RSS, inspection time
   'engine-small': 'packages/engine/bench/engine-small.mjs', // CPU ms per run of a 100-row workflow (the pipeline's case)
+  'engine-csv': 'packages/engine/bench/csv-read.mjs',       // the csv reader alone: rows/s and MB/s, builds side by side
 };
 
 const run = (args) => execFileSync(process.execPath, args, { cwd: root, stdio: 'inherit' });

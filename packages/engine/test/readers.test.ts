@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { OpenInputOptions } from '../src/io/open-input.js';
 import { bytesInput, readSheets, run } from './helpers.js';
@@ -167,6 +168,57 @@ describe('csv reader', () => {
 
   it('names the sheet after the file', async () => {
     expect(Object.keys(await readSheets('Sales 2024.csv', Buffer.from('a\n1\n')))).toEqual(['Sales 2024']);
+  });
+});
+
+describe('a csv row past the reader\'s bound (16,384 fields, 8 MiB of characters)', () => {
+  const OUTPUT = [{ type: 'output', params: { artifacts: [{ name: 'out.csv', format: 'csv', sheets: [{ from: 'Big' }] }] } }];
+  const MiB = 1024 * 1024;
+
+  /** A csv whose second row is `head` then `chunks` MiB of `fill`, streamed 1 MiB at a time; `pulled` counts what was read. */
+  function streamed(head: string, fill: string, chunks: number, tail = '') {
+    const source = { pulled: 0 };
+    function* gen() {
+      yield Buffer.from(`a,b\n${head}`);
+      const unit = Buffer.alloc(MiB, fill);
+      for (let i = 0; i < chunks; i++) { source.pulled += MiB; yield unit; }
+      yield Buffer.from(`${tail}\n2,3\n`);
+    }
+    return { source, input: { fileName: 'Big.csv', size: chunks * MiB, open: () => Readable.from(gen()) } };
+  }
+
+  it('fails the run with TOO_LARGE for a row of more fields, and reads one of exactly that many', async () => {
+    const at = (fields: number) => `a,b\n${Array.from({ length: fields }, (_, i) => i).join(',')}\n`;
+    await expect(run(OUTPUT, bytesInput('Big.csv', at(16_385)))).rejects
+      .toMatchObject({ code: 'TOO_LARGE', message: 'the row at line 2 of the csv file has more than 16384 fields' });
+    const ok = await run(OUTPUT, bytesInput('Big.csv', at(16_384)));
+    expect(ok.text('out.csv')).toBe('a,b\r\n0,1\r\n');
+  });
+
+  it('fails the run with TOO_LARGE for a row of more characters, and reads one of exactly that many', async () => {
+    const at = (chars: number) => `a,b\n1,"${'x'.repeat(chars - 1)}"\n`;
+    await expect(run(OUTPUT, bytesInput('Big.csv', at(8 * MiB + 1024)))).rejects
+      .toMatchObject({ code: 'TOO_LARGE', message: 'the row at line 2 of the csv file holds more than 8388608 characters' });
+    const ok = await run(OUTPUT, bytesInput('Big.csv', at(8 * MiB)));
+    expect(ok.result.steps[0]).toMatchObject({ rowsIn: 1 });
+  });
+
+  it('stops reading as soon as the row being built passes the bound, not at its end', async () => {
+    const commas = streamed('', ',', 256);
+    await expect(run(OUTPUT, commas.input)).rejects.toMatchObject({ code: 'TOO_LARGE' });
+    expect(commas.source.pulled).toBeLessThanOrEqual(4 * MiB);
+    const field = streamed('1,"', 'x', 256, '"');
+    await expect(run(OUTPUT, field.input)).rejects.toMatchObject({ code: 'TOO_LARGE' });
+    expect(field.source.pulled).toBeLessThanOrEqual(12 * MiB);
+  });
+
+  it('stops within the first MiB of a row of empty fields even when the source gives it in one chunk', async () => {
+    // 64 MiB of commas in one buffer: parsed whole, they would be a record of 64 million fields (over 3 GB).
+    const bytes = Buffer.alloc(64 * MiB, ',');
+    bytes.write('a,b\n1', 0);
+    const before = process.memoryUsage().heapUsed;
+    await expect(run(OUTPUT, bytesInput('Big.csv', bytes))).rejects.toMatchObject({ code: 'TOO_LARGE' });
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(256 * MiB);
   });
 });
 

@@ -7,6 +7,20 @@ import { parseIsoDate, parseNumber, type Value } from '../values.js';
 import { RawRows, type ReadLimits } from './raw-rows.js';
 import type { ReadProgress, WorkbookSource } from './workbook-source.js';
 
+/**
+ * The largest csv record the reader builds: the engine's own bound behind the files service's check at upload
+ * (services/files, inspect/csv.ts: the same 16,384 fields and 8 MiB). csv-parse builds a whole record in memory
+ * before the reader sees it, and nothing of it is in the run's MemoryBudget, so a file that reached storage
+ * without that check could hold a row that takes a worker's memory: measured before this bound, a 200 MB field
+ * cost a run 720 MB of RSS, 8 MB of commas (8 million empty fields) 500 MB, and 200 MB of commas 3 GB before
+ * the run failed. Characters are csv-parse's `max_record_size` (the fields' characters, delimiters and quotes
+ * aside); fields are counted on the record being built after every slice written to the parser.
+ */
+export const CSV_MAX_RECORD_CHARS = 8 * 1024 * 1024;
+export const CSV_MAX_RECORD_FIELDS = 16_384;
+/** Input is written to the parser in slices of at most this, so a record passes the field bound by a slice at most. */
+const WRITE_SLICE_BYTES = 1024 * 1024;
+
 /** A csv file: a workbook of one sheet named after the file. Parsing is csv-parse's (quotes, BOM, CRLF, LF or CR). */
 export class CsvWorkbook implements WorkbookSource {
   readonly sheetNames: string[];
@@ -44,10 +58,13 @@ export class CsvWorkbook implements WorkbookSource {
       // csv-parse otherwise takes the first one it meets as the only one, and a later bare LF or CR became
       // part of a cell, merging lines into one row with values like "2\n3".
       record_delimiter: ['\r\n', '\n', '\r'],
+      max_record_size: CSV_MAX_RECORD_CHARS,
       // Rows are taken here, synchronously, and never queued in the parser's readable side.
-      on_record: (rec: string[]) => {
+      on_record: (rec: string[], info) => {
         if (failure === null) {
           try {
+            // A record that grew past the bound within the last slice written.
+            if (rec.length > CSV_MAX_RECORD_FIELDS) throw tooManyFields(info.lines);
             raw.push(rec.map(inferCsvValue));
           } catch (e) {
             failure = e;
@@ -60,12 +77,19 @@ export class CsvWorkbook implements WorkbookSource {
     failed.catch(() => undefined);
     const finished = new Promise<void>((resolve) => parser.once('finish', () => resolve()));
     parser.resume();
+    // The record csv-parse is building: `state` is its stream's own (kept public for compatibility, not typed).
+    const building = (parser as unknown as { state: { record: unknown[] } }).state;
     let bytes = 0;
     try {
       for await (const chunk of input) {
-        bytes += (chunk as Buffer).length;
-        if (!parser.write(chunk)) await Promise.race([new Promise((r) => parser.once('drain', r)), failed]);
-        if (failure !== null) throw failure;
+        const buf = chunk as Buffer;
+        bytes += buf.length;
+        for (let at = 0; at < buf.length; at += WRITE_SLICE_BYTES) {
+          const slice = buf.length <= WRITE_SLICE_BYTES ? buf : buf.subarray(at, at + WRITE_SLICE_BYTES);
+          if (!parser.write(slice)) await Promise.race([new Promise((r) => parser.once('drain', r)), failed]);
+          if (failure !== null) throw failure;
+          if (building.record.length > CSV_MAX_RECORD_FIELDS) throw tooManyFields(parser.info.lines);
+        }
         if (raw.done) break;
         progress(raw.rows, this.size ? bytes / this.size : undefined);
         await Promise.race([ctl.checkpoint(), failed]);
@@ -89,7 +113,15 @@ export class CsvWorkbook implements WorkbookSource {
 }
 
 function csvError(e: unknown): EngineError {
+  const { code, lines } = e as { code?: string; lines?: number };
+  if (code === 'CSV_MAX_RECORD_SIZE') {
+    return new EngineError('TOO_LARGE', `the row at line ${lines} of the csv file holds more than ${CSV_MAX_RECORD_CHARS} characters`, { cause: e });
+  }
   return new EngineError('CORRUPT_FILE', `cannot parse the csv file: ${(e as Error).message}`, { cause: e });
+}
+
+function tooManyFields(line: number): EngineError {
+  return new EngineError('TOO_LARGE', `the row at line ${line} of the csv file has more than ${CSV_MAX_RECORD_FIELDS} fields`);
 }
 
 /** The delimiter among `,`, `;` and tab that occurs most in the first line, outside quotes. */
