@@ -1,3 +1,5 @@
+import { EngineError } from './errors.js';
+
 /**
  * The engine's cell value: a number, a text, a boolean, a date (a JS Date in UTC: spreadsheets have no time
  * zone) or empty (null). Rows are arrays of values, aligned with their sheet's columns; a row shorter than
@@ -77,6 +79,19 @@ export function formatDate(d: Date): string {
   const iso = d.toISOString();
   if (d.getTime() % MS_PER_DAY === 0) return iso.slice(0, 10);
   return iso.endsWith('.000Z') ? `${iso.slice(0, 10)} ${iso.slice(11, 19)}` : `${iso.slice(0, 10)} ${iso.slice(11, 23)}`;
+}
+
+/**
+ * The longest text a step may build out of cells: `+` in an expression (compute_column, filter and validate
+ * expressions) and clean's replace. Repeated in step after step, either doubles a cell each time (`s + s`,
+ * `a` replaced by `aa`), and nothing held by a streaming step counts in the run's MemoryBudget: one cell of
+ * 26 doublings took a run to 590 MB of RSS and failed as INTERNAL (V8's longest string), 100 rows of 20 the
+ * same. 1 Mi characters is 32 times what an Excel cell holds, far past any real value built from cells.
+ */
+export const MAX_BUILT_TEXT = 1024 * 1024;
+
+export function textTooLarge(what: string): EngineError {
+  return new EngineError('TOO_LARGE', `${what} builds a text of more than ${MAX_BUILT_TEXT} characters`);
 }
 
 export function toText(v: Value): string {

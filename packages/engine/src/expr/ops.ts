@@ -1,4 +1,4 @@
-import { compareValues, isEmpty, toDate, toNumber, toText, type Value } from '../values.js';
+import { compareValues, isEmpty, MAX_BUILT_TEXT, textTooLarge, toDate, toNumber, toText, type Value } from '../values.js';
 
 const MS_PER_DAY = 86_400_000;
 
@@ -38,7 +38,12 @@ export function add(a: Value, b: Value): Value {
   const na = toNumber(a);
   const nb = toNumber(b);
   if (na !== null && nb !== null) return na + nb;
-  if (typeof a === 'string' || typeof b === 'string') return toText(a) + toText(b);
+  if (typeof a === 'string' || typeof b === 'string') {
+    const x = toText(a);
+    const y = toText(b);
+    if (x.length + y.length > MAX_BUILT_TEXT) throw textTooLarge('the expression\'s +');
+    return x + y;
+  }
   return null;
 }
 

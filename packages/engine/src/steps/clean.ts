@@ -4,7 +4,7 @@ import { indexes, mapRows } from '../flow/nodes.js';
 import type { StepModule } from '../flow/step-api.js';
 import { checkPattern } from '../schema/checks.js';
 import { columnList, objectSchema, sheetParams } from '../schema/common.js';
-import { isEmpty, serialToDate, toBoolean, toDate, toNumber, toText, type Row, type Value } from '../values.js';
+import { isEmpty, MAX_BUILT_TEXT, serialToDate, textTooLarge, toBoolean, toDate, toNumber, toText, type Row, type Value } from '../values.js';
 
 type Cast = 'number' | 'text' | 'date' | 'boolean';
 
@@ -80,7 +80,11 @@ export const clean: StepModule<Params> = {
       if (p.case === 'upper') s = s.toUpperCase();
       else if (p.case === 'lower') s = s.toLowerCase();
       else if (p.case === 'title') s = titleCase(s);
-      for (const f of replacers) s = f(s);
+      for (const f of replacers) {
+        // V8 refuses a string past its own limit (RangeError) before ours can be checked.
+        try { s = f(s); } catch (e) { throw e instanceof RangeError ? textTooLarge('replace') : e; }
+        if (s.length > MAX_BUILT_TEXT) throw textTooLarge('replace');
+      }
       return s;
     };
     let failures = 0;

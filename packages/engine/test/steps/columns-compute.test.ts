@@ -62,3 +62,28 @@ describe('compute_column', () => {
     });
   });
 });
+
+describe('text built step after step', () => {
+  const OUT = { type: 'output', params: { artifacts: [{ name: 'o.csv', format: 'csv', sheets: [{ from: 'Sales' }] }] } };
+  const times = (n: number, step: object) => Array.from({ length: n }, () => step);
+
+  it('fails the run with TOO_LARGE at the step whose + passes 1 Mi characters, not the process', async () => {
+    // 8 characters doubled 17 times is exactly 1 Mi: the 18th doubling passes it; 26 would be V8's longest string.
+    const double = { type: 'compute_column', params: { column: 's', expression: 's + s' } };
+    const input = csv(`id,s\n${Array.from({ length: 100 }, (_, i) => `${i},abcdefgh`).join('\n')}\n`);
+    const ok = await run([...times(17, double), OUT], input);
+    expect(ok.result.steps[16]).toMatchObject({ status: 'SUCCEEDED', rowsOut: 100 });
+    await expect(run([...times(30, double), OUT], input)).rejects
+      .toMatchObject({ code: 'TOO_LARGE', step: 17, message: "the expression's + builds a text of more than 1048576 characters" });
+  });
+
+  it('fails the run with TOO_LARGE at the clean step whose replace passes 1 Mi characters', async () => {
+    const double = { type: 'clean', params: { columns: ['s'], replace: [{ find: 'a', with: 'aa' }] } };
+    const input = csv('id,s\n1,a\n');
+    await expect(run([...times(30, double), OUT], input)).rejects
+      .toMatchObject({ code: 'TOO_LARGE', step: 20, message: 'replace builds a text of more than 1048576 characters' });
+    // One replace past V8's own longest string is the same clear error, not INTERNAL.
+    const wide = { type: 'clean', params: { columns: ['s'], replace: [{ find: 'a', with: 'b'.repeat(1000) }] } };
+    await expect(run([wide, OUT], csv(`id,s\n1,${'a'.repeat(600_000)}\n`))).rejects.toMatchObject({ code: 'TOO_LARGE', step: 0 });
+  });
+});
