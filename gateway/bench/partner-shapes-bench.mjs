@@ -10,20 +10,17 @@
  * PostgreSQL: DATABASE_URL's server (a fresh database is created and dropped), else embedded.
  */
 import { spawn } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import pg from 'pg';
 import { parse } from 'graphql';
 import { operationFromDocument, Supergraph } from '@apollo/federation-internals';
 import { QueryPlanner } from '@apollo/query-planner';
-import { demoWorkbook, graphqlClient, startEmbeddedPostgres, startPlatform } from '@rowline/embedded';
-import { createLogger } from '@rowline/kit';
+import { demoWorkbook, graphqlClient } from '@rowline/embedded';
+import { freePort, startBenchPlatform } from './bench-platform.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../..');
@@ -36,9 +33,6 @@ const BODY_LIMIT = 256 * 1024;
 const cleanups = [];
 let gatewayProcess;
 
-const freePort = () => new Promise((res, rej) => {
-  const s = createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => res(port)); }).on('error', rej);
-});
 const cpuSeconds = (pid) => {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
@@ -77,29 +71,7 @@ function planningMs(planner, schema, query) {
 }
 
 async function main() {
-  const dataDir = await mkdtemp(join(tmpdir(), 'rowline-partner-shapes-'));
-  await chmod(dataDir, 0o755);
-  cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
-  const logger = createLogger({ service: 'bench', level: 'warn' });
-  let serverUrl = process.env.DATABASE_URL;
-  if (!serverUrl) {
-    const embedded = await startEmbeddedPostgres({ dataDir: join(dataDir, 'pg'), port: await freePort(), logger });
-    cleanups.push(() => embedded.stop());
-    serverUrl = embedded.url;
-  }
-  const dbName = `rowline_bench_${randomUUID().replaceAll('-', '')}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`create database ${dbName}`);
-  cleanups.push(async () => { await admin.query(`drop database if exists ${dbName} with (force)`); await admin.end(); });
-  const databaseUrl = Object.assign(new URL(serverUrl), { pathname: `/${dbName}` }).href;
-
-  const secret = randomBytes(32).toString('hex');
-  const platform = await startPlatform({
-    databaseUrl, dataDir, port: 0, logLevel: 'warn',
-    secrets: { internalToken: secret, fileUrl: randomBytes(32).toString('hex'), deliveryKey: randomBytes(32).toString('base64') },
-  });
-  cleanups.push(() => platform.stop());
+  const { platform, secret } = await startBenchPlatform('partner-shapes', cleanups);
 
   // A tenant with a workflow of realistic steps (the design's example) that ran once, and a partner key.
   const api = graphqlClient(platform.graphqlUrl);
