@@ -18,14 +18,19 @@ export function createAccessTokenVerifier(opts: { jwksUrl: string; issuer: strin
   // A client sends the same token on every request for up to 15 minutes: an EdDSA verification each time
   // was a fifth of the gateway's time per small query. A token verified once stays valid until its `exp`
   // (access tokens cannot be revoked earlier anyway) or, sooner, until the key set it was checked with is
-  // past its age, and only the exact string, signature included, hits.
-  const verified = new Map<string, { principal: Principal; expiresAt: number }>();
+  // replaced (a rotation, or the refetch for age that drops a withdrawn key), and only the exact string,
+  // signature included, hits. While auth cannot answer, the set in hand stays, and so do the tokens checked
+  // with it: the same set would accept them again.
+  const verified = new Map<string, { principal: Principal; expiresAt: number; checkedWith: number }>();
   return async function verify(token: string): Promise<Principal> {
     const hit = verified.get(token);
-    if (hit && hit.expiresAt > Date.now()) return hit.principal;
+    if (hit && hit.expiresAt > Date.now() && hit.checkedWith === cache.loadedAt) {
+      cache.refreshIfOld();
+      return hit.principal;
+    }
     if (hit) verified.delete(token);
     try {
-      // When the key set in hand was fetched (a fetch the check itself awaits is newer: the entry expires early, no harm).
+      // The key set in hand (a fetch the check itself awaits replaces it: the entry is then dropped at its next hit, no harm).
       const checkedWith = cache.loadedAt;
       const { payload } = await jwtVerify(token, jwks, {
         issuer: opts.issuer, audience: opts.audience, algorithms: ALLOWED_ALGORITHMS, typ: 'at+jwt', requiredClaims: ['exp', 'sub', 'jti'],
@@ -35,14 +40,8 @@ export function createAccessTokenVerifier(opts: { jwksUrl: string; issuer: strin
         throw new AppError('UNAUTHENTICATED', 'Invalid access token');
       }
       const principal: Principal = { kind: 'user', tenantId: payload.tid, subject: payload.sub!, role, scopes: [] };
-      // Remembered no longer than the key set it was checked with is trusted: a token of a key withdrawn since
-      // is checked again against the next set, so it stops verifying at most maxAge after the withdrawal
-      // (plus the refetch itself), whether remembered or not.
-      const expiresAt = Math.min(payload.exp! * 1000, checkedWith + cache.maxAgeMs);
-      if (expiresAt > Date.now()) {
-        if (verified.size >= VERIFIED_TOKENS_KEPT) verified.delete(verified.keys().next().value!);
-        verified.set(token, { principal, expiresAt });
-      }
+      if (verified.size >= VERIFIED_TOKENS_KEPT) verified.delete(verified.keys().next().value!);
+      verified.set(token, { principal, expiresAt: payload.exp! * 1000, checkedWith });
       return principal;
     } catch (err) {
       if (err instanceof AppError) throw err;

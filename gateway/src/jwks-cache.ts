@@ -56,11 +56,17 @@ export function createJwksCache(opts: JwksCacheOptions) {
     return inFlight;
   }
 
-  const getKey: JWTVerifyGetKey = async (header, token) => {
-    if (!local) await refresh();
-    else if (!inFlight && Date.now() > loadedAt + maxAge && Date.now() >= lastFetchAt + interval && Date.now() >= ageFailedAt + AGE_RETRY_MS) {
+  /** Starts a refetch in the background when the copy in hand is past its age (and none was tried too lately). */
+  function refreshIfOld(): void {
+    const now = Date.now();
+    if (local && !inFlight && now > loadedAt + maxAge && now >= lastFetchAt + interval && now >= ageFailedAt + AGE_RETRY_MS) {
       void refresh().catch(() => { ageFailedAt = Date.now(); });
     }
+  }
+
+  const getKey: JWTVerifyGetKey = async (header, token) => {
+    if (!local) await refresh();
+    else refreshIfOld();
     try {
       return await local!(header, token);
     } catch (err) {
@@ -69,7 +75,13 @@ export function createJwksCache(opts: JwksCacheOptions) {
       return local!(header, token);
     }
   };
-  /** When the key set in hand was fetched: a verification made with it is worth no more than maxAgeMs after that. */
-  return { getKey, maxAgeMs: maxAge, get loadedAt() { return loadedAt; }, get fetches() { return fetches; } };
+  return {
+    getKey,
+    /** Called for a token verified before with the set in hand: keeps the age refetch going without a key lookup. */
+    refreshIfOld,
+    /** When the key set in hand was fetched: a new set (a rotation, an age refetch) has a new value. */
+    get loadedAt() { return loadedAt; },
+    get fetches() { return fetches; },
+  };
 }
 export type JwksCache = ReturnType<typeof createJwksCache>;

@@ -24,6 +24,19 @@ describe('expression language', () => {
     expect(ev('name ?? "none"', [1, 1, null])).toBe('none');
   });
 
+  it('cuts concat and replace at 32,767 characters as it builds them, whatever the cells hold', () => {
+    const big = 'a'.repeat(600_000);
+    const cells: Row = [1, 1, big];
+    // A replacement by the cell itself would be 600,000 squared characters, past V8's longest string.
+    expect(ev('replace(name, "a", name)', cells)).toBe('a'.repeat(32_767));
+    expect(ev('concat(name, name, name, name, name, name, name, name, name, name, name, name)', cells)).toBe('a'.repeat(32_767));
+    expect(ev('replace(name, "b", "c")', cells)).toBe('a'.repeat(32_767));
+    // Small ones as before.
+    expect(ev('replace("a-b-c", "-", "+")')).toBe('a+b+c');
+    expect(ev('replace("abc", "", "x")')).toBe('abc');
+    expect(ev('concat("x", "", 1, null, "y")')).toBe('x1y');
+  });
+
   it('reads columns by identifier or by col() for any name', () => {
     expect(ev('col("unit price") * qty')).toBe(7.5);
     expect(ev('constructor')).toBe('c');

@@ -10,6 +10,20 @@ const MAX_TEXT = 32767;
 const text = (v: Value | undefined) => toText(v ?? null);
 const num = (v: Value | undefined) => toNumber(v ?? null);
 const cap = (s: string) => (s.length > MAX_TEXT ? s.slice(0, MAX_TEXT) : s);
+/**
+ * `parts` joined by `separator`, cut at MAX_TEXT as it is built: joined whole first, cells within the reader's
+ * bounds (a replacement by the cell itself, 64 long cells) made strings past V8's longest and failed the run
+ * as INTERNAL.
+ */
+function capJoin(parts: string[], separator = ''): string {
+  let s = '';
+  for (let i = 0; i < parts.length && s.length < MAX_TEXT; i++) {
+    if (i > 0) s += cap(separator);
+    s += cap(parts[i]!);
+    s = cap(s);
+  }
+  return s;
+}
 
 /** Excel's ROUND: halves away from zero, on the decimal value rather than its binary approximation. */
 function round(x: number, digits: number): number {
@@ -56,8 +70,8 @@ export const FUNCTIONS = new Map<string, { min: number; max: number; fn: Fn }>([
   ['left', { min: 2, max: 2, fn: (a) => text(a[0]).slice(0, Math.max(0, num(a[1]) ?? 0)) }],
   ['right', { min: 2, max: 2, fn: (a) => { const s = text(a[0]); const n = Math.max(0, num(a[1]) ?? 0); return n ? s.slice(-n) : ''; } }],
   ['mid', { min: 3, max: 3, fn: (a) => { const s = num(a[1]) ?? 1; return text(a[0]).substr(Math.max(0, s - 1), Math.max(0, num(a[2]) ?? 0)); } }],
-  ['concat', { min: 1, max: 64, fn: (a) => cap(a.map((v) => text(v)).join('')) }],
-  ['replace', { min: 3, max: 3, fn: (a) => { const f = text(a[1]); return f === '' ? text(a[0]) : cap(text(a[0]).split(f).join(text(a[2]))); } }],
+  ['concat', { min: 1, max: 64, fn: (a) => capJoin(a.map((v) => text(v))) }],
+  ['replace', { min: 3, max: 3, fn: (a) => { const f = text(a[1]); return f === '' ? text(a[0]) : capJoin(text(a[0]).split(f), text(a[2])); } }],
   ['contains', { min: 2, max: 2, fn: (a) => text(a[0]).includes(text(a[1])) }],
   ['starts_with', { min: 2, max: 2, fn: (a) => text(a[0]).startsWith(text(a[1])) }],
   ['ends_with', { min: 2, max: 2, fn: (a) => text(a[0]).endsWith(text(a[1])) }],
