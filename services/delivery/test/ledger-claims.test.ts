@@ -59,10 +59,10 @@ describe('the ledger\'s claims', () => {
   it('redelivers only finished deliveries, and only the owner tenant\'s', async () => {
     await ledger.recordSucceededRun(run(['again.csv']));
     const [claimed] = await ledger.claimDue(1, 600_000);
-    expect(await ledger.redeliver(TENANT_A, claimed!.id)).toBe(false);
+    expect(await ledger.redeliver(TENANT_A, claimed!.id)).toBe('not-finished');
     await ledger.finishAttempt(claimed!, { at: new Date(), durationMs: 1, outcome: 'FAILED', error: 'HTTP: 500', next: { status: 'DEAD' } });
-    expect(await ledger.redeliver(newId(), claimed!.id)).toBe(false);
-    expect(await ledger.redeliver(TENANT_A, claimed!.id)).toBe(true);
+    expect(await ledger.redeliver(newId(), claimed!.id)).toBe('not-found');
+    expect(await ledger.redeliver(TENANT_A, claimed!.id)).toBe('redelivered');
     const [again] = await ledger.claimDue(1, 600_000);
     expect(again).toMatchObject({ id: claimed!.id, attempt_count: 1, idempotency_key: claimed!.idempotency_key });
   });
