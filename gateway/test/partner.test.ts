@@ -222,6 +222,16 @@ describe('the read-only rule', () => {
     expect(codesOf(batch)).toEqual(['BAD_USER_INPUT']);
     const get = await partner(key, { query: '{ executions { edges { node { id } } } }' }, { method: 'GET' });
     expect(get.data?.executions.edges).toEqual([{ node: { id: acme.executionId } }]);
+    // A body too large, or not JSON, answers in JSON with a stable code, as on /graphql.
+    const huge = await fetch(`${t.platform.url}/partner/graphql`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: JSON.stringify({ query: `{ __typename }${' '.repeat(300 * 1024)}` }),
+    });
+    expect([huge.status, codesOf((await huge.json()) as Reply)]).toEqual([413, ['PAYLOAD_TOO_LARGE']]);
+    const broken = await fetch(`${t.platform.url}/partner/graphql`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: '{"query": ',
+    });
+    expect([broken.status, codesOf((await broken.json()) as Reply)]).toEqual([400, ['BAD_USER_INPUT']]);
     // CSRF prevention: a GET needs a header a browser's simple request cannot send (the doc says which).
     const bare = await fetch(`${t.platform.url}/partner/graphql?query=%7B__typename%7D`, { headers: { authorization: `Bearer ${key}` } });
     expect(bare.status).toBe(400);

@@ -10,6 +10,7 @@ import { AppError, appErrorOf, MAX_PAGE_SIZE, type InternalTokens, type Logger }
 import type { GatewayContext } from '../data-source.js';
 import { errorReportingPlugin } from '../errors.js';
 import { limitError, publicErrorFormatter } from '../limits/errors.js';
+import { bodyErrorHandler } from '../limits/http.js';
 import { checkScalarVariables, scalarLiteralsRule } from '../scalars.js';
 import { createBudgets, type BudgetState } from './budget.js';
 import { operationCost } from './cost.js';
@@ -17,6 +18,8 @@ import { createApiKeyVerifier } from './key-verifier.js';
 import { onlyQueries, operationGuard, READ_ONLY_MESSAGE } from './operation-guard.js';
 
 export const PARTNER_PATH = '/partner/graphql';
+/** The largest request body the partner endpoint reads. */
+const PARTNER_BODY_BYTES = 256 * 1024;
 /** The contract composed by `npm run supergraph` and checked in; CI proves it current. */
 export const DEFAULT_PARTNER_SUPERGRAPH_PATH = fileURLToPath(new URL('../../partner-supergraph.graphql', import.meta.url));
 export const loadPartnerSupergraph = (path = DEFAULT_PARTNER_SUPERGRAPH_PATH): Promise<string> => readFile(path, 'utf8');
@@ -116,7 +119,7 @@ export async function createPartnerEndpoint(opts: PartnerOptions & {
   return {
     keys,
     mount(app: Express) {
-      app.use(PARTNER_PATH, express.json({ limit: '256kb' }), operationGuard({ maxTokens: opts.shape.parseOptions.maxTokens }), async (req, res, next) => {
+      app.use(PARTNER_PATH, express.json({ limit: PARTNER_BODY_BYTES }), operationGuard({ maxTokens: opts.shape.parseOptions.maxTokens }), async (req, res, next) => {
         const requestId = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].slice(0, 100)) || randomUUID();
         res.setHeader('x-request-id', requestId);
         res.locals.requestId = requestId;
@@ -144,6 +147,9 @@ export async function createPartnerEndpoint(opts: PartnerOptions & {
           clientAddress: req.ip,
         }),
       }));
+      // A body too large or not JSON answers as on /graphql (413 PAYLOAD_TOO_LARGE, 400 BAD_USER_INPUT), in
+      // JSON, not Express's HTML error page.
+      app.use(PARTNER_PATH, bodyErrorHandler(opts.logger, PARTNER_BODY_BYTES));
     },
     stop: () => apollo.stop(),
   };
