@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newId } from '@rowline/kit';
 import { decodeExecutionEvent } from '@rowline/proto';
 import { codesOf, startExecutionsPlatform, type ExecutionsPlatform, type Tenant } from './support/platform.js';
 
@@ -67,12 +68,27 @@ describe('listing runs', () => {
     expect(codesOf(await acme.api.request(LIST, { first: 101 }))).toEqual(['BAD_USER_INPUT']);
   });
 
-  it('answers a run\'s first log lines up to limit, and refuses a limit outside 1..1000 as BAD_USER_INPUT', async () => {
+  it('answers a run\'s first or latest log lines up to limit, and refuses a limit outside 1..1000 as BAD_USER_INPUT', async () => {
     const logs = `query($id: ID!, $limit: Int!) { execution(id: $id) { logs(limit: $limit) { message } } }`;
     const all = (await acme.api.request(`query($id: ID!) { execution(id: $id) { logs { message } } }`, { id: succeeded[0] })).data.execution.logs;
     expect(all.length).toBeGreaterThan(0);
     expect((await acme.api.request(logs, { id: succeeded[0], limit: 1 })).data.execution.logs).toEqual(all.slice(0, 1));
     expect((await acme.api.request(logs, { id: succeeded[0], limit: 1000 })).data.execution.logs).toEqual(all);
+    // The latest lines, still oldest first; lines of one moment in the order they were written (ids are
+    // time-ordered). Five more lines for a run, two of them at the same moment.
+    const [run] = await p.sql<{ tenant_id: string }>(`select "tenant_id" from "executions"."executions" where "id" = ?`, [succeeded[1]]);
+    const at = (s: number) => new Date(Date.UTC(2030, 0, 1, 0, 0, s));
+    for (const [i, second] of [[1, 1], [2, 2], [3, 3], [4, 3], [5, 4]] as const) {
+      await p.sql(`insert into "executions"."execution_logs" ("id", "tenant_id", "execution_id", "at", "level", "message", "step")
+        values (?, ?, ?, ?, 'info', ?, null)`, [newId(), run!.tenant_id, succeeded[1], at(second), `line ${i}`]);
+    }
+    const tail = `query($id: ID!, $limit: Int!) { execution(id: $id) { logs(limit: $limit, last: true) { message } } }`;
+    const messages = async (limit: number) => (await acme.api.request(tail, { id: succeeded[1], limit })).data.execution.logs.map((l: any) => l.message);
+    expect(await messages(1)).toEqual(['line 5']);
+    expect(await messages(3)).toEqual(['line 3', 'line 4', 'line 5']);
+    const head = (await acme.api.request(logs, { id: succeeded[1], limit: 1000 })).data.execution.logs.map((l: any) => l.message);
+    expect(head.slice(-5)).toEqual(['line 1', 'line 2', 'line 3', 'line 4', 'line 5']);
+    expect(await messages(1000)).toEqual(head);
     for (const limit of [0, -1, 1001]) {
       const refused = await acme.api.request(logs, { id: succeeded[0], limit });
       expect(refused.errors?.map((e: any) => [e.extensions.code, e.message, e.extensions.argument])).toEqual([['BAD_USER_INPUT', 'limit must be between 1 and 1000', 'limit']]);

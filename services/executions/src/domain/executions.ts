@@ -166,12 +166,18 @@ export function createExecutionsDomain(deps: { lookups: Lookups; onOutbox: () =>
     },
 
     steps: (em: EntityManager, executionId: string) => em.find(StepRunEntity, { executionId }, { orderBy: { index: 'asc' } }),
-    /** The run's first `limit` log lines, oldest first; a limit outside 1..MAX_LOG_LINES is refused, not bent. */
-    logs: async (em: EntityManager, executionId: string, limit: number) => {
+    /**
+     * `limit` of the run's log lines, oldest first: its first ones, or with `last` its latest ones (where a long
+     * run's trouble usually is). Lines of one moment keep the order they were written in (ids are time-ordered).
+     * A limit outside 1..MAX_LOG_LINES is refused, not bent.
+     */
+    logs: async (em: EntityManager, executionId: string, limit: number, last = false) => {
       if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LOG_LINES) {
         throw badInput(`limit must be between 1 and ${MAX_LOG_LINES}`, { argument: 'limit' });
       }
-      return em.find(ExecutionLogEntity, { executionId }, { orderBy: { at: 'asc' }, limit });
+      const order = last ? 'desc' : 'asc';
+      const lines = await em.find(ExecutionLogEntity, { executionId }, { orderBy: [{ at: order }, { id: order }], limit });
+      return last ? lines.reverse() : lines;
     },
   };
 }

@@ -61,9 +61,14 @@ export class ExecutionResolver {
     return this.domain.steps(ctx.em, run.id);
   }
 
-  @FieldResolver(() => [ExecutionLogLine], { description: 'The run\'s first log lines, oldest first.' })
-  logs(@Root() run: Execution, @Arg('limit', () => Int, { defaultValue: 200, description: 'How many lines: 1 to 1000.' }) limit: number, @Ctx() ctx: AuthedContext) {
-    return this.domain.logs(ctx.em, run.id, limit);
+  @FieldResolver(() => [ExecutionLogLine], { description: 'The run\'s log lines, oldest first: its first ones, or with `last` its latest ones.' })
+  logs(
+    @Root() run: Execution,
+    @Arg('limit', () => Int, { defaultValue: 200, description: 'How many lines: 1 to 1000.' }) limit: number,
+    @Arg('last', () => Boolean, { defaultValue: false, description: 'The latest `limit` lines instead of the first (still oldest first).' }) last: boolean,
+    @Ctx() ctx: AuthedContext,
+  ) {
+    return this.domain.logs(ctx.em, run.id, limit, last);
   }
 
   @FieldResolver(() => Int)
