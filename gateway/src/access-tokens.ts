@@ -24,14 +24,14 @@ export function createAccessTokenVerifier(opts: { jwksUrl: string; issuer: strin
   const verified = new Map<string, { principal: Principal; expiresAt: number; checkedWith: number }>();
   return async function verify(token: string): Promise<Principal> {
     const hit = verified.get(token);
-    if (hit && hit.expiresAt > Date.now() && hit.checkedWith === cache.loadedAt) {
+    if (hit && hit.expiresAt > Date.now() && hit.checkedWith === cache.generation) {
       cache.refreshIfOld();
       return hit.principal;
     }
     if (hit) verified.delete(token);
     try {
       // The key set in hand (a fetch the check itself awaits replaces it: the entry is then dropped at its next hit, no harm).
-      const checkedWith = cache.loadedAt;
+      const checkedWith = cache.generation;
       const { payload } = await jwtVerify(token, jwks, {
         issuer: opts.issuer, audience: opts.audience, algorithms: ALLOWED_ALGORITHMS, typ: 'at+jwt', requiredClaims: ['exp', 'sub', 'jti'],
       });

@@ -36,6 +36,8 @@ export function createJwksCache(opts: JwksCacheOptions) {
   const maxAge = opts.maxAgeMs ?? DEFAULT_JWKS_MAX_AGE_MS;
   let lastFetchAt = -Infinity;
   let loadedAt = -Infinity;
+  /** Counts the key sets loaded: two loads in one millisecond are still two sets. */
+  let generation = 0;
   let inFlight: Promise<void> | undefined;
   let ageFailedAt = -Infinity;
   let fetches = 0;
@@ -49,6 +51,7 @@ export function createJwksCache(opts: JwksCacheOptions) {
     if (!res.ok) throw new joseErrors.JOSEError(`JWKS answered HTTP ${res.status}`);
     local = createLocalJWKSet((await res.json()) as JSONWebKeySet);
     loadedAt = Date.now();
+    generation++;
   }
 
   function refresh(): Promise<void> {
@@ -79,8 +82,8 @@ export function createJwksCache(opts: JwksCacheOptions) {
     getKey,
     /** Called for a token verified before with the set in hand: keeps the age refetch going without a key lookup. */
     refreshIfOld,
-    /** When the key set in hand was fetched: a new set (a rotation, an age refetch) has a new value. */
-    get loadedAt() { return loadedAt; },
+    /** Which key set is in hand: each load (a rotation, an age refetch) makes a new one. 0 before the first. */
+    get generation() { return generation; },
     get fetches() { return fetches; },
   };
 }

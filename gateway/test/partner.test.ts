@@ -232,6 +232,13 @@ describe('the read-only rule', () => {
       method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: '{"query": ',
     });
     expect([broken.status, codesOf((await broken.json()) as Reply)]).toEqual([400, ['BAD_USER_INPUT']]);
+    // A charset or a content encoding the parser does not read is the client's mistake on either endpoint: 415, not 500.
+    for (const path of ['/partner/graphql', '/graphql']) {
+      for (const headers of [{ 'content-type': 'application/json; charset=latin1' }, { 'content-type': 'application/json', 'content-encoding': 'compress' }]) {
+        const res = await fetch(`${t.platform.url}${path}`, { method: 'POST', headers: { ...headers, authorization: `Bearer ${key}` }, body: '{"query":"{ __typename }"}' });
+        expect([path, res.status, codesOf((await res.json()) as Reply)]).toEqual([path, 415, ['UNSUPPORTED_MEDIA_TYPE']]);
+      }
+    }
     // CSRF prevention: a GET needs a header a browser's simple request cannot send (the doc says which).
     const bare = await fetch(`${t.platform.url}/partner/graphql?query=%7B__typename%7D`, { headers: { authorization: `Bearer ${key}` } });
     expect(bare.status).toBe(400);

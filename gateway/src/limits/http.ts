@@ -47,9 +47,15 @@ function getParams(query: Record<string, unknown>): Params {
 
 /** Body-parser failures as GraphQL-shaped JSON errors instead of Express's HTML page (with a stack outside production). */
 export function bodyErrorHandler(logger: Logger, maxBodyBytes: number): ErrorRequestHandler {
-  return (err: { type?: string }, req, res, _next) => {
+  return (err: { type?: string; status?: number; expose?: boolean; message?: string }, req, res, _next) => {
     if (err?.type === 'entity.too.large') return refuse(res, 413, 'PAYLOAD_TOO_LARGE', `The request body is larger than ${maxBodyBytes} bytes`);
     if (err?.type === 'entity.parse.failed') return refuse(res, 400, 'BAD_USER_INPUT', 'The request body is not valid JSON');
+    // The client's other mistakes body-parser names with a 4xx of its own (a charset or a content encoding it
+    // does not read, a body shorter than declared, an aborted upload): the client's, not the gateway's (no 5xx,
+    // nothing in the error log).
+    if (err?.expose && typeof err.status === 'number' && err.status >= 400 && err.status < 500) {
+      return refuse(res, err.status, err.status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : 'BAD_USER_INPUT', err.message ?? 'Bad request body');
+    }
     logger.error({ err, requestId: res.locals.requestId, path: req.path }, 'request failed before GraphQL');
     refuse(res, 500, 'INTERNAL_SERVER_ERROR', 'Internal server error');
   };

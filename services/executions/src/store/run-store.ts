@@ -1,4 +1,4 @@
-import { appendOutbox, outboxJson, runPrepared, TENANT_FILTER, type EntityManager, type OutboxMessage } from '@rowline/kit';
+import { appendOutbox, newId, outboxJson, runPrepared, TENANT_FILTER, type EntityManager, type OutboxMessage } from '@rowline/kit';
 import { ExecutionEntity, type ArtifactRef, type Execution, type RunError } from './entities.js';
 import { eventMessage, requestedMessage, statusEvent, type EventPayload } from '../events/messages.js';
 import { isTerminal, sourcesOf, type Phase, type Status } from '../domain/state-machine.js';
@@ -43,7 +43,7 @@ const requestOf = (r: LiveRow) => requestedMessage({
 
 type ChildRows = {
   steps: Array<{ index: number; type: string; status: string; rows_in: number; rows_out: number; duration_ms: number }> | null;
-  logs: Array<{ at: string; level: string; message: string; step: number | null }>;
+  logs: Array<{ id: string; at: string; level: string; message: string; step: number | null }>;
   outbox: Array<{ topic: string; key: string; payload: string; headers: Record<string, string> }>;
 };
 
@@ -53,7 +53,9 @@ function childRows(run: RunRef, change: Change, first: number): ChildRows {
     steps: change.steps?.length
       ? change.steps.map((s) => ({ index: s.index, type: s.type, status: s.status, rows_in: s.rowsIn, rows_out: s.rowsOut, duration_ms: s.durationMs }))
       : null,
-    logs: (change.logs ?? []).map((l) => ({ at: (l.at ?? new Date()).toISOString(), level: l.level, message: l.message.slice(0, 4000), step: l.step ?? null })),
+    // Ids made here, in the lines' order (time-ordered and increasing within a process): lines of one move share
+    // their moment, and `logs` orders by (at, id), so they are answered in the order they were written.
+    logs: (change.logs ?? []).map((l) => ({ id: newId(), at: (l.at ?? new Date()).toISOString(), level: l.level, message: l.message.slice(0, 4000), step: l.step ?? null })),
     outbox: outboxJson([...change.events.map((payload, i) => eventMessage(run, first + i, payload)), ...(change.extra ?? [])]),
   };
 }
@@ -81,8 +83,8 @@ const childCtes = (guard: string, [id, tenant, doc] = ['?', '?', '?']) =>
             "rows_in" = excluded."rows_in", "rows_out" = excluded."rows_out", "duration_ms" = excluded."duration_ms"),
        "new_logs" as (
          insert into "executions"."execution_logs" ("id", "tenant_id", "execution_id", "at", "level", "message", "step")
-         select gen_random_uuid(), i."tenant_id", i."execution_id", l."at", l."level", l."message", l."step"
-           from "input" i, jsonb_to_recordset(i."doc"->'logs') as l("at" timestamptz, "level" text, "message" text, "step" int)
+         select l."id", i."tenant_id", i."execution_id", l."at", l."level", l."message", l."step"
+           from "input" i, jsonb_to_recordset(i."doc"->'logs') as l("id" uuid, "at" timestamptz, "level" text, "message" text, "step" int)
           where ${guard}),
        "new_outbox" as (
          insert into "executions"."outbox" ("topic", "key", "payload", "headers")
