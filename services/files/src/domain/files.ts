@@ -10,11 +10,13 @@ export type FilesDomain = ReturnType<typeof createFilesDomain>;
 
 /** Input files and artifacts: metadata, links and deletion. Knows nothing of GraphQL; callers pass a tenant-scoped em. */
 export function createFilesDomain(deps: { storage: Storage; links: FileLinks; maxUploadBytes: number; logger: Logger; retention: Retention }) {
-  async function get(em: EntityManager, id: string): Promise<File> {
-    const file = isUuid(id) ? await em.findOne(FileEntity, { id, status: { $ne: 'DELETED' } }) : null;
+  /** One of the tenant's files; a deleted one (its tombstone) only when `deleted` says so. */
+  async function find(em: EntityManager, id: string, deleted: boolean): Promise<File> {
+    const file = isUuid(id) ? await em.findOne(FileEntity, deleted ? { id } : { id, status: { $ne: 'DELETED' } }) : null;
     if (!file) throw notFound('File', id);
     return file;
   }
+  const get = (em: EntityManager, id: string) => find(em, id, false);
 
   return {
     get,
@@ -23,11 +25,7 @@ export function createFilesDomain(deps: { storage: Storage; links: FileLinks; ma
      * A file as another subgraph's entity names it (a run's input or artifact), deleted ones included: a
      * deletion must not make the runs that used the file unreadable.
      */
-    async reference(em: EntityManager, id: string): Promise<File> {
-      const file = isUuid(id) ? await em.findOne(FileEntity, { id }) : null;
-      if (!file) throw notFound('File', id);
-      return file;
-    },
+    reference: (em: EntityManager, id: string) => find(em, id, true),
 
     /** Registers an upload and hands back the link its bytes go to; the file stays UPLOADING until they arrive. */
     async createUpload(em: EntityManager, actor: Principal, input: { name: string; contentType?: string | null; size: number }) {
