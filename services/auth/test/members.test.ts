@@ -178,4 +178,22 @@ describe('members', () => {
     const roles = await auth.sql<{ role: string }>('select role from auth.memberships where tenant_id = ? order by id', [theirs.owner.tenant.id]);
     expect(roles.map((r) => r.role)).toEqual(['OWNER', 'ADMIN', 'MEMBER', 'VIEWER']);
   });
+
+  it('say so when given a membership id (Member.id) instead of a user id, for this tenant\'s members only', async () => {
+    const mine = await team();
+    const theirs = await team();
+    const membershipOf = async (tenantId: string, userId: string) =>
+      (await auth.sql<{ id: string }>('select id from auth.memberships where tenant_id = ? and user_id = ?', [tenantId, userId]))[0]!.id;
+    const own = await membershipOf(mine.owner.tenant.id, mine.member.user.id);
+    for (const res of [await auth.gql(CHANGE, { u: own, r: 'VIEWER' }, mine.owner.principal), await auth.gql(REMOVE, { u: own }, mine.owner.principal)]) {
+      expect(codesOf(res)).toEqual(['BAD_USER_INPUT']);
+      expect(res.errors![0]!.message).toContain('Member.user.id');
+      expect(res.errors![0]!.extensions!.argument).toBe('userId');
+    }
+    // Another tenant's membership id is no more than an unknown id.
+    const foreign = await membershipOf(theirs.owner.tenant.id, theirs.member.user.id);
+    expect(codesOf(await auth.gql(REMOVE, { u: foreign }, mine.owner.principal))).toEqual(['NOT_FOUND']);
+    const roles = await auth.sql<{ role: string }>('select role from auth.memberships where tenant_id = ? order by id', [mine.owner.tenant.id]);
+    expect(roles.map((r) => r.role)).toEqual(['OWNER', 'ADMIN', 'MEMBER', 'VIEWER']);
+  });
 });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { LockMode } from '@mikro-orm/core';
 import {
-  AppError, conflict, decodeCursor, forbidden, isUuid, newId, notFound, pageSize, toConnection, type EntityManager, type Principal, type Role,
+  AppError, badInput, conflict, decodeCursor, forbidden, isUuid, newId, notFound, pageSize, toConnection, type EntityManager, type Principal, type Role,
 } from '@rowline/kit';
 import { InvitationEntity, MembershipEntity, TenantEntity, UserEntity } from '../store/entities.js';
 import { recordAudit } from './audit.js';
@@ -31,7 +31,13 @@ export function createMembers(deps: { em: () => EntityManager; sessions: Session
     if (!isUuid(userId)) throw notFound('Member', userId);
     const owners = await tx.find(MembershipEntity, { tenantId, role: 'OWNER' }, { lockMode: LockMode.PESSIMISTIC_WRITE, orderBy: { id: 'asc' } });
     const target = await tx.findOne(MembershipEntity, { tenantId, userId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-    if (!target) throw notFound('Member', userId);
+    if (!target) {
+      // `Member.id` names the membership, and the easy mistake is to pass it here: say so (this tenant's only).
+      if (await tx.count(MembershipEntity, { tenantId, id: userId })) {
+        throw badInput('This is a membership id (Member.id): pass the member\'s user id (Member.user.id)', { argument: 'userId' });
+      }
+      throw notFound('Member', userId);
+    }
     return { owners, target };
   }
 
