@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Kafka, logLevel } from 'kafkajs';
 import { createKafkaBus, type EventBus } from '@rowline/bus';
 import { kafkaServer } from '@rowline/testing';
 
@@ -7,8 +8,9 @@ const text = (value: string) => new TextEncoder().encode(value);
 
 describe("kafka bus, ordering: 'key'", () => {
   let bus: EventBus;
+  let brokers: string[];
   beforeAll(async () => {
-    const { brokers } = await kafkaServer();
+    ({ brokers } = await kafkaServer());
     bus = createKafkaBus({ brokers, clientId: 'bus-keyed', topicPrefix: `keyed-${randomUUID().slice(0, 8)}.` });
   });
   afterAll(async () => {
@@ -139,4 +141,53 @@ describe("kafka bus, ordering: 'key'", () => {
       await Promise.all([first.stop(), second.stop()]);
     }
   });
+
+  it('delivers a message again from where it failed when even its dead-lettering failed, and commits past it only once it is done', async () => {
+    // A topic without its dead-letter topic (ensureTopics would create both): dead-lettering fails, which is
+    // the only way a keyed message fails for good, and its partition must be fetched again from it.
+    const prefix = `keyed-fail-${randomUUID().slice(0, 8)}.`;
+    const topic = 'requests';
+    const admin = new Kafka({ clientId: 'bus-keyed-admin', brokers, logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: `${prefix}${topic}`, numPartitions: 1 }], waitForLeaders: true });
+    await admin.disconnect();
+    const failing = createKafkaBus({ brokers, clientId: 'bus-keyed-fail', topicPrefix: prefix, dlq: { maxAttempts: 1, backoffMs: 10 } });
+    const groupId = `g-${randomUUID()}`;
+    const handled: string[] = [];
+    let failures = 0;
+    const sub = await failing.subscribe({
+      topics: [topic], groupId, ordering: 'key', concurrency: 4,
+      handler: async (msg) => {
+        const value = msg.value.toString();
+        if (value === 'bad' && failures++ === 0) throw new Error('first try fails');
+        handled.push(value);
+      },
+    });
+    try {
+      await sub.ready;
+      await failing.publish(topic, [{ key: 'a', value: text('a') }, { key: 'b', value: text('bad') }, { key: 'c', value: text('c') }]);
+      // The dead-letter publish fails after the producer's retries (a few seconds), then the lane waits 1 s.
+      for (let i = 0; i < 1200 && !handled.includes('bad'); i++) await new Promise((r) => setTimeout(r, 25));
+      expect(failures).toBe(2);
+      expect(new Set(handled)).toEqual(new Set(['a', 'bad', 'c']));
+      // Published after the rewind: fetched on from there, once.
+      await failing.publish(topic, [{ key: 'd', value: text('d') }]);
+      for (let i = 0; i < 400 && !handled.includes('d'); i++) await new Promise((r) => setTimeout(r, 25));
+      expect(handled.filter((v) => v === 'd')).toEqual(['d']);
+    } finally {
+      await sub.stop();
+    }
+    // Everything was committed: the group, back again, has only what is new.
+    const again: string[] = [];
+    const next = await failing.subscribe({ topics: [topic], groupId, ordering: 'key', concurrency: 4, handler: async (msg) => void again.push(msg.value.toString()) });
+    try {
+      await next.ready;
+      await failing.publish(topic, [{ key: 'e', value: text('e') }]);
+      for (let i = 0; i < 400 && !again.includes('e'); i++) await new Promise((r) => setTimeout(r, 25));
+      expect(again).toEqual(['e']);
+    } finally {
+      await next.stop();
+      await failing.close();
+    }
+  }, 60_000);
 });

@@ -63,25 +63,49 @@ describe('the keyed dispatcher', () => {
     expect(resolved.at(-1)).toBe(2);
   });
 
-  it('after a failure resolves nothing past it and skips later messages of its key; once settled, delivers it again', async () => {
+  it('after a failure resolves nothing past it and skips later messages of its key; once settled, rewinds to it and delivers it again', async () => {
     const handled: number[] = [];
+    const rewound: number[] = [];
     let broken = true;
     const { d, resolved, dispatch } = dispatcher({
       slots: new Slots(4), retryAfterMs: 20,
       handle: async (_t, _p, m) => { await tick(); if (m.offset === '1' && broken) throw new Error('broken'); handled.push(Number(m.offset)); },
+      rewind: (_t, _p, offset) => rewound.push(Number(offset)),
     });
     await dispatch(batch('abbc'));
     await d.drain();
     expect(handled.sort()).toEqual([0, 3]);
     expect(resolved).toEqual([0]);
     // Until the pause is over the lane starts nothing, whatever the fetch brings.
-    expect(await dispatch(batch('bbc', 1))).toBe(0);
+    expect(await dispatch(batch('de', 4))).toBe(0);
+    expect(rewound).toEqual([]);
     broken = false;
     await new Promise((resolve) => setTimeout(resolve, 40));
+    // The consumer is told to fetch again from the failed message, the first one not done.
+    expect(rewound).toEqual([1]);
+    expect(d.position('t', 0)).toBeUndefined();
     expect(await dispatch(batch('bbc', 1))).toBe(3);
     await d.drain();
     expect(handled.sort()).toEqual([0, 1, 2, 3, 3]);
     expect(resolved.at(-1)).toBe(3);
+  });
+
+  it('says where the next fetch may start: after the last message started, whether or not it is done', async () => {
+    const gates: Array<() => void> = [];
+    const { d, resolved, dispatch } = dispatcher({ slots: new Slots(2), handle: () => new Promise<void>((resolve) => gates.push(resolve)) });
+    expect(d.position('t', 0)).toBeUndefined();
+    // Two slots: two of the three start now, the third once a slot frees.
+    const third = dispatch(batch('abc'));
+    await tick();
+    expect(d.position('t', 0)).toBe('1');
+    expect(resolved).toEqual([]);
+    gates.shift()!();
+    expect(await third).toBe(3);
+    expect(d.position('t', 0)).toBe('2');
+    expect(d.position('t', 1)).toBeUndefined();
+    for (const open of gates.splice(0)) open();
+    await d.drain();
+    expect(resolved.at(-1)).toBe(2);
   });
 
   it('after a rebalance resolves nothing for the old generation and starts the redelivered messages afresh', async () => {

@@ -120,26 +120,19 @@ export async function startSubscriber(deps: SubscriberDeps, sub: SubscribeOption
     const autoCommit = !committer;
     if (sub.ordering === 'key') {
       const slots = new Slots(sub.concurrency ?? 1);
-      // The latest batch's resolveOffset of each partition: kafkajs's own, which also steps over control records.
-      const resolvers = new Map<string, (offset: string) => void>();
       // The member's heartbeat (the same function whichever batch handed it over).
       let heartbeat: () => Promise<void> = async () => undefined;
       dispatcher = createKeyedDispatcher<KeyedKafkaMessage>({
         slots,
         handle: (topic, partition, m) => handleOne(topic, partition, m.message, heartbeat, false),
-        resolve: (topic, partition, offset) => {
-          try {
-            resolvers.get(partitionKey(topic, partition))?.(offset);
-          } catch (err) {
-            // The partition was taken away meanwhile: its new owner starts from the last commit.
-            logger.debug({ err, topic, partition }, 'offset not resolved');
-          }
-          committer?.mark(topic, partition, offset);
-        },
+        // Done: committed on the committer's clock. (kafkajs's own position is the last message started; see eachBatch.)
+        resolve: (topic, partition, offset) => committer?.mark(topic, partition, offset),
+        // A failed message is fetched again: a pending seek also makes the partition's current batch stale.
+        rewind: (topic, partition, offset) => consumer.seek({ topic, partition, offset }),
       });
       const keyed = dispatcher;
-      // How long a fetch that brought nothing new waits for a message to finish before the next fetch (see
-      // below): short while requests keep coming, doubling (to 100 ms) while only in-flight ones come back.
+      // How long a fetch that started nothing waits for a message to finish before the next fetch (see
+      // below): short at first, doubling (to 100 ms) while nothing starts.
       let quietWait = QUIET_WAIT_MIN_MS;
       await consumer.run({
         autoCommit,
@@ -147,7 +140,6 @@ export async function startSubscriber(deps: SubscriberDeps, sub: SubscribeOption
         partitionsConsumedConcurrently: Math.max(1, sub.concurrency ?? 1),
         eachBatchAutoResolve: false,
         eachBatch: async ({ batch, resolveOffset, heartbeat: beatOnce, isRunning, isStale }) => {
-          resolvers.set(partitionKey(batch.topic, batch.partition), resolveOffset);
           heartbeat = beatOnce;
           // Waiting for a slot can take as long as a handler runs: heartbeat meanwhile, so the member keeps its place.
           const beat = setInterval(() => void beatOnce().catch(() => undefined), 1_000);
@@ -155,10 +147,16 @@ export async function startSubscriber(deps: SubscriberDeps, sub: SubscribeOption
             const messages = batch.messages.map((message) => ({ offset: message.offset, key: message.key?.toString('utf8') ?? '', message }));
             const started = await keyed.dispatch(batch.topic, batch.partition, messages,
               () => isRunning() && !isStale() && !committer?.stopping);
-            // Nothing new (the messages still in flight came back): wait for one to finish, or a fetch window,
+            // The next fetch starts after the last message started, not after the last one done (what is
+            // committed): fetching the runs in flight again on every fetch cost the worker and the broker
+            // one fetch per finished run, each bringing back every run still in flight. A fetch of nothing
+            // new now waits on the broker (maxWaitTimeInMs) until a request arrives.
+            const position = keyed.position(batch.topic, batch.partition);
+            if (started && position !== undefined && isRunning() && !isStale()) resolveOffset(position);
+            // Nothing started (slots were given up at a stop, a failed lane waits to be fetched again, or a
+            // seek or rebalance brought back messages in flight): wait for one to finish, or a fetch window,
             // before the next fetch, or the consumer would fetch the same messages in a tight loop. A request
-            // arriving meanwhile waits for that too, so the wait starts short: a fixed 100 ms wait cost a
-            // worker at 40 runs/s more latency than its CPU could explain (pipeline bench, 2 workers).
+            // arriving meanwhile waits for that too, so the wait starts short.
             if (started) quietWait = QUIET_WAIT_MIN_MS;
             else {
               await keyed.progress(sub.batchWindowMs ?? quietWait);

@@ -28,8 +28,13 @@ export type KeyedMessage = { offset: string; key: string };
 
 export type KeyedDispatcherDeps<M extends KeyedMessage> = {
   handle(topic: string, partition: number, message: M): Promise<void>;
-  /** The message at `offset` and every one before it in its partition are done: the group may move past them. */
+  /** The message at `offset` and every one before it in its partition are done: the group may commit past them. */
   resolve(topic: string, partition: number, offset: string): void;
+  /**
+   * A failed message's lane was dropped (see the class comment): the partition must be fetched again from
+   * `offset`, its first message not done.
+   */
+  rewind?(topic: string, partition: number, offset: string): void;
   slots: Slots;
   /** How long a failed message's partition waits before it is delivered again from that message. */
   retryAfterMs?: number;
@@ -42,14 +47,15 @@ type Lane = { upTo: bigint; queue: Entry[]; tails: Map<string, Promise<void>>; r
 /**
  * Handles messages of many keys at once, in as many slots as it has, one at a time per key, without holding
  * up the consumer's next fetch: `dispatch` returns once every new message of a batch has a slot, not once
- * they are done. kafkajs fetches again from the partition's resolved offset, so the messages still in flight
- * come back in the next batches; each lane remembers the highest offset it dispatched and skips them.
+ * they are done. The consumer then fetches on from `position`, the last message started, so the messages in
+ * flight are not fetched again; should a fetch bring some back all the same (a seek, a rebalance), each lane
+ * remembers the highest offset it dispatched and skips them.
  *
- * Offsets are resolved only up to the first message not yet done, so a crash or a rebalance redelivers
- * (never skips) whatever was in flight. A message whose handler failed (it could not even be dead-lettered)
- * stops its lane: nothing after it is resolved or dispatched, and once the lane's other messages settle and
- * `retryAfterMs` passed, the lane is dropped, so the next fetch, which starts at that message, delivers it and
- * everything after it again.
+ * Offsets are resolved (for commit) only up to the first message not yet done, so a crash or a rebalance
+ * redelivers (never skips) whatever was in flight. A message whose handler failed (it could not even be
+ * dead-lettered) stops its lane: nothing after it is resolved or dispatched, and once the lane's other
+ * messages settle and `retryAfterMs` passed, the lane is dropped and `rewind` names its first message not
+ * done, from which the consumer fetches again, so that message and everything after it are delivered again.
  *
  * A rebalance (`reset`) drops every lane: the new generation's fetches start from the committed offsets and
  * dispatch afresh, and the old lanes' handlers finish without resolving anything (their messages are
@@ -83,7 +89,10 @@ export function createKeyedDispatcher<M extends KeyedMessage>(deps: KeyedDispatc
       // retried in a tight loop; meanwhile the lane dispatches nothing.
       setTimeout(() => {
         const key = laneKey(topic, partition);
-        if (lanes.get(key) === lane) lanes.delete(key);
+        if (lanes.get(key) !== lane) return;
+        lanes.delete(key);
+        // The failed message is not done, so the queue still holds it: its head is the first message not done.
+        deps.rewind?.(topic, partition, lane.queue[0]?.offset ?? lane.failed!.offset);
       }, retryAfterMs).unref();
     }
   }
@@ -140,6 +149,14 @@ export function createKeyedDispatcher<M extends KeyedMessage>(deps: KeyedDispatc
         started++;
       }
       return started;
+    },
+    /**
+     * The offset of the partition's last message started in this generation (undefined when none was): the
+     * consumer's next fetch of the partition may start after it.
+     */
+    position(topic: string, partition: number): string | undefined {
+      const lane = lanes.get(laneKey(topic, partition));
+      return lane && lane.upTo >= 0n ? lane.upTo.toString() : undefined;
     },
     /** Resolves at the next message done anywhere in this subscriber, or after `ms`: what a batch of nothing new waits. */
     progress(ms: number): Promise<void> {
