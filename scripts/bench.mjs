@@ -13,6 +13,7 @@ const NAMED = {
   partner: 'gateway/bench/partner-bench.mjs',              // /partner/graphql with key checks beside /graphql
   'partner-shapes': 'gateway/bench/partner-shapes-bench.mjs', // deep, aliased, wide partner queries: CPU, planning, bytes
   subscriptions: 'gateway/bench/subscriptions-bench.mjs',  // concurrent sockets, event-to-client latency
+  keyed: 'packages/bus/bench/keyed-bench.mjs',              // the keyed subscriber's CPU with messages in flight, builds side by side
   pipeline: 'services/executions/bench/pipeline-bench.mjs', // runs/s and start-to-succeeded latency on Kafka
   accept: 'services/executions/bench/accept-bench.mjs',     // CPU ms per accepted run in the API process
   delivery: 'services/delivery/bench/delivery-bench.mjs',   // deliveries/s to a local webhook, 1 vs 2 workers
