@@ -36,9 +36,9 @@ export type SubscribeOptions = {
    * run), where a partition's order would make every run wait for the ones hashed before it. In that mode
    * the next fetch does not wait for the messages in flight (kafkajs otherwise fetches again only once every
    * batch of the last fetch is done, so each new message waited for the slowest message in flight); a rebalance
-   * or a crash delivers again what was in flight (see `createKeyedDispatcher`). The in-flight messages come back
-   * in the next fetch; a fetch that brings nothing else waits for one of them to finish, 10 ms at first and
-   * doubling to 100 ms while nothing new comes, before the next fetch (a new message waits for that too).
+   * or a crash delivers again what was in flight (see `createKeyedDispatcher`). The next fetch starts after the
+   * last message started, so the messages in flight do not come back; it waits on the broker until a new one
+   * arrives. Commits (on a clock, `commitIntervalMs`, never off in this mode) cover only what is done.
    */
   concurrency?: number;
   /** What must be handled in order: a whole partition (default), or each key alone (see `concurrency`). The in-process bus always orders by partition, which also orders each key. */
@@ -58,7 +58,7 @@ export type SubscribeOptions = {
    * Commit offsets at most this often rather than after every batch (far fewer OffsetCommit requests on a
    * busy topic). Only handled messages are committed, and a clean stop commits what was handled; a crash or
    * a rebalance delivers up to one interval's worth again. Default: after every batch, or every 100 ms with
-   * `ordering: 'key'`. Kafka only.
+   * `ordering: 'key'` (where 0 also means 100 ms). Kafka only.
    */
   commitIntervalMs?: number;
 };

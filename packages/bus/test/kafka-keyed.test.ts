@@ -190,4 +190,106 @@ describe("kafka bus, ordering: 'key'", () => {
       await failing.close();
     }
   }, 60_000);
+
+  it('leaves a failed message, and what follows it, to the next member when stopped meanwhile; nothing is thrown after the stop', async () => {
+    const prefix = `keyed-stop-${randomUUID().slice(0, 8)}.`;
+    const topic = 'requests';
+    const admin = new Kafka({ clientId: 'bus-keyed-admin', brokers, logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: `${prefix}${topic}`, numPartitions: 1 }], waitForLeaders: true });
+    await admin.disconnect();
+    // Without a dead-letter topic: a message that keeps failing fails its lane, which waits 1 s to be rewound.
+    const failing = createKafkaBus({ brokers, clientId: 'bus-keyed-stop', topicPrefix: prefix, dlq: { maxAttempts: 1, backoffMs: 10 } });
+    const groupId = `g-${randomUUID()}`;
+    const first: string[] = [];
+    let tried!: () => void;
+    const badTried = new Promise<void>((resolve) => (tried = resolve));
+    const sub = await failing.subscribe({
+      topics: [topic], groupId, ordering: 'key', concurrency: 4,
+      handler: async (msg) => {
+        const value = msg.value.toString();
+        if (value === 'bad') { tried(); throw new Error('always fails here'); }
+        first.push(value);
+      },
+    });
+    await sub.ready;
+    await failing.publish(topic, [{ key: 'a', value: text('a') }, { key: 'b', value: text('bad') }, { key: 'c', value: text('c') }]);
+    await badTried;
+    // Stops once the failed dead-lettering settles (a few seconds); the lane's rewind would come 1 s later.
+    await sub.stop();
+    await new Promise((r) => setTimeout(r, 1_500));
+    const second: string[] = [];
+    const next = await failing.subscribe({ topics: [topic], groupId, ordering: 'key', concurrency: 4, handler: async (msg) => void second.push(msg.value.toString()) });
+    try {
+      await next.ready;
+      for (let i = 0; i < 400 && !(second.includes('bad') && second.includes('c')); i++) await new Promise((r) => setTimeout(r, 25));
+      // Only what was done before the failed message was committed: it and everything after it come again.
+      expect(second).toContain('bad');
+      expect(second).toContain('c');
+      expect(second).not.toContain('a');
+      expect(first).toContain('a');
+    } finally {
+      await next.stop();
+      await failing.close();
+    }
+  }, 60_000);
+
+  it('at a stop, does not commit past a message queued behind another of its key', async () => {
+    const topic = `t-${randomUUID().slice(0, 8)}`;
+    await bus.ensureTopics([{ name: topic, partitions: 1 }]);
+    const groupId = `g-${randomUUID()}`;
+    const first: string[] = [];
+    let started!: () => void;
+    const slowStarted = new Promise<void>((resolve) => (started = resolve));
+    const sub = await bus.subscribe({
+      topics: [topic], groupId, ordering: 'key', concurrency: 4,
+      handler: async (msg) => {
+        const value = msg.value.toString();
+        if (value === 'k0') { started(); await new Promise((r) => setTimeout(r, 500)); }
+        first.push(value);
+      },
+    });
+    await sub.ready;
+    await bus.publish(topic, [{ key: 'k', value: text('k0') }, { key: 'k', value: text('k1') }]);
+    await slowStarted;
+    await sub.stop();
+    // k1 waited behind k0 and never ran: it is the next member's.
+    expect(first).toEqual(['k0']);
+    const second: string[] = [];
+    const next = await bus.subscribe({ topics: [topic], groupId, ordering: 'key', concurrency: 4, handler: async (msg) => void second.push(msg.value.toString()) });
+    try {
+      await next.ready;
+      for (let i = 0; i < 400 && !second.includes('k1'); i++) await new Promise((r) => setTimeout(r, 25));
+      expect(second).toEqual(['k1']);
+    } finally {
+      await next.stop();
+    }
+  });
+
+  it('commits only what is done even with commitIntervalMs 0', async () => {
+    const topic = `t-${randomUUID().slice(0, 8)}`;
+    await bus.ensureTopics([{ name: topic, partitions: 1 }]);
+    const groupId = `g-${randomUUID()}`;
+    const gates: Array<() => void> = [];
+    const sub = await bus.subscribe({
+      topics: [topic], groupId, ordering: 'key', concurrency: 4, commitIntervalMs: 0,
+      handler: () => new Promise<void>((resolve) => gates.push(resolve)),
+    });
+    try {
+      await sub.ready;
+      await bus.publish(topic, [{ key: 'a', value: text('a') }, { key: 'b', value: text('b') }]);
+      for (let i = 0; i < 400 && gates.length < 2; i++) await new Promise((r) => setTimeout(r, 25));
+      expect(gates).toHaveLength(2);
+      await new Promise((r) => setTimeout(r, 1_000));
+      // Both in flight: nothing may be committed yet.
+      expect((await bus.positions(groupId, topic))[0]!.next).toBeLessThanOrEqual(0);
+      for (const open of gates.splice(0)) open();
+      let next = -1;
+      for (let i = 0; i < 400 && next < 2; i++) { await new Promise((r) => setTimeout(r, 25)); next = (await bus.positions(groupId, topic))[0]!.next; }
+      expect(next).toBe(2);
+    } finally {
+      for (const open of gates.splice(0)) open();
+      await sub.stop();
+    }
+  });
 });

@@ -60,15 +60,18 @@ export async function startSubscriber(deps: SubscriberDeps, sub: SubscribeOption
   const ready = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
   ready.catch(() => undefined);
 
-  // Keyed subscribers resolve offsets after kafkajs's batch is over, when kafkajs no longer commits them: they
-  // always commit on a clock.
-  const commitIntervalMs = sub.commitIntervalMs ?? (sub.ordering === 'key' ? KEYED_COMMIT_INTERVAL_MS : undefined);
+  // Keyed subscribers always commit on a clock, only what is done: kafkajs's own position runs ahead to the last
+  // message started (see eachBatch), which kafkajs's auto-commit would commit. So 0 does not turn it off for them.
+  const commitIntervalMs = sub.ordering === 'key' ? sub.commitIntervalMs || KEYED_COMMIT_INTERVAL_MS : sub.commitIntervalMs;
   const committer = commitIntervalMs
     ? createIntervalCommitter({ intervalMs: commitIntervalMs, logger, commit: (offsets) => consumer.commitOffsets(offsets) })
     : undefined;
   /** With `ordering: 'key'` (which always has a committer, so its `stopping` says when stop() began): what runs the handlers, beside kafkajs's fetches. */
   let dispatcher: KeyedDispatcher<KeyedKafkaMessage> | undefined;
+  // The partitions of the member's current generation.
+  let assignment: Record<string, number[]> = {};
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    assignment = payload.memberAssignment;
     committer?.retain(payload.memberAssignment);
     dispatcher?.reset();
     if (joined) return;
@@ -106,10 +109,16 @@ export async function startSubscriber(deps: SubscriberDeps, sub: SubscribeOption
     await consumer.subscribe({ topics, fromBeginning });
     const deliverOne = (msg: ReturnType<typeof toBusMessage>, heartbeat: () => Promise<void>) =>
       deliver(msg, sub.handler, { policy: deps.policy, logger, publish: deps.publish, keepAlive: heartbeat });
-    /** Runs one message's handler, and with interval commits, accounts for it (a draining consumer skips it). */
-    const handleOne = async (topic: string, partition: number, message: KafkaMessage, heartbeat: () => Promise<void>, mark: boolean) => {
+    /**
+     * Runs one message's handler, and with interval commits, accounts for it. A draining consumer skips it: a
+     * keyed one by failing it (`keyed`), since its dispatcher would take a return for done and commit past it.
+     */
+    const handleOne = async (topic: string, partition: number, message: KafkaMessage, heartbeat: () => Promise<void>, mark: boolean, keyed = false) => {
       if (!committer) return deliverOne(toBusMessage(ns.logical(topic), partition, message), heartbeat);
-      if (!committer.begin()) return;
+      if (!committer.begin()) {
+        if (keyed) throw new Error('the subscriber is stopping: the message is left for the next member');
+        return;
+      }
       try {
         await deliverOne(toBusMessage(ns.logical(topic), partition, message), heartbeat);
         if (mark) committer.mark(topic, partition, message.offset);
@@ -124,11 +133,22 @@ export async function startSubscriber(deps: SubscriberDeps, sub: SubscribeOption
       let heartbeat: () => Promise<void> = async () => undefined;
       dispatcher = createKeyedDispatcher<KeyedKafkaMessage>({
         slots,
-        handle: (topic, partition, m) => handleOne(topic, partition, m.message, heartbeat, false),
+        handle: (topic, partition, m) => handleOne(topic, partition, m.message, heartbeat, false, true),
         // Done: committed on the committer's clock. (kafkajs's own position is the last message started; see eachBatch.)
         resolve: (topic, partition, offset) => committer?.mark(topic, partition, offset),
-        // A failed message is fetched again: a pending seek also makes the partition's current batch stale.
-        rewind: (topic, partition, offset) => consumer.seek({ topic, partition, offset }),
+        // A failed message is fetched again: a pending seek also makes the partition's current batch stale. Only
+        // while the partition is still this member's (kafkajs would keep a seek of another's until it came back,
+        // and rewind it then); and a consumer that crashed or stopped meanwhile refuses seeks, and starts again
+        // from the last commit anyway. (A rebalance between this seek and the next fetch leaves it parked the
+        // same way: rare, and then at worst a redelivery of what was done.)
+        rewind: (topic, partition, offset) => {
+          if (!assignment[topic]?.includes(partition)) return;
+          try {
+            consumer.seek({ topic, partition, offset });
+          } catch (err) {
+            logger.warn({ err, topic, partition, offset }, 'failed message not rewound; it comes back from the last commit');
+          }
+        },
       });
       const keyed = dispatcher;
       // How long a fetch that started nothing waits for a message to finish before the next fetch (see
@@ -153,8 +173,8 @@ export async function startSubscriber(deps: SubscriberDeps, sub: SubscribeOption
             // new now waits on the broker (maxWaitTimeInMs) until a request arrives.
             const position = keyed.position(batch.topic, batch.partition);
             if (started && position !== undefined && isRunning() && !isStale()) resolveOffset(position);
-            // Nothing started (slots were given up at a stop, a failed lane waits to be fetched again, or a
-            // seek or rebalance brought back messages in flight): wait for one to finish, or a fetch window,
+            // Nothing started (the subscriber is stopping, or a failed lane waits to be fetched again): wait for
+            // one to finish, or a fetch window,
             // before the next fetch, or the consumer would fetch the same messages in a tight loop. A request
             // arriving meanwhile waits for that too, so the wait starts short.
             if (started) quietWait = QUIET_WAIT_MIN_MS;
@@ -192,6 +212,7 @@ export async function startSubscriber(deps: SubscriberDeps, sub: SubscribeOption
     stop: () => (stopping ??= (async () => {
       await committer?.drain();
       await dispatcher?.drain();
+      dispatcher?.close();
       await consumer.disconnect();
       settle?.reject(new Error('stopped before joining'));
     })()),

@@ -65,6 +65,8 @@ export function createKeyedDispatcher<M extends KeyedMessage>(deps: KeyedDispatc
   const retryAfterMs = deps.retryAfterMs ?? 1_000;
   let lanes = new Map<string, Lane>();
   const running = new Set<Promise<void>>();
+  // Failed lanes waiting to be dropped and rewound; cleared by close().
+  const rewinds = new Set<NodeJS.Timeout>();
   let progress: Array<() => void> = [];
   const laneKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
@@ -87,13 +89,16 @@ export function createKeyedDispatcher<M extends KeyedMessage>(deps: KeyedDispatc
     if (lane.failed && lane.running === 0) {
       // Dropped after a pause, so a failure that persists (Kafka away even for the dead-letter topic) is not
       // retried in a tight loop; meanwhile the lane dispatches nothing.
-      setTimeout(() => {
+      const timer: NodeJS.Timeout = setTimeout(() => {
+        rewinds.delete(timer);
         const key = laneKey(topic, partition);
         if (lanes.get(key) !== lane) return;
         lanes.delete(key);
         // The failed message is not done, so the queue still holds it: its head is the first message not done.
         deps.rewind?.(topic, partition, lane.queue[0]?.offset ?? lane.failed!.offset);
-      }, retryAfterMs).unref();
+      }, retryAfterMs);
+      timer.unref();
+      rewinds.add(timer);
     }
   }
 
@@ -164,6 +169,12 @@ export function createKeyedDispatcher<M extends KeyedMessage>(deps: KeyedDispatc
         const timer = setTimeout(resolve, ms);
         progress.push(() => { clearTimeout(timer); resolve(); });
       });
+    },
+    /** The subscriber stopped: no failed lane is rewound any more (its next owner starts from the last commit). */
+    close(): void {
+      for (const timer of rewinds) clearTimeout(timer);
+      rewinds.clear();
+      lanes = new Map();
     },
     /** A new group generation: forget every lane (what is in flight finishes but resolves nothing). */
     reset(): void {
