@@ -12,6 +12,20 @@ export class PageInfo {
   @Field(() => String, { nullable: true }) endCursor!: string | null;
 }
 
+/**
+ * Counts every item of a list's filter (the tenant and the list's arguments, never `after`). Lists build it
+ * from the same conditions as their page, through the same entity manager, so it is scoped as the page is.
+ */
+export type Count = () => Promise<number>;
+
+/** What a list reads for one request: `size + 1` rows from the cursor on, and how to count all of its matches. */
+export type Page<T> = { rows: T[]; count: Count };
+
+/** The page of a filter that can match nothing (a malformed id), answered without a query. */
+export const emptyPage = <T>(): Page<T> => ({ rows: [], count: async () => 0 });
+
+const TOTAL_COUNT_DESCRIPTION = 'How many items the list\'s arguments match on all pages (`after` aside); counted only when selected.';
+
 /** A Relay connection type for `Node`; one per node type, named `<Node>Connection`. */
 export function Connection<T extends object>(Node: ClassType<T>, name = Node.name) {
   @ObjectType(`${name}Edge`)
@@ -23,7 +37,10 @@ export function Connection<T extends object>(Node: ClassType<T>, name = Node.nam
   class ConnectionType {
     @Field(() => [Edge]) edges!: Edge[];
     @Field(() => PageInfo) pageInfo!: PageInfo;
-    @Field(() => Int, { nullable: true, description: 'Total matching items, when cheap to count' }) totalCount?: number | null;
+    /** Not a field: what `totalCount` runs, so that a page whose client does not ask costs no count. */
+    count!: Count;
+    @Field(() => Int, { description: TOTAL_COUNT_DESCRIPTION })
+    totalCount(): Promise<number> { return this.count(); }
   }
   return ConnectionType;
 }
@@ -38,20 +55,26 @@ export function decodeCursor(cursor: string | null | undefined): string | undefi
   return id;
 }
 
+/** `first` as Relay allows it, 0 included: a page of no edges still tells `hasNextPage` and `totalCount`. */
 export function pageSize(first: number | null | undefined): number {
   const n = first ?? DEFAULT_PAGE_SIZE;
-  if (!Number.isInteger(n) || n < 1 || n > MAX_PAGE_SIZE) {
-    throw badInput(`first must be between 1 and ${MAX_PAGE_SIZE}`, { argument: 'first' });
+  if (!Number.isInteger(n) || n < 0 || n > MAX_PAGE_SIZE) {
+    throw badInput(`first must be between 0 and ${MAX_PAGE_SIZE}`, { argument: 'first' });
   }
   return n;
 }
 
-/** Builds a connection from `size + 1` rows fetched in id order: the extra row only signals a next page. */
-export function toConnection<T extends { id: string }>(rows: T[], size: number, totalCount?: number) {
+/**
+ * Builds a connection from `size + 1` rows fetched in id order: the extra row only signals a next page (with
+ * `size` 0, the one row fetched says whether anything lies after the cursor). The count runs at most once, and
+ * only if the client selected `totalCount`.
+ */
+export function toConnection<T extends { id: string }>({ rows, count }: Page<T>, size: number) {
   const page = rows.slice(0, size);
+  let counted: Promise<number> | undefined;
   return {
     edges: page.map((node) => ({ cursor: encodeCursor(node.id), node })),
     pageInfo: { hasNextPage: rows.length > size, endCursor: page.length ? encodeCursor(page[page.length - 1]!.id) : null },
-    totalCount: totalCount ?? null,
+    count: () => (counted ??= count()),
   };
 }

@@ -1,5 +1,10 @@
-import { describe, expect, it } from 'vitest';
-import { DEFAULT_PAGE_SIZE, decodeCursor, encodeCursor, MAX_PAGE_SIZE, pageSize, toConnection } from '@rowline/kit';
+import 'reflect-metadata';
+import { graphql, type GraphQLObjectType } from 'graphql';
+import { Arg, Field, ObjectType, Query, Resolver } from 'type-graphql';
+import { describe, expect, it, vi } from 'vitest';
+import {
+  buildSubgraph, Connection, DEFAULT_PAGE_SIZE, decodeCursor, emptyPage, encodeCursor, MAX_PAGE_SIZE, pageSize, toConnection, type Page,
+} from '@rowline/kit';
 
 const ID = '0193a000-0000-7000-8000-00000000000a';
 const badInput = (argument: string) => expect.objectContaining({ code: 'BAD_USER_INPUT', details: { argument } });
@@ -10,12 +15,13 @@ describe('pageSize', () => {
     expect(pageSize(null)).toBe(20);
   });
 
-  it('accepts 1 through 100', () => {
+  it('accepts 0 through 100', () => {
+    expect(pageSize(0)).toBe(0);
     expect(pageSize(1)).toBe(1);
     expect(pageSize(MAX_PAGE_SIZE)).toBe(100);
   });
 
-  it.each([0, -1, 101, 1_000_000, 2.5, Number.NaN, Number.POSITIVE_INFINITY])('refuses first = %s as BAD_USER_INPUT', (first) => {
+  it.each([-1, 101, 1_000_000, 2.5, Number.NaN, Number.POSITIVE_INFINITY])('refuses first = %s as BAD_USER_INPUT', (first) => {
     expect(() => pageSize(first)).toThrow(badInput('first'));
   });
 });
@@ -48,14 +54,69 @@ describe('cursors', () => {
 
 describe('toConnection', () => {
   const rows = ['a', 'b', 'c'].map((c) => ({ id: `0193a000-0000-7000-8000-00000000000${c}` }));
+  const pageOf = <T>(r: T[]): Page<T> => ({ rows: r, count: async () => r.length });
 
   it('uses the extra row only to say there is a next page', () => {
-    const page = toConnection(rows, 2);
+    const page = toConnection(pageOf(rows), 2);
     expect(page.edges.map((e) => e.node)).toEqual(rows.slice(0, 2));
     expect(page.pageInfo).toEqual({ hasNextPage: true, endCursor: encodeCursor(rows[1]!.id) });
   });
 
   it('ends with no next page and a null cursor when nothing matched', () => {
-    expect(toConnection([], 20).pageInfo).toEqual({ hasNextPage: false, endCursor: null });
+    expect(toConnection(emptyPage(), 20).pageInfo).toEqual({ hasNextPage: false, endCursor: null });
+  });
+
+  it('answers a page of size 0 with no edges, and a next page when the one row fetched exists', () => {
+    expect(toConnection(pageOf(rows.slice(0, 1)), 0)).toMatchObject({ edges: [], pageInfo: { hasNextPage: true, endCursor: null } });
+    expect(toConnection(emptyPage(), 0)).toMatchObject({ edges: [], pageInfo: { hasNextPage: false, endCursor: null } });
+  });
+
+  it('counts once however often it is asked, and not before', async () => {
+    const count = vi.fn(async () => 7);
+    const connection = toConnection({ rows, count }, 2);
+    expect(count).not.toHaveBeenCalled();
+    expect(await Promise.all([connection.count(), connection.count()])).toEqual([7, 7]);
+    expect(count).toHaveBeenCalledTimes(1);
+  });
+});
+
+// Vitest compiles test files with standard decorators only, so type-graphql's (legacy ones) are applied by hand,
+// and with JavaScript types: this file may see another copy of graphql than kit's type-graphql does.
+class ThingType {
+  id!: string;
+}
+Field(() => String)(ThingType.prototype, 'id');
+ObjectType('Thing')(ThingType);
+const ThingConnection = Connection(ThingType, 'Thing');
+
+const count = vi.fn(async () => 42);
+class ThingResolver {
+  things(first?: number) {
+    const rows = [{ id: '0193a000-0000-7000-8000-00000000000a' }, { id: '0193a000-0000-7000-8000-00000000000b' }];
+    return toConnection({ rows, count }, pageSize(first));
+  }
+}
+Arg('first', () => Number, { nullable: true })(ThingResolver.prototype, 'things', 0);
+Query(() => ThingConnection)(ThingResolver.prototype, 'things', Object.getOwnPropertyDescriptor(ThingResolver.prototype, 'things')!);
+Resolver()(ThingResolver);
+
+describe('a connection in a subgraph schema', () => {
+  const run = async (source: string) => {
+    const schema = await buildSubgraph({ resolvers: [new ThingResolver()] });
+    return graphql({ schema, source, contextValue: { principal: null, em: null } });
+  };
+
+  it('declares totalCount as a non-null Int', async () => {
+    const schema = await buildSubgraph({ resolvers: [new ThingResolver()] });
+    expect(String((schema.getType('ThingConnection') as GraphQLObjectType).getFields().totalCount!.type)).toBe('Int!');
+  });
+
+  it('counts only when totalCount is selected', async () => {
+    count.mockClear();
+    expect((await run('{ things(first: 1) { edges { node { id } } pageInfo { hasNextPage } } }')).data)
+      .toEqual({ things: { edges: [{ node: { id: '0193a000-0000-7000-8000-00000000000a' } }], pageInfo: { hasNextPage: true } } });
+    expect(count).not.toHaveBeenCalled();
+    expect((await run('{ things(first: 0) { totalCount a: totalCount edges { cursor } } }')).data).toEqual({ things: { totalCount: 42, a: 42, edges: [] } });
+    expect(count).toHaveBeenCalledTimes(1);
   });
 });

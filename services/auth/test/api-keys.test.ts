@@ -10,7 +10,7 @@ afterAll(async () => { await auth?.stop(); });
 
 const KEY_FIELDS = 'id name prefix lastFour scopes createdAt lastUsedAt expiresAt revokedAt requestCount costPoints rotatedFromId';
 const CREATE = `mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { secret apiKey { ${KEY_FIELDS} } } }`;
-const LIST = `query($first: Int, $after: String) { apiKeys(first: $first, after: $after) { edges { node { ${KEY_FIELDS} } } pageInfo { hasNextPage endCursor } } }`;
+const LIST = `query($first: Int, $after: String) { apiKeys(first: $first, after: $after) { totalCount edges { node { ${KEY_FIELDS} } } pageInfo { hasNextPage endCursor } } }`;
 const REVOKE = `mutation($id: ID!) { revokeApiKey(id: $id) { ${KEY_FIELDS} } }`;
 const ROTATE = `mutation($id: ID!, $o: Int) { rotateApiKey(id: $id, overlapSeconds: $o) { secret apiKey { ${KEY_FIELDS} } } }`;
 
@@ -102,6 +102,22 @@ describe('apiKeys', () => {
     const page2 = await auth.gql(LIST, { first: 1, after: page1.data.apiKeys.pageInfo.endCursor }, a.as);
     expect(page2.data.apiKeys.edges.map((e: any) => e.node.id)).toEqual([first.apiKey.id]);
     expect(page2.data.apiKeys.pageInfo.hasNextPage).toBe(false);
+    expect([page1.data.apiKeys.totalCount, page2.data.apiKeys.totalCount]).toEqual([2, 2]);
+  });
+
+  it('counts the tenant\'s keys, revoked ones included, and none of another tenant\'s, with first: 0', async () => {
+    const a = await owner();
+    const b = await owner();
+    const kept = await createKey(a.as);
+    await auth.gql(REVOKE, { id: (await createKey(a.as)).apiKey.id }, a.as);
+    for (let i = 0; i < 3; i++) await createKey(b.as);
+    expect((await auth.gql(LIST, { first: 0 }, a.as)).data.apiKeys).toEqual({ totalCount: 2, edges: [], pageInfo: { hasNextPage: true, endCursor: null } });
+    const last = await auth.gql(LIST, { first: 1, after: (await auth.gql(LIST, { first: 1 }, a.as)).data.apiKeys.pageInfo.endCursor }, a.as);
+    expect(last.data.apiKeys.edges.map((e: any) => e.node.id)).toEqual([kept.apiKey.id]);
+    expect(last.data.apiKeys.totalCount).toBe(2);
+    expect((await auth.gql(LIST, { first: 0, after: last.data.apiKeys.pageInfo.endCursor }, a.as)).data.apiKeys)
+      .toEqual({ totalCount: 2, edges: [], pageInfo: { hasNextPage: false, endCursor: null } });
+    expect((await auth.gql(LIST, { first: 0 }, b.as)).data.apiKeys.totalCount).toBe(3);
   });
 });
 

@@ -9,7 +9,7 @@ afterAll(async () => { await auth?.stop(); });
 
 const AUDIT = `query($first: Int, $after: String, $type: String) {
   auditEvents(first: $first, after: $after, type: $type) {
-    edges { node { id type actorId tenantId address at details } } pageInfo { hasNextPage endCursor } } }`;
+    totalCount edges { node { id type actorId tenantId address at details } } pageInfo { hasNextPage endCursor } } }`;
 const ADDRESS = '192.0.2.44';
 
 type Event = { id: string; type: string; actorId: string | null; tenantId: string; address: string | null; at: string; details: Record<string, unknown> };
@@ -34,14 +34,20 @@ async function eventfulTenant() {
   return { owner, as, joined };
 }
 
+/** Every page of the log (with the type filter), checking that each page's totalCount counts them all. */
 async function allEvents(as: Principal, type?: string): Promise<Event[]> {
   const events: Event[] = [];
+  const totals = new Set<number>();
   let after: string | null = null;
   for (let page = 0; page < 20; page++) {
     const res = await auth.gql(AUDIT, { first: 3, after, type }, as);
     if (!res.data) throw new Error(JSON.stringify(res.errors));
     events.push(...res.data.auditEvents.edges.map((e: { node: Event }) => e.node));
-    if (!res.data.auditEvents.pageInfo.hasNextPage) return events;
+    totals.add(res.data.auditEvents.totalCount);
+    if (!res.data.auditEvents.pageInfo.hasNextPage) {
+      expect([...totals], `totalCount of ${type ?? 'every type'} on each page`).toEqual([events.length]);
+      return events;
+    }
     after = res.data.auditEvents.pageInfo.endCursor;
   }
   throw new Error('more pages than expected');
@@ -88,12 +94,20 @@ describe('auditEvents', () => {
     expect(await allEvents(principalOf(await auth.signUp()), 'apiKey.created')).toEqual([]);
   });
 
-  it('shows one tenant nothing of another\'s', async () => {
+  it('shows one tenant nothing of another\'s, nor counts it', async () => {
     const mine = await eventfulTenant();
     const other = await auth.signUp();
     const theirs = await allEvents(principalOf(other));
     expect(theirs.map((e) => e.type)).toEqual(['tenant.created']);
     expect(JSON.stringify(theirs)).not.toContain(mine.owner.tenant.id);
+    const counted = await auth.gql(AUDIT, { first: 0, type: 'login.failed' }, principalOf(other));
+    expect(counted.data.auditEvents).toEqual({ totalCount: 0, edges: [], pageInfo: { hasNextPage: false, endCursor: null } });
+  });
+
+  it('answers first: 0 with no events, whether more exist, and their count', async () => {
+    const { as } = await eventfulTenant();
+    const res = await auth.gql(AUDIT, { first: 0 }, as);
+    expect(res.data.auditEvents).toEqual({ totalCount: 9, edges: [], pageInfo: { hasNextPage: true, endCursor: null } });
   });
 
   it('is for owners and admins only: a member or viewer gets FORBIDDEN', async () => {
@@ -107,7 +121,7 @@ describe('auditEvents', () => {
 
   it('refuses an unknown type, a bad cursor and an oversized page with BAD_USER_INPUT', async () => {
     const owner = await auth.signUp();
-    for (const variables of [{ type: 'made.up' }, { after: 'not-a-cursor' }, { first: 1000 }]) {
+    for (const variables of [{ type: 'made.up' }, { after: 'not-a-cursor' }, { first: 1000 }, { first: -1 }]) {
       expect(codesOf(await auth.gql(AUDIT, variables, principalOf(owner))), JSON.stringify(variables)).toEqual(['BAD_USER_INPUT']);
     }
   });

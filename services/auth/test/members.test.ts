@@ -105,11 +105,19 @@ describe('members', () => {
     const rest = await auth.gql(MEMBERS, { first: 3, after: first.data.members.pageInfo.endCursor }, owner.principal);
     expect(rest.data.members.edges.map((e: any) => e.node.user.id)).toEqual([viewer.user.id]);
     expect(rest.data.members.pageInfo.hasNextPage).toBe(false);
+    expect(rest.data.members.totalCount).toBe(4);
+    const none = await auth.gql(MEMBERS, { first: 0 }, owner.principal);
+    expect(none.data.members).toEqual({ totalCount: 4, edges: [], pageInfo: { hasNextPage: true, endCursor: null } });
 
     const stranger = await auth.signUp();
     const theirs = await auth.gql(MEMBERS, {}, principalOf(stranger));
     expect(theirs.data.members.edges.map((e: any) => e.node.user.id)).toEqual([stranger.user.id]);
-    expect(codesOf(await auth.gql(MEMBERS, { first: 101 }, owner.principal))).toEqual(['BAD_USER_INPUT']);
+    expect(theirs.data.members.totalCount).toBe(1);
+    for (const first of [101, -1]) {
+      const refused = await auth.gql(MEMBERS, { first }, owner.principal);
+      expect(codesOf(refused)).toEqual(['BAD_USER_INPUT']);
+      expect(refused.errors![0]!.extensions).toMatchObject({ argument: 'first' });
+    }
   });
 
   it('change roles when an admin or owner asks, and the next refresh carries the new role', async () => {

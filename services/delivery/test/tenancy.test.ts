@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorCodes, owner, startDelivery, TENANT_A, TENANT_B, type Harness } from './support/harness.js';
 
@@ -136,5 +137,55 @@ describe('deliveries', () => {
       reps: [{ __typename: 'Execution', id: 'not-an-id' }],
     });
     expect(errorCodes(result)).toEqual(['NOT_FOUND']);
+  });
+});
+
+describe('totalCount', () => {
+  const C = randomUUID();
+  const D = randomUUID();
+  const EXECUTION = randomUUID();
+  const create = async (tenant: string, name: string) => (await h.gql(owner(tenant), `mutation($n: String!) { createDestination(input: {
+    name: $n, kind: EMAIL, config: { to: ["ops@example.com"], subject: "x" } }) { id } }`, { n: name })).data.createDestination.id as string;
+  const attach = (tenant: string, w: string, d: string) =>
+    h.gql(owner(tenant), `mutation($w: ID!, $d: ID!) { attachDestination(input: { workflowId: $w, destinationId: $d }) { id } }`, { w, d });
+
+  it('counts the tenant\'s destinations on every page, and none of another tenant\'s', async () => {
+    for (const name of ['one', 'two', 'three']) await create(C, name);
+    for (const name of ['one', 'two']) await create(D, name);
+    const LIST = `query($first: Int, $after: String) { destinations(first: $first, after: $after) { totalCount edges { node { id } } pageInfo { hasNextPage endCursor } } }`;
+    const page1 = (await h.gql(owner(C), LIST, { first: 2 })).data.destinations;
+    const page2 = (await h.gql(owner(C), LIST, { first: 2, after: page1.pageInfo.endCursor })).data.destinations;
+    expect([page1.totalCount, page1.edges.length, page2.totalCount, page2.edges.length]).toEqual([3, 2, 3, 1]);
+    expect((await h.gql(owner(D), LIST, { first: 0 })).data.destinations).toEqual({ totalCount: 2, edges: [], pageInfo: { hasNextPage: true, endCursor: null } });
+  });
+
+  it('counts a workflow\'s and a destination\'s routes, for their own tenant only', async () => {
+    const [left, right] = [await create(C, 'left'), await create(C, 'right')];
+    const [w1, w2] = [await h.workflow(C), await h.workflow(C)];
+    for (const [w, d] of [[w1, left], [w1, right], [w2, left]] as const) expect(errorCodes(await attach(C, w, d))).toEqual([]);
+    const WORKFLOW_ROUTES = `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Workflow { routes(first: 1) { totalCount edges { node { id } } } } } }`;
+    const reps = { reps: [{ __typename: 'Workflow', id: w1 }] };
+    expect((await h.gql(owner(C), WORKFLOW_ROUTES, reps)).data._entities[0].routes).toMatchObject({ totalCount: 2, edges: [{}] });
+    expect((await h.gql(owner(D), WORKFLOW_ROUTES, reps)).data._entities[0].routes).toEqual({ totalCount: 0, edges: [] });
+    const DESTINATION_ROUTES = `query($id: ID!, $after: String) { destination(id: $id) { routes(first: 1, after: $after) { totalCount pageInfo { endCursor } } } }`;
+    const page1 = (await h.gql(owner(C), DESTINATION_ROUTES, { id: left })).data.destination.routes;
+    const page2 = (await h.gql(owner(C), DESTINATION_ROUTES, { id: left, after: page1.pageInfo.endCursor })).data.destination.routes;
+    expect([page1.totalCount, page2.totalCount]).toEqual([2, 2]);
+    expect((await h.gql(owner(C), DESTINATION_ROUTES, { id: right })).data.destination.routes.totalCount).toBe(1);
+  });
+
+  it('counts the ledger under its filters, and none of another tenant\'s deliveries of the same execution id', async () => {
+    await h.insertDelivery({ tenantId: C, executionId: EXECUTION, attempts: 1 });
+    await h.insertDelivery({ tenantId: C, executionId: EXECUTION });
+    await h.insertDelivery({ tenantId: C, executionId: randomUUID() });
+    await h.insertDelivery({ tenantId: D, executionId: EXECUTION, attempts: 1 });
+    const LEDGER = `query($e: ID, $s: DeliveryStatus, $first: Int) { deliveries(executionId: $e, status: $s, first: $first) { totalCount edges { node { id } } } }`;
+    const count = async (tenant: string, variables: object) => (await h.gql(owner(tenant), LEDGER, variables)).data.deliveries.totalCount;
+    expect(await count(C, {})).toBe(3);
+    expect(await count(C, { first: 1 })).toBe(3);
+    expect(await count(C, { e: EXECUTION })).toBe(2);
+    expect(await count(C, { e: EXECUTION, s: 'FAILED' })).toBe(1);
+    expect(await count(C, { s: 'DEAD' })).toBe(0);
+    expect(await count(D, { e: EXECUTION })).toBe(1);
   });
 });

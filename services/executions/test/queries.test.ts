@@ -64,8 +64,12 @@ describe('listing runs', () => {
     expect(pages).toEqual([all.slice(0, 2), all.slice(2, 4), all.slice(4)]);
   });
 
-  it('refuses first above 100 as BAD_USER_INPUT', async () => {
-    expect(codesOf(await acme.api.request(LIST, { first: 101 }))).toEqual(['BAD_USER_INPUT']);
+  it('refuses first above 100 or below 0 as BAD_USER_INPUT', async () => {
+    for (const first of [101, -1]) {
+      const refused = await acme.api.request(LIST, { first });
+      expect(codesOf(refused)).toEqual(['BAD_USER_INPUT']);
+      expect(refused.errors![0].extensions.argument).toBe('first');
+    }
   });
 
   it('answers a run\'s first or latest log lines up to limit, and refuses a limit outside 1..1000 as BAD_USER_INPUT', async () => {
@@ -102,6 +106,58 @@ describe('listing runs', () => {
     expect(mine.data._entities[0].executions.edges.map((e: any) => e.node.id)).toEqual(newestFirst(failed));
     const theirs = await p.subgraph(other.tenantId, query, { r: [{ __typename: 'Workflow', id: broken.workflowId }] });
     expect(theirs.data._entities[0].executions.edges).toEqual([]);
+  });
+});
+
+const COUNT = `query($f: ExecutionFilterInput, $first: Int, $after: String) { executions(filter: $f, first: $first, after: $after) {
+  totalCount edges { node { id createdAt } } pageInfo { hasNextPage endCursor } } }`;
+const countOf = async (tenant: Tenant, f?: object): Promise<number> => (await tenant.api.request(COUNT, { f, first: 0 })).data.executions.totalCount;
+
+describe('totalCount', () => {
+  it('counts the runs each filter lists: status, workflow, both', async () => {
+    expect(await countOf(acme)).toBe(5);
+    expect(await countOf(acme, { status: 'SUCCEEDED' })).toBe(3);
+    expect(await countOf(acme, { status: 'FAILED' })).toBe(2);
+    expect(await countOf(acme, { status: 'RUNNING' })).toBe(0);
+    expect(await countOf(acme, { workflowId: broken.workflowId })).toBe(2);
+    expect(await countOf(acme, { workflowId: broken.workflowId, status: 'SUCCEEDED' })).toBe(0);
+    expect(await countOf(acme, { workflowId: 'not-an-id' })).toBe(0);
+  });
+
+  it('counts the runs of a time range, from included and to excluded, as the list does', async () => {
+    const runs: Array<{ id: string; createdAt: string }> = (await acme.api.request(COUNT, { first: 100 })).data.executions.edges.map((e: any) => e.node);
+    const from = runs[2]!.createdAt;
+    const to = runs[0]!.createdAt;
+    const between = runs.filter((r) => r.createdAt >= from && r.createdAt < to);
+    expect(between.length).toBeGreaterThan(0);
+    const listed = await acme.api.request(COUNT, { f: { from, to }, first: 100 });
+    expect(listed.data.executions.edges.map((e: any) => e.node.id)).toEqual(between.map((r) => r.id));
+    expect(listed.data.executions.totalCount).toBe(between.length);
+    expect(await countOf(acme, { from: '2999-01-01T00:00:00.000Z' })).toBe(0);
+    expect(await countOf(acme, { to: '2000-01-01T00:00:00.000Z', status: 'FAILED' })).toBe(0);
+  });
+
+  it('stays the count of every match on every page, and first: 0 answers only it and hasNextPage', async () => {
+    const totals: number[] = [];
+    let after: string | null = null;
+    do {
+      const result: any = await acme.api.request(COUNT, { first: 2, after, f: { status: 'SUCCEEDED' } });
+      totals.push(result.data.executions.totalCount);
+      after = result.data.executions.pageInfo.hasNextPage ? result.data.executions.pageInfo.endCursor : null;
+    } while (after);
+    expect(totals).toEqual([3, 3]);
+    expect((await acme.api.request(COUNT, { first: 0 })).data.executions).toEqual({ totalCount: 5, edges: [], pageInfo: { hasNextPage: true, endCursor: null } });
+  });
+
+  it('counts none of another tenant\'s runs, whatever the filter names', async () => {
+    expect(await countOf(other)).toBe(0);
+    expect(await countOf(other, { workflowId: summary.workflowId })).toBe(0);
+    expect(await countOf(other, { status: 'SUCCEEDED' })).toBe(0);
+    const query = `query($r: [_Any!]!) { _entities(representations: $r) { ... on Workflow { executions(first: 0) { totalCount pageInfo { hasNextPage } } } } }`;
+    const mine = await p.subgraph(acme.tenantId, query, { r: [{ __typename: 'Workflow', id: broken.workflowId }] });
+    expect(mine.data._entities[0].executions).toEqual({ totalCount: 2, pageInfo: { hasNextPage: true } });
+    const theirs = await p.subgraph(other.tenantId, query, { r: [{ __typename: 'Workflow', id: broken.workflowId }] });
+    expect(theirs.data._entities[0].executions).toEqual({ totalCount: 0, pageInfo: { hasNextPage: false } });
   });
 });
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FILE_FIELDS, TENANT_A, TENANT_B, startFiles, upload, type Files, type HttpReply } from './support/harness.js';
 
@@ -62,6 +63,27 @@ describe('files and file', () => {
     expect(second.edges[0].node.id).toBe(ids[0]);
     expect((await files.gql(query, { kind: 'ARTIFACT' }, A)).data.files.edges).toEqual([]);
     expect(codeOf(await files.gql(query, { first: 500 }, A))).toBe('BAD_USER_INPUT');
+    expect(codeOf(await files.gql(query, { first: -1 }, A))).toBe('BAD_USER_INPUT');
+  });
+
+  it('count what the list shows: the tenant\'s files of the kind asked, on every page, deleted ones left out', async () => {
+    const C = { tenant: randomUUID() };
+    const ids: string[] = [];
+    for (const n of [1, 2, 3, 4]) ids.push((await upload(files, C, `count${n}.csv`, Buffer.from(`a\n${n}\n`))).id);
+    expect((await files.gql(`mutation($id: ID!) { deleteFile(id: $id) }`, { id: ids[0] }, C)).data).toEqual({ deleteFile: true });
+    await files.gql(CREATE, { input: { name: 'pending.csv', size: 10 } }, C);
+    const query = `query($first: Int, $after: String, $kind: FileKind) { files(first: $first, after: $after, kind: $kind) {
+      totalCount edges { node { id } } pageInfo { hasNextPage endCursor } } }`;
+
+    const first = (await files.gql(query, { first: 2, kind: 'INPUT' }, C)).data.files;
+    const second = (await files.gql(query, { first: 2, kind: 'INPUT', after: first.pageInfo.endCursor }, C)).data.files;
+    expect([first.totalCount, second.totalCount]).toEqual([4, 4]);
+    expect([...first.edges, ...second.edges]).toHaveLength(4);
+    expect((await files.gql(query, { first: 0 }, C)).data.files).toEqual({ totalCount: 4, edges: [], pageInfo: { hasNextPage: true, endCursor: null } });
+    expect((await files.gql(query, { first: 0, kind: 'ARTIFACT' }, C)).data.files).toEqual({ totalCount: 0, edges: [], pageInfo: { hasNextPage: false, endCursor: null } });
+    // Tenants A and B hold files of their own from the other tests; none of them is counted for C, nor C's for them.
+    const a = (await files.gql(query, { first: 100 }, A)).data.files;
+    expect(a.totalCount).toBe(a.edges.length);
   });
 
   it('answers NOT_FOUND for a malformed id', async () => {

@@ -63,8 +63,9 @@ describe('POST /internal/artifacts', () => {
     const redone = await files.internal('POST', '/internal/artifacts', WORKER_A, { ...input, ...second });
     expect(redone.body.id).toBe(created.body.id);
 
-    const listed = await files.gql(`{ files(kind: ARTIFACT) { edges { node { id kind status size sha256 name } } } }`, {}, A);
+    const listed = await files.gql(`{ files(kind: ARTIFACT) { totalCount edges { node { id kind status size sha256 name } } } }`, {}, A);
     expect(listed.data.files.edges).toEqual([{ node: { id: created.body.id, kind: 'ARTIFACT', status: 'READY', name: 'report.xlsx', ...second } }]);
+    expect(listed.data.files.totalCount).toBe(1);
     const download = await fetch(files.local(redone.body.downloadUrl));
     expect(await download.text()).toBe('the redone run, longer');
 

@@ -1,7 +1,7 @@
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import {
   API_KEY_PREFIX, badInput, decodeCursor, generateApiKey, isUuid, isWellFormedApiKey, newId, notFound, permissionsOf,
-  type EntityManager, type Principal,
+  type EntityManager, type Page, type Principal,
 } from '@rowline/kit';
 import { ApiKeyEntity, type ApiKey } from '../store/api-key.entity.js';
 import { recordAudit, type AuditType } from './audit.js';
@@ -60,10 +60,12 @@ export function createApiKeys(deps: { em: () => EntityManager; secret: string })
   }
 
   return {
-    async list(tenantId: string, page: { first: number; after?: string | null }): Promise<ApiKey[]> {
+    async list(tenantId: string, page: { first: number; after?: string | null }): Promise<Page<ApiKey>> {
       const after = decodeCursor(page.after);
-      return deps.em().find(ApiKeyEntity, { tenantId, ...(after ? { id: { $lt: after } } : {}) },
+      const em = deps.em();
+      const rows = await em.find(ApiKeyEntity, { tenantId, ...(after ? { id: { $lt: after } } : {}) },
         { orderBy: { id: 'desc' }, limit: page.first + 1 });
+      return { rows, count: () => em.count(ApiKeyEntity, { tenantId }) };
     },
 
     async create(actor: Actor, input: { name: string; scopes: string[]; expiresAt?: Date | null }, address?: string): Promise<CreatedApiKey> {

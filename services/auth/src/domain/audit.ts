@@ -29,8 +29,7 @@ export async function listAudit(em: EntityManager, tenantId: string, opts: { fir
   const type = opts.type ? auditType(opts.type) : null;
   const size = pageSize(opts.first);
   const after = decodeCursor(opts.after);
-  const rows = await em.find(AuditEventEntity, {
-    tenantId, ...(type ? { type } : {}), ...(after ? { id: { $lt: after } } : {}),
-  }, { orderBy: { id: 'desc' }, limit: size + 1 });
-  return toConnection(rows, size);
+  const where = { tenantId, ...(type ? { type } : {}) };
+  const rows = await em.find(AuditEventEntity, { ...where, ...(after ? { id: { $lt: after } } : {}) }, { orderBy: { id: 'desc' }, limit: size + 1 });
+  return toConnection({ rows, count: () => em.count(AuditEventEntity, where) }, size);
 }

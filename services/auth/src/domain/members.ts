@@ -51,8 +51,10 @@ export function createMembers(deps: { em: () => EntityManager; sessions: Session
       const rows = await em.find(MembershipEntity, { tenantId, ...(after ? { id: { $gt: after } } : {}) }, { orderBy: { id: 'asc' }, limit: size + 1 });
       const users = rows.length ? await em.find(UserEntity, { id: { $in: rows.map((r) => r.userId) } }) : [];
       const byId = new Map(users.map((u) => [u.id, u]));
-      const total = await em.count(MembershipEntity, { tenantId });
-      return toConnection(rows.map((m) => ({ id: m.id, role: m.role, joinedAt: m.createdAt, user: byId.get(m.userId)! })), size, total);
+      return toConnection({
+        rows: rows.map((m) => ({ id: m.id, role: m.role, joinedAt: m.createdAt, user: byId.get(m.userId)! })),
+        count: () => em.count(MembershipEntity, { tenantId }),
+      }, size);
     },
 
     /** Creates an invitation; its token is returned here once and stored only as a hash. */

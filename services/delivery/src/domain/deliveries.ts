@@ -1,4 +1,4 @@
-import type { EntityManager, Principal } from '@rowline/kit';
+import type { EntityManager, Page, Principal } from '@rowline/kit';
 import { badInput, conflict, decodeCursor, isUuid, notFound } from '@rowline/kit';
 import type { LedgerStore } from '../store/ledger-store.js';
 import { DeliveryAttemptEntity, DeliveryEntity, type Delivery, type DeliveryAttempt, type DeliveryStatus } from '../store/entities.js';
@@ -38,14 +38,12 @@ export function createDeliveriesDomain(deps: { ledger: LedgerStore; onRedeliver?
     },
 
     /** Newest first: a ledger is read from its latest entries. */
-    async list(em: EntityManager, opts: { first: number; after?: string | null; executionId?: string | null; status?: DeliveryStatus | null }) {
+    async list(em: EntityManager, opts: { first: number; after?: string | null; executionId?: string | null; status?: DeliveryStatus | null }): Promise<Page<Delivery>> {
       const afterId = decodeCursor(opts.after);
       if (opts.executionId && !isUuid(opts.executionId)) throw badInput('executionId is not a valid id', { path: 'executionId' });
-      return em.find(DeliveryEntity, {
-        ...(afterId ? { id: { $lt: afterId } } : {}),
-        ...(opts.executionId ? { executionId: opts.executionId } : {}),
-        ...(opts.status ? { status: opts.status } : {}),
-      }, { orderBy: { id: 'desc' }, limit: opts.first + 1 });
+      const where = { ...(opts.executionId ? { executionId: opts.executionId } : {}), ...(opts.status ? { status: opts.status } : {}) };
+      const rows = await em.find(DeliveryEntity, { ...where, ...(afterId ? { id: { $lt: afterId } } : {}) }, { orderBy: { id: 'desc' }, limit: opts.first + 1 });
+      return { rows, count: () => em.count(DeliveryEntity, where) };
     },
 
     forExecution(em: EntityManager, executionId: string): Promise<Delivery[]> {

@@ -1,5 +1,5 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
-import type { EntityManager, Principal } from '@rowline/kit';
+import type { EntityManager, Page, Principal } from '@rowline/kit';
 import { badInput, conflict, decodeCursor, isUuid, newId, notFound } from '@rowline/kit';
 import { DestinationEntity, type Destination, type DestinationKind } from '../store/entities.js';
 import { SECRET_MASK, type ConfigParser } from './configs.js';
@@ -45,9 +45,10 @@ export function createDestinationsDomain(deps: { parseConfig: ConfigParser; box:
   return {
     get,
 
-    async list(em: EntityManager, opts: { first: number; after?: string | null }) {
+    async list(em: EntityManager, opts: { first: number; after?: string | null }): Promise<Page<Destination>> {
       const afterId = decodeCursor(opts.after);
-      return em.find(DestinationEntity, afterId ? { id: { $gt: afterId } } : {}, { orderBy: { id: 'asc' }, limit: opts.first + 1 });
+      const rows = await em.find(DestinationEntity, afterId ? { id: { $gt: afterId } } : {}, { orderBy: { id: 'asc' }, limit: opts.first + 1 });
+      return { rows, count: () => em.count(DestinationEntity, {}) };
     },
 
     async create(em: EntityManager, actor: Principal, input: { name: string; kind: DestinationKind; config: unknown }) {

@@ -1,5 +1,5 @@
-import type { EntityManager, Principal } from '@rowline/kit';
-import { badInput, decodeCursor, isUuid, newId, notFound } from '@rowline/kit';
+import type { EntityManager, Page, Principal } from '@rowline/kit';
+import { badInput, decodeCursor, emptyPage, isUuid, newId, notFound } from '@rowline/kit';
 import { RouteEntity, type Route } from '../store/entities.js';
 import type { DestinationsDomain } from './destinations.js';
 
@@ -33,9 +33,10 @@ export type RoutesDomain = ReturnType<typeof createRoutesDomain>;
  * the page for `hasNextPage`. Paged like every list, so that `Destination.routes { destination { routes } }`,
  * a cycle, is priced by the gateway's cost limit by its page sizes.
  */
-function pageOf(em: EntityManager, where: { workflowId: string } | { destinationId: string }, page: { first: number; after?: string | null }): Promise<Route[]> {
+async function pageOf(em: EntityManager, where: { workflowId: string } | { destinationId: string }, page: { first: number; after?: string | null }): Promise<Page<Route>> {
   const afterId = decodeCursor(page.after);
-  return em.find(RouteEntity, afterId ? { ...where, id: { $gt: afterId } } : where, { orderBy: { id: 'asc' }, limit: page.first + 1 });
+  const rows = await em.find(RouteEntity, afterId ? { ...where, id: { $gt: afterId } } : where, { orderBy: { id: 'asc' }, limit: page.first + 1 });
+  return { rows, count: () => em.count(RouteEntity, where) };
 }
 
 export function createRoutesDomain(deps: {
@@ -66,13 +67,13 @@ export function createRoutesDomain(deps: {
     },
 
     /** A page of a workflow's routes, oldest first (none for a malformed id: the workflow is another service's entity). */
-    forWorkflow(em: EntityManager, workflowId: string, page: { first: number; after?: string | null }): Promise<Route[]> {
-      if (!isUuid(workflowId)) return Promise.resolve([]);
+    forWorkflow(em: EntityManager, workflowId: string, page: { first: number; after?: string | null }): Promise<Page<Route>> {
+      if (!isUuid(workflowId)) return Promise.resolve(emptyPage());
       return pageOf(em, { workflowId }, page);
     },
 
     /** A page of the routes that send to a destination, oldest first. */
-    forDestination(em: EntityManager, destinationId: string, page: { first: number; after?: string | null }): Promise<Route[]> {
+    forDestination(em: EntityManager, destinationId: string, page: { first: number; after?: string | null }): Promise<Page<Route>> {
       return pageOf(em, { destinationId }, page);
     },
 

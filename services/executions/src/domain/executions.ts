@@ -1,4 +1,4 @@
-import { AppError, badInput, decodeCursor, isUuid, newId, notFound, type EntityManager, type Principal } from '@rowline/kit';
+import { AppError, badInput, decodeCursor, emptyPage, isUuid, newId, notFound, type EntityManager, type Page, type Principal } from '@rowline/kit';
 import { ExecutionStatus, ExecutionPhase } from '@rowline/proto';
 import { ExecutionEntity, ExecutionLogEntity, StepRunEntity, type Execution, type StepSpec } from '../store/entities.js';
 import { insertRun, runIdForKey } from '../store/insert-run.js';
@@ -154,15 +154,16 @@ export function createExecutionsDomain(deps: { lookups: Lookups; onOutbox: () =>
       return run;
     },
 
-    async list(em: EntityManager, filter: ExecutionFilter, page: { first: number; after?: string | null }) {
+    async list(em: EntityManager, filter: ExecutionFilter, page: { first: number; after?: string | null }): Promise<Page<Execution>> {
       const afterId = decodeCursor(page.after);
-      if (filter.workflowId && !isUuid(filter.workflowId)) return [];
-      return em.find(ExecutionEntity, {
-        ...(afterId ? { id: { $lt: afterId } } : {}),
+      if (filter.workflowId && !isUuid(filter.workflowId)) return emptyPage();
+      const where = {
         ...(filter.status ? { status: filter.status } : {}),
         ...(filter.workflowId ? { workflowId: filter.workflowId } : {}),
         ...(filter.from || filter.to ? { createdAt: { ...(filter.from ? { $gte: filter.from } : {}), ...(filter.to ? { $lt: filter.to } : {}) } } : {}),
-      }, { orderBy: { id: 'desc' }, limit: page.first + 1 });
+      };
+      const rows = await em.find(ExecutionEntity, { ...where, ...(afterId ? { id: { $lt: afterId } } : {}) }, { orderBy: { id: 'desc' }, limit: page.first + 1 });
+      return { rows, count: () => em.count(ExecutionEntity, where) };
     },
 
     steps: (em: EntityManager, executionId: string) => em.find(StepRunEntity, { executionId }, { orderBy: { index: 'asc' } }),

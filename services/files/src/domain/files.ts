@@ -1,5 +1,5 @@
 import type { Storage } from '@rowline/storage';
-import { badInput, decodeCursor, isUuid, newId, notFound, type EntityManager, type Logger, type Principal } from '@rowline/kit';
+import { badInput, decodeCursor, isUuid, newId, notFound, type EntityManager, type Logger, type Page, type Principal } from '@rowline/kit';
 import { FileEntity, type File } from '../store/entities.js';
 import { uploadName } from './file-names.js';
 import type { FileLinks } from './links.js';
@@ -51,13 +51,11 @@ export function createFilesDomain(deps: { storage: Storage; links: FileLinks; ma
     },
 
     /** Newest first: people look for what they just uploaded. */
-    async list(em: EntityManager, opts: { first: number; after?: string | null; kind?: FileKind | null }) {
+    async list(em: EntityManager, opts: { first: number; after?: string | null; kind?: FileKind | null }): Promise<Page<File>> {
       const afterId = decodeCursor(opts.after);
-      return em.find(
-        FileEntity,
-        { ...(afterId ? { id: { $lt: afterId } } : {}), ...(opts.kind ? { kind: opts.kind } : {}), status: { $ne: 'DELETED' as const } },
-        { orderBy: { id: 'desc' }, limit: opts.first + 1 },
-      );
+      const where = { ...(opts.kind ? { kind: opts.kind } : {}), status: { $ne: 'DELETED' as const } };
+      const rows = await em.find(FileEntity, { ...where, ...(afterId ? { id: { $lt: afterId } } : {}) }, { orderBy: { id: 'desc' }, limit: opts.first + 1 });
+      return { rows, count: () => em.count(FileEntity, where) };
     },
 
     /** A short-lived link to the bytes; only a READY file has bytes worth fetching. */

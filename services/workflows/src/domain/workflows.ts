@@ -1,4 +1,4 @@
-import type { EntityManager, Principal } from '@rowline/kit';
+import type { EntityManager, Page, Principal } from '@rowline/kit';
 import { badInput, conflict, newId, notFound, decodeCursor, isUuid } from '@rowline/kit';
 import { diffSteps } from './diff.js';
 import { WorkflowEntity, WorkflowVersionEntity, type Workflow, type WorkflowVersion } from '../store/entities.js';
@@ -101,13 +101,11 @@ export function createWorkflowsDomain(deps: { validateSteps: StepValidator }) {
       return workflow;
     },
 
-    async list(em: EntityManager, opts: { first: number; after?: string | null; includeArchived?: boolean }) {
+    async list(em: EntityManager, opts: { first: number; after?: string | null; includeArchived?: boolean }): Promise<Page<Workflow>> {
       const afterId = decodeCursor(opts.after);
-      return em.find(
-        WorkflowEntity,
-        { ...(afterId ? { id: { $gt: afterId } } : {}), ...(opts.includeArchived ? {} : { status: 'ACTIVE' as const }) },
-        { orderBy: { id: 'asc' }, limit: opts.first + 1 },
-      );
+      const where = opts.includeArchived ? {} : { status: 'ACTIVE' as const };
+      const rows = await em.find(WorkflowEntity, { ...where, ...(afterId ? { id: { $gt: afterId } } : {}) }, { orderBy: { id: 'asc' }, limit: opts.first + 1 });
+      return { rows, count: () => em.count(WorkflowEntity, where) };
     },
 
     async get(em: EntityManager, id: string): Promise<Workflow> {
@@ -137,13 +135,10 @@ export function createWorkflowsDomain(deps: { validateSteps: StepValidator }) {
       return { from, to, changes: diffSteps(from.steps, to.steps) };
     },
 
-    async versionsOf(em: EntityManager, workflowId: string, opts: { first: number; after?: string | null }) {
+    async versionsOf(em: EntityManager, workflowId: string, opts: { first: number; after?: string | null }): Promise<Page<WorkflowVersion>> {
       const afterId = decodeCursor(opts.after);
-      return em.find(
-        WorkflowVersionEntity,
-        { workflowId, ...(afterId ? { id: { $lt: afterId } } : {}) },
-        { orderBy: { id: 'desc' }, limit: opts.first + 1 },
-      );
+      const rows = await em.find(WorkflowVersionEntity, { workflowId, ...(afterId ? { id: { $lt: afterId } } : {}) }, { orderBy: { id: 'desc' }, limit: opts.first + 1 });
+      return { rows, count: () => em.count(WorkflowVersionEntity, { workflowId }) };
     },
   };
 }
