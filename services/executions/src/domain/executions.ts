@@ -163,6 +163,7 @@ export function createExecutionsDomain(deps: { lookups: Lookups; onOutbox: () =>
         ...(filter.from || filter.to ? { createdAt: { ...(filter.from ? { $gte: filter.from } : {}), ...(filter.to ? { $lt: filter.to } : {}) } } : {}),
       };
       const rows = await em.find(ExecutionEntity, { ...where, ...(afterId ? { id: { $lt: afterId } } : {}) }, { orderBy: { id: 'desc' }, limit: page.first + 1 });
+      // Counted from indexes: at most one pass over the tenant's own entries (README, "Counting runs").
       return { rows, count: () => em.count(ExecutionEntity, where) };
     },
 
