@@ -1,11 +1,11 @@
 import { buildSchema, Kind, parse, type FragmentDefinitionNode, type OperationDefinitionNode } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { createCostBudget } from '../src/limits/budget.js';
-import { estimateCost } from '../src/limits/cost.js';
+import { estimateCost, TOTAL_COUNT_COST } from '../src/limits/cost.js';
 
 const schema = buildSchema(`
   type Query { items(first: Int, after: String): ItemConnection! item(id: ID!): Item logs(limit: Int! = 200): [String!]! tags: [String!]! }
-  type ItemConnection { edges: [ItemEdge!]! totalCount: Int }
+  type ItemConnection { edges: [ItemEdge!]! totalCount: Int! }
   type ItemEdge { node: Item! }
   type Item { id: ID! name: String! children(first: Int): ItemConnection! }
 `);
@@ -24,13 +24,25 @@ describe('the static cost estimate', () => {
 
   it('multiplies a connection\'s selection by its page size, from a literal or a variable', () => {
     expect(cost('{ items(first: 10) { edges { node { id } } } }').cost).toBe(1 + 10 * 3);
-    expect(cost('query($n: Int) { items(first: $n) { totalCount } }', { n: 50 }).cost).toBe(1 + 50);
+    expect(cost('query($n: Int) { items(first: $n) { edges { node { id } } } }', { n: 50 }).cost).toBe(1 + 50 * 3);
+    expect(cost('{ items(first: 0) { edges { node { id } } } }').cost).toBe(1);
   });
 
   it('assumes the default page of 20 when a connection has no first, and a limit\'s default otherwise', () => {
-    expect(cost('{ items { totalCount } }').cost).toBe(21);
+    expect(cost('{ items { edges { node { id } } } }').cost).toBe(1 + 20 * 3);
     expect(cost('{ logs }').cost).toBe(1);
-    expect(cost('{ items { edges { node { children(first: 5) { totalCount } } } } }').cost).toBe(1 + 20 * (1 + (1 + (1 + 5))));
+    expect(cost('{ items { edges { node { children(first: 5) { edges { node { id } } } } } } }').cost).toBe(1 + 20 * (1 + (1 + (1 + 5 * 3))));
+  });
+
+  it('prices totalCount as a default page, once per connection whatever its page size', () => {
+    expect(TOTAL_COUNT_COST).toBe(20);
+    expect(cost('{ items { totalCount } }').cost).toBe(1 + 20);
+    expect(cost('query($n: Int) { items(first: $n) { totalCount } }', { n: 50 }).cost).toBe(1 + 20);
+    expect(cost('{ items(first: 0) { totalCount } }').cost).toBe(1 + 20);
+    expect(cost('{ items(first: 2) { totalCount edges { node { id } } } }').cost).toBe(1 + 2 * 3 + 20);
+    expect(cost('{ items(first: 2) { ...C } } fragment C on ItemConnection { totalCount }').cost).toBe(1 + 20);
+    // Nested, it is counted once per item of the list around it: one count query per parent.
+    expect(cost('{ items(first: 5) { edges { node { children(first: 0) { totalCount } } } } }').cost).toBe(1 + 5 * (1 + (1 + (1 + 20))));
   });
 
   it('counts fragments and inline fragments where they are spread', () => {

@@ -26,6 +26,15 @@ describe('operationCost', () => {
     expect(costOf('{ executions { edges { node { id } } } }')).toBe(1 + COST_DEFAULTS.pageSize * 2);
   });
 
+  it('prices a connection\'s totalCount once per connection, and first: 0 as a page of nothing', () => {
+    expect(costOf('{ executions(first: 0) { totalCount } }')).toBe(1 + COST_DEFAULTS.totalCount);
+    expect(costOf('{ executions(first: 10) { totalCount edges { node { id } } } }')).toBe(1 + 10 * 2 + COST_DEFAULTS.totalCount);
+    expect(costOf('{ executions(first: 0) { edges { node { id } } } }')).toBe(1);
+    expect(costOf('query($n: Int) { executions(first: $n) { edges { node { id } } } }', { n: null })).toBe(1 + COST_DEFAULTS.pageSize * 2);
+    expect(costOf('{ workflows(first: 3) { edges { node { executions(first: 0) { totalCount } } } } }'))
+      .toBe(1 + 3 * (1 + (1 + (1 + COST_DEFAULTS.totalCount))));
+  });
+
   it('multiplies plain lists by the unbounded-list estimate, nested ones again', () => {
     expect(costOf('{ execution(id: "x") { artifacts { id } } }')).toBe(1 + 1 * (1 + COST_DEFAULTS.unboundedList * 0));
     expect(costOf('{ execution(id: "x") { deliveries { attempts { at } } } }')).toBe(1 + (1 + COST_DEFAULTS.unboundedList * 1));

@@ -6,6 +6,11 @@ import {
 
 /** What a connection without `first` answers (kit's DEFAULT_PAGE_SIZE): its children are counted that often. */
 const DEFAULT_PAGE_SIZE = 20;
+/**
+ * A connection's `totalCount`, once per connection whatever its page size: one query, but one that reads an
+ * index entry for every match instead of a page of them, so it is priced as a default page of fields.
+ */
+export const TOTAL_COUNT_COST = DEFAULT_PAGE_SIZE;
 const PAGE_ARGS = ['first', 'last'];
 const SIZE_ARGS = [...PAGE_ARGS, 'limit'];
 
@@ -16,10 +21,16 @@ export type CostEstimate = {
   oversized?: { field: string; argument: string; value: number };
 };
 
+/** `perItem` is paid for every item of the list around it; `once` (a connection's totalCount) once per list. */
+type Cost = { perItem: number; once: number };
+const NOTHING: Cost = { perItem: 0, once: 0 };
+
 /**
  * A static cost estimate, computed from the document and its variables before anything executes. A field
  * costs 1 plus its selection's cost times its page size (`first`, `last` or `limit`, else the argument's
- * default, else 20 for a connection, else 1); union and interface branches are all counted.
+ * default, else 20 for a connection, else 1); union and interface branches are all counted. A connection's
+ * `totalCount` costs TOTAL_COUNT_COST, not multiplied by the connection's own page size (so that
+ * `first: 0 { totalCount }` is not free either).
  */
 export function estimateCost(
   schema: GraphQLSchema,
@@ -46,21 +57,23 @@ export function estimateCost(
     return def?.args.some((a) => PAGE_ARGS.includes(a.name)) ? DEFAULT_PAGE_SIZE : 1;
   };
 
-  const costOf = (parent: GraphQLNamedType | undefined, selections: readonly SelectionNode[]): number => {
-    let total = 0;
+  const costOf = (parent: GraphQLNamedType | undefined, selections: readonly SelectionNode[]): Cost => {
+    const total = { ...NOTHING };
+    const add = (c: Cost) => { total.perItem += c.perItem; total.once += c.once; };
     for (const s of selections) {
       if (s.kind === Kind.FIELD) {
         if (s.name.value === '__typename') continue;
+        if (s.name.value === 'totalCount' && isConnection(parent)) { total.once += TOTAL_COUNT_COST; continue; }
         const def = fieldsOf(parent)?.[s.name.value];
-        const child = s.selectionSet ? costOf(def && namedType(def.type), s.selectionSet.selections) : 0;
-        total += 1 + sizeOf(s, def) * child;
+        const child = s.selectionSet ? costOf(def && namedType(def.type), s.selectionSet.selections) : NOTHING;
+        total.perItem += 1 + sizeOf(s, def) * child.perItem + child.once;
       } else if (s.kind === Kind.INLINE_FRAGMENT) {
-        total += costOf(s.typeCondition ? schema.getType(s.typeCondition.name.value) : parent, s.selectionSet.selections);
+        add(costOf(s.typeCondition ? schema.getType(s.typeCondition.name.value) : parent, s.selectionSet.selections));
       } else {
         const fragment = fragments[s.name.value];
         if (!fragment || active.has(s.name.value)) continue;
         active.add(s.name.value);
-        total += costOf(schema.getType(fragment.typeCondition.name.value), fragment.selectionSet.selections);
+        add(costOf(schema.getType(fragment.typeCondition.name.value), fragment.selectionSet.selections));
         active.delete(s.name.value);
       }
     }
@@ -69,7 +82,8 @@ export function estimateCost(
 
   const root = operation.operation === 'query' ? schema.getQueryType()
     : operation.operation === 'mutation' ? schema.getMutationType() : schema.getSubscriptionType();
-  return { cost: costOf(root ?? undefined, operation.selectionSet.selections), ...(oversized ? { oversized } : {}) };
+  const total = costOf(root ?? undefined, operation.selectionSet.selections);
+  return { cost: total.perItem + total.once, ...(oversized ? { oversized } : {}) };
 }
 
 /*
@@ -79,6 +93,9 @@ export function estimateCost(
 function fieldsOf(type: GraphQLNamedType | undefined): Record<string, GraphQLField<unknown, unknown>> | undefined {
   return type && 'getFields' in type && !('parseValue' in type) ? (type.getFields() as Record<string, GraphQLField<unknown, unknown>>) : undefined;
 }
+
+/** Every list is a `<Node>Connection` (kit's Connection), so the name tells one. */
+const isConnection = (type: GraphQLNamedType | undefined): boolean => !!type && type.name.endsWith('Connection');
 
 function namedType(type: GraphQLType): GraphQLNamedType {
   let t = type;
