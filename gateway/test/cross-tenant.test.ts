@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { getNamedType, isObjectType, type GraphQLOutputType } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codesOf, startTestPlatform, type Reply, type TestPlatform } from './support/platform.js';
 import {
   argKey, idArgPaths, loadSupergraphSchema, operationFor, rootFields, sampleArgs, tenantArgPaths, withArg, type RootField,
 } from './support/operations.js';
 import { ID_KINDS } from './support/id-kinds.js';
-import { seedTenant, snapshot, type SeededTenant } from './support/tenant-fixtures.js';
+import { seedTenant, snapshot, type Kind, type SeededTenant } from './support/tenant-fixtures.js';
 
 /** Filters of a list: another tenant's id matches nothing of the caller's, so the answer is an empty page. */
 const LIST_FILTERS = new Set(['Query.deliveries(executionId)', 'Query.executions(filter.workflowId)']);
@@ -41,6 +42,34 @@ const tenantHeaders = (victim: SeededTenant): Record<string, string> => ({
 
 const schema = loadSupergraphSchema();
 const cases = rootFields(schema).flatMap((f) => idArgPaths(f).map((path) => ({ f, path, key: argKey(f, path) })));
+
+const connectionOf = (type: GraphQLOutputType) => (getNamedType(type).name.endsWith('Connection') ? getNamedType(type).name : null);
+type ConnectionPath = { key: string; connection: string; query: string; kind?: Kind; read: (data: any) => { totalCount: number; edges: unknown[] } };
+
+/**
+ * Every list of the API, generated from the supergraph: the connections of Query, and those of an object
+ * read by id (`workflow(id) { executions }`), each asked for its count and a page that holds all its items.
+ */
+function connectionPaths(): ConnectionPath[] {
+  const selection = '(first: 100) { totalCount edges { cursor } }';
+  const paths: ConnectionPath[] = [];
+  for (const f of rootFields(schema).filter((r) => r.root === 'Query')) {
+    const connection = connectionOf(f.field.type);
+    if (connection) paths.push({ key: `Query.${f.name}`, connection, query: `{ ${f.name}${selection} }`, read: (data) => data[f.name] });
+    const kind = ID_KINDS[`Query.${f.name}(id)`];
+    const named = getNamedType(f.field.type);
+    if (!kind || !isObjectType(named)) continue;
+    for (const inner of Object.values(named.getFields())) {
+      const nested = connectionOf(inner.type);
+      if (!nested) continue;
+      paths.push({
+        key: `Query.${f.name}.${inner.name}`, connection: nested, kind,
+        query: `query($id: ID!) { ${f.name}(id: $id) { ${inner.name}${selection} } }`, read: (data) => data[f.name][inner.name],
+      });
+    }
+  }
+  return paths;
+}
 
 let t: TestPlatform;
 let victim: SeededTenant;
@@ -108,10 +137,27 @@ describe('the cross-tenant matrix, generated from the supergraph', () => {
     expect(codesOf(reply)).not.toContain('NOT_FOUND');
   });
 
-  it('lists of the intruder filtered by the victim\'s ids hold nothing', async () => {
-    const reply = await t.post(`query($e: ID, $w: ID) { deliveries(executionId: $e) { edges { node { id } } } executions(filter: { workflowId: $w }) { edges { node { id } } } }`,
-      { token: intruder.accessToken, variables: { e: victim.ids.execution, w: victim.ids.workflow }, headers: tenantHeaders(victim) });
-    expect(reply.data).toEqual({ deliveries: { edges: [] }, executions: { edges: [] } });
+  it('lists of the intruder filtered by the victim\'s ids hold nothing, and count nothing', async () => {
+    const reply = await t.post(`query($e: ID, $w: ID) {
+      deliveries(executionId: $e) { totalCount edges { node { id } } } executions(filter: { workflowId: $w }) { totalCount edges { node { id } } } }`,
+    { token: intruder.accessToken, variables: { e: victim.ids.execution, w: victim.ids.workflow }, headers: tenantHeaders(victim) });
+    expect(reply.data).toEqual({ deliveries: { totalCount: 0, edges: [] }, executions: { totalCount: 0, edges: [] } });
+  });
+
+  it('counts on every list only the caller\'s own items, whatever tenant headers it sends', async () => {
+    const paths = connectionPaths();
+    const connections = Object.keys(schema.getTypeMap()).filter((name) => name.endsWith('Connection'));
+    expect([...new Set(paths.map((p) => p.connection))].sort(), 'connection types no path of this test reaches').toEqual(connections.sort());
+    // Both tenants hold the same objects: a count that let the victim's in would be larger than the caller's page.
+    for (const { key, query, kind, read } of paths) {
+      for (const headers of [{}, tenantHeaders(victim)]) {
+        const reply = await t.post(query, { token: intruder.accessToken, variables: kind ? { id: intruder.ids[kind] } : {}, headers });
+        expect(reply.errors ?? [], key).toEqual([]);
+        const { totalCount, edges } = read(reply.data);
+        expect(totalCount, key).toBe(edges.length);
+        expect(totalCount, key).toBeGreaterThan(0);
+      }
+    }
   });
 
   it('changed nothing of either tenant', async () => {
