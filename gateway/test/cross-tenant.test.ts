@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { getNamedType, isObjectType, type GraphQLOutputType } from 'graphql';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codesOf, startTestPlatform, type Reply, type TestPlatform } from './support/platform.js';
 import {
@@ -158,6 +159,61 @@ describe('the cross-tenant matrix, generated from the supergraph', () => {
         expect(totalCount, key).toBeGreaterThan(0);
       }
     }
+  });
+
+  it('answers a count that times out with null and COUNT_TIMEOUT at its path, having counted only the caller\'s rows', async () => {
+    const query = '{ workflows(first: 100) { totalCount edges { node { id } } } }';
+    const asIntruder = { token: intruder.accessToken, headers: tenantHeaders(victim) };
+    const [holder, queued, watcher] = [1, 2, 3].map(() => new pg.Client({ connectionString: t.databaseUrl }));
+    for (const c of [holder, queued, watcher]) await c!.connect();
+    /** The statements waiting for a lock on the workflows table; `watcher` is outside any transaction, so never stale. */
+    const waiting = async (n: number, pattern: RegExp): Promise<string[]> => {
+      for (let i = 0; i < 500; i++) {
+        const { rows } = await watcher!.query<{ query: string }>(`select query from pg_stat_activity
+          where datname = current_database() and wait_event_type = 'Lock' and query ilike '%workflows%workflows%'`);
+        const found = rows.map((r) => r.query).filter((q) => pattern.test(q));
+        if (found.length >= n) return found;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      throw new Error(`fewer than ${n} statements like ${pattern} waited for the workflows table`);
+    };
+    let reply: Reply;
+    let countSql: string;
+    try {
+      // The page's select waits behind `holder`; `queued` asks for the table after it. When `holder` lets go the
+      // page runs, then `queued` holds the table before the count (a statement of its own, later) asks: the count
+      // waits past COUNT_TIMEOUT_MS and Postgres cancels it, as it would a count too slow for its tenant.
+      await holder!.query('begin');
+      await holder!.query('lock table workflows.workflows in access exclusive mode');
+      const pending = t.post(query, asIntruder);
+      await waiting(1, /^select "w0"/);
+      await queued!.query('begin');
+      const queuedLock = queued!.query('lock table workflows.workflows in access exclusive mode');
+      await waiting(1, /^lock table/);
+      await holder!.query('commit');
+      [countSql] = await waiting(1, /^select count/);
+      const unbounded = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no answer within 15 s: the count was not bounded')), 15_000));
+      reply = await Promise.race([pending, unbounded]);
+      await queuedLock;
+    } finally {
+      await holder!.query('rollback').catch(() => {});
+      await queued!.query('rollback').catch(() => {});
+      for (const c of [holder, queued, watcher]) await c!.end();
+    }
+    // The statement that timed out was the caller's tenant's count (MikroORM inlines the parameters).
+    expect(countSql!).toContain(intruder.tenantId);
+    expect(countSql!).not.toContain(victim.tenantId);
+    expect(reply.errors?.map((e) => ({ code: e.extensions?.code, path: (e as { path?: unknown }).path }))).toEqual([
+      { code: 'COUNT_TIMEOUT', path: ['workflows', 'totalCount'] },
+    ]);
+    const ids = reply.data.workflows.edges.map((e: { node: { id: string } }) => e.node.id);
+    expect(reply.data.workflows.totalCount).toBeNull();
+    expect(ids).toContain(intruder.ids.workflow);
+    expect(ids).not.toContain(victim.ids.workflow);
+    // With nothing in its way, the same count, through the same transaction, counts the caller's workflows alone.
+    const counted = await t.post(query, asIntruder);
+    expect(counted.errors ?? []).toEqual([]);
+    expect(counted.data.workflows.totalCount).toBe(ids.length);
   });
 
   it('changed nothing of either tenant', async () => {

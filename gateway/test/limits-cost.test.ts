@@ -5,7 +5,7 @@ import { estimateCost, TOTAL_COUNT_COST } from '../src/limits/cost.js';
 
 const schema = buildSchema(`
   type Query { items(first: Int, after: String): ItemConnection! item(id: ID!): Item logs(limit: Int! = 200): [String!]! tags: [String!]! }
-  type ItemConnection { edges: [ItemEdge!]! totalCount: Int! }
+  type ItemConnection { edges: [ItemEdge!]! totalCount: Int }
   type ItemEdge { node: Item! }
   type Item { id: ID! name: String! children(first: Int): ItemConnection! }
 `);

@@ -4,7 +4,7 @@ import type { GraphQLFormattedError } from 'graphql';
 export type ErrorCode =
   | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND' | 'BAD_USER_INPUT' | 'CONFLICT' | 'RATE_LIMITED'
   | 'UNSUPPORTED_FILE' | 'PAYLOAD_TOO_LARGE' | 'INTERNAL_SERVER_ERROR' | 'UNAVAILABLE'
-  | 'QUOTA_EXCEEDED' | 'QUERY_TOO_COMPLEX' | 'OPERATION_NOT_ALLOWED' | 'METHOD_NOT_ALLOWED';
+  | 'QUOTA_EXCEEDED' | 'QUERY_TOO_COMPLEX' | 'OPERATION_NOT_ALLOWED' | 'METHOD_NOT_ALLOWED' | 'COUNT_TIMEOUT';
 
 /** An expected failure. Domain code throws these; the GraphQL and HTTP layers map them in one place. */
 export class AppError extends Error {
@@ -30,7 +30,7 @@ export const unauthenticated = (message = 'Authentication required') => new AppE
 const HTTP_STATUS: Record<ErrorCode, number> = {
   UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, BAD_USER_INPUT: 400, CONFLICT: 409,
   RATE_LIMITED: 429, UNSUPPORTED_FILE: 415, PAYLOAD_TOO_LARGE: 413, INTERNAL_SERVER_ERROR: 500, UNAVAILABLE: 503,
-  QUOTA_EXCEEDED: 403, QUERY_TOO_COMPLEX: 400, OPERATION_NOT_ALLOWED: 403, METHOD_NOT_ALLOWED: 405,
+  QUOTA_EXCEEDED: 403, QUERY_TOO_COMPLEX: 400, OPERATION_NOT_ALLOWED: 403, METHOD_NOT_ALLOWED: 405, COUNT_TIMEOUT: 503,
 };
 export const httpStatusOf = (code: ErrorCode): number => HTTP_STATUS[code];
 

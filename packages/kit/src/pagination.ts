@@ -14,7 +14,8 @@ export class PageInfo {
 
 /**
  * Counts every item of a list's filter (the tenant and the list's arguments, never `after`). Lists build it
- * from the same conditions as their page, through the same entity manager, so it is scoped as the page is.
+ * with `boundedCount` from the same conditions as their page, through the same entity manager, so it is scoped
+ * as the page is and bounded in time.
  */
 export type Count = () => Promise<number>;
 
@@ -24,7 +25,8 @@ export type Page<T> = { rows: T[]; count: Count };
 /** The page of a filter that can match nothing (a malformed id), answered without a query. */
 export const emptyPage = <T>(): Page<T> => ({ rows: [], count: async () => 0 });
 
-const TOTAL_COUNT_DESCRIPTION = 'How many items the list\'s arguments match on all pages (`after` aside); counted only when selected.';
+const TOTAL_COUNT_DESCRIPTION = 'The number of items the list\'s arguments match on all pages (`after` aside); counted only when '
+  + 'selected; null, with an error at this path, when it could not be counted (COUNT_TIMEOUT).';
 
 /** A Relay connection type for `Node`; one per node type, named `<Node>Connection`. */
 export function Connection<T extends object>(Node: ClassType<T>, name = Node.name) {
@@ -39,7 +41,11 @@ export function Connection<T extends object>(Node: ClassType<T>, name = Node.nam
     @Field(() => PageInfo) pageInfo!: PageInfo;
     /** Not a field: what `totalCount` runs, so that a page whose client does not ask costs no count. */
     count!: Count;
-    @Field(() => Int, { description: TOTAL_COUNT_DESCRIPTION })
+    /**
+     * Nullable on purpose: a count that fails (COUNT_TIMEOUT) blanks this field alone, not the page; and during a
+     * rolling deploy a subgraph that does not count yet answers null without nulling its parents.
+     */
+    @Field(() => Int, { nullable: true, description: TOTAL_COUNT_DESCRIPTION })
     totalCount(): Promise<number> { return this.count(); }
   }
   return ConnectionType;

@@ -3,7 +3,8 @@ import { graphql, type GraphQLObjectType } from 'graphql';
 import { Arg, Field, ObjectType, Query, Resolver } from 'type-graphql';
 import { describe, expect, it, vi } from 'vitest';
 import {
-  buildSubgraph, Connection, DEFAULT_PAGE_SIZE, decodeCursor, emptyPage, encodeCursor, MAX_PAGE_SIZE, pageSize, toConnection, type Page,
+  AppError, buildSubgraph, Connection, countTimeoutFrom, DEFAULT_PAGE_SIZE, decodeCursor, emptyPage, encodeCursor, EnvError, MAX_PAGE_SIZE,
+  pageSize, toConnection, type Page,
 } from '@rowline/kit';
 
 const ID = '0193a000-0000-7000-8000-00000000000a';
@@ -49,6 +50,15 @@ describe('cursors', () => {
     ['thirty-six hex digits without dashes', encodeCursor('f'.repeat(36))],
   ])('refuse %s as BAD_USER_INPUT', (_what, cursor) => {
     expect(() => decodeCursor(cursor)).toThrow(badInput('after'));
+  });
+});
+
+describe('COUNT_TIMEOUT_MS', () => {
+  it('is 2000 ms unless set, and a positive whole number of milliseconds when set', () => {
+    expect(countTimeoutFrom({})).toBe(2000);
+    expect(countTimeoutFrom({ COUNT_TIMEOUT_MS: '' })).toBe(2000);
+    expect(countTimeoutFrom({ COUNT_TIMEOUT_MS: '500' })).toBe(500);
+    for (const bad of ['0', '-1', '1.5', 'soon']) expect(() => countTimeoutFrom({ COUNT_TIMEOUT_MS: bad })).toThrow(EnvError);
   });
 });
 
@@ -106,9 +116,24 @@ describe('a connection in a subgraph schema', () => {
     return graphql({ schema, source, contextValue: { principal: null, em: null } });
   };
 
-  it('declares totalCount as a non-null Int', async () => {
+  it('declares totalCount as a nullable Int', async () => {
     const schema = await buildSubgraph({ resolvers: [new ThingResolver()] });
-    expect(String((schema.getType('ThingConnection') as GraphQLObjectType).getFields().totalCount!.type)).toBe('Int!');
+    expect(String((schema.getType('ThingConnection') as GraphQLObjectType).getFields().totalCount!.type)).toBe('Int');
+  });
+
+  it('answers a count that fails with null at totalCount and an error at its path, the rest of the page intact', async () => {
+    count.mockClear();
+    count.mockRejectedValueOnce(new AppError('COUNT_TIMEOUT', 'totalCount could not be counted within 2000 ms', { timeoutMs: 2000 }));
+    const reply = await run('{ things(first: 1) { totalCount edges { node { id } } pageInfo { hasNextPage endCursor } } }');
+    expect(reply.data).toEqual({
+      things: {
+        totalCount: null, edges: [{ node: { id: '0193a000-0000-7000-8000-00000000000a' } }],
+        pageInfo: { hasNextPage: true, endCursor: encodeCursor('0193a000-0000-7000-8000-00000000000a') },
+      },
+    });
+    expect(reply.errors).toHaveLength(1);
+    expect(reply.errors![0]!.path).toEqual(['things', 'totalCount']);
+    expect((reply.errors![0]!.originalError as AppError).code).toBe('COUNT_TIMEOUT');
   });
 
   it('counts only when totalCount is selected', async () => {

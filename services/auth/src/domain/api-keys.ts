@@ -1,6 +1,6 @@
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import {
-  API_KEY_PREFIX, badInput, decodeCursor, generateApiKey, isUuid, isWellFormedApiKey, newId, notFound, permissionsOf,
+  API_KEY_PREFIX, badInput, boundedCount, decodeCursor, generateApiKey, isUuid, isWellFormedApiKey, newId, notFound, permissionsOf,
   type EntityManager, type Page, type Principal,
 } from '@rowline/kit';
 import { ApiKeyEntity, type ApiKey } from '../store/api-key.entity.js';
@@ -65,7 +65,7 @@ export function createApiKeys(deps: { em: () => EntityManager; secret: string })
       const em = deps.em();
       const rows = await em.find(ApiKeyEntity, { tenantId, ...(after ? { id: { $lt: after } } : {}) },
         { orderBy: { id: 'desc' }, limit: page.first + 1 });
-      return { rows, count: () => em.count(ApiKeyEntity, { tenantId }) };
+      return { rows, count: boundedCount(em, ApiKeyEntity, { tenantId }) };
     },
 
     async create(actor: Actor, input: { name: string; scopes: string[]; expiresAt?: Date | null }, address?: string): Promise<CreatedApiKey> {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { LockMode } from '@mikro-orm/core';
 import {
-  AppError, badInput, conflict, decodeCursor, forbidden, isUuid, newId, notFound, pageSize, toConnection, type EntityManager, type Principal, type Role,
+  AppError, badInput, boundedCount, conflict, decodeCursor, forbidden, isUuid, newId, notFound, pageSize, toConnection, type EntityManager, type Principal, type Role,
 } from '@rowline/kit';
 import { InvitationEntity, MembershipEntity, TenantEntity, UserEntity } from '../store/entities.js';
 import { recordAudit } from './audit.js';
@@ -53,7 +53,7 @@ export function createMembers(deps: { em: () => EntityManager; sessions: Session
       const byId = new Map(users.map((u) => [u.id, u]));
       return toConnection({
         rows: rows.map((m) => ({ id: m.id, role: m.role, joinedAt: m.createdAt, user: byId.get(m.userId)! })),
-        count: () => em.count(MembershipEntity, { tenantId }),
+        count: boundedCount(em, MembershipEntity, { tenantId }),
       }, size);
     },
 

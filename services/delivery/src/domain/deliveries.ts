@@ -1,5 +1,5 @@
 import type { EntityManager, Page, Principal } from '@rowline/kit';
-import { badInput, conflict, decodeCursor, isUuid, notFound } from '@rowline/kit';
+import { badInput, boundedCount, conflict, decodeCursor, isUuid, notFound } from '@rowline/kit';
 import type { LedgerStore } from '../store/ledger-store.js';
 import { DeliveryAttemptEntity, DeliveryEntity, type Delivery, type DeliveryAttempt, type DeliveryStatus } from '../store/entities.js';
 
@@ -43,7 +43,7 @@ export function createDeliveriesDomain(deps: { ledger: LedgerStore; onRedeliver?
       if (opts.executionId && !isUuid(opts.executionId)) throw badInput('executionId is not a valid id', { path: 'executionId' });
       const where = { ...(opts.executionId ? { executionId: opts.executionId } : {}), ...(opts.status ? { status: opts.status } : {}) };
       const rows = await em.find(DeliveryEntity, { ...where, ...(afterId ? { id: { $lt: afterId } } : {}) }, { orderBy: { id: 'desc' }, limit: opts.first + 1 });
-      return { rows, count: () => em.count(DeliveryEntity, where) };
+      return { rows, count: boundedCount(em, DeliveryEntity, where) };
     },
 
     forExecution(em: EntityManager, executionId: string): Promise<Delivery[]> {

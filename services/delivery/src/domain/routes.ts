@@ -1,5 +1,5 @@
 import type { EntityManager, Page, Principal } from '@rowline/kit';
-import { badInput, decodeCursor, emptyPage, isUuid, newId, notFound } from '@rowline/kit';
+import { badInput, boundedCount, decodeCursor, emptyPage, isUuid, newId, notFound } from '@rowline/kit';
 import { RouteEntity, type Route } from '../store/entities.js';
 import type { DestinationsDomain } from './destinations.js';
 
@@ -36,7 +36,7 @@ export type RoutesDomain = ReturnType<typeof createRoutesDomain>;
 async function pageOf(em: EntityManager, where: { workflowId: string } | { destinationId: string }, page: { first: number; after?: string | null }): Promise<Page<Route>> {
   const afterId = decodeCursor(page.after);
   const rows = await em.find(RouteEntity, afterId ? { ...where, id: { $gt: afterId } } : where, { orderBy: { id: 'asc' }, limit: page.first + 1 });
-  return { rows, count: () => em.count(RouteEntity, where) };
+  return { rows, count: boundedCount(em, RouteEntity, where) };
 }
 
 export function createRoutesDomain(deps: {

@@ -1,4 +1,4 @@
-import { AppError, badInput, decodeCursor, emptyPage, isUuid, newId, notFound, type EntityManager, type Page, type Principal } from '@rowline/kit';
+import { AppError, badInput, boundedCount, decodeCursor, emptyPage, isUuid, newId, notFound, type EntityManager, type Page, type Principal } from '@rowline/kit';
 import { ExecutionStatus, ExecutionPhase } from '@rowline/proto';
 import { ExecutionEntity, ExecutionLogEntity, StepRunEntity, type Execution, type StepSpec } from '../store/entities.js';
 import { insertRun, runIdForKey } from '../store/insert-run.js';
@@ -164,7 +164,7 @@ export function createExecutionsDomain(deps: { lookups: Lookups; onOutbox: () =>
       };
       const rows = await em.find(ExecutionEntity, { ...where, ...(afterId ? { id: { $lt: afterId } } : {}) }, { orderBy: { id: 'desc' }, limit: page.first + 1 });
       // Counted from indexes: at most one pass over the tenant's own entries (README, "Counting runs").
-      return { rows, count: () => em.count(ExecutionEntity, where) };
+      return { rows, count: boundedCount(em, ExecutionEntity, where) };
     },
 
     steps: (em: EntityManager, executionId: string) => em.find(StepRunEntity, { executionId }, { orderBy: { index: 'asc' } }),

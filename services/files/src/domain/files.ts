@@ -1,5 +1,5 @@
 import type { Storage } from '@rowline/storage';
-import { badInput, decodeCursor, isUuid, newId, notFound, type EntityManager, type Logger, type Page, type Principal } from '@rowline/kit';
+import { badInput, boundedCount, decodeCursor, isUuid, newId, notFound, type EntityManager, type Logger, type Page, type Principal } from '@rowline/kit';
 import { FileEntity, type File } from '../store/entities.js';
 import { uploadName } from './file-names.js';
 import type { FileLinks } from './links.js';
@@ -55,7 +55,7 @@ export function createFilesDomain(deps: { storage: Storage; links: FileLinks; ma
       const afterId = decodeCursor(opts.after);
       const where = { ...(opts.kind ? { kind: opts.kind } : {}), status: { $ne: 'DELETED' as const } };
       const rows = await em.find(FileEntity, { ...where, ...(afterId ? { id: { $lt: afterId } } : {}) }, { orderBy: { id: 'desc' }, limit: opts.first + 1 });
-      return { rows, count: () => em.count(FileEntity, where) };
+      return { rows, count: boundedCount(em, FileEntity, where) };
     },
 
     /** A short-lived link to the bytes; only a READY file has bytes worth fetching. */

@@ -1,5 +1,5 @@
 import type { EntityManager, Page, Principal } from '@rowline/kit';
-import { badInput, conflict, newId, notFound, decodeCursor, isUuid } from '@rowline/kit';
+import { badInput, boundedCount, conflict, newId, notFound, decodeCursor, isUuid } from '@rowline/kit';
 import { diffSteps } from './diff.js';
 import { WorkflowEntity, WorkflowVersionEntity, type Workflow, type WorkflowVersion } from '../store/entities.js';
 
@@ -105,7 +105,7 @@ export function createWorkflowsDomain(deps: { validateSteps: StepValidator }) {
       const afterId = decodeCursor(opts.after);
       const where = opts.includeArchived ? {} : { status: 'ACTIVE' as const };
       const rows = await em.find(WorkflowEntity, { ...where, ...(afterId ? { id: { $gt: afterId } } : {}) }, { orderBy: { id: 'asc' }, limit: opts.first + 1 });
-      return { rows, count: () => em.count(WorkflowEntity, where) };
+      return { rows, count: boundedCount(em, WorkflowEntity, where) };
     },
 
     async get(em: EntityManager, id: string): Promise<Workflow> {
@@ -138,7 +138,7 @@ export function createWorkflowsDomain(deps: { validateSteps: StepValidator }) {
     async versionsOf(em: EntityManager, workflowId: string, opts: { first: number; after?: string | null }): Promise<Page<WorkflowVersion>> {
       const afterId = decodeCursor(opts.after);
       const rows = await em.find(WorkflowVersionEntity, { workflowId, ...(afterId ? { id: { $lt: afterId } } : {}) }, { orderBy: { id: 'desc' }, limit: opts.first + 1 });
-      return { rows, count: () => em.count(WorkflowVersionEntity, { workflowId }) };
+      return { rows, count: boundedCount(em, WorkflowVersionEntity, { workflowId }) };
     },
   };
 }
