@@ -72,15 +72,17 @@ export function pageSize(first: number | null | undefined): number {
 
 /**
  * Builds a connection from `size + 1` rows fetched in id order: the extra row only signals a next page (with
- * `size` 0, the one row fetched says whether anything lies after the cursor). The count runs at most once, and
- * only if the client selected `totalCount`.
+ * `size` 0, the one row fetched says whether anything lies after the cursor). `after`: the cursor the client
+ * gave; a page of size 0 answers it as `endCursor`, so a client looping on `hasNextPage`/`endCursor` stays where
+ * it was instead of starting over. The count runs at most once, and only if the client selected `totalCount`.
  */
-export function toConnection<T extends { id: string }>({ rows, count }: Page<T>, size: number) {
+export function toConnection<T extends { id: string }>({ rows, count }: Page<T>, size: number, after?: string | null) {
   const page = rows.slice(0, size);
+  const last = page[page.length - 1];
   let counted: Promise<number> | undefined;
   return {
     edges: page.map((node) => ({ cursor: encodeCursor(node.id), node })),
-    pageInfo: { hasNextPage: rows.length > size, endCursor: page.length ? encodeCursor(page[page.length - 1]!.id) : null },
+    pageInfo: { hasNextPage: rows.length > size, endCursor: last ? encodeCursor(last.id) : size === 0 ? (after ?? null) : null },
     count: () => (counted ??= count()),
   };
 }

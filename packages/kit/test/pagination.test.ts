@@ -81,6 +81,15 @@ describe('toConnection', () => {
     expect(toConnection(emptyPage(), 0)).toMatchObject({ edges: [], pageInfo: { hasNextPage: false, endCursor: null } });
   });
 
+  it('answers a page of size 0 after a cursor with that cursor as endCursor, so a client looping on it stays put', () => {
+    const after = encodeCursor(rows[0]!.id);
+    expect(toConnection(pageOf(rows.slice(1, 2)), 0, after).pageInfo).toEqual({ hasNextPage: true, endCursor: after });
+    expect(toConnection(emptyPage(), 0, after).pageInfo).toEqual({ hasNextPage: false, endCursor: after });
+    expect(toConnection(pageOf(rows.slice(1, 2)), 0, null).pageInfo).toEqual({ hasNextPage: true, endCursor: null });
+    // A page that holds items ends at its last one, as before.
+    expect(toConnection(pageOf(rows.slice(1)), 1, after).pageInfo).toEqual({ hasNextPage: true, endCursor: encodeCursor(rows[1]!.id) });
+  });
+
   it('counts once however often it is asked, and not before', async () => {
     const count = vi.fn(async () => 7);
     const connection = toConnection({ rows, count }, 2);

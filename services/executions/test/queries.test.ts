@@ -149,6 +149,17 @@ describe('totalCount', () => {
     expect((await acme.api.request(COUNT, { first: 0 })).data.executions).toEqual({ totalCount: 5, edges: [], pageInfo: { hasNextPage: true, endCursor: null } });
   });
 
+  it('answers first: 0 after a cursor with that cursor as endCursor, so a loop on endCursor goes on from there', async () => {
+    const firstPage: any = await acme.api.request(COUNT, { first: 2 });
+    const after = firstPage.data.executions.pageInfo.endCursor as string;
+    const peek: any = await acme.api.request(COUNT, { first: 0, after });
+    expect(peek.data.executions).toEqual({ totalCount: 5, edges: [], pageInfo: { hasNextPage: true, endCursor: after } });
+    const next: any = await acme.api.request(COUNT, { first: 2, after: peek.data.executions.pageInfo.endCursor });
+    const ids = (r: any) => r.data.executions.edges.map((e: any) => e.node.id);
+    expect(ids(next)).toHaveLength(2);
+    expect(ids(next).some((id: string) => ids(firstPage).includes(id))).toBe(false);
+  });
+
   it('counts none of another tenant\'s runs, whatever the filter names', async () => {
     expect(await countOf(other)).toBe(0);
     expect(await countOf(other, { workflowId: summary.workflowId })).toBe(0);

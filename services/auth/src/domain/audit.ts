@@ -31,5 +31,5 @@ export async function listAudit(em: EntityManager, tenantId: string, opts: { fir
   const after = decodeCursor(opts.after);
   const where = { tenantId, ...(type ? { type } : {}) };
   const rows = await em.find(AuditEventEntity, { ...where, ...(after ? { id: { $lt: after } } : {}) }, { orderBy: { id: 'desc' }, limit: size + 1 });
-  return toConnection({ rows, count: boundedCount(em, AuditEventEntity, where) }, size);
+  return toConnection({ rows, count: boundedCount(em, AuditEventEntity, where) }, size, opts.after);
 }

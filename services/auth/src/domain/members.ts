@@ -54,7 +54,7 @@ export function createMembers(deps: { em: () => EntityManager; sessions: Session
       return toConnection({
         rows: rows.map((m) => ({ id: m.id, role: m.role, joinedAt: m.createdAt, user: byId.get(m.userId)! })),
         count: boundedCount(em, MembershipEntity, { tenantId }),
-      }, size);
+      }, size, opts.after);
     },
 
     /** Creates an invitation; its token is returned here once and stored only as a hash. */

@@ -18,7 +18,7 @@ export class ApiKeyResolver {
   @Query(() => ApiKeyConnection, { description: 'The tenant\'s API keys, newest first, revoked and expired ones included.' })
   async apiKeys(@Args(() => ApiKeysArgs) args: ApiKeysArgs, @Ctx() ctx: AuthedContext) {
     const size = pageSize(args.first);
-    return toConnection(await this.keys.list(ctx.principal.tenantId, { first: size, after: args.after }), size);
+    return toConnection(await this.keys.list(ctx.principal.tenantId, { first: size, after: args.after }), size, args.after);
   }
 
   @Authorized('api-keys:write')

@@ -19,7 +19,7 @@ export class DeliveryResolver {
   @Query(() => DeliveryConnection, { description: 'The delivery ledger, newest first.' })
   async deliveries(@Args(() => DeliveriesArgs) args: DeliveriesArgs, @Ctx() ctx: AuthedContext) {
     const size = pageSize(args.first);
-    return toConnection(await this.ledger.list(ctx.em, { ...args, first: size }), size);
+    return toConnection(await this.ledger.list(ctx.em, { ...args, first: size }), size, args.after);
   }
 
   @Authorized('deliveries:read')

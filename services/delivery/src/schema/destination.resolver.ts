@@ -42,7 +42,7 @@ export class DestinationResolver {
   @Query(() => DestinationConnection, { description: 'The tenant\'s destinations, oldest first.' })
   async destinations(@Args(() => PageArgs) page: PageArgs, @Ctx() ctx: AuthedContext) {
     const size = pageSize(page.first);
-    return toConnection(await this.domain.list(ctx.em, { first: size, after: page.after }), size);
+    return toConnection(await this.domain.list(ctx.em, { first: size, after: page.after }), size, page.after);
   }
 
   @Authorized('destinations:read')
@@ -118,7 +118,7 @@ export class WorkflowRoutesResolver {
   @FieldResolver(() => RouteConnection, { description: 'Where this workflow\'s artifacts are delivered, oldest route first.' })
   async routes(@Root() workflow: WorkflowRef, @Args(() => PageArgs) page: PageArgs, @Ctx() ctx: AuthedContext) {
     const size = pageSize(page.first);
-    return toConnection(await this.domain.forWorkflow(ctx.em, workflow.id, { first: size, after: page.after }), size);
+    return toConnection(await this.domain.forWorkflow(ctx.em, workflow.id, { first: size, after: page.after }), size, page.after);
   }
 }
 
@@ -131,6 +131,6 @@ export class DestinationRoutesResolver {
   @FieldResolver(() => RouteConnection, { description: 'The workflows whose artifacts go to this destination, oldest route first.' })
   async routes(@Root() destination: Destination, @Args(() => PageArgs) page: PageArgs, @Ctx() ctx: AuthedContext) {
     const size = pageSize(page.first);
-    return toConnection(await this.domain.forDestination(ctx.em, destination.id, { first: size, after: page.after }), size);
+    return toConnection(await this.domain.forDestination(ctx.em, destination.id, { first: size, after: page.after }), size, page.after);
   }
 }

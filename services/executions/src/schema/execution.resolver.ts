@@ -46,7 +46,7 @@ export class ExecutionResolver {
     @Ctx() ctx: AuthedContext,
   ) {
     const size = pageSize(first);
-    return toConnection(await this.domain.list(ctx.em, filter ?? {}, { first: size, after }), size);
+    return toConnection(await this.domain.list(ctx.em, filter ?? {}, { first: size, after }), size, after);
   }
 
   @Directive('@tag(name: "partner")')
@@ -113,6 +113,6 @@ export class WorkflowExecutionsResolver {
     @Ctx() ctx: AuthedContext,
   ) {
     const size = pageSize(first);
-    return toConnection(await this.domain.list(ctx.em, { workflowId: workflow.id }, { first: size, after }), size);
+    return toConnection(await this.domain.list(ctx.em, { workflowId: workflow.id }, { first: size, after }), size, after);
   }
 }

@@ -18,7 +18,7 @@ export class FileResolver {
   @Query(() => FileConnection, { description: 'The tenant\'s files, newest first.' })
   async files(@Args(() => FilesArgs) args: FilesArgs, @Ctx() ctx: AuthedContext) {
     const size = pageSize(args.first);
-    return toConnection(await this.domain.list(ctx.em, { first: size, after: args.after, kind: args.kind }), size);
+    return toConnection(await this.domain.list(ctx.em, { first: size, after: args.after, kind: args.kind }), size, args.after);
   }
 
   @Authorized('files:read')

@@ -29,7 +29,7 @@ export class WorkflowResolver {
   @Query(() => WorkflowConnection, { description: 'The tenant\'s active workflows, oldest first.' })
   async workflows(@Args(() => WorkflowListArgs) page: WorkflowListArgs, @Ctx() ctx: AuthedContext) {
     const size = pageSize(page.first);
-    return toConnection(await this.domain.list(ctx.em, { first: size, after: page.after, includeArchived: page.includeArchived ?? false }), size);
+    return toConnection(await this.domain.list(ctx.em, { first: size, after: page.after, includeArchived: page.includeArchived ?? false }), size, page.after);
   }
 
   @Authorized('workflows:read')
@@ -67,7 +67,7 @@ export class WorkflowResolver {
   @FieldResolver(() => WorkflowVersionConnection, { description: 'Versions, newest first.' })
   async versions(@Root() workflow: WorkflowType, @Args(() => PageArgs) page: PageArgs, @Ctx() ctx: AuthedContext) {
     const size = pageSize(page.first);
-    return toConnection(await this.domain.versionsOf(ctx.em, workflow.id, { first: size, after: page.after }), size);
+    return toConnection(await this.domain.versionsOf(ctx.em, workflow.id, { first: size, after: page.after }), size, page.after);
   }
 }
 
