@@ -1,7 +1,7 @@
 import { Migration20261122000001 } from './Migration20261122000001.js';
 import { Migration20261130000001 } from './Migration20261130000001.js';
 import { Migration20261201000001 } from './Migration20261201000001.js';
-import { Migration20261215000001 } from './Migration20261215000001.js';
+import { Migration20261201000002 } from './Migration20261201000002.js';
 
 /** Committed migrations, in order. New ones are appended; applied ones are never edited. */
-export const migrations = [Migration20261122000001, Migration20261130000001, Migration20261201000001, Migration20261215000001];
+export const migrations = [Migration20261122000001, Migration20261130000001, Migration20261201000001, Migration20261201000002];

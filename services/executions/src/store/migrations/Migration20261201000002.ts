@@ -7,7 +7,7 @@ import { Migration } from '@mikro-orm/migrations';
  * per million rows); a large installation may build it first with `create index concurrently` under the
  * same name, which `if not exists` then keeps.
  */
-export class Migration20261215000001 extends Migration {
+export class Migration20261201000002 extends Migration {
   override async up(): Promise<void> {
     this.addSql(`create index if not exists "executions_tenant_status_created_idx" on "executions"."executions" ("tenant_id", "status", "created_at")`);
   }
