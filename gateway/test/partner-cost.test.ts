@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { buildSchema, parse, type FragmentDefinitionNode, type OperationDefinitionNode } from 'graphql';
+import { buildSchema, parse, validate, type FragmentDefinitionNode, type OperationDefinitionNode } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { createBudgets } from '../src/partner/budget.js';
 import { COST_DEFAULTS, operationCost } from '../src/partner/cost.js';
@@ -27,12 +27,25 @@ describe('operationCost', () => {
   });
 
   it('prices a connection\'s totalCount once per connection, and first: 0 as a page of nothing', () => {
-    expect(costOf('{ executions(first: 0) { totalCount } }')).toBe(1 + COST_DEFAULTS.totalCount);
-    expect(costOf('{ executions(first: 10) { totalCount edges { node { id } } } }')).toBe(1 + 10 * 2 + COST_DEFAULTS.totalCount);
-    expect(costOf('{ executions(first: 0) { edges { node { id } } } }')).toBe(1);
-    expect(costOf('query($n: Int) { executions(first: $n) { edges { node { id } } } }', { n: null })).toBe(1 + COST_DEFAULTS.pageSize * 2);
-    expect(costOf('{ workflows(first: 3) { edges { node { executions(first: 0) { totalCount } } } } }'))
+    // Each document is one a partner can send: valid against the partner schema (where Workflow.executions takes no arguments).
+    const partnerCostOf = (query: string, variables?: Record<string, unknown>) => {
+      expect(validate(schema, parse(query)).map((e) => e.message), query).toEqual([]);
+      return costOf(query, variables);
+    };
+    expect(partnerCostOf('{ executions(first: 0) { totalCount } }')).toBe(1 + COST_DEFAULTS.totalCount);
+    expect(partnerCostOf('{ executions(first: 10) { totalCount edges { node { id } } } }')).toBe(1 + 10 * 2 + COST_DEFAULTS.totalCount);
+    expect(partnerCostOf('{ executions(first: 0) { edges { node { id } } } }')).toBe(1);
+    expect(partnerCostOf('query($n: Int) { executions(first: $n) { edges { node { id } } } }', { n: null })).toBe(1 + COST_DEFAULTS.pageSize * 2);
+    expect(partnerCostOf('{ workflows(first: 3) { edges { node { executions { totalCount } } } } }'))
       .toBe(1 + 3 * (1 + (1 + (1 + COST_DEFAULTS.totalCount))));
+  });
+
+  it('prices docs/partner-api.md\'s example at 26 points, and 46 with totalCount (the note of 2026-12-01)', () => {
+    const example = (extra: string) => `{ executions(first: 5, filter: {status: SUCCEEDED}) { ${extra} edges { node { id status finishedAt
+      artifacts { name size sha256 downloadUrl } deliveries { status } } } pageInfo { hasNextPage endCursor } } }`;
+    for (const query of [example(''), example('totalCount')]) expect(validate(schema, parse(query))).toEqual([]);
+    expect(costOf(example(''))).toBe(26);
+    expect(costOf(example('totalCount'))).toBe(26 + COST_DEFAULTS.totalCount);
   });
 
   it('multiplies plain lists by the unbounded-list estimate, nested ones again', () => {
