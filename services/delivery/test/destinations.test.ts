@@ -178,6 +178,10 @@ describe('destinations', () => {
     }
     expect(await h.orm.em.fork().getConnection().execute(`select count(*)::int as n from delivery.routes where id in (?, ?)`, [rightRoute, otherRoute]))
       .toEqual([{ n: 2 }]);
+    // Attaching names objects too: a malformed id of either is one that does not exist (detach alike).
+    for (const variables of [{ w: 'nope', d: left }, { w: workflowId, d: 'nope' }]) {
+      expect(errorCodes(await h.gql(owner(TENANT_A), ATTACH, variables))).toEqual(['NOT_FOUND']);
+    }
   });
 
   it('deletes a destination with its routes, and keeps answering NOT_FOUND for it afterwards', async () => {

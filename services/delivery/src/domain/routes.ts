@@ -51,7 +51,8 @@ export function createRoutesDomain(deps: {
      * is asked with the caller's principal: another tenant's workflow answers NOT_FOUND like a missing one.
      */
     async attach(em: EntityManager, actor: Principal, input: { workflowId: string; destinationId: string; artifactPattern?: string | null; fileNameTemplate?: string | null }): Promise<Route> {
-      if (!isUuid(input.workflowId)) throw badInput('workflowId is not a valid id', { path: 'workflowId' });
+      // Like any workflow id that does not exist (another tenant's included).
+      if (!isUuid(input.workflowId)) throw notFound('Workflow', input.workflowId);
       const destination = await deps.destinations.get(em, input.destinationId);
       await deps.checkWorkflow(actor, input.workflowId);
       const artifactPattern = checkPattern(input.artifactPattern ?? '*');

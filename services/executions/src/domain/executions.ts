@@ -1,4 +1,4 @@
-import { AppError, badInput, boundedCount, decodeCursor, emptyPage, isUuid, newId, notFound, type EntityManager, type Page, type Principal } from '@rowline/kit';
+import { AppError, badInput, boundedCount, decodeCursor, isUuid, newId, notFound, type EntityManager, type Page, type Principal } from '@rowline/kit';
 import { ExecutionStatus, ExecutionPhase } from '@rowline/proto';
 import { ExecutionEntity, ExecutionLogEntity, StepRunEntity, type Execution, type StepSpec } from '../store/entities.js';
 import { insertRun, runIdForKey } from '../store/insert-run.js';
@@ -156,7 +156,9 @@ export function createExecutionsDomain(deps: { lookups: Lookups; onOutbox: () =>
 
     async list(em: EntityManager, filter: ExecutionFilter, page: { first: number; after?: string | null }): Promise<Page<Execution>> {
       const afterId = decodeCursor(page.after);
-      if (filter.workflowId && !isUuid(filter.workflowId)) return emptyPage();
+      // A malformed id in a filter is a client's mistake worth saying, as deliveries' executionId does (a lookup
+      // by a malformed id answers NOT_FOUND, like any id that does not exist).
+      if (filter.workflowId && !isUuid(filter.workflowId)) throw badInput('workflowId is not a valid id', { field: 'workflowId' });
       const where = {
         ...(filter.status ? { status: filter.status } : {}),
         ...(filter.workflowId ? { workflowId: filter.workflowId } : {}),
