@@ -16,13 +16,25 @@ const EPOCH_1904 = Date.UTC(1904, 0, 1);
 /**
  * Excel serial -> date. Excel's 1900 system counts a 29 February 1900 that never was (serial 60), so serials
  * below 61 are one day off; like openpyxl we map 1..59 to their true dates and the phantom 60 to 28 February.
+ * A serial between 0 and 1 is a time of day (a cell showing 09:30), in either date system: it becomes that
+ * time on the day of serial 0 (see isTimeOfDay), not a time on 1899-12-31 or 1904-01-01.
  */
 export function serialToDate(serial: number, date1904 = false): Date {
+  if (serial > 0 && serial < 1) return new Date(EPOCH_1900 + Math.round(serial * MS_PER_DAY));
   let day = Math.floor(serial);
   const ms = Math.round((serial - day) * MS_PER_DAY);
   if (date1904) return new Date(EPOCH_1904 + day * MS_PER_DAY + ms);
   if (serial > 0 && serial < 60) day += 1;
   return new Date(EPOCH_1900 + day * MS_PER_DAY + ms);
+}
+
+/**
+ * A time of day with no date: a date on 1899-12-30, serial 0 of the 1900 system (no spreadsheet holds a real
+ * date before 1900). It is written as a time (`09:30:00`, an h:mm:ss cell), as the sheet showed it.
+ */
+export function isTimeOfDay(d: Date): boolean {
+  const t = d.getTime() - EPOCH_1900;
+  return t >= 0 && t < MS_PER_DAY;
 }
 
 /** Date -> Excel serial (1900 system), the inverse of serialToDate for every real date. */
@@ -77,6 +89,7 @@ export function toDate(v: Value): Date | null {
 
 export function formatDate(d: Date): string {
   const iso = d.toISOString();
+  if (isTimeOfDay(d)) return iso.endsWith('.000Z') ? iso.slice(11, 19) : iso.slice(11, 23);
   if (d.getTime() % MS_PER_DAY === 0) return iso.slice(0, 10);
   return iso.endsWith('.000Z') ? `${iso.slice(0, 10)} ${iso.slice(11, 19)}` : `${iso.slice(0, 10)} ${iso.slice(11, 23)}`;
 }

@@ -4,9 +4,10 @@ import { escapeXml } from './xml.js';
 /** Excel refuses cells longer than this; longer text is cut and counted as a warning. */
 export const MAX_CELL_CHARS = 32767;
 
-/** Style indexes of the writer's styles.xml: 0 general, 1 date, 2 date and time. */
+/** Style indexes of the writer's styles.xml: 0 general, 1 date, 2 date and time, 3 time of day. */
 export const STYLE_DATE = 1;
 export const STYLE_DATETIME = 2;
+export const STYLE_TIME = 3;
 
 export function columnLetters(index: number): string {
   let n = index + 1;
@@ -51,7 +52,8 @@ export class RowXml {
         s += open + (v ? '" t="b"><v>1</v></c>' : '" t="b"><v>0</v></c>');
       } else {
         const serial = dateToSerial(v);
-        if (Number.isFinite(serial)) s += open + (serial % 1 === 0 ? `" s="${STYLE_DATE}"><v>` : `" s="${STYLE_DATETIME}"><v>`) + serial + '</v></c>';
+        const style = serial >= 0 && serial < 1 ? STYLE_TIME : serial % 1 === 0 ? STYLE_DATE : STYLE_DATETIME;
+        if (Number.isFinite(serial)) s += open + '" s="' + style + '"><v>' + serial + '</v></c>';
       }
     }
     return s + '</row>';

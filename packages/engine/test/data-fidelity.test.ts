@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { bytesInput, run } from './helpers.js';
+import { buildXlsx, sheetXml } from './xlsx-builder.js';
+
+/**
+ * What a finance or operations user sees in the files a run writes, for values as Excel, LibreOffice and
+ * openpyxl write them: each case is a cell that came out as other data than went in.
+ */
+
+/** Style 1: h:mm (a time of day); style 2: yyyy-mm-dd. */
+const TIME_STYLES = `<?xml version="1.0"?><styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">
+<numFmts count="1"><numFmt numFmtId="164" formatCode="hh:mm"/></numFmts><cellXfs count="3"><xf numFmtId="0"/><xf numFmtId="164"/><xf numFmtId="14"/></cellXfs></styleSheet>`;
+
+const inline = (ref: string, text: string) => `<c r="${ref}" t="inlineStr"><is><t>${text}</t></is></c>`;
+
+describe('times of day', () => {
+  it.each([
+    ['1900', ''],
+    ['1904', '<workbookPr date1904="1"/>'],
+  ])('a time cell of the %s date system stays a time of day in csv and xlsx outputs', async (_, workbookPr) => {
+    const rows =
+      `<row r="1">${inline('A1', 'shift')}${inline('B1', 'start')}${inline('C1', 'day')}</row>` +
+      `<row r="2">${inline('A2', 'early')}<c r="B2" s="1"><v>0.395833333333333</v></c><c r="C2" s="2"><v>${workbookPr ? 43890 : 45352}</v></c></row>` +
+      `<row r="3">${inline('A3', 'late')}<c r="B3" s="1"><v>0.75</v></c></row>`;
+    const xlsx = await buildXlsx({ sheets: [{ name: 'Shifts', xml: sheetXml(rows) }], styles: TIME_STYLES, workbookPr });
+    const r = await run([{ type: 'output', params: { artifacts: [{ name: 'shifts.csv', sheets: [{ from: 'Shifts' }] }, { name: 'shifts.xlsx' }] } }], bytesInput('shifts.xlsx', xlsx));
+    expect(r.text('shifts.csv')).toBe('shift,start,day\r\nearly,09:30:00,2024-03-01\r\nlate,18:00:00,\r\n');
+    const back = (await r.sheets('shifts.xlsx'))['Shifts']!;
+    expect(back.rows.map((row) => row[1])).toEqual([new Date('1899-12-30T09:30:00Z'), new Date('1899-12-30T18:00:00Z')]);
+    // Written with an h:mm:ss style (built-in 21) and the serial it was read as.
+    const sheet = await sheetPart(r.files.get('shifts.xlsx')!);
+    expect(sheet).toContain('<c r="B3" s="3"><v>0.75</v></c>');
+  });
+});
+
+/** The XML of the first worksheet of an xlsx the engine wrote. */
+async function sheetPart(xlsx: Buffer): Promise<string> {
+  const { ZipInput } = await import('../src/io/zip-input.js');
+  const zip = await ZipInput.open(xlsx);
+  try {
+    return await zip.text('xl/worksheets/sheet1.xml');
+  } finally {
+    zip.close();
+  }
+}
