@@ -45,6 +45,16 @@ describe('expression language', () => {
   it('calls whitelisted functions', () => {
     expect(ev('round(2.345, 2)')).toBe(2.35);
     expect(ev('round(-2.5)')).toBe(-3);
+  });
+
+  it('rounds prices below a millionth and amounts past 10^21 to their digits, not to 0', () => {
+    // String(x) of these has an exponent already (5.1e-7, 1e+21): round() pasted a second one on and got NaN.
+    expect(ev('round(0.00000051, 8)')).toBe(5.1e-7);
+    expect(ev('round(-0.000000456, 8)')).toBe(-4.6e-7);
+    expect(ev('round(0.0000004, 2)')).toBe(0);
+    expect(ev('round(1.5e21, 2)')).toBe(1.5e21);
+    expect(ev('round(1234.5, -2)')).toBe(1200);
+    expect(ev('round(1.005, 2)')).toBe(1.01);
     expect(ev('upper(name) + "!"')).toBe('ANA!');
     expect(ev('concat(name, "-", qty)')).toBe('Ana-3');
     expect(ev('year(when) * 100 + month(when)')).toBe(202403);

@@ -28,8 +28,14 @@ function capJoin(parts: string[], separator = ''): string {
 /** Excel's ROUND: halves away from zero, on the decimal value rather than its binary approximation. */
 function round(x: number, digits: number): number {
   const d = Math.max(-15, Math.min(15, Math.trunc(digits)));
-  const s = Math.sign(x);
-  return (s * Math.round(Number(`${Math.abs(x)}e${d}`))) / 10 ** d || 0;
+  return Math.sign(x) * shift(Math.round(shift(Math.abs(x), d)), -d) || 0;
+}
+
+/** x times 10^k, moved on its shortest decimal text, whose own exponent (5.1e-7, 1e+21) is added to k. */
+function shift(x: number, k: number): number {
+  const text = String(x);
+  const e = text.indexOf('e');
+  return e < 0 ? Number(`${text}e${k}`) : Number(`${text.slice(0, e)}e${Number(text.slice(e + 1)) + k}`);
 }
 
 function dateOf(v: Value | undefined): Date | null {
