@@ -43,3 +43,23 @@ async function sheetPart(xlsx: Buffer): Promise<string> {
     zip.close();
   }
 }
+
+describe('text as Excel escapes it', () => {
+  it('decodes _xHHHH_ in shared, inline and formula strings: a carriage return, and a literal _x', async () => {
+    const sst = `<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="3" uniqueCount="3">
+<si><t>customer</t></si><si><t>address</t></si><si><t xml:space="preserve">Hauptstr. 1_x000D_
+10115 Berlin</t></si><si><t>code_x005F_x0041_</t></si></sst>`;
+    const rows =
+      `<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c>${inline('C1', 'note_x0009_tab')}</row>` +
+      `<row r="2">${inline('A2', 'Acme_x000D_')}<c r="B2" t="s"><v>2</v></c><c r="C2" t="s"><v>3</v></c></row>` +
+      `<row r="3"><c r="A3" t="str"><f>A2</f><v>Beta_x000D_</v></c><c r="B3" t="inlineStr"><is><r><t>x_x000D_</t></r><r><t>y</t></r></is></c></row>`;
+    const xlsx = await buildXlsx({ sheets: [{ name: 'C', xml: sheetXml(rows) }], sharedStrings: sst });
+    const r = await run([], bytesInput('c.xlsx', xlsx));
+    expect((await r.sheets())['C']).toEqual({
+      columns: ['customer', 'address', 'note\ttab'],
+      rows: [['Acme\r', 'Hauptstr. 1\r\n10115 Berlin', 'code_x0041_'], ['Beta\r', 'x\ry', null]],
+    });
+    // Written back the way Excel writes them, so Excel reads the same text.
+    expect(await sheetPart(r.files.get('c-result.xlsx')!)).toContain('<t>Hauptstr. 1_x000D_\n10115 Berlin</t></is></c><c r="C2" t="inlineStr"><is><t>code_x005F_x0041_</t>');
+  });
+});

@@ -1,5 +1,5 @@
 import type { MemoryBudget } from '../flow/budget.js';
-import { decodeXml, refuseDoctype } from './xml.js';
+import { decodeCellText, refuseDoctype } from './xml.js';
 import { XmlChunker, rootPrefix } from './xml-chunks.js';
 import type { ZipInput } from './zip-input.js';
 
@@ -84,5 +84,5 @@ export function collectT(content: string, open: string, close: string): string {
     text += content.slice(tagEnd + 1, e);
     pos = e + close.length;
   }
-  return decodeXml(text);
+  return decodeCellText(text);
 }

@@ -1,7 +1,7 @@
 import { EngineError } from '../errors.js';
 import { serialToDate, type Value } from '../values.js';
 import { collectT } from './shared-strings.js';
-import { decodeXml } from './xml.js';
+import { decodeCellText, decodeXml } from './xml.js';
 
 export interface CellDecoding {
   sst: string[];
@@ -183,7 +183,7 @@ export class SheetScanner {
       const b = xml.indexOf('<', a);
       if (b >= 0 && matchAt(xml, b, this.cTIsClose) && matchAt(xml, b + this.cTIsClose.length, this.cCellClose)) {
         const text = xml.slice(a, b);
-        out[col] = text.indexOf('&') < 0 ? text : decodeXml(text);
+        out[col] = text.indexOf('&') < 0 && text.indexOf('_x') < 0 ? text : decodeCellText(text);
         return b + this.cTIsClose.length + cellClose.length;
       }
     }
@@ -210,6 +210,7 @@ export class SheetScanner {
       return s;
     }
     if (type === 3) return xml.charCodeAt(vs) === 49;
+    if (type === 4) return decodeCellText(xml.slice(vs, ve));
     const text = decodeXml(xml.slice(vs, ve));
     if (type === 6) {
       const d = new Date(text.length === 10 ? text + 'T00:00:00Z' : /[zZ]|[+-]\d\d:?\d\d$/.test(text) ? text : text + 'Z');

@@ -16,6 +16,16 @@ export function decodeXml(s: string): string {
   });
 }
 
+/**
+ * The text of a cell: XML references decoded, then the `_xHHHH_` escapes of OOXML strings (ST_Xstring) for
+ * characters XML cannot carry or would normalise away. Excel writes a carriage return in a cell (text pasted
+ * from a Windows system, an address with CRLF) as `_x000D_`, and a literal `_x` as `_x005F_x`.
+ */
+export function decodeCellText(s: string): string {
+  const d = decodeXml(s);
+  return d.indexOf('_x') < 0 ? d : d.replace(/_x([0-9A-Fa-f]{4})_/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+}
+
 export function refuseDoctype(head: string, part: string): void {
   if (/<!DOCTYPE|<!ENTITY/i.test(head)) {
     throw new EngineError('UNSUPPORTED_FILE', `${part} declares a document type; xlsx parts never do, and DTD entities are not expanded`);
