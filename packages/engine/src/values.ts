@@ -68,6 +68,16 @@ export function parseIsoDate(s: string): Date | null {
 /** Plain decimal numbers only: no hex, no Infinity, no thousands separators, no leading zeros (ids, zip codes). */
 const NUMBER = /^[-+]?(?:0|[1-9]\d*)?(?:\.\d+)?(?:[eE][-+]?\d+)?$/;
 
+const LONG_INTEGER = /^[-+]?\d{16,}$/;
+
+/**
+ * A whole number of more than 15 digits: an id (a card number, a bank or order reference) rather than a
+ * quantity. A spreadsheet keeps 15 digits of a number and a double about 16, so as a number it would lose its last digits.
+ */
+export function isLongInteger(s: string): boolean {
+  return s.length > 15 && LONG_INTEGER.test(s);
+}
+
 export function parseNumber(s: string): number | null {
   const t = s.trim();
   if (t === '' || t === '+' || t === '-' || t === '.' || !NUMBER.test(t)) return null;
@@ -194,7 +204,8 @@ export function rowBytes(r: Row): number {
 export function joinKey(v: Value, caseInsensitive = false): string {
   if (typeof v === 'string') {
     const n = parseNumber(v);
-    if (n !== null) return 'n' + n;
+    // Past 2^53 a double no longer holds every whole number: "1234567890123456789" and "…788" are one number.
+    if (n !== null && (Number.isSafeInteger(n) || !isLongInteger(v.trim()))) return 'n' + n;
     const d = v.length >= 10 ? parseIsoDate(v.trim()) : null;
     if (d) return 'd' + d.getTime();
   }

@@ -63,3 +63,23 @@ describe('text as Excel escapes it', () => {
     expect(await sheetPart(r.files.get('c-result.xlsx')!)).toContain('<t>Hauptstr. 1_x000D_\n10115 Berlin</t></is></c><c r="C2" t="inlineStr"><is><t>code_x005F_x0041_</t>');
   });
 });
+
+describe('long ids in a csv', () => {
+  it('keeps whole numbers of more than 15 digits as text, so they are written out and joined digit for digit', async () => {
+    const orders = 'ref,amount\n1234567890123456789,10\n1234567890123456788,20\n9007199254740993,30\n123456789012345,40\n-0000000000000001,50\n';
+    const refs = 'ref,owner\n1234567890123456788,Bea\n1234567890123456789,Al\n';
+    const r = await run(
+      [
+        { type: 'lookup', params: { from: { file: 'refs' }, on: [{ left: 'ref', right: 'ref' }], columns: [{ column: 'owner' }] } },
+        { type: 'output', params: { artifacts: [{ name: 'out.csv', sheets: [{ from: 'orders' }] }] } },
+      ],
+      bytesInput('orders.csv', orders),
+      { files: { refs: bytesInput('refs.csv', refs) } },
+    );
+    expect(r.text('out.csv')).toBe(
+      'ref,amount,owner\r\n1234567890123456789,10,Al\r\n1234567890123456788,20,Bea\r\n9007199254740993,30,\r\n123456789012345,40,\r\n' +
+        // Leading zeros were text before and stay text (quoted and prefixed, as text starting with - is).
+        '"\'-0000000000000001",50,\r\n',
+    );
+  });
+});

@@ -52,6 +52,12 @@ describe('comparison and keys', () => {
     expect(valueKey('ABC', true)).toBe(valueKey('abc', true));
   });
 
+  it('lets a long id in text meet a number only while a double holds its every digit', () => {
+    expect(joinKey('4111111111111111')).toBe(joinKey(4111111111111111));
+    expect(joinKey('1234567890123456789')).not.toBe(joinKey('1234567890123456788'));
+    expect(joinKey('9007199254740993')).not.toBe(joinKey(9007199254740992));
+  });
+
   it('formats dates as ISO text', () => {
     expect(toText(new Date('2024-01-05T00:00:00Z'))).toBe('2024-01-05');
     expect(toText(new Date('2024-01-05T10:20:30Z'))).toBe('2024-01-05 10:20:30');

@@ -3,7 +3,7 @@ import { parse } from 'csv-parse';
 import { EngineError } from '../errors.js';
 import type { RunControl } from '../flow/control.js';
 import type { RowSink } from '../flow/port.js';
-import { parseIsoDate, parseNumber, type Value } from '../values.js';
+import { isLongInteger, parseIsoDate, parseNumber, type Value } from '../values.js';
 import { RawRows, type ReadLimits } from './raw-rows.js';
 import type { ReadProgress, WorkbookSource } from './workbook-source.js';
 
@@ -142,14 +142,17 @@ export function sniffDelimiter(head: string, fileName: string): string {
 
 /**
  * csv cells are text; like spreadsheet programs we read plain decimal numbers as numbers, ISO dates as
- * dates and true/false as booleans. Text with leading zeros (ids, zip codes) stays text.
+ * dates and true/false as booleans. Text with leading zeros (ids, zip codes) stays text, and so does a whole
+ * number of more than 15 digits (a card number, a bank or order reference): a number keeps 15 digits in a
+ * spreadsheet and about 16 in a double, so 1234567890123456789 would be written out as 1234567890123456800,
+ * and two such ids would meet in a lookup or a dedupe.
  */
 export function inferCsvValue(s: string): Value {
   if (s === '') return null;
   const c = s.charCodeAt(0);
   if ((c >= 48 && c <= 57) || c === 45 || c === 43 || c === 46) {
     const n = parseNumber(s);
-    if (n !== null && s.trim() === s) return n;
+    if (n !== null && s.trim() === s) return isLongInteger(s) ? s : n;
     if (s.length >= 10 && s.charCodeAt(4) === 45) {
       const d = parseIsoDate(s);
       if (d) return d;
