@@ -142,7 +142,7 @@ export function truthy(v: Value): boolean {
 }
 
 /** Rank of each type in a mixed sort: numbers, dates, text, booleans; empty cells sort last in any direction. */
-function rank(v: Value): number {
+export function rank(v: Value): number {
   if (typeof v === 'number') return 0;
   if (v instanceof Date) return 1;
   if (typeof v === 'string') return 2;

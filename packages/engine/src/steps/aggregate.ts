@@ -1,7 +1,7 @@
 import { atStep, emitLater, HeldRows, indexes } from '../flow/nodes.js';
 import type { StepModule } from '../flow/step-api.js';
 import { columnName, objectSchema, sheetParams } from '../schema/common.js';
-import { compareValues, isEmpty, toNumber, valueKey, type Row, type Value } from '../values.js';
+import { compareValues, isEmpty, rank, toNumber, valueKey, type Row, type Value } from '../values.js';
 
 type Fn = 'sum' | 'count' | 'avg' | 'min' | 'max' | 'count_distinct';
 
@@ -32,7 +32,7 @@ const GROUP_BYTES = 200;
 export const aggregate: StepModule<Params> = {
   type: 'aggregate',
   title: 'Group and summarise',
-  description: 'Groups rows by columns and computes sum, count, avg, min, max or count_distinct per group, one row per group in order of first appearance. Empty group keys form a group of their own.',
+  description: 'Groups rows by columns and computes sum, count, avg, min, max or count_distinct per group, one row per group in order of first appearance. Empty group keys form a group of their own. In a column of mixed types, min and max are taken over its numbers (else its dates, else its text), as in Excel.',
   paramsSchema: objectSchema(
     {
       ...sheetParams,
@@ -119,7 +119,7 @@ export const aggregate: StepModule<Params> = {
               acc.distinct!.add(k);
               hold(48 + k.length * 2, `count_distinct in ${JSON.stringify(into)}`);
             }
-          } else if (acc.best === null || compareValues(v, acc.best) * (fn === 'max' ? 1 : -1) > 0) acc.best = v;
+          } else if (acc.best === null || beats(v, acc.best, fn === 'max' ? 1 : -1)) acc.best = v;
         }
       },
       end() {
@@ -137,6 +137,18 @@ export const aggregate: StepModule<Params> = {
     ctx.write(into, out);
   },
 };
+
+/**
+ * Whether `v` replaces `best` as the min (sign -1) or max (1): within a type by value; across types numbers
+ * win over dates, dates over text, text over booleans, whatever the direction. Like Excel's MIN and MAX, which
+ * pass over text among numbers: the max of amounts with a "n/a" or "-" among them is the largest amount, not
+ * the text (which ranks after numbers in a sort).
+ */
+function beats(v: Value, best: Value, sign: number): boolean {
+  const rv = rank(v);
+  const rb = rank(best);
+  return rv !== rb ? rv < rb : compareValues(v, best) * sign > 0;
+}
 
 function result(fn: Fn, a: Acc): Value {
   switch (fn) {

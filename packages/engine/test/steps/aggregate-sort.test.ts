@@ -29,6 +29,18 @@ describe('aggregate', () => {
     expect(s.rows).toEqual([[0, 0]]);
   });
 
+  it('takes the min and max of the numbers when text such as "n/a" or "-" is among them, as Excel does', async () => {
+    const text = 'g,amount,due\na,120,2024-03-01\na,n/a,TBD\na,-,2024-01-15\na,80.5,\nb,none,\nb,zz,\n';
+    const s = await sheetAfter([{ type: 'aggregate', params: { into: 'M', groupBy: ['g'], measures: [
+      { column: 'amount', fn: 'min', as: 'min' }, { column: 'amount', fn: 'max', as: 'max' }, { column: 'due', fn: 'min', as: 'first' }, { column: 'due', fn: 'max', as: 'last' },
+    ] } }], text, 'M');
+    expect(s.rows).toEqual([
+      ['a', 80.5, 120, new Date('2024-01-15T00:00:00Z'), new Date('2024-03-01T00:00:00Z')],
+      // Text alone is compared as text.
+      ['b', 'none', 'zz', null, null],
+    ]);
+  });
+
   it('leaves non-numeric values out of sums and counts a warning', async () => {
     const r = await run([{ type: 'aggregate', params: { groupBy: [], measures: [{ column: 'x', fn: 'sum', as: 's' }] } }], csv('x\n1\nabc\n2\n'));
     expect((await r.sheets())['Sales']!.rows).toEqual([[3]]);
