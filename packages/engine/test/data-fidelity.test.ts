@@ -83,3 +83,19 @@ describe('long ids in a csv', () => {
     );
   });
 });
+
+describe('sheets past the Excel grid', () => {
+  it('warns when an xlsx sheet has more rows than Excel opens (1,048,576 with the header)', async () => {
+    const tall = Buffer.from('n\n' + '1\n'.repeat(1_048_576));
+    const r = await run([{ type: 'output', params: { artifacts: [{ name: 'tall.xlsx' }] } }], bytesInput('tall.csv', tall));
+    expect(r.result.logs.filter((l) => l.level === 'warn').map((l) => l.message)).toEqual([
+      'tall.xlsx: sheet "tall" has 1048577 rows with its header; Excel opens the first 1048576 only (write it as csv, or split it)',
+    ]);
+  }, 60_000);
+
+  it('warns when an xlsx sheet has more columns than Excel opens (16,384)', async () => {
+    const wide = Buffer.from(Array.from({ length: 16_384 }, (_, i) => `c${i}`).join(',') + '\n' + '1,'.repeat(16_383) + '1\n');
+    const r = await run([{ type: 'compute_column', params: { column: 'one more', expression: 'c0 + 1' } }], bytesInput('wide.csv', wide));
+    expect(r.result.logs.filter((l) => l.level === 'warn').map((l) => l.message)).toEqual(['wide-result.xlsx: sheet "wide" has 16385 columns; Excel opens the first 16384 only']);
+  });
+});

@@ -9,6 +9,9 @@ import { RowXml, SHEET_HEAD, SHEET_TAIL } from './xlsx-row-xml.js';
 import { deflateEntry, ZipWriter, type DeflatedEntry, type ZipEntry } from './zip-writer.js';
 
 const FLUSH_CHARS = 128 * 1024;
+/** The grid of an Excel worksheet. */
+const EXCEL_ROWS = 1_048_576;
+const EXCEL_COLUMNS = 16_384;
 /** Deflate level 1: sheet XML is repetitive enough that level 6 buys ~15% size for ~3x the CPU. */
 const LEVEL = 1;
 
@@ -97,7 +100,14 @@ export class XlsxArtifact implements ArtifactWriter {
 
   warnings(): string[] {
     const cut = this.sheets.reduce((n, s) => n + s.xml.truncated, 0);
-    return cut ? [`${this.name}: ${cut} text cells were longer than 32767 characters and were cut`] : [];
+    const out = cut ? [`${this.name}: ${cut} text cells were longer than 32767 characters and were cut`] : [];
+    // The file holds them all, but Excel loads a sheet only up to its grid and says little more than that.
+    for (const s of this.sheets) {
+      const rows = s.rows + (s.width > 0 ? 1 : 0);
+      if (rows > EXCEL_ROWS) out.push(`${this.name}: sheet ${JSON.stringify(s.name)} has ${rows} rows with its header; Excel opens the first ${EXCEL_ROWS} only (write it as csv, or split it)`);
+      if (s.width > EXCEL_COLUMNS) out.push(`${this.name}: sheet ${JSON.stringify(s.name)} has ${s.width} columns; Excel opens the first ${EXCEL_COLUMNS} only`);
+    }
+    return out;
   }
 
   async finish(): Promise<ArtifactResult> {
@@ -136,6 +146,7 @@ class XlsxSheet implements RowSink {
   private buf = '';
   private n = 0;
   rows = 0;
+  width = 0;
   ended = false;
 
   constructor(
@@ -148,6 +159,7 @@ class XlsxSheet implements RowSink {
   begin(columns: string[]): void {
     this.entry = this.artifact.claim(this);
     if (this.entry === null) this.spool = new Spool(this.artifact.tmp, this.artifact.ctl);
+    this.width = columns.length;
     this.xml = new RowXml(columns.length);
     this.buf = SHEET_HEAD;
     if (columns.length) this.buf += this.xml.row(++this.n, columns);
