@@ -21,6 +21,33 @@ function text(bytes: number): string {
 }
 
 describe('ZipWriter', () => {
+  it('waits for one drain however many writes ask, so no listener piles up on a streamed entry', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    const large = text(4 * 1024 * 1024);
+    try {
+      const bytes = await written(async (zip) => {
+        const e = zip.entry('large.xml');
+        // As a sheet does within one chunk of input: several flushes, each registering its wait, awaited together.
+        const waits: Promise<void>[] = [];
+        for (let at = 0; at < large.length; at += 64 * 1024) if (!e.write(large.slice(at, at + 64 * 1024))) waits.push(e.drained());
+        await Promise.all(waits);
+        await e.end();
+      });
+      await new Promise((r) => setImmediate(r));
+      expect(warnings.map((w) => w.name)).toEqual([]);
+      const input = await ZipInput.open(bytes);
+      try {
+        expect(await input.text('large.xml')).toBe(large);
+      } finally {
+        input.close();
+      }
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('writes small entries (deflated at once) and large ones (streamed) that read back intact', async () => {
     const small = text(5000);
     const large = text(3 * 1024 * 1024);

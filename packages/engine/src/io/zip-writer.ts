@@ -117,6 +117,7 @@ export class ZipEntry {
   private done: Promise<void> | null = null;
   /** What was written while the entry is small enough to deflate at once. */
   private pending: Buffer[] | null = [];
+  private draining: Promise<void> | null = null;
   private crc = 0;
   private size = 0;
   private compressed = 0;
@@ -164,10 +165,21 @@ export class ZipEntry {
     return this.deflate!.write(b);
   }
 
+  /**
+   * One promise for every caller until the next 'drain': a sheet flushes several times per chunk of input rows
+   * (the pass awaits back-pressure between chunks), and a listener per flush passed node's limit of 10 and
+   * logged a MaxListenersExceededWarning ("possible memory leak") on every large artifact.
+   */
   drained(): Promise<void> {
     const deflate = this.deflate;
     if (deflate === null || !deflate.writableNeedDrain) return Promise.resolve();
-    return new Promise((resolve) => deflate.once('drain', () => resolve()));
+    this.draining ??= new Promise((resolve) =>
+      deflate.once('drain', () => {
+        this.draining = null;
+        resolve();
+      }),
+    );
+    return this.draining;
   }
 
   async end(): Promise<void> {
