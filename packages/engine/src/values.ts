@@ -68,6 +68,15 @@ export function roundToPrecision(x: number, scale: number, digits = 15): number 
   return x < 0 ? -r : r;
 }
 
+/**
+ * A number read from a file, to the 15 significant digits Excel keeps for what it shows and compares: Excel
+ * writes a formula's result with 17 (`<v>59.970000000000006</v>` for a cell showing 59.97), which no filter
+ * `eq 59.97` matched and every csv showed. Whole numbers are kept as they are.
+ */
+export function toSpreadsheetPrecision(n: number): number {
+  return Number.isInteger(n) ? n : roundToPrecision(n, n);
+}
+
 export function isEmpty(v: Value | undefined): boolean {
   return v === null || v === undefined || v === '';
 }

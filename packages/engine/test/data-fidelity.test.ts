@@ -99,3 +99,28 @@ describe('sheets past the Excel grid', () => {
     expect(r.result.logs.filter((l) => l.level === 'warn').map((l) => l.message)).toEqual(['wide-result.xlsx: sheet "wide" has 16385 columns; Excel opens the first 16384 only']);
   });
 });
+
+describe('numbers Excel wrote with 17 digits', () => {
+  it('reads a formula result as the value Excel shows and compares, 15 significant digits', async () => {
+    const rows =
+      `<row r="1">${inline('A1', 'line')}${inline('B1', 'amount')}${inline('C1', 'at')}</row>` +
+      `<row r="2">${inline('A2', 'a')}<c r="B2"><f>19.99*3</f><v>59.970000000000006</v></c><c r="C2" s="1"><v>0.39583333333333331</v></c></row>` +
+      `<row r="3">${inline('A3', 'b')}<c r="B3"><f>0.1+0.2</f><v>0.30000000000000004</v></c></row>` +
+      `<row r="4">${inline('A4', 'c')}<c r="B4"><v>1.2345678901234567E-5</v></c></row>` +
+      `<row r="5">${inline('A5', 'd')}<c r="B5"><v>4111111111111111</v></c></row>`;
+    const xlsx = await buildXlsx({ sheets: [{ name: 'L', xml: sheetXml(rows) }], styles: TIME_STYLES });
+    const r = await run(
+      [
+        { type: 'filter', params: { where: { column: 'amount', op: 'in', value: [59.97, 0.3, 0.0000123456789012346, 4111111111111111] } } },
+        { type: 'output', params: { artifacts: [{ name: 'l.csv', sheets: [{ from: 'L' }] }] } },
+      ],
+      bytesInput('l.xlsx', xlsx),
+    );
+    expect(r.text('l.csv')).toBe('line,amount,at\r\na,59.97,09:30:00\r\nb,0.3,\r\nc,0.0000123456789012346,\r\nd,4111111111111111,\r\n');
+  });
+
+  it('reads a csv number of more than 15 significant digits alike', async () => {
+    const r = await run([{ type: 'filter', params: { where: { column: 'x', op: 'eq', value: 0.3 } } }, { type: 'output', params: { artifacts: [{ name: 'x.csv', sheets: [{ from: 'x' }] }] } }], bytesInput('x.csv', 'x\n0.30000000000000004\n0.3\n0.1\n'));
+    expect(r.text('x.csv')).toBe('x\r\n0.3\r\n0.3\r\n');
+  });
+});

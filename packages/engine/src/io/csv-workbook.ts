@@ -3,7 +3,7 @@ import { parse } from 'csv-parse';
 import { EngineError } from '../errors.js';
 import type { RunControl } from '../flow/control.js';
 import type { RowSink } from '../flow/port.js';
-import { isLongInteger, parseIsoDate, parseNumber, type Value } from '../values.js';
+import { isLongInteger, parseIsoDate, parseNumber, toSpreadsheetPrecision, type Value } from '../values.js';
 import { RawRows, type ReadLimits } from './raw-rows.js';
 import type { ReadProgress, WorkbookSource } from './workbook-source.js';
 
@@ -152,7 +152,7 @@ export function inferCsvValue(s: string): Value {
   const c = s.charCodeAt(0);
   if ((c >= 48 && c <= 57) || c === 45 || c === 43 || c === 46) {
     const n = parseNumber(s);
-    if (n !== null && s.trim() === s) return isLongInteger(s) ? s : n;
+    if (n !== null && s.trim() === s) return s.length <= 15 ? n : isLongInteger(s) ? s : toSpreadsheetPrecision(n);
     if (s.length >= 10 && s.charCodeAt(4) === 45) {
       const d = parseIsoDate(s);
       if (d) return d;

@@ -1,5 +1,5 @@
 import { EngineError } from '../errors.js';
-import { serialToDate, type Value } from '../values.js';
+import { serialToDate, toSpreadsheetPrecision, type Value } from '../values.js';
 import { collectT } from './shared-strings.js';
 import { decodeCellText, decodeXml } from './xml.js';
 
@@ -200,7 +200,8 @@ export class SheetScanner {
       const n = parseDecimal(xml, vs, ve);
       if (n !== n) return null;
       if (style >= 0 && this.dec.dateStyles[style] === 1) return serialToDate(n, this.dec.date1904);
-      return n;
+      // 16 characters hold at most 15 significant digits, or a whole number: only longer ones can need it.
+      return ve - vs > 16 ? toSpreadsheetPrecision(n) : n;
     }
     if (type === 1) {
       let idx = 0;
