@@ -124,3 +124,18 @@ describe('numbers Excel wrote with 17 digits', () => {
     expect(r.text('x.csv')).toBe('x\r\n0.3\r\n0.3\r\n');
   });
 });
+
+describe('a csv laid out with spaces', () => {
+  it('reads numbers, dates and booleans with spaces or tabs around them as such, and keeps text as it is', async () => {
+    const text = 'id, amount, day, paid, note\n1, 19.99, 2024-01-05, true,  lead\n2,  100 ,2024-01-06 ,FALSE\t, 00123\n3,\t5,x, no,  \n';
+    const r = await run([{ type: 'sort', params: { by: [{ column: 'amount' }] } }, { type: 'output', params: { artifacts: [{ name: 'o.xlsx' }] } }], bytesInput('pay.csv', text));
+    expect((await r.sheets())['pay']).toEqual({
+      columns: ['id', 'amount', 'day', 'paid', 'note'],
+      rows: [
+        [3, 5, 'x', ' no', '  '],
+        [1, 19.99, new Date('2024-01-05T00:00:00Z'), true, '  lead'],
+        [2, 100, new Date('2024-01-06T00:00:00Z'), false, ' 00123'],
+      ],
+    });
+  });
+});

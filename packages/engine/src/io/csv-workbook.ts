@@ -142,7 +142,7 @@ export function sniffDelimiter(head: string, fileName: string): string {
 
 /**
  * csv cells are text; like spreadsheet programs we read plain decimal numbers as numbers, ISO dates as
- * dates and true/false as booleans. Text with leading zeros (ids, zip codes) stays text, and so does a whole
+ * dates and true/false as booleans, spaces and tabs around them aside. Text with leading zeros (ids, zip codes) stays text, and so does a whole
  * number of more than 15 digits (a card number, a bank or order reference): a number keeps 15 digits in a
  * spreadsheet and about 16 in a double, so 1234567890123456789 would be written out as 1234567890123456800,
  * and two such ids would meet in a lookup or a dedupe.
@@ -150,6 +150,14 @@ export function sniffDelimiter(head: string, fileName: string): string {
 export function inferCsvValue(s: string): Value {
   if (s === '') return null;
   const c = s.charCodeAt(0);
+  const last = s.charCodeAt(s.length - 1);
+  if (c === 32 || c === 9 || last === 32 || last === 9) {
+    // Spaces or tabs around a number, date or boolean are layout ("1, 19.99" written by hand, a padded
+    // export), as Excel and pandas read them; text keeps them.
+    const t = s.replace(/^[ \t]+|[ \t]+$/g, '');
+    const v = t === '' ? s : inferCsvValue(t);
+    return typeof v === 'string' ? s : v;
+  }
   if ((c >= 48 && c <= 57) || c === 45 || c === 43 || c === 46) {
     const n = parseNumber(s);
     if (n !== null && s.trim() === s) return s.length <= 15 ? n : isLongInteger(s) ? s : toSpreadsheetPrecision(n);

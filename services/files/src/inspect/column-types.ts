@@ -11,13 +11,16 @@ const NUMBER = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ]([01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d+)?)?Z?)?$/;
 
 /**
- * A csv cell's type as a spreadsheet user would read it: plain decimals are numbers (but not ids with leading
+ * A csv cell's type as a spreadsheet user would read it (spaces and tabs around it aside): plain decimals are numbers (but not ids with leading
  * zeros such as zip codes, nor whole numbers of more than 15 digits, which the engine keeps as text so that
  * card numbers and references keep their digits), ISO dates are dates, true/false are booleans, everything
  * else is text.
  */
-export function csvCellType(raw: string): ColumnType {
-  if (raw === '') return 'EMPTY';
+export function csvCellType(cell: string): ColumnType {
+  if (cell === '') return 'EMPTY';
+  // Spaces and tabs around a number, date or boolean are layout, as the engine reads them.
+  const raw = cell.replace(/^[ \t]+|[ \t]+$/g, '');
+  if (raw === '') return 'TEXT';
   if (NUMBER.test(raw) && !/^[-+]?0\d/.test(raw) && !/^[-+]?\d{16,}$/.test(raw)) return 'NUMBER';
   if (isIsoDate(raw)) return 'DATE';
   const lower = raw.toLowerCase();

@@ -46,6 +46,7 @@ describe('CsvScanner', () => {
       columns: [{ type: 'MIXED' }, { type: 'BOOLEAN' }, { type: 'DATE' }, { type: 'EMPTY' }, { type: 'NUMBER' }],
     });
     expect(scan('zip,day\n01234,2026-02-30\n', 3, wide)).toMatchObject({ columns: [{ type: 'TEXT' }, { type: 'TEXT' }] });
+    expect(scan('n,d,b,t\n 42, 2026-01-02,true\t, \n19.99 ,2026-01-03 , FALSE,x\n', 3, wide)).toMatchObject({ columns: [{ type: 'NUMBER' }, { type: 'DATE' }, { type: 'BOOLEAN' }, { type: 'TEXT' }] });
     // As the engine reads them: more than 15 digits is an id (a card or order number), not a number.
     expect(scan('card,n\n4111111111111111,123456789012345\n-1234567890123456789,1e300\n', 3, wide)).toMatchObject({ columns: [{ type: 'TEXT' }, { type: 'NUMBER' }] });
   });
