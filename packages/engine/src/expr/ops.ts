@@ -63,21 +63,13 @@ function sum(x: number, y: number): number {
   return roundToPrecision(r, Math.max(Math.abs(x), Math.abs(y)));
 }
 
-/** x * y to 15 significant digits: 1.1 * 1.1 is 1.21, 0.1 * 3 is 0.3. */
+/**
+ * x * y to 15 significant digits: 1.1 * 1.1 is 1.21, 0.1 * 3 is 0.3. Quotients and powers are left as they
+ * are: they seldom end within 15 digits, and 10 / 3 * 3 must still be 10.
+ */
 export function product(x: number, y: number): number {
   const r = x * y;
   return Number.isSafeInteger(r) ? r : roundToPrecision(r, r);
-}
-
-/**
- * A quotient or power that is a short decimal but for its last binary digits (0.3 / 0.1 is
- * 2.9999999999999996, 2.675 / 2.5 is 1.0699999999999998): taken as that decimal when rounding it to 15 and to
- * 13 significant digits agree. Any other is left whole (10 / 3 stays 3.3333333333333335, so 10 / 3 * 3 is 10).
- */
-export function snapToDecimal(r: number): number {
-  if (Number.isSafeInteger(r) || !Number.isFinite(r)) return r;
-  const r15 = roundToPrecision(r, r);
-  return roundToPrecision(r, r, 13) === r15 ? r15 : r;
 }
 
 /** Arithmetic on empty or non-numeric values gives an empty cell, like a missing value in pandas. */
