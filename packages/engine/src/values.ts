@@ -46,35 +46,13 @@ export function dateToSerial(d: Date): number {
   return days + frac;
 }
 
-const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
-
-/**
- * `x` rounded to 15 significant digits of `scale` (the largest magnitude it was computed from, or x itself),
- * the precision a spreadsheet keeps and shows. Binary doubles hold 0.1 and 0.2 inexactly: their sum is
- * 0.30000000000000004 and 100.1 - 50.05 - 50.05 is 1.4e-14, which a finance user reads as wrong data in a csv
- * and which a later `total == 0.3` or `balance eq 0` does not match. Rounded at the 15th digit of the larger
- * operand, they are 0.3 and 0.
- */
-export function roundToPrecision(x: number, scale: number): number {
-  const m = Math.max(Math.abs(x), Math.abs(scale));
-  if (m === 0 || !Number.isFinite(m)) return x;
-  const places = 14 - Math.floor(Math.log10(m));
-  if (places < 0) return x;
-  const a = Math.abs(x);
-  // 10^places is exact up to 10^22 and a * 10^places stays under 10^15: the quotient is the double nearest the
-  // rounded decimal. Smaller magnitudes (under 1e-8) take the slower decimal conversion, relative to x when x
-  // is the scale (toFixed stops at 100 places, which would make 1e-300 a 0).
-  const r = places <= 22 ? Math.round(a * POW10[places]!) / POW10[places]! : a >= m ? Number(a.toPrecision(digits)) : Number(a.toFixed(Math.min(places, 100)));
-  return x < 0 ? -r : r;
-}
-
 /**
  * A number read from a file, to the 15 significant digits Excel keeps for what it shows and compares: Excel
  * writes a formula's result with 17 (`<v>59.970000000000006</v>` for a cell showing 59.97), which no filter
  * `eq 59.97` matched and every csv showed. Whole numbers are kept as they are.
  */
 export function toSpreadsheetPrecision(n: number): number {
-  return Number.isInteger(n) ? n : roundToPrecision(n, n);
+  return Number.isInteger(n) ? n : Number(n.toPrecision(15));
 }
 
 export function isEmpty(v: Value | undefined): boolean {

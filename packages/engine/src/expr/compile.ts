@@ -1,8 +1,8 @@
 import jsep from 'jsep';
 import { EngineError, missingColumn } from '../errors.js';
-import { isEmpty, roundToPrecision, truthy, type Row, type Value } from '../values.js';
+import { isEmpty, truthy, type Row, type Value } from '../values.js';
 import { FUNCTIONS } from './functions.js';
-import { add, arithmetic, compareLoose, equalsLoose, product, subtract } from './ops.js';
+import { add, arithmetic, compareLoose, equalsLoose, subtract } from './ops.js';
 import { compilePattern } from './regex.js';
 
 /**
@@ -155,10 +155,9 @@ function bindNode(n: Node, cols: readonly string[]): Evaluator {
   }
 }
 
-const MUL = product;
+const MUL = (x: number, y: number) => x * y;
 const DIV = (x: number, y: number) => x / y;
-/** Rounded at the larger operand's 15th digit, as a difference is: 5.1 % 1 is 0.1, not 0.0999999999999996. */
-const MOD = (x: number, y: number) => roundToPrecision(x % y, Math.max(Math.abs(x), Math.abs(y)));
+const MOD = (x: number, y: number) => x % y;
 const POW = (x: number, y: number) => x ** y;
 const NEG = (x: number, y: number) => x - y;
 const POS = (x: number, y: number) => x + y;

@@ -1,4 +1,4 @@
-import { compareValues, isEmpty, MAX_BUILT_TEXT, roundToPrecision, textTooLarge, toDate, toNumber, toText, type Value } from '../values.js';
+import { compareValues, isEmpty, MAX_BUILT_TEXT, textTooLarge, toDate, toNumber, toText, type Value } from '../values.js';
 
 const MS_PER_DAY = 86_400_000;
 
@@ -37,7 +37,7 @@ export function add(a: Value, b: Value): Value {
   if (typeof a === 'number' && b instanceof Date) return new Date(b.getTime() + a * MS_PER_DAY);
   const na = toNumber(a);
   const nb = toNumber(b);
-  if (na !== null && nb !== null) return sum(na, nb);
+  if (na !== null && nb !== null) return na + nb;
   if (typeof a === 'string' || typeof b === 'string') {
     const x = toText(a);
     const y = toText(b);
@@ -50,26 +50,7 @@ export function add(a: Value, b: Value): Value {
 export function subtract(a: Value, b: Value): Value {
   if (a instanceof Date && b instanceof Date) return (a.getTime() - b.getTime()) / MS_PER_DAY;
   if (a instanceof Date && typeof b === 'number') return new Date(a.getTime() - b * MS_PER_DAY);
-  return arithmetic(a, b, (x, y) => sum(x, -y));
-}
-
-/**
- * x + y to 15 significant digits of the larger operand (roundToPrecision): 0.1 + 0.2 is 0.3, 1.005 - 1.004 is
- * 0.001. Whole numbers add exactly while they are safe integers, so a 16-digit id plus 0 keeps its digits.
- */
-function sum(x: number, y: number): number {
-  const r = x + y;
-  if (Number.isSafeInteger(r) && Number.isInteger(x) && Number.isInteger(y)) return r;
-  return roundToPrecision(r, Math.max(Math.abs(x), Math.abs(y)));
-}
-
-/**
- * x * y to 15 significant digits: 1.1 * 1.1 is 1.21, 0.1 * 3 is 0.3. Quotients and powers are left as they
- * are: they seldom end within 15 digits, and 10 / 3 * 3 must still be 10.
- */
-export function product(x: number, y: number): number {
-  const r = x * y;
-  return Number.isSafeInteger(r) ? r : roundToPrecision(r, r);
+  return arithmetic(a, b, (x, y) => x - y);
 }
 
 /** Arithmetic on empty or non-numeric values gives an empty cell, like a missing value in pandas. */

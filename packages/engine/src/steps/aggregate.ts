@@ -1,7 +1,7 @@
 import { atStep, emitLater, HeldRows, indexes } from '../flow/nodes.js';
 import type { StepModule } from '../flow/step-api.js';
 import { columnName, objectSchema, sheetParams } from '../schema/common.js';
-import { compareValues, isEmpty, rank, roundToPrecision, toNumber, valueKey, type Row, type Value } from '../values.js';
+import { compareValues, isEmpty, rank, toNumber, valueKey, type Row, type Value } from '../values.js';
 
 type Fn = 'sum' | 'count' | 'avg' | 'min' | 'max' | 'count_distinct';
 
@@ -18,16 +18,10 @@ interface Params {
   measures: Measure[];
 }
 
-/**
- * One measure's running state for one group. Sums are Kahan-compensated, as pandas' groupby sum is, and
- * rounded at the end to 15 significant digits of the largest value added (roundToPrecision): a group of 0.1s
- * totals 6.1, not 6.1000000000000005, and debits and credits that balance total 0, not 1.4e-14.
- */
+/** One measure's running state for one group. Sums are Kahan-compensated, as pandas' groupby sum is. */
 interface Acc {
   sum: number;
   comp: number;
-  /** The largest magnitude added to sum. */
-  scale: number;
   n: number;
   best: Value;
   distinct: Set<string> | null;
@@ -77,7 +71,7 @@ export const aggregate: StepModule<Params> = {
       let bytes = GROUP_BYTES;
       for (const k of keys) bytes += typeof k === 'string' ? 16 + k.length * 2 : 16;
       hold(bytes, `aggregate into ${JSON.stringify(into)}`);
-      return { keys, accs: p.measures.map((m): Acc => ({ sum: 0, comp: 0, scale: 0, n: 0, best: null, distinct: m.fn === 'count_distinct' ? new Set() : null })) };
+      return { keys, accs: p.measures.map((m): Acc => ({ sum: 0, comp: 0, n: 0, best: null, distinct: m.fn === 'count_distinct' ? new Set() : null })) };
     };
 
     ctx.read(p.sheet).attach({
@@ -113,8 +107,6 @@ export const aggregate: StepModule<Params> = {
               skipped++;
               continue;
             }
-            if (x > acc.scale) acc.scale = x;
-            else if (-x > acc.scale) acc.scale = -x;
             const y = x - acc.comp;
             const t = acc.sum + y;
             acc.comp = t - acc.sum - y;
@@ -132,7 +124,7 @@ export const aggregate: StepModule<Params> = {
       },
       end() {
         for (const g of groups.values()) held.push([...g.keys, ...g.accs.map((a, m) => result(p.measures[m]!.fn, a))]);
-        if (keyIdx.length === 0 && groups.size === 0) held.push(p.measures.map((m) => result(m.fn, { sum: 0, comp: 0, scale: 0, n: 0, best: null, distinct: new Set() })));
+        if (keyIdx.length === 0 && groups.size === 0) held.push(p.measures.map((m) => result(m.fn, { sum: 0, comp: 0, n: 0, best: null, distinct: new Set() })));
         groups.clear();
         ctx.budget.release(0, stateBytes);
         stats.rowsOut = held.rows.length;
@@ -161,12 +153,11 @@ function beats(v: Value, best: Value, sign: number): boolean {
 function result(fn: Fn, a: Acc): Value {
   switch (fn) {
     case 'sum':
-      return roundToPrecision(a.sum, a.scale);
+      return a.sum;
     case 'count':
       return a.n;
     case 'avg':
-      // 6.1 / 61 is 0.09999999999999999 in doubles.
-      return a.n ? roundToPrecision(roundToPrecision(a.sum, a.scale) / a.n, a.scale) : null;
+      return a.n ? a.sum / a.n : null;
     case 'count_distinct':
       return a.distinct!.size;
     default:
