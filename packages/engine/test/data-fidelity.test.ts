@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { previewWorkflow } from '../src/index.js';
+import { csvNumber } from '../src/io/csv-artifact.js';
 import { bytesInput, run } from './helpers.js';
 import { buildXlsx, sheetXml } from './xlsx-builder.js';
 
@@ -137,5 +139,60 @@ describe('a csv laid out with spaces', () => {
         [2, 100, new Date('2024-01-06T00:00:00Z'), false, ' 00123'],
       ],
     });
+  });
+});
+
+describe('numbers computed in doubles, written as a spreadsheet shows them', () => {
+  const ledger = 'g,x\n' + [...Array.from({ length: 61 }, () => 'vat,0.1'), 'pair,0.1', 'pair,0.2', 'books,100.1', 'books,-50.05', 'books,-50.05', 'cancel,1e12', 'cancel,-1e12', 'cancel,0.001234', 'id,9007199254740991'].join('\n');
+  const steps = [
+    { type: 'aggregate', params: { groupBy: ['g'], measures: [{ column: 'x', fn: 'sum', as: 'sum' }, { column: 'x', fn: 'avg', as: 'avg' }, { fn: 'count', as: 'n' }] } },
+    { type: 'compute_column', params: { column: 'mean', expression: 'sum / n' } },
+    { type: 'compute_column', params: { column: 'cancelled', expression: '1e10 + 0.00001 - 1e10' } },
+    { type: 'compute_column', params: { column: 'residue', expression: '0.1 + 0.2 - 0.3' } },
+    { type: 'output', params: { artifacts: [{ name: 'sums.csv', sheets: [{ from: 'ledger' }] }, { name: 'sums.xlsx', sheets: [{ from: 'ledger' }] }] } },
+  ];
+
+  it('writes a csv number with at most 15 significant digits, and keeps small results of large values that cancel', async () => {
+    const r = await run(steps, bytesInput('ledger.csv', ledger));
+    // In doubles (and pandas) the sums are 6.1000000000000005, 0.30000000000000004 and 0.15000000000000002 and
+    // the books balance to 0 (Kahan-compensated); 1e12 - 1e12 + 0.001234 keeps its 0.001234, avg is sum / n,
+    // 1e10 + 0.00001 - 1e10 is 0.0000095367431640625 (1e10 holds no finer step), and 0.1 + 0.2 - 0.3 is
+    // 5.551115123125783e-17: a value, written to its 15 digits, not as 0.
+    const each = ',0.0000095367431640625,5.55111512312578e-17\r\n';
+    expect(r.text('sums.csv')).toBe(
+      'g,sum,avg,n,mean,cancelled,residue\r\n' +
+        'vat,6.1,0.1,61,0.1' + each +
+        'pair,0.3,0.15,2,0.15' + each +
+        'books,0,0,3,0' + each +
+        'cancel,0.001234,0.000411333333333333,3,0.000411333333333333' + each +
+        'id,9007199254740991,9007199254740991,1,9007199254740991' + each,
+    );
+  });
+
+  it('writes 15 significant digits only when the shortest form of a number has more, and safe integers as they are', () => {
+    const cases: Array<[number, string]> = [
+      [6.1000000000000005, '6.1'], [-0.30000000000000004, '-0.3'], [1 / 3, '0.333333333333333'], [1.4210854715202004e-14, '1.4210854715202e-14'],
+      [123456.789, '123456.789'], [0.1, '0.1'], [123456789.01234567, '123456789.012346'], [1e21, '1e+21'], [5e-324, '5e-324'],
+      [9007199254740991, '9007199254740991'], [-9007199254740991, '-9007199254740991'], [4111111111111111, '4111111111111111'],
+      // Past 2^53 a whole number is no longer exact either: it is shown as Excel shows it.
+      [2 ** 53 + 2, '9007199254740990'], [123456789012345680000, '123456789012346000000'],
+    ];
+    expect(cases.map(([n]) => csvNumber(n))).toEqual(cases.map(([, s]) => s));
+  });
+
+  it('keeps the full double in an xlsx cell, which Excel shows to 15 digits itself', async () => {
+    const r = await run(steps, bytesInput('ledger.csv', ledger));
+    const sheet = await sheetPart(r.files.get('sums.xlsx')!);
+    expect(sheet).toContain('<v>6.1000000000000005</v><');
+    expect(sheet).toContain('<v>0.30000000000000004</v><');
+    expect(sheet).toContain('<v>5.551115123125783e-17</v><');
+  });
+
+  it('shows the values themselves in a preview: the full double the next step compares', async () => {
+    const p = await previewWorkflow({ steps: steps.slice(0, 2), input: bytesInput('ledger.csv', ledger), limit: 100 });
+    expect(p.steps[1]!.sheets['ledger']!.rows.slice(0, 2)).toEqual([
+      ['vat', 6.1000000000000005, 6.1000000000000005 / 61, 61, 6.1000000000000005 / 61],
+      ['pair', 0.30000000000000004, 0.15000000000000002, 2, 0.15000000000000002],
+    ]);
   });
 });

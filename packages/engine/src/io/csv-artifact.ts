@@ -15,11 +15,11 @@ const FLUSH_CHARS = 128 * 1024;
 /**
  * A csv cell. Text that a spreadsheet would run as a formula (starting with =, +, -, @, tab or carriage
  * return) is prefixed with a single quote, as OWASP's CSV-injection guidance says; numbers are written as
- * numbers, so a negative amount stays -5.
+ * numbers (csvNumber), so a negative amount stays -5.
  */
 export function csvCell(v: Value, delimiter: string): string {
   if (v === null || v === undefined) return '';
-  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '';
+  if (typeof v === 'number') return Number.isFinite(v) ? csvNumber(v) : '';
   if (typeof v === 'boolean') return v ? 'TRUE' : 'FALSE';
   if (v instanceof Date) return formatDate(v);
   let s = v;
@@ -29,6 +29,24 @@ export function csvCell(v: Value, delimiter: string): string {
     return '"' + s.replace(/"/g, '""') + '"';
   }
   return s;
+}
+
+/**
+ * A number as a spreadsheet shows it: with at most 15 significant digits when its shortest round-trip form has
+ * more. Computation is in full doubles (as pandas computes), so 61 times 0.1 totals 6.1000000000000005 and
+ * 0.1 + 0.2 is 0.30000000000000004; Excel shows them as 6.1 and 0.3, and a csv is read as text, by people
+ * and by the next system, so it carries what Excel would show. A number whose shortest form has 15 digits or
+ * fewer is written as it is (every 15-digit decimal is a distinct double, so rounding it to 15 changes
+ * nothing), and so is every safe integer, of 16 digits or not. A small residue (1.4210854715202004e-14 from
+ * 100.1 - 50.05 - 50.05) is a value, not noise: it is written to its 15 digits, not as 0. An xlsx cell keeps
+ * the full double, and Excel shows 15 digits of it itself.
+ */
+export function csvNumber(v: number): string {
+  const s = String(v);
+  // 15 characters hold at most 15 digits: most numbers take no more than String().
+  if (s.length <= 15 || Number.isSafeInteger(v)) return s;
+  const shown = Number(v.toPrecision(15));
+  return shown === v ? s : String(shown);
 }
 
 /** One sheet written as csv (RFC 4180 quoting, CRLF line ends), streamed to the caller's stream. */
