@@ -80,8 +80,9 @@ const NUMBER = /^[-+]?(?:0|[1-9]\d*)?(?:\.\d+)?(?:[eE][-+]?\d+)?$/;
 const LONG_INTEGER = /^[-+]?\d{16,}$/;
 
 /**
- * A whole number of more than 15 digits: an id (a card number, a bank or order reference) rather than a
- * quantity. A spreadsheet keeps 15 digits of a number and a double about 16, so as a number it would lose its last digits.
+ * A whole number of more than 15 digits, signed or not. A spreadsheet keeps 15 digits of a number and a double
+ * about 16, so as a number it may lose its last digits: the csv reader keeps an unsigned one as text (an id: a
+ * card number, a bank or order reference), and joins and expressions compare such text by its digits.
  */
 export function isLongInteger(s: string): boolean {
   return s.length > 15 && LONG_INTEGER.test(s);

@@ -67,8 +67,8 @@ describe('text as Excel escapes it', () => {
 });
 
 describe('long ids in a csv', () => {
-  it('keeps whole numbers of more than 15 digits as text, so they are written out and joined digit for digit', async () => {
-    const orders = 'ref,amount\n1234567890123456789,10\n1234567890123456788,20\n9007199254740993,30\n123456789012345,40\n-0000000000000001,50\n';
+  it('keeps unsigned whole numbers of more than 15 digits as text, so they are written out and joined digit for digit', async () => {
+    const orders = 'ref,amount\n1234567890123456789,10\n1234567890123456788,20\n9007199254740993,30\n123456789012345,40\n-0000000000000001,50\n-1234567890123456789,60\n';
     const refs = 'ref,owner\n1234567890123456788,Bea\n1234567890123456789,Al\n';
     const r = await run(
       [
@@ -81,7 +81,10 @@ describe('long ids in a csv', () => {
     expect(r.text('out.csv')).toBe(
       'ref,amount,owner\r\n1234567890123456789,10,Al\r\n1234567890123456788,20,Bea\r\n9007199254740993,30,\r\n123456789012345,40,\r\n' +
         // Leading zeros were text before and stay text (quoted and prefixed, as text starting with - is).
-        '"\'-0000000000000001",50,\r\n',
+        '"\'-0000000000000001",50,\r\n' +
+        // A signed one is a quantity, a number as before, written as Excel shows it (15 digits); an unsigned id
+        // starts with a digit and is never prefixed by the csv injection guard.
+        '-1234567890123460000,60,\r\n',
     );
   });
 });

@@ -24,6 +24,25 @@ describe('expression language', () => {
     expect(ev('name ?? "none"', [1, 1, null])).toBe('none');
   });
 
+  it('compares whole numbers of more than 15 digits held as text by their digits, not as doubles that lost them', () => {
+    const ids = (src: string) => ev(src, ['1234567890123456789', 3, '1234567890123456788']);
+    // As doubles, both are 1234567890123456768.
+    expect(ids('amount == name')).toBe(false);
+    expect(ids('amount == "1234567890123456788"')).toBe(false);
+    expect(ids('amount == "1234567890123456789"')).toBe(true);
+    expect(ids('amount > name && name < amount')).toBe(true);
+    expect(ids('max(amount, name)')).toBe('1234567890123456789');
+    expect(ids('min(name, amount)')).toBe('1234567890123456788');
+    expect(ev('amount < "12345678901234567890"', ['9999999999999999999'])).toBe(true);
+    expect(ev('amount == " -1234567890123456789 "', ['-1234567890123456789'])).toBe(true);
+    // Against a number, by exact value: the literal 1234567890123456789 is the double 1234567890123456768.
+    expect(ids('amount == 1234567890123456789')).toBe(false);
+    expect(ids('amount > 1234567890123456789')).toBe(true);
+    expect(ev('amount == 1234567890123456768', ['1234567890123456768'])).toBe(true);
+    // Ids a double holds whole compare as before.
+    expect(ev('amount == 4111111111111111', ['4111111111111111'])).toBe(true);
+  });
+
   it('cuts concat and replace at 32,767 characters as it builds them, whatever the cells hold', () => {
     const big = 'a'.repeat(600_000);
     const cells: Row = [1, 1, big];

@@ -1,4 +1,4 @@
-import { compareValues, isEmpty, MAX_BUILT_TEXT, textTooLarge, toDate, toNumber, toText, type Value } from '../values.js';
+import { compareValues, isEmpty, isLongInteger, MAX_BUILT_TEXT, textTooLarge, toDate, toNumber, toText, type Value } from '../values.js';
 
 const MS_PER_DAY = 86_400_000;
 
@@ -20,10 +20,33 @@ export function compareLoose(a: Value, b: Value): number | null {
   }
   const na = toNumber(a);
   const nb = toNumber(b);
-  if (na !== null && nb !== null) return na - nb;
+  if (na !== null && nb !== null) {
+    if ((typeof a === 'string' && a.length > 15) || (typeof b === 'string' && b.length > 15)) {
+      const xa = exactInteger(a, na);
+      const xb = exactInteger(b, nb);
+      if (xa !== null || xb !== null) return compareExact(xa ?? na, xb ?? nb);
+    }
+    return na - nb;
+  }
   const ta = toText(a);
   const tb = toText(b);
   return ta < tb ? -1 : ta > tb ? 1 : 0;
+}
+
+/**
+ * A whole number of more than 15 digits held as text (an id the csv reader keeps as text), as a BigInt, when its
+ * double `n` has lost digits: past 2^53 doubles skip whole numbers, and "1234567890123456789" and "…788" are
+ * one double, so as numbers two such ids would be equal.
+ */
+function exactInteger(v: Value, n: number): bigint | null {
+  if (typeof v !== 'string' || Number.isSafeInteger(n)) return null;
+  const t = v.trim();
+  return isLongInteger(t) ? BigInt(t) : null;
+}
+
+/** BigInts and numbers compared by their exact values (JS compares a bigint with a number exactly). */
+function compareExact(x: bigint | number, y: bigint | number): number {
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 export function equalsLoose(a: Value, b: Value): boolean {

@@ -142,10 +142,10 @@ export function sniffDelimiter(head: string, fileName: string): string {
 
 /**
  * csv cells are text; like spreadsheet programs we read plain decimal numbers as numbers, ISO dates as
- * dates and true/false as booleans, spaces and tabs around them aside. Text with leading zeros (ids, zip codes) stays text, and so does a whole
- * number of more than 15 digits (a card number, a bank or order reference): a number keeps 15 digits in a
- * spreadsheet and about 16 in a double, so 1234567890123456789 would be written out as 1234567890123456800,
- * and two such ids would meet in a lookup or a dedupe.
+ * dates and true/false as booleans, spaces and tabs around them aside. Text with leading zeros (ids, zip codes) stays text, and so does an
+ * unsigned whole number of more than 15 digits (a card number, a bank or order reference): a number keeps 15
+ * digits in a spreadsheet and about 16 in a double, so 1234567890123456789 would be written out as
+ * 1234567890123456800, and two such ids would meet in a lookup or a dedupe.
  */
 export function inferCsvValue(s: string): Value {
   if (s === '') return null;
@@ -160,7 +160,9 @@ export function inferCsvValue(s: string): Value {
   }
   if ((c >= 48 && c <= 57) || c === 45 || c === 43 || c === 46) {
     const n = parseNumber(s);
-    if (n !== null && s.trim() === s) return s.length <= 15 ? n : isLongInteger(s) ? s : toSpreadsheetPrecision(n);
+    // An id is unsigned: a signed whole number of 16 digits or more ("-1234567890123456789") is a quantity
+    // and stays a number, as it always was.
+    if (n !== null && s.trim() === s) return s.length <= 15 ? n : c <= 57 && c >= 48 && isLongInteger(s) ? s : toSpreadsheetPrecision(n);
     if (s.length >= 10 && s.charCodeAt(4) === 45) {
       const d = parseIsoDate(s);
       if (d) return d;

@@ -12,8 +12,8 @@ const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ]([01]\d|2[0-3]):[0-5]\d(?::[0-5
 
 /**
  * A csv cell's type as a spreadsheet user would read it (spaces and tabs around it aside): plain decimals are numbers (but not ids with leading
- * zeros such as zip codes, nor whole numbers of more than 15 digits, which the engine keeps as text so that
- * card numbers and references keep their digits), ISO dates are dates, true/false are booleans, everything
+ * zeros such as zip codes, nor unsigned whole numbers of more than 15 digits, which the engine keeps as text
+ * so that card numbers and references keep their digits), ISO dates are dates, true/false are booleans, everything
  * else is text.
  */
 export function csvCellType(cell: string): ColumnType {
@@ -21,7 +21,7 @@ export function csvCellType(cell: string): ColumnType {
   // Spaces and tabs around a number, date or boolean are layout, as the engine reads them.
   const raw = trimSpacesAndTabs(cell);
   if (raw === '') return 'TEXT';
-  if (NUMBER.test(raw) && !/^[-+]?0\d/.test(raw) && !/^[-+]?\d{16,}$/.test(raw)) return 'NUMBER';
+  if (NUMBER.test(raw) && !/^[-+]?0\d/.test(raw) && !/^\d{16,}$/.test(raw)) return 'NUMBER';
   if (isIsoDate(raw)) return 'DATE';
   const lower = raw.toLowerCase();
   if (lower === 'true' || lower === 'false') return 'BOOLEAN';

@@ -48,8 +48,9 @@ describe('CsvScanner', () => {
     });
     expect(scan('zip,day\n01234,2026-02-30\n', 3, wide)).toMatchObject({ columns: [{ type: 'TEXT' }, { type: 'TEXT' }] });
     expect(scan('n,d,b,t\n 42, 2026-01-02,true\t, \n19.99 ,2026-01-03 , FALSE,x\n', 3, wide)).toMatchObject({ columns: [{ type: 'NUMBER' }, { type: 'DATE' }, { type: 'BOOLEAN' }, { type: 'TEXT' }] });
-    // As the engine reads them: more than 15 digits is an id (a card or order number), not a number.
-    expect(scan('card,n\n4111111111111111,123456789012345\n-1234567890123456789,1e300\n', 3, wide)).toMatchObject({ columns: [{ type: 'TEXT' }, { type: 'NUMBER' }] });
+    // As the engine reads them: an unsigned whole number of more than 15 digits is an id (a card or order
+    // number), not a number; a signed one is a number.
+    expect(scan('card,n,signed\n4111111111111111,123456789012345,-1234567890123456789\n01234567890123456789,1e300,+1234567890123456789\n', 3, wide)).toMatchObject({ columns: [{ type: 'TEXT' }, { type: 'NUMBER' }, { type: 'NUMBER' }] });
   });
 
   it('types a cell of a long run of blanks between spaces in one pass, as the engine reads it', () => {
