@@ -61,8 +61,26 @@ describe('text as Excel escapes it', () => {
       columns: ['customer', 'address', 'note\ttab'],
       rows: [['Acme\r', 'Hauptstr. 1\r\n10115 Berlin', 'code_x0041_'], ['Beta\r', 'x\ry', null]],
     });
-    // Written back the way Excel writes them, so Excel reads the same text.
-    expect(await sheetPart(r.files.get('c-result.xlsx')!)).toContain('<t>Hauptstr. 1_x000D_\n10115 Berlin</t></is></c><c r="C2" t="inlineStr"><is><t>code_x005F_x0041_</t>');
+    // Written back so that Excel, openpyxl and the engine read the same text: a carriage return as a reference,
+    // which XML does not normalise, and a literal _x0041_ as Excel writes it.
+    expect(await sheetPart(r.files.get('c-result.xlsx')!)).toContain('<t>Hauptstr. 1&#13;\n10115 Berlin</t></is></c><c r="C2" t="inlineStr"><is><t>code_x005F_x0041_</t>');
+    expect((await r.sheets())['C']!.rows[0]).toEqual(['Acme\r', 'Hauptstr. 1\r\n10115 Berlin', 'code_x0041_']);
+  });
+});
+
+describe('control characters in cell text', () => {
+  it('writes a character XML cannot carry as _xHHHH_, as Excel does, so it comes back instead of being dropped', async () => {
+    const rows =
+      `<row r="1">${inline('A1', 'note')}${inline('B1', 'code')}</row>` +
+      `<row r="2">${inline('A2', 'line1_x000B_line2_x0001_end')}${inline('B2', 'a_x001F_b_xFFFF__x005F_x000B_')}</row>`;
+    const r = await run([], bytesInput('c.xlsx', await buildXlsx({ sheets: [{ name: 'C', xml: sheetXml(rows) }] })));
+    const xml = await sheetPart(r.files.get('c-result.xlsx')!);
+    expect(xml).toContain('<t>line1_x000B_line2_x0001_end</t>');
+    expect(xml).toContain('<t>a_x001F_b_xFFFF__x005F_x000B_</t>');
+    expect((await r.sheets())['C']!.rows).toEqual([['line1\u000Bline2\u0001end', 'a\u001Fb\uFFFF_x000B_']]);
+    // A csv carries them as they are.
+    const c = await run([{ type: 'output', params: { artifacts: [{ name: 'c.csv', sheets: [{ from: 'C' }] }] } }], bytesInput('c.xlsx', await buildXlsx({ sheets: [{ name: 'C', xml: sheetXml(rows) }] })));
+    expect(c.text('c.csv')).toBe('note,code\r\nline1\u000Bline2\u0001end,a\u001Fb\uFFFF_x000B_\r\n');
   });
 });
 

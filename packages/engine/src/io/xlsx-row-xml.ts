@@ -1,5 +1,5 @@
 import { dateToSerial, type Value } from '../values.js';
-import { escapeXml } from './xml.js';
+import { escapeCellText } from './xml.js';
 
 /** Excel refuses cells longer than this; longer text is cut and counted as a warning. */
 export const MAX_CELL_CHARS = 32767;
@@ -64,10 +64,7 @@ export class RowXml {
       this.truncated++;
       v = v.slice(0, MAX_CELL_CHARS);
     }
-    let e = escapeXml(v);
-    // As Excel does: a carriage return would be read back as a line feed (XML normalises line ends), and a
-    // literal `_x0041_` as the escape of "A" (see decodeCellText).
-    if (e.indexOf('_x') >= 0 || e.indexOf('\r') >= 0) e = e.replace(/_x(?=[0-9A-Fa-f]{4}_)/g, '_x005F_x').replace(/\r/g, '_x000D_');
+    const e = escapeCellText(v);
     const c0 = e.charCodeAt(0);
     const cl = e.charCodeAt(e.length - 1);
     const ws = c0 === 32 || c0 === 9 || c0 === 10 || cl === 32 || cl === 9 || cl === 10;

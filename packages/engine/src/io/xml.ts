@@ -62,3 +62,25 @@ export function escapeXml(s: string): string {
   if (!NEEDS_ESCAPE.test(s)) return s;
   return s.replace(INVALID_XML, '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
+
+// eslint-disable-next-line no-control-regex
+const CELL_NEEDS_ESCAPE = /[&<>"\u0000-\u0008\u000B-\u001F\uD800-\uDFFF\uFFFE\uFFFF]|_x/;
+// eslint-disable-next-line no-control-regex
+const XSTRING_ESCAPED = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g;
+
+/**
+ * Cell text for a sheet's XML, read back as written by Excel, openpyxl and the engine (decodeCellText). A
+ * character XML 1.0 cannot carry, even as a reference (a control character other than tab, line feed and
+ * carriage return: a vertical tab or a 0x01 from a legacy export), is written as Excel writes it, `_xHHHH_`
+ * (OOXML ST_Xstring), and a literal `_xHHHH_` then as `_x005F_xHHHH_`: dropping them, as escapeXml does,
+ * changed the data (`line1_x000B_line2` came back as `line1line2`). A carriage return is written as `&#13;`:
+ * a reference survives XML's line-end normalisation (a raw one is read back as a line feed), and every XML
+ * reader decodes it, where openpyxl (so pandas) decodes `_x000D_` in shared strings only, not in the inline
+ * strings this writer writes. Lone surrogates are not characters, and are dropped.
+ */
+export function escapeCellText(s: string): string {
+  if (!CELL_NEEDS_ESCAPE.test(s)) return s;
+  let e = s.indexOf('_x') >= 0 ? s.replace(/_x(?=[0-9A-Fa-f]{4}_)/g, '_x005F_x') : s;
+  e = escapeXml(e.replace(XSTRING_ESCAPED, (c) => '_x' + c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0') + '_'));
+  return e.indexOf('\r') >= 0 ? e.replace(/\r/g, '&#13;') : e;
+}
