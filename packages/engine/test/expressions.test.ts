@@ -74,6 +74,12 @@ describe('expression language', () => {
     expect(ev('round(1.5e21, 2)')).toBe(1.5e21);
     expect(ev('round(1234.5, -2)')).toBe(1200);
     expect(ev('round(1.005, 2)')).toBe(1.01);
+    // From 2^53 on there is no digit to round: the number is returned as it is, not moved or made 0.
+    expect(ev('round(1e300, 15)')).toBe(1e300);
+    expect(ev('round(-1e300, 2)')).toBe(-1e300);
+    expect(ev('round(123456789012345678, 2)')).toBe(123456789012345678);
+    expect(ev('round(amount, 0)', [2 ** 53])).toBe(2 ** 53);
+    expect(ev('round(amount, 2)', [2 ** 53 - 1])).toBe(2 ** 53 - 1);
     expect(ev('upper(name) + "!"')).toBe('ANA!');
     expect(ev('concat(name, "-", qty)')).toBe('Ana-3');
     expect(ev('year(when) * 100 + month(when)')).toBe(202403);

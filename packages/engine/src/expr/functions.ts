@@ -25,8 +25,14 @@ function capJoin(parts: string[], separator = ''): string {
   return s;
 }
 
-/** Excel's ROUND: halves away from zero, on the decimal value rather than its binary approximation. */
+/**
+ * Excel's ROUND: halves away from zero, on the decimal value rather than its binary approximation. From 2^53 on
+ * a double is a whole number with no digit to round at the places asked for (round(x, 2) of
+ * 123456789012345678 moved it to another double), and shifting 1e300 by 15 places overflowed to Infinity and
+ * came back as 0: such numbers, and any that is not finite, are returned as they are.
+ */
 function round(x: number, digits: number): number {
+  if (!Number.isFinite(x) || Math.abs(x) >= 2 ** 53) return x;
   const d = Math.max(-15, Math.min(15, Math.trunc(digits)));
   return Math.sign(x) * shift(Math.round(shift(Math.abs(x), d)), -d) || 0;
 }
