@@ -66,6 +66,8 @@ export function parseIsoDate(s: string): Date | null {
   const m = ISO_DATE.exec(s);
   if (!m) return null;
   const [, y, mo, d, h, mi, se, ms] = m;
+  // Date.UTC would carry 10:60 over to 11:00 (and 24:00 into the next day, refused below): not a time.
+  if (h !== undefined && (Number(h) > 23 || Number(mi) > 59 || Number(se ?? 0) > 59)) return null;
   const month = Number(mo) - 1;
   const t = Date.UTC(Number(y), month, Number(d), Number(h ?? 0), Number(mi ?? 0), Number(se ?? 0), Number((ms ?? '0').padEnd(3, '0')));
   const date = new Date(t);

@@ -36,6 +36,11 @@ describe('parsing', () => {
   it('reads ISO dates and refuses impossible ones', () => {
     expect(parseIsoDate('2024-02-29')?.toISOString()).toBe('2024-02-29T00:00:00.000Z');
     expect(parseIsoDate('2024-02-30')).toBeNull();
+    // Not carried over into the next hour or day.
+    expect(parseIsoDate('2024-01-05 10:60')).toBeNull();
+    expect(parseIsoDate('2024-01-05 10:59:60')).toBeNull();
+    expect(parseIsoDate('2024-01-05 24:00')).toBeNull();
+    expect(parseIsoDate('2024-01-05 23:59:59')?.toISOString()).toBe('2024-01-05T23:59:59.000Z');
     expect(parseIsoDate('2024-01-05 13:45:10')?.toISOString()).toBe('2024-01-05T13:45:10.000Z');
   });
 });

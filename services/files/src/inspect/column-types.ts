@@ -7,7 +7,11 @@ export function mergeType(seen: ColumnType, cell: ColumnType): ColumnType {
   return 'MIXED';
 }
 
-const NUMBER = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
+/**
+ * The engine's number syntax (parseNumber in its values.ts): plain decimals without leading zeros, a fraction
+ * only with digits after the point (`1.` and `5.e1` are text), and finite (`1e400` is text).
+ */
+const NUMBER = /^[-+]?(?:0|[1-9]\d*)?(?:\.\d+)?(?:[eE][-+]?\d+)?$/;
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ]([01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d+)?)?Z?)?$/;
 
 /**
@@ -21,7 +25,7 @@ export function csvCellType(cell: string): ColumnType {
   // Spaces and tabs around a number, date or boolean are layout, as the engine reads them.
   const raw = trimSpacesAndTabs(cell);
   if (raw === '') return 'TEXT';
-  if (NUMBER.test(raw) && !/^[-+]?0\d/.test(raw) && !/^\d{16,}$/.test(raw)) return 'NUMBER';
+  if (NUMBER.test(raw) && Number.isFinite(Number(raw)) && !/^\d{16,}$/.test(raw)) return 'NUMBER';
   if (isIsoDate(raw)) return 'DATE';
   const lower = raw.toLowerCase();
   if (lower === 'true' || lower === 'false') return 'BOOLEAN';
@@ -35,6 +39,15 @@ function isIsoDate(raw: string): boolean {
   const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
   const date = new Date(Date.UTC(year, month - 1, day));
   return date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+}
+
+/**
+ * A column's name from its header cell, as the engine names it (RawRows in its raw-rows.ts): without the
+ * white space at either end (String.prototype.trim), so that `id, amount ,\tday` names `amount` and `day` here as
+ * in a run, and a step built from an inspected name finds its column.
+ */
+export function columnName(header: string): string {
+  return header.trim();
 }
 
 /**

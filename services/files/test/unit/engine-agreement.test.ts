@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EngineError, previewWorkflow } from '@rowline/engine';
+import { csvCellType } from '../../src/inspect/column-types.js';
 import { CsvScanner } from '../../src/inspect/csv.js';
 import { INSPECT_LIMITS } from '../../src/inspect/limits.js';
 import { Rejection } from '../../src/inspect/rejection.js';
@@ -66,6 +67,53 @@ describe('csv inspection and the engine\'s reader', () => {
   }, 240_000);
 });
 
+/** What the engine reads a csv as: its column names and, per row, the type of each cell as inspection names types. */
+async function engineSees(name: string, bytes: Buffer, first: string): Promise<{ columns: string[]; types: string[][] }> {
+  // Sorted by the first column, which numbers the rows.
+  const steps = [{ type: 'sort', params: { by: [{ column: first }] } }];
+  const preview = await previewWorkflow({ steps, input: { fileName: name, open: () => Readable.from([bytes]) }, limit: 10_000 });
+  const sheet = Object.values(preview.steps[0]!.sheets)[0]!;
+  const typeOf = (v: unknown) => (v === null ? 'EMPTY' : typeof v === 'number' ? 'NUMBER' : typeof v === 'boolean' ? 'BOOLEAN' : v instanceof Date ? 'DATE' : 'TEXT');
+  return { columns: sheet.columns, types: sheet.rows.map((r) => r.map(typeOf)) };
+}
+
+const quoted = (cell: string) => `"${cell.replace(/"/g, '""')}"`;
+
+describe('csv inspection and the engine agree on names and types', () => {
+  it('name the columns of a padded header alike, so a step built from an inspected name finds its column', async () => {
+    const bytes = Buffer.from('id, amount ,\tday,"  note\t "\n1,2,2024-01-05,x\n');
+    const scan = new CsvScanner();
+    scan.push(bytes);
+    const inspected = scan.finish();
+    if (!inspected.text) throw new Error('not text');
+    const names = inspected.columns.map((c) => c.name);
+    expect(names).toEqual(['id', 'amount', 'day', 'note']);
+    expect((await engineSees('s.csv', bytes, 'id')).columns).toEqual(names);
+  });
+
+  it('type every cell alike: numbers in the engine\'s syntax only, long ids, padded values, dates and booleans', async () => {
+    const cells = [
+      '1', '1.', '0.', '5.e1', '1e400', '-1e400', '1e-400', '.5', '-.5', '+.5', '1e5', '1E-5', '0', '-0', '+0', '00', '01', '0.5', '00.5', '-01',
+      '+', '-', '.', 'e5', '1e', '1.2.3', '1,5', 'Infinity', 'NaN', '0x10', '1_000', '١', '１',
+      '4111111111111111', '1234567890123456789', '-1234567890123456789', '+1234567890123456789', '01234567890123456789', '123456789012345',
+      '0.30000000000000004', '-0.30000000000000004', '12345678901234567.5',
+      ' 1 ', '\t1', '1 ', ' ', '\t', '  x ', ' 1.', ' 1e400', '\u00a01', '1\n', '\n1',
+      '2024-01-05', '2024-02-30', '2024-02-29', '2023-02-29', '1899-12-30', '2024-01-05 10:30', '2024-01-05T10:30:00Z', '2024-01-05T10:30:00.123456Z',
+      '2024-01-05 10:60', '2024-01-05 10:59:60', '2024-01-05 24:00', '2024-01-05 23:59:60', '2024-01-05 09:30:00Z', '2024-01-05Z', '2024-1-5', ' 2024-01-05 ', '2024-13-01',
+      'true', 'FALSE', ' True ', 'tRuE', 'yes', 'tru', 'null', '',
+    ];
+    const text = 'i,cell\n' + cells.map((c, i) => `${i},${quoted(c)}`).join('\n') + '\n';
+    const engine = await engineSees('cells.csv', Buffer.from(text), 'i');
+    const disagreements = cells.flatMap((cell, i) => {
+      const inspected = csvCellType(cell);
+      const read = engine.types[i]?.[1];
+      return inspected === read ? [] : [`${JSON.stringify(cell)}: inspection ${inspected}, engine ${read}`];
+    });
+    expect(disagreements).toEqual([]);
+    expect(engine.types.length).toBe(cells.length);
+  });
+});
+
 describe('xlsx inspection and the engine\'s reader', () => {
   let dir: string;
   beforeAll(async () => { dir = await mkdtemp(join(tmpdir(), 'engine-agreement-')); });
@@ -93,6 +141,19 @@ describe('xlsx inspection and the engine\'s reader', () => {
     expect(engineRefused).toBeGreaterThan(0);
     expect(await inspectionRefuses(await handMadeXlsx(WORKBOOK_XML))).toBe(false);
   }, 120_000);
+
+  it('name the columns of a padded header alike', async () => {
+    const sheet = `<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>` +
+      '<row r="1"><c r="A1" t="inlineStr"><is><t>id</t></is></c><c r="B1" t="inlineStr"><is><t xml:space="preserve"> amount </t></is></c>' +
+      '<c r="C1" t="inlineStr"><is><t xml:space="preserve">\tday</t></is></c></row><row r="2"><c r="A2"><v>1</v></c><c r="B2"><v>2</v></c></row></sheetData></worksheet>';
+    const path = join(dir, 'padded.xlsx');
+    const bytes = await handMadeXlsx(WORKBOOK_XML, { 'xl/worksheets/sheet1.xml': sheet });
+    await writeFile(path, bytes);
+    const verdict = await inspectZip(path, INSPECT_LIMITS.xlsx);
+    const inspected = verdict.kind === 'xlsx' ? verdict.sheets[0]!.columns.map((c) => c.name) : null;
+    expect(inspected).toEqual(['id', 'amount', 'day']);
+    expect((await engineSees('padded.xlsx', bytes, 'id')).columns).toEqual(inspected);
+  });
 
   it('agree on row counts: a row with only formatting, or only empty values, is no row', async () => {
     const rows = [
