@@ -16,11 +16,8 @@ const EPOCH_1904 = Date.UTC(1904, 0, 1);
 /**
  * Excel serial -> date. Excel's 1900 system counts a 29 February 1900 that never was (serial 60), so serials
  * below 61 are one day off; like openpyxl we map 1..59 to their true dates and the phantom 60 to 28 February.
- * A serial between 0 and 1 is a time of day (a cell showing 09:30), in either date system: it becomes that
- * time on the day of serial 0 (see isTimeOfDay), not a time on 1899-12-31 or 1904-01-01.
  */
 export function serialToDate(serial: number, date1904 = false): Date {
-  if (serial > 0 && serial < 1) return new Date(EPOCH_1900 + Math.round(serial * MS_PER_DAY));
   let day = Math.floor(serial);
   const ms = Math.round((serial - day) * MS_PER_DAY);
   if (date1904) return new Date(EPOCH_1904 + day * MS_PER_DAY + ms);
@@ -29,12 +26,31 @@ export function serialToDate(serial: number, date1904 = false): Date {
 }
 
 /**
- * A time of day with no date: a date on 1899-12-30, serial 0 of the 1900 system (no spreadsheet holds a real
- * date before 1900). It is written as a time (`09:30:00`, an h:mm:ss cell), as the sheet showed it.
+ * A time of day with no date: an xlsx cell whose serial is in [0, 1) and whose number format shows a time
+ * only (h:mm, hh:mm:ss AM/PM), in either date system. It is a Date on 1899-12-30, serial 0 of the 1900
+ * system, so it sorts, compares and subtracts as dates do, and is written as a time (`09:30:00`, an h:mm:ss
+ * cell), as the sheet showed it. A class of its own, not a range of dates: a csv date `1899-12-30` (a common
+ * placeholder for no date) is a date on that day, and stays one. Sent as JSON (a preview), it is `09:30:00`.
  */
-export function isTimeOfDay(d: Date): boolean {
-  const t = d.getTime() - EPOCH_1900;
-  return t >= 0 && t < MS_PER_DAY;
+export class TimeOfDay extends Date {
+  override toJSON(): string {
+    return formatDate(this);
+  }
+}
+
+/** The time of day of a serial in [0, 1), in either date system (serial 0 is midnight). */
+export function timeOfDay(serial: number): TimeOfDay {
+  return new TimeOfDay(EPOCH_1900 + Math.round(serial * MS_PER_DAY));
+}
+
+export function isTimeOfDay(d: Date): d is TimeOfDay {
+  return d instanceof TimeOfDay;
+}
+
+/** `d` moved by a number of days; a time of day moved within its day stays one (a shift's end from its start). */
+export function addDays(d: Date, days: number): Date {
+  const t = d.getTime() + days * MS_PER_DAY;
+  return d instanceof TimeOfDay && t >= EPOCH_1900 && t < EPOCH_1900 + MS_PER_DAY ? new TimeOfDay(t) : new Date(t);
 }
 
 /** Date -> Excel serial (1900 system), the inverse of serialToDate for every real date. */

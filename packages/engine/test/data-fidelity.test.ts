@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { previewWorkflow } from '../src/index.js';
 import { csvNumber } from '../src/io/csv-artifact.js';
+import { isTimeFormatCode } from '../src/io/xlsx-meta.js';
 import { bytesInput, run } from './helpers.js';
 import { buildXlsx, sheetXml } from './xlsx-builder.js';
 
@@ -9,9 +10,10 @@ import { buildXlsx, sheetXml } from './xlsx-builder.js';
  * openpyxl write them: each case is a cell that came out as other data than went in.
  */
 
-/** Style 1: h:mm (a time of day); style 2: yyyy-mm-dd. */
+/** Style 1: hh:mm (a time of day); style 2: a date (built-in 14); 3: yyyy-mm-dd hh:mm; 4: h:mm AM/PM (built-in 18). */
 const TIME_STYLES = `<?xml version="1.0"?><styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">
-<numFmts count="1"><numFmt numFmtId="164" formatCode="hh:mm"/></numFmts><cellXfs count="3"><xf numFmtId="0"/><xf numFmtId="164"/><xf numFmtId="14"/></cellXfs></styleSheet>`;
+<numFmts count="2"><numFmt numFmtId="164" formatCode="hh:mm"/><numFmt numFmtId="165" formatCode="yyyy-mm-dd hh:mm"/></numFmts>
+<cellXfs count="5"><xf numFmtId="0"/><xf numFmtId="164"/><xf numFmtId="14"/><xf numFmtId="165"/><xf numFmtId="18"/></cellXfs></styleSheet>`;
 
 const inline = (ref: string, text: string) => `<c r="${ref}" t="inlineStr"><is><t>${text}</t></is></c>`;
 
@@ -23,15 +25,59 @@ describe('times of day', () => {
     const rows =
       `<row r="1">${inline('A1', 'shift')}${inline('B1', 'start')}${inline('C1', 'day')}</row>` +
       `<row r="2">${inline('A2', 'early')}<c r="B2" s="1"><v>0.395833333333333</v></c><c r="C2" s="2"><v>${workbookPr ? 43890 : 45352}</v></c></row>` +
-      `<row r="3">${inline('A3', 'late')}<c r="B3" s="1"><v>0.75</v></c></row>`;
+      `<row r="3">${inline('A3', 'late')}<c r="B3" s="4"><v>0.75</v></c></row>` +
+      // Serial 0 is midnight in either system (in the 1904 system it is also 1904-01-01, but not as hh:mm).
+      `<row r="4">${inline('A4', 'night')}<c r="B4" s="1"><v>0</v></c></row>`;
     const xlsx = await buildXlsx({ sheets: [{ name: 'Shifts', xml: sheetXml(rows) }], styles: TIME_STYLES, workbookPr });
     const r = await run([{ type: 'output', params: { artifacts: [{ name: 'shifts.csv', sheets: [{ from: 'Shifts' }] }, { name: 'shifts.xlsx' }] } }], bytesInput('shifts.xlsx', xlsx));
-    expect(r.text('shifts.csv')).toBe('shift,start,day\r\nearly,09:30:00,2024-03-01\r\nlate,18:00:00,\r\n');
+    expect(r.text('shifts.csv')).toBe('shift,start,day\r\nearly,09:30:00,2024-03-01\r\nlate,18:00:00,\r\nnight,00:00:00,\r\n');
     const back = (await r.sheets('shifts.xlsx'))['Shifts']!;
-    expect(back.rows.map((row) => row[1])).toEqual([new Date('1899-12-30T09:30:00Z'), new Date('1899-12-30T18:00:00Z')]);
+    expect(back.rows.map((row) => row[1])).toEqual([new Date('1899-12-30T09:30:00Z'), new Date('1899-12-30T18:00:00Z'), new Date('1899-12-30T00:00:00Z')]);
     // Written with an h:mm:ss style (built-in 21) and the serial it was read as.
     const sheet = await sheetPart(r.files.get('shifts.xlsx')!);
     expect(sheet).toContain('<c r="B3" s="3"><v>0.75</v></c>');
+    expect(sheet).toContain('<c r="B4" s="3"><v>0</v></c>');
+  });
+
+  it('keeps a date on 1899-12-30 a date: a csv placeholder for no date, and serials shown as dates', async () => {
+    const rows =
+      `<row r="1">${inline('A1', 'what')}${inline('B1', 'when')}</row>` +
+      `<row r="2">${inline('A2', 'date')}<c r="B2" s="2"><v>0</v></c></row>` +
+      `<row r="3">${inline('A3', 'date and time')}<c r="B3" s="3"><v>0.5</v></c></row>`;
+    const xlsx = await buildXlsx({ sheets: [{ name: 'D', xml: sheetXml(rows) }], styles: TIME_STYLES });
+    const out = [{ type: 'output', params: { artifacts: [{ name: 'd.csv', sheets: [{ from: 'D' }] }, { name: 'd.xlsx', sheets: [{ from: 'D' }] }] } }];
+    const fromXlsx = await run(out, bytesInput('d.xlsx', xlsx));
+    // As before time-only formats were told apart: the 1900 system's serial 0.5 is 1900-01-00 12:00, read as openpyxl reads it.
+    expect(fromXlsx.text('d.csv')).toBe('what,when\r\ndate,1899-12-30\r\ndate and time,1899-12-31 12:00:00\r\n');
+    const fromCsv = await run(out, bytesInput('D.csv', 'what,when\nnone yet,1899-12-30\nstamp,1899-12-30 09:30\n'));
+    expect(fromCsv.text('d.csv')).toBe('what,when\r\nnone yet,1899-12-30\r\nstamp,1899-12-30 09:30:00\r\n');
+    // In xlsx, a date (style 1) and a date and time (style 2), not times of day.
+    const sheet = await sheetPart(fromCsv.files.get('d.xlsx')!);
+    expect(sheet).toContain('<c r="B2" s="1"><v>0</v></c>');
+    expect(sheet).toContain('<c r="B3" s="2"><v>0.3958333333333333</v></c>');
+  });
+
+  it('keeps a time of day one through arithmetic within its day, and sends it as 09:30:00 in JSON', async () => {
+    const rows = `<row r="1">${inline('A1', 'start')}</row><row r="2"><c r="A2" s="1"><v>0.395833333333333</v></c></row>`;
+    const xlsx = await buildXlsx({ sheets: [{ name: 'S', xml: sheetXml(rows) }], styles: TIME_STYLES });
+    const steps = [
+      { type: 'compute_column', params: { column: 'end', expression: 'start + 8 / 24' } },
+      { type: 'compute_column', params: { column: 'next day', expression: 'start + 16 / 24' } },
+      { type: 'output', params: { artifacts: [{ name: 's.csv', sheets: [{ from: 'S' }] }] } },
+    ];
+    const r = await run(steps, bytesInput('s.xlsx', xlsx));
+    expect(r.text('s.csv')).toBe('start,end,next day\r\n09:30:00,17:30:00,1899-12-31 01:30:00\r\n');
+    const p = await previewWorkflow({ steps: steps.slice(0, 1), input: bytesInput('s.xlsx', xlsx), limit: 10 });
+    expect(JSON.stringify(p.steps[0]!.sheets['S']!.rows)).toBe('[["09:30:00","17:30:00"]]');
+  });
+});
+
+describe('number formats that show a time of day only', () => {
+  it('are told from date and date-and-time formats', () => {
+    const times = ['hh:mm', 'h:mm AM/PM', 'h:mm:ss A/P', '[h]:mm:ss', 'mm:ss', 'mm:ss.0', '[$-409]h:mm:ss AM/PM;@', 'h "h" mm "min"'];
+    const others = ['yyyy-mm-dd hh:mm', 'dd/mm/yyyy', 'mmm h:mm', 'm/d', 'mm', '0.00', 'General', '"Day" 0.00', 'd h:mm'];
+    expect(times.filter((c) => !isTimeFormatCode(c))).toEqual([]);
+    expect(others.filter((c) => isTimeFormatCode(c))).toEqual([]);
   });
 });
 

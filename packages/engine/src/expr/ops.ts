@@ -1,4 +1,4 @@
-import { compareValues, isEmpty, isLongInteger, MAX_BUILT_TEXT, textTooLarge, toDate, toNumber, toText, type Value } from '../values.js';
+import { addDays, compareValues, isEmpty, isLongInteger, MAX_BUILT_TEXT, textTooLarge, toDate, toNumber, toText, type Value } from '../values.js';
 
 const MS_PER_DAY = 86_400_000;
 
@@ -56,8 +56,8 @@ export function equalsLoose(a: Value, b: Value): boolean {
 
 /** `+`: numbers add, a date plus a number of days is a date, anything else with text concatenates. */
 export function add(a: Value, b: Value): Value {
-  if (a instanceof Date && typeof b === 'number') return new Date(a.getTime() + b * MS_PER_DAY);
-  if (typeof a === 'number' && b instanceof Date) return new Date(b.getTime() + a * MS_PER_DAY);
+  if (a instanceof Date && typeof b === 'number') return addDays(a, b);
+  if (typeof a === 'number' && b instanceof Date) return addDays(b, a);
   const na = toNumber(a);
   const nb = toNumber(b);
   if (na !== null && nb !== null) return na + nb;
@@ -72,7 +72,7 @@ export function add(a: Value, b: Value): Value {
 
 export function subtract(a: Value, b: Value): Value {
   if (a instanceof Date && b instanceof Date) return (a.getTime() - b.getTime()) / MS_PER_DAY;
-  if (a instanceof Date && typeof b === 'number') return new Date(a.getTime() - b * MS_PER_DAY);
+  if (a instanceof Date && typeof b === 'number') return addDays(a, -b);
   return arithmetic(a, b, (x, y) => x - y);
 }
 

@@ -12,7 +12,7 @@ export interface XlsxMeta {
   sheets: XlsxSheetRef[];
   date1904: boolean;
   sharedStringsPart: string | null;
-  /** 1 at index i when cell style i shows its number as a date or time. */
+  /** At index i: DATE_STYLE when cell style i shows its number as a date (or a date and time), TIME_STYLE as a time of day only, else 0. */
   dateStyles: Uint8Array;
 }
 
@@ -73,14 +73,33 @@ export async function readXlsxMeta(zip: ZipInput): Promise<XlsxMeta> {
   return { sheets, date1904: d1904 === '1' || d1904 === 'true', sharedStringsPart, dateStyles };
 }
 
+export const DATE_STYLE = 1;
+export const TIME_STYLE = 2;
+
 /** Built-in number formats that show dates or times (ECMA-376 18.8.30, plus the CJK ids Excel uses). */
 const BUILTIN_DATE_FORMATS = new Set([14, 15, 16, 17, 18, 19, 20, 21, 22, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 45, 46, 47, 50, 51, 52, 53, 54, 55, 56, 57, 58]);
+/** Of those, the ones that show a time of day only: h:mm AM/PM, h:mm:ss AM/PM, h:mm, h:mm:ss, mm:ss, [h]:mm:ss, mmss.0. */
+const BUILTIN_TIME_FORMATS = new Set([18, 19, 20, 21, 45, 46, 47]);
+
+/** The first section of a format code outside quoted text, escapes and [colour]/[$-locale] brackets. */
+function formatSection(code: string): string {
+  const stripped = code.replace(/"[^"]*"|\\.|_.|\*./g, '').replace(/\[(?!h\]|hh\]|m\]|mm\]|s\]|ss\])[^\]]*\]/gi, '');
+  return stripped.split(';')[0] ?? '';
+}
 
 /** A custom format is a date when, outside quoted text, escapes and [colour]/[$-locale] brackets, it has d, m, y, h or s. */
 export function isDateFormatCode(code: string): boolean {
-  const stripped = code.replace(/"[^"]*"|\\.|_.|\*./g, '').replace(/\[(?!h\]|hh\]|m\]|mm\]|s\]|ss\])[^\]]*\]/gi, '');
-  const firstSection = stripped.split(';')[0] ?? '';
+  const firstSection = formatSection(code);
   return /[dmyhs]/i.test(firstSection) && !/^general$/i.test(firstSection.trim());
+}
+
+/**
+ * A date format that shows a time of day only: hours or seconds, and no day, year or month name (with an h
+ * or an s, m and mm are minutes). AM/PM and A/P are set aside first: their m is no minute.
+ */
+export function isTimeFormatCode(code: string): boolean {
+  const section = formatSection(code).replace(/AM\/PM|A\/P/gi, '');
+  return isDateFormatCode(code) && /[hs]/i.test(section) && !/[dy]|m{3,}/i.test(section);
 }
 
 export function parseDateStyles(styles: string): Uint8Array {
@@ -97,7 +116,8 @@ export function parseDateStyles(styles: string): Uint8Array {
   xfs.forEach((tag, i) => {
     const id = Number(parseAttributes(tag).get('numFmtId') ?? 0);
     const code = custom.get(id);
-    out[i] = (code !== undefined ? isDateFormatCode(code) : BUILTIN_DATE_FORMATS.has(id)) ? 1 : 0;
+    if (code !== undefined) out[i] = isTimeFormatCode(code) ? TIME_STYLE : isDateFormatCode(code) ? DATE_STYLE : 0;
+    else out[i] = BUILTIN_TIME_FORMATS.has(id) ? TIME_STYLE : BUILTIN_DATE_FORMATS.has(id) ? DATE_STYLE : 0;
   });
   return out;
 }

@@ -1,4 +1,4 @@
-import { dateToSerial, type Value } from '../values.js';
+import { dateToSerial, isTimeOfDay, type Value } from '../values.js';
 import { escapeCellText } from './xml.js';
 
 /** Excel refuses cells longer than this; longer text is cut and counted as a warning. */
@@ -52,7 +52,7 @@ export class RowXml {
         s += open + (v ? '" t="b"><v>1</v></c>' : '" t="b"><v>0</v></c>');
       } else {
         const serial = dateToSerial(v);
-        const style = serial >= 0 && serial < 1 ? STYLE_TIME : serial % 1 === 0 ? STYLE_DATE : STYLE_DATETIME;
+        const style = isTimeOfDay(v) ? STYLE_TIME : serial % 1 === 0 ? STYLE_DATE : STYLE_DATETIME;
         if (Number.isFinite(serial)) s += open + '" s="' + style + '"><v>' + serial + '</v></c>';
       }
     }

@@ -1,7 +1,8 @@
 import { EngineError } from '../errors.js';
-import { serialToDate, toSpreadsheetPrecision, type Value } from '../values.js';
+import { serialToDate, timeOfDay, toSpreadsheetPrecision, type Value } from '../values.js';
 import { collectT } from './shared-strings.js';
 import { decodeCellText, decodeXml } from './xml.js';
+import { DATE_STYLE, TIME_STYLE } from './xlsx-meta.js';
 
 export interface CellDecoding {
   sst: string[];
@@ -199,7 +200,11 @@ export class SheetScanner {
     if (type === 0) {
       const n = parseDecimal(xml, vs, ve);
       if (n !== n) return null;
-      if (style >= 0 && this.dec.dateStyles[style] === 1) return serialToDate(n, this.dec.date1904);
+      if (style >= 0) {
+        const kind = this.dec.dateStyles[style];
+        if (kind === DATE_STYLE) return serialToDate(n, this.dec.date1904);
+        if (kind === TIME_STYLE) return n >= 0 && n < 1 ? timeOfDay(n) : serialToDate(n, this.dec.date1904);
+      }
       // 16 characters hold at most 15 significant digits, or a whole number: only longer ones can need it.
       return ve - vs > 16 ? toSpreadsheetPrecision(n) : n;
     }
