@@ -146,7 +146,7 @@ describe('long ids in a csv', () => {
       'ref,amount,owner\r\n1234567890123456789,10,Al\r\n1234567890123456788,20,Bea\r\n9007199254740993,30,\r\n123456789012345,40,\r\n' +
         // Leading zeros were text before and stay text (quoted and prefixed, as text starting with - is).
         '"\'-0000000000000001",50,\r\n' +
-        // A signed one is a quantity, a number as before, written as Excel shows it (15 digits); an unsigned id
+        // A signed one is a quantity, a number as before, written with the 15 digits Excel displays; an unsigned id
         // starts with a digit and is never prefixed by the csv injection guard.
         '-1234567890123460000,60,\r\n',
     );
@@ -209,7 +209,7 @@ describe('a csv laid out with spaces', () => {
   });
 });
 
-describe('numbers computed in doubles, written as a spreadsheet shows them', () => {
+describe('numbers computed in doubles, written to csv with at most the 15 digits Excel displays', () => {
   const ledger = 'g,x\n' + [...Array.from({ length: 61 }, () => 'vat,0.1'), 'pair,0.1', 'pair,0.2', 'books,100.1', 'books,-50.05', 'books,-50.05', 'cancel,1e12', 'cancel,-1e12', 'cancel,0.001234', 'id,9007199254740991'].join('\n');
   const steps = [
     { type: 'aggregate', params: { groupBy: ['g'], measures: [{ column: 'x', fn: 'sum', as: 'sum' }, { column: 'x', fn: 'avg', as: 'avg' }, { fn: 'count', as: 'n' }] } },
@@ -241,13 +241,13 @@ describe('numbers computed in doubles, written as a spreadsheet shows them', () 
       [6.1000000000000005, '6.1'], [-0.30000000000000004, '-0.3'], [1 / 3, '0.333333333333333'], [1.4210854715202004e-14, '1.4210854715202e-14'],
       [123456.789, '123456.789'], [0.1, '0.1'], [123456789.01234567, '123456789.012346'], [1e21, '1e+21'], [5e-324, '5e-324'],
       [9007199254740991, '9007199254740991'], [-9007199254740991, '-9007199254740991'], [4111111111111111, '4111111111111111'],
-      // Past 2^53 a whole number is no longer exact either: it is shown as Excel shows it.
+      // Past 2^53 a whole number is no longer exact either: it is written with 15 digits, as Excel displays it.
       [2 ** 53 + 2, '9007199254740990'], [123456789012345680000, '123456789012346000000'],
     ];
     expect(cases.map(([n]) => csvNumber(n))).toEqual(cases.map(([, s]) => s));
   });
 
-  it('keeps the full double in an xlsx cell, which Excel shows to 15 digits itself', async () => {
+  it('keeps the full double in an xlsx cell, which Excel displays to at most 15 digits itself', async () => {
     const r = await run(steps, bytesInput('ledger.csv', ledger));
     const sheet = await sheetPart(r.files.get('sums.xlsx')!);
     expect(sheet).toContain('<v>6.1000000000000005</v><');

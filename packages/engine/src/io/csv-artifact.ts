@@ -32,14 +32,14 @@ export function csvCell(v: Value, delimiter: string): string {
 }
 
 /**
- * A number as a spreadsheet shows it: with at most 15 significant digits when its shortest round-trip form has
+ * A number with at most the 15 significant digits Excel ever displays, when its shortest round-trip form has
  * more. Computation is in full doubles (as pandas computes), so 61 times 0.1 totals 6.1000000000000005 and
- * 0.1 + 0.2 is 0.30000000000000004; Excel shows them as 6.1 and 0.3, and a csv is read as text, by people
- * and by the next system, so it carries what Excel would show. A number whose shortest form has 15 digits or
+ * 0.1 + 0.2 is 0.30000000000000004; Excel displays them as 6.1 and 0.3, and a csv is read as text, by people
+ * and by the next system, so it carries those digits. A number whose shortest form has 15 digits or
  * fewer is written as it is (every 15-digit decimal is a distinct double, so rounding it to 15 changes
  * nothing), and so is every safe integer, of 16 digits or not. A small residue (1.4210854715202004e-14 from
  * 100.1 - 50.05 - 50.05) is a value, not noise: it is written to its 15 digits, not as 0. An xlsx cell keeps
- * the full double, and Excel shows 15 digits of it itself.
+ * the full double, and Excel displays at most 15 digits of it itself.
  */
 export function csvNumber(v: number): string {
   const s = String(v);

@@ -153,7 +153,7 @@ export function inferCsvValue(s: string): Value {
   const last = s.charCodeAt(s.length - 1);
   if (c === 32 || c === 9 || last === 32 || last === 9) {
     // Spaces or tabs around a number, date or boolean are layout ("1, 19.99" written by hand, a padded
-    // export), as Excel and pandas read them; text keeps them.
+    // export), as Excel reads them (and pandas, numbers); text keeps them.
     const t = trimSpacesAndTabs(s);
     const v = t === '' ? s : inferCsvValue(t);
     return typeof v === 'string' ? s : v;
