@@ -47,10 +47,15 @@ export function isTimeOfDay(d: Date): d is TimeOfDay {
   return d instanceof TimeOfDay;
 }
 
-/** `d` moved by a number of days; a time of day moved within its day stays one (a shift's end from its start). */
+/**
+ * `d` moved by a number of days. A time of day stays a time of day, wrapping around midnight as an h:mm cell
+ * shows it (22:00 plus 4 hours is 02:00: a night shift's end from its start).
+ */
 export function addDays(d: Date, days: number): Date {
   const t = d.getTime() + days * MS_PER_DAY;
-  return d instanceof TimeOfDay && t >= EPOCH_1900 && t < EPOCH_1900 + MS_PER_DAY ? new TimeOfDay(t) : new Date(t);
+  if (!(d instanceof TimeOfDay)) return new Date(t);
+  const inDay = (((t - EPOCH_1900) % MS_PER_DAY) + MS_PER_DAY) % MS_PER_DAY;
+  return new TimeOfDay(EPOCH_1900 + Math.round(inDay));
 }
 
 /** Date -> Excel serial (1900 system), the inverse of serialToDate for every real date. */

@@ -57,16 +57,19 @@ describe('times of day', () => {
     expect(sheet).toContain('<c r="B3" s="2"><v>0.3958333333333333</v></c>');
   });
 
-  it('keeps a time of day one through arithmetic within its day, and sends it as 09:30:00 in JSON', async () => {
+  it('keeps a time of day one through arithmetic, wrapping around midnight, and sends it as 09:30:00 in JSON', async () => {
     const rows = `<row r="1">${inline('A1', 'start')}</row><row r="2"><c r="A2" s="1"><v>0.395833333333333</v></c></row>`;
     const xlsx = await buildXlsx({ sheets: [{ name: 'S', xml: sheetXml(rows) }], styles: TIME_STYLES });
     const steps = [
       { type: 'compute_column', params: { column: 'end', expression: 'start + 8 / 24' } },
-      { type: 'compute_column', params: { column: 'next day', expression: 'start + 16 / 24' } },
+      { type: 'compute_column', params: { column: 'past midnight', expression: 'start + 16 / 24' } },
+      { type: 'compute_column', params: { column: 'before midnight', expression: 'start - 10 / 24' } },
+      { type: 'compute_column', params: { column: 'added', expression: 'add_days(start, 1 / 24)' } },
       { type: 'output', params: { artifacts: [{ name: 's.csv', sheets: [{ from: 'S' }] }] } },
     ];
     const r = await run(steps, bytesInput('s.xlsx', xlsx));
-    expect(r.text('s.csv')).toBe('start,end,next day\r\n09:30:00,17:30:00,1899-12-31 01:30:00\r\n');
+    // Around midnight a time wraps, as an h:mm cell shows it; add_days keeps a time a time, as + does.
+    expect(r.text('s.csv')).toBe('start,end,past midnight,before midnight,added\r\n09:30:00,17:30:00,01:30:00,23:30:00,10:30:00\r\n');
     const p = await previewWorkflow({ steps: steps.slice(0, 1), input: bytesInput('s.xlsx', xlsx), limit: 10 });
     expect(JSON.stringify(p.steps[0]!.sheets['S']!.rows)).toBe('[["09:30:00","17:30:00"]]');
   });
@@ -146,9 +149,9 @@ describe('long ids in a csv', () => {
       'ref,amount,owner\r\n1234567890123456789,10,Al\r\n1234567890123456788,20,Bea\r\n9007199254740993,30,\r\n123456789012345,40,\r\n' +
         // Leading zeros were text before and stay text (quoted and prefixed, as text starting with - is).
         '"\'-0000000000000001",50,\r\n' +
-        // A signed one is a quantity, a number as before, written with the 15 digits Excel displays; an unsigned id
-        // starts with a digit and is never prefixed by the csv injection guard.
-        '-1234567890123460000,60,\r\n',
+        // A signed one is a quantity, a number as before, written as the double's own digits (a whole number has
+        // no binary-fraction noise to drop); an unsigned id starts with a digit and is never prefixed by the guard.
+        '-1234567890123456800,60,\r\n',
     );
   });
 });
@@ -241,8 +244,12 @@ describe('numbers computed in doubles, written to csv with at most the 15 digits
       [6.1000000000000005, '6.1'], [-0.30000000000000004, '-0.3'], [1 / 3, '0.333333333333333'], [1.4210854715202004e-14, '1.4210854715202e-14'],
       [123456.789, '123456.789'], [0.1, '0.1'], [123456789.01234567, '123456789.012346'], [1e21, '1e+21'], [5e-324, '5e-324'],
       [9007199254740991, '9007199254740991'], [-9007199254740991, '-9007199254740991'], [4111111111111111, '4111111111111111'],
-      // Past 2^53 a whole number is no longer exact either: it is written with 15 digits, as Excel displays it.
-      [2 ** 53 + 2, '9007199254740990'], [123456789012345680000, '123456789012346000000'],
+      // Past 2^53 a whole number's digits are the double's own (an int64 id read by pandas): written as they are.
+      [2 ** 53 + 2, '9007199254740994'], [-1234567890123456789, '-1234567890123456800'], [2 ** 60, '1152921504606847000'],
+      // From 1e21 on String() has an exponent: 15 digits, as Excel displays it.
+      [1.2345678901234567e22, '1.23456789012346e+22'],
+      // 15 digits of the largest double would round past it: written as it is.
+      [Number.MAX_VALUE, String(Number.MAX_VALUE)],
     ];
     expect(cases.map(([n]) => csvNumber(n))).toEqual(cases.map(([, s]) => s));
   });

@@ -78,6 +78,9 @@ describe('expression language', () => {
     expect(ev('round(1e300, 15)')).toBe(1e300);
     expect(ev('round(-1e300, 2)')).toBe(-1e300);
     expect(ev('round(123456789012345678, 2)')).toBe(123456789012345678);
+    // Places left of the point still round it.
+    expect(ev('round(12345678901234567890, -10)')).toBe(12345678900000000000);
+    expect(ev('round(123456789012345678, -3)')).toBe(123456789012346000);
     expect(ev('round(amount, 0)', [2 ** 53])).toBe(2 ** 53);
     expect(ev('round(amount, 2)', [2 ** 53 - 1])).toBe(2 ** 53 - 1);
     expect(ev('upper(name) + "!"')).toBe('ANA!');

@@ -1,4 +1,4 @@
-import { formatDate, isEmpty, parseIsoDate, serialToDate, toDate, toNumber, toText, truthy, type Value } from '../values.js';
+import { addDays, formatDate, isEmpty, parseIsoDate, serialToDate, toDate, toNumber, toText, truthy, type Value } from '../values.js';
 import { compareLoose } from './ops.js';
 
 type Fn = (args: Value[]) => Value;
@@ -29,11 +29,13 @@ function capJoin(parts: string[], separator = ''): string {
  * Excel's ROUND: halves away from zero, on the decimal value rather than its binary approximation. From 2^53 on
  * a double is a whole number with no digit to round at the places asked for (round(x, 2) of
  * 123456789012345678 moved it to another double), and shifting 1e300 by 15 places overflowed to Infinity and
- * came back as 0: such numbers, and any that is not finite, are returned as they are.
+ * came back as 0: such numbers are returned as they are at places right of the point (digits >= 0), and any
+ * that is not finite at all places.
  */
 function round(x: number, digits: number): number {
-  if (!Number.isFinite(x) || Math.abs(x) >= 2 ** 53) return x;
   const d = Math.max(-15, Math.min(15, Math.trunc(digits)));
+  // Places left of the point (d < 0) still round a huge number: round(12345678901234567890, -10).
+  if (!Number.isFinite(x) || (Math.abs(x) >= 2 ** 53 && d >= 0)) return x;
   return Math.sign(x) * shift(Math.round(shift(Math.abs(x), d)), -d) || 0;
 }
 
@@ -95,7 +97,7 @@ export const FUNCTIONS = new Map<string, { min: number; max: number; fn: Fn }>([
   ['month', { min: 1, max: 1, fn: (a) => { const d = dateOf(a[0]); return d ? d.getUTCMonth() + 1 : null; } }],
   ['day', { min: 1, max: 1, fn: (a) => dateOf(a[0])?.getUTCDate() ?? null }],
   ['weekday', { min: 1, max: 1, fn: (a) => { const d = dateOf(a[0]); return d ? ((d.getUTCDay() + 6) % 7) + 1 : null; } }],
-  ['add_days', { min: 2, max: 2, fn: (a) => { const d = dateOf(a[0]); const n = num(a[1]); return d && n !== null ? new Date(d.getTime() + n * MS_PER_DAY) : null; } }],
+  ['add_days', { min: 2, max: 2, fn: (a) => { const d = dateOf(a[0]); const n = num(a[1]); return d && n !== null ? addDays(d, n) : null; } }],
   ['days_between', { min: 2, max: 2, fn: (a) => { const x = dateOf(a[0]); const y = dateOf(a[1]); return x && y ? (y.getTime() - x.getTime()) / MS_PER_DAY : null; } }],
   ['format_date', { min: 1, max: 1, fn: (a) => { const d = dateOf(a[0]); return d ? formatDate(d) : null; } }],
 ]);

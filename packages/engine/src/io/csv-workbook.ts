@@ -144,8 +144,8 @@ export function sniffDelimiter(head: string, fileName: string): string {
  * csv cells are text; like spreadsheet programs we read plain decimal numbers as numbers, ISO dates as
  * dates and true/false as booleans, spaces and tabs around them aside. Text with leading zeros (ids, zip codes) stays text, and so does an
  * unsigned whole number of more than 15 digits (a card number, a bank or order reference): a number keeps 15
- * digits in a spreadsheet and about 16 in a double, so 1234567890123456789 would be written out as
- * 1234567890123456800, and two such ids would meet in a lookup or a dedupe.
+ * digits in a spreadsheet and about 16 in a double, so 1234567890123456789 would lose its last digits (the
+ * double 1234567890123456768), and two such ids would meet in a lookup or a dedupe.
  */
 export function inferCsvValue(s: string): Value {
   if (s === '') return null;
