@@ -17,6 +17,19 @@ describe("kafka bus, ordering: 'key'", () => {
     await bus?.close();
   });
 
+  /**
+   * A bus on a one-partition topic created without its dead-letter topic (ensureTopics would create both), with
+   * one attempt per message: a message whose handler fails cannot be dead-lettered either, so its lane fails.
+   */
+  async function busWithoutDeadLetters(name: string): Promise<EventBus> {
+    const prefix = `keyed-nodlq-${randomUUID().slice(0, 8)}.`;
+    const admin = new Kafka({ clientId: 'bus-keyed-admin', brokers, logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: `${prefix}${name}`, numPartitions: 1 }], waitForLeaders: true });
+    await admin.disconnect();
+    return createKafkaBus({ brokers, clientId: 'bus-keyed-nodlq', topicPrefix: prefix, dlq: { maxAttempts: 1, backoffMs: 10 } });
+  }
+
   it('has messages of different keys of one partition in flight together, and each key in order', async () => {
     const topic = `t-${randomUUID().slice(0, 8)}`;
     await bus.ensureTopics([{ name: topic, partitions: 1 }]);
@@ -143,15 +156,9 @@ describe("kafka bus, ordering: 'key'", () => {
   });
 
   it('delivers a message again from where it failed when even its dead-lettering failed, and commits past it only once it is done', async () => {
-    // A topic without its dead-letter topic (ensureTopics would create both): dead-lettering fails, which is
-    // the only way a keyed message fails for good, and its partition must be fetched again from it.
-    const prefix = `keyed-fail-${randomUUID().slice(0, 8)}.`;
+    // Dead-lettering fails, the only way a keyed message fails for good: its partition must be fetched again from it.
     const topic = 'requests';
-    const admin = new Kafka({ clientId: 'bus-keyed-admin', brokers, logLevel: logLevel.NOTHING }).admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic: `${prefix}${topic}`, numPartitions: 1 }], waitForLeaders: true });
-    await admin.disconnect();
-    const failing = createKafkaBus({ brokers, clientId: 'bus-keyed-fail', topicPrefix: prefix, dlq: { maxAttempts: 1, backoffMs: 10 } });
+    const failing = await busWithoutDeadLetters(topic);
     const groupId = `g-${randomUUID()}`;
     const handled: string[] = [];
     let failures = 0;
@@ -192,14 +199,9 @@ describe("kafka bus, ordering: 'key'", () => {
   }, 60_000);
 
   it('leaves a failed message, and what follows it, to the next member when stopped meanwhile; nothing is thrown after the stop', async () => {
-    const prefix = `keyed-stop-${randomUUID().slice(0, 8)}.`;
+    // A message that keeps failing fails its lane, which waits 1 s to be rewound.
     const topic = 'requests';
-    const admin = new Kafka({ clientId: 'bus-keyed-admin', brokers, logLevel: logLevel.NOTHING }).admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic: `${prefix}${topic}`, numPartitions: 1 }], waitForLeaders: true });
-    await admin.disconnect();
-    // Without a dead-letter topic: a message that keeps failing fails its lane, which waits 1 s to be rewound.
-    const failing = createKafkaBus({ brokers, clientId: 'bus-keyed-stop', topicPrefix: prefix, dlq: { maxAttempts: 1, backoffMs: 10 } });
+    const failing = await busWithoutDeadLetters(topic);
     const groupId = `g-${randomUUID()}`;
     const first: string[] = [];
     let tried!: () => void;
