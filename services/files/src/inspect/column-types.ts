@@ -51,6 +51,21 @@ export function columnName(header: string): string {
 }
 
 /**
+ * The names of a header's columns, as the engine names them (RawRows.begin): each trimmed (`columnName`), a blank
+ * one `Column<n>` (n counting from 1), and a repeated one suffixed `_2`, `_3`, ... in order.
+ */
+export function columnNames(headers: string[]): string[] {
+  const seen = new Set<string>();
+  return headers.map((header, i) => {
+    const name = columnName(header) || `Column${i + 1}`;
+    let unique = name;
+    for (let k = 2; seen.has(unique); k++) unique = `${name}_${k}`;
+    seen.add(unique);
+    return unique;
+  });
+}
+
+/**
  * `s` without the spaces and tabs at either end (the engine's rule, trimSpacesAndTabs in its csv reader), in one
  * pass from each end: the regex /^[ \t]+|[ \t]+$/g is quadratic on a run of blanks inside a cell.
  */

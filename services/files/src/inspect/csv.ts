@@ -1,5 +1,5 @@
 import type { ColumnInfo, ColumnType } from '../domain/types.js';
-import { columnName, csvCellType, mergeType } from './column-types.js';
+import { columnNames, csvCellType, mergeType } from './column-types.js';
 
 export type CsvLimits = {
   sampleRows: number; maxColumns: number; maxCellChars: number; maxHeadChars: number;
@@ -85,7 +85,7 @@ export class CsvScanner {
       unclosedQuote,
       empty: this.header === null,
       rowCount: this.dataRows,
-      columns: header.map((name, i) => ({ name: columnName(name), type: this.types[i] ?? 'EMPTY' })),
+      columns: columnNames(header).map((name, i) => ({ name, type: this.types[i] ?? 'EMPTY' })),
       delimiter: String.fromCharCode(this.delimiter),
       oversizedRow: this.oversizedRow,
     };

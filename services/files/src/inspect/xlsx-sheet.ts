@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { ColumnInfo, ColumnType } from '../domain/types.js';
-import { columnName, mergeType } from './column-types.js';
+import { columnNames, mergeType } from './column-types.js';
 import { decodeXml, elements, firstElement, textOf } from './xml.js';
 
 /** The last bytes seen, where the part's closing tag must be at its end. */
@@ -220,7 +220,9 @@ export function columnsOf(rows: Cell[][], strings: Map<number, string>, dateStyl
   const header = rows[headerIndex]!;
   const width = Math.max(...header.map((c) => c.col)) + 1;
   const columns: ColumnInfo[] = Array.from({ length: width }, () => ({ name: '', type: 'EMPTY' as ColumnType }));
-  for (const cell of header) columns[cell.col]!.name = columnName(cellText(cell, strings));
+  const texts = Array.from({ length: width }, () => '');
+  for (const cell of header) texts[cell.col] = cellText(cell, strings);
+  columnNames(texts).forEach((name, i) => { columns[i]!.name = name; });
   for (const row of rows.slice(headerIndex + 1)) {
     for (const cell of row) {
       const column = columns[cell.col];

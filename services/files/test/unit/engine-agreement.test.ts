@@ -91,6 +91,17 @@ describe('csv inspection and the engine agree on names and types', () => {
     expect((await engineSees('s.csv', bytes, 'id')).columns).toEqual(names);
   });
 
+  it('name blank and repeated header cells alike: Column<n>, then _2, _3', async () => {
+    const bytes = Buffer.from('id,,amount, amount,amount,\n1,2,3,4,5,6\n');
+    const scan = new CsvScanner();
+    scan.push(bytes);
+    const inspected = scan.finish();
+    if (!inspected.text) throw new Error('not text');
+    const names = inspected.columns.map((c) => c.name);
+    expect(names).toEqual(['id', 'Column2', 'amount', 'amount_2', 'amount_3', 'Column6']);
+    expect((await engineSees('s.csv', bytes, 'id')).columns).toEqual(names);
+  });
+
   it('type every cell alike: numbers in the engine\'s syntax only, long ids, padded values, dates and booleans', async () => {
     const cells = [
       '1', '1.', '0.', '5.e1', '1e400', '-1e400', '1e-400', '.5', '-.5', '+.5', '1e5', '1E-5', '0', '-0', '+0', '00', '01', '0.5', '00.5', '-01',
@@ -141,6 +152,19 @@ describe('xlsx inspection and the engine\'s reader', () => {
     expect(engineRefused).toBeGreaterThan(0);
     expect(await inspectionRefuses(await handMadeXlsx(WORKBOOK_XML))).toBe(false);
   }, 120_000);
+
+  it('name blank and repeated header cells alike', async () => {
+    const sheet = `<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>` +
+      '<row r="1"><c r="A1" t="inlineStr"><is><t>id</t></is></c><c r="C1" t="inlineStr"><is><t>x</t></is></c><c r="D1" t="inlineStr"><is><t>x</t></is></c></row>' +
+      '<row r="2"><c r="A2"><v>1</v></c><c r="B2"><v>2</v></c><c r="C2"><v>3</v></c><c r="D2"><v>4</v></c></row></sheetData></worksheet>';
+    const path = join(dir, 'names.xlsx');
+    const bytes = await handMadeXlsx(WORKBOOK_XML, { 'xl/worksheets/sheet1.xml': sheet });
+    await writeFile(path, bytes);
+    const verdict = await inspectZip(path, INSPECT_LIMITS.xlsx);
+    const inspected = verdict.kind === 'xlsx' ? verdict.sheets[0]!.columns.map((c) => c.name) : null;
+    expect(inspected).toEqual(['id', 'Column2', 'x', 'x_2']);
+    expect((await engineSees('names.xlsx', bytes, 'id')).columns).toEqual(inspected);
+  });
 
   it('name the columns of a padded header alike', async () => {
     const sheet = `<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>` +
