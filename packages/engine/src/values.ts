@@ -55,7 +55,8 @@ export function addDays(d: Date, days: number): Date {
   const t = d.getTime() + days * MS_PER_DAY;
   if (!(d instanceof TimeOfDay)) return new Date(t);
   const inDay = (((t - EPOCH_1900) % MS_PER_DAY) + MS_PER_DAY) % MS_PER_DAY;
-  return new TimeOfDay(EPOCH_1900 + Math.round(inDay));
+  // Half a millisecond before midnight rounds to midnight of this day, not the next.
+  return new TimeOfDay(EPOCH_1900 + (Math.round(inDay) % MS_PER_DAY));
 }
 
 /** Date -> Excel serial (1900 system), the inverse of serialToDate for every real date. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareValues, dateToSerial, joinKey, parseIsoDate, parseNumber, serialToDate, toText, valueKey } from '../src/values.js';
+import { addDays, compareValues, isTimeOfDay, timeOfDay, dateToSerial, joinKey, parseIsoDate, parseNumber, serialToDate, toText, valueKey } from '../src/values.js';
 
 describe('Excel serial dates', () => {
   it('maps modern serials to their dates and back', () => {
@@ -66,5 +66,18 @@ describe('comparison and keys', () => {
   it('formats dates as ISO text', () => {
     expect(toText(new Date('2024-01-05T00:00:00Z'))).toBe('2024-01-05');
     expect(toText(new Date('2024-01-05T10:20:30Z'))).toBe('2024-01-05 10:20:30');
+  });
+});
+
+describe('a time of day moved by a duration', () => {
+  it('wraps around midnight within its day, and half a millisecond before midnight is midnight of that day', () => {
+    const at = (d: Date) => [isTimeOfDay(d), toText(d)];
+    expect(at(addDays(timeOfDay(22 / 24), 4 / 24))).toEqual([true, '02:00:00']);
+    expect(at(addDays(timeOfDay(1 / 24), -2 / 24))).toEqual([true, '23:00:00']);
+    expect(at(addDays(timeOfDay(9.5 / 24), 3))).toEqual([true, '09:30:00']);
+    const nearlyMidnight = addDays(timeOfDay(0), -0.5 / 86_400_000);
+    expect(nearlyMidnight.getTime()).toBe(timeOfDay(0).getTime());
+    // Any other date moves on the calendar.
+    expect(toText(addDays(new Date('2024-01-05T22:00:00Z'), 4 / 24))).toBe('2024-01-06 02:00:00');
   });
 });

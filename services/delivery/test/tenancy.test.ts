@@ -122,6 +122,7 @@ describe('deliveries', () => {
     expect(failed.data.deliveries.edges).toEqual([{ node: { id: mine[0], artifactName: 'report.xlsx' } }]);
     const malformed = await h.gql(owner(TENANT_A), `{ deliveries(executionId: "nope") { edges { node { id } } } }`);
     expect(errorCodes(malformed)).toEqual(['BAD_USER_INPUT']);
+    expect(malformed.errors[0].extensions.argument).toBe('executionId');
   });
 
   it('answers NOT_FOUND for another tenant\'s delivery, directly and as an entity', async () => {

@@ -37,14 +37,15 @@ export function csvCell(v: Value, delimiter: string): string {
  * 0.1 + 0.2 is 0.30000000000000004; Excel displays them as 6.1 and 0.3, and a csv is read as text, by people
  * and by the next system, so it carries those digits. A number whose shortest form has 15 digits or
  * fewer is written as it is (every 15-digit decimal is a distinct double, so rounding it to 15 changes
- * nothing), and so is every whole number under 1e21 (past 2^53 its digits are the double's own: an id of pandas' int64). A small residue (1.4210854715202004e-14 from
+ * nothing), and so is every whole number under 1e21 (its shortest digits that read back as the same double). A small residue (1.4210854715202004e-14 from
  * 100.1 - 50.05 - 50.05) is a value, not noise: it is written to its 15 digits, not as 0. An xlsx cell keeps
  * the full double, and Excel displays at most 15 digits of it itself.
  */
 export function csvNumber(v: number): string {
   const s = String(v);
   // 15 characters hold at most 15 digits: most numbers take no more than String().
-  // A whole number has no binary-fraction noise to drop: past 2^53 its digits are the double's own (an id).
+  // A whole number under 1e21 is written in the shortest digits that read back as the same double (an int64 id
+  // read as a number keeps as many of its digits as the double holds), not cut to 15.
   if (s.length <= 15 || (Number.isInteger(v) && Math.abs(v) < 1e21)) return s;
   const shown = Number(v.toPrecision(15));
   // Near the largest double, 15 digits round up past it.

@@ -78,8 +78,12 @@ export const TIME_STYLE = 2;
 
 /** Built-in number formats that show dates or times (ECMA-376 18.8.30, plus the CJK ids Excel uses). */
 const BUILTIN_DATE_FORMATS = new Set([14, 15, 16, 17, 18, 19, 20, 21, 22, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 45, 46, 47, 50, 51, 52, 53, 54, 55, 56, 57, 58]);
-/** Of those, the ones that show a time of day only: h:mm AM/PM, h:mm:ss AM/PM, h:mm, h:mm:ss, mm:ss, [h]:mm:ss, mmss.0. */
-const BUILTIN_TIME_FORMATS = new Set([18, 19, 20, 21, 45, 46, 47]);
+/**
+ * Of those, the ones that show a time of day only: h:mm AM/PM, h:mm:ss AM/PM, h:mm, h:mm:ss. Not mm:ss,
+ * [h]:mm:ss and mmss.0 (45-47): those show elapsed time, a duration that may pass a day (28:00:00), not a
+ * time of day that wraps around midnight; they stay dates, as every date format was before times were told apart.
+ */
+const BUILTIN_TIME_FORMATS = new Set([18, 19, 20, 21]);
 
 /** The first section of a format code outside quoted text, escapes and [colour]/[$-locale] brackets. */
 function formatSection(code: string): string {
@@ -94,12 +98,13 @@ export function isDateFormatCode(code: string): boolean {
 }
 
 /**
- * A date format that shows a time of day only: hours or seconds, and no day, year or month name (with an h
- * or an s, m and mm are minutes). AM/PM and A/P are set aside first: their m is no minute.
+ * A date format that shows a time of day only: hours, and no day, year or month name (with an h, m and mm are
+ * minutes). AM/PM and A/P are set aside first: their m is no minute. Elapsed time ([h]:mm, [mm]:ss, or mm:ss
+ * without hours) is a duration, not a time of day.
  */
 export function isTimeFormatCode(code: string): boolean {
   const section = formatSection(code).replace(/AM\/PM|A\/P/gi, '');
-  return isDateFormatCode(code) && /[hs]/i.test(section) && !/[dy]|m{3,}/i.test(section);
+  return isDateFormatCode(code) && /h/i.test(section) && !/\[(?:h|hh|m|mm|s|ss)\]/i.test(section) && !/[dy]|m{3,}/i.test(section);
 }
 
 export function parseDateStyles(styles: string): Uint8Array {

@@ -40,7 +40,7 @@ export function createDeliveriesDomain(deps: { ledger: LedgerStore; onRedeliver?
     /** Newest first: a ledger is read from its latest entries. */
     async list(em: EntityManager, opts: { first: number; after?: string | null; executionId?: string | null; status?: DeliveryStatus | null }): Promise<Page<Delivery>> {
       const afterId = decodeCursor(opts.after);
-      if (opts.executionId && !isUuid(opts.executionId)) throw badInput('executionId is not a valid id', { path: 'executionId' });
+      if (opts.executionId && !isUuid(opts.executionId)) throw badInput('executionId is not a valid id', { argument: 'executionId' });
       const where = { ...(opts.executionId ? { executionId: opts.executionId } : {}), ...(opts.status ? { status: opts.status } : {}) };
       const rows = await em.find(DeliveryEntity, { ...where, ...(afterId ? { id: { $lt: afterId } } : {}) }, { orderBy: { id: 'desc' }, limit: opts.first + 1 });
       return { rows, count: boundedCount(em, DeliveryEntity, where) };
