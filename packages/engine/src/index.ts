@@ -7,3 +7,6 @@ export { DEFAULT_MAX_BYTES_IN_MEMORY, MemoryPool } from './flow/budget.js';
 export type { Phase, ProgressFn } from './flow/control.js';
 export type { StepModule, StepContext } from './flow/step-api.js';
 export type { Value, Row } from './values.js';
+// What the files service's inspection shares with the readers, so that it names and types columns as a run does.
+export { columnNames } from './io/raw-rows.js';
+export { inferCsvValue } from './io/csv-workbook.js';

@@ -182,7 +182,7 @@ export function inferCsvValue(s: string): Value {
  * /^[ \t]+|[ \t]+$/g, is quadratic on a run of blanks inside a cell (its second branch is tried at every
  * blank and scans the run to its end each time): one 200,000-character cell took 43 s and held the event loop.
  */
-export function trimSpacesAndTabs(s: string): string {
+function trimSpacesAndTabs(s: string): string {
   let a = 0;
   let b = s.length;
   while (a < b && (s.charCodeAt(a) === 32 || s.charCodeAt(a) === 9)) a++;

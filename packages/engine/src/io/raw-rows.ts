@@ -59,18 +59,7 @@ export class RawRows {
   }
 
   private begin(header: Value[]): void {
-    const names: string[] = [];
-    const seen = new Set<string>();
-    const width = header.length;
-    for (let i = 0; i < width; i++) {
-      const v = header[i] ?? null;
-      let name = v === null ? '' : toText(v).trim();
-      if (name === '') name = `Column${i + 1}`;
-      let unique = name;
-      for (let k = 2; seen.has(unique); k++) unique = `${name}_${k}`;
-      seen.add(unique);
-      names.push(unique);
-    }
+    const names = columnNames(Array.from(header, (v) => (v === null || v === undefined ? '' : toText(v))));
     this.columns = names;
     this.sink.begin(names);
   }
@@ -91,4 +80,19 @@ function isBlank(cells: Value[]): boolean {
     if (v !== null && v !== '' && v !== undefined) return false;
   }
   return true;
+}
+
+/**
+ * The names of a header row's columns, from each cell's text: trimmed, a blank one `Column<n>` (n counting from
+ * 1), a repeated one suffixed `_2`, `_3`, ... in order. The files service names inspected columns with it too.
+ */
+export function columnNames(headers: string[]): string[] {
+  const seen = new Set<string>();
+  return headers.map((header, i) => {
+    const name = header.trim() || `Column${i + 1}`;
+    let unique = name;
+    for (let k = 2; seen.has(unique); k++) unique = `${name}_${k}`;
+    seen.add(unique);
+    return unique;
+  });
 }

@@ -1,5 +1,6 @@
 import type { ColumnInfo, ColumnType } from '../domain/types.js';
-import { columnNames, csvCellType, mergeType } from './column-types.js';
+import { columnNames } from '@rowline/engine';
+import { csvCellType, mergeType } from './column-types.js';
 
 export type CsvLimits = {
   sampleRows: number; maxColumns: number; maxCellChars: number; maxHeadChars: number;

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { ColumnInfo, ColumnType } from '../domain/types.js';
-import { columnNames, mergeType } from './column-types.js';
+import { columnNames } from '@rowline/engine';
+import { mergeType } from './column-types.js';
 import { decodeXml, elements, firstElement, textOf } from './xml.js';
 
 /** The last bytes seen, where the part's closing tag must be at its end. */
