@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { AppError } from './errors.js';
 import { EnvError } from './env.js';
 import type { EntityManager } from './orm.js';
-import type { Count } from './pagination.js';
+import { decodeCursor, type Count, type Page } from './pagination.js';
 
 /**
  * How long one list's `totalCount` may run (`COUNT_TIMEOUT_MS`, default 2000), read once when the kit loads:
@@ -41,4 +41,18 @@ export function boundedCount<T extends object>(
       throw new AppError('COUNT_TIMEOUT', `totalCount could not be counted within ${timeoutMs} ms`, { timeoutMs });
     }
   };
+}
+
+/**
+ * A list's page of `entity` under `where` (the list's filters, the tenant's scoping coming from `em` or from
+ * `where`): `first + 1` rows from the cursor `after` on, in id order (`asc`, or `desc` for newest first), and its
+ * bounded count of `where` alone.
+ */
+export async function findPage<T extends { id: string }>(
+  em: EntityManager, entity: EntityName<T>, where: FilterQuery<NoInfer<T>>, page: { first: number; after?: string | null }, order: 'asc' | 'desc',
+): Promise<Page<T>> {
+  const afterId = decodeCursor(page.after);
+  const from = afterId ? { ...(where as object), id: { [order === 'asc' ? '$gt' : '$lt']: afterId } } : where;
+  const rows = await em.find(entity, from as FilterQuery<NoInfer<T>>, { orderBy: { id: order } as never, limit: page.first + 1 });
+  return { rows: rows as T[], count: boundedCount(em, entity, where) };
 }

@@ -1,6 +1,6 @@
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import {
-  API_KEY_PREFIX, badInput, boundedCount, decodeCursor, generateApiKey, isUuid, isWellFormedApiKey, newId, notFound, permissionsOf,
+  API_KEY_PREFIX, badInput, findPage, generateApiKey, isUuid, isWellFormedApiKey, newId, notFound, permissionsOf,
   type EntityManager, type Page, type Principal,
 } from '@rowline/kit';
 import { ApiKeyEntity, type ApiKey } from '../store/api-key.entity.js';
@@ -61,11 +61,7 @@ export function createApiKeys(deps: { em: () => EntityManager; secret: string })
 
   return {
     async list(tenantId: string, page: { first: number; after?: string | null }): Promise<Page<ApiKey>> {
-      const after = decodeCursor(page.after);
-      const em = deps.em();
-      const rows = await em.find(ApiKeyEntity, { tenantId, ...(after ? { id: { $lt: after } } : {}) },
-        { orderBy: { id: 'desc' }, limit: page.first + 1 });
-      return { rows, count: boundedCount(em, ApiKeyEntity, { tenantId }) };
+      return findPage(deps.em(), ApiKeyEntity, { tenantId }, page, 'desc');
     },
 
     async create(actor: Actor, input: { name: string; scopes: string[]; expiresAt?: Date | null }, address?: string): Promise<CreatedApiKey> {

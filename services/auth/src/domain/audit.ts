@@ -1,4 +1,4 @@
-import { badInput, boundedCount, decodeCursor, newId, pageSize, toConnection, type EntityManager } from '@rowline/kit';
+import { badInput, findPage, newId, pageSize, toConnection, type EntityManager } from '@rowline/kit';
 import { AUDIT_TYPES, AuditEventEntity, type AuditType } from '../store/entities.js';
 
 export { AUDIT_TYPES, type AuditType } from '../store/entities.js';
@@ -28,8 +28,6 @@ export function recordAudit(em: EntityManager, type: AuditType, e: AuditEntry) {
 export async function listAudit(em: EntityManager, tenantId: string, opts: { first?: number | null; after?: string | null; type?: string | null }) {
   const type = opts.type ? auditType(opts.type) : null;
   const size = pageSize(opts.first);
-  const after = decodeCursor(opts.after);
-  const where = { tenantId, ...(type ? { type } : {}) };
-  const rows = await em.find(AuditEventEntity, { ...where, ...(after ? { id: { $lt: after } } : {}) }, { orderBy: { id: 'desc' }, limit: size + 1 });
-  return toConnection({ rows, count: boundedCount(em, AuditEventEntity, where) }, size, opts.after);
+  const page = await findPage(em, AuditEventEntity, { tenantId, ...(type ? { type } : {}) }, { first: size, after: opts.after }, 'desc');
+  return toConnection(page, size, opts.after);
 }

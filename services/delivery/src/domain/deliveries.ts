@@ -1,5 +1,5 @@
 import type { EntityManager, Page, Principal } from '@rowline/kit';
-import { badInput, boundedCount, conflict, decodeCursor, isUuid, notFound } from '@rowline/kit';
+import { badInput, findPage, conflict, decodeCursor, isUuid, notFound } from '@rowline/kit';
 import type { LedgerStore } from '../store/ledger-store.js';
 import { DeliveryAttemptEntity, DeliveryEntity, type Delivery, type DeliveryAttempt, type DeliveryStatus } from '../store/entities.js';
 
@@ -39,11 +39,10 @@ export function createDeliveriesDomain(deps: { ledger: LedgerStore; onRedeliver?
 
     /** Newest first: a ledger is read from its latest entries. */
     async list(em: EntityManager, opts: { first: number; after?: string | null; executionId?: string | null; status?: DeliveryStatus | null }): Promise<Page<Delivery>> {
-      const afterId = decodeCursor(opts.after);
+      decodeCursor(opts.after); // a malformed cursor is refused first, as before
       if (opts.executionId && !isUuid(opts.executionId)) throw badInput('executionId is not a valid id', { argument: 'executionId' });
       const where = { ...(opts.executionId ? { executionId: opts.executionId } : {}), ...(opts.status ? { status: opts.status } : {}) };
-      const rows = await em.find(DeliveryEntity, { ...where, ...(afterId ? { id: { $lt: afterId } } : {}) }, { orderBy: { id: 'desc' }, limit: opts.first + 1 });
-      return { rows, count: boundedCount(em, DeliveryEntity, where) };
+      return findPage(em, DeliveryEntity, where, opts, 'desc');
     },
 
     forExecution(em: EntityManager, executionId: string): Promise<Delivery[]> {

@@ -1,6 +1,6 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager, Page, Principal } from '@rowline/kit';
-import { badInput, boundedCount, conflict, decodeCursor, isUuid, newId, notFound } from '@rowline/kit';
+import { badInput, findPage, conflict, isUuid, newId, notFound } from '@rowline/kit';
 import { DestinationEntity, type Destination, type DestinationKind } from '../store/entities.js';
 import { SECRET_MASK, type ConfigParser } from './configs.js';
 import { secretContext, type SecretBox, type Secrets } from './secret-box.js';
@@ -46,9 +46,7 @@ export function createDestinationsDomain(deps: { parseConfig: ConfigParser; box:
     get,
 
     async list(em: EntityManager, opts: { first: number; after?: string | null }): Promise<Page<Destination>> {
-      const afterId = decodeCursor(opts.after);
-      const rows = await em.find(DestinationEntity, afterId ? { id: { $gt: afterId } } : {}, { orderBy: { id: 'asc' }, limit: opts.first + 1 });
-      return { rows, count: boundedCount(em, DestinationEntity, {}) };
+      return findPage(em, DestinationEntity, {}, opts, 'asc');
     },
 
     async create(em: EntityManager, actor: Principal, input: { name: string; kind: DestinationKind; config: unknown }) {

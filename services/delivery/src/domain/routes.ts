@@ -1,5 +1,5 @@
 import type { EntityManager, Page, Principal } from '@rowline/kit';
-import { badInput, boundedCount, decodeCursor, emptyPage, isUuid, newId, notFound } from '@rowline/kit';
+import { badInput, findPage, emptyPage, isUuid, newId, notFound } from '@rowline/kit';
 import { RouteEntity, type Route } from '../store/entities.js';
 import type { DestinationsDomain } from './destinations.js';
 
@@ -34,9 +34,7 @@ export type RoutesDomain = ReturnType<typeof createRoutesDomain>;
  * a cycle, is priced by the gateway's cost limit by its page sizes.
  */
 async function pageOf(em: EntityManager, where: { workflowId: string } | { destinationId: string }, page: { first: number; after?: string | null }): Promise<Page<Route>> {
-  const afterId = decodeCursor(page.after);
-  const rows = await em.find(RouteEntity, afterId ? { ...where, id: { $gt: afterId } } : where, { orderBy: { id: 'asc' }, limit: page.first + 1 });
-  return { rows, count: boundedCount(em, RouteEntity, where) };
+  return findPage(em, RouteEntity, where, page, 'asc');
 }
 
 export function createRoutesDomain(deps: {

@@ -1,4 +1,4 @@
-import { AppError, badInput, boundedCount, decodeCursor, isUuid, newId, notFound, type EntityManager, type Page, type Principal } from '@rowline/kit';
+import { AppError, badInput, findPage, decodeCursor, isUuid, newId, notFound, type EntityManager, type Page, type Principal } from '@rowline/kit';
 import { ExecutionStatus, ExecutionPhase } from '@rowline/proto';
 import { ExecutionEntity, ExecutionLogEntity, StepRunEntity, type Execution, type StepSpec } from '../store/entities.js';
 import { insertRun, runIdForKey } from '../store/insert-run.js';
@@ -155,7 +155,7 @@ export function createExecutionsDomain(deps: { lookups: Lookups; onOutbox: () =>
     },
 
     async list(em: EntityManager, filter: ExecutionFilter, page: { first: number; after?: string | null }): Promise<Page<Execution>> {
-      const afterId = decodeCursor(page.after);
+      decodeCursor(page.after); // a malformed cursor is refused first, as before
       // A malformed id in a filter is a client's mistake worth saying, as deliveries' executionId does (a lookup
       // by a malformed id answers NOT_FOUND, like any id that does not exist).
       if (filter.workflowId && !isUuid(filter.workflowId)) throw badInput('workflowId is not a valid id', { field: 'workflowId' });
@@ -164,9 +164,8 @@ export function createExecutionsDomain(deps: { lookups: Lookups; onOutbox: () =>
         ...(filter.workflowId ? { workflowId: filter.workflowId } : {}),
         ...(filter.from || filter.to ? { createdAt: { ...(filter.from ? { $gte: filter.from } : {}), ...(filter.to ? { $lt: filter.to } : {}) } } : {}),
       };
-      const rows = await em.find(ExecutionEntity, { ...where, ...(afterId ? { id: { $lt: afterId } } : {}) }, { orderBy: { id: 'desc' }, limit: page.first + 1 });
       // Counted from indexes: at most one pass over the tenant's own entries (README, "Counting runs").
-      return { rows, count: boundedCount(em, ExecutionEntity, where) };
+      return findPage(em, ExecutionEntity, where, page, 'desc');
     },
 
     steps: (em: EntityManager, executionId: string) => em.find(StepRunEntity, { executionId }, { orderBy: { index: 'asc' } }),

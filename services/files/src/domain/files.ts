@@ -1,5 +1,5 @@
 import type { Storage } from '@rowline/storage';
-import { badInput, boundedCount, decodeCursor, isUuid, newId, notFound, type EntityManager, type Logger, type Page, type Principal } from '@rowline/kit';
+import { badInput, findPage, isUuid, newId, notFound, type EntityManager, type Logger, type Page, type Principal } from '@rowline/kit';
 import { FileEntity, type File } from '../store/entities.js';
 import { uploadName } from './file-names.js';
 import type { FileLinks } from './links.js';
@@ -52,10 +52,7 @@ export function createFilesDomain(deps: { storage: Storage; links: FileLinks; ma
 
     /** Newest first: people look for what they just uploaded. */
     async list(em: EntityManager, opts: { first: number; after?: string | null; kind?: FileKind | null }): Promise<Page<File>> {
-      const afterId = decodeCursor(opts.after);
-      const where = { ...(opts.kind ? { kind: opts.kind } : {}), status: { $ne: 'DELETED' as const } };
-      const rows = await em.find(FileEntity, { ...where, ...(afterId ? { id: { $lt: afterId } } : {}) }, { orderBy: { id: 'desc' }, limit: opts.first + 1 });
-      return { rows, count: boundedCount(em, FileEntity, where) };
+      return findPage(em, FileEntity, { ...(opts.kind ? { kind: opts.kind } : {}), status: { $ne: 'DELETED' as const } }, opts, 'desc');
     },
 
     /** A short-lived link to the bytes; only a READY file has bytes worth fetching. */

@@ -1,5 +1,5 @@
 import type { EntityManager, Page, Principal } from '@rowline/kit';
-import { badInput, boundedCount, conflict, newId, notFound, decodeCursor, isUuid } from '@rowline/kit';
+import { badInput, findPage, conflict, newId, notFound, isUuid } from '@rowline/kit';
 import { diffSteps } from './diff.js';
 import { WorkflowEntity, WorkflowVersionEntity, type Workflow, type WorkflowVersion } from '../store/entities.js';
 
@@ -102,10 +102,7 @@ export function createWorkflowsDomain(deps: { validateSteps: StepValidator }) {
     },
 
     async list(em: EntityManager, opts: { first: number; after?: string | null; includeArchived?: boolean }): Promise<Page<Workflow>> {
-      const afterId = decodeCursor(opts.after);
-      const where = opts.includeArchived ? {} : { status: 'ACTIVE' as const };
-      const rows = await em.find(WorkflowEntity, { ...where, ...(afterId ? { id: { $gt: afterId } } : {}) }, { orderBy: { id: 'asc' }, limit: opts.first + 1 });
-      return { rows, count: boundedCount(em, WorkflowEntity, where) };
+      return findPage(em, WorkflowEntity, opts.includeArchived ? {} : { status: 'ACTIVE' as const }, opts, 'asc');
     },
 
     async get(em: EntityManager, id: string): Promise<Workflow> {
@@ -136,9 +133,7 @@ export function createWorkflowsDomain(deps: { validateSteps: StepValidator }) {
     },
 
     async versionsOf(em: EntityManager, workflowId: string, opts: { first: number; after?: string | null }): Promise<Page<WorkflowVersion>> {
-      const afterId = decodeCursor(opts.after);
-      const rows = await em.find(WorkflowVersionEntity, { workflowId, ...(afterId ? { id: { $lt: afterId } } : {}) }, { orderBy: { id: 'desc' }, limit: opts.first + 1 });
-      return { rows, count: boundedCount(em, WorkflowVersionEntity, { workflowId }) };
+      return findPage(em, WorkflowVersionEntity, { workflowId }, opts, 'desc');
     },
   };
 }
