@@ -104,6 +104,31 @@ describe('the subscription hub', () => {
     for (const s of [all, succeeded, otherWorkflow]) s.sub.queue.return();
   });
 
+  it('resolves the events that arrive together (one Kafka batch: a move\'s steps, status and outcome) once', async () => {
+    const gw = fakeGateway({ r1: 'acme', r2: 'acme' });
+    const hub = createHub({ resolve: gw.resolve, logger: createLogger({ service: 'test', level: 'silent' }) });
+    const watch = subscriber(WATCH, { id: 'r1' }, principal('acme'));
+    const succeeded = subscriber(FEED, { f: { status: 'SUCCEEDED' } }, principal('acme'));
+    hub.add(watch.sub);
+    hub.add(succeeded.sub);
+    // The snapshot of r1 is resolved before its events come (a subscriber opens before the run ends).
+    await until(() => watch.seen.length === 1);
+    const before = gw.calls.length;
+    for (const run of ['r1', 'r2']) {
+      hub.publish(event('acme', run, { type: 'STEP_FINISHED' }, { status: 'RUNNING' }));
+      hub.publish(event('acme', run, { type: 'STATUS_CHANGED', status: 'SUCCEEDED' }));
+      hub.publish(event('acme', run, { type: 'SUCCEEDED', status: 'SUCCEEDED' }));
+    }
+    await watch.done;
+    await until(() => succeeded.seen.length === 4);
+    expect(watch.seen.map((u) => u.type)).toEqual(['SNAPSHOT', 'STEP_FINISHED', 'STATUS_CHANGED', 'SUCCEEDED']);
+    // (Runs are resolved side by side: their updates interleave in any order.)
+    expect(succeeded.seen.map((u) => u.type).sort()).toEqual(['STATUS_CHANGED', 'STATUS_CHANGED', 'SUCCEEDED', 'SUCCEEDED']);
+    // One resolution per run and subscriber group: r1 for the watcher and for the feed, r2 for the feed.
+    expect(gw.calls.slice(before).sort()).toEqual(['r1', 'r1', 'r2']);
+    succeeded.sub.queue.return();
+  });
+
   it('resolves once per event for every subscriber of a group', async () => {
     const gw = fakeGateway({ r1: 'acme' });
     const hub = createHub({ resolve: gw.resolve, logger: createLogger({ service: 'test', level: 'silent' }) });

@@ -90,7 +90,11 @@ export function createHub(deps: { resolve: Resolve; logger: Logger; onResolved?:
       lane = { runId, plan: sub.plan, principal: sub.principal, items: [] };
       lanes.set(key, lane);
       lane.items.push(item);
-      void drain(key, lane);
+      // From the next turn of the event loop: the events that came with this one (a move's steps, its status
+      // and its outcome reach the consumer in one Kafka batch, handled within one turn) join the lane first
+      // and share its first resolution, where starting at once resolved the first of them on its own.
+      const ready = lane;
+      setImmediate(() => void drain(key, ready));
       return;
     }
     const tail = lane.items[lane.items.length - 1];

@@ -222,8 +222,15 @@ async function main() {
   }));
   const jitDelta = (pid, before) => [...jitCpu(pid)].reduce((sum, [tid, c]) => sum + c - (before.get(tid) ?? 0), 0);
 
+  /** Updates the gateway resolved for subscribers so far (its /metrics): what the subscription layer did per run. */
+  const resolutions = async () => {
+    const text = await (await fetch(new URL('/metrics', platform.url))).text();
+    return text.split('\n').filter((l) => l.startsWith('rowline_subscription_resolution_seconds_count')).reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  };
+
   let cpuPids = [];
   async function measure(label, load) {
+    const resolved0 = await resolutions();
     const cpu0 = cpuPids.map(cpuOf);
     const pg0 = postgresCpu();
     const jit0 = kafka.pid ? jitCpu(kafka.pid) : new Map();
@@ -232,6 +239,7 @@ async function main() {
     const tapLatencies = runs.map((r) => r.tapped - r.t0).filter(Number.isFinite);
     const first = Math.min(...runs.map((r) => r.t0));
     const last = Math.max(...runs.map((r) => r.done));
+    const resolved = (await resolutions()) - resolved0;
     const b = await breakdown(runs, timeOrigin);
     const jit = kafka.pid ? jitDelta(kafka.pid, jit0) : 0;
     const cpu = [...cpuPids.map((pid, i) => cpuOf(pid) - cpu0[i] - (pid === kafka.pid ? jit : 0)), [...postgresCpu()].reduce((sum, [pid, c]) => sum + c - (pg0.get(pid) ?? 0), 0)];
@@ -243,7 +251,7 @@ async function main() {
       refusedBy: Object.entries(Object.groupBy(refused, (c) => c)).map(([c, l]) => `${c}: ${l.length}`).join(', '),
       label, runs: runs.length, perSecond: runs.length / ((last - first) / 1000), p50: pct(latencies, 50), p99: pct(latencies, 99),
       tapP50: pct(tapLatencies, 50), tapP99: pct(tapLatencies, 99),
-      accept: pct(runs.map((r) => r.accepted), 50), parts: b,
+      accept: pct(runs.map((r) => r.accepted), 50), parts: b, resolutionsPerRun: resolved / runs.length,
     };
   }
 
@@ -276,7 +284,7 @@ async function main() {
     await sql.query('analyze');
     for (const [label, load] of [[`${n} worker(s), ${RUNS} runs at once`, burst(RUNS)], [`${n} worker(s), ${RATE} runs/s for ${SECONDS} s`, paced()]]) {
       const r = await measure(label, load);
-      console.log(`${label}: ${r.perSecond.toFixed(1)} runs/s, p50 ${ms(r.p50)}, p99 ${ms(r.p99)}, refused ${r.refused}${r.refused ? ` (${r.refusedBy})` : ''}, CPU ms/run ${r.cpuMsPerRun.map((c) => c.toFixed(1)).join(' / ')}${kafka.pid ? `, broker JIT ${r.jitMsPerRun.toFixed(1)}` : ''}; at the Kafka tap p50 ${ms(r.tapP50)}, p99 ${ms(r.tapP99)}; slowest 1%: accepting / waiting / running / to Kafka / to the subscriber ${Object.values(r.parts.slowest).map(ms).join(' / ')}`);
+      console.log(`${label}: ${r.perSecond.toFixed(1)} runs/s, p50 ${ms(r.p50)}, p99 ${ms(r.p99)}, refused ${r.refused}${r.refused ? ` (${r.refusedBy})` : ''}, CPU ms/run ${r.cpuMsPerRun.map((c) => c.toFixed(1)).join(' / ')}${kafka.pid ? `, broker JIT ${r.jitMsPerRun.toFixed(1)}` : ''}; at the Kafka tap p50 ${ms(r.tapP50)}, p99 ${ms(r.tapP99)}; ${r.resolutionsPerRun.toFixed(2)} subscription resolutions per run; slowest 1%: accepting / waiting / running / to Kafka / to the subscriber ${Object.values(r.parts.slowest).map(ms).join(' / ')}`);
       results.push({ workers: n, ...r });
     }
     await Promise.all(procs.map((p) => p.stop()));
