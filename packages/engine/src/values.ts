@@ -139,11 +139,11 @@ export function formatDate(d: Date): string {
 }
 
 /**
- * The longest text a step may build out of cells: `+` in an expression (compute_column, filter and validate
- * expressions) and clean's replace. Repeated in step after step, either doubles a cell each time (`s + s`,
- * `a` replaced by `aa`), and nothing held by a streaming step counts in the run's MemoryBudget: one cell of
- * 26 doublings took a run to 590 MB of RSS and failed as INTERNAL (V8's longest string), 100 rows of 20 the
- * same. 1 Mi characters is 32 times what an Excel cell holds, far past any real value built from cells.
+ * The longest text a step may build out of cells: `+`, concat() and replace() in an expression (compute_column,
+ * filter and validate expressions) and clean's replace. Repeated in step after step, either doubles a cell each
+ * time (`s + s`, `a` replaced by `aa`), and nothing held by a streaming step counts in the run's MemoryBudget: one
+ * cell of 26 doublings took a run to 590 MB of RSS and failed as INTERNAL (V8's longest string), 100 rows of 20
+ * the same. 1 Mi characters is 32 times what an Excel cell holds, far past any real value built from cells.
  */
 export const MAX_BUILT_TEXT = 1024 * 1024;
 

@@ -43,13 +43,19 @@ describe('expression language', () => {
     expect(ev('amount == 4111111111111111', ['4111111111111111'])).toBe(true);
   });
 
-  it('cuts concat and replace at 32,767 characters as it builds them, whatever the cells hold', () => {
+  it('fails concat and replace with TOO_LARGE past 1 Mi characters, as +, before building the text', () => {
     const big = 'a'.repeat(600_000);
     const cells: Row = [1, 1, big];
+    const tooLarge = (what: string) => expect.objectContaining({ code: 'TOO_LARGE', message: `the expression's ${what} builds a text of more than 1048576 characters` });
     // A replacement by the cell itself would be 600,000 squared characters, past V8's longest string.
-    expect(ev('replace(name, "a", name)', cells)).toBe('a'.repeat(32_767));
-    expect(ev('concat(name, name, name, name, name, name, name, name, name, name, name, name)', cells)).toBe('a'.repeat(32_767));
-    expect(ev('replace(name, "b", "c")', cells)).toBe('a'.repeat(32_767));
+    expect(() => ev('replace(name, "a", name)', cells)).toThrow(tooLarge('replace()'));
+    expect(() => ev('concat(name, name)', cells)).toThrow(tooLarge('concat()'));
+    expect(() => ev('name + name', cells)).toThrow(expect.objectContaining({ code: 'TOO_LARGE' }));
+    // Up to the bound they are whole: no longer cut at 32,767 characters.
+    expect(ev('concat(name, "b")', cells)).toBe(`${big}b`);
+    expect(ev('replace(name, "a", "bc")', [1, 1, 'a'.repeat(524_288)])).toBe('bc'.repeat(524_288));
+    expect(() => ev('replace(name, "a", "bc")', [1, 1, 'a'.repeat(524_289)])).toThrow(tooLarge('replace()'));
+    expect(ev('replace(name, "b", "c")', cells)).toBe(big);
     // Small ones as before.
     expect(ev('replace("a-b-c", "-", "+")')).toBe('a+b+c');
     expect(ev('replace("abc", "", "x")')).toBe('abc');

@@ -1,28 +1,27 @@
-import { addDays, formatDate, isEmpty, parseIsoDate, serialToDate, toDate, toNumber, toText, truthy, type Value } from '../values.js';
+import { addDays, formatDate, isEmpty, MAX_BUILT_TEXT, parseIsoDate, serialToDate, textTooLarge, toDate, toNumber, toText, truthy, type Value } from '../values.js';
 import { compareLoose } from './ops.js';
 
 type Fn = (args: Value[]) => Value;
 
 const MS_PER_DAY = 86_400_000;
-/** Longest text a function may build, so work and memory per row stay bounded. */
-const MAX_TEXT = 32767;
 
 const text = (v: Value | undefined) => toText(v ?? null);
 const num = (v: Value | undefined) => toNumber(v ?? null);
-const cap = (s: string) => (s.length > MAX_TEXT ? s.slice(0, MAX_TEXT) : s);
+
 /**
- * `parts` joined by `separator`, cut at MAX_TEXT as it is built: joined whole first, cells within the reader's
- * bounds (a replacement by the cell itself, 64 long cells) made strings past V8's longest and failed the run
- * as INTERNAL.
+ * `parts` joined by `separator`, bounded as `+` is: past MAX_BUILT_TEXT the run fails with TOO_LARGE, and the
+ * length is counted before anything is built (built whole, a replacement of a 600,000-character cell by itself
+ * went past V8's longest string and failed as INTERNAL). concat() and replace() used to cut their result at
+ * 32,767 characters without a word, and a cut text looks like any other to the steps after it; an xlsx cell
+ * still holds 32,767 at most, and the xlsx writer cuts a longer one and says so in the run's log.
  */
-function capJoin(parts: string[], separator = ''): string {
-  let s = '';
-  for (let i = 0; i < parts.length && s.length < MAX_TEXT; i++) {
-    if (i > 0) s += cap(separator);
-    s += cap(parts[i]!);
-    s = cap(s);
+function joinBounded(parts: string[], separator: string, what: string): string {
+  let length = 0;
+  for (let i = 0; i < parts.length; i++) {
+    length += parts[i]!.length + (i > 0 ? separator.length : 0);
+    if (length > MAX_BUILT_TEXT) throw textTooLarge(what);
   }
-  return s;
+  return parts.join(separator);
 }
 
 /**
@@ -84,8 +83,8 @@ export const FUNCTIONS = new Map<string, { min: number; max: number; fn: Fn }>([
   ['left', { min: 2, max: 2, fn: (a) => text(a[0]).slice(0, Math.max(0, num(a[1]) ?? 0)) }],
   ['right', { min: 2, max: 2, fn: (a) => { const s = text(a[0]); const n = Math.max(0, num(a[1]) ?? 0); return n ? s.slice(-n) : ''; } }],
   ['mid', { min: 3, max: 3, fn: (a) => { const s = num(a[1]) ?? 1; return text(a[0]).substr(Math.max(0, s - 1), Math.max(0, num(a[2]) ?? 0)); } }],
-  ['concat', { min: 1, max: 64, fn: (a) => capJoin(a.map((v) => text(v))) }],
-  ['replace', { min: 3, max: 3, fn: (a) => { const f = text(a[1]); return f === '' ? text(a[0]) : capJoin(text(a[0]).split(f), text(a[2])); } }],
+  ['concat', { min: 1, max: 64, fn: (a) => joinBounded(a.map((v) => text(v)), '', "the expression's concat()") }],
+  ['replace', { min: 3, max: 3, fn: (a) => { const f = text(a[1]); const s = text(a[0]); return joinBounded(f === '' ? [s] : s.split(f), text(a[2]), "the expression's replace()"); } }],
   ['contains', { min: 2, max: 2, fn: (a) => text(a[0]).includes(text(a[1])) }],
   ['starts_with', { min: 2, max: 2, fn: (a) => text(a[0]).startsWith(text(a[1])) }],
   ['ends_with', { min: 2, max: 2, fn: (a) => text(a[0]).endsWith(text(a[1])) }],

@@ -77,6 +77,32 @@ describe('text built step after step', () => {
       .toMatchObject({ code: 'TOO_LARGE', step: 17, message: "the expression's + builds a text of more than 1048576 characters" });
   });
 
+  it('fails the run with TOO_LARGE at the step whose concat() or replace() passes 1 Mi characters, as +', async () => {
+    const concat = { type: 'compute_column', params: { column: 's', expression: 'concat(s, s)' } };
+    const input = csv(`id,s\n1,${'abcdefgh'.repeat(4096)}\n`);
+    // 32 Ki characters doubled 5 times is exactly 1 Mi: the 6th doubling passes it.
+    const ok = await run([...times(5, concat), OUT], input);
+    expect(ok.text('o.csv')).toHaveLength('id,s\r\n1,\r\n'.length + 1024 * 1024);
+    await expect(run([...times(6, concat), OUT], input)).rejects
+      .toMatchObject({ code: 'TOO_LARGE', step: 5, message: "the expression's concat() builds a text of more than 1048576 characters" });
+    const replace = { type: 'compute_column', params: { column: 's', expression: 'replace(s, "a", "aa")' } };
+    await expect(run([...times(30, replace), OUT], csv('id,s\n1,a\n'))).rejects
+      .toMatchObject({ code: 'TOO_LARGE', step: 20, message: "the expression's replace() builds a text of more than 1048576 characters" });
+  });
+
+  it('writes a concat() longer than an xlsx cell whole to csv, and cut to 32,767 characters with a warning to xlsx', async () => {
+    const steps = [
+      { type: 'compute_column', params: { column: 'long', expression: 'concat(s, s, s)' } },
+      { type: 'output', params: { artifacts: [{ name: 'o.csv', format: 'csv', sheets: [{ from: 'Sales' }] }, { name: 'o.xlsx', sheets: [{ from: 'Sales' }] }] } },
+    ];
+    const s = 'x'.repeat(20_000);
+    const r = await run(steps, csv(`id,s\n1,${s}\n2,short\n`));
+    expect(r.text('o.csv')).toBe(`id,s,long\r\n1,${s},${s.repeat(3)}\r\n2,short,shortshortshort\r\n`);
+    const sheet = (await r.sheets('o.xlsx'))['Sales']!;
+    expect(sheet.rows).toEqual([[1, s, 'x'.repeat(32_767)], [2, 'short', 'shortshortshort']]);
+    expect(r.result.logs).toContainEqual(expect.objectContaining({ level: 'warn', message: 'o.xlsx: 1 text cells were longer than 32767 characters and were cut' }));
+  });
+
   it('fails the run with TOO_LARGE at the clean step whose replace passes 1 Mi characters', async () => {
     const double = { type: 'clean', params: { columns: ['s'], replace: [{ find: 'a', with: 'aa' }] } };
     const input = csv('id,s\n1,a\n');
