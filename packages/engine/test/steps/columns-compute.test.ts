@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { StepSpec } from '../../src/index.js';
 import { run, csv, SALES, sheetAfter } from '../helpers.js';
 
 describe('select_columns, rename_columns, reorder_columns', () => {
@@ -65,7 +66,7 @@ describe('compute_column', () => {
 
 describe('text built step after step', () => {
   const OUT = { type: 'output', params: { artifacts: [{ name: 'o.csv', format: 'csv', sheets: [{ from: 'Sales' }] }] } };
-  const times = (n: number, step: object) => Array.from({ length: n }, () => step);
+  const times = (n: number, step: StepSpec) => Array.from({ length: n }, () => step);
 
   it('fails the run with TOO_LARGE at the step whose + passes 1 Mi characters, not the process', async () => {
     // 8 characters doubled 17 times is exactly 1 Mi: the 18th doubling passes it; 26 would be V8's longest string.
