@@ -1,7 +1,7 @@
 import { EngineError } from '../errors.js';
 import type { ArtifactWriter } from '../io/artifact.js';
 import type { ReadLimits } from '../io/raw-rows.js';
-import type { WorkbookSource } from '../io/workbook-source.js';
+import type { TextColumns, WorkbookSource } from '../io/workbook-source.js';
 import type { MemoryBudget } from './budget.js';
 import type { RunControl } from './control.js';
 import { Port, type Origin } from './port.js';
@@ -51,6 +51,8 @@ export class RunGraph {
   private readonly sources = new Map<string, Source>();
   private readonly tasks: Array<() => Promise<void>> = [];
   private readonly firstSheet: string;
+  /** Columns every csv source keeps as text (StepModule.textColumns), known once the steps are planned. */
+  private asText: TextColumns | undefined;
 
   constructor(private readonly deps: GraphDeps) {
     const names = deps.input.sheetNames;
@@ -71,7 +73,7 @@ export class RunGraph {
       ctl.phase = 'READING';
       const r = await wb.readSheet(sheet, port, ctl, this.deps.limits, (rows, fraction) => {
         ctl.progress(ctl.phase === 'VALIDATING' ? 'VALIDATING' : 'READING', base + rows, fraction === undefined ? undefined : fraction * 100);
-      });
+      }, this.asText);
       this.rowsRead += r.rows;
       this.logs.push({ level: 'info', message: `read sheet ${JSON.stringify(sheet)}: ${r.rows} rows` });
       if (r.droppedCells) this.logs.push({ level: 'warn', message: `sheet ${JSON.stringify(sheet)}: ${r.droppedCells} cells right of the header's last column were ignored` });
@@ -81,6 +83,7 @@ export class RunGraph {
   }
 
   plan(steps: StepSpec[]): void {
+    this.asText = textColumns(steps, this.deps.modules);
     steps.forEach((step, index) => {
       const module = this.deps.modules.get(step.type);
       if (!module) throw new EngineError('INVALID_STEPS', `unknown step type ${JSON.stringify(step.type)}`, { step: index });
@@ -164,3 +167,14 @@ export class RunGraph {
 }
 
 export type { Entry as SheetEntry };
+
+/** The union of the columns the steps read as text; undefined when none does (the reader's fast path). */
+function textColumns(steps: StepSpec[], modules: ReadonlyMap<string, StepModule>): TextColumns | undefined {
+  const names = new Set<string>();
+  for (const step of steps) {
+    const columns = modules.get(step.type)?.textColumns?.(step.params);
+    if (columns === 'all') return 'all';
+    if (columns) for (const c of columns) names.add(c);
+  }
+  return names.size > 0 ? names : undefined;
+}

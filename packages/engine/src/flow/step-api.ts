@@ -67,6 +67,13 @@ export interface StepModule<P = Record<string, unknown>> {
    * its path relative to that step's params.
    */
   checkOnSave?(steps: Array<{ index: number; params: P }>): Array<StepIssue & { step: number }>;
+  /**
+   * Columns whose cells the step reads as the file wrote them ('all': every column). A csv reader leaves such a
+   * column's cells as text instead of typing them (it reads `1.000` as the number 1, a thousand to a clean step
+   * told that "." groups thousands), in every csv the run reads and for every step, by column name. xlsx cells
+   * are typed by the file itself and are read as they are.
+   */
+  textColumns?(params: P): readonly string[] | 'all' | undefined;
   /** Other files the step reads, so the run opens them before wiring. */
   files?(params: P): string[];
   /** Wires the step into the graph. Called once per run, in step order, before any row flows. */

@@ -5,7 +5,7 @@ import type { RunControl } from '../flow/control.js';
 import type { RowSink } from '../flow/port.js';
 import { isLongInteger, parseIsoDate, parseNumber, toSpreadsheetPrecision, type Value } from '../values.js';
 import { RawRows, type ReadLimits } from './raw-rows.js';
-import type { ReadProgress, WorkbookSource } from './workbook-source.js';
+import type { ReadProgress, TextColumns, WorkbookSource } from './workbook-source.js';
 
 /**
  * The largest csv record the reader builds: the engine's own bound behind the files service's check at upload
@@ -38,12 +38,14 @@ export class CsvWorkbook implements WorkbookSource {
     this.first = firstStream;
   }
 
-  async readSheet(name: string, sink: RowSink, ctl: RunControl, limits: ReadLimits, progress: ReadProgress) {
+  async readSheet(name: string, sink: RowSink, ctl: RunControl, limits: ReadLimits, progress: ReadProgress, asText?: TextColumns) {
     if (name !== this.sheetNames[0]) throw new EngineError('SHEET_NOT_FOUND', `the csv file has no sheet ${JSON.stringify(name)}`);
     // The stream opened to detect the format serves the first read; a second read of the sheet reopens the file.
     const input = this.first ?? (await this.reopen());
     this.first = null;
     const raw = new RawRows(sink, limits, name);
+    // Which cells of a data row stay text, by column: undefined until the header is known, null when none does.
+    let textMask: boolean[] | null | undefined = asText === undefined ? null : undefined;
     const utf16 = this.head[0] === 0xff && this.head[1] === 0xfe;
     // An error of a step downstream must surface as itself, not as csv-parse's "callback failed".
     let failure: unknown = null;
@@ -65,7 +67,11 @@ export class CsvWorkbook implements WorkbookSource {
           try {
             // A record that grew past the bound within the last slice written.
             if (rec.length > CSV_MAX_RECORD_FIELDS) throw tooManyFields(info.lines);
-            raw.push(rec.map(inferCsvValue));
+            if (textMask === undefined && raw.header !== null) {
+              const mask = raw.header.map((c) => asText === 'all' || asText!.has(c));
+              textMask = mask.includes(true) ? mask : null;
+            }
+            raw.push(textMask ? typedExcept(rec, textMask) : rec.map(inferCsvValue));
           } catch (e) {
             failure = e;
           }
@@ -138,6 +144,16 @@ export function sniffDelimiter(head: string, fileName: string): string {
   let best = ',';
   for (const [d, n] of counts) if (n > counts.get(best)!) best = d;
   return best;
+}
+
+/** `rec` typed as inferCsvValue types it, but for the cells `text` marks, which stay as the file wrote them. */
+function typedExcept(rec: string[], text: readonly boolean[]): Value[] {
+  const out: Value[] = new Array(rec.length);
+  for (let i = 0; i < rec.length; i++) {
+    const s = rec[i]!;
+    out[i] = text[i] === true ? (s === '' ? null : s) : inferCsvValue(s);
+  }
+  return out;
 }
 
 /**

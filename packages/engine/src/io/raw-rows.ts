@@ -29,6 +29,11 @@ export class RawRows {
     private readonly sheet: string,
   ) {}
 
+  /** The column names, once the header row has been seen. */
+  get header(): readonly string[] | null {
+    return this.columns;
+  }
+
   push(cells: Value[]): void {
     if (isBlank(cells)) return;
     if (this.columns === null) {

@@ -13,7 +13,8 @@ export class StepValidator {
 
   constructor(private readonly modules: ReadonlyMap<string, StepModule>) {
     // Ajv compiles our own schemas to functions once, at start; user data is only ever validated, never compiled.
-    const ajv = new Ajv({ allErrors: true, strict: false });
+    // verbose: an error carries the schema it failed (parentSchema), whose description may say why (toIssues).
+    const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
     for (const m of modules.values()) this.compiled.set(m.type, ajv.compile(m.paramsSchema));
   }
 
@@ -64,6 +65,8 @@ const CODES: Record<string, string> = {
   const: 'INVALID_VALUE',
 };
 
+const RULE_KEYWORDS = new Set(['required', 'const', 'not']);
+
 function toIssues(errors: ErrorObject[], base: string): StepIssue[] {
   const out = new Map<string, StepIssue>();
   for (const e of errors) {
@@ -81,7 +84,12 @@ function toIssues(errors: ErrorObject[], base: string): StepIssue[] {
       message = 'is not a known property';
     } else if (e.keyword === 'enum') {
       message = `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
+    } else if (e.keyword === 'const') {
+      message = `must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`;
     }
+    // A rule between params (if this, then that) says in its description what Ajv cannot ("must NOT be valid").
+    const rule = e.parentSchema as { description?: unknown } | undefined;
+    if (RULE_KEYWORDS.has(e.keyword) && e.schemaPath.includes('/then/') && typeof rule?.description === 'string') message = rule.description;
     const key = `${path}|${message}`;
     if (!out.has(key)) out.set(key, { path, code: CODES[e.keyword] ?? 'INVALID_VALUE', message });
   }

@@ -1,12 +1,13 @@
 import { RE2JS } from 're2js';
-import { EngineError } from '../errors.js';
+import { CastFailure, hasFormat, makeCaster, type CastTo } from '../cast/cast.js';
+import { compileDateFormat } from '../cast/date-format.js';
+import { castProperties, castRules } from '../cast/schema.js';
+import { EngineError, type StepIssue } from '../errors.js';
 import { indexes, mapRows } from '../flow/nodes.js';
 import type { StepModule } from '../flow/step-api.js';
 import { checkPattern } from '../schema/checks.js';
 import { columnList, objectSchema, sheetParams } from '../schema/common.js';
-import { isEmpty, MAX_BUILT_TEXT, serialToDate, textTooLarge, toBoolean, toDate, toNumber, toText, type Row, type Value } from '../values.js';
-
-type Cast = 'number' | 'text' | 'date' | 'boolean';
+import { isEmpty, MAX_BUILT_TEXT, textTooLarge, toText, type Row, type Value } from '../values.js';
 
 interface Params {
   sheet?: string;
@@ -17,7 +18,10 @@ interface Params {
   case?: 'upper' | 'lower' | 'title';
   replace?: Array<{ find: string; with: string; regex?: boolean; caseInsensitive?: boolean }>;
   fillEmpty?: string | number | boolean;
-  cast?: Cast;
+  cast?: CastTo;
+  decimalSeparator?: '.' | ',';
+  thousandsSeparator?: string;
+  dateFormat?: string;
   onCastError?: 'empty' | 'keep' | 'fail';
 }
 
@@ -25,24 +29,14 @@ function titleCase(s: string): string {
   return s.toLowerCase().replace(/(^|[\s\-'(])(\p{L})/gu, (_, a: string, b: string) => a + b.toUpperCase());
 }
 
-function cast(v: Value, to: Cast): Value {
-  switch (to) {
-    case 'number':
-      return toNumber(typeof v === 'string' ? v.replace(/[\s\u00a0]/g, '') : v);
-    case 'text':
-      return toText(v);
-    case 'date':
-      return typeof v === 'number' ? serialToDate(v) : toDate(v);
-    case 'boolean':
-      return toBoolean(v);
-  }
-}
-
 export const clean: StepModule<Params> = {
   type: 'clean',
   title: 'Clean values',
   description:
-    'Tidies cells of the given columns (default: all): trim, collapse spaces, change case, replace text (literal or pattern), fill empty cells, cast to number/text/date/boolean. Applied in that order.',
+    'Tidies cells of the given columns (default: all): trim, collapse spaces, change case, replace text (literal or pattern), fill empty cells, cast to number/text/date/boolean. Applied in that order. ' +
+    'A cast to number reads plain decimals (1234.56), and with decimalSeparator or thousandsSeparator numbers as people write them (1.234,56 €, $(1,234.56), 1.234,56-, 12,5 %); ' +
+    'a cast to date reads ISO dates and Excel serials, and with dateFormat dates as written (DD.MM.YYYY, MM/DD/YYYY, YYYYMMDD). ' +
+    'A csv file keeps the cells of the columns cast with a format as text, as the file wrote them, for every step.',
   paramsSchema: objectSchema(
     {
       ...sheetParams,
@@ -55,12 +49,23 @@ export const clean: StepModule<Params> = {
         items: objectSchema({ find: { type: 'string', minLength: 1, maxLength: 1000 }, with: { type: 'string', maxLength: 1000 }, regex: { type: 'boolean' }, caseInsensitive: { type: 'boolean' } }, ['find', 'with']),
       },
       fillEmpty: { type: ['string', 'number', 'boolean'] },
-      cast: { enum: ['number', 'text', 'date', 'boolean'] },
+      ...castProperties,
       onCastError: { enum: ['empty', 'keep', 'fail'], description: 'A value that cannot be cast: left empty (default), kept as it is, or the run fails.' },
     },
     [],
+    { allOf: castRules },
   ),
-  check: (p) => (p.replace ?? []).flatMap((r, i) => (r.regex ? checkPattern(r.find, `replace[${i}].find`) : [])),
+  check(p) {
+    const issues: StepIssue[] = (p.replace ?? []).flatMap((r, i) => (r.regex ? checkPattern(r.find, `replace[${i}].find`) : []));
+    if (p.dateFormat !== undefined) {
+      const format = compileDateFormat(p.dateFormat);
+      if ('error' in format) issues.push({ path: 'dateFormat', code: 'INVALID_VALUE', message: format.error });
+    }
+    return issues;
+  },
+  // A csv reader types 1.000 as the number 1, which with thousandsSeparator "." is a thousand: such a column is
+  // read as the file wrote it, and cast here.
+  textColumns: (p) => (hasFormat(p) ? (p.columns ?? 'all') : undefined),
   plan(p, ctx) {
     const into = p.into ?? ctx.sheetName(p.sheet);
     const replacers = (p.replace ?? []).map((r) => {
@@ -87,15 +92,19 @@ export const clean: StepModule<Params> = {
       }
       return s;
     };
+    const caster = p.cast ? makeCaster({ ...p, cast: p.cast }) : null;
     let failures = 0;
-    const cell = (v: Value): Value => {
+    let firstFailure: string | null = null;
+    const cell = (v: Value, column: number): Value => {
       if (typeof v === 'string') v = text(v);
       if (isEmpty(v) && p.fillEmpty !== undefined) v = p.fillEmpty;
-      if (p.cast && !isEmpty(v)) {
-        const c = cast(v, p.cast);
-        if (c === null) {
+      if (caster && !isEmpty(v)) {
+        const c = caster(v, column);
+        if (c instanceof CastFailure) {
           failures++;
-          if (p.onCastError === 'fail') throw new EngineError('VALIDATION_FAILED', `cannot cast ${JSON.stringify(toText(v))} to ${p.cast}`);
+          // The log line names the first value and why, at most 100 characters of it (a cell may hold megabytes).
+          if (failures === 1 && c.reason !== null) firstFailure = `${JSON.stringify(toText(v).slice(0, 100))}, ${c.reason}`;
+          if (p.onCastError === 'fail') throw new EngineError('VALIDATION_FAILED', `cannot cast ${JSON.stringify(toText(v))} to ${p.cast}${c.reason === null ? '' : `: it ${c.reason}`}`);
           return p.onCastError === 'keep' ? v : null;
         }
         return c;
@@ -110,12 +119,12 @@ export const clean: StepModule<Params> = {
         row(r: Row) {
           const o = r.slice();
           if (p.fillEmpty !== undefined) while (o.length < width) o.push(null);
-          for (const i of idx) if (i < o.length) o[i] = cell(o[i] ?? null);
+          for (const i of idx) if (i < o.length) o[i] = cell(o[i] ?? null, i);
           return o;
         },
         end() {
           ctx.stats.warnings = failures;
-          if (failures) ctx.log('warn', `${failures} values could not be cast to ${p.cast}`);
+          if (failures) ctx.log('warn', `${failures} values could not be cast to ${p.cast}${firstFailure === null ? '' : `; the first, ${firstFailure}`}`);
         },
       };
     });
