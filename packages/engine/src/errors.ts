@@ -6,6 +6,8 @@ export type EngineErrorCode =
   | 'MISSING_COLUMN'
   | 'SHEET_NOT_FOUND'
   | 'FILE_NOT_FOUND'
+  /** A header_row step's row is blank or past the sheet's end, or no row holds the cells it looks for. */
+  | 'HEADER_NOT_FOUND'
   | 'TOO_LARGE'
   /** The process's memory for runs (MemoryPool) is held by other runs: the run may succeed if tried again later. */
   | 'BUSY'

@@ -99,7 +99,7 @@ describe('validateSteps and ruleTypes', () => {
 
   it('serves one JSON Schema per step type', () => {
     const types = ruleTypes();
-    expect(types.map((t) => t.type)).toEqual(['filter', 'move_rows', 'aggregate', 'sort', 'select_columns', 'rename_columns', 'reorder_columns', 'compute_column', 'dedupe', 'lookup', 'split', 'clean', 'validate', 'output']);
+    expect(types.map((t) => t.type)).toEqual(['header_row', 'filter', 'move_rows', 'aggregate', 'sort', 'select_columns', 'rename_columns', 'reorder_columns', 'compute_column', 'dedupe', 'lookup', 'split', 'clean', 'validate', 'output']);
     for (const t of types) expect(t.paramsSchema).toMatchObject({ type: 'object' });
     expect(JSON.parse(JSON.stringify(types))).toEqual(types);
   });

@@ -1,10 +1,10 @@
 import { EngineError } from '../errors.js';
 import type { ArtifactWriter } from '../io/artifact.js';
-import type { ReadLimits } from '../io/raw-rows.js';
+import type { HeaderRule, ReadLimits } from '../io/raw-rows.js';
 import type { TextColumns, WorkbookSource } from '../io/workbook-source.js';
 import type { MemoryBudget } from './budget.js';
 import type { RunControl } from './control.js';
-import { Port, type Origin } from './port.js';
+import { Port, type Origin, type RowSink } from './port.js';
 import type { ArtifactPlan, SheetGroup, StepContext, StepModule, StepStats } from './step-api.js';
 
 export interface StepSpec {
@@ -20,6 +20,8 @@ interface Source {
   origin: Origin;
   port: Port;
   read: () => Promise<void>;
+  /** Where the header is, set by a header_row step, with that step's figures. */
+  header?: { rule: HeaderRule; stats: StepStats };
 }
 
 export interface GraphDeps {
@@ -71,15 +73,60 @@ export class RunGraph {
       const ctl = this.deps.control;
       // A validate step downstream switches the phase to VALIDATING when the pass starts.
       ctl.phase = 'READING';
-      const r = await wb.readSheet(sheet, port, ctl, this.deps.limits, (rows, fraction) => {
+      const header = source.header;
+      const options = header ? { ...this.deps.limits, header: header.rule } : this.deps.limits;
+      if (header) header.stats.startedAt = performance.now();
+      const r = await wb.readSheet(sheet, header ? countedSink(port, header.stats) : port, ctl, options, (rows, fraction) => {
         ctl.progress(ctl.phase === 'VALIDATING' ? 'VALIDATING' : 'READING', base + rows, fraction === undefined ? undefined : fraction * 100);
       }, this.asText);
       this.rowsRead += r.rows;
       this.logs.push({ level: 'info', message: `read sheet ${JSON.stringify(sheet)}: ${r.rows} rows` });
       if (r.droppedCells) this.logs.push({ level: 'warn', message: `sheet ${JSON.stringify(sheet)}: ${r.droppedCells} cells right of the header's last column were ignored` });
     };
-    this.sources.set(key, { origin, port, read });
+    const source: Source = { origin, port, read };
+    this.sources.set(key, source);
     return port;
+  }
+
+  /** The header_row step's hook (StepContext.setHeader): the rule goes to the sheet's reader. */
+  private setHeader(index: number, stats: StepStats, header: Pick<HeaderRule, 'row' | 'find'>, sheet: string | undefined, file: string | undefined): void {
+    let key: string;
+    let name: string;
+    if (file !== undefined) {
+      const wb = this.deps.files.get(file);
+      if (!wb) throw new EngineError('FILE_NOT_FOUND', `no file ${JSON.stringify(file)} was given to the run`, { step: index });
+      name = sheet ?? wb.sheetNames[0]!;
+      if (!wb.sheetNames.includes(name)) throw new EngineError('SHEET_NOT_FOUND', `file ${JSON.stringify(file)} has no sheet ${JSON.stringify(name)}`, { step: index });
+      key = `file:${file}:${name}`;
+      this.sourcePort(key, name, wb);
+    } else {
+      name = sheet ?? this.firstSheet;
+      key = `input:${name}`;
+      if (!this.deps.input.sheetNames.includes(name)) {
+        throw new EngineError('SHEET_NOT_FOUND', `the input has no sheet ${JSON.stringify(name)}; its sheets: ${this.deps.input.sheetNames.join(', ')}`, { step: index });
+      }
+    }
+    const source = this.sources.get(key)!;
+    const what = `sheet ${JSON.stringify(name)}${file === undefined ? '' : ` of file ${JSON.stringify(file)}`}`;
+    if (source.header) {
+      throw new EngineError('INVALID_STEPS', `step ${source.header.rule.step} already says where the header of ${what} is`, { step: index });
+    }
+    // Steps are wired in order: one wired before this would have read the sheet under its old header.
+    if (source.port.consumers > 0 || (file === undefined && this.entries.get(name)?.port !== source.port)) {
+      throw new EngineError('INVALID_STEPS', `a header_row step must come before the steps that read or write ${what}`, { step: index });
+    }
+    const log = (message: string) => this.logs.push({ level: 'info', message, step: index });
+    const rule: HeaderRule = {
+      ...header,
+      step: index,
+      ...(file === undefined ? {} : { file }),
+      found(row, skipped) {
+        stats.rowsIn += skipped;
+        log(`${what}: header at row ${row}${skipped ? `, ${skipped} ${skipped === 1 ? 'row' : 'rows'} above it left out` : ''}`);
+      },
+    };
+    source.header = { rule, stats };
+    this.deps.observe?.(index, name, source.port);
   }
 
   plan(steps: StepSpec[]): void {
@@ -118,6 +165,7 @@ export class RunGraph {
         }
         return e.port;
       },
+      setHeader: (header, sheet, file) => g.setHeader(index, stats, header, sheet, file),
       readFile(file, sheet) {
         const wb = d.files.get(file);
         if (!wb) throw new EngineError('FILE_NOT_FOUND', `no file ${JSON.stringify(file)} was given to the run`, { step: index });
@@ -177,4 +225,20 @@ function textColumns(steps: StepSpec[], modules: ReadonlyMap<string, StepModule>
     if (columns) for (const c of columns) names.add(c);
   }
   return names.size > 0 ? names : undefined;
+}
+
+/** The sheet as read, counted as a header_row step's figures: every data row passes through the step. */
+function countedSink(port: Port, stats: StepStats): RowSink {
+  return {
+    begin: (columns) => port.begin(columns),
+    row(r) {
+      stats.rowsIn++;
+      stats.rowsOut++;
+      port.row(r);
+    },
+    end() {
+      stats.endedAt = performance.now();
+      port.end();
+    },
+  };
 }

@@ -1,4 +1,5 @@
 import type { StepIssue } from '../errors.js';
+import type { HeaderRule } from '../io/raw-rows.js';
 import type { MemoryBudget } from './budget.js';
 import type { RunControl } from './control.js';
 import type { Port, RowSink } from './port.js';
@@ -13,6 +14,12 @@ export interface StepContext {
   read(sheet?: string): Port;
   /** A sheet of another file of the run (`files` of runWorkflow). */
   readFile(file: string, sheet?: string): Port;
+  /**
+   * Says where the header of a sheet of the input (or of another file of the run) is, when it is not the
+   * first row with a value. Only before any step reads the sheet, and once per sheet (INVALID_STEPS
+   * otherwise); the rule's errors are this step's, and its figures are the sheet's rows as read.
+   */
+  setHeader(header: Pick<HeaderRule, 'row' | 'find'>, sheet?: string, file?: string): void;
   /** The name `read(sheet)` resolves to. */
   sheetName(sheet?: string): string;
   hasSheet(name: string): boolean;

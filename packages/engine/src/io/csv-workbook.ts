@@ -4,7 +4,7 @@ import { EngineError } from '../errors.js';
 import type { RunControl } from '../flow/control.js';
 import type { RowSink } from '../flow/port.js';
 import { isLongInteger, parseIsoDate, parseNumber, toSpreadsheetPrecision, type Value } from '../values.js';
-import { RawRows, type ReadLimits } from './raw-rows.js';
+import { headerMatcher, RawRows, type HeaderRule, type ReadOptions } from './raw-rows.js';
 import type { ReadProgress, TextColumns, WorkbookSource } from './workbook-source.js';
 
 /**
@@ -38,19 +38,19 @@ export class CsvWorkbook implements WorkbookSource {
     this.first = firstStream;
   }
 
-  async readSheet(name: string, sink: RowSink, ctl: RunControl, limits: ReadLimits, progress: ReadProgress, asText?: TextColumns) {
+  async readSheet(name: string, sink: RowSink, ctl: RunControl, options: ReadOptions, progress: ReadProgress, asText?: TextColumns) {
     if (name !== this.sheetNames[0]) throw new EngineError('SHEET_NOT_FOUND', `the csv file has no sheet ${JSON.stringify(name)}`);
     // The stream opened to detect the format serves the first read; a second read of the sheet reopens the file.
     const input = this.first ?? (await this.reopen());
     this.first = null;
-    const raw = new RawRows(sink, limits, name);
+    const raw = new RawRows(sink, options, name);
     // Which cells of a data row stay text, by column: undefined until the header is known, null when none does.
     let textMask: boolean[] | null | undefined = asText === undefined ? null : undefined;
     const utf16 = this.head[0] === 0xff && this.head[1] === 0xfe;
     // An error of a step downstream must surface as itself, not as csv-parse's "callback failed".
     let failure: unknown = null;
     const parser = parse({
-      delimiter: sniffDelimiter(this.head.toString(utf16 ? 'utf16le' : 'utf8'), this.fileName),
+      delimiter: csvDelimiter(this.head.toString(utf16 ? 'utf16le' : 'utf8'), this.fileName, options.header),
       bom: true,
       encoding: utf16 ? 'utf16le' : 'utf8',
       relax_column_count: true,
@@ -71,7 +71,8 @@ export class CsvWorkbook implements WorkbookSource {
               const mask = raw.header.map((c) => asText === 'all' || asText!.has(c));
               textMask = mask.includes(true) ? mask : null;
             }
-            raw.push(textMask ? typedExcept(rec, textMask) : rec.map(inferCsvValue));
+            // A row's number is its record's, blank lines counted: the row a spreadsheet shows it on.
+            raw.push(textMask ? typedExcept(rec, textMask) : rec.map(inferCsvValue), info.records);
           } catch (e) {
             failure = e;
           }
@@ -133,17 +134,80 @@ function tooManyFields(line: number): EngineError {
 /** The delimiter among `,`, `;` and tab that occurs most in the first line, outside quotes. */
 export function sniffDelimiter(head: string, fileName: string): string {
   if (/\.tsv$/i.test(fileName)) return '\t';
+  const counts = delimiterCounts(head);
+  let best = ',';
+  for (const [d, n] of counts) if (n > counts.get(best)!) best = d;
+  return best;
+}
+
+/** How often `,`, `;` and tab occur in the first line of `text`, outside quotes (in that order). */
+function delimiterCounts(text: string): Map<string, number> {
   const counts = new Map<string, number>([[',', 0], [';', 0], ['\t', 0]]);
   let quoted = false;
-  for (let i = 0; i < head.length; i++) {
-    const c = head[i]!;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
     if (c === '"') quoted = !quoted;
     else if (!quoted && (c === '\n' || c === '\r')) break;
     else if (!quoted && counts.has(c)) counts.set(c, counts.get(c)! + 1);
   }
-  let best = ',';
-  for (const [d, n] of counts) if (n > counts.get(best)!) best = d;
-  return best;
+  return counts;
+}
+
+/**
+ * The delimiter, sniffed from the header's line rather than from a title above it ("Statement, January 2024"
+ * would give `,` to a bank's `;` export). Without a header rule the header is the first line. With one it is
+ * the record of that number, or the first whose cells, split by a candidate delimiter (the line's most frequent
+ * first), hold each value looked for, as RawRows compares them; within `head` (the file's first 64 KB), else
+ * the first line. Records end as the parser ends them (CRLF, LF or CR outside quotes).
+ */
+export function csvDelimiter(head: string, fileName: string, rule: HeaderRule | undefined): string {
+  if (!rule || /\.tsv$/i.test(fileName)) return sniffDelimiter(head, fileName);
+  const matches = rule.find ? headerMatcher(rule.find) : null;
+  let record = 0;
+  for (const line of headRecords(head)) {
+    record++;
+    if (rule.row === record) return sniffDelimiter(line, fileName);
+    if (!matches) continue;
+    const counts = delimiterCounts(line);
+    for (const d of [...counts.keys()].sort((a, b) => counts.get(b)! - counts.get(a)!)) {
+      if (matches(splitLine(line, d).map(inferCsvValue))) return d;
+    }
+  }
+  return sniffDelimiter(head, fileName);
+}
+
+/** The records of `head`, split on line ends outside quotes; the last may be cut short. */
+function* headRecords(head: string): Generator<string> {
+  // The parser drops a byte order mark.
+  let start = head.charCodeAt(0) === 0xfeff ? 1 : 0;
+  let quoted = false;
+  for (let i = start; i < head.length; i++) {
+    const c = head.charCodeAt(i);
+    if (c === 34) quoted = !quoted;
+    else if (!quoted && (c === 10 || c === 13)) {
+      yield head.slice(start, i);
+      if (c === 13 && head.charCodeAt(i + 1) === 10) i++;
+      start = i + 1;
+    }
+  }
+  if (start < head.length) yield head.slice(start);
+}
+
+/** A line's cells split on `d` outside quotes, a quoted cell unquoted (enough to recognise a header). */
+function splitLine(line: string, d: string): string[] {
+  const cells: string[] = [];
+  let start = 0;
+  let quoted = false;
+  for (let i = 0; i <= line.length; i++) {
+    const c = line[i];
+    if (c === '"') quoted = !quoted;
+    else if (i === line.length || (!quoted && c === d)) {
+      const cell = line.slice(start, i);
+      cells.push(cell.length >= 2 && cell.startsWith('"') && cell.endsWith('"') ? cell.slice(1, -1).replace(/""/g, '"') : cell);
+      start = i + 1;
+    }
+  }
+  return cells;
 }
 
 /** `rec` typed as inferCsvValue types it, but for the cells `text` marks, which stay as the file wrote them. */

@@ -9,6 +9,26 @@ export interface ReadLimits {
   maxRows?: number;
 }
 
+/** How a sheet is read: its limits, and where its header is when it is not the first row with a value. */
+export interface ReadOptions extends ReadLimits {
+  header?: HeaderRule;
+}
+
+/**
+ * Where a sheet's header is (the header_row step): a row number as the spreadsheet shows it, or the first row
+ * that holds a cell equal to each of `find.values`. Rows above it are not data.
+ */
+export interface HeaderRule {
+  row?: number;
+  find?: { values: string[]; caseInsensitive?: boolean; trim?: boolean };
+  /** The step that set the rule: its errors are that step's. */
+  step: number;
+  /** The file the sheet belongs to, when it is not the run's input (named in errors). */
+  file?: string;
+  /** Told once the header is found: its row number and how many rows with a value were above it. */
+  found?(row: number, skipped: number): void;
+}
+
 /**
  * Turns the raw rows of a reader (xlsx or csv) into a sheet: the first non-empty row names the columns
  * (blank names become Column<n>, repeated ones get _2, _3, ...), later non-empty rows become data. A row
@@ -16,30 +36,47 @@ export interface ReadLimits {
  * who left it, and as data it would make an empty group, a quarantined row, an empty line in every output,
  * and a row count that differs from the one inspection shows for the file. Cells beyond the header are
  * dropped and counted (the header has been sent by then; the run logs a warning).
+ *
+ * With a HeaderRule the header is the row it names instead, and the rows above it are dropped: readers pass
+ * each row's number as the spreadsheet shows it (an xlsx row's `r`, a csv record's number, blank ones counted),
+ * which they need only until the header is found (`locating`).
  */
 export class RawRows {
   private columns: string[] | null = null;
+  private readonly matches: ((cells: Value[]) => boolean) | null;
+  /** Rows with a value above the header, and the number of the last of them (for errors). */
+  private skipped = 0;
+  private lastRow = 0;
   rows = 0;
   droppedCells = 0;
   done = false;
 
   constructor(
     private readonly sink: RowSink,
-    private readonly limits: ReadLimits,
+    private readonly options: ReadOptions,
     private readonly sheet: string,
-  ) {}
+  ) {
+    const find = options.header?.find;
+    this.matches = find ? headerMatcher(find) : null;
+  }
 
   /** The column names, once the header row has been seen. */
   get header(): readonly string[] | null {
     return this.columns;
   }
 
-  push(cells: Value[]): void {
-    if (isBlank(cells)) return;
+  /** Whether the reader must pass row numbers: a header rule is looking for its row. */
+  get locating(): boolean {
+    return this.columns === null && this.options.header !== undefined;
+  }
+
+  /** `row` is the row's number in the sheet; readers may pass 0 once `locating` is false. */
+  push(cells: Value[], row: number): void {
     if (this.columns === null) {
-      this.begin(cells);
+      this.locate(cells, row);
       return;
     }
+    if (isBlank(cells)) return;
     const width = this.columns.length;
     // Rows leave the reader exactly as wide as the header, so steps and previews see aligned cells.
     while (cells.length < width) cells.push(null);
@@ -50,15 +87,52 @@ export class RawRows {
     this.emit(cells);
   }
 
+  private locate(cells: Value[], row: number): void {
+    const rule = this.options.header;
+    const blank = isBlank(cells);
+    if (rule === undefined) {
+      if (!blank) this.begin(cells);
+      return;
+    }
+    if (rule.row !== undefined) {
+      // A row the sheet leaves out (xlsx) or one of no value is no header: the rule named a blank row.
+      if (row > rule.row || (row === rule.row && blank)) throw this.notFound(rule, `row ${rule.row} is blank`);
+      if (row < rule.row) {
+        if (!blank) this.skipAbove(row);
+        return;
+      }
+    } else {
+      if (blank) return;
+      if (!this.matches!(cells)) {
+        this.skipAbove(row);
+        return;
+      }
+    }
+    rule.found?.(row, this.skipped);
+    this.begin(cells);
+  }
+
+  private skipAbove(row: number): void {
+    this.skipped++;
+    this.lastRow = row;
+  }
+
+  private notFound(rule: HeaderRule, why: string): EngineError {
+    const where = `sheet ${JSON.stringify(this.sheet)}${rule.file === undefined ? '' : ` of file ${JSON.stringify(rule.file)}`}`;
+    const at = rule.row !== undefined ? ` at row ${rule.row}` : '';
+    return new EngineError('HEADER_NOT_FOUND', `${where} has no header${at}: ${why}`, { step: rule.step });
+  }
+
   private emit(row: Row): void {
     if (this.done) return;
-    if (this.limits.limit !== undefined && this.rows >= this.limits.limit) {
+    const { limit, maxRows } = this.options;
+    if (limit !== undefined && this.rows >= limit) {
       this.done = true;
       return;
     }
     this.rows++;
-    if (this.limits.maxRows !== undefined && this.rows > this.limits.maxRows) {
-      throw new EngineError('TOO_LARGE', `sheet ${JSON.stringify(this.sheet)} has more than ${this.limits.maxRows} rows (limit maxRows)`);
+    if (maxRows !== undefined && this.rows > maxRows) {
+      throw new EngineError('TOO_LARGE', `sheet ${JSON.stringify(this.sheet)} has more than ${maxRows} rows (limit maxRows)`);
     }
     this.sink.row(row);
   }
@@ -69,9 +143,17 @@ export class RawRows {
     this.sink.begin(names);
   }
 
-  /** Ends the sheet; a sheet with no row at all still begins, with no columns. */
+  /**
+   * Ends the sheet; a sheet with no row at all still begins, with no columns. A header rule that found no
+   * header fails the read (HEADER_NOT_FOUND, the rule's step).
+   */
   finish(): void {
     if (this.columns === null) {
+      const rule = this.options.header;
+      if (rule?.row !== undefined) {
+        throw this.notFound(rule, this.skipped ? `the sheet ends before it (its last row with a value is row ${this.lastRow})` : 'the sheet has no row with a value');
+      }
+      if (rule?.find) throw this.notFound(rule, describeFind(rule.find, this.skipped));
       this.columns = [];
       this.sink.begin([]);
     }
@@ -100,4 +182,29 @@ export function columnNames(headers: string[]): string[] {
     seen.add(unique);
     return unique;
   });
+}
+
+/**
+ * Whether a row holds a cell equal to each of `values`, a cell's text being what would name its column (its
+ * typed value's text, so a number or date header cell is matched by its text too).
+ */
+export function headerMatcher(find: NonNullable<HeaderRule['find']>): (cells: Value[]) => boolean {
+  const trim = find.trim !== false;
+  const ci = find.caseInsensitive === true;
+  const norm = (s: string) => {
+    const t = trim ? s.trim() : s;
+    return ci ? t.toLowerCase() : t;
+  };
+  const wanted = [...new Set(find.values.map(norm))];
+  return (cells) => {
+    const have = new Set<string>();
+    for (const v of cells) if (v !== null && v !== undefined && v !== '') have.add(norm(toText(v)));
+    return wanted.every((w) => have.has(w));
+  };
+}
+
+function describeFind(find: NonNullable<HeaderRule['find']>, searched: number): string {
+  const values = find.values.map((v) => JSON.stringify(v)).join(', ');
+  const how = [find.caseInsensitive === true ? 'letter case ignored' : '', find.trim !== false ? 'spaces around a cell ignored' : 'spaces counted'].filter(Boolean);
+  return `no row has ${find.values.length === 1 ? 'a cell' : 'cells'} equal to ${values} (${how.join(', ')}; ${searched} ${searched === 1 ? 'row' : 'rows'} with a value searched)`;
 }

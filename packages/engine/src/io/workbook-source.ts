@@ -1,6 +1,6 @@
 import type { RunControl } from '../flow/control.js';
 import type { RowSink } from '../flow/port.js';
-import type { ReadLimits } from './raw-rows.js';
+import type { ReadOptions } from './raw-rows.js';
 
 /** An input file seen as a workbook of named sheets, each read in a pass of its own. */
 export interface WorkbookSource {
@@ -10,7 +10,7 @@ export interface WorkbookSource {
    * reader leaves the cells of the columns `asText` names as text (StepModule.textColumns); xlsx cells are typed
    * by the file.
    */
-  readSheet(name: string, sink: RowSink, ctl: RunControl, limits: ReadLimits, progress: ReadProgress, asText?: TextColumns): Promise<{ rows: number; droppedCells: number }>;
+  readSheet(name: string, sink: RowSink, ctl: RunControl, options: ReadOptions, progress: ReadProgress, asText?: TextColumns): Promise<{ rows: number; droppedCells: number }>;
   close(): Promise<void>;
 }
 

@@ -15,8 +15,9 @@ export interface CellDecoding {
  * values. Hand-written because reading dominates a run: a SAX parser costs 2.4x a plain byte scan on the
  * baseline workbook (baselines/README.md), and exceljs's reader 10x. It scans with indexOf and charCodeAt
  * over the decoded text and allocates only the values. Handles shared, inline and formula strings,
- * numbers, booleans, errors, ISO dates (t="d"), date styles, and cell references that skip ahead. Row
- * numbers are not read: a row that is missing or holds no value is not data (RawRows).
+ * numbers, booleans, errors, ISO dates (t="d"), date styles, and cell references that skip ahead. A row that
+ * is missing or holds no value is not data (RawRows), so row numbers are read only while `numbered` (a header
+ * rule looking for its row): a row's `r`, else the one after the row before, as Excel numbers them.
  */
 export class SheetScanner {
   private readonly rowOpen: string;
@@ -40,10 +41,14 @@ export class SheetScanner {
   private readonly cIsT: number[];
   private readonly cTIsClose: number[];
 
+  /** Whether rows are numbered (onRow gets 0 otherwise). Once off it stays off: numbers are not kept up. */
+  numbered = false;
+  private lastRow = 0;
+
   constructor(
     prefix: string,
     private readonly dec: CellDecoding,
-    private readonly onRow: (cells: Value[]) => void,
+    private readonly onRow: (cells: Value[], row: number) => void,
   ) {
     this.rowOpen = `<${prefix}row`;
     this.rowClose = `</${prefix}row>`;
@@ -79,6 +84,7 @@ export class SheetScanner {
       }
       const tagEnd = xml.indexOf('>', rs);
       if (tagEnd < 0) return;
+      const row = this.numbered ? (this.lastRow = rowNumber(xml, rs + rowOpen.length, tagEnd, this.lastRow)) : 0;
       // A self-closed row holds no value.
       if (xml.charCodeAt(tagEnd - 1) === 47) {
         pos = tagEnd + 1;
@@ -86,7 +92,7 @@ export class SheetScanner {
       }
       const cells: Value[] = [];
       pos = this.cells(xml, tagEnd + 1, cells);
-      this.onRow(cells);
+      this.onRow(cells, row);
     }
   }
 
@@ -236,6 +242,38 @@ export class SheetScanner {
     const start = vs + this.vOpen.length;
     return this.valueOf(xml, start, xml.indexOf(this.vClose, start), type, style);
   }
+}
+
+/**
+ * The number of the row whose start tag's attributes lie in xml[from, end): its `r`, else the row after
+ * `previous` (`r` is optional, and a row without it follows the one before).
+ */
+function rowNumber(xml: string, from: number, end: number, previous: number): number {
+  let i = from;
+  while (i < end) {
+    const c = xml.charCodeAt(i);
+    if (c === 32 || c === 9 || c === 10 || c === 13 || c === 47) {
+      i++;
+      continue;
+    }
+    const ns = i;
+    while (i < end && xml.charCodeAt(i) !== 61) i++;
+    const q = xml.charCodeAt(i + 1);
+    const vs = i + 2;
+    i = vs;
+    while (i < end && xml.charCodeAt(i) !== q) i++;
+    if (vs - ns === 3 && xml.charCodeAt(ns) === 114) {
+      let n = 0;
+      for (let k = vs; k < i; k++) {
+        const d = xml.charCodeAt(k) - 48;
+        if (d < 0 || d > 9) return previous + 1;
+        n = n * 10 + d;
+      }
+      return n > 0 ? n : previous + 1;
+    }
+    i++;
+  }
+  return previous + 1;
 }
 
 function codes(tag: string): number[] {

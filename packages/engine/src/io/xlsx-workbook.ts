@@ -2,7 +2,7 @@ import { EngineError } from '../errors.js';
 import type { MemoryBudget } from '../flow/budget.js';
 import type { RunControl } from '../flow/control.js';
 import type { RowSink } from '../flow/port.js';
-import { RawRows, type ReadLimits } from './raw-rows.js';
+import { RawRows, type ReadOptions } from './raw-rows.js';
 import { readSharedStrings } from './shared-strings.js';
 import type { ReadProgress, WorkbookSource } from './workbook-source.js';
 import { readXlsxMeta, type XlsxMeta } from './xlsx-meta.js';
@@ -48,19 +48,23 @@ export class XlsxWorkbook implements WorkbookSource {
     return this.sst;
   }
 
-  async readSheet(name: string, sink: RowSink, ctl: RunControl, limits: ReadLimits, progress: ReadProgress) {
+  async readSheet(name: string, sink: RowSink, ctl: RunControl, options: ReadOptions, progress: ReadProgress) {
     const ref = this.meta.sheets.find((s) => s.name === name);
     if (!ref) throw new EngineError('SHEET_NOT_FOUND', `the workbook has no sheet ${JSON.stringify(name)}`);
     const sst = await this.sharedStrings();
-    const raw = new RawRows(sink, limits, name);
+    const raw = new RawRows(sink, options, name);
     let scanner: SheetScanner | null = null;
     const chunker = new XmlChunker(
       () => scanner?.rowClose ?? '</row>',
       (head) => {
         refuseDoctype(head, ref.part);
-        scanner = new SheetScanner(rootPrefix(head, 'worksheet'), { sst, dateStyles: this.meta.dateStyles, date1904: this.meta.date1904 }, (cells) => raw.push(cells));
+        scanner = new SheetScanner(rootPrefix(head, 'worksheet'), { sst, dateStyles: this.meta.dateStyles, date1904: this.meta.date1904 }, (cells, row) => raw.push(cells, row));
       },
-      (xml) => scanner!.scan(xml),
+      (xml) => {
+        // Row numbers matter only until a header rule finds its row; the scanner skips them after that.
+        scanner!.numbered = raw.locating;
+        scanner!.scan(xml);
+      },
     );
     const total = this.zip.size(ref.part);
     const stream = await this.zip.open(ref.part);

@@ -5,6 +5,7 @@ import { renameColumns, reorderColumns, selectColumns } from './columns.js';
 import { computeColumn } from './compute-column.js';
 import { dedupe } from './dedupe.js';
 import { filter } from './filter.js';
+import { headerRow } from './header-row.js';
 import { lookup } from './lookup.js';
 import { moveRows } from './move-rows.js';
 import { output } from './output.js';
@@ -14,6 +15,7 @@ import { validate } from './validate.js';
 
 /** The one place a step type is registered: a new type is a module plus a line here; the core is unchanged. */
 export const STEP_MODULES: readonly StepModule<never>[] = [
+  headerRow,
   filter,
   moveRows,
   aggregate,
