@@ -137,6 +137,26 @@ describe('previewing a workflow on an uploaded file', () => {
     expect(offset.rows).toEqual([[1, 10, 'first', 20], [2, null, 'no amount', null], [3, null, null, null], [4, 40, 'after a blank row', 80]]);
   });
 
+  it('previews a draft that takes the header from further down: inspection names the title\'s columns, the preview the real ones', async () => {
+    const statement = 'Account statement\nAccount;DE12 3456\nPeriod;2024-01\n\nBooking date;Text;Amount\n2024-01-02;Coffee;-3.5\n2024-01-03;Salary;2500\n';
+    const fileId = await acme.upload('Statement.csv', statement);
+    const file = await acme.api.request(`query($id: ID!) { file(id: $id) { sheets { name rowCount columns { name } } } }`, { id: fileId });
+    expect(file.data!.file.sheets).toEqual([{ name: 'Statement', rowCount: 5, columns: [{ name: 'Account statement' }] }]);
+    const steps = [
+      { type: 'header_row', params: { find: { values: ['booking date'], caseInsensitive: true } } },
+      { type: 'filter', params: { where: { column: 'Amount', op: 'lt', value: 0 } } },
+    ];
+    const result = await acme.api.request(PREVIEW, { i: { steps, fileId } });
+    expect(result.errors).toBeUndefined();
+    expect(result.data!.previewWorkflow.steps).toEqual([
+      { index: 0, type: 'header_row', rowsIn: 5, rowsOut: 2, sheets: [{ name: 'Statement', columns: ['Booking date', 'Text', 'Amount'], rows: [['2024-01-02T00:00:00.000Z', 'Coffee', -3.5], ['2024-01-03T00:00:00.000Z', 'Salary', 2500]] }] },
+      { index: 1, type: 'filter', rowsIn: 2, rowsOut: 1, sheets: [{ name: 'Statement', columns: ['Booking date', 'Text', 'Amount'], rows: [['2024-01-02T00:00:00.000Z', 'Coffee', -3.5]] }] },
+    ]);
+    const missing = await acme.api.request(PREVIEW, { i: { steps: [{ type: 'header_row', params: { row: 12 } }], fileId } });
+    expect(codesOf(missing)).toEqual(['BAD_USER_INPUT']);
+    expect(missing.errors![0]).toMatchObject({ message: expect.stringContaining('sheet "Statement" has no header at row 12'), extensions: { engineCode: 'HEADER_NOT_FOUND', step: 0 } });
+  });
+
   it('reads as many rows of a sheet with a blank row as inspection counted: a blank row is not data', async () => {
     const fileId = await acme.upload('Offset.xlsx', await offsetWorkbook());
     const file = await acme.api.request(`query($id: ID!) { file(id: $id) { sheets { name rowCount } } }`, { id: fileId });

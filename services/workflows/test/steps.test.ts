@@ -72,6 +72,24 @@ describe('step validation', () => {
     expect((await h.gql(me, LIST)).data.workflows.edges).toEqual([]);
   });
 
+  it('saves a header_row step and refuses one that gives both a row and a cell to find, or says it twice for a sheet', async () => {
+    const me = owner(newTenant());
+    const good = [{ type: 'header_row', params: { sheet: 'Statement', find: { values: ['Booking date'], caseInsensitive: true } } }, ...stepsOver(1)];
+    expect(errorCodes(await h.gql(me, CREATE, { i: { name: 'Statement', steps: good } }))).toEqual([]);
+    const bad = [
+      { type: 'header_row', params: { row: 5, find: { values: ['Booking date'] } } },
+      { type: 'header_row', params: { row: 0 } },
+      { type: 'header_row', params: { row: 5 } },
+    ];
+    const result = await h.gql(me, CREATE, { i: { name: 'Bad header', steps: bad } });
+    expect(errorCodes(result)).toEqual(['BAD_USER_INPUT']);
+    expect(result.errors![0]!.extensions.issues).toEqual([
+      { path: 'steps[0].params.find', code: 'INVALID_VALUE', message: 'give row or find, not both' },
+      { path: 'steps[1].params.row', code: 'INVALID_VALUE', message: expect.any(String) },
+      { path: 'steps[2].params.row', code: 'INVALID_VALUE', message: "step 0 already says where this sheet's header is" },
+    ]);
+  });
+
   it('refuses a blank or overlong name as BAD_USER_INPUT on the name field', async () => {
     const me = owner(newTenant());
     for (const name of ['   ', 'x'.repeat(201)]) {
