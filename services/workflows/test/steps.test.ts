@@ -80,13 +80,14 @@ describe('step validation', () => {
       { type: 'header_row', params: { row: 5, find: { values: ['Booking date'] } } },
       { type: 'header_row', params: { row: 0 } },
       { type: 'header_row', params: { row: 5 } },
+      { type: 'header_row', params: { find: { values: ['Date'] } } },
     ];
     const result = await h.gql(me, CREATE, { i: { name: 'Bad header', steps: bad } });
     expect(errorCodes(result)).toEqual(['BAD_USER_INPUT']);
     expect(result.errors![0]!.extensions.issues).toEqual([
       { path: 'steps[0].params.find', code: 'INVALID_VALUE', message: 'give row or find, not both' },
       { path: 'steps[1].params.row', code: 'INVALID_VALUE', message: expect.any(String) },
-      { path: 'steps[2].params.row', code: 'INVALID_VALUE', message: "step 0 already says where this sheet's header is" },
+      { path: 'steps[3].params.find', code: 'INVALID_VALUE', message: "step 2 already says where this sheet's header is" },
     ]);
   });
 

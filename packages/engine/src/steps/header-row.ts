@@ -48,11 +48,15 @@ export const headerRow: StepModule<Params> = {
       },
     },
     [],
-    { anyOf: [{ required: ['row'] }, { required: ['find'] }], description: 'Exactly one of row and find.' },
+    {
+      description: 'Exactly one of row and find.',
+      anyOf: [{ required: ['row'] }, { required: ['find'] }],
+      // The then schema's description is validateSteps' message (validate-steps.ts).
+      allOf: [{ if: { required: ['row'] }, then: { properties: { find: { not: {}, description: 'give row or find, not both' } } } }],
+    },
   ),
   check(p) {
     const issues: StepIssue[] = [];
-    if (p.row !== undefined && p.find !== undefined) issues.push({ path: 'find', code: 'INVALID_VALUE', message: 'give row or find, not both' });
     p.find?.values.forEach((v, i) => {
       if (p.find!.trim !== false && v.trim() === '') issues.push({ path: `find.values[${i}]`, code: 'INVALID_VALUE', message: 'is blank, and cells are compared trimmed: it would match no cell' });
     });
