@@ -151,7 +151,11 @@ function holdsExactly(value: number, whole: string, fraction: string, shift: num
   const all = whole + fraction;
   const start = all.search(/[1-9]/);
   if (start < 0) return true;
-  const significant = all.slice(start).replace(/0+$/, '');
+  // Trailing zeros by a loop from the end: /0+$/ tries every zero as a start and scans to the end from each, so a
+  // cell of 100,000 digits (0,1000…0001) took minutes, and a csv cell may hold 8 MiB.
+  let end = all.length;
+  while (all.charCodeAt(end - 1) === 48) end--;
+  const significant = all.slice(start, end);
   const exponent = whole.length - 1 - start + shift;
   const written = `${significant[0]}${significant.length > 1 ? `.${significant.slice(1)}` : ''}e${exponent < 0 ? '-' : '+'}${Math.abs(exponent)}`;
   return value.toExponential() === written;
