@@ -53,8 +53,13 @@ export class RunGraph {
   private readonly sources = new Map<string, Source>();
   private readonly tasks: Array<() => Promise<void>> = [];
   private readonly firstSheet: string;
-  /** Columns every csv source keeps as text (StepModule.textColumns), known once the steps are planned. */
-  private asText: TextColumns | undefined;
+  /**
+   * Columns a csv source keeps as text (StepModule.textColumns), by source key: only the sources whose rows reach
+   * the step that asked, known once the steps are planned.
+   */
+  private readonly asText = new Map<string, TextColumns>();
+  /** The sources whose rows reach each port a step read or wrote (the input's and files' sheets it derives from). */
+  private readonly lineage = new Map<Port, ReadonlySet<string>>();
 
   constructor(private readonly deps: GraphDeps) {
     const names = deps.input.sheetNames;
@@ -68,6 +73,7 @@ export class RunGraph {
     if (known) return known.port;
     const origin: Origin = { label: key, priority: 1 };
     const port = new Port(sheet, origin);
+    this.lineage.set(port, new Set([key]));
     const read = async () => {
       const base = this.rowsRead;
       const ctl = this.deps.control;
@@ -78,7 +84,7 @@ export class RunGraph {
       if (header) header.stats.startedAt = performance.now();
       const r = await wb.readSheet(sheet, header ? countedSink(port, header.stats) : port, ctl, options, (rows, fraction) => {
         ctl.progress(ctl.phase === 'VALIDATING' ? 'VALIDATING' : 'READING', base + rows, fraction === undefined ? undefined : fraction * 100);
-      }, this.asText);
+      }, this.asText.get(key));
       this.rowsRead += r.rows;
       this.logs.push({ level: 'info', message: `read sheet ${JSON.stringify(sheet)}: ${r.rows} rows` });
       if (r.droppedCells) this.logs.push({ level: 'warn', message: `sheet ${JSON.stringify(sheet)}: ${r.droppedCells} cells right of the header's last column were ignored` });
@@ -130,23 +136,27 @@ export class RunGraph {
   }
 
   plan(steps: StepSpec[]): void {
-    this.asText = textColumns(steps, this.deps.modules);
     steps.forEach((step, index) => {
       const module = this.deps.modules.get(step.type);
       if (!module) throw new EngineError('INVALID_STEPS', `unknown step type ${JSON.stringify(step.type)}`, { step: index });
       const stats: StepStats = { rowsIn: 0, rowsOut: 0, warnings: 0, startedAt: 0, endedAt: 0 };
       this.stats.push(stats);
-      const ctx = this.context(index, stats);
+      const reads = new Set<string>();
+      const ctx = this.context(index, stats, reads);
       try {
         module.plan(step.params, ctx);
       } catch (e) {
         if (e instanceof EngineError && e.step === undefined) e.step = index;
         throw e;
       }
+      // The step's columns are text in the csv sources its rows come from, and in no other file: a lookup file
+      // joined after a clean, or a csv lookup beside an xlsx input, is typed as always.
+      const columns = module.textColumns?.(step.params);
+      if (columns) for (const key of reads) this.asText.set(key, mergeTextColumns(this.asText.get(key), columns));
     });
   }
 
-  private context(index: number, stats: StepStats): StepContext {
+  private context(index: number, stats: StepStats, reads: Set<string>): StepContext {
     const g = this;
     const d = this.deps;
     return {
@@ -163,6 +173,7 @@ export class RunGraph {
           const hint = e?.group ? ' (sheets made by split can only be written by an output step)' : '';
           throw new EngineError('SHEET_NOT_FOUND', `no sheet ${JSON.stringify(name)}${hint}; sheets: ${[...g.entries.keys()].join(', ')}`, { step: index });
         }
+        for (const key of g.lineage.get(e.port) ?? []) reads.add(key);
         return e.port;
       },
       setHeader: (header, sheet, file) => g.setHeader(index, stats, header, sheet, file),
@@ -173,9 +184,13 @@ export class RunGraph {
         if (name === undefined || !wb.sheetNames.includes(name)) {
           throw new EngineError('SHEET_NOT_FOUND', `file ${JSON.stringify(file)} has no sheet ${JSON.stringify(name)}`, { step: index });
         }
-        return g.sourcePort(`file:${file}:${name}`, name, wb);
+        const port = g.sourcePort(`file:${file}:${name}`, name, wb);
+        reads.add(`file:${file}:${name}`);
+        return port;
       },
       write(sheet, port) {
+        // What a step writes derives from what it read so far (a lookup's result from its input and its table).
+        if (!g.lineage.has(port)) g.lineage.set(port, new Set(reads));
         g.entries.delete(sheet);
         g.entries.set(sheet, { port });
         d.observe?.(index, sheet, port);
@@ -216,15 +231,10 @@ export class RunGraph {
 
 export type { Entry as SheetEntry };
 
-/** The union of the columns the steps read as text; undefined when none does (the reader's fast path). */
-function textColumns(steps: StepSpec[], modules: ReadonlyMap<string, StepModule>): TextColumns | undefined {
-  const names = new Set<string>();
-  for (const step of steps) {
-    const columns = modules.get(step.type)?.textColumns?.(step.params);
-    if (columns === 'all') return 'all';
-    if (columns) for (const c of columns) names.add(c);
-  }
-  return names.size > 0 ? names : undefined;
+/** The columns a source keeps as text so far, with those of one more step. */
+function mergeTextColumns(known: TextColumns | undefined, columns: readonly string[] | 'all'): TextColumns {
+  if (known === 'all' || columns === 'all') return 'all';
+  return new Set([...(known ?? []), ...columns]);
 }
 
 /** The sheet as read, counted as a header_row step's figures: every data row passes through the step. */

@@ -77,7 +77,8 @@ export interface StepModule<P = Record<string, unknown>> {
   /**
    * Columns whose cells the step reads as the file wrote them ('all': every column). A csv reader leaves such a
    * column's cells as text instead of typing them (it reads `1.000` as the number 1, a thousand to a clean step
-   * told that "." groups thousands), in every csv the run reads and for every step, by column name. xlsx cells
+   * told that "." groups thousands), by column name, in every csv whose rows reach the step (the input, and a
+   * lookup file joined before it; not a file joined after it), for every step that reads that csv. xlsx cells
    * are typed by the file itself and are read as they are.
    */
   textColumns?(params: P): readonly string[] | 'all' | undefined;

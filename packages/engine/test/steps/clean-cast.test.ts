@@ -64,6 +64,26 @@ describe('clean: casting numbers and dates as bank exports write them', () => {
     expect((await plain.sheets())['Sales']!.rows).toEqual([[1000, 1], [1.5, 1200]]);
   });
 
+  it('leaves as text only the csv files whose rows reach the clean: a lookup file joined after it is typed as always', async () => {
+    const PRICES = 'sku;Betrag;gueltig\nA;10.5;2026-12-31\nB;1.000;2027-01-02\n';
+    const ORDERS = 'sku;Betrag\nA;1.000\nB;2,5\n';
+    const join = { type: 'lookup', params: { from: { file: 'prices' }, on: [{ left: 'sku', right: 'sku' }], columns: [{ column: 'Betrag', as: 'Preis' }, { column: 'gueltig' }] } };
+    // The clean casts the input's Betrag; the price list, joined after it, is another file with its own typing.
+    const r = await run([GERMAN_AMOUNTS, join], csv(ORDERS), { files: { prices: csv(PRICES, 'prices.csv') } });
+    expect((await r.sheets())['Sales']!.rows).toEqual([['A', 1000, 10.5, day('2026-12-31')], ['B', 2.5, 1, day('2027-01-02')]]);
+    // An xlsx input: no csv the clean reads at all, and the price list is typed as always.
+    const rows =
+      '<row r="1"><c r="A1" t="inlineStr"><is><t>sku</t></is></c><c r="B1" t="inlineStr"><is><t>Betrag</t></is></c></row>' +
+      '<row r="2"><c r="A2"><v>7</v></c><c r="B2" t="inlineStr"><is><t>1.000,5</t></is></c></row>';
+    const xlsx = await buildXlsx({ sheets: [{ name: 'Data', xml: sheetXml(rows) }] });
+    const x = await run([{ type: 'clean', params: { cast: 'number', decimalSeparator: ',', thousandsSeparator: '.' } }, join], bytesInput('in.xlsx', xlsx), { files: { prices: csv('sku;Betrag;gueltig\n7;10.5;2026-12-31\n', 'prices.csv') } });
+    expect((await x.sheets())['Data']!.rows).toEqual([[7, 1000.5, 10.5, day('2026-12-31')]]);
+    // A clean after the join reads the price list's rows: that file's Betrag is read as written, and 1.000 is a thousand.
+    const joinAll = { type: 'lookup', params: { from: { file: 'prices' }, on: [{ left: 'sku', right: 'sku' }], columns: [{ column: 'Betrag' }] } };
+    const after = await run([joinAll, GERMAN_AMOUNTS], csv('sku;Menge\nA;1\nB;2\n'), { files: { prices: csv(PRICES, 'prices.csv') } });
+    expect((await after.sheets())['Sales']!.rows).toEqual([['A', 1, null], ['B', 2, 1000]]);
+  });
+
   it('reads a US export: $, parentheses for negatives, M/D/YYYY, and shows it in the preview', async () => {
     const US = 'Date,Description,Amount\n12/31/2026,Rent,"($1,234.56)"\n1/5/2027,Refund,"$1,234.56"\n01/15/2027,Fee,$(12.00)\n2/3/2027,Interest,"$1,000"\n';
     const steps: StepSpec[] = [
