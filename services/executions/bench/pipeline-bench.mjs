@@ -3,8 +3,8 @@
  *
  * Small runs (a 100-row workbook, three steps) submitted through the gateway on real Kafka and Postgres, with
  * 1 and then 2 engine worker processes (services/executions/dist/worker.js). For each: completed runs/s with
- * N runs submitted as fast as 32 clients can, and p50/p99 from startExecution to the succeeded event (read
- * from executions.events by a consumer of its own); then the same at a fixed offered load of R runs/s (100) for
+ * N runs submitted as fast as 32 clients can, and p50/p99 from startExecution to the SUCCEEDED update on a
+ * subscription (below; the time to a Kafka consumer of its own is beside it); then the same at a fixed offered load of R runs/s (100) for
  * S seconds. Each worker runs C runs at once (16); --workers W runs only the round with W workers. Beside it, the baseline: the same workflow run by the bare engine in one process, no pipeline.
  * Where the time goes comes from each run's own timestamps (accepted, claimed, finished) and the event: medians
  * over all runs and over the slowest 1% (what p99 is made of).
@@ -28,6 +28,7 @@ import { createHttpFetch } from '@rowline/kit';
 import { runWorkflow } from '@rowline/engine';
 import { decodeExecutionEvent, ExecutionStatus, TOPICS } from '@rowline/proto';
 import WebSocket from 'ws';
+import { linkDriver } from './driver-link.mjs';
 
 const arg = (name, fallback) => { const i = process.argv.indexOf(name); return i > 0 ? Number(process.argv[i + 1]) : fallback; };
 const RUNS = arg('--runs', 400);
@@ -136,8 +137,9 @@ async function subscribeFeed(url, token, onSucceeded) {
   const ws = new WebSocket(url, 'graphql-transport-ws', { perMessageDeflate: false });
   // The measure depends on this one socket: losing it fails the bench rather than waiting for runs forever.
   const fail = (why) => { console.error(why); process.exit(1); };
-  await new Promise((resolve, reject) => {
-    ws.once('error', reject);
+  await new Promise((resolve) => {
+    // Any time, before the acknowledgement too: an 'error' with no listener would throw past fail().
+    ws.on('error', (err) => fail(`subscription socket error: ${err.message}`));
     ws.on('open', () => ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } })));
     ws.on('message', (data) => {
       const m = JSON.parse(data.toString());
@@ -169,10 +171,11 @@ async function main() {
   const { kafka, topicPrefix, sql, token, versionId, fileId, bytes, platform } = bench;
 
   const client = fork(fileURLToPath(import.meta.url), ['--driver'], { stdio: 'inherit' });
-  const clientReady = new Promise((r) => client.once('message', r));
+  // Fails the bench when the driver exits (its subscription lost) instead of waiting for its answer forever.
+  const driver = linkDriver(client);
   client.send({ graphqlUrl: platform.graphqlUrl, token, versionId, fileId, kafka, topicPrefix });
-  await clientReady;
-  const ask = (what) => new Promise((r) => { client.once('message', r); client.send(what); });
+  await driver.ready;
+  const ask = (what) => driver.ask(what);
 
   // WORKER_NODE_OPTIONS=--cpu-prof profiles the workers; WORKER_EXEC_ARGV passes V8 flags NODE_OPTIONS refuses.
   const workers = (n) => Array.from({ length: n }, () => bench.worker({ concurrency: CONCURRENCY, nodeOptions: process.env.WORKER_NODE_OPTIONS }));
