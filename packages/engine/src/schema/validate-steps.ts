@@ -83,9 +83,9 @@ function toIssues(errors: ErrorObject[], base: string): StepIssue[] {
       path += `.${extra}`;
       message = 'is not a known property';
     } else if (e.keyword === 'enum') {
-      message = `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
+      message = `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map(shown).join(', ')}`;
     } else if (e.keyword === 'const') {
-      message = `must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`;
+      message = `must be ${shown((e.params as { allowedValue: unknown }).allowedValue)}`;
     }
     // A rule between params (if this, then that) says in its description what Ajv cannot ("must NOT be valid").
     const rule = e.parentSchema as { description?: unknown } | undefined;
@@ -94,6 +94,14 @@ function toIssues(errors: ErrorObject[], base: string): StepIssue[] {
     if (!out.has(key)) out.set(key, { path, code: CODES[e.keyword] ?? 'INVALID_VALUE', message });
   }
   return [...out.values()];
+}
+
+/**
+ * A value as JSON, with the spaces one cannot tell from " " escaped: clean's thousandsSeparator allows " ",
+ * U+00A0 and U+202F, which JSON.stringify leaves as they are (`must be one of ",", " ", " ", " "`).
+ */
+function shown(v: unknown): string {
+  return JSON.stringify(v).replace(/[\u00a0\u2000-\u200b\u202f\u205f\u3000\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** "/where/all/0/op" -> ".where.all[0].op" (JSON Pointer escapes ~1 and ~0 undone). */
