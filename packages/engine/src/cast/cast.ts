@@ -24,6 +24,19 @@ export function hasFormat(p: CastParams): boolean {
   return (p.cast === 'number' && (p.decimalSeparator !== undefined || p.thousandsSeparator !== undefined)) || (p.cast === 'date' && p.dateFormat !== undefined);
 }
 
+/**
+ * Whether the csv reader must leave the cast's columns as the file wrote them: only where its own typing
+ * would lose what the format says. With a decimal comma, `1.000` (a thousand) and `1.5` (not a number in that
+ * format) are plain decimals to the reader, which makes them 1 and 1.5 before the cast sees them. With a
+ * decimal point the reader types only what the format reads alike (`1234.5`), and leaves everything else
+ * (`1,234.5`, `$12`, `12 %`) as text for the cast. Dates: an ISO-looking value read by another pattern
+ * (`YYYY-DD-MM`) would be typed as ISO, so a date format always reads text as written; the reader leaves
+ * every non-ISO date as text anyway, so steps before the cast see what they saw without a format.
+ */
+export function readsTextAsWritten(p: CastParams): boolean {
+  return (p.cast === 'number' && p.decimalSeparator === ',') || (p.cast === 'date' && p.dateFormat !== undefined);
+}
+
 export function makeCaster(p: CastParams & { cast: CastTo }): Caster {
   if (p.cast === 'number' && hasFormat(p)) return numberCaster({ decimalSeparator: p.decimalSeparator ?? '.', ...(p.thousandsSeparator === undefined ? {} : { thousandsSeparator: p.thousandsSeparator }) });
   if (p.cast === 'date' && p.dateFormat !== undefined) return dateCaster(p.dateFormat);

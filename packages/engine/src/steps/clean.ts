@@ -1,5 +1,5 @@
 import { RE2JS } from 're2js';
-import { CastFailure, hasFormat, makeCaster, type CastTo } from '../cast/cast.js';
+import { CastFailure, makeCaster, readsTextAsWritten, type CastTo } from '../cast/cast.js';
 import { compileDateFormat } from '../cast/date-format.js';
 import { castProperties, castRules } from '../cast/schema.js';
 import { EngineError, type StepIssue } from '../errors.js';
@@ -65,7 +65,7 @@ export const clean: StepModule<Params> = {
   },
   // A csv reader types 1.000 as the number 1, which with thousandsSeparator "." is a thousand: such a column is
   // read as the file wrote it, and cast here.
-  textColumns: (p) => (hasFormat(p) ? (p.columns ?? 'all') : undefined),
+  textColumns: (p) => (readsTextAsWritten(p) ? (p.columns ?? 'all') : undefined),
   plan(p, ctx) {
     const into = p.into ?? ctx.sheetName(p.sheet);
     const replacers = (p.replace ?? []).map((r) => {

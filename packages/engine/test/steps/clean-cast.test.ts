@@ -64,6 +64,23 @@ describe('clean: casting numbers and dates as bank exports write them', () => {
     expect((await plain.sheets())['Sales']!.rows).toEqual([[1000, 1], [1.5, 1200]]);
   });
 
+  it('leaves a csv typed as always for a format with a decimal point, which the reader cannot mistake (steps before the clean see numbers)', async () => {
+    const US_AMOUNTS = { type: 'clean', params: { columns: ['Amount'], cast: 'number', thousandsSeparator: ',' } };
+    const steps: StepSpec[] = [
+      { type: 'aggregate', params: { into: 'Before', groupBy: ['k'], measures: [{ column: 'Amount', fn: 'max', as: 'max' }] } },
+      US_AMOUNTS,
+      { type: 'aggregate', params: { into: 'After', groupBy: ['k'], measures: [{ column: 'Amount', fn: 'sum', as: 'sum' }] } },
+    ];
+    const r = await run(steps, csv('k;Amount\na;99\na;1200.5\na;$1,234.00\n'));
+    const sheets = await r.sheets();
+    // 99 and 1200.5 are numbers to the first aggregate (as text, the max would be "99"); "$1,234.00" is text to it.
+    expect(sheets['Before']!.rows).toEqual([['a', 1200.5]]);
+    expect(sheets['After']!.rows).toEqual([['a', 2533.5]]);
+    // A date format reads the file's text as written (an ISO-looking value read by another pattern would be typed as ISO).
+    const dates = await run([{ type: 'clean', params: { columns: ['d'], cast: 'date', dateFormat: 'YYYY-DD-MM' } }], csv('d\n2026-05-12\n'));
+    expect((await dates.sheets())['Sales']!.rows).toEqual([[day('2026-12-05')]]);
+  });
+
   it('leaves as text only the csv files whose rows reach the clean: a lookup file joined after it is typed as always', async () => {
     const PRICES = 'sku;Betrag;gueltig\nA;10.5;2026-12-31\nB;1.000;2027-01-02\n';
     const ORDERS = 'sku;Betrag\nA;1.000\nB;2,5\n';
