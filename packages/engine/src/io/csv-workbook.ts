@@ -50,7 +50,7 @@ export class CsvWorkbook implements WorkbookSource {
     // An error of a step downstream must surface as itself, not as csv-parse's "callback failed".
     let failure: unknown = null;
     const parser = parse({
-      delimiter: csvDelimiter(this.head.toString(utf16 ? 'utf16le' : 'utf8'), this.fileName, options.header),
+      delimiter: csvDelimiter(this.head, utf16 ? 'utf16le' : 'utf8', this.fileName, options.header),
       bom: true,
       encoding: utf16 ? 'utf16le' : 'utf8',
       relax_column_count: true,
@@ -153,18 +153,24 @@ function delimiterCounts(text: string): Map<string, number> {
   return counts;
 }
 
+/** How much of the file's start is searched for a header rule's line (the head is at least this). */
+export const HEADER_SNIFF_BYTES = 64 * 1024;
+
 /**
  * The delimiter, sniffed from the header's line rather than from a title above it ("Statement, January 2024"
  * would give `,` to a bank's `;` export). Without a header rule the header is the first line. With one it is
  * the record of that number, or the first whose cells, split by a candidate delimiter (the line's most frequent
- * first), hold each value looked for, as RawRows compares them; within `head` (the file's first 64 KB), else
- * the first line. Records end as the parser ends them (CRLF, LF or CR outside quotes).
+ * first), hold each value looked for, as RawRows compares them; within the file's first 64 KB, else the first
+ * line. Records end as the parser ends them (CRLF, LF or CR outside quotes). Only those 64 KB are decoded and
+ * split: `head` is the source's first chunk, whatever its size, and a first chunk of 64 MiB of commas, which the
+ * parser refuses within its first MiB (TOO_LARGE), took 1.1 GB and 20 s here when split whole.
  */
-export function csvDelimiter(head: string, fileName: string, rule: HeaderRule | undefined): string {
-  if (!rule || /\.tsv$/i.test(fileName)) return sniffDelimiter(head, fileName);
+export function csvDelimiter(head: Buffer, encoding: 'utf8' | 'utf16le', fileName: string, rule: HeaderRule | undefined): string {
+  if (!rule || /\.tsv$/i.test(fileName)) return sniffDelimiter(head.toString(encoding), fileName);
+  const text = head.subarray(0, HEADER_SNIFF_BYTES).toString(encoding);
   const matches = rule.find ? headerMatcher(rule.find) : null;
   let record = 0;
-  for (const line of headRecords(head)) {
+  for (const line of headRecords(text)) {
     record++;
     if (rule.row === record) return sniffDelimiter(line, fileName);
     if (!matches) continue;
@@ -173,7 +179,7 @@ export function csvDelimiter(head: string, fileName: string, rule: HeaderRule | 
       if (matches(splitLine(line, d).map(inferCsvValue))) return d;
     }
   }
-  return sniffDelimiter(head, fileName);
+  return sniffDelimiter(text, fileName);
 }
 
 /** The records of `head`, split on line ends outside quotes; the last may be cut short. */

@@ -125,6 +125,16 @@ describe('header_row on a csv', () => {
     expect((await r.sheets())['Statement']).toEqual({ columns: ['Buchungstag', 'Betrag'], rows: [[day('2026-12-31'), 1234.56], [day('2026-12-01'), 1000]] });
   });
 
+  it('keeps the csv reader\'s bound on a row of empty fields while it looks for the header\'s delimiter', async () => {
+    // 64 MiB of commas in one buffer (the head the reader sniffs from is the source's first chunk, whatever its
+    // size): split into cells to look for the header, they were 64 million fields per delimiter tried.
+    const bytes = Buffer.alloc(64 * 1024 * 1024, ',');
+    bytes.write('Title\n1', 0);
+    const before = process.memoryUsage().heapUsed;
+    await expect(run([header({ find: { values: ['Booking date'] } })], bytesInput('Big.csv', bytes))).rejects.toMatchObject({ code: 'TOO_LARGE' });
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(256 * 1024 * 1024);
+  });
+
   it('reads a lookup table of another file from its own header', async () => {
     const rates = 'Exchange rates\nas of 2024-01-31\nCurrency,Rate\nEUR,1\nUSD,0.92\n';
     const orders = 'id,currency\n1,USD\n2,EUR\n';
