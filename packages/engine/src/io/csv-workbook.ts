@@ -47,10 +47,22 @@ export class CsvWorkbook implements WorkbookSource {
     // Which cells of a data row stay text, by column: undefined until the header is known, null when none does.
     let textMask: boolean[] | null | undefined = asText === undefined ? null : undefined;
     const utf16 = this.head[0] === 0xff && this.head[1] === 0xfe;
+    let delimiter: string;
+    // What is parsed: the input, or, when the header's line was looked for past the head, what was read ahead first.
+    let chunks: AsyncIterable<unknown> = input;
+    if (options.header === undefined || /\.tsv$/i.test(this.fileName)) delimiter = sniffDelimiter(this.head.toString(utf16 ? 'utf16le' : 'utf8'), this.fileName);
+    else {
+      try {
+        ({ delimiter, chunks } = await this.headerDelimiter(input, utf16 ? 'utf16le' : 'utf8', options.header, ctl));
+      } catch (e) {
+        input.destroy();
+        throw e;
+      }
+    }
     // An error of a step downstream must surface as itself, not as csv-parse's "callback failed".
     let failure: unknown = null;
     const parser = parse({
-      delimiter: csvDelimiter(this.head, utf16 ? 'utf16le' : 'utf8', this.fileName, options.header),
+      delimiter,
       bom: true,
       encoding: utf16 ? 'utf16le' : 'utf8',
       relax_column_count: true,
@@ -88,7 +100,7 @@ export class CsvWorkbook implements WorkbookSource {
     const building = (parser as unknown as { state: { record: unknown[] } }).state;
     let bytes = 0;
     try {
-      for await (const chunk of input) {
+      for await (const chunk of chunks) {
         const buf = chunk as Buffer;
         bytes += buf.length;
         for (let at = 0; at < buf.length; at += WRITE_SLICE_BYTES) {
@@ -114,8 +126,44 @@ export class CsvWorkbook implements WorkbookSource {
     return { rows: raw.rows, droppedCells: raw.droppedCells };
   }
 
+  /**
+   * The delimiter of a sheet read under a header rule: that of the header's line (headerLineDelimiter), looked for
+   * in the head and, when it is not there and the file goes on, in the file's first HEADER_SEARCH_BYTES, read
+   * ahead from `input` and handed back to be parsed first; else the first line's, as without a rule.
+   */
+  private async headerDelimiter(input: Readable, encoding: 'utf8' | 'utf16le', rule: HeaderRule, ctl: RunControl): Promise<{ delimiter: string; chunks: AsyncIterable<unknown> }> {
+    const headText = this.head.subarray(0, HEADER_SEARCH_BYTES).toString(encoding);
+    const more = this.head.length < HEADER_SEARCH_BYTES && (this.size === undefined || this.head.length < this.size);
+    const inHead = headerLineDelimiter(headText, rule, !more);
+    if (inHead !== undefined || !more) return { delimiter: inHead ?? sniffDelimiter(headText, this.fileName), chunks: input };
+    // The input starts at the file's first byte (the head comes again first), so what is read ahead is parsed as is.
+    const iterator = input[Symbol.asyncIterator]();
+    const ahead: Buffer[] = [];
+    let length = 0;
+    while (length < HEADER_SEARCH_BYTES) {
+      ctl.throwIfAborted();
+      const next = await iterator.next();
+      if (next.done) break;
+      const b = next.value as Buffer;
+      ahead.push(b);
+      length += b.length;
+    }
+    const text = Buffer.concat(ahead, Math.min(length, HEADER_SEARCH_BYTES)).toString(encoding);
+    return { delimiter: headerLineDelimiter(text, rule, true) ?? sniffDelimiter(headText, this.fileName), chunks: readAhead(ahead, iterator) };
+  }
+
   async close(): Promise<void> {
     this.first?.destroy();
+  }
+}
+
+/** The chunks read ahead (let go as they are passed on), then the rest of the input. */
+async function* readAhead(ahead: Buffer[], rest: AsyncIterator<unknown>): AsyncGenerator<unknown> {
+  for (let b = ahead.shift(); b !== undefined; b = ahead.shift()) yield b;
+  for (;;) {
+    const next = await rest.next();
+    if (next.done) return;
+    yield next.value;
   }
 }
 
@@ -153,37 +201,39 @@ function delimiterCounts(text: string): Map<string, number> {
   return counts;
 }
 
-/** How much of the file's start is searched for a header rule's line (the head is at least this). */
-export const HEADER_SNIFF_BYTES = 64 * 1024;
+/**
+ * How much of the file's start is searched for a header rule's line. The head (the first 64 KB or more) holds
+ * most headers; a report's parameters or a long disclaimer can push one past it. Past this, a header is no
+ * title's.
+ */
+export const HEADER_SEARCH_BYTES = 1024 * 1024;
 
 /**
- * The delimiter, sniffed from the header's line rather than from a title above it ("Statement, January 2024"
- * would give `,` to a bank's `;` export). Without a header rule the header is the first line. With one it is
- * the record of that number, or the first whose cells, split by a candidate delimiter (the line's most frequent
- * first), hold each value looked for, as RawRows compares them; within the file's first 64 KB, else the first
- * line. Records end as the parser ends them (CRLF, LF or CR outside quotes). Only those 64 KB are decoded and
- * split: `head` is the source's first chunk, whatever its size, and a first chunk of 64 MiB of commas, which the
- * parser refuses within its first MiB (TOO_LARGE), took 1.1 GB and 20 s here when split whole.
+ * The delimiter of the header's line, sniffed from it rather than from a title above it ("Statement, January
+ * 2024" would give `,` to a bank's `;` export): the record of the rule's number, or the first whose cells, split
+ * by a candidate delimiter (the line's most frequent first), hold each value looked for, as RawRows compares
+ * them. `text` is the file's start; undefined when none of its records is the header's, the last record (which
+ * may be cut short) counted only when `complete`. Records end as the parser ends them (CRLF, LF or CR outside
+ * quotes).
  */
-export function csvDelimiter(head: Buffer, encoding: 'utf8' | 'utf16le', fileName: string, rule: HeaderRule | undefined): string {
-  if (!rule || /\.tsv$/i.test(fileName)) return sniffDelimiter(head.toString(encoding), fileName);
-  const text = head.subarray(0, HEADER_SNIFF_BYTES).toString(encoding);
+export function headerLineDelimiter(text: string, rule: HeaderRule, complete: boolean): string | undefined {
   const matches = rule.find ? headerMatcher(rule.find) : null;
   let record = 0;
-  for (const line of headRecords(text)) {
+  for (const line of headRecords(text, complete)) {
     record++;
-    if (rule.row === record) return sniffDelimiter(line, fileName);
+    if (rule.row === record) return sniffDelimiter(line, '');
     if (!matches) continue;
     const counts = delimiterCounts(line);
     for (const d of [...counts.keys()].sort((a, b) => counts.get(b)! - counts.get(a)!)) {
-      if (matches(splitLine(line, d).map(inferCsvValue))) return d;
+      const cells = splitLine(line, d);
+      if (cells !== null && matches(cells.map(inferCsvValue))) return d;
     }
   }
-  return sniffDelimiter(text, fileName);
+  return undefined;
 }
 
-/** The records of `head`, split on line ends outside quotes; the last may be cut short. */
-function* headRecords(head: string): Generator<string> {
+/** The records of `head`, split on line ends outside quotes; the last, which may be cut short, only if `last`. */
+function* headRecords(head: string, last: boolean): Generator<string> {
   // The parser drops a byte order mark.
   let start = head.charCodeAt(0) === 0xfeff ? 1 : 0;
   let quoted = false;
@@ -196,11 +246,14 @@ function* headRecords(head: string): Generator<string> {
       start = i + 1;
     }
   }
-  if (start < head.length) yield head.slice(start);
+  if (last && start < head.length) yield head.slice(start);
 }
 
-/** A line's cells split on `d` outside quotes, a quoted cell unquoted (enough to recognise a header). */
-function splitLine(line: string, d: string): string[] {
+/**
+ * A line's cells split on `d` outside quotes, a quoted cell unquoted (enough to recognise a header); null past
+ * CSV_MAX_RECORD_FIELDS cells, a row the parser refuses (TOO_LARGE), which is not built here either.
+ */
+function splitLine(line: string, d: string): string[] | null {
   const cells: string[] = [];
   let start = 0;
   let quoted = false;
@@ -208,6 +261,7 @@ function splitLine(line: string, d: string): string[] {
     const c = line[i];
     if (c === '"') quoted = !quoted;
     else if (i === line.length || (!quoted && c === d)) {
+      if (cells.length === CSV_MAX_RECORD_FIELDS) return null;
       const cell = line.slice(start, i);
       cells.push(cell.length >= 2 && cell.startsWith('"') && cell.endsWith('"') ? cell.slice(1, -1).replace(/""/g, '"') : cell);
       start = i + 1;

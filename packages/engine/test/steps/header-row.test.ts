@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { EngineError, previewWorkflow, ruleTypes, validateSteps, type StepSpec } from '../../src/index.js';
 import { columnNames } from '../../src/io/raw-rows.js';
@@ -84,6 +85,21 @@ describe('header_row on a csv', () => {
     const expected = { columns: ['Booking date', 'Amount'], rows: [[day('2024-01-02'), -3.5]] };
     expect((await (await run([header({ row: 2 })], statement(text))).sheets())['Statement']).toEqual(expected);
     expect((await (await run([BY_CONTENT], statement(text))).sheets())['Statement']).toEqual(expected);
+  });
+
+  it('finds the header\'s line, and so its delimiter, past the first 64 KB of a file read as storage streams it', async () => {
+    // A report's parameters block above a ';' header: 2,000 lines, 90 KB, with no delimiter in them.
+    const block = Array.from({ length: 2000 }, (_, i) => `Selected account ${i + 1}: DE12 3456 7890 ${String(i).padStart(6, '0')}`);
+    const text = [...block, '', 'Booking date;Value date;Text;Amount', '2024-01-02;2024-01-02;Coffee;-3.5', ''].join('\n');
+    const bytes = Buffer.from(text);
+    expect(bytes.length).toBeGreaterThan(64 * 1024);
+    // Files reach the engine in chunks of 64 KiB (a file stream's, a storage response's): the head is the first.
+    const input = { fileName: 'Statement.csv', size: bytes.length, open: () => Readable.from((function* () { for (let at = 0; at < bytes.length; at += 65536) yield bytes.subarray(at, at + 65536); })()) };
+    const expected = { columns: COLUMNS, rows: [DATA[0]] };
+    expect((await (await run([BY_CONTENT], input)).sheets())['Statement']).toEqual(expected);
+    expect((await (await run([header({ row: 2002 })], input)).sheets())['Statement']).toEqual(expected);
+    const p = await previewWorkflow({ steps: [BY_CONTENT], input, limit: 5 });
+    expect(p.steps[0]!.sheets['Statement']).toEqual(expected);
   });
 
   it('counts a row as a spreadsheet does: a quoted cell holding a line break is one row, CR and CRLF end rows', async () => {
