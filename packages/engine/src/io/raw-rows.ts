@@ -1,6 +1,6 @@
 import { EngineError } from '../errors.js';
 import type { RowSink } from '../flow/port.js';
-import { toText, type Row, type Value } from '../values.js';
+import { parseNumber, toText, type Row, type Value } from '../values.js';
 
 export interface ReadLimits {
   /** Stop quietly after this many data rows (previews). */
@@ -186,7 +186,9 @@ export function columnNames(headers: string[]): string[] {
 
 /**
  * Whether a row holds a cell equal to each of `values`, a cell's text being what would name its column (its
- * typed value's text, so a number or date header cell is matched by its text too).
+ * typed value's text, so a number or date header cell is matched by its text too). A value that is a number
+ * also matches a number cell of that value: a csv's `2023.10` is read as the number 2023.1, and its column is
+ * named `2023.1`, but the file, a text editor and the files service's inspection show `2023.10`.
  */
 export function headerMatcher(find: NonNullable<HeaderRule['find']>): (cells: Value[]) => boolean {
   const trim = find.trim !== false;
@@ -196,10 +198,16 @@ export function headerMatcher(find: NonNullable<HeaderRule['find']>): (cells: Va
     return ci ? t.toLowerCase() : t;
   };
   const wanted = [...new Set(find.values.map(norm))];
+  const numbers = wanted.map((w) => parseNumber(w));
   return (cells) => {
     const have = new Set<string>();
-    for (const v of cells) if (v !== null && v !== undefined && v !== '') have.add(norm(toText(v)));
-    return wanted.every((w) => have.has(w));
+    const haveNumbers = new Set<number>();
+    for (const v of cells) {
+      if (v === null || v === undefined || v === '') continue;
+      have.add(norm(toText(v)));
+      if (typeof v === 'number') haveNumbers.add(v);
+    }
+    return wanted.every((w, i) => have.has(w) || (numbers[i] !== null && haveNumbers.has(numbers[i]!)));
   };
 }
 

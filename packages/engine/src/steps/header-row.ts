@@ -37,7 +37,7 @@ export const headerRow: StepModule<Params> = {
               minItems: 1,
               maxItems: 100,
               items: { type: 'string', minLength: 1, maxLength: 1000 },
-              description: 'The header is the first row holding a cell equal to each of these (a typed cell by its text).',
+              description: 'The header is the first row holding a cell equal to each of these (a typed cell by its text; a number cell also by its value: "2023.10" finds the number 2023.1).',
             },
             caseInsensitive: { type: 'boolean', description: 'Ignore letter case (default false).' },
             trim: { type: 'boolean', description: 'Ignore spaces around a cell and a value (default true: column names are trimmed too).' },

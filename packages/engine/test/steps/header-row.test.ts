@@ -71,6 +71,16 @@ describe('header_row on a csv', () => {
     expect(err).toMatchObject({ code: 'HEADER_NOT_FOUND', message: expect.stringContaining('equal to "Booking date" (spaces counted; 7 rows with a value searched)') });
   });
 
+  it('finds a number header cell by the number the file writes, not only by the text the engine names it with', async () => {
+    // An ERP report's periods as columns: the reader types 2023.10 as the number 2023.1 (its column's name).
+    const text = 'Balances by period\nAccount;2023.09;2023.10;2023.11\n4000;1;2;3\n';
+    for (const values of [['Account', '2023.10'], ['2023.1'], ['2023.11', '2023.09']]) {
+      const r = await run([header({ find: { values } })], statement(text));
+      expect((await r.sheets())['Statement']).toEqual({ columns: ['Account', '2023.09', '2023.1', '2023.11'], rows: [[4000, 1, 2, 3]] });
+    }
+    await expect(run([header({ find: { values: ['2023.12'] } })], statement(text))).rejects.toMatchObject({ code: 'HEADER_NOT_FOUND' });
+  });
+
   it('names the columns of the header it finds by the rules of any header: trimmed, blank ones Column<n>, repeats _2', async () => {
     const text = 'Report\nDate;;Amount; Amount ;\n2024-01-02;x;1;2;3\n';
     const r = await run([header({ row: 2 })], statement(text));
