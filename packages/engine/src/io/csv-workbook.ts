@@ -232,19 +232,34 @@ export function headerLineDelimiter(text: string, rule: HeaderRule, complete: bo
   return undefined;
 }
 
-/** The records of `head`, split on line ends outside quotes; the last, which may be cut short, only if `last`. */
+/**
+ * The records of `head`, split on line ends outside quoted cells; the last, which may be cut short, only if
+ * `last`. Quotes are read as the parser reads them (relax_quotes): a quote opens a quoted cell only at a cell's
+ * start (a line's, or after `,`, `;` or tab, the delimiter being unknown yet), `""` in it is a quote, and any
+ * other quote closes it; elsewhere a quote is a character. Toggling at every quote, a title such as
+ * `Inventory of 27" monitors` joined every line after it into one record, and the header's line was never found.
+ */
 function* headRecords(head: string, last: boolean): Generator<string> {
   // The parser drops a byte order mark.
   let start = head.charCodeAt(0) === 0xfeff ? 1 : 0;
   let quoted = false;
+  let cellStart = true;
   for (let i = start; i < head.length; i++) {
     const c = head.charCodeAt(i);
-    if (c === 34) quoted = !quoted;
-    else if (!quoted && (c === 10 || c === 13)) {
+    if (quoted) {
+      if (c === 34) {
+        if (head.charCodeAt(i + 1) === 34) i++;
+        else quoted = false;
+      }
+    } else if (c === 10 || c === 13) {
       yield head.slice(start, i);
       if (c === 13 && head.charCodeAt(i + 1) === 10) i++;
       start = i + 1;
-    }
+      cellStart = true;
+    } else if (c === 34 && cellStart) {
+      quoted = true;
+      cellStart = false;
+    } else cellStart = c === 44 || c === 59 || c === 9;
   }
   if (last && start < head.length) yield head.slice(start);
 }

@@ -112,6 +112,17 @@ describe('header_row on a csv', () => {
     expect(p.steps[0]!.sheets['Statement']).toEqual(expected);
   });
 
+  it('reads a quote inside a title\'s text as the parser does, as a character, when it looks for the header\'s line', async () => {
+    // 27" is no quoted cell (a quote opens one only at a cell's start): line 3 is a record of its own.
+    const text = 'Inventory of 27" monitors, all sites\nAs of 2024-01-31\nSite;Model;Qty\nBerlin;"X27 ""Pro""\n2";4\n';
+    const expected = { columns: ['Site', 'Model', 'Qty'], rows: [['Berlin', 'X27 "Pro"\n2', 4]] };
+    expect((await (await run([header({ row: 3 })], statement(text))).sheets())['Statement']).toEqual(expected);
+    expect((await (await run([header({ find: { values: ['Site', 'Qty'] } })], statement(text))).sheets())['Statement']).toEqual(expected);
+    // A quoted cell holding a line break and an escaped quote above the header is still one row.
+    const quoted = '"Notes: ""A""\nB";x\nSite;Model;Qty\nBerlin;"X27 ""Pro""\n2";4\n';
+    expect((await (await run([header({ row: 2 })], statement(quoted))).sheets())['Statement']).toEqual(expected);
+  });
+
   it('counts a row as a spreadsheet does: a quoted cell holding a line break is one row, CR and CRLF end rows', async () => {
     const text = '"Bank\nHQ";Berlin\r\n\rBooking date;Amount\r\n2024-01-02;-3.5\r\n';
     const r = await run([header({ row: 3 })], statement(text));
