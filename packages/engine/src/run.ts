@@ -47,6 +47,11 @@ export interface StepResult {
 
 export interface RunResult {
   steps: StepResult[];
+  /**
+   * Data rows read from the input: of each of its sheets a step read, the rows below the header (not the rows
+   * above a header_row's header, not the rows of `files`). What a run processed, whatever its first step is.
+   */
+  rowsRead: number;
   artifacts: ArtifactResult[];
   logs: LogLine[];
 }
@@ -64,6 +69,23 @@ export function assertValidSteps(steps: unknown): asserts steps is StepSpec[] {
     const first = issues[0]!;
     throw new EngineError('INVALID_STEPS', `invalid steps: ${first.path} ${first.message}${issues.length > 1 ? ` (and ${issues.length - 1} more)` : ''}`, { issues });
   }
+}
+
+/**
+ * The keys of the files (`files` of runWorkflow and previewWorkflow) that these steps read, each once, in the
+ * order of the steps: each step module's `files(params)`. Steps of an unknown type read none (they fail
+ * validation anyway).
+ */
+export function fileKeys(steps: ReadonlyArray<{ type: string; params: unknown }>): string[] {
+  const keys = new Set<string>();
+  for (const step of steps) {
+    const module = MODULES.get(step.type);
+    if (!module?.files || step.params === null || typeof step.params !== 'object') continue;
+    let read: string[];
+    try { read = module.files(step.params as never); } catch { continue; } // params the step's schema refuses
+    for (const key of read) keys.add(key);
+  }
+  return [...keys];
 }
 
 /** Opens the input and the files that steps read, closing whatever was opened if one fails. */
@@ -162,7 +184,7 @@ export async function runWorkflow(opts: RunOptions): Promise<RunResult> {
       }
     }
     control.progress('WRITING', g.rowsRead, 100, true);
-    return { steps: stepResults(steps, g.stats), artifacts, logs: g.logs };
+    return { steps: stepResults(steps, g.stats), rowsRead: g.rowsRead, artifacts, logs: g.logs };
   };
   const running = work();
   let settled = false;

@@ -49,6 +49,11 @@ export class RunGraph {
   readonly logs: LogLine[] = [];
   readonly artifacts: ArtifactWriter[] = [];
   hasOutput = false;
+  /**
+   * Data rows read from the run's input (its sheets that a step read; rows above a header_row's header are
+   * not data): a run's `rowsProcessed`. Rows of the other files given to the run (a lookup's table) are not
+   * the input's and do not count, in progress reports either.
+   */
   rowsRead = 0;
   private readonly sources = new Map<string, Source>();
   private readonly tasks: Array<() => Promise<void>> = [];
@@ -74,6 +79,7 @@ export class RunGraph {
     const origin: Origin = { label: key, priority: 1 };
     const port = new Port(sheet, origin);
     this.lineage.set(port, new Set([key]));
+    const isInput = wb === this.deps.input;
     const read = async () => {
       const base = this.rowsRead;
       const ctl = this.deps.control;
@@ -83,9 +89,11 @@ export class RunGraph {
       const options = header ? { ...this.deps.limits, header: header.rule } : this.deps.limits;
       if (header) header.stats.startedAt = performance.now();
       const r = await wb.readSheet(sheet, header ? countedSink(port, header.stats) : port, ctl, options, (rows, fraction) => {
-        ctl.progress(ctl.phase === 'VALIDATING' ? 'VALIDATING' : 'READING', base + rows, fraction === undefined ? undefined : fraction * 100);
+        // A file's fraction is not the input's: while one is read, the input's rows so far and no percentage.
+        const percent = fraction === undefined || !isInput ? undefined : fraction * 100;
+        ctl.progress(ctl.phase === 'VALIDATING' ? 'VALIDATING' : 'READING', isInput ? base + rows : base, percent);
       }, this.asText.get(key));
-      this.rowsRead += r.rows;
+      if (isInput) this.rowsRead += r.rows;
       this.logs.push({ level: 'info', message: `read sheet ${JSON.stringify(sheet)}: ${r.rows} rows` });
       if (r.droppedCells) this.logs.push({ level: 'warn', message: `sheet ${JSON.stringify(sheet)}: ${r.droppedCells} cells right of the header's last column were ignored` });
     };
