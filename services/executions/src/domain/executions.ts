@@ -1,11 +1,21 @@
 import { AppError, badInput, findPage, decodeCursor, isUuid, newId, notFound, type EntityManager, type Page, type Principal } from '@rowline/kit';
 import { ExecutionStatus, ExecutionPhase } from '@rowline/proto';
-import { ExecutionEntity, ExecutionLogEntity, StepRunEntity, type Execution, type StepSpec } from '../store/entities.js';
+import { fileKeys } from '@rowline/engine';
+import { ExecutionEntity, ExecutionLogEntity, StepRunEntity, type Execution, type RunFileRef, type StepSpec } from '../store/entities.js';
 import { insertRun, runIdForKey } from '../store/insert-run.js';
 import { eventMessage, requestedMessage } from '../events/messages.js';
 import { isTerminal, type Status } from './state-machine.js';
 
 export const MAX_LOG_LINES = 1000;
+/**
+ * Files a run may be given besides its input. Each is opened and read by the run (a lookup holds its table in
+ * memory), so the bound keeps a run's sources few; a workflow joining more than ten files is not a weekly chore.
+ */
+export const MAX_RUN_FILES = 10;
+/** As the engine's schema bounds lookup's `from.file` and header_row's `file`. */
+const MAX_FILE_KEY = 200;
+
+export type RunFileInput = { key: string; fileId: string };
 
 /** What the executions service needs to know of other services' data when a run starts. */
 export type Lookups = {
@@ -17,6 +27,7 @@ export type Lookups = {
 
 type NewRun = {
   workflowId: string; workflowVersionId: string; steps: StepSpec[]; file: { id: string; name: string; storageKey: string; size: number };
+  files: RunFileRef[] | null;
   idempotencyKey: string; timeoutMs: number; retryOf?: string | null;
 };
 
@@ -51,7 +62,7 @@ export function createExecutionsDomain(deps: { lookups: Lookups; onOutbox: () =>
     // entity factory cost 0.06-0.19 ms per accepted run in CPU profiles.
     const run: Execution = {
       id: newId(), tenantId: actor.tenantId, workflowId: spec.workflowId, workflowVersionId: spec.workflowVersionId,
-      inputFileId: spec.file.id, inputFileName: spec.file.name, inputStorageKey: spec.file.storageKey, inputSize: spec.file.size, steps: spec.steps,
+      inputFileId: spec.file.id, inputFileName: spec.file.name, inputStorageKey: spec.file.storageKey, inputSize: spec.file.size, files: spec.files, steps: spec.steps,
       status: 'PENDING', phase: null, progressPercent: null, rowsProcessed: 0, idempotencyKey: spec.idempotencyKey,
       requestedBy: actor.subject, error: null, artifacts: null, attempt: 0, leaseOwner: null, leaseExpiresAt: null, sequence: 1,
       retryOf: spec.retryOf ?? null, timeoutMs: spec.timeoutMs, createdAt: new Date(), startedAt: null, finishedAt: null,
@@ -85,13 +96,50 @@ export function createExecutionsDomain(deps: { lookups: Lookups; onOutbox: () =>
     return seconds * 1000;
   }
 
-  async function readyFile(actor: Principal, fileId: string) {
+  async function readyFile(actor: Principal, fileId: string, field = 'fileId') {
     if (!isUuid(fileId)) throw notFound('File', fileId);
     const file = await deps.lookups.file(actor, fileId);
     if (file.status !== 'READY') {
-      throw badInput(`File ${file.id} cannot be used as input: it is ${file.status}`, { field: 'fileId', fileStatus: file.status });
+      throw badInput(`File ${file.id} cannot be used as input: it is ${file.status}`, { field, fileStatus: file.status });
     }
     return file;
+  }
+
+  /** The shape of `files` alone (before anything is looked up): a bounded count of distinct, well-formed keys. */
+  function checkFilesShape(files: RunFileInput[] | null | undefined): RunFileInput[] {
+    if (!files) return [];
+    if (files.length > MAX_RUN_FILES) throw badInput(`A run takes at most ${MAX_RUN_FILES} files besides its input`, { field: 'files' });
+    const seen = new Set<string>();
+    for (const f of files) {
+      if (f.key.length < 1 || f.key.length > MAX_FILE_KEY) throw badInput(`A file key must have 1 to ${MAX_FILE_KEY} characters`, { field: 'files', key: f.key });
+      if (seen.has(f.key)) throw badInput(`The file key ${JSON.stringify(f.key)} is given twice`, { field: 'files', key: f.key });
+      seen.add(f.key);
+    }
+    return files;
+  }
+
+  /** Each file of `files`, READY and the caller's tenant's (another tenant's is NOT_FOUND), as the input is checked. */
+  const readyFiles = (actor: Principal, files: RunFileInput[]): Promise<RunFileRef[]> => Promise.all(files.map(async (f) => {
+    const file = await readyFile(actor, f.fileId, 'files');
+    return { key: f.key, fileId: file.id, name: file.name, storageKey: file.storageKey, size: file.size ?? null };
+  }));
+
+  /**
+   * Every file the steps read must be given, or the run would fail with FILE_NOT_FOUND only once a worker opened
+   * it: refused now, naming the keys. A file no step reads is refused too: the run would keep (and show) a file
+   * it never reads, most likely given under the wrong key.
+   */
+  function checkCoverage(steps: StepSpec[], files: Array<{ key: string }>) {
+    const read = fileKeys(steps);
+    const given = new Set(files.map((f) => f.key));
+    const missing = read.filter((k) => !given.has(k));
+    if (missing.length) {
+      throw badInput(`The workflow's steps read ${missing.length === 1 ? 'a file' : 'files'} not given to the run: ${missing.map((k) => JSON.stringify(k)).join(', ')}`, { field: 'files', missingKeys: missing });
+    }
+    const unused = files.map((f) => f.key).filter((k) => !read.includes(k));
+    if (unused.length) {
+      throw badInput(`No step of the workflow reads ${unused.length === 1 ? 'the file' : 'the files'} ${unused.map((k) => JSON.stringify(k)).join(', ')}`, { field: 'files', unusedKeys: unused });
+    }
   }
 
   return {
@@ -99,16 +147,19 @@ export function createExecutionsDomain(deps: { lookups: Lookups; onOutbox: () =>
      * Accepts a run. The same idempotency key returns the same run (a client retrying a timed-out request
      * never starts two). The run and its ExecutionRequested event are written in one transaction.
      */
-    async start(em: EntityManager, actor: Principal, input: { workflowVersionId: string; fileId: string; idempotencyKey: string; timeoutSeconds?: number | null }) {
+    async start(em: EntityManager, actor: Principal, input: { workflowVersionId: string; fileId: string; idempotencyKey: string; timeoutSeconds?: number | null; files?: RunFileInput[] | null }) {
       const key = checkKey(input.idempotencyKey);
       const timeoutMs = timeoutOf(input.timeoutSeconds);
+      const given = checkFilesShape(input.files);
       // A new key is the usual case: the version and the file are checked first, and the insert itself tells a
       // key already used (one statement, not a lookup and an insert).
       let version: Awaited<ReturnType<Lookups['version']>>;
       let file: Awaited<ReturnType<typeof readyFile>>;
+      let files: RunFileRef[];
       try {
         if (!isUuid(input.workflowVersionId)) throw notFound('Workflow version', input.workflowVersionId);
-        [version, file] = await Promise.all([deps.lookups.version(actor, input.workflowVersionId), readyFile(actor, input.fileId)]);
+        [version, file, files] = await Promise.all([deps.lookups.version(actor, input.workflowVersionId), readyFile(actor, input.fileId), readyFiles(actor, given)]);
+        checkCoverage(version.steps, files);
       } catch (err) {
         // A retry of a request accepted earlier answers its run, even when its file would not be accepted now
         // (deleted since, say).
@@ -117,7 +168,8 @@ export function createExecutionsDomain(deps: { lookups: Lookups; onOutbox: () =>
         throw err;
       }
       return insert(em, actor, {
-        workflowId: version.workflowId, workflowVersionId: version.id, steps: version.steps, file, idempotencyKey: key, timeoutMs,
+        workflowId: version.workflowId, workflowVersionId: version.id, steps: version.steps, file, files: files.length ? files : null,
+        idempotencyKey: key, timeoutMs,
       }, (run) => sameRequest(run, input));
     },
 
@@ -134,12 +186,19 @@ export function createExecutionsDomain(deps: { lookups: Lookups; onOutbox: () =>
         if (existing.retryOf !== old.id) throw new AppError('CONFLICT', 'This idempotencyKey was already used for a different run', { executionId: existing.id });
         return existing;
       }
-      const [version, file] = await Promise.all([
+      const [version, file, checked] = await Promise.all([
         input.useLatestVersion ? deps.lookups.latestVersion(actor, old.workflowId) : Promise.resolve({ id: old.workflowVersionId, workflowId: old.workflowId, steps: old.steps }),
         readyFile(actor, old.inputFileId),
+        // The same files, checked again as the input is (deleted or expired since: NOT_FOUND, BAD_USER_INPUT).
+        readyFiles(actor, (old.files ?? []).map((f) => ({ key: f.key, fileId: f.fileId }))),
       ]);
+      // The latest version may read fewer files than the old run's (those it no longer reads are left out), but
+      // not one the old run was not given.
+      const read = fileKeys(version.steps);
+      const files = checked.filter((f) => read.includes(f.key));
+      checkCoverage(version.steps, files);
       return insert(em, actor, {
-        workflowId: version.workflowId, workflowVersionId: version.id, steps: version.steps, file, idempotencyKey: key,
+        workflowId: version.workflowId, workflowVersionId: version.id, steps: version.steps, file, files: files.length ? files : null, idempotencyKey: key,
         timeoutMs: old.timeoutMs, retryOf: old.id,
       }, (run) => {
         // The key was taken meanwhile (a concurrent request with it): the same answer as the check above.
@@ -186,8 +245,12 @@ export function createExecutionsDomain(deps: { lookups: Lookups; onOutbox: () =>
 }
 export type ExecutionsDomain = ReturnType<typeof createExecutionsDomain>;
 
-function sameRequest(run: Execution, input: { workflowVersionId: string; fileId: string }): Execution {
-  if (run.workflowVersionId !== input.workflowVersionId || run.inputFileId !== input.fileId) {
+/** The files of a request or a run as one comparable text: keys and file ids, in key order. */
+const filesOf = (files: ReadonlyArray<{ key: string; fileId: string }> | null | undefined) =>
+  JSON.stringify([...(files ?? [])].map((f) => [f.key, f.fileId]).sort(([a], [b]) => (a! < b! ? -1 : a! > b! ? 1 : 0)));
+
+function sameRequest(run: Execution, input: { workflowVersionId: string; fileId: string; files?: RunFileInput[] | null }): Execution {
+  if (run.workflowVersionId !== input.workflowVersionId || run.inputFileId !== input.fileId || filesOf(run.files) !== filesOf(input.files)) {
     throw new AppError('CONFLICT', 'This idempotencyKey was already used for a different run', { executionId: run.id });
   }
   return run;

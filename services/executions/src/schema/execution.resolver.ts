@@ -4,7 +4,7 @@ import type { ExecutionsDomain } from '../domain/executions.js';
 import type { Execution } from '../store/entities.js';
 import {
   ExecutionConnection, ExecutionError, ExecutionFilterInput, ExecutionLogLine, ExecutionProgress, ExecutionStep,
-  ExecutionType, FileRef, RetryExecutionInput, StartExecutionInput, UserRef, WorkflowRef, WorkflowVersionRef,
+  ExecutionType, FileRef, RetryExecutionInput, RunFile, StartExecutionInput, UserRef, WorkflowRef, WorkflowVersionRef,
 } from './types.js';
 
 @Resolver(() => ExecutionType)
@@ -91,6 +91,10 @@ export class ExecutionResolver {
   @Directive('@tag(name: "partner")')
   @FieldResolver(() => FileRef)
   inputFile(@Root() run: Execution): FileRef { return { id: run.inputFileId }; }
+
+  @Directive('@tag(name: "partner")')
+  @FieldResolver(() => [RunFile], { description: 'The other files the run was given (a lookup\'s), by key; empty when none were.' })
+  files(@Root() run: Execution): RunFile[] { return (run.files ?? []).map((f) => ({ key: f.key, file: { id: f.fileId } })); }
 
   @Directive('@tag(name: "partner")')
   @FieldResolver(() => WorkflowVersionRef)

@@ -68,6 +68,14 @@ export class ExecutionError {
   @Field(() => Int, { nullable: true }) step!: number | null;
 }
 
+@ObjectType({ description: 'A file given to a run besides its input, under the key its steps read it by (a lookup\'s `from.file`).' })
+export class RunFile {
+  @Directive('@tag(name: "partner")')
+  @Field(() => String) key!: string;
+  @Directive('@tag(name: "partner")')
+  @Field(() => FileRef) file!: FileRef;
+}
+
 @ObjectType('Execution')
 @Directive('@key(fields: "id")')
 export class ExecutionType {
@@ -100,6 +108,17 @@ export class StartExecutionInput {
   @Field(() => String, { description: 'Same key, same run: retry the request safely.' }) idempotencyKey!: string;
   @Field(() => Int, { nullable: true, description: 'Ends the run TIMED_OUT if it has not finished this long after it started (1 to 86400; default 900).' })
   timeoutSeconds?: number | null;
+  @Field(() => [RunFileInput], {
+    nullable: true,
+    description: 'Other files the steps read (a lookup to another file), at most 10, each under its key: every key the steps read, and no other.',
+  })
+  files?: RunFileInput[] | null;
+}
+
+@InputType({ description: 'A file given to a run (or a preview) besides its input: steps read it by `key` (a lookup\'s `from.file`, a header_row\'s `file`).' })
+export class RunFileInput {
+  @Field(() => String, { description: 'The key the steps read the file by (1 to 200 characters; unique among the files given).' }) key!: string;
+  @Field(() => ID, { description: 'A READY file of yours.' }) fileId!: string;
 }
 
 @InputType()

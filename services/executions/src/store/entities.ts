@@ -4,6 +4,8 @@ import { PHASES, STATUSES } from '../domain/state-machine.js';
 
 export type StepSpec = { type: string; params: Record<string, unknown> };
 export type ArtifactRef = { fileId: string; name: string; size: number; sha256: string; contentType: string };
+/** A file given to a run besides its input, under the key its steps read it by (lookup's `from.file`). */
+export type RunFileRef = { key: string; fileId: string; name: string; storageKey: string; size: number | null };
 export type RunError = { code: string; message: string; step: number | null };
 
 export const ExecutionEntity = defineEntity({
@@ -21,6 +23,8 @@ export const ExecutionEntity = defineEntity({
     /** The input's size in bytes when the run was accepted (null for runs accepted before it was kept): lets the
      * engine report a csv's progress as a percentage. */
     inputSize: p.bigint('number').nullable(),
+    /** The other files given to the run, by key (null when none were): checked when it was accepted, as the input. */
+    files: p.json<RunFileRef[]>().nullable(),
     /** The version's steps as they were when the run was accepted: a run never changes under a worker. */
     steps: p.json<StepSpec[]>(),
     status: p.enum(STATUSES),

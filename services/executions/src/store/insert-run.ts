@@ -14,7 +14,7 @@ export async function insertRun(em: EntityManager, run: Execution, messages: Out
     name: `executions.insert-run.${messages.length}`,
     text: `with "run" as (
       insert into "executions"."executions" ("id", "tenant_id", "workflow_id", "workflow_version_id", "input_file_id",
-        "input_file_name", "input_storage_key", "input_size", "steps", "status", "phase", "progress_percent", "rows_processed",
+        "input_file_name", "input_storage_key", "input_size", "files", "steps", "status", "phase", "progress_percent", "rows_processed",
         "idempotency_key", "requested_by", "error", "artifacts", "attempt", "lease_owner", "lease_expires_at", "sequence",
         "retry_of", "timeout_ms", "created_at", "started_at", "finished_at")
       values (${Array.from({ length: RUN_COLUMNS }, (_, i) => `$${i + 1}`).join(', ')})
@@ -29,7 +29,7 @@ export async function insertRun(em: EntityManager, run: Execution, messages: Out
     select count(*)::int as "inserted" from "run"`,
   }, [
     run.id, run.tenantId, run.workflowId, run.workflowVersionId, run.inputFileId, run.inputFileName, run.inputStorageKey,
-    run.inputSize ?? null,
+    run.inputSize ?? null, json(run.files),
     JSON.stringify(run.steps), run.status, run.phase ?? null, run.progressPercent ?? null, run.rowsProcessed, run.idempotencyKey,
     run.requestedBy, json(run.error), json(run.artifacts), run.attempt, run.leaseOwner ?? null, run.leaseExpiresAt ?? null,
     run.sequence, run.retryOf ?? null, run.timeoutMs, run.createdAt, run.startedAt ?? null, run.finishedAt ?? null,
@@ -37,7 +37,7 @@ export async function insertRun(em: EntityManager, run: Execution, messages: Out
   ]);
   return row!.inserted === 1;
 }
-const RUN_COLUMNS = 26;
+const RUN_COLUMNS = 27;
 
 /**
  * The id of the tenant's run accepted under this idempotency key, if any: a plain indexed query (the unique

@@ -1,5 +1,5 @@
 import { appendOutbox, newId, outboxJson, runPrepared, TENANT_FILTER, type EntityManager, type OutboxMessage } from '@rowline/kit';
-import { ExecutionEntity, type ArtifactRef, type Execution, type RunError } from './entities.js';
+import { ExecutionEntity, type ArtifactRef, type Execution, type RunError, type RunFileRef } from './entities.js';
 import { eventMessage, requestedMessage, statusEvent, type EventPayload } from '../events/messages.js';
 import { isTerminal, sourcesOf, type Phase, type Status } from '../domain/state-machine.js';
 
@@ -96,7 +96,7 @@ const childCtes = (guard: string, [id, tenant, doc] = ['?', '?', '?']) =>
 /** A row of "executions"."executions" as the ORM's pool answers it: int8 and timestamptz as text, jsonb parsed. */
 type ExecutionRow = {
   id: string; tenant_id: string; workflow_id: string; workflow_version_id: string; input_file_id: string; input_file_name: string;
-  input_storage_key: string; input_size: string | null; steps: Execution['steps']; status: Execution['status']; phase: Execution['phase']; progress_percent: number | null;
+  input_storage_key: string; input_size: string | null; files: RunFileRef[] | null; steps: Execution['steps']; status: Execution['status']; phase: Execution['phase']; progress_percent: number | null;
   rows_processed: string; idempotency_key: string; requested_by: string; error: RunError | null; artifacts: ArtifactRef[] | null;
   attempt: number; lease_owner: string | null; lease_expires_at: string | null; sequence: string; retry_of: string | null; timeout_ms: number;
   created_at: string; started_at: string | null; finished_at: string | null;
@@ -113,7 +113,7 @@ const dateOf = (text: string) => new Date(text.replace(' ', 'T').replace(/([+-]\
 const executionOf = (r: ExecutionRow): Execution => ({
   id: r.id, tenantId: r.tenant_id, workflowId: r.workflow_id, workflowVersionId: r.workflow_version_id, inputFileId: r.input_file_id,
   inputFileName: r.input_file_name, inputStorageKey: r.input_storage_key,
-  inputSize: r.input_size === null ? null : Number(r.input_size), steps: r.steps, status: r.status, phase: r.phase,
+  inputSize: r.input_size === null ? null : Number(r.input_size), files: r.files ?? null, steps: r.steps, status: r.status, phase: r.phase,
   progressPercent: r.progress_percent, rowsProcessed: Number(r.rows_processed), idempotencyKey: r.idempotency_key, requestedBy: r.requested_by,
   error: r.error, artifacts: r.artifacts, attempt: r.attempt, leaseOwner: r.lease_owner,
   leaseExpiresAt: r.lease_expires_at === null ? null : dateOf(r.lease_expires_at), sequence: Number(r.sequence), retryOf: r.retry_of,

@@ -293,6 +293,16 @@ export function createEngineWorker(deps: {
             try { return await deps.storage.get(run.inputStorageKey); } catch (err) { throw new InputUnavailable(err); }
           },
         },
+        // The other files the run was given (a lookup's table), opened from storage like the input: one that
+        // storage cannot give fails the attempt as the input's would.
+        ...(run.files?.length ? {
+          files: Object.fromEntries(run.files.map((f) => [f.key, {
+            fileName: f.name,
+            open: async () => {
+              try { return await deps.storage.get(f.storageKey); } catch (err) { throw new InputUnavailable(err); }
+            },
+          }])),
+        } : {}),
         openArtifact: async (name, format) => {
           const body = new PassThrough();
           bodies.push(body);
@@ -327,7 +337,9 @@ export function createEngineWorker(deps: {
       }
       const steps = result.steps.map((s) => ({ index: s.index, type: s.type, status: s.status, rowsIn: s.rowsIn, rowsOut: s.rowsOut, durationMs: Math.round(s.durationMs) }));
       return {
-        status: 'SUCCEEDED', phase: null, artifacts, steps, rowsProcessed: steps[0]?.rowsIn ?? 0,
+        status: 'SUCCEEDED', phase: null, artifacts, steps, // The input's data rows the run read (not the rows above a header_row's header, not a lookup file's
+        // rows: what steps[0].rowsIn counted when the first step was a header_row or read only a file).
+        rowsProcessed: result.rowsRead,
         logs: result.logs.map((l) => ({ level: l.level, message: l.message, step: l.step ?? null })),
         events: [
           ...steps.map((s): EventPayload => ({ case: 'stepFinished', value: { ...s, rowsIn: BigInt(s.rowsIn), rowsOut: BigInt(s.rowsOut), durationMs: BigInt(s.durationMs) } })),

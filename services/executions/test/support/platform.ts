@@ -96,12 +96,12 @@ export async function startExecutionsPlatform(opts: {
         if (put.status !== 200) throw new Error(`upload answered ${put.status}`);
         return res.data!.createUpload.file.id as string;
       },
-      start(input: { workflowVersionId: string; fileId: string; idempotencyKey?: string }) {
+      start(input: { workflowVersionId: string; fileId: string; idempotencyKey?: string; files?: Array<{ key: string; fileId: string }> }) {
         return api.request(`mutation($i: StartExecutionInput!) { startExecution(input: $i) { id status } }`,
           { i: { idempotencyKey: randomUUID(), ...input } });
       },
       /** Starts a run and fails the test on any error. */
-      async run(input: { workflowVersionId: string; fileId: string; idempotencyKey?: string }) {
+      async run(input: { workflowVersionId: string; fileId: string; idempotencyKey?: string; files?: Array<{ key: string; fileId: string }> }) {
         const res = await this.start(input);
         if (res.errors) throw new Error(`startExecution failed: ${JSON.stringify(res.errors)}`);
         return res.data!.startExecution.id as string;
