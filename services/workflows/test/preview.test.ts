@@ -167,3 +167,49 @@ describe('previewing a workflow on an uploaded file', () => {
     expect(result.data!.previewWorkflow.steps[0]).toMatchObject({ rowsIn: 4, rowsOut: 4 });
   });
 });
+
+describe('previewing a draft that looks up another file (files)', () => {
+  const PRICES_CSV = 'region,manager\nNorth,Ana\nSouth,Bo\nWest,Cy\n';
+  const LOOKUP = [
+    { type: 'lookup', params: { sheet: 'Sales', from: { file: 'managers', sheet: 'Managers' }, on: [{ left: 'region', right: 'region' }], columns: [{ column: 'manager' }] } },
+  ];
+  let managers: string;
+  beforeAll(async () => { managers = await acme.upload('Managers.csv', PRICES_CSV); });
+
+  it('joins the input to the file given under the key the step reads', async () => {
+    const result = await acme.api.request(PREVIEW, { i: { steps: LOOKUP, fileId: salesId, files: [{ key: 'managers', fileId: managers }] } });
+    expect(result.errors).toBeUndefined();
+    const sales = result.data!.previewWorkflow.steps[0].sheets.find((s: any) => s.name === 'Sales');
+    expect(sales.columns).toEqual(['id', 'region', 'amount', 'status', 'manager']);
+    expect(sales.rows.map((r: any[]) => [r[0], r[4]])).toEqual([[1, 'Ana'], [2, 'Bo'], [3, 'Ana'], [4, null], [5, 'Bo']]);
+  });
+
+  it('refuses a draft whose steps read a file not given, naming its key, and accepts a file no step reads', async () => {
+    const missing = await acme.api.request(PREVIEW, { i: { steps: LOOKUP, fileId: salesId } });
+    expect(codesOf(missing)).toEqual(['BAD_USER_INPUT']);
+    expect(missing.errors![0]!.extensions).toMatchObject({ field: 'files', missingKeys: ['managers'] });
+    const unused = await acme.api.request(PREVIEW, { i: { steps: STEPS, fileId: salesId, files: [{ key: 'managers', fileId: managers }] } });
+    expect(unused.errors).toBeUndefined();
+  });
+
+  it('refuses a key given twice, more than 10 files and a file that is not READY', async () => {
+    const twice = [{ key: 'managers', fileId: managers }, { key: 'managers', fileId: salesId }];
+    expect(codesOf(await acme.api.request(PREVIEW, { i: { steps: LOOKUP, fileId: salesId, files: twice } }))).toEqual(['BAD_USER_INPUT']);
+    const many = Array.from({ length: 11 }, (_, i) => ({ key: `k${i}`, fileId: managers }));
+    expect(codesOf(await acme.api.request(PREVIEW, { i: { steps: LOOKUP, fileId: salesId, files: many } }))).toEqual(['BAD_USER_INPUT']);
+    const uploading = await acme.upload('Later.csv');
+    const notReady = await acme.api.request(PREVIEW, { i: { steps: LOOKUP, fileId: salesId, files: [{ key: 'managers', fileId: uploading }] } });
+    expect(codesOf(notReady)).toEqual(['BAD_USER_INPUT']);
+    expect(notReady.errors![0]!.extensions).toMatchObject({ field: 'files', fileStatus: 'UPLOADING' });
+  });
+
+  it('answers NOT_FOUND for another tenant\'s file in files, or one that does not exist', async () => {
+    const other = await p.tenant('Other again');
+    const theirs = await other.upload('Managers.csv', PRICES_CSV);
+    for (const fileId of [theirs, '00000000-0000-7000-8000-000000000000', 'nope']) {
+      const res = await acme.api.request(PREVIEW, { i: { steps: LOOKUP, fileId: salesId, files: [{ key: 'managers', fileId }] } });
+      expect(codesOf(res)).toEqual(['NOT_FOUND']);
+      expect(JSON.stringify(res.data ?? null)).not.toContain('Ana');
+    }
+  });
+});

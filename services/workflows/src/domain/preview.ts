@@ -1,5 +1,5 @@
 import { badInput, isUuid, notFound, type EntityManager, type Principal } from '@rowline/kit';
-import { EngineError, previewWorkflow, type PreviewStep } from '@rowline/engine';
+import { EngineError, fileKeys, previewWorkflow, type PreviewStep } from '@rowline/engine';
 import type { Readable } from 'node:stream';
 import type { Storage } from '@rowline/storage';
 import type { StepSpec, WorkflowsDomain } from './workflows.js';
@@ -10,8 +10,14 @@ export type FileLookup = (principal: Principal, id: string) => Promise<FileInfo>
 
 export const PREVIEW_MAX_LIMIT = 200;
 export const PREVIEW_TIMEOUT_MS = 10_000;
+/** Files a preview may be given besides its input: as many as a run (the executions service's MAX_RUN_FILES). */
+export const PREVIEW_MAX_FILES = 10;
 
-export type PreviewInput = { steps?: StepSpec[] | null; versionId?: string | null; fileId: string; limit?: number | null };
+export type PreviewInput = {
+  steps?: StepSpec[] | null; versionId?: string | null; fileId: string; limit?: number | null;
+  /** Other files the steps read (a lookup's `from.file`, a header_row's `file`), by key, as `startExecution` takes them. */
+  files?: Array<{ key: string; fileId: string }> | null;
+};
 export type PreviewResult = { steps: Array<Omit<PreviewStep, 'sheets'> & { sheets: Array<{ name: string; columns: string[]; rows: unknown[][] }> }> };
 
 /**
@@ -19,6 +25,25 @@ export type PreviewResult = { steps: Array<Omit<PreviewStep, 'sheets'> & { sheet
  * checked through the files service with the caller's principal, so another tenant's file is NOT_FOUND.
  */
 export function createPreviewer(deps: { domain: WorkflowsDomain; storage: Storage; file: FileLookup; timeoutMs?: number }) {
+  /** The other files given, checked as the input is: distinct keys, a bounded count, each READY and the caller's. */
+  async function readyFiles(actor: Principal, given: Array<{ key: string; fileId: string }>) {
+    if (given.length > PREVIEW_MAX_FILES) throw badInput(`A preview takes at most ${PREVIEW_MAX_FILES} files besides its input`, { field: 'files' });
+    const keys = new Set<string>();
+    for (const f of given) {
+      if (f.key.length < 1 || f.key.length > 200) throw badInput('A file key must have 1 to 200 characters', { field: 'files', key: f.key });
+      if (keys.has(f.key)) throw badInput(`The file key ${JSON.stringify(f.key)} is given twice`, { field: 'files', key: f.key });
+      keys.add(f.key);
+    }
+    return Promise.all(given.map(async (f) => {
+      if (!isUuid(f.fileId)) throw notFound('File', f.fileId);
+      const file = await deps.file(actor, f.fileId);
+      if (file.status !== 'READY') {
+        throw badInput(`File ${file.id} cannot be previewed: it is ${file.status}`, { field: 'files', fileStatus: file.status });
+      }
+      return { key: f.key, name: file.name, storageKey: file.storageKey };
+    }));
+  }
+
   return async function preview(em: EntityManager, actor: Principal, input: PreviewInput): Promise<PreviewResult> {
     const hasSteps = input.steps !== undefined && input.steps !== null;
     const hasVersion = input.versionId !== undefined && input.versionId !== null;
@@ -33,6 +58,13 @@ export function createPreviewer(deps: { domain: WorkflowsDomain; storage: Storag
     if (file.status !== 'READY') {
       throw badInput(`File ${file.id} cannot be previewed: it is ${file.status}`, { field: 'fileId', fileStatus: file.status });
     }
+    const files = await readyFiles(actor, input.files ?? []);
+    // A file the steps read and the preview was not given would fail at the engine (FILE_NOT_FOUND): said
+    // here, by key. A file no step reads is accepted (a draft being edited may have dropped its lookup for now).
+    const missing = fileKeys(steps).filter((k) => !files.some((f) => f.key === k));
+    if (missing.length) {
+      throw badInput(`The steps read ${missing.length === 1 ? 'a file' : 'files'} not given to the preview: ${missing.map((k) => JSON.stringify(k)).join(', ')}`, { field: 'files', missingKeys: missing });
+    }
 
     const timeoutMs = deps.timeoutMs ?? PREVIEW_TIMEOUT_MS;
     const signal = AbortSignal.timeout(timeoutMs);
@@ -45,19 +77,21 @@ export function createPreviewer(deps: { domain: WorkflowsDomain; storage: Storag
         reject(new EngineError('CANCELLED', 'the preview timed out'));
       }, { once: true });
     });
+    const open = (storageKey: string) => async () => {
+      // The storage's own message may name paths or buckets; the client learns only that it failed.
+      const stream = await deps.storage.get(storageKey).catch(() => { throw new Error('the stored file could not be read'); });
+      opened.push(stream);
+      return stream;
+    };
     let result: { steps: PreviewStep[] };
     try {
       const running = previewWorkflow({
         steps,
         input: {
           fileName: file.name,
-          open: async () => {
-            // The storage's own message may name paths or buckets; the client learns only that it failed.
-            const stream = await deps.storage.get(file.storageKey).catch(() => { throw new Error('the stored file could not be read'); });
-            opened.push(stream);
-            return stream;
-          },
+          open: open(file.storageKey),
         },
+        files: Object.fromEntries(files.map((f) => [f.key, { fileName: f.name, open: open(f.storageKey) }])),
         limit,
         signal,
       });

@@ -119,12 +119,21 @@ export class WorkflowDiff {
   @Field(() => [StepChange], { description: 'In index order; empty when the steps are equal.' }) changes!: StepChange[];
 }
 
+// The same input type as the executions subgraph's (one type in the supergraph): keep the two alike.
+@InputType({ description: 'A file given to a run (or a preview) besides its input: steps read it by `key` (a lookup\'s `from.file`, a header_row\'s `file`).' })
+export class RunFileInput {
+  @Field(() => String, { description: 'The key the steps read the file by (1 to 200 characters; unique among the files given).' }) key!: string;
+  @Field(() => ID, { description: 'A READY file of yours.' }) fileId!: string;
+}
+
 @InputType()
 export class PreviewWorkflowInput {
   @Field(() => [StepInput], { nullable: true, description: 'A draft to preview; give this or versionId.' }) steps?: StepInput[] | null;
   @Field(() => ID, { nullable: true, description: 'A saved version to preview; give this or steps.' }) versionId?: string | null;
   @Field(() => ID, { description: 'A READY file of yours.' }) fileId!: string;
   @Field(() => Int, { nullable: true, defaultValue: 20, description: 'Rows read from each input sheet and shown per sheet (1..200).' }) limit?: number | null;
+  @Field(() => [RunFileInput], { nullable: true, description: 'Other files the steps read (a lookup to another file), at most 10, each under its key, as startExecution takes them.' })
+  files?: RunFileInput[] | null;
 }
 
 @ObjectType()
