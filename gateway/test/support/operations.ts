@@ -87,14 +87,30 @@ export function sampleValue(type: GraphQLInputType): unknown {
 export const sampleArgs = (f: RootField): Record<string, unknown> =>
   Object.fromEntries(f.field.args.filter((a) => isNonNullType(a.type)).map((a) => [a.name, sampleValue(a.type)]));
 
-/** Sets `value` at `path` inside `args`, creating the (sampled) input objects on the way. */
+/**
+ * Sets `value` at `path` inside `args`, creating the (sampled) input objects on the way. A list on the way (an
+ * input field such as `files: [RunFileInput!]`) gets one sampled item, and the value goes into that item.
+ */
 export function withArg(f: RootField, args: Record<string, unknown>, path: string[], value: unknown): Record<string, unknown> {
   const copy = structuredClone(args);
   const arg = f.field.args.find((a) => a.name === path[0])!;
   if (path.length === 1) { copy[path[0]!] = value; return copy; }
-  const holder = (copy[path[0]!] ??= sampleValue(arg.type)) as Record<string, unknown>;
-  let target = holder;
-  for (const key of path.slice(1, -1)) target = (target[key] ??= {}) as Record<string, unknown>;
+  const itemOf = (holder: Record<string, unknown>, key: string, type: GraphQLInputType): Record<string, unknown> => {
+    const inner = isNonNullType(type) ? type.ofType : type;
+    if (isListType(inner)) {
+      const list = (holder[key] ??= [sampleValue(inner.ofType as GraphQLInputType)]) as Array<Record<string, unknown>>;
+      return list[0]!;
+    }
+    return (holder[key] ??= sampleValue(type)) as Record<string, unknown>;
+  };
+  let target = itemOf(copy, path[0]!, arg.type);
+  let type = getNamedType(arg.type);
+  for (const key of path.slice(1, -1)) {
+    const field = isInputObjectType(type) ? type.getFields()[key] : undefined;
+    if (!field) { target = (target[key] ??= {}) as Record<string, unknown>; continue; }
+    target = itemOf(target, key, field.type);
+    type = getNamedType(field.type);
+  }
   target[path[path.length - 1]!] = value;
   return copy;
 }
