@@ -132,6 +132,12 @@ describe('a partner key', () => {
     expect(reply.extensions.cost).toMatchObject({ limit: BUDGET.points });
     expect(reply.extensions.cost.points).toBeGreaterThan(0);
 
+    // Read-only, as inputFile: the other files a run was given (none for this one); a list of at most 10, priced as 10.
+    const files = await query(key, `query($id: ID!) { execution(id: $id) { files { key file { id name } } } }`, { id: acme.executionId });
+    expect(files.errors).toBeUndefined();
+    expect(files.data.execution).toEqual({ files: [] });
+    expect(files.extensions.cost.points).toBe(12);
+
     const filtered = await query(key, `{ executions(first: 5, filter: { status: SUCCEEDED }) { edges { node { id } } pageInfo { hasNextPage } } }`);
     expect(filtered.data.executions).toEqual({ edges: [{ node: { id: acme.executionId } }], pageInfo: { hasNextPage: false } });
     expect(codesOf(await query(key, `{ executions(filter: { status: FAILED }) { edges { node { id } } } }`))).toEqual([]);
