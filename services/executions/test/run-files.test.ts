@@ -103,6 +103,27 @@ describe('a run given a lookup file', () => {
     expect(await artifactText(again.artifacts[0].id)).toContain('2,B-2,3,4,Banana,12');
   });
 
+  it('retries on the latest version with the files it still reads, and refuses one that reads a file the run was not given', async () => {
+    const { workflowId, versionId } = await acme.workflow(JOIN, 'Price the week, then change');
+    const first = await acme.ended(await acme.run({ workflowVersionId: versionId, fileId: sales, files: [{ key: 'prices', fileId: prices }] }));
+    expect(first.status).toBe('SUCCEEDED');
+    const save = (steps: unknown[], base: string) => acme.api.request(`mutation($i: SaveWorkflowVersionInput!) { saveWorkflowVersion(input: $i) { id } }`,
+      { i: { workflowId, baseVersionId: base, steps } });
+    // The latest reads another file, "rates": the old run was not given it.
+    const withRates = await save([...JOIN.slice(0, 2), { type: 'lookup', params: { from: { file: 'rates' }, on: [{ left: 'sku', right: 'sku' }], columns: [{ column: 'rate' }] } }, ...JOIN.slice(2)], versionId);
+    expect(withRates.errors).toBeUndefined();
+    const refused = await acme.api.request(RETRY, { i: { executionId: first.id, useLatestVersion: true } });
+    expect(codesOf(refused)).toEqual(['BAD_USER_INPUT']);
+    expect(refused.errors![0]!.extensions).toMatchObject({ missingKeys: ['rates'] });
+    // The latest reads no file at all: the run's price list is left out of the retry.
+    const plain = await save([{ type: 'header_row', params: { row: 3 } }, { type: 'output', params: { artifacts: [{ name: 'plain.csv', format: 'csv', sheets: [{ from: 'sales' }] }] } }], withRates.data.saveWorkflowVersion.id);
+    expect(plain.errors).toBeUndefined();
+    const retried = await acme.api.request(RETRY, { i: { executionId: first.id, useLatestVersion: true } });
+    expect(retried.errors).toBeUndefined();
+    expect(retried.data.retryExecution).toMatchObject({ retryOf: first.id, files: [] });
+    expect((await acme.ended(retried.data.retryExecution.id)).status).toBe('SUCCEEDED');
+  });
+
   it('fails a run whose lookup file storage cannot give as it fails one whose input is gone: retried, then FAILED', async () => {
     const doomed = await uploadCsv(acme, 'prices-gone.csv', PRICES);
     const key = await storageKeyOf(doomed);
