@@ -132,6 +132,9 @@ describe('a run given a lookup file', () => {
       const run = await acme.ended(await acme.run({ workflowVersionId: joinVersion, fileId: sales, files: [{ key: 'prices', fileId: doomed }] }));
       expect(run).toMatchObject({ status: 'FAILED', attempt: 2, error: { code: 'INTERNAL' } });
       expect(run.logs.filter((l: { message: string }) => /^Attempt 1 failed/.test(l.message))).toHaveLength(1);
+      // The error names the lookup's file, not the input (which storage gave): the user knows what to replace.
+      expect(run.error.message).toContain(`cannot open prices-gone.csv: the run's file "prices" (${doomed}) unavailable`);
+      expect(run.error.message).not.toMatch(/input unavailable/);
     } finally {
       await rename(join(p.storageDir, `${key}.away`), join(p.storageDir, key));
     }

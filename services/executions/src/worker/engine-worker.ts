@@ -33,7 +33,8 @@ export const artifactKey = (run: { tenantId: string; id: string }, name: string)
 
 /** Storage could not give the input: worth another attempt, unlike an input the engine cannot read. */
 class InputUnavailable extends Error {
-  constructor(cause: unknown) { super(`input unavailable: ${(cause as Error).message}`, { cause }); }
+  /** `what`: which of the run's files storage could not give (the input, or a file given under a key). */
+  constructor(cause: unknown, what = 'input') { super(`${what} unavailable: ${(cause as Error).message}`, { cause }); }
 }
 
 /** The delay before attempt `attempt + 1`: `base`, doubling, capped at 30 s. */
@@ -299,7 +300,10 @@ export function createEngineWorker(deps: {
           files: Object.fromEntries(run.files.map((f) => [f.key, {
             fileName: f.name,
             open: async () => {
-              try { return await deps.storage.get(f.storageKey); } catch (err) { throw new InputUnavailable(err); }
+              try { return await deps.storage.get(f.storageKey); } catch (err) {
+                // Named by key and id (the engine names the file): "input unavailable" would send the user looking at an input that is fine.
+                throw new InputUnavailable(err, `the run's file ${JSON.stringify(f.key)} (${f.fileId})`);
+              }
             },
           }])),
         } : {}),
