@@ -124,6 +124,28 @@ describe('a run given a lookup file', () => {
     expect((await acme.ended(retried.data.retryExecution.id)).status).toBe('SUCCEEDED');
   });
 
+  it('retries on the latest version that no longer reads a file deleted since: the file it leaves out is not looked up', async () => {
+    const gone = await uploadCsv(acme, 'prices.csv', PRICES); // the lookup reads its sheet "prices"
+    const { workflowId, versionId } = await acme.workflow(JOIN, 'Price the week, then drop the price list');
+    const first = await acme.ended(await acme.run({ workflowVersionId: versionId, fileId: sales, files: [{ key: 'prices', fileId: gone }] }));
+    expect(first.status).toBe('SUCCEEDED');
+    const plain = await acme.api.request(`mutation($i: SaveWorkflowVersionInput!) { saveWorkflowVersion(input: $i) { id } }`, { i: {
+      workflowId, baseVersionId: versionId,
+      steps: [{ type: 'header_row', params: { row: 3 } }, { type: 'output', params: { artifacts: [{ name: 'plain.csv', format: 'csv', sheets: [{ from: 'sales' }] }] } }],
+    } });
+    expect(plain.errors).toBeUndefined();
+    const deleted = await acme.api.request('mutation($id: ID!) { deleteFile(id: $id) }', { id: gone });
+    expect(deleted.errors).toBeUndefined();
+    // The latest version reads no file: the deleted price list is left out, not a reason to refuse the retry.
+    const retried = await acme.api.request(RETRY, { i: { executionId: first.id, useLatestVersion: true } });
+    expect(retried.errors).toBeUndefined();
+    expect(retried.data.retryExecution).toMatchObject({ retryOf: first.id, files: [] });
+    expect((await acme.ended(retried.data.retryExecution.id)).status).toBe('SUCCEEDED');
+    // With the old version, which reads it, the deleted file still refuses the retry.
+    const refused = await acme.api.request(RETRY, { i: { executionId: first.id } });
+    expect(codesOf(refused)).not.toEqual([]);
+  });
+
   it('fails a run whose lookup file storage cannot give as it fails one whose input is gone: retried, then FAILED', async () => {
     const doomed = await uploadCsv(acme, 'prices-gone.csv', PRICES);
     const key = await storageKeyOf(doomed);

@@ -186,16 +186,19 @@ export function createExecutionsDomain(deps: { lookups: Lookups; onOutbox: () =>
         if (existing.retryOf !== old.id) throw new AppError('CONFLICT', 'This idempotencyKey was already used for a different run', { executionId: existing.id });
         return existing;
       }
-      const [version, file, checked] = await Promise.all([
-        input.useLatestVersion ? deps.lookups.latestVersion(actor, old.workflowId) : Promise.resolve({ id: old.workflowVersionId, workflowId: old.workflowId, steps: old.steps }),
+      const versionOf = input.useLatestVersion ? deps.lookups.latestVersion(actor, old.workflowId) : Promise.resolve({ id: old.workflowVersionId, workflowId: old.workflowId, steps: old.steps });
+      const [version, file, files] = await Promise.all([
+        versionOf,
         readyFile(actor, old.inputFileId),
         // The same files, checked again as the input is (deleted or expired since: NOT_FOUND, BAD_USER_INPUT).
-        readyFiles(actor, (old.files ?? []).map((f) => ({ key: f.key, fileId: f.fileId }))),
+        // The latest version may read fewer files than the old run's: those it no longer reads are left out
+        // before the check, so that one deleted since does not refuse a retry that would not read it.
+        versionOf.then((v) => {
+          const read = fileKeys(v.steps);
+          return readyFiles(actor, (old.files ?? []).filter((f) => read.includes(f.key)).map((f) => ({ key: f.key, fileId: f.fileId })));
+        }),
       ]);
-      // The latest version may read fewer files than the old run's (those it no longer reads are left out), but
-      // not one the old run was not given.
-      const read = fileKeys(version.steps);
-      const files = checked.filter((f) => read.includes(f.key));
+      // Not one the old run was not given.
       checkCoverage(version.steps, files);
       return insert(em, actor, {
         workflowId: version.workflowId, workflowVersionId: version.id, steps: version.steps, file, files: files.length ? files : null, idempotencyKey: key,
