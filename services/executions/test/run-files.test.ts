@@ -190,6 +190,17 @@ describe('startExecution\'s files are checked before anything is started', () =>
     await startedNothing(before);
   });
 
+  it('counts a key\'s characters as the engine\'s schema does (code points): a key the version reads is accepted, one past 200 is not', async () => {
+    // 150 emoji: 150 characters to the engine (which saved the step), 300 UTF-16 units to String.length.
+    const key = '\u{1F600}'.repeat(150);
+    const steps = [JOIN[0], { ...JOIN[1], params: { ...JOIN[1]!.params, from: { file: key, sheet: 'prices' } } }, ...JOIN.slice(2)];
+    const { versionId } = await acme.workflow(steps, 'Price the week by emoji');
+    const res = await start(acme, [{ key, fileId: prices }], { workflowVersionId: versionId });
+    expect(res.errors).toBeUndefined();
+    expect((await acme.ended(res.data.startExecution.id)).status).toBe('SUCCEEDED');
+    expect(codesOf(await start(acme, [{ key: '\u{1F600}'.repeat(201), fileId: prices }], { workflowVersionId: versionId }))).toEqual(['BAD_USER_INPUT']);
+  });
+
   it('answers NOT_FOUND for another tenant\'s file, or one that does not exist, and starts nothing', async () => {
     const theirs = await uploadCsv(other, 'their-prices.csv', PRICES);
     const before = (await runsOf(acme.tenantId)).length;

@@ -111,7 +111,10 @@ export function createExecutionsDomain(deps: { lookups: Lookups; onOutbox: () =>
     if (files.length > MAX_RUN_FILES) throw badInput(`A run takes at most ${MAX_RUN_FILES} files besides its input`, { field: 'files' });
     const seen = new Set<string>();
     for (const f of files) {
-      if (f.key.length < 1 || f.key.length > MAX_FILE_KEY) throw badInput(`A file key must have 1 to ${MAX_FILE_KEY} characters`, { field: 'files', key: f.key });
+      // Characters as the engine's JSON Schema counts them (code points), not UTF-16 units: a key the engine
+      // accepted in a step must be accepted here.
+      const length = [...f.key].length;
+      if (length < 1 || length > MAX_FILE_KEY) throw badInput(`A file key must have 1 to ${MAX_FILE_KEY} characters`, { field: 'files', key: f.key });
       if (seen.has(f.key)) throw badInput(`The file key ${JSON.stringify(f.key)} is given twice`, { field: 'files', key: f.key });
       seen.add(f.key);
     }
