@@ -192,6 +192,15 @@ describe('previewing a draft that looks up another file (files)', () => {
     expect(unused.errors).toBeUndefined();
   });
 
+  it('counts a key\'s characters as the engine\'s schema does (code points): 150 emoji are a key of 150, accepted', async () => {
+    const key = '\u{1F600}'.repeat(150);
+    const steps = [{ ...LOOKUP[0]!, params: { ...LOOKUP[0]!.params, from: { file: key, sheet: 'Managers' } } }];
+    const result = await acme.api.request(PREVIEW, { i: { steps, fileId: salesId, files: [{ key, fileId: managers }] } });
+    expect(result.errors).toBeUndefined();
+    const tooLong = [{ key: '\u{1F600}'.repeat(201), fileId: managers }];
+    expect(codesOf(await acme.api.request(PREVIEW, { i: { steps, fileId: salesId, files: tooLong } }))).toEqual(['BAD_USER_INPUT']);
+  });
+
   it('refuses a key given twice, more than 10 files and a file that is not READY', async () => {
     const twice = [{ key: 'managers', fileId: managers }, { key: 'managers', fileId: salesId }];
     expect(codesOf(await acme.api.request(PREVIEW, { i: { steps: LOOKUP, fileId: salesId, files: twice } }))).toEqual(['BAD_USER_INPUT']);

@@ -30,7 +30,9 @@ export function createPreviewer(deps: { domain: WorkflowsDomain; storage: Storag
     if (given.length > PREVIEW_MAX_FILES) throw badInput(`A preview takes at most ${PREVIEW_MAX_FILES} files besides its input`, { field: 'files' });
     const keys = new Set<string>();
     for (const f of given) {
-      if (f.key.length < 1 || f.key.length > 200) throw badInput('A file key must have 1 to 200 characters', { field: 'files', key: f.key });
+      // Characters as the engine's JSON Schema counts them (code points), not UTF-16 units.
+      const length = [...f.key].length;
+      if (length < 1 || length > 200) throw badInput('A file key must have 1 to 200 characters', { field: 'files', key: f.key });
       if (keys.has(f.key)) throw badInput(`The file key ${JSON.stringify(f.key)} is given twice`, { field: 'files', key: f.key });
       keys.add(f.key);
     }
