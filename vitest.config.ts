@@ -12,6 +12,9 @@ const alias = ['packages', 'services']
   .filter(({ dir, name }) => existsSync(`${root}/${dir}/${name}/src/index.ts`))
   .map(({ dir, name }) => ({ find: new RegExp(`^@rowline/${name}$`), replacement: `${root}/${dir}/${name}/src/index.ts` }));
 
+// The subpaths of @rowline/testing that load no vitest (plans, lists-bench) resolve to their sources too.
+alias.push({ find: /^@rowline\/testing\/(plans|lists-bench)$/, replacement: `${root}/packages/testing/src/$1.ts` });
+
 // Node resolves `graphql` to its CommonJS build (the `main` field) for ESM and CJS alike; vite would pick
 // `index.mjs` for our sources, a second graphql realm beside the one @apollo/gateway uses, and the
 // gateway's schema would fail graphql's instanceof checks in the subscription layer.

@@ -22,9 +22,18 @@ const NAMED = {
   'engine-csv': 'packages/engine/bench/csv-read.mjs',       // the csv reader alone: rows/s and MB/s, builds side by side
 };
 
+// npm run bench -- lists SERVICE: each list's page and count planned and run on a scratch database of 200,000 rows
+// of one tenant (services/SERVICE/bench/lists-bench.mjs; DATABASE_URL names the server).
+const LISTS = ['auth', 'workflows', 'executions', 'files', 'delivery'];
+
 const run = (args) => execFileSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
 const name = process.argv[2];
-const script = NAMED[name];
+if (name === 'lists' && !LISTS.includes(process.argv[3])) {
+  console.error(`npm run bench -- lists SERVICE [--rounds N] [--keep] [--json FILE]: SERVICE is one of ${LISTS.join(', ')}`);
+  process.exit(2);
+}
+const script = name === 'lists' ? `services/${process.argv[3]}/bench/lists-bench.mjs` : NAMED[name];
+const scriptArgs = process.argv.slice(name === 'lists' ? 4 : 3);
 
 if (!script) {
   execFileSync('npx', ['tsc', '-b', 'packages/engine'], { cwd: root, stdio: 'inherit' });
@@ -36,5 +45,5 @@ if (!script) {
   execFileSync('sh', ['-c', `ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec ${quoted}`], { cwd: root, stdio: 'inherit' });
 } else {
   execFileSync('npx', ['tsc', '-b'], { cwd: root, stdio: 'inherit' });
-  run([script, ...process.argv.slice(3)]);
+  run([script, ...scriptArgs]);
 }
