@@ -3,7 +3,7 @@ import { defineEntity, p } from '@mikro-orm/core';
 import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '@rowline/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { boundedCount, createOrm, tenantEm, tenantFilter, type Orm } from '../src/index.js';
+import { boundedCount, createOrm, encodeCursor, findPage, tenantEm, tenantFilter, type Orm } from '../src/index.js';
 
 const ThingEntity = defineEntity({
   name: 'Thing', tableName: 'things', filters: tenantFilter,
@@ -65,5 +65,54 @@ describe('boundedCount', () => {
     const failure = await boundedCount(tenantEm(orm, mine), ThingEntity, { kind: { $in: [] } as never, nope: 1 } as never)().catch((err: unknown) => err);
     expect(failure).toBeInstanceOf(Error);
     expect((failure as { code?: string }).code).not.toBe('COUNT_TIMEOUT');
+  });
+});
+
+describe('findPage', () => {
+  // Rows of three tenants interleaved in id order, so that a page that let another tenant's ids in would show it.
+  const many = randomUUID();
+  const expected: Array<{ id: string; kind: string }> = [];
+  beforeAll(async () => {
+    const others = [mine, theirs];
+    for (let i = 0; i < 30; i++) {
+      const row = { id: randomUUID(), kind: i % 3 ? 'a' : 'b' };
+      expected.push(row);
+      await orm.em.fork().execute('insert into things values (?, ?, ?)', [row.id, many, row.kind]);
+      await orm.em.fork().execute('insert into things values (?, ?, ?)', [randomUUID(), others[i % 2], row.kind]);
+    }
+    expected.sort((x, y) => (x.id < y.id ? -1 : 1));
+  });
+
+  /** Every page of `size` from the start, as a client follows `endCursor`. */
+  async function walk(where: object, order: 'asc' | 'desc', size: number) {
+    const ids: string[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const { rows, count } = await findPage(tenantEm(orm, many), ThingEntity, where, { first: size, after }, order);
+      ids.push(...rows.slice(0, size).map((r) => r.id));
+      expect(await count()).toBe(expected.filter((r) => !('kind' in where) || r.kind === (where as { kind: string }).kind).length);
+      if (rows.length <= size) return ids;
+      after = encodeCursor(rows[size - 1]!.id);
+    }
+  }
+
+  it('pages through the tenant\'s rows in id order, either way, under a filter, with one more row than the page', async () => {
+    const asc = expected.map((r) => r.id);
+    expect(await walk({}, 'asc', 7)).toEqual(asc);
+    expect(await walk({}, 'desc', 7)).toEqual([...asc].reverse());
+    expect(await walk({ kind: 'b' }, 'desc', 4)).toEqual(expected.filter((r) => r.kind === 'b').map((r) => r.id).reverse());
+  });
+
+  it('keeps a filter of its own on ids beside the cursor\'s', async () => {
+    const [low, high] = [expected[5]!.id, expected[20]!.id];
+    const { rows } = await findPage(tenantEm(orm, many), ThingEntity, { id: { $gte: low, $lt: high } }, { first: 100, after: encodeCursor(expected[15]!.id) }, 'desc');
+    expect(rows.map((r) => r.id)).toEqual(expected.slice(5, 15).map((r) => r.id).reverse());
+  });
+
+  it('answers a page of none with whether anything follows, and another tenant\'s cursor with nothing of theirs', async () => {
+    const { rows } = await findPage(tenantEm(orm, many), ThingEntity, {}, { first: 0 }, 'asc');
+    expect(rows.map((r) => r.id)).toEqual([expected[0]!.id]);
+    const theirsFirst = await findPage(tenantEm(orm, theirs), ThingEntity, {}, { first: 100, after: encodeCursor(expected[0]!.id) }, 'asc');
+    expect(theirsFirst.rows.every((r) => r.tenantId === theirs)).toBe(true);
   });
 });

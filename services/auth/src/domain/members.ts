@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { LockMode } from '@mikro-orm/core';
 import {
-  AppError, badInput, boundedCount, conflict, decodeCursor, forbidden, isUuid, newId, notFound, pageSize, toConnection, type EntityManager, type Principal, type Role,
+  AppError, badInput, conflict, findPage, forbidden, isUuid, newId, notFound, pageSize, toConnection, type EntityManager, type Principal, type Role,
 } from '@rowline/kit';
 import { InvitationEntity, MembershipEntity, TenantEntity, UserEntity } from '../store/entities.js';
 import { recordAudit } from './audit.js';
@@ -46,15 +46,11 @@ export function createMembers(deps: { em: () => EntityManager; sessions: Session
   return {
     async list(tenantId: string, opts: { first?: number | null; after?: string | null }) {
       const size = pageSize(opts.first);
-      const after = decodeCursor(opts.after);
       const em = deps.em();
-      const rows = await em.find(MembershipEntity, { tenantId, ...(after ? { id: { $gt: after } } : {}) }, { orderBy: { id: 'asc' }, limit: size + 1 });
+      const { rows, count } = await findPage(em, MembershipEntity, { tenantId }, { first: size, after: opts.after }, 'asc');
       const users = rows.length ? await em.find(UserEntity, { id: { $in: rows.map((r) => r.userId) } }) : [];
       const byId = new Map(users.map((u) => [u.id, u]));
-      return toConnection({
-        rows: rows.map((m) => ({ id: m.id, role: m.role, joinedAt: m.createdAt, user: byId.get(m.userId)! })),
-        count: boundedCount(em, MembershipEntity, { tenantId }),
-      }, size, opts.after);
+      return toConnection({ rows: rows.map((m) => ({ id: m.id, role: m.role, joinedAt: m.createdAt, user: byId.get(m.userId)! })), count }, size, opts.after);
     },
 
     /** Creates an invitation; its token is returned here once and stored only as a hash. */
