@@ -6,3 +6,4 @@ export { createTestDatabase, type TestDatabase } from './test-database.js';
 export { uniqueName } from './unique-name.js';
 export { ServerUnavailableError } from './servers/started.js';
 export type { ProvidedServers } from './provided.js';
+export { indexesOf, type IndexState } from './indexes.js';

@@ -1,14 +1,15 @@
 import pg from 'pg';
 import { migrate } from '@rowline/kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SCHEMA } from '../src/index.js';
+import { migrations, SCHEMA } from '../src/index.js';
 import { startExecutionsDatabase, type ExecutionsDatabase } from './support/database.js';
 
 const INDEX = 'executions.executions_tenant_status_created_idx';
 const MIGRATION = 'Migration20261201000002';
 
+// A database at this migration's version: the next one (20261201140001) replaces its index.
 let db: ExecutionsDatabase;
-beforeAll(async () => { db = await startExecutionsDatabase(); });
+beforeAll(async () => { db = await startExecutionsDatabase({ through: MIGRATION }); });
 afterAll(async () => { await db?.stop(); });
 
 const indexState = async () => (await db.sql<{ oid: number; valid: boolean }>(

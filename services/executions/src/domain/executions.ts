@@ -1,4 +1,4 @@
-import { AppError, badInput, findPage, decodeCursor, isUuid, newId, notFound, type EntityManager, type Page, type Principal } from '@rowline/kit';
+import { AppError, badInput, findPage, decodeCursor, idFloorAt, isUuid, newId, notFound, type EntityManager, type Page, type Principal } from '@rowline/kit';
 import { ExecutionStatus, ExecutionPhase } from '@rowline/proto';
 import { fileKeys } from '@rowline/engine';
 import { ExecutionEntity, ExecutionLogEntity, StepRunEntity, type Execution, type RunFileRef, type StepSpec } from '../store/entities.js';
@@ -34,6 +34,26 @@ type NewRun = {
 const MAX_TIMEOUT_S = 86_400;
 
 export type ExecutionFilter = { status?: Status | null; workflowId?: string | null; from?: Date | null; to?: Date | null };
+
+/**
+ * How far a run's id time may be from its `createdAt`. Both come from the accepting process's clock, the id just
+ * before (`insert` below); they part only when that clock steps back (the id generator keeps its ids increasing,
+ * ahead of the clock, until the clock catches up) or the process stalls between the two reads.
+ */
+const ID_TIME_SLACK_MS = 60_000;
+
+/**
+ * A `from`/`to` range of `createdAt` as a range of ids (UUIDv7, time-ordered) a minute wider on each side: the
+ * list's page walks the tenant's ids from `to` down and stops at `from`, instead of every newer and older run of
+ * the tenant, and its count reads the tenant's index entries of the range alone. `createdAt` still decides which
+ * runs are in it.
+ */
+function idRange(from?: Date | null, to?: Date | null) {
+  return {
+    ...(from ? { $gte: idFloorAt(from.getTime() - ID_TIME_SLACK_MS) } : {}),
+    ...(to ? { $lt: idFloorAt(to.getTime() + ID_TIME_SLACK_MS) } : {}),
+  };
+}
 
 export function createExecutionsDomain(deps: { lookups: Lookups; onOutbox: () => void; defaultTimeoutMs?: number }) {
   // Reads of a run in flight, per request (its em). Root fields of one request that name the same run share
@@ -227,9 +247,12 @@ export function createExecutionsDomain(deps: { lookups: Lookups; onOutbox: () =>
       const where = {
         ...(filter.status ? { status: filter.status } : {}),
         ...(filter.workflowId ? { workflowId: filter.workflowId } : {}),
-        ...(filter.from || filter.to ? { createdAt: { ...(filter.from ? { $gte: filter.from } : {}), ...(filter.to ? { $lt: filter.to } : {}) } } : {}),
+        ...(filter.from || filter.to ? {
+          createdAt: { ...(filter.from ? { $gte: filter.from } : {}), ...(filter.to ? { $lt: filter.to } : {}) },
+          id: idRange(filter.from, filter.to),
+        } : {}),
       };
-      // Counted from indexes: at most one pass over the tenant's own entries (README, "Counting runs").
+      // Page and count read the tenant's index entries of the filter alone (README, "Counting runs").
       return findPage(em, ExecutionEntity, where, page, 'desc');
     },
 

@@ -6,12 +6,16 @@ import { ExecutionEntity, type Execution } from '../../src/store/entities.js';
 
 export const quiet = createLogger({ service: 'executions-test', level: 'silent' });
 
-/** The executions schema, migrated, on this file's own database. `connect` opens another pool, as another process would. */
-export async function startExecutionsDatabase() {
+/**
+ * The executions schema, migrated, on this file's own database (`through`: only up to that migration, as a database
+ * at an earlier version). `connect` opens another pool, as another process would.
+ */
+export async function startExecutionsDatabase(opts: { through?: string } = {}) {
   const db = await createTestDatabase('executions');
   const orms: Orm[] = [];
+  const applied = opts.through ? migrations.slice(0, migrations.findIndex((m) => m.name === opts.through) + 1) : migrations;
   const connect = async () => {
-    const orm = await createOrm({ url: db.url, schema: SCHEMA, entities, migrations, logger: quiet });
+    const orm = await createOrm({ url: db.url, schema: SCHEMA, entities, migrations: applied, logger: quiet });
     orms.push(orm);
     return orm;
   };

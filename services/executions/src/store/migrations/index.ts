@@ -3,6 +3,10 @@ import { Migration20261130000001 } from './Migration20261130000001.js';
 import { Migration20261201000001 } from './Migration20261201000001.js';
 import { Migration20261201000002 } from './Migration20261201000002.js';
 import { Migration20261201000003 } from './Migration20261201000003.js';
+import { Migration20261201140001 } from './Migration20261201140001.js';
 
 /** Committed migrations, in order. New ones are appended; applied ones are never edited. */
-export const migrations = [Migration20261122000001, Migration20261130000001, Migration20261201000001, Migration20261201000002, Migration20261201000003];
+export const migrations = [
+  Migration20261122000001, Migration20261130000001, Migration20261201000001, Migration20261201000002, Migration20261201000003,
+  Migration20261201140001,
+];

@@ -1,0 +1,133 @@
+import { randomUUID } from 'node:crypto';
+import { createOrm, idFloorAt, migrate, tenantEm, type Orm } from '@rowline/kit';
+import { indexesOf } from '@rowline/testing';
+import { loadDataset } from '@rowline/testing/lists-bench';
+import { listPlanProblems, type PlannedList } from '@rowline/testing/plans';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { entities, migrations, SCHEMA } from '../src/index.js';
+import * as executions from '../src/domain/executions.js';
+import { cases, load, tables } from '../bench/lists-dataset.mjs';
+import { quiet, startExecutionsDatabase, type ExecutionsDatabase } from './support/database.js';
+
+const MIGRATION = 'Migration20261201140001';
+const ADDED = { executions_tenant_id_created_idx: '(tenant_id, id) INCLUDE (created_at)', executions_tenant_status_id_idx: '(tenant_id, status, id) INCLUDE (created_at)' };
+const REPLACED = ['executions_tenant_idx', 'executions_tenant_status_created_idx'];
+
+/**
+ * The index each filter's page reads its ids from, and its count: one index holds every filter but a workflow's
+ * with a status or a time range, which reads the workflow's runs (bounded by them).
+ */
+function expected({ filter }: { filter: string }) {
+  if (filter.startsWith('workflowId,')) return {};
+  if (filter === 'workflowId') return { index: 'executions_workflow_idx', countIndex: 'executions_workflow_idx' };
+  if (filter.startsWith('status')) return { index: 'executions_tenant_status_id_idx', countIndex: 'executions_tenant_status_id_idx' };
+  // A count of all the tenant's runs may read any index that leads with the tenant (the smallest, by the planner).
+  return filter === 'none' ? { index: 'executions_tenant_id_created_idx' } : { index: 'executions_tenant_id_created_idx', countIndex: 'executions_tenant_id_created_idx' };
+}
+
+async function latest(db: ExecutionsDatabase): Promise<void> {
+  const orm = await createOrm({ url: db.url, schema: SCHEMA, entities, migrations, logger: quiet });
+  try {
+    await migrate(orm, SCHEMA);
+  } finally {
+    await orm.close();
+  }
+}
+
+describe(`${MIGRATION} (the lists' indexes)`, () => {
+  let db: ExecutionsDatabase;
+  beforeAll(async () => { db = await startExecutionsDatabase({ through: 'Migration20261201000003' }); });
+  afterAll(async () => { await db?.stop(); });
+
+  it('applies on a database at the previous version that holds runs, keeping them', async () => {
+    for (let i = 0; i < 30; i++) await db.insertRun({ status: i % 3 ? 'SUCCEEDED' : 'FAILED' });
+    await latest(db);
+    const indexes = await indexesOf(db.url, SCHEMA);
+    for (const [name, columns] of Object.entries(ADDED)) {
+      expect(indexes.get(name)?.valid, name).toBe(true);
+      expect(indexes.get(name)?.definition, name).toContain(columns);
+    }
+    for (const name of REPLACED) expect(indexes.has(name), name).toBe(false);
+    expect((await db.sql<{ n: number }>('select count(*)::int as n from executions.executions'))[0]!.n).toBe(30);
+  });
+
+  it('drops an invalid index of its names (a concurrent build that failed) and builds it again', async () => {
+    // What `create index concurrently` leaves when it fails; set by hand, as the tests run as a superuser.
+    await db.sql(`update pg_index set indisvalid = false where indexrelid = 'executions.executions_tenant_id_created_idx'::regclass`);
+    const invalid = (await indexesOf(db.url, SCHEMA)).get('executions_tenant_id_created_idx')!;
+    expect(invalid.valid).toBe(false);
+    await db.sql(`delete from executions.mikro_orm_migrations where name = ?`, [MIGRATION]);
+    await latest(db);
+    const rebuilt = (await indexesOf(db.url, SCHEMA)).get('executions_tenant_id_created_idx')!;
+    expect(rebuilt.valid).toBe(true);
+    expect(rebuilt.oid).not.toBe(invalid.oid);
+  });
+
+  it('fails after its lock timeout while the table is being written, instead of holding writes behind it', async () => {
+    await db.sql(`delete from executions.mikro_orm_migrations where name = ?`, [MIGRATION]);
+    for (const name of Object.keys(ADDED)) await db.sql(`drop index executions.${name}`);
+    const writer = new pg.Client({ connectionString: db.url });
+    await writer.connect();
+    let attempt: Promise<string> | undefined;
+    try {
+      await writer.query('begin');
+      await writer.query('lock table executions.executions in row exclusive mode');
+      attempt = latest(db).then(() => 'applied', (err: Error) => err.message);
+      const waited = new Promise<string>((done) => setTimeout(() => done('still waiting for its lock after 15 s'), 15_000));
+      expect(await Promise.race([attempt, waited])).toMatch(/lock timeout/i);
+    } finally {
+      await writer.query('rollback');
+      await writer.end();
+      await attempt;
+    }
+    expect((await indexesOf(db.url, SCHEMA)).has('executions_tenant_id_created_idx')).toBe(false);
+    await latest(db);
+    expect((await indexesOf(db.url, SCHEMA)).get('executions_tenant_id_created_idx')?.valid).toBe(true);
+  });
+});
+
+describe('executions(filter), on an analyzed dataset of one big tenant quiet for a month and 50 small ones', () => {
+  let db: ExecutionsDatabase;
+  let orm: Orm;
+  beforeAll(async () => {
+    db = await startExecutionsDatabase();
+    orm = db.orm;
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      await loadDataset(client, (sql) => load(sql, { big: 20_000, small: 400 }), tables);
+    } finally {
+      await client.end();
+    }
+  });
+  afterAll(async () => { await db?.stop(); });
+
+  it('reads each filter\'s page ids, and counts it, from the tenant\'s index entries alone', async () => {
+    expect(await listPlanProblems(orm, cases(executions, orm).map((l: PlannedList) => ({ ...l, ...expected(l) })))).toEqual([]);
+  });
+});
+
+describe('executions(filter: {from, to})', () => {
+  let db: ExecutionsDatabase;
+  beforeAll(async () => { db = await startExecutionsDatabase(); });
+  afterAll(async () => { await db?.stop(); });
+
+  it('lists and counts a run by its createdAt though its id was made up to a minute apart from it', async () => {
+    const tenantId = randomUUID();
+    const at = Date.parse('2026-11-02T10:00:00.000Z');
+    /** An id of the millisecond `ms`, as newId made it then. */
+    const idOf = (ms: number) => `${idFloorAt(ms).slice(0, 14)}7${randomUUID().slice(15)}`;
+    const late = await db.insertRun({ tenantId, id: idOf(at - 50_000), createdAt: new Date(at) }); // its id 50 s before createdAt
+    const early = await db.insertRun({ tenantId, id: idOf(at + 50_000), createdAt: new Date(at + 1) }); // its id 50 s after
+    await db.insertRun({ tenantId, id: idOf(at - 3_600_000), createdAt: new Date(at - 3_600_000) });
+    const runs = executions.createExecutionsDomain({ lookups: undefined as never, onOutbox: () => {} });
+    const list = async (from: Date, to: Date) => {
+      const page = await runs.list(tenantEm(db.orm, tenantId), { from, to }, { first: 10 });
+      return { ids: page.rows.map((r) => r.id), count: await page.count() };
+    };
+    expect(await list(new Date(at), new Date(at + 2))).toEqual({ ids: [early.id, late.id], count: 2 });
+    expect(await list(new Date(at), new Date(at + 1))).toEqual({ ids: [late.id], count: 1 });
+    expect(await list(new Date(at + 1), new Date(at + 60_000))).toEqual({ ids: [early.id], count: 1 });
+  });
+});
