@@ -75,7 +75,7 @@ export async function createGateway(opts: GatewayOptions) {
   const viaGateway = throughGateway(() => apollo);
   const subscriptions = opts.bus && createSubscriptionLayer({
     logger: opts.logger, bus: opts.bus, instanceId: opts.instanceId ?? hostname(), verify, registry: metrics.registry,
-    ...viaGateway, settings: opts.subscriptions, safelist: limits.safelist,
+    ...viaGateway, settings: opts.subscriptions, safelist: limits.safelist, maxCost: limits.enabled ? limits.maxCost : undefined,
   });
   if (subscriptions) gateway.onSchemaLoadOrUpdate(({ apiSchema }) => subscriptions.setApiSchema(apiSchema));
   await apollo.start();

@@ -4,7 +4,7 @@ import { createCostBudget } from '../src/limits/budget.js';
 import { estimateCost, TOTAL_COUNT_COST } from '../src/limits/cost.js';
 
 const schema = buildSchema(`
-  type Query { items(first: Int, after: String): ItemConnection! item(id: ID!): Item logs(limit: Int! = 200): [String!]! tags: [String!]! }
+  type Query { items(first: Int, after: String): ItemConnection! item(id: ID!): Item itemsByIds(ids: [ID!]!): [Item]! logs(limit: Int! = 200): [String!]! tags: [String!]! }
   type ItemConnection { edges: [ItemEdge!]! totalCount: Int }
   type ItemEdge { node: Item! }
   type Item { id: ID! name: String! children(first: Int): ItemConnection! }
@@ -43,6 +43,14 @@ describe('the static cost estimate', () => {
     expect(cost('{ items(first: 2) { ...C } } fragment C on ItemConnection { totalCount }').cost).toBe(1 + 20);
     // Nested, it is counted once per item of the list around it: one count query per parent.
     expect(cost('{ items(first: 5) { edges { node { children(first: 0) { totalCount } } } } }').cost).toBe(1 + 5 * (1 + (1 + (1 + 20))));
+  });
+
+  it('multiplies a list by ids\' selection by how many ids it is given, from a literal or a variable', () => {
+    expect(cost('{ itemsByIds(ids: ["1", "2", "3"]) { id name } }').cost).toBe(1 + 3 * 2);
+    expect(cost('query($ids: [ID!]!) { itemsByIds(ids: $ids) { id children(first: 2) { edges { node { id } } } } }', { ids: ['1', '2'] }).cost).toBe(1 + 2 * (1 + (1 + 2 * 3)));
+    // A single id given for the list is a list of one (input coercion); none at all answers nothing.
+    expect(cost('query($ids: [ID!]!) { itemsByIds(ids: $ids) { id } }', { ids: '1' }).cost).toBe(1 + 1);
+    expect(cost('{ itemsByIds(ids: []) { id name } }').cost).toBe(1);
   });
 
   it('counts fragments and inline fragments where they are spread', () => {

@@ -22,6 +22,7 @@ const REQUIRES: Record<string, string> = {
   'Query.destinations': 'destinations:read',
   'Query.destination': 'destinations:read',
   'Query.execution': 'executions:read',
+  'Query.executionsByIds': 'executions:read',
   'Query.executions': 'executions:read',
   'Query.files': 'files:read',
   'Query.file': 'files:read',

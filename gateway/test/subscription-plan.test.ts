@@ -1,6 +1,6 @@
 import { buildSchema, parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { compileSubscription, render, subscriberPath, EXECUTION_ID_VARIABLE, STATUS_KEY, type SubscriptionPlan } from '../src/subscriptions/plan.js';
+import { answerOf, compileSubscription, render, runsWithin, subscriberPath, EXECUTION_IDS_VARIABLE, STATUS_KEY, type SubscriptionPlan } from '../src/subscriptions/plan.js';
 import { buildSubscriptionSchema } from '../src/subscriptions/schema.js';
 import { snapshotEvent } from '../src/subscriptions/events.js';
 import { SubscriberQueue } from '../src/subscriptions/subscriber-queue.js';
@@ -14,7 +14,7 @@ const api = buildSchema(`
   type WorkflowVersion { workflow: Workflow! }
   type File { name: String! }
   type Execution { id: ID! status: ExecutionStatus! workflowVersion: WorkflowVersion! inputFile: File! }
-  type Query { execution(id: ID!): Execution! }
+  type Query { execution(id: ID!): Execution! executionsByIds(ids: [ID!]!): [Execution]! }
 `);
 const schema = buildSubscriptionSchema(api);
 
@@ -40,11 +40,11 @@ describe('a subscription plan', () => {
     const query = parse(p.query);
     const op = query.definitions[0]!;
     expect(op.kind).toBe('OperationDefinition');
-    expect(p.query).toContain(`$${EXECUTION_ID_VARIABLE}: ID!`);
+    expect(p.query).toContain(`$${EXECUTION_IDS_VARIABLE}: [ID!]!`);
     expect(p.query).toContain('$file: Boolean!');
-    expect(p.query).toContain(`${STATUS_KEY}: execution(id: $${EXECUTION_ID_VARIABLE})`);
-    expect(p.query).toContain(`run: execution(id: $${EXECUTION_ID_VARIABLE})`);
-    expect(p.query).toContain(`execution: execution(id: $${EXECUTION_ID_VARIABLE})`);
+    expect(p.query).toContain(`${STATUS_KEY}: executionsByIds(ids: $${EXECUTION_IDS_VARIABLE})`);
+    expect(p.query).toContain(`run: executionsByIds(ids: $${EXECUTION_IDS_VARIABLE})`);
+    expect(p.query).toContain(`execution: executionsByIds(ids: $${EXECUTION_IDS_VARIABLE})`);
     expect(p.query).toContain('fragment Run on Execution');
   });
 
@@ -63,6 +63,39 @@ describe('a subscription plan', () => {
     expect(p.field).toBe('executionEvents');
     expect(p.args).toEqual({ filter: { status: 'SUCCEEDED' } });
     expect(compileSubscription(schema, parse('{ execution(id: "x") { id } }'), undefined, {})).toMatchObject({ message: 'Not a subscription operation' });
+  });
+});
+
+describe('a plan\'s query for many runs', () => {
+  const p = plan(`subscription { executionEvents { run: execution { status wf: workflowVersion { workflow { name } } } } }`);
+
+  it('costs what the gateway\'s cost limit estimates, per run read, and reads as many runs as stay within a limit', () => {
+    // Status root field: 1 + (status, eventSequence) per run; the subscriber's: 1 + (status, workflowVersion 1 + workflow 1 + name 1) per run.
+    expect(p.cost).toEqual({ fixed: 2, perRun: 2 + 4 });
+    expect(runsWithin(p, 2 + 6 * 5)).toBe(5);
+    expect(runsWithin(p, 2 + 6 * 5 + 5)).toBe(5);
+    // A limit below one run still reads one: the gateway's answer (QUERY_TOO_COMPLEX) is then that run's update.
+    expect(runsWithin(p, 3)).toBe(1);
+  });
+
+  it('splits the answer by run: each root field\'s item, the errors at it without its index, and the errors of the whole query', () => {
+    const answer = {
+      data: { [STATUS_KEY]: [{ status: 'RUNNING' }, null], run: [{ status: 'RUNNING' }, null] },
+      errors: [
+        { message: 'Execution r2 was not found', path: [STATUS_KEY, 1], extensions: { code: 'NOT_FOUND' } },
+        { message: 'no name', path: ['run', 0, 'wf', 'workflow'], extensions: { code: 'INTERNAL_SERVER_ERROR' } },
+        { message: 'budget', extensions: { code: 'RATE_LIMITED' } },
+      ],
+    };
+    expect(answerOf(answer, 0)).toEqual({
+      data: { [STATUS_KEY]: { status: 'RUNNING' }, run: { status: 'RUNNING' } },
+      errors: [{ message: 'no name', path: ['run', 'wf', 'workflow'], extensions: { code: 'INTERNAL_SERVER_ERROR' } }, answer.errors[2]],
+    });
+    expect(answerOf(answer, 1)).toEqual({
+      data: { [STATUS_KEY]: null, run: null },
+      errors: [{ message: 'Execution r2 was not found', path: [STATUS_KEY], extensions: { code: 'NOT_FOUND' } }, answer.errors[2]],
+    });
+    expect(answerOf({ data: null, errors: [answer.errors[2]!] }, 1)).toEqual({ data: null, errors: [answer.errors[2]] });
   });
 });
 

@@ -13,6 +13,8 @@ const DEFAULT_PAGE_SIZE = 20;
 export const TOTAL_COUNT_COST = DEFAULT_PAGE_SIZE;
 const PAGE_ARGS = ['first', 'last'];
 const SIZE_ARGS = [...PAGE_ARGS, 'limit'];
+/** A list of ids (`executionsByIds(ids:)`) answers one item per id: its children are counted that often. */
+const ID_LIST_ARGS = ['ids'];
 
 export type CostEstimate = {
   /** An upper bound of the fields the operation can resolve: each field 1, times the page size above it. */
@@ -28,7 +30,7 @@ const NOTHING: Cost = { perItem: 0, once: 0 };
 /**
  * A static cost estimate, computed from the document and its variables before anything executes. A field
  * costs 1 plus its selection's cost times its page size (`first`, `last` or `limit`, else the argument's
- * default, else 20 for a connection, else 1); union and interface branches are all counted. A connection's
+ * default, else the length of its `ids`, else 20 for a connection, else 1); union and interface branches are all counted. A connection's
  * `totalCount` costs TOTAL_COUNT_COST, not multiplied by the connection's own page size (so that
  * `first: 0 { totalCount }` is not free either).
  */
@@ -54,6 +56,11 @@ export function estimateCost(
       size = Math.max(size ?? 0, n, 0);
     }
     if (size !== undefined) return size;
+    for (const name of ID_LIST_ARGS) {
+      const given = node.arguments?.find((a) => a.name.value === name);
+      const length = given ? lengthOf(given.value, variables) : undefined;
+      if (length !== undefined) return length;
+    }
     return def?.args.some((a) => PAGE_ARGS.includes(a.name)) ? DEFAULT_PAGE_SIZE : 1;
   };
 
@@ -101,6 +108,16 @@ function namedType(type: GraphQLType): GraphQLNamedType {
   let t = type;
   while ('ofType' in t && t.ofType) t = t.ofType;
   return t as GraphQLNamedType;
+}
+
+/** A list argument's length; a single value given for a list counts as one item (GraphQL's input coercion). */
+function lengthOf(value: ValueNode, variables: Readonly<Record<string, unknown>>): number | undefined {
+  if (value.kind === Kind.LIST) return value.values.length;
+  if (value.kind === Kind.VARIABLE) {
+    const v = variables[value.name.value];
+    return Array.isArray(v) ? v.length : v == null ? undefined : 1;
+  }
+  return value.kind === Kind.NULL ? undefined : 1;
 }
 
 function intOf(value: ValueNode, variables: Readonly<Record<string, unknown>>): number | undefined {

@@ -1,7 +1,7 @@
 import { GraphQLError, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
 import type { Logger, Principal } from '@rowline/kit';
 import { snapshotEvent, TERMINAL_STATUSES, type RunEvent, type UpdateEvent } from './events.js';
-import { EXECUTION_ID_VARIABLE, render, STATUS_KEY, subscriberPath, type SubscriptionPlan } from './plan.js';
+import { answerOf, EXECUTION_IDS_VARIABLE, render, runsWithin, STATUS_KEY, subscriberPath, type SubscriptionPlan } from './plan.js';
 import type { SubscriberQueue } from './subscriber-queue.js';
 
 /** Runs a query through the gateway as `principal` (the subscriber's own context). */
@@ -19,23 +19,34 @@ export type Subscriber = {
 };
 
 type Item = { event: UpdateEvent; coalescable: boolean; terminal: boolean; snapshot: boolean; subs: Set<Subscriber> };
-type Lane = { runId: string; plan: SubscriptionPlan; principal: Principal; items: Item[] };
-
+/** A run's updates waiting for one subscriber group, in order. */
+type Lane = { runId: string; items: Item[]; busy: boolean; ready: boolean };
+/**
+ * The lanes of one subscriber group: at most one resolution in flight, which reads every ready lane's run
+ * together (up to MAX_BATCH updates and the cost limit), so that a feed's runs cost a query per batch of runs.
+ */
+type Group = { key: string; plan: SubscriptionPlan; principal: Principal; lanes: Map<string, Lane>; ready: Lane[]; inFlight: boolean; scheduled: boolean };
 
 /**
- * Routes run events to subscribers of the same tenant and resolves updates once per (subscriber group,
- * run): a lane per pair keeps that run's updates in order for the group, has at most one resolution in
- * flight, and coalesces progress that piles up meanwhile. Resolving never blocks the bus consumer.
+ * Routes run events to subscribers of the same tenant and resolves updates once per subscriber group: a lane
+ * per (group, run) keeps that run's updates in order for the group and coalesces progress that piles up; the
+ * group resolves its lanes' runs together, one resolution at a time, so that under load one query serves the
+ * many runs whose events came meanwhile. Resolving never blocks the bus consumer.
  */
-export function createHub(deps: { resolve: Resolve; logger: Logger; onResolved?: (ms: number, subscribers: number) => void }) {
+export function createHub(deps: {
+  resolve: Resolve; logger: Logger; onResolved?: (ms: number, subscribers: number) => void;
+  /** The gateway's cost limit for one operation (limits/config.ts): a resolution reads as many runs as stay within it. */
+  maxCost?: number;
+}) {
   const byRun = new Map<string, Set<Subscriber>>();
   const byTenant = new Map<string, Set<Subscriber>>();
-  const lanes = new Map<string, Lane>();
+  const groups = new Map<string, Group>();
   // The last status each run's events announced, for the feed's status filter (progress and logs do not say it).
   const lastStatus = new Map<string, string>();
   const MAX_TRACKED_RUNS = 100_000;
-  // Items one resolution serves: bounds the burst a subscriber's queue takes at once (see its limit).
+  // Updates one resolution serves, over all its runs: bounds the burst a subscriber's queue takes at once (see its limit).
   const MAX_BATCH = 32;
+  const maxCost = deps.maxCost ?? Infinity;
 
   const index = (sub: Subscriber): [Map<string, Set<Subscriber>>, string] =>
     sub.plan.field === 'executionUpdated' ? [byRun, String(sub.plan.args.id)] : [byTenant, sub.principal.tenantId];
@@ -68,35 +79,29 @@ export function createHub(deps: { resolve: Resolve; logger: Logger; onResolved?:
       if (lastStatus.size > MAX_TRACKED_RUNS) lastStatus.delete(lastStatus.keys().next().value!);
     }
     const status = ev.status ?? lastStatus.get(ev.executionId) ?? null;
-    const groups = new Map<string, Set<Subscriber>>();
+    const routed = new Map<string, Set<Subscriber>>();
     const route = (sub: Subscriber) => {
-      let set = groups.get(sub.groupKey);
-      if (!set) groups.set(sub.groupKey, (set = new Set()));
+      let set = routed.get(sub.groupKey);
+      if (!set) routed.set(sub.groupKey, (set = new Set()));
       set.add(sub);
     };
     // The tenant check is the isolation boundary: a run id alone never reaches another tenant's subscriber.
     for (const sub of byRun.get(ev.executionId) ?? []) if (sub.principal.tenantId === ev.tenantId) route(sub);
     for (const sub of byTenant.get(ev.tenantId) ?? []) if (matchesFeed(sub, ev, status)) route(sub);
-    for (const subs of groups.values()) {
+    for (const subs of routed.values()) {
       const first = subs.values().next().value!;
       enqueue(first, ev.executionId, { event: ev.event, coalescable: ev.coalescable, terminal: ev.terminal, snapshot: false, subs });
     }
   }
 
   function enqueue(sub: Subscriber, runId: string, item: Item): void {
-    const key = `${sub.groupKey}\n${runId}`;
-    let lane = lanes.get(key);
-    if (!lane) {
-      lane = { runId, plan: sub.plan, principal: sub.principal, items: [] };
-      lanes.set(key, lane);
-      lane.items.push(item);
-      // From the next turn of the event loop: the events that came with this one (a move's steps, its status
-      // and its outcome reach the consumer in one Kafka batch, handled within one turn) join the lane first
-      // and share its first resolution, where starting at once resolved the first of them on its own.
-      const ready = lane;
-      setImmediate(() => void drain(key, ready));
-      return;
+    let group = groups.get(sub.groupKey);
+    if (!group) {
+      group = { key: sub.groupKey, plan: sub.plan, principal: sub.principal, lanes: new Map(), ready: [], inFlight: false, scheduled: false };
+      groups.set(group.key, group);
     }
+    let lane = group.lanes.get(runId);
+    if (!lane) group.lanes.set(runId, (lane = { runId, items: [], busy: false, ready: false }));
     const tail = lane.items[lane.items.length - 1];
     // Waiting progress gives way to newer progress; waiting snapshots are one read of the current state.
     if (tail && ((tail.coalescable && item.coalescable) || (tail.snapshot && item.snapshot))) {
@@ -105,50 +110,104 @@ export function createHub(deps: { resolve: Resolve; logger: Logger; onResolved?:
     } else {
       lane.items.push(item);
     }
+    markReady(group, lane);
+  }
+
+  function markReady(group: Group, lane: Lane): void {
+    if (lane.busy || lane.ready || lane.items.length === 0) return;
+    lane.ready = true;
+    group.ready.push(lane);
+    schedule(group);
   }
 
   /**
-   * One resolution serves every item waiting in the lane: it reads the run's current state, which is at
-   * least as new as each waiting event, and each item is still sent, in order, with its own `event`.
+   * A resolution starts on the next turn of the event loop: the events that came with this one (a move's
+   * steps, its status and its outcome, other runs' moves, all in one Kafka batch handled within one turn) join
+   * their lanes first and share it.
    */
-  async function drain(key: string, lane: Lane): Promise<void> {
+  function schedule(group: Group): void {
+    if (group.scheduled || group.inFlight || group.ready.length === 0) return;
+    group.scheduled = true;
+    setImmediate(() => {
+      group.scheduled = false;
+      void resolveGroup(group);
+    });
+  }
+
+  /**
+   * One resolution serves every item it takes from the ready lanes: it reads each run's current state, which is
+   * at least as new as each of its waiting events, and each item is still sent, in order, with its own `event`.
+   */
+  async function resolveGroup(group: Group): Promise<void> {
+    if (group.inFlight) return;
+    const runsAtMost = Math.min(MAX_BATCH, runsWithin(group.plan, maxCost));
+    const taken: Array<{ lane: Lane; items: Item[] }> = [];
+    let room = MAX_BATCH;
+    const passed: Lane[] = [];
+    while (group.ready.length && room > 0 && taken.length < runsAtMost) {
+      const lane = group.ready.shift()!;
+      lane.ready = false;
+      const items = lane.items.splice(0, room).filter((item) => [...item.subs].some((s) => !s.queue.closed));
+      if (items.length === 0) { passed.push(lane); continue; }
+      room -= items.length;
+      lane.busy = true;
+      taken.push({ lane, items });
+    }
+    for (const lane of passed) settle(group, lane);
+    if (taken.length === 0) return;
+    group.inFlight = true;
     try {
-      while (lane.items.length) {
-        const batch = lane.items.splice(0, MAX_BATCH).filter((item) => [...item.subs].some((s) => !s.queue.closed));
-        if (batch.length === 0) continue;
-        const answer = await resolveState(lane, batch.reduce((n, item) => n + item.subs.size, 0));
-        for (const item of batch) {
-          const { result, over } = outcome(lane, item, answer);
+      const answers = await resolveStates(group, taken.map((t) => t.lane.runId), taken.reduce((n, t) => n + t.items.reduce((m, item) => m + item.subs.size, 0), 0));
+      taken.forEach(({ items }, i) => {
+        for (const item of items) {
+          const { result, over } = outcome(item, answers[i]!, group.plan);
           for (const s of item.subs) if (!s.queue.closed) s.queue.push(result, item.coalescable, over && s.plan.field === 'executionUpdated');
         }
-      }
+      });
     } finally {
-      lanes.delete(key);
+      group.inFlight = false;
+      for (const { lane } of taken) {
+        lane.busy = false;
+        settle(group, lane);
+      }
+      schedule(group);
     }
+  }
+
+  /** A lane out of a resolution: ready again when updates came meanwhile, else gone (and its group, once empty). */
+  function settle(group: Group, lane: Lane): void {
+    if (lane.items.length) return markReady(group, lane);
+    group.lanes.delete(lane.runId);
+    if (group.lanes.size === 0 && !group.inFlight && groups.get(group.key) === group) groups.delete(group.key);
   }
 
   type Answer = { data?: Record<string, unknown> | null; errors?: GraphQLError[]; status?: string; sequence?: number };
 
-  async function resolveState(lane: Lane, subscribers: number): Promise<Answer> {
+  async function resolveStates(group: Group, runIds: string[], subscribers: number): Promise<Answer[]> {
     const started = performance.now();
     try {
-      const answer = await deps.resolve(lane.plan.query, { ...lane.plan.queryVariables, [EXECUTION_ID_VARIABLE]: lane.runId }, lane.principal);
-      const state = answer.data?.[STATUS_KEY] as { status?: string; eventSequence?: number } | null | undefined;
-      return {
-        data: answer.data,
-        errors: answer.errors?.map((e) => new GraphQLError(e.message, { path: subscriberPath(lane.plan, e.path), extensions: e.extensions })),
-        status: state?.status,
-        sequence: state?.eventSequence,
-      };
+      const answer = await deps.resolve(group.plan.query, { ...group.plan.queryVariables, [EXECUTION_IDS_VARIABLE]: runIds }, group.principal);
+      return runIds.map((_, i) => {
+        const part = answerOf(answer, i);
+        const state = part.data?.[STATUS_KEY] as { status?: string; eventSequence?: number } | null | undefined;
+        // A run that cannot be read (NOT_FOUND) fails every root field alike: its status's error says it once.
+        const own = state ? undefined : part.errors?.filter((e) => e.path?.length === 1 && e.path[0] === STATUS_KEY);
+        return {
+          data: part.data,
+          errors: (own?.length ? own : part.errors)?.map((e) => new GraphQLError(e.message, { path: subscriberPath(group.plan, e.path), extensions: e.extensions })),
+          status: state?.status,
+          sequence: state?.eventSequence,
+        };
+      });
     } catch (err) {
-      deps.logger.error({ err, executionId: lane.runId }, 'resolving a subscription update failed');
-      return { errors: [new GraphQLError('Could not resolve the update', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })] };
+      deps.logger.error({ err, executionIds: runIds }, 'resolving subscription updates failed');
+      return runIds.map(() => ({ errors: [new GraphQLError('Could not resolve the update', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })] }));
     } finally {
       deps.onResolved?.(performance.now() - started, subscribers);
     }
   }
 
-  function outcome(lane: Lane, item: Item, answer: Answer): { result: ExecutionResult; over: boolean } {
+  function outcome(item: Item, answer: Answer, plan: SubscriptionPlan): { result: ExecutionResult; over: boolean } {
     if (!answer.data || !answer.status) {
       // No state at all: another tenant's or an unknown run (NOT_FOUND) ends the subscription with the error.
       const notFound = answer.errors?.some((e) => e.extensions.code === 'NOT_FOUND') ?? false;
@@ -156,7 +215,7 @@ export function createHub(deps: { resolve: Resolve; logger: Logger; onResolved?:
     }
     // A snapshot is the state as read, so it carries the sequence read with it: events at or below it are in it.
     const event = item.snapshot ? { ...item.event, sequence: answer.sequence ?? null } : item.event;
-    const result = render(lane.plan, answer.data, event);
+    const result = render(plan, answer.data, event);
     if (answer.errors?.length) result.errors = [...(result.errors ?? []), ...answer.errors];
     return { result, over: item.terminal || (item.snapshot && TERMINAL_STATUSES.has(answer.status)) };
   }
@@ -165,7 +224,7 @@ export function createHub(deps: { resolve: Resolve; logger: Logger; onResolved?:
     add,
     remove,
     publish,
-    stats: () => ({ runs: byRun.size, tenants: byTenant.size, lanes: lanes.size }),
+    stats: () => ({ runs: byRun.size, tenants: byTenant.size, lanes: [...groups.values()].reduce((n, g) => n + g.lanes.size, 0) }),
   };
 }
 export type Hub = ReturnType<typeof createHub>;

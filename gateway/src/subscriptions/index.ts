@@ -28,6 +28,8 @@ export type SubscriptionLayerOptions = {
   settings?: Partial<SubscriptionSettings>;
   /** The public endpoint's persisted operations, enforced on the socket as on HTTP. */
   safelist?: Safelist;
+  /** The cost limit of one operation, when the gateway enforces one: a resolution of many runs stays within it. */
+  maxCost?: number;
 };
 
 /**
@@ -37,7 +39,7 @@ export type SubscriptionLayerOptions = {
 export function createSubscriptionLayer(opts: SubscriptionLayerOptions) {
   let schema: GraphQLSchema | undefined;
   const metrics = createSubscriptionMetrics(opts.registry);
-  const hub = createHub({ resolve: opts.resolve, logger: opts.logger, onResolved: (ms) => metrics.resolution.observe(ms / 1000) });
+  const hub = createHub({ resolve: opts.resolve, logger: opts.logger, maxCost: opts.maxCost, onResolved: (ms) => metrics.resolution.observe(ms / 1000) });
   let server: ReturnType<typeof attachSubscriptionServer> | undefined;
   let consumer: Subscription | undefined;
   const groupId = `gateway-subscriptions-${opts.instanceId}`;

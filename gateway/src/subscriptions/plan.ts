@@ -1,14 +1,18 @@
 import {
-  executeSync, getArgumentValues, getOperationAST, Kind, print, visit, GraphQLError,
+  executeSync, getArgumentValues, getOperationAST, Kind, parse, print, visit, GraphQLError,
   type DocumentNode, type ExecutionResult, type FieldNode, type FragmentDefinitionNode, type GraphQLFieldResolver,
   type GraphQLSchema, type SelectionSetNode,
 } from 'graphql';
+import { estimateCost } from '../limits/cost.js';
 import type { UpdateEvent } from './events.js';
 
-/** The variable that carries the run's id into the query the gateway runs for a subscriber. */
-export const EXECUTION_ID_VARIABLE = 'rowlineExecutionId_';
 /**
- * An extra root field of that query: the run's status, so a subscription knows when a run is over, and its
+ * The variable that carries the runs' ids into the query the gateway runs for a subscriber: one query reads
+ * the state of every run whose updates wait for the same subscribers (`executionsByIds`, one row read for all).
+ */
+export const EXECUTION_IDS_VARIABLE = 'rowlineExecutionIds_';
+/**
+ * An extra root field of that query: the runs' status, so a subscription knows when a run is over, and their
  * event sequence, which a snapshot carries (read with the subscriber's selection, in the same row read).
  */
 export const STATUS_KEY = 'rowlineStatus_';
@@ -17,7 +21,8 @@ export type SubscriptionField = 'executionUpdated' | 'executionEvents';
 
 /**
  * A subscription operation compiled once: which field, its arguments, and the query that resolves the
- * subscriber's `execution` selections (aliases, fragments and all) through the gateway for one run.
+ * subscriber's `execution` selections (aliases, fragments and all) through the gateway for a list of runs:
+ * each root field of the query answers a list, one item per run, in the order of the ids given.
  */
 export type SubscriptionPlan = {
   field: SubscriptionField;
@@ -25,8 +30,10 @@ export type SubscriptionPlan = {
   responseKey: string;
   args: Record<string, unknown>;
   query: string;
-  /** The subscriber's variables that the query uses (the run's id is added per run). */
+  /** The subscriber's variables that the query uses (the runs' ids are added per resolution). */
   queryVariables: Record<string, unknown>;
+  /** The query's estimated cost (the gateway's cost limit prices it): `fixed`, plus `perRun` for each run it reads. */
+  cost: { fixed: number; perRun: number };
   schema: GraphQLSchema;
   document: DocumentNode;
   operationName?: string;
@@ -51,14 +58,14 @@ export function compileSubscription(
   // Every `execution` field under the root (however nested in fragments) becomes one root field of the
   // query, under the same response key, so the gateway's answer has exactly the subscriber's shape.
   const executionFields = rootField.selectionSet ? fieldsOf(rootField.selectionSet, fragments).filter((f) => f.name.value === 'execution') : [];
-  const parts = executionFields.map((f) => `${(f.alias ?? f.name).value}: execution(id: $${EXECUTION_ID_VARIABLE}) ${f.selectionSet ? print(withTypename(f.selectionSet)) : ''}`);
+  const parts = executionFields.map((f) => `${(f.alias ?? f.name).value}: executionsByIds(ids: $${EXECUTION_IDS_VARIABLE}) ${f.selectionSet ? print(withTypename(f.selectionSet)) : ''}`);
   const used = new Set<string>();
   const usedVariables = new Set<string>();
   for (const f of executionFields) if (f.selectionSet) collect(f.selectionSet, fragments, used, usedVariables);
   const declared = (operation.variableDefinitions ?? []).filter((v) => usedVariables.has(v.variable.name.value));
   const query = [
-    `query RowlineSubscription($${EXECUTION_ID_VARIABLE}: ID!${declared.map((v) => `, ${print(v)}`).join('')}) {`,
-    `  ${STATUS_KEY}: execution(id: $${EXECUTION_ID_VARIABLE}) { status eventSequence }`,
+    `query RowlineSubscription($${EXECUTION_IDS_VARIABLE}: [ID!]!${declared.map((v) => `, ${print(v)}`).join('')}) {`,
+    `  ${STATUS_KEY}: executionsByIds(ids: $${EXECUTION_IDS_VARIABLE}) { status eventSequence }`,
     ...parts.map((p) => `  ${p}`),
     '}',
     ...[...used].map((name) => print(withTypename(fragments.get(name)!))),
@@ -67,12 +74,51 @@ export function compileSubscription(
   for (const v of declared) if (v.variable.name.value in variableValues) queryVariables[v.variable.name.value] = variableValues[v.variable.name.value];
   return {
     field: fieldDef.name as SubscriptionField, responseKey: (rootField.alias ?? rootField.name).value, args, query, queryVariables,
-    schema, document, operationName, variableValues,
+    cost: costModel(schema, query, queryVariables), schema, document, operationName, variableValues,
   };
 }
 
 /**
- * The path of an error of the plan's query, in the subscriber's result: each `execution` root field of the
+ * The query's cost as the gateway's cost limit estimates it, as `fixed + perRun * runs`: every root field
+ * costs 1, and its selection once per id (limits/cost.ts prices a list of `ids` by its length).
+ */
+function costModel(schema: GraphQLSchema, query: string, queryVariables: Record<string, unknown>): SubscriptionPlan['cost'] {
+  const document = parse(query);
+  const operation = getOperationAST(document)!;
+  const fragments: Record<string, FragmentDefinitionNode> = {};
+  for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
+  const costFor = (runs: number) => estimateCost(schema, operation, fragments, { ...queryVariables, [EXECUTION_IDS_VARIABLE]: Array(runs).fill('') }, Infinity).cost;
+  const one = costFor(1);
+  const perRun = costFor(2) - one;
+  return { fixed: one - perRun, perRun };
+}
+
+/** How many runs one resolution of the plan may read within `maxCost`: at least one, so that no run is left unresolved. */
+export function runsWithin(plan: SubscriptionPlan, maxCost: number): number {
+  return plan.cost.perRun > 0 ? Math.max(1, Math.floor((maxCost - plan.cost.fixed) / plan.cost.perRun)) : Infinity;
+}
+
+type Answer = {
+  data?: Record<string, unknown> | null;
+  errors?: ReadonlyArray<{ message: string; path?: ReadonlyArray<string | number>; extensions?: Record<string, unknown> }>;
+};
+
+/**
+ * One run's part of the answer to the plan's query: item `index` of each root field's list, with the errors
+ * at that item (their path without the index) and those about the whole query, which are every run's.
+ */
+export function answerOf<A extends Answer>(answer: A, index: number): Answer {
+  const data = answer.data && Object.fromEntries(Object.entries(answer.data).map(([key, list]) => [key, Array.isArray(list) ? (list[index] ?? null) : null]));
+  const errors = answer.errors?.flatMap((e) => {
+    const at = e.path?.[1];
+    if (typeof at !== 'number') return [e];
+    return at === index ? [{ ...e, path: [e.path![0]!, ...e.path!.slice(2)] }] : [];
+  });
+  return { data, errors: errors?.length ? errors : undefined };
+}
+
+/**
+ * The path of an error of the plan's query (of one run's part: see answerOf), in the subscriber's result: each `execution` root field of the
  * query is the subscriber's `execution` under the same key, one level below the subscription's root field;
  * STATUS_KEY is internal, and its failure (the run is unknown) is the subscription's own.
  */

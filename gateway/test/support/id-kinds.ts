@@ -9,6 +9,7 @@ export const ID_KINDS: Record<string, Kind> = {
   'Query.delivery(id)': 'delivery',
   'Query.destination(id)': 'destination',
   'Query.execution(id)': 'execution',
+  'Query.executionsByIds(ids)': 'execution',
   'Query.executions(filter.workflowId)': 'workflow',
   'Query.file(id)': 'file',
   'Query.workflow(id)': 'workflow',

@@ -32,14 +32,14 @@ export const argKey = (f: RootField, path: string[]) => `${f.root}.${f.name}(${p
 
 const idLike = (name: string, type: GraphQLInputType) => getNamedType(type).name === 'ID' || /Id$/.test(name);
 
-/** The argument paths of a field that name an object by id: ID arguments and input fields ending in Id. */
+/** The argument paths of a field that name an object by id: ID arguments (lists of ids too) and input fields ending in Id. */
 export function idArgPaths(f: RootField): string[][] {
   const paths: string[][] = [];
   const walk = (name: string, type: GraphQLInputType, path: string[], depth: number) => {
     const named = getNamedType(type);
     if (isInputObjectType(named) && depth < 3) {
       for (const inner of Object.values(named.getFields())) walk(inner.name, inner.type, [...path, inner.name], depth + 1);
-    } else if (idLike(name, type) && !isListType(isNonNullType(type) ? type.ofType : type)) {
+    } else if (idLike(name, type)) {
       paths.push(path);
     }
   };
@@ -94,7 +94,8 @@ export const sampleArgs = (f: RootField): Record<string, unknown> =>
 export function withArg(f: RootField, args: Record<string, unknown>, path: string[], value: unknown): Record<string, unknown> {
   const copy = structuredClone(args);
   const arg = f.field.args.find((a) => a.name === path[0])!;
-  if (path.length === 1) { copy[path[0]!] = value; return copy; }
+  // A list of ids (`executionsByIds(ids:)`) gets the id as its one item.
+  if (path.length === 1) { copy[path[0]!] = isListType(isNonNullType(arg.type) ? arg.type.ofType : arg.type) ? [value] : value; return copy; }
   const itemOf = (holder: Record<string, unknown>, key: string, type: GraphQLInputType): Record<string, unknown> => {
     const inner = isNonNullType(type) ? type.ofType : type;
     if (isListType(inner)) {

@@ -191,6 +191,41 @@ describe('eventSequence', () => {
   });
 });
 
+describe('executionsByIds', () => {
+  const BY_IDS = `query($ids: [ID!]!) { state: executionsByIds(ids: $ids) { id status eventSequence } runs: executionsByIds(ids: $ids) { id steps { index } } }`;
+
+  it('answers the runs in the order asked, a run asked twice twice, and each root field alike', async () => {
+    const ids = [failed[1]!, succeeded[0]!, failed[1]!, succeeded[2]!];
+    const result = await acme.api.request(BY_IDS, { ids });
+    expect(result.errors).toBeUndefined();
+    expect(result.data.state.map((r: any) => r.id)).toEqual(ids);
+    expect(result.data.state.map((r: any) => r.status)).toEqual(['FAILED', 'SUCCEEDED', 'FAILED', 'SUCCEEDED']);
+    expect(result.data.runs.map((r: any) => r.id)).toEqual(ids);
+    expect(result.data.runs[1].steps.length).toBeGreaterThan(0);
+    for (const r of result.data.state) expect(r.eventSequence).toBeGreaterThan(1);
+    expect((await acme.api.request(BY_IDS, { ids: [] })).data).toEqual({ state: [], runs: [] });
+  });
+
+  it('answers another tenant\'s run, an unknown id and a malformed one as null items with NOT_FOUND at their index, the others whole', async () => {
+    const unknown = newId();
+    const result = await other.api.request(BY_IDS, { ids: [succeeded[0]!, unknown, 'not-an-id'] });
+    expect(result.data).toEqual({ state: [null, null, null], runs: [null, null, null] });
+    expect(result.errors!.map((e: any) => [e.extensions.code, e.path.join('.')]).sort()).toEqual(
+      ['runs.0', 'runs.1', 'runs.2', 'state.0', 'state.1', 'state.2'].map((path) => ['NOT_FOUND', path]));
+    expect(JSON.stringify(result)).not.toContain('SUCCEEDED');
+
+    const mixed = await acme.api.request(BY_IDS, { ids: [unknown, succeeded[1]!] });
+    expect(mixed.data.state).toEqual([null, expect.objectContaining({ id: succeeded[1], status: 'SUCCEEDED' })]);
+    expect(mixed.errors!.map((e: any) => e.path.join('.')).sort()).toEqual(['runs.0', 'state.0']);
+  });
+
+  it('refuses more than 100 ids as BAD_USER_INPUT', async () => {
+    const refused = await acme.api.request(BY_IDS, { ids: Array.from({ length: 101 }, () => succeeded[0]!) });
+    expect(codesOf(refused)).toContain('BAD_USER_INPUT');
+    expect(refused.data).toBeNull();
+  });
+});
+
 describe('tenant isolation', () => {
   it('answers NOT_FOUND when another tenant reads a run', async () => {
     const result = await other.api.request(`query($id: ID!) { execution(id: $id) { id status eventSequence } }`, { id: succeeded[0] });

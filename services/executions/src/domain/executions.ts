@@ -1,4 +1,4 @@
-import { AppError, badInput, findPage, decodeCursor, idFloorAt, isUuid, newId, notFound, type EntityManager, type Page, type Principal } from '@rowline/kit';
+import { AppError, badInput, findPage, decodeCursor, idFloorAt, isUuid, MAX_PAGE_SIZE, newId, notFound, type EntityManager, type Page, type Principal } from '@rowline/kit';
 import { ExecutionStatus, ExecutionPhase } from '@rowline/proto';
 import { fileKeys } from '@rowline/engine';
 import { ExecutionEntity, ExecutionLogEntity, StepRunEntity, type Execution, type RunFileRef, type StepSpec } from '../store/entities.js';
@@ -69,6 +69,24 @@ export function createExecutionsDomain(deps: { lookups: Lookups; onOutbox: () =>
       const requests = inFlight;
       load = em.findOne(ExecutionEntity, { id }).finally(() => requests.delete(id));
       inFlight.set(id, load);
+    }
+    return load;
+  }
+
+  // The same for `executionsByIds`: its root fields of one request given the same ids share one read.
+  const loadingMany = new WeakMap<EntityManager, Map<string, Promise<Map<string, Execution>>>>();
+  function loadManyOnce(em: EntityManager, ids: readonly string[]): Promise<Map<string, Execution>> {
+    let inFlight = loadingMany.get(em);
+    if (!inFlight) loadingMany.set(em, (inFlight = new Map()));
+    const key = ids.join(',');
+    let load = inFlight.get(key);
+    if (!load) {
+      const requests = inFlight;
+      const wanted = [...new Set(ids.filter(isUuid))];
+      load = (wanted.length ? em.find(ExecutionEntity, { id: { $in: wanted } }) : Promise.resolve([]))
+        .then((runs) => new Map(runs.map((r) => [r.id, r as Execution])))
+        .finally(() => requests.delete(key));
+      inFlight.set(key, load);
     }
     return load;
   }
@@ -237,6 +255,16 @@ export function createExecutionsDomain(deps: { lookups: Lookups; onOutbox: () =>
       const run = isUuid(id) ? await loadOnce(em, id) : null;
       if (!run) throw notFound('Execution', id);
       return run;
+    },
+
+    /**
+     * Runs by id, in the order asked, in one read: a run that is not the caller's tenant's (or does not exist)
+     * is its item's NOT_FOUND, the others still answer. At most MAX_PAGE_SIZE ids, as a page.
+     */
+    async getMany(em: EntityManager, ids: readonly string[]): Promise<Array<Execution | AppError>> {
+      if (ids.length > MAX_PAGE_SIZE) throw badInput(`ids may name at most ${MAX_PAGE_SIZE} runs`, { argument: 'ids', max: MAX_PAGE_SIZE });
+      const found = await loadManyOnce(em, ids);
+      return ids.map((id) => found.get(id) ?? notFound('Execution', id));
     },
 
     async list(em: EntityManager, filter: ExecutionFilter, page: { first: number; after?: string | null }): Promise<Page<Execution>> {
