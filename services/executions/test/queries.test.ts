@@ -1,6 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newId } from '@rowline/kit';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { newId, tenantEm, type Principal } from '@rowline/kit';
 import { decodeExecutionEvent } from '@rowline/proto';
+import { createExecutionsDomain } from '../src/domain/executions.js';
+import { startExecutionsDatabase, type ExecutionsDatabase } from './support/database.js';
 import { codesOf, startExecutionsPlatform, type ExecutionsPlatform, type Tenant } from './support/platform.js';
 
 let p: ExecutionsPlatform;
@@ -267,5 +270,46 @@ describe('runs whose files were deleted', () => {
     expect(listed.data.executions.edges.map((e: any) => e.node.id)).toEqual([id]);
     expect(codesOf(await other.api.request(`query($id: ID!) { execution(id: $id) { ${files} } }`, { id }))).toEqual(['NOT_FOUND']);
     expect(codesOf(await tidy.start({ workflowVersionId: versionId, fileId }))).toEqual(['NOT_FOUND']);
+  });
+});
+
+describe('a time range after the accepting process\'s clock stepped back', () => {
+  let db: ExecutionsDatabase;
+  beforeAll(async () => { db = await startExecutionsDatabase(); });
+  afterAll(async () => {
+    vi.useRealTimers();
+    await db?.stop();
+  });
+
+  it('lists and counts a run accepted while its ids ran ahead of the clock by the range that holds its createdAt', async () => {
+    const tenantId = randomUUID();
+    const actor: Principal = { kind: 'user', tenantId, subject: 'user-1', role: 'OWNER', scopes: [] };
+    const runs = createExecutionsDomain({
+      onOutbox: () => {},
+      lookups: {
+        version: async (_, id) => ({ id, workflowId: newId(), steps: [] }),
+        latestVersion: async () => { throw new Error('not asked'); },
+        file: async (_, id) => ({ id, name: 'Sales.csv', status: 'READY', storageKey: `${tenantId}/files/${id}`, size: 10 }),
+      },
+    });
+    const accept = () => runs.start(tenantEm(db.orm, tenantId), actor, { workflowVersionId: newId(), fileId: newId(), idempotencyKey: randomUUID() });
+    const list = async (from: Date, to: Date) => {
+      const page = await runs.list(tenantEm(db.orm, tenantId), { from, to }, { first: 10 });
+      return { ids: page.rows.map((r) => r.id), count: await page.count() };
+    };
+    // Only Date is faked: the pool's timers keep running. The clock stands 2 minutes ahead, an id is made (the id
+    // generator remembers that millisecond), then the clock is set right: the next ids stay ahead of it until it
+    // catches up (as after an NTP step or a VM's resume), and the run is accepted in that window.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const now = Date.now();
+    vi.setSystemTime(now + 2 * 60_000);
+    newId();
+    vi.setSystemTime(now);
+    const run = await accept();
+    vi.useRealTimers();
+
+    const at = run.createdAt.getTime();
+    expect(await list(new Date(at), new Date(at + 1))).toEqual({ ids: [run.id], count: 1 });
+    expect(await list(new Date(at - 1_000), new Date(at + 1_000))).toEqual({ ids: [run.id], count: 1 });
   });
 });
