@@ -18,3 +18,9 @@ export function idFloorAt(time: Date | number): string {
   const hex = Math.min(Math.max(ms, 0), MAX_ID_MS).toString(16).padStart(12, '0');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-0000-0000-000000000000`;
 }
+
+/** The millisecond an id of `newId` was made at (its first 48 bits), as `idFloorAt` reads a time. */
+export function idTimeOf(id: string): number {
+  if (!isUuid(id)) throw new RangeError('idTimeOf: not an id');
+  return parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
+}

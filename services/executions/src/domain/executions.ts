@@ -1,4 +1,4 @@
-import { AppError, badInput, findPage, decodeCursor, idFloorAt, isUuid, MAX_PAGE_SIZE, newId, notFound, type EntityManager, type Page, type Principal } from '@rowline/kit';
+import { AppError, badInput, findPage, decodeCursor, idFloorAt, idTimeOf, isUuid, MAX_PAGE_SIZE, newId, notFound, type EntityManager, type Page, type Principal } from '@rowline/kit';
 import { ExecutionStatus, ExecutionPhase } from '@rowline/proto';
 import { fileKeys } from '@rowline/engine';
 import { ExecutionEntity, ExecutionLogEntity, StepRunEntity, type Execution, type RunFileRef, type StepSpec } from '../store/entities.js';
@@ -37,8 +37,10 @@ export type ExecutionFilter = { status?: Status | null; workflowId?: string | nu
 
 /**
  * How far a run's id time may be from its `createdAt`. Both come from the accepting process's clock, the id just
- * before (`insert` below); they part only when that clock steps back (the id generator keeps its ids increasing,
- * ahead of the clock, until the clock catches up) or the process stalls between the two reads.
+ * before (`insert` below), and `createdAt` is never earlier than the id's time: when that clock steps back, the id
+ * generator keeps its ids increasing, ahead of the clock, until the clock catches up, and a `createdAt` read from
+ * the clock would then be behind its id by as much as the step (minutes, after an NTP step or a VM's resume), past
+ * any slack. So the two part by the moment between the two reads alone; the minute is a margin, not a bound on clocks.
  */
 const ID_TIME_SLACK_MS = 60_000;
 
@@ -98,12 +100,14 @@ export function createExecutionsDomain(deps: { lookups: Lookups; onOutbox: () =>
     // Every column is given (none is left to a database default), so the run answered is the row written. A
     // plain object rather than an entity: nothing tracks it (the statement below writes it), and the ORM's
     // entity factory cost 0.06-0.19 ms per accepted run in CPU profiles.
+    const id = newId();
     const run: Execution = {
-      id: newId(), tenantId: actor.tenantId, workflowId: spec.workflowId, workflowVersionId: spec.workflowVersionId,
+      id, tenantId: actor.tenantId, workflowId: spec.workflowId, workflowVersionId: spec.workflowVersionId,
       inputFileId: spec.file.id, inputFileName: spec.file.name, inputStorageKey: spec.file.storageKey, inputSize: spec.file.size, files: spec.files, steps: spec.steps,
       status: 'PENDING', phase: null, progressPercent: null, rowsProcessed: 0, idempotencyKey: spec.idempotencyKey,
       requestedBy: actor.subject, error: null, artifacts: null, attempt: 0, leaseOwner: null, leaseExpiresAt: null, sequence: 1,
-      retryOf: spec.retryOf ?? null, timeoutMs: spec.timeoutMs, createdAt: new Date(), startedAt: null, finishedAt: null,
+      // Not before the id's time (ID_TIME_SLACK_MS): a time range finds the run by its id and its createdAt alike.
+      retryOf: spec.retryOf ?? null, timeoutMs: spec.timeoutMs, createdAt: new Date(Math.max(Date.now(), idTimeOf(id))), startedAt: null, finishedAt: null,
     };
     const inserted = await insertRun(em, run, [
       eventMessage(run, 1, { case: 'statusChanged', value: { status: ExecutionStatus.PENDING, phase: ExecutionPhase.UNSPECIFIED } }),
