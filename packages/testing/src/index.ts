@@ -7,3 +7,7 @@ export { uniqueName } from './unique-name.js';
 export { ServerUnavailableError } from './servers/started.js';
 export type { ProvidedServers } from './provided.js';
 export { indexesOf, type IndexState } from './indexes.js';
+export {
+  describeListIndexMigration, describeListPlans, withClient,
+  type ListIndexMigration, type ListIndexMigrationDatabase, type ListPlans, type MigratedService,
+} from './list-indexes.js';
