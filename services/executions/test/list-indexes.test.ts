@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createOrm, idFloorAt, migrate, tenantEm, type Orm } from '@rowline/kit';
-import { indexesOf } from '@rowline/testing';
-import { loadDataset } from '@rowline/testing/lists-bench';
-import { listPlanProblems, type PlannedList } from '@rowline/testing/plans';
+import { describeListIndexMigration, describeListPlans, indexesOf, withClient } from '@rowline/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { entities, migrations, SCHEMA } from '../src/index.js';
@@ -12,7 +10,56 @@ import { quiet, startExecutionsDatabase, type ExecutionsDatabase } from './suppo
 
 const MIGRATION = 'Migration20261201140001';
 const ADDED = { executions_tenant_id_created_idx: '(tenant_id, id) INCLUDE (created_at)', executions_tenant_status_id_idx: '(tenant_id, status, id) INCLUDE (created_at)' };
-const REPLACED = ['executions_tenant_idx', 'executions_tenant_status_created_idx'];
+
+const service = {
+  label: 'executions',
+  schema: SCHEMA,
+  migrations,
+  open: (url: string, list: typeof migrations) => createOrm({ url, schema: SCHEMA, entities, migrations: list, logger: quiet }),
+  migrate: (orm: Orm) => migrate(orm, SCHEMA),
+};
+
+describeListIndexMigration(service, {
+  name: MIGRATION,
+  added: ADDED,
+  replaced: ['executions_tenant_idx', 'executions_tenant_status_created_idx'],
+  rebuilds: 'executions_tenant_id_created_idx',
+  seed: {
+    holds: 'runs',
+    table: 'executions.executions',
+    rows: 30,
+    // Runs as the API accepts them, each of its own tenant, a third of them FAILED.
+    insert: (client) => client.query(`insert into executions.executions (id, tenant_id, workflow_id, workflow_version_id, input_file_id,
+        input_file_name, input_storage_key, steps, status, idempotency_key, requested_by, sequence, created_at)
+      select gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), gen_random_uuid(), 'Sales.xlsx', 'files/input', '[]',
+        case when i % 3 = 0 then 'FAILED' else 'SUCCEEDED' end, gen_random_uuid()::text, 'user-1', 1, now()
+      from generate_series(0, 29) i`),
+  },
+}, (db) => {
+  it('fails after its lock timeout while the table is being written, instead of holding writes behind it', async () => {
+    await withClient(db.url, async (client) => {
+      await client.query(`delete from executions.mikro_orm_migrations where name = $1`, [MIGRATION]);
+      for (const name of Object.keys(ADDED)) await client.query(`drop index executions.${name}`);
+    });
+    const writer = new pg.Client({ connectionString: db.url });
+    await writer.connect();
+    let attempt: Promise<string> | undefined;
+    try {
+      await writer.query('begin');
+      await writer.query('lock table executions.executions in row exclusive mode');
+      attempt = db.migrate().then(() => 'applied', (err: Error) => err.message);
+      const waited = new Promise<string>((done) => setTimeout(() => done('still waiting for its lock after 15 s'), 15_000));
+      expect(await Promise.race([attempt, waited])).toMatch(/lock timeout/i);
+    } finally {
+      await writer.query('rollback');
+      await writer.end();
+      await attempt;
+    }
+    expect((await indexesOf(db.url, SCHEMA)).has('executions_tenant_id_created_idx')).toBe(false);
+    await db.migrate();
+    expect((await indexesOf(db.url, SCHEMA)).get('executions_tenant_id_created_idx')?.valid).toBe(true);
+  });
+});
 
 /**
  * The index each filter's page reads its ids from, and its count: one index holds every filter but a workflow's
@@ -26,86 +73,13 @@ function expected({ filter }: { filter: string }) {
   return filter === 'none' ? { index: 'executions_tenant_id_created_idx' } : { index: 'executions_tenant_id_created_idx', countIndex: 'executions_tenant_id_created_idx' };
 }
 
-async function latest(db: ExecutionsDatabase): Promise<void> {
-  const orm = await createOrm({ url: db.url, schema: SCHEMA, entities, migrations, logger: quiet });
-  try {
-    await migrate(orm, SCHEMA);
-  } finally {
-    await orm.close();
-  }
-}
-
-describe(`${MIGRATION} (the lists' indexes)`, () => {
-  let db: ExecutionsDatabase;
-  beforeAll(async () => { db = await startExecutionsDatabase({ through: 'Migration20261201000003' }); });
-  afterAll(async () => { await db?.stop(); });
-
-  it('applies on a database at the previous version that holds runs, keeping them', async () => {
-    for (let i = 0; i < 30; i++) await db.insertRun({ status: i % 3 ? 'SUCCEEDED' : 'FAILED' });
-    await latest(db);
-    const indexes = await indexesOf(db.url, SCHEMA);
-    for (const [name, columns] of Object.entries(ADDED)) {
-      expect(indexes.get(name)?.valid, name).toBe(true);
-      expect(indexes.get(name)?.definition, name).toContain(columns);
-    }
-    for (const name of REPLACED) expect(indexes.has(name), name).toBe(false);
-    expect((await db.sql<{ n: number }>('select count(*)::int as n from executions.executions'))[0]!.n).toBe(30);
-  });
-
-  it('drops an invalid index of its names (a concurrent build that failed) and builds it again', async () => {
-    // What `create index concurrently` leaves when it fails; set by hand, as the tests run as a superuser.
-    await db.sql(`update pg_index set indisvalid = false where indexrelid = 'executions.executions_tenant_id_created_idx'::regclass`);
-    const invalid = (await indexesOf(db.url, SCHEMA)).get('executions_tenant_id_created_idx')!;
-    expect(invalid.valid).toBe(false);
-    await db.sql(`delete from executions.mikro_orm_migrations where name = ?`, [MIGRATION]);
-    await latest(db);
-    const rebuilt = (await indexesOf(db.url, SCHEMA)).get('executions_tenant_id_created_idx')!;
-    expect(rebuilt.valid).toBe(true);
-    expect(rebuilt.oid).not.toBe(invalid.oid);
-  });
-
-  it('fails after its lock timeout while the table is being written, instead of holding writes behind it', async () => {
-    await db.sql(`delete from executions.mikro_orm_migrations where name = ?`, [MIGRATION]);
-    for (const name of Object.keys(ADDED)) await db.sql(`drop index executions.${name}`);
-    const writer = new pg.Client({ connectionString: db.url });
-    await writer.connect();
-    let attempt: Promise<string> | undefined;
-    try {
-      await writer.query('begin');
-      await writer.query('lock table executions.executions in row exclusive mode');
-      attempt = latest(db).then(() => 'applied', (err: Error) => err.message);
-      const waited = new Promise<string>((done) => setTimeout(() => done('still waiting for its lock after 15 s'), 15_000));
-      expect(await Promise.race([attempt, waited])).toMatch(/lock timeout/i);
-    } finally {
-      await writer.query('rollback');
-      await writer.end();
-      await attempt;
-    }
-    expect((await indexesOf(db.url, SCHEMA)).has('executions_tenant_id_created_idx')).toBe(false);
-    await latest(db);
-    expect((await indexesOf(db.url, SCHEMA)).get('executions_tenant_id_created_idx')?.valid).toBe(true);
-  });
-});
-
-describe('executions(filter), on an analyzed dataset of one big tenant quiet for a month and 50 small ones', () => {
-  let db: ExecutionsDatabase;
-  let orm: Orm;
-  beforeAll(async () => {
-    db = await startExecutionsDatabase();
-    orm = db.orm;
-    const client = new pg.Client({ connectionString: db.url });
-    await client.connect();
-    try {
-      await loadDataset(client, (sql) => load(sql, { big: 20_000, small: 400 }), tables);
-    } finally {
-      await client.end();
-    }
-  });
-  afterAll(async () => { await db?.stop(); });
-
-  it('reads each filter\'s page ids, and counts it, from the tenant\'s index entries alone', async () => {
-    expect(await listPlanProblems(orm, cases(executions, orm).map((l: PlannedList) => ({ ...l, ...expected(l) })))).toEqual([]);
-  });
+describeListPlans(service, {
+  title: 'executions(filter), on an analyzed dataset of one big tenant quiet for a month and 50 small ones',
+  test: "reads each filter's page ids, and counts it, from the tenant's index entries alone",
+  load: (sql) => load(sql, { big: 20_000, small: 400 }),
+  tables,
+  cases: (orm) => cases(executions, orm),
+  expected,
 });
 
 describe('executions(filter: {from, to})', () => {
