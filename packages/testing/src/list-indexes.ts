@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { indexesOf } from './indexes.js';
-import { loadDataset, type ListCase, type ListsBenchOptions } from './lists-bench.js';
+import { loadDataset, type ListCase } from './lists-bench.js';
 import { listPlanProblems, type ExplainingOrm, type PlannedList } from './plans.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 
@@ -26,25 +26,35 @@ export async function withClient<T>(url: string, use: (client: pg.Client) => Pro
 /** A MikroORM instance, named structurally: this package does not depend on the ORM or on `@rowline/kit`. */
 type ClosableOrm = ExplainingOrm & { close(): Promise<void> };
 
-/** How the tests open a service's database: its ORM and its migrations (`createOrm` and `migrate` of `@rowline/kit`). */
-export type MigratedService<O extends ClosableOrm, M extends { name: string }> = {
+/** The options of `createOrm` of `@rowline/kit` that the tests read; the service's own carry its entities and logger too. */
+type OrmOptions = { schema: string; migrations: Array<{ name: string }> };
+
+/**
+ * A service's database as the tests open it: `createOrm` and `migrate` of `@rowline/kit`, passed in, and the service's
+ * options of `createOrm` but the URL.
+ */
+export type MigratedService<O extends ClosableOrm, Options extends OrmOptions> = {
   /** Names the tests' databases (`<label>_list_indexes`, `<label>_list_plans`). */
   label: string;
-  /** The service's Postgres schema. */
-  schema: string;
-  /** Its committed migrations, in order. */
-  migrations: M[];
-  /** The service's ORM on `url`, applying `migrations` when migrated. */
-  open(url: string, migrations: M[]): Promise<O>;
-  /** Applies the ORM's migrations. */
-  migrate(orm: O): Promise<void>;
+  options: Options;
+  createOrm(options: Options & { url: string }): Promise<O>;
+  migrate(orm: O, schema: string): Promise<void>;
 };
 
-/** Opens an ORM on `url` with the migrations `list`, applies them, and closes it. */
-async function migrateWith<O extends ClosableOrm, M extends { name: string }>(service: MigratedService<O, M>, url: string, list: M[]) {
-  const orm = await service.open(url, list);
+/** The service's ORM on `url`, applying `migrations` (by default, all of the service's) when migrated. */
+function open<O extends ClosableOrm, Options extends OrmOptions>(
+  service: MigratedService<O, Options>, url: string, migrations: Options['migrations'] = service.options.migrations,
+): Promise<O> {
+  return service.createOrm({ ...service.options, url, migrations });
+}
+
+/** Opens an ORM on `url` with `migrations`, applies them, and closes it. */
+async function migrateWith<O extends ClosableOrm, Options extends OrmOptions>(
+  service: MigratedService<O, Options>, url: string, migrations?: Options['migrations'],
+): Promise<void> {
+  const orm = await open(service, url, migrations);
   try {
-    await service.migrate(orm);
+    await service.migrate(orm, service.options.schema);
   } finally {
     await orm.close();
   }
@@ -84,21 +94,21 @@ export type ListIndexMigrationDatabase = {
  * applied again, it drops an invalid index of its names and builds it anew. `more` adds tests of the service's own
  * to the block; they run after these, on the same database, with the migration applied.
  */
-export function describeListIndexMigration<O extends ClosableOrm, M extends { name: string }>(
-  service: MigratedService<O, M>, migration: ListIndexMigration, more?: (db: ListIndexMigrationDatabase) => void,
+export function describeListIndexMigration<O extends ClosableOrm, Options extends OrmOptions>(
+  service: MigratedService<O, Options>, migration: ListIndexMigration, more?: (db: ListIndexMigrationDatabase) => void,
 ): void {
-  const { schema } = service;
-  const at = service.migrations.findIndex((m) => m.name === migration.name);
+  const { schema, migrations } = service.options;
+  const at = migrations.findIndex((m) => m.name === migration.name);
   if (at < 0) throw new Error(`${migration.name} is not one of the ${schema} migrations`);
 
   describe(`${migration.name} (the lists' indexes)`, () => {
     let db: TestDatabase;
     beforeAll(async () => { db = await createTestDatabase(`${service.label}_list_indexes`); });
     afterAll(async () => { await db?.drop(); });
-    const latest = () => migrateWith(service, db.url, service.migrations);
+    const latest = () => migrateWith(service, db.url);
 
     it(`applies on a database at the previous version that holds ${migration.seed.holds}, keeping its rows`, async () => {
-      await migrateWith(service, db.url, service.migrations.slice(0, at));
+      await migrateWith(service, db.url, migrations.slice(0, at));
       await withClient(db.url, (client) => migration.seed.insert(client));
       await latest();
       const indexes = await indexesOf(db.url, schema);
@@ -128,12 +138,15 @@ export function describeListIndexMigration<O extends ClosableOrm, M extends { na
   });
 }
 
+/** The rows of the big tenant and of each of the 50 small ones in the plans' dataset (the benchmarks load 200,000 and 4,000). */
+const DATASET_ROWS = { big: 20_000, small: 400 };
+
 export type ListPlans<O> = {
   /** The block's name and its test's, as sentences: which lists, on which dataset; what their plans do. */
   title: string;
   test: string;
-  /** The dataset (`load` and `tables` of the service's `bench/lists-dataset.mjs`, at the tests' scale). */
-  load: ListsBenchOptions['load'];
+  /** The dataset: `load` and `tables` of the service's `bench/lists-dataset.mjs`, loaded at `DATASET_ROWS`. */
+  load(sql: (text: string) => Promise<unknown>, rows: { big: number; small: number }): Promise<void>;
   tables: string[];
   /** The lists under each filter; `sql` answers rows, to find the ids a case needs. */
   cases(orm: O, sql: (text: string) => Promise<Array<Record<string, unknown>>>): ListCase[] | Promise<ListCase[]>;
@@ -145,15 +158,17 @@ export type ListPlans<O> = {
  * A block that loads a dataset on a migrated database of its own, vacuumed and analyzed, and checks the plan of
  * every case's page and count against `expected` (`listPlanProblems`: none may be found).
  */
-export function describeListPlans<O extends ClosableOrm, M extends { name: string }>(service: MigratedService<O, M>, plans: ListPlans<O>): void {
+export function describeListPlans<O extends ClosableOrm, Options extends OrmOptions>(
+  service: MigratedService<O, Options>, plans: ListPlans<O>,
+): void {
   describe(plans.title, () => {
     let db: TestDatabase;
     let orm: O;
     beforeAll(async () => {
       db = await createTestDatabase(`${service.label}_list_plans`);
-      orm = await service.open(db.url, service.migrations);
-      await service.migrate(orm);
-      await withClient(db.url, (client) => loadDataset(client, plans.load, plans.tables));
+      orm = await open(service, db.url);
+      await service.migrate(orm, service.options.schema);
+      await withClient(db.url, (client) => loadDataset(client, (sql) => plans.load(sql, DATASET_ROWS), plans.tables));
     });
     afterAll(async () => {
       await orm?.close();

@@ -1,4 +1,4 @@
-import { createLogger, createOrm, migrate, newId, type Orm } from '@rowline/kit';
+import { createLogger, createOrm, migrate, newId } from '@rowline/kit';
 import { describeListIndexMigration, describeListPlans } from '@rowline/testing';
 import { entities, migrations, SCHEMA } from '../src/index.js';
 import * as audit from '../src/domain/audit.js';
@@ -8,13 +8,7 @@ import { cases, load, tables } from '../bench/lists-dataset.mjs';
 
 const logger = createLogger({ service: 'auth-test', level: 'silent' });
 
-const service = {
-  label: 'auth',
-  schema: SCHEMA,
-  migrations,
-  open: (url: string, list: typeof migrations) => createOrm({ url, schema: SCHEMA, entities, migrations: list, logger }),
-  migrate: (orm: Orm) => migrate(orm, SCHEMA),
-};
+const service = { label: 'auth', options: { schema: SCHEMA, entities, migrations, logger }, createOrm, migrate };
 
 describeListIndexMigration(service, {
   name: 'Migration20261201140001',
@@ -41,7 +35,7 @@ function expected(l: { list: string; filter: string }) {
 describeListPlans(service, {
   title: 'members, apiKeys and auditEvents(type), on an analyzed dataset of one big tenant and 50 small ones',
   test: "read their page's ids, and count a type, from the tenant's index entries alone",
-  load: (sql) => load(sql, { big: 20_000, small: 400 }),
+  load,
   tables,
   cases: (orm) => cases({ ...audit, ...apiKeys, ...members }, orm),
   expected,

@@ -1,4 +1,4 @@
-import { createLogger, createOrm, migrate, newId, type Orm } from '@rowline/kit';
+import { createLogger, createOrm, migrate, newId } from '@rowline/kit';
 import { describeListIndexMigration, describeListPlans } from '@rowline/testing';
 import { entities, migrations, SCHEMA } from '../src/index.js';
 import * as deliveries from '../src/domain/deliveries.js';
@@ -8,13 +8,7 @@ import { cases, load, tables } from '../bench/lists-dataset.mjs';
 
 const logger = createLogger({ service: 'delivery-test', level: 'silent' });
 
-const service = {
-  label: 'delivery',
-  schema: SCHEMA,
-  migrations,
-  open: (url: string, list: typeof migrations) => createOrm({ url, schema: SCHEMA, entities, migrations: list, logger }),
-  migrate: (orm: Orm) => migrate(orm, SCHEMA),
-};
+const service = { label: 'delivery', options: { schema: SCHEMA, entities, migrations, logger }, createOrm, migrate };
 
 describeListIndexMigration(service, {
   name: 'Migration20261201140001',
@@ -63,7 +57,7 @@ function expected(l: { list: string; filter: string }) {
 describeListPlans(service, {
   title: 'every list of the service, on an analyzed dataset of one big tenant and 50 small ones',
   test: "reads its page's ids from the tenant's index entries alone, and counts by status from the index",
-  load: (sql) => load(sql, { big: 20_000, small: 400 }),
+  load,
   tables,
   cases: (orm, sql) => cases({ ...deliveries, ...destinations, ...routes }, orm, sql),
   expected,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createOrm, idFloorAt, migrate, tenantEm, type Orm } from '@rowline/kit';
+import { createOrm, idFloorAt, migrate, tenantEm } from '@rowline/kit';
 import { describeListIndexMigration, describeListPlans, indexesOf, withClient } from '@rowline/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,13 +11,7 @@ import { quiet, startExecutionsDatabase, type ExecutionsDatabase } from './suppo
 const MIGRATION = 'Migration20261201140001';
 const ADDED = { executions_tenant_id_created_idx: '(tenant_id, id) INCLUDE (created_at)', executions_tenant_status_id_idx: '(tenant_id, status, id) INCLUDE (created_at)' };
 
-const service = {
-  label: 'executions',
-  schema: SCHEMA,
-  migrations,
-  open: (url: string, list: typeof migrations) => createOrm({ url, schema: SCHEMA, entities, migrations: list, logger: quiet }),
-  migrate: (orm: Orm) => migrate(orm, SCHEMA),
-};
+const service = { label: 'executions', options: { schema: SCHEMA, entities, migrations, logger: quiet }, createOrm, migrate };
 
 describeListIndexMigration(service, {
   name: MIGRATION,
@@ -76,7 +70,7 @@ function expected({ filter }: { filter: string }) {
 describeListPlans(service, {
   title: 'executions(filter), on an analyzed dataset of one big tenant quiet for a month and 50 small ones',
   test: "reads each filter's page ids, and counts it, from the tenant's index entries alone",
-  load: (sql) => load(sql, { big: 20_000, small: 400 }),
+  load,
   tables,
   cases: (orm) => cases(executions, orm),
   expected,

@@ -1,4 +1,4 @@
-import { createLogger, createOrm, migrate, newId, type Orm } from '@rowline/kit';
+import { createLogger, createOrm, migrate, newId } from '@rowline/kit';
 import { describeListIndexMigration, describeListPlans } from '@rowline/testing';
 import { entities, migrations, SCHEMA } from '../src/index.js';
 import * as files from '../src/domain/files.js';
@@ -6,13 +6,7 @@ import { cases, load, tables } from '../bench/lists-dataset.mjs';
 
 const logger = createLogger({ service: 'files-test', level: 'silent' });
 
-const service = {
-  label: 'files',
-  schema: SCHEMA,
-  migrations,
-  open: (url: string, list: typeof migrations) => createOrm({ url, schema: SCHEMA, entities, migrations: list, logger }),
-  migrate: (orm: Orm) => migrate(orm, SCHEMA),
-};
+const service = { label: 'files', options: { schema: SCHEMA, entities, migrations, logger }, createOrm, migrate };
 
 describeListIndexMigration(service, {
   name: 'Migration20261201140001',
@@ -38,7 +32,7 @@ const expected = (l: { filter: string }) => (l.filter === 'none'
 describeListPlans(service, {
   title: 'files(kind), on an analyzed dataset of one big tenant and 50 small ones',
   test: "reads its page's ids, and counts a kind, from the tenant's index entries alone",
-  load: (sql) => load(sql, { big: 20_000, small: 400 }),
+  load,
   tables,
   cases: (orm) => cases(files, orm),
   expected,

@@ -1,4 +1,4 @@
-import { createLogger, createOrm, migrate, newId, type Orm } from '@rowline/kit';
+import { createLogger, createOrm, migrate, newId } from '@rowline/kit';
 import { describeListIndexMigration, describeListPlans } from '@rowline/testing';
 import { entities, migrations, SCHEMA } from '../src/index.js';
 import * as workflows from '../src/domain/workflows.js';
@@ -6,13 +6,7 @@ import { cases, load, tables } from '../bench/lists-dataset.mjs';
 
 const logger = createLogger({ service: 'workflows-test', level: 'silent' });
 
-const service = {
-  label: 'workflows',
-  schema: SCHEMA,
-  migrations,
-  open: (url: string, list: typeof migrations) => createOrm({ url, schema: SCHEMA, entities, migrations: list, logger }),
-  migrate: (orm: Orm) => migrate(orm, SCHEMA),
-};
+const service = { label: 'workflows', options: { schema: SCHEMA, entities, migrations, logger }, createOrm, migrate };
 
 describeListIndexMigration(service, {
   name: 'Migration20261201140001',
@@ -42,7 +36,7 @@ const expected = (l: { list: string }) => (l.list === 'workflows'
 describeListPlans(service, {
   title: 'workflows(includeArchived) and Workflow.versions, on an analyzed dataset of one big tenant and 50 small ones',
   test: "read their page's ids, and count a workflow's versions, from the tenant's index entries alone",
-  load: (sql) => load(sql, { big: 20_000, small: 400 }),
+  load,
   tables,
   cases: (orm, sql) => cases(workflows, orm, sql),
   expected,
