@@ -222,6 +222,16 @@ describe('executionsByIds', () => {
     expect(mixed.errors!.map((e: any) => e.path.join('.')).sort()).toEqual(['runs.0', 'state.0']);
   });
 
+  it('shares a read only between root fields given the same ids, not ids that join to the same text', async () => {
+    // "a,b" (one malformed id) and ["a", "b"] (two runs) both join to "a,b": the runs must still answer.
+    const [a, b] = [succeeded[0]!, succeeded[1]!];
+    const result = await acme.api.request(`query($one: [ID!]!, $two: [ID!]!) {
+      one: executionsByIds(ids: $one) { id } two: executionsByIds(ids: $two) { id status }
+    }`, { one: [`${a},${b}`], two: [a, b] });
+    expect(result.data.two).toEqual([{ id: a, status: 'SUCCEEDED' }, { id: b, status: 'SUCCEEDED' }]);
+    expect(result.errors!.map((e: any) => [e.extensions.code, e.path.join('.')])).toEqual([['NOT_FOUND', 'one.0']]);
+  });
+
   it('refuses more than 100 ids as BAD_USER_INPUT', async () => {
     const refused = await acme.api.request(BY_IDS, { ids: Array.from({ length: 101 }, () => succeeded[0]!) });
     expect(codesOf(refused)).toContain('BAD_USER_INPUT');

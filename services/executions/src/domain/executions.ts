@@ -75,16 +75,18 @@ export function createExecutionsDomain(deps: { lookups: Lookups; onOutbox: () =>
     return load;
   }
 
-  // The same for `executionsByIds`: its root fields of one request given the same ids share one read.
+  // The same for `executionsByIds`: its root fields of one request given the same ids share one read. Keyed by
+  // the runs read (well-formed ids only, so no id holds the separator): ids that merely join to the same text
+  // ("a,b" beside "a" and "b") would otherwise share the read of the other's runs.
   const loadingMany = new WeakMap<EntityManager, Map<string, Promise<Map<string, Execution>>>>();
   function loadManyOnce(em: EntityManager, ids: readonly string[]): Promise<Map<string, Execution>> {
     let inFlight = loadingMany.get(em);
     if (!inFlight) loadingMany.set(em, (inFlight = new Map()));
-    const key = ids.join(',');
+    const wanted = [...new Set(ids.filter(isUuid))].sort();
+    const key = wanted.join(',');
     let load = inFlight.get(key);
     if (!load) {
       const requests = inFlight;
-      const wanted = [...new Set(ids.filter(isUuid))];
       load = (wanted.length ? em.find(ExecutionEntity, { id: { $in: wanted } }) : Promise.resolve([]))
         .then((runs) => new Map(runs.map((r) => [r.id, r as Execution])))
         .finally(() => requests.delete(key));
