@@ -232,6 +232,14 @@ describe('executionsByIds', () => {
     expect(result.errors!.map((e: any) => [e.extensions.code, e.path.join('.')])).toEqual([['NOT_FOUND', 'one.0']]);
   });
 
+  it('answers a run named by its id in capitals, as execution(id) does', async () => {
+    const upper = succeeded[2]!.toUpperCase();
+    expect((await acme.api.request(`query($id: ID!) { execution(id: $id) { id } }`, { id: upper })).data.execution).toEqual({ id: succeeded[2] });
+    const result = await acme.api.request(BY_IDS, { ids: [upper, succeeded[2]!] });
+    expect(result.errors).toBeUndefined();
+    expect(result.data.state.map((r: any) => r.id)).toEqual([succeeded[2], succeeded[2]]);
+  });
+
   it('refuses more than 100 ids as BAD_USER_INPUT', async () => {
     const refused = await acme.api.request(BY_IDS, { ids: Array.from({ length: 101 }, () => succeeded[0]!) });
     expect(codesOf(refused)).toContain('BAD_USER_INPUT');

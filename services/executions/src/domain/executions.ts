@@ -57,6 +57,12 @@ function idRange(from?: Date | null, to?: Date | null) {
   };
 }
 
+/**
+ * An id as Postgres answers it (a uuid's text is lowercase): `execution(id)` finds a run by its id in any case,
+ * since the comparison is of uuids, and `executionsByIds` looks up what it read by this form to answer alike.
+ */
+const canonicalId = (id: string): string => id.toLowerCase();
+
 export function createExecutionsDomain(deps: { lookups: Lookups; onOutbox: () => void; defaultTimeoutMs?: number }) {
   // Reads of a run in flight, per request (its em). Root fields of one request that name the same run share
   // one read of its row: the gateway asks for a run's status and `eventSequence` beside a subscriber's own
@@ -82,7 +88,7 @@ export function createExecutionsDomain(deps: { lookups: Lookups; onOutbox: () =>
   function loadManyOnce(em: EntityManager, ids: readonly string[]): Promise<Map<string, Execution>> {
     let inFlight = loadingMany.get(em);
     if (!inFlight) loadingMany.set(em, (inFlight = new Map()));
-    const wanted = [...new Set(ids.filter(isUuid))].sort();
+    const wanted = [...new Set(ids.filter(isUuid).map(canonicalId))].sort();
     const key = wanted.join(',');
     let load = inFlight.get(key);
     if (!load) {
@@ -270,7 +276,7 @@ export function createExecutionsDomain(deps: { lookups: Lookups; onOutbox: () =>
     async getMany(em: EntityManager, ids: readonly string[]): Promise<Array<Execution | AppError>> {
       if (ids.length > MAX_PAGE_SIZE) throw badInput(`ids may name at most ${MAX_PAGE_SIZE} runs`, { argument: 'ids', max: MAX_PAGE_SIZE });
       const found = await loadManyOnce(em, ids);
-      return ids.map((id) => found.get(id) ?? notFound('Execution', id));
+      return ids.map((id) => found.get(canonicalId(id)) ?? notFound('Execution', id));
     },
 
     async list(em: EntityManager, filter: ExecutionFilter, page: { first: number; after?: string | null }): Promise<Page<Execution>> {
