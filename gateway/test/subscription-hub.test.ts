@@ -188,6 +188,31 @@ describe('the subscription hub', () => {
     feed.sub.queue.return();
   });
 
+  it('answers a run whose selection failed to a null item with that run\'s errors alone, as a query of that run alone did', async () => {
+    const resolve: Resolve = async (_query, variables) => {
+      const ids = variables.rowlineExecutionIds_ as string[];
+      // r2's `execution` item is null (a non-null field below it failed); its status was read.
+      return {
+        data: { [STATUS_KEY]: ids.map(() => ({ status: 'RUNNING' })), execution: ids.map((id) => (id === 'r2' ? null : { id, __typename: 'Execution' })) },
+        errors: [{ message: 'Internal server error', path: ['execution', ids.indexOf('r2'), 'id'], extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
+      };
+    };
+    const hub = createHub({ resolve, logger: createLogger({ service: 'test', level: 'silent' }) });
+    const feed = subscriber(FEED, {}, principal('acme'));
+    const results: Array<{ data: unknown; errors?: Array<{ path?: readonly (string | number)[]; code: unknown }> }> = [];
+    const push = feed.sub.queue.push.bind(feed.sub.queue);
+    feed.sub.queue.push = (result, ...rest) => {
+      results.push({ data: result.data, ...(result.errors ? { errors: result.errors.map((e) => ({ path: e.path, code: e.extensions.code })) } : {}) });
+      push(result, ...rest);
+    };
+    hub.add(feed.sub);
+    for (const run of ['r1', 'r2']) hub.publish(event('acme', run, { type: 'STEP_FINISHED' }, { status: 'RUNNING' }));
+    await until(() => results.length === 2);
+    expect(results[0]!.errors).toBeUndefined();
+    expect(results[1]).toEqual({ data: null, errors: [{ path: ['executionEvents', 'execution', 'id'], code: 'INTERNAL_SERVER_ERROR' }] });
+    feed.sub.queue.return();
+  });
+
   it('reads at most 32 updates and no more runs than the cost limit allows in one resolution', async () => {
     const runs = Array.from({ length: 40 }, (_, i) => `r${i}`);
     const owners = Object.fromEntries(runs.map((r) => [r, 'acme']));

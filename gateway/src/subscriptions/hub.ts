@@ -208,7 +208,10 @@ export function createHub(deps: {
   }
 
   function outcome(item: Item, answer: Answer, plan: SubscriptionPlan): { result: ExecutionResult; over: boolean } {
-    if (!answer.data || !answer.status) {
+    // A null item of the subscriber's selection (a non-null field below it failed) is no state either: rendered,
+    // it would add an error of our own (`Cannot return null ...`, no code) to the run's; the run's errors say why,
+    // as when each run was read by a query of its own, whose `execution(id)` (non-null) nulled the whole answer.
+    if (!answer.data || !answer.status || Object.values(answer.data).includes(null)) {
       // No state at all: another tenant's or an unknown run (NOT_FOUND) ends the subscription with the error.
       const notFound = answer.errors?.some((e) => e.extensions.code === 'NOT_FOUND') ?? false;
       return { result: { data: null, errors: answer.errors }, over: notFound || item.terminal };
