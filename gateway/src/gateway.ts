@@ -75,7 +75,9 @@ export async function createGateway(opts: GatewayOptions) {
   const viaGateway = throughGateway(() => apollo);
   const subscriptions = opts.bus && createSubscriptionLayer({
     logger: opts.logger, bus: opts.bus, instanceId: opts.instanceId ?? hostname(), verify, registry: metrics.registry,
-    ...viaGateway, settings: opts.subscriptions, safelist: limits.safelist, maxCost: limits.enabled ? limits.maxCost : undefined,
+    ...viaGateway, settings: opts.subscriptions, safelist: limits.safelist,
+    // A resolution is charged to the tenant's budget too: one costing more than a minute's budget would be refused every time.
+    maxCost: limits.enabled ? Math.min(limits.maxCost, limits.costBudgetPerMinute) : undefined,
   });
   if (subscriptions) gateway.onSchemaLoadOrUpdate(({ apiSchema }) => subscriptions.setApiSchema(apiSchema));
   await apollo.start();
