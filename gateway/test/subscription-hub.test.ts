@@ -237,4 +237,15 @@ describe('the subscription hub', () => {
     expect(bounded.seen.map((u) => u.run)).toEqual(runs.slice(0, 10));
     bounded.sub.queue.return();
   });
+
+  it('follows a run named in capitals, as execution(id:) reads it: its snapshot and then its events', async () => {
+    const gw = fakeGateway({ r1: 'acme' });
+    const hub = createHub({ resolve: gw.resolve, logger: createLogger({ service: 'test', level: 'silent' }) });
+    const watch = subscriber(WATCH, { id: 'R1' }, principal('acme'));
+    hub.add(watch.sub);
+    await until(() => watch.seen.length === 1);
+    hub.publish(event('acme', 'r1', { type: 'SUCCEEDED', status: 'SUCCEEDED' }));
+    await watch.done;
+    expect(watch.seen.map((u) => `${u.run} ${u.type}`)).toEqual(['r1 SNAPSHOT', 'r1 SUCCEEDED']);
+  });
 });

@@ -48,8 +48,11 @@ export function createHub(deps: {
   const MAX_BATCH = 32;
   const maxCost = deps.maxCost ?? Infinity;
 
+  // Run ids are UUIDs, which Postgres reads in any case and events carry in lower case: `executionUpdated(id:
+  // "0192…AB")` follows the run that `execution(id:)` answers for the same text.
+  const runOf = (sub: Subscriber) => String(sub.plan.args.id).toLowerCase();
   const index = (sub: Subscriber): [Map<string, Set<Subscriber>>, string] =>
-    sub.plan.field === 'executionUpdated' ? [byRun, String(sub.plan.args.id)] : [byTenant, sub.principal.tenantId];
+    sub.plan.field === 'executionUpdated' ? [byRun, runOf(sub)] : [byTenant, sub.principal.tenantId];
 
   function add(sub: Subscriber): void {
     const [map, key] = index(sub);
@@ -57,7 +60,7 @@ export function createHub(deps: {
     if (!set) map.set(key, (set = new Set()));
     set.add(sub);
     if (sub.plan.field === 'executionUpdated') {
-      enqueue(sub, String(sub.plan.args.id), { event: snapshotEvent(), coalescable: false, terminal: false, snapshot: true, subs: new Set([sub]) });
+      enqueue(sub, runOf(sub), { event: snapshotEvent(), coalescable: false, terminal: false, snapshot: true, subs: new Set([sub]) });
     }
   }
 
