@@ -38,5 +38,6 @@ export const gatewayEnv = z.object({
   KAFKA_BROKERS: z.string().optional(),
   KAFKA_TOPIC_PREFIX: z.string().optional(),
   GATEWAY_INSTANCE_ID: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/).optional(),
+  SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(60_000),
 });
 export type GatewayEnv = z.infer<typeof gatewayEnv>;

@@ -41,6 +41,8 @@ export type GatewayOptions = {
   instanceId?: string;
   /** Limits of the subscription sockets (see subscriptions/server.ts for the defaults). */
   subscriptions?: Partial<SubscriptionSettings>;
+  /** How long one subgraph fetch may take (default DEFAULT_SUBGRAPH_TIMEOUT_MS, 60 s). */
+  subgraphTimeoutMs?: number;
 };
 
 /**
@@ -54,7 +56,7 @@ export async function createGateway(opts: GatewayOptions) {
   const verify = createAccessTokenVerifier({ jwksUrl: new URL('/.well-known/jwks.json', opts.urls.auth).href, ...opts.jwt });
   const buildService = ({ name }: { name: string }) => {
     if (!SUBGRAPHS.includes(name as SubgraphName)) throw new Error(`Unknown subgraph ${name}`);
-    return new SubgraphDataSource(name, new URL('/graphql', opts.urls[name as SubgraphName]).href, opts.tokens);
+    return new SubgraphDataSource(name, new URL('/graphql', opts.urls[name as SubgraphName]).href, opts.tokens, opts.subgraphTimeoutMs);
   };
   const gateway = new ApolloGateway({ supergraphSdl: opts.supergraphSdl, buildService });
   checkScalarVariables(gateway, opts.logger);

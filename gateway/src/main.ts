@@ -32,7 +32,7 @@ const gateway = await createGateway({
   },
   exposeInternalErrors: env.NODE_ENV === 'development',
   limits: await limitsFromEnv(env),
-  bus, instanceId: env.GATEWAY_INSTANCE_ID ?? hostname(),
+  bus, instanceId: env.GATEWAY_INSTANCE_ID ?? hostname(), subgraphTimeoutMs: env.SUBGRAPH_TIMEOUT_MS,
 });
 const port = await gateway.listen(env.PORT, env.HOST);
 logger.info({ port }, `gateway listening on http://${env.HOST}:${port}/graphql`);
