@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { readFile, rename } from 'node:fs/promises';
+import { readFile, rename, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { kafkaServer } from '@rowline/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -50,6 +50,17 @@ async function uploadCsv(t: Tenant, name: string, text: string, put = true): Pro
 const storageKeyOf = async (fileId: string) =>
   (await p.sql<{ storage_key: string }>('select "storage_key" from "files"."files" where "id" = ?', [fileId]))[0]!.storage_key;
 const artifactText = async (fileId: string) => readFile(join(p.storageDir, await storageKeyOf(fileId)), 'utf8');
+/**
+ * Makes storage fail to give a file, other than as missing: a symlink to itself in its place (the local
+ * storage's open fails with ELOOP, naming the path), as a disk or an S3 endpoint that errs would. Answers the
+ * undo.
+ */
+async function unreadable(fileId: string): Promise<() => Promise<void>> {
+  const path = join(p.storageDir, await storageKeyOf(fileId));
+  await rename(path, `${path}.away`);
+  await symlink(path, path);
+  return async () => { await rm(path); await rename(`${path}.away`, path); };
+}
 const runsOf = (tenantId: string) => p.sql<{ id: string }>('select "id" from "executions"."executions" where "tenant_id" = ?', [tenantId]);
 
 beforeAll(async () => {
@@ -155,10 +166,42 @@ describe('a run given a lookup file', () => {
       expect(run).toMatchObject({ status: 'FAILED', attempt: 2, error: { code: 'INTERNAL' } });
       expect(run.logs.filter((l: { message: string }) => /^Attempt 1 failed/.test(l.message))).toHaveLength(1);
       // The error names the lookup's file, not the input (which storage gave): the user knows what to replace.
-      expect(run.error.message).toContain(`cannot open prices-gone.csv: the run's file "prices" (${doomed}) unavailable`);
-      expect(run.error.message).not.toMatch(/input unavailable/);
+      expect(run.error.message).toContain(`cannot open prices-gone.csv: the run's file "prices" (${doomed}) could not be read from storage`);
+      expect(run.error.message).not.toMatch(/the input/);
+      expect(run.error.message).not.toContain(key);
     } finally {
       await rename(join(p.storageDir, `${key}.away`), join(p.storageDir, key));
+    }
+  });
+});
+
+describe('a run whose files storage cannot give', () => {
+  it('says which file and why, in its error and its logs, and never where storage keeps it: the input and a lookup file alike', async () => {
+    const input = await uploadCsv(acme, 'sales-away.csv', SALES);
+    const table = await uploadCsv(acme, 'prices-away.csv', PRICES);
+    const cases = [
+      { away: input, fileId: input, lookup: prices, named: `cannot open sales-away.csv: the input (${input}) could not be read from storage` },
+      { away: table, fileId: sales, lookup: table, named: `cannot open prices-away.csv: the run's file "prices" (${table}) could not be read from storage` },
+    ];
+    for (const { away, fileId, lookup, named } of cases) {
+      const restore = await unreadable(away);
+      try {
+        const run = await acme.ended(await acme.run({ workflowVersionId: joinVersion, fileId, files: [{ key: 'prices', fileId: lookup }] }));
+        // Storage failing (not missing) is transient: retried, then FAILED after the last attempt.
+        expect(run).toMatchObject({ status: 'FAILED', attempt: 2, error: { code: 'INTERNAL' } });
+        expect(run.error.message).toBe(`The run failed 2 times: ${named}`);
+        const texts = [run.error.message, ...run.logs.map((l: { message: string }) => l.message)];
+        expect(texts.filter((t) => t.startsWith(`Attempt 1 failed: ${named};`))).toHaveLength(1);
+        // Neither the storage key (tenant and layout) nor the storage's own message (here a path) reaches the user.
+        for (const text of texts) {
+          expect(text).not.toContain(await storageKeyOf(away));
+          expect(text).not.toContain(p.storageDir);
+          expect(text).not.toContain(`${acme.tenantId}/`);
+          expect(text).not.toMatch(/ELOOP|No object at/);
+        }
+      } finally {
+        await restore();
+      }
     }
   });
 });

@@ -31,10 +31,15 @@ export const artifactKey = (run: { tenantId: string; id: string }, name: string)
   return `${run.tenantId}/artifacts/${run.id}/${file}`;
 };
 
-/** Storage could not give the input: worth another attempt, unlike an input the engine cannot read. */
-class InputUnavailable extends Error {
-  /** `what`: which of the run's files storage could not give (the input, or a file given under a key). */
-  constructor(cause: unknown, what = 'input') { super(`${what} unavailable: ${(cause as Error).message}`, { cause }); }
+/**
+ * Storage could not give one of the run's files (the input, or one given under a key): worth another attempt,
+ * unlike a file the engine cannot read. Its message becomes the run's error and log lines, which users read:
+ * it names the file as they know it (`file`: which one, by id and key) and says why, never the storage key
+ * nor the storage's own message (a path, a bucket, a host), which say how we keep files. The cause keeps
+ * them for the worker's own log.
+ */
+class FileUnavailable extends Error {
+  constructor(file: string, cause: unknown) { super(`${file} could not be read from storage`, { cause }); }
 }
 
 /** The delay before attempt `attempt + 1`: `base`, doubling, capped at 30 s. */
@@ -291,7 +296,7 @@ export function createEngineWorker(deps: {
           // Known for runs accepted since the size was kept: the engine reports a csv's progress in percent with it.
           size: run.inputSize ?? undefined,
           open: async () => {
-            try { return await deps.storage.get(run.inputStorageKey); } catch (err) { throw new InputUnavailable(err); }
+            try { return await deps.storage.get(run.inputStorageKey); } catch (err) { throw new FileUnavailable(`the input (${run.inputFileId})`, err); }
           },
         },
         // The other files the run was given (a lookup's table), opened from storage like the input: one that
@@ -301,8 +306,8 @@ export function createEngineWorker(deps: {
             fileName: f.name,
             open: async () => {
               try { return await deps.storage.get(f.storageKey); } catch (err) {
-                // Named by key and id (the engine names the file): "input unavailable" would send the user looking at an input that is fine.
-                throw new InputUnavailable(err, `the run's file ${JSON.stringify(f.key)} (${f.fileId})`);
+                // Named by key and id (the engine names the file): "the input" would send the user looking at an input that is fine.
+                throw new FileUnavailable(`the run's file ${JSON.stringify(f.key)} (${f.fileId})`, err);
               }
             },
           }])),
@@ -358,7 +363,7 @@ export function createEngineWorker(deps: {
       if (signal.aborted) return 'aborted';
       if (err instanceof EngineError && err.code === 'BUSY') return { busy: err.message };
       // The engine reports an input it could not open as the workflow's error; storage being away is not.
-      if (err instanceof EngineError && !(err.cause instanceof InputUnavailable)) {
+      if (err instanceof EngineError && !(err.cause instanceof FileUnavailable)) {
         const error: RunError = { code: err.code, message: err.message, step: err.step ?? null };
         const steps = (err.steps ?? []).map((s) => ({ index: s.index, type: s.type, status: s.status, rowsIn: s.rowsIn, rowsOut: s.rowsOut, durationMs: Math.round(s.durationMs) }));
         return { status: 'FAILED', phase: null, error, steps, logs: [{ level: 'error', message: err.message, step: err.step ?? null }], events: endedEvents('FAILED', error) };
