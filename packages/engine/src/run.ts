@@ -100,7 +100,14 @@ export async function openSources(steps: StepSpec[], input: InputFile, files: Ru
         if (map.has(key)) continue;
         const f = files?.[key];
         if (!f) throw new EngineError('FILE_NOT_FOUND', `no file ${JSON.stringify(key)} was given to the run`, { step: steps.indexOf(step) });
-        const wb = await openInput(f, budget);
+        let wb: WorkbookSource;
+        try {
+          wb = await openInput(f, budget);
+        } catch (e) {
+          // The step that reads the file is at fault, as it is for a file not given.
+          if (e instanceof EngineError && e.step === undefined) e.step = steps.indexOf(step);
+          throw e;
+        }
         opened.push(wb);
         map.set(key, wb);
       }

@@ -1,4 +1,4 @@
-import { rename } from 'node:fs/promises';
+import { rename, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeExecutionEvent, ExecutionStatus } from '@rowline/proto';
@@ -135,17 +135,27 @@ describe('a run whose worker died', () => {
   });
 });
 
+/**
+ * Makes storage fail to give a file for a while, other than as missing (which fails the run at once): a symlink
+ * to itself in its place, whose open fails with ELOOP, as a disk or an S3 endpoint that errs would. Answers the undo.
+ */
+async function unreadable(fileId: string): Promise<() => Promise<void>> {
+  const [row] = await p.sql<{ storage_key: string }>(`select "storage_key" from "files"."files" where "id" = ?`, [fileId]);
+  const path = join(p.storageDir, row!.storage_key);
+  await rename(path, `${path}.away`);
+  await symlink(path, path);
+  return async () => { await rm(path); await rename(`${path}.away`, path); };
+}
+
 describe('transient failures', () => {
   it('are retried after a backoff: a run whose input was briefly unreadable SUCCEEDS on its second attempt', async () => {
     const { versionId } = await acme.workflow();
     const file = await acme.upload('Flaky.xlsx');
-    const [row] = await p.sql<{ storage_key: string }>(`select "storage_key" from "files"."files" where "id" = ?`, [file]);
-    const path = join(p.storageDir, row!.storage_key);
-    await rename(path, `${path}.away`);
+    const restore = await unreadable(file);
     const id = await acme.run({ workflowVersionId: versionId, fileId: file });
     await until('the first attempt to fail', async () => ((await p.sql(
       `select 1 from "executions"."execution_logs" where "execution_id" = ? and "message" like 'Attempt 1 failed%'`, [id])).length ? true : undefined));
-    await rename(`${path}.away`, path);
+    await restore();
     const run = await acme.ended(id);
     // Attempt 2 begins one backoff (1.5 s) after the failure: on a slow machine the file may come back only
     // after it began, and attempt 3 succeeds. Either way the run was retried and succeeded.
@@ -156,12 +166,15 @@ describe('transient failures', () => {
 
   it('end the run FAILED after the last attempt, each attempt logged', async () => {
     const { versionId } = await acme.workflow();
-    const file = await acme.upload('Gone.xlsx');
-    const [row] = await p.sql<{ storage_key: string }>(`select "storage_key" from "files"."files" where "id" = ?`, [file]);
-    await rename(join(p.storageDir, row!.storage_key), join(p.storageDir, `${row!.storage_key}.away`));
-    const run = await acme.ended(await acme.run({ workflowVersionId: versionId, fileId: file }));
-    expect(run).toMatchObject({ status: 'FAILED', attempt: 3, error: { code: 'INTERNAL' } });
-    expect(run.logs.filter((l: { message: string }) => /^Attempt \d failed/.test(l.message))).toHaveLength(2);
+    const file = await acme.upload('Unreadable.xlsx');
+    const restore = await unreadable(file);
+    try {
+      const run = await acme.ended(await acme.run({ workflowVersionId: versionId, fileId: file }));
+      expect(run).toMatchObject({ status: 'FAILED', attempt: 3, error: { code: 'INTERNAL' } });
+      expect(run.logs.filter((l: { message: string }) => /^Attempt \d failed/.test(l.message))).toHaveLength(2);
+    } finally {
+      await restore();
+    }
   });
 });
 

@@ -157,18 +157,32 @@ describe('a run given a lookup file', () => {
     expect(codesOf(refused)).not.toEqual([]);
   });
 
-  it('fails a run whose lookup file storage cannot give as it fails one whose input is gone: retried, then FAILED', async () => {
+  it('fails a run whose lookup file is gone from storage at once, FILE_NOT_FOUND naming its key, without retrying it', async () => {
     const doomed = await uploadCsv(acme, 'prices-gone.csv', PRICES);
     const key = await storageKeyOf(doomed);
+    // Gone from storage after the files service said READY (deleteFile, or the expiry sweeper, after acceptance).
     await rename(join(p.storageDir, key), join(p.storageDir, `${key}.away`));
     try {
       const run = await acme.ended(await acme.run({ workflowVersionId: joinVersion, fileId: sales, files: [{ key: 'prices', fileId: doomed }] }));
-      expect(run).toMatchObject({ status: 'FAILED', attempt: 2, error: { code: 'INTERNAL' } });
-      expect(run.logs.filter((l: { message: string }) => /^Attempt 1 failed/.test(l.message))).toHaveLength(1);
-      // The error names the lookup's file, not the input (which storage gave): the user knows what to replace.
-      expect(run.error.message).toContain(`cannot open prices-gone.csv: the run's file "prices" (${doomed}) could not be read from storage`);
-      expect(run.error.message).not.toMatch(/the input/);
+      // The lookup (step 1) reads it. No attempt brings a deleted file back: none was retried.
+      expect(run).toMatchObject({ status: 'FAILED', attempt: 1, error: { code: 'FILE_NOT_FOUND', step: 1 } });
+      expect(run.logs.filter((l: { message: string }) => /^Attempt \d failed/.test(l.message))).toEqual([]);
+      // The error names the lookup's file by its key (not the input, which storage gave): the user knows what to replace.
+      expect(run.error.message).toBe(`cannot open prices-gone.csv: the run's file "prices" (${doomed}) is no longer in storage: it was deleted or expired after the run was accepted`);
       expect(run.error.message).not.toContain(key);
+    } finally {
+      await rename(join(p.storageDir, `${key}.away`), join(p.storageDir, key));
+    }
+  });
+
+  it('fails a run whose input is gone from storage at once, FILE_NOT_FOUND naming it', async () => {
+    const doomed = await uploadCsv(acme, 'sales-gone.csv', SALES);
+    const key = await storageKeyOf(doomed);
+    await rename(join(p.storageDir, key), join(p.storageDir, `${key}.away`));
+    try {
+      const run = await acme.ended(await acme.run({ workflowVersionId: joinVersion, fileId: doomed, files: [{ key: 'prices', fileId: prices }] }));
+      expect(run).toMatchObject({ status: 'FAILED', attempt: 1, error: { code: 'FILE_NOT_FOUND', step: null } });
+      expect(run.error.message).toBe(`cannot open sales-gone.csv: the input (${doomed}) is no longer in storage: it was deleted or expired after the run was accepted`);
     } finally {
       await rename(join(p.storageDir, `${key}.away`), join(p.storageDir, key));
     }

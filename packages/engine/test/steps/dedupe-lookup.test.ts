@@ -66,4 +66,14 @@ describe('lookup', () => {
       run([{ type: 'lookup', params: { from: { file: 'c' }, on: [{ left: 'customer', right: 'id' }], columns: [{ column: 'name' }], multiple: 'error' } }], csv(ORDERS), { files: { c: csv(CUSTOMERS) } }),
     ).rejects.toMatchObject({ code: 'DUPLICATE_KEY', step: 0 });
   });
+
+  it('fails at the step that reads a file that cannot be opened, keeping what open threw as the cause', async () => {
+    const gone = new Error('the file is gone');
+    const steps = [
+      { type: 'filter', params: { where: { column: 'amount', op: 'gt', value: 0 } } },
+      { type: 'lookup', params: { from: { file: 'c' }, on: [{ left: 'customer', right: 'id' }], columns: [{ column: 'name' }] } },
+    ];
+    const failed = await run(steps, csv(ORDERS), { files: { c: { fileName: 'c.csv', open: () => Promise.reject(gone) } } }).catch((e) => e);
+    expect(failed).toMatchObject({ code: 'UNSUPPORTED_FILE', step: 1, message: 'cannot open c.csv: the file is gone', cause: gone });
+  });
 });

@@ -6,7 +6,7 @@ import type { BusMessage, EventBus } from '@rowline/bus';
 import { EngineError, MemoryPool, runWorkflow } from '@rowline/engine';
 import { decodeExecutionRequested } from '@rowline/proto';
 import type { Logger } from '@rowline/kit';
-import type { Storage, StoredObject } from '@rowline/storage';
+import { StorageError, type Storage, type StoredObject } from '@rowline/storage';
 import { endedEvents, eventMessage, phaseToProto, statusEvent, type EventPayload } from '../events/messages.js';
 import type { Change, RunStore } from '../store/run-store.js';
 import type { ArtifactRef, Execution, RunError } from '../store/entities.js';
@@ -32,15 +32,29 @@ export const artifactKey = (run: { tenantId: string; id: string }, name: string)
 };
 
 /**
- * Storage could not give one of the run's files (the input, or one given under a key): worth another attempt,
- * unlike a file the engine cannot read. Its message becomes the run's error and log lines, which users read:
- * it names the file as they know it (`file`: which one, by id and key) and says why, never the storage key
- * nor the storage's own message (a path, a bucket, a host), which say how we keep files. The cause keeps
- * them for the worker's own log.
+ * Storage could not give one of the run's files (the input, or one given under a key). Its message becomes the
+ * run's error and log lines, which users read: it names the file as they know it (`file`: which one, by id and
+ * key) and says why, never the storage key nor the storage's own message (a path, a bucket, a host), which say
+ * how we keep files. The cause keeps them for the worker's own log.
+ *
+ * `gone`: storage answered that the object is not there (its StorageError NOT_FOUND: ENOENT on local disk, 404
+ * from S3). Every file of a run was READY when the run was accepted, and storage is read-after-write consistent
+ * (a local disk; S3 since 2020), so a missing object was deleted since (deleteFile, the files service's
+ * expiry): no attempt brings it back, and the run fails at once. Anything else (a refused connection, a
+ * timeout, a 5xx, a disk error) may pass, and is worth another attempt.
  */
 class FileUnavailable extends Error {
-  constructor(file: string, cause: unknown) { super(`${file} could not be read from storage`, { cause }); }
+  readonly gone: boolean;
+  constructor(file: string, cause: unknown) {
+    const gone = cause instanceof StorageError && cause.code === 'NOT_FOUND';
+    super(gone ? `${file} is no longer in storage: it was deleted or expired after the run was accepted` : `${file} could not be read from storage`, { cause });
+    this.gone = gone;
+  }
 }
+
+/** The FileUnavailable behind an engine's error: the engine wraps what `open` threw (cannot open X: ...). */
+const unavailableIn = (err: unknown): FileUnavailable | undefined =>
+  err instanceof FileUnavailable ? err : err instanceof Error && err.cause instanceof FileUnavailable ? err.cause : undefined;
 
 /** The delay before attempt `attempt + 1`: `base`, doubling, capped at 30 s. */
 export const retryDelay = (attempt: number, baseMs: number) => Math.min(baseMs * 2 ** (attempt - 1), 30_000);
@@ -362,9 +376,12 @@ export function createEngineWorker(deps: {
       await Promise.allSettled(writes);
       if (signal.aborted) return 'aborted';
       if (err instanceof EngineError && err.code === 'BUSY') return { busy: err.message };
-      // The engine reports an input it could not open as the workflow's error; storage being away is not.
-      if (err instanceof EngineError && !(err.cause instanceof FileUnavailable)) {
-        const error: RunError = { code: err.code, message: err.message, step: err.step ?? null };
+      const unavailable = unavailableIn(err);
+      // The engine reports an input it could not open as the workflow's error; storage being away is not, a
+      // file deleted since the run was accepted is (FILE_NOT_FOUND, as for a file the run was not given).
+      if (err instanceof EngineError && (!unavailable || unavailable.gone)) {
+        if (unavailable) deps.logger.warn({ err, executionId: run.id, tenantId: run.tenantId }, 'a file of the run is gone from storage');
+        const error: RunError = { code: unavailable ? 'FILE_NOT_FOUND' : err.code, message: err.message, step: err.step ?? null };
         const steps = (err.steps ?? []).map((s) => ({ index: s.index, type: s.type, status: s.status, rowsIn: s.rowsIn, rowsOut: s.rowsOut, durationMs: Math.round(s.durationMs) }));
         return { status: 'FAILED', phase: null, error, steps, logs: [{ level: 'error', message: err.message, step: err.step ?? null }], events: endedEvents('FAILED', error) };
       }
