@@ -3,7 +3,7 @@ import { RunControl } from './flow/control.js';
 import { Port, type RowSink } from './flow/port.js';
 import { RunGraph } from './flow/run-graph.js';
 import type { SheetGroup } from './flow/step-api.js';
-import type { InputFile, StreamFactory } from './io/open-input.js';
+import type { InputFile } from './io/open-input.js';
 import { assertValidSteps, openSources, type StepSpec } from './run.js';
 import { MODULES } from './steps/registry.js';
 import type { Row } from './values.js';
@@ -11,7 +11,7 @@ import type { Row } from './values.js';
 export interface PreviewOptions {
   steps: StepSpec[];
   input: InputFile;
-  files?: Record<string, { fileName: string; open: StreamFactory }>;
+  files?: Record<string, InputFile>;
   /** Rows read from each input sheet, and rows shown per sheet (1..10,000). */
   limit: number;
   signal?: AbortSignal;

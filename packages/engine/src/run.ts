@@ -1,6 +1,6 @@
 import { EngineError } from './errors.js';
 import type { ArtifactResult, OpenArtifact } from './io/artifact.js';
-import { baseName, openInput, type InputFile, type StreamFactory } from './io/open-input.js';
+import { baseName, openInput, type InputFile } from './io/open-input.js';
 import { TempDir } from './io/temp-dir.js';
 import type { WorkbookSource } from './io/workbook-source.js';
 import { MemoryBudget, type MemoryPool } from './flow/budget.js';
@@ -25,7 +25,8 @@ export interface RunLimits {
 export interface RunOptions {
   steps: StepSpec[];
   input: InputFile;
-  files?: Record<string, { fileName: string; open: StreamFactory }>;
+  /** Other files the steps read, by key (a lookup's `from.file`), opened like the input: an xlsx of a known `size` past XLSX_IN_MEMORY_BYTES is spooled at once. */
+  files?: Record<string, InputFile>;
   openArtifact: OpenArtifact;
   onProgress?: ProgressFn;
   signal?: AbortSignal;

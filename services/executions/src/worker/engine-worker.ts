@@ -318,6 +318,8 @@ export function createEngineWorker(deps: {
         ...(run.files?.length ? {
           files: Object.fromEntries(run.files.map((f) => [f.key, {
             fileName: f.name,
+            // As for the input: an xlsx past the engine's in-memory bound is spooled at once, not buffered up to it first.
+            size: f.size ?? undefined,
             open: async () => {
               try { return await deps.storage.get(f.storageKey); } catch (err) {
                 // Named by key and id (the engine names the file): "the input" would send the user looking at an input that is fine.
