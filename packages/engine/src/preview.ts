@@ -12,7 +12,10 @@ export interface PreviewOptions {
   steps: StepSpec[];
   input: InputFile;
   files?: Record<string, InputFile>;
-  /** Rows read from each input sheet, and rows shown per sheet (1..10,000). */
+  /**
+   * Rows read from each input sheet, and rows shown per sheet (1..10,000). The sheets of `files` (a lookup's
+   * table) are read whole, as a run reads them, within the engine's memory bound.
+   */
   limit: number;
   signal?: AbortSignal;
 }
@@ -44,7 +47,8 @@ class Capture implements RowSink {
 
 /**
  * Runs a draft workflow on the first `limit` rows of each input sheet and shows, for every step, the first
- * rows of each sheet it wrote. Nothing is written: output steps only say what would be.
+ * rows of each sheet it wrote. Nothing is written: output steps only say what would be. The files the steps
+ * read are read whole: a lookup finds a match wherever it is in its table, as in a run.
  */
 export async function previewWorkflow(opts: PreviewOptions): Promise<{ steps: PreviewStep[] }> {
   assertValidSteps(opts.steps);

@@ -120,4 +120,16 @@ describe('previewWorkflow', () => {
     expect(p.steps[1]!.sheets['G']).toEqual({ columns: ['g', 'n'], rows: [[0, 1], [1, 1], [2, 1]] });
     expect(p.steps[2]).toMatchObject({ type: 'output', sheets: {} });
   });
+
+  it('bounds the input\'s rows by the limit, not a lookup file\'s: a match further down the file is found, as in a run', async () => {
+    // Five orders; the price list has 1,000 rows, and the prices of the orders' skus are at its end.
+    const prices = `sku,price\n${Array.from({ length: 1_000 }, (_, i) => `S${999 - i},${999 - i}`).join('\n')}\n`;
+    const p = await previewWorkflow({
+      steps: [{ type: 'lookup', params: { from: { file: 'prices' }, on: [{ left: 'sku', right: 'sku' }], columns: [{ column: 'price' }] } }],
+      input: csv('sku\nS1\nS2\nS3\nS4\nS5\n'),
+      files: { prices: csv(prices, 'prices.csv') },
+      limit: 3,
+    });
+    expect(p.steps[0]).toMatchObject({ rowsIn: 3, rowsOut: 3, sheets: { Sales: { columns: ['sku', 'price'], rows: [['S1', 1], ['S2', 2], ['S3', 3]] } } });
+  });
 });

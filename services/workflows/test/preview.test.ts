@@ -184,6 +184,16 @@ describe('previewing a draft that looks up another file (files)', () => {
     expect(sales.rows.map((r: any[]) => [r[0], r[4]])).toEqual([[1, 'Ana'], [2, 'Bo'], [3, 'Ana'], [4, null], [5, 'Bo']]);
   });
 
+  it('reads the whole lookup file whatever the limit, which bounds the input\'s rows: a match further down is shown', async () => {
+    const filler = Array.from({ length: 50 }, (_, i) => `Region ${i},Nobody`).join('\n');
+    const far = await acme.upload('Managers-far.csv', `region,manager\n${filler}\nNorth,Ana\nSouth,Bo\n`);
+    const steps = [{ ...LOOKUP[0]!, params: { ...LOOKUP[0]!.params, from: { file: 'managers', sheet: 'Managers-far' } } }];
+    const result = await acme.api.request(PREVIEW, { i: { steps, fileId: salesId, limit: 2, files: [{ key: 'managers', fileId: far }] } });
+    expect(result.errors).toBeUndefined();
+    const sales = result.data!.previewWorkflow.steps[0].sheets.find((s: any) => s.name === 'Sales');
+    expect(sales.rows.map((r: any[]) => [r[0], r[4]])).toEqual([[1, 'Ana'], [2, 'Bo']]);
+  });
+
   it('refuses a draft whose steps read a file not given, naming its key, and accepts a file no step reads', async () => {
     const missing = await acme.api.request(PREVIEW, { i: { steps: LOOKUP, fileId: salesId } });
     expect(codesOf(missing)).toEqual(['BAD_USER_INPUT']);

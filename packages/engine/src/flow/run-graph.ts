@@ -80,13 +80,18 @@ export class RunGraph {
     const port = new Port(sheet, origin);
     this.lineage.set(port, new Set([key]));
     const isInput = wb === this.deps.input;
+    // A preview's `limit` bounds the input's rows only. A file's sheet is a lookup's table (or what a header_row
+    // shows of it): cut at `limit` rows, an input row whose match lies further down would show none, though the
+    // run finds it. A file is still bounded as in a run: maxRows, and the memory budget of what a step holds.
+    const { limit: _inputOnly, ...fileLimits } = this.deps.limits;
+    const limits = isInput ? this.deps.limits : fileLimits;
     const read = async () => {
       const base = this.rowsRead;
       const ctl = this.deps.control;
       // A validate step downstream switches the phase to VALIDATING when the pass starts.
       ctl.phase = 'READING';
       const header = source.header;
-      const options = header ? { ...this.deps.limits, header: header.rule } : this.deps.limits;
+      const options = header ? { ...limits, header: header.rule } : limits;
       if (header) header.stats.startedAt = performance.now();
       const r = await wb.readSheet(sheet, header ? countedSink(port, header.stats) : port, ctl, options, (rows, fraction) => {
         // A file's fraction is not the input's: while one is read, the input's rows so far and no percentage.
