@@ -112,6 +112,12 @@ export function createS3Storage(opts: S3StorageOptions): S3Storage {
   };
 }
 
+/**
+ * The object is not there. A missing bucket answers 404 too, but it is the deployment's mistake, not a file gone:
+ * callers treat NOT_FOUND as final (a run fails at once with FILE_NOT_FOUND), so it stays an error of its own.
+ * (A HEAD answers without a body, so `stat` cannot tell the two apart; `get`, which runs read, can.)
+ */
 function isNotFound(s3: typeof import('@aws-sdk/client-s3'), err: unknown): boolean {
-  return err instanceof s3.S3ServiceException && (err.name === 'NoSuchKey' || err.name === 'NotFound' || err.$metadata.httpStatusCode === 404);
+  return err instanceof s3.S3ServiceException && err.name !== 'NoSuchBucket'
+    && (err.name === 'NoSuchKey' || err.name === 'NotFound' || err.$metadata.httpStatusCode === 404);
 }

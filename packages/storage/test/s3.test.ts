@@ -51,6 +51,18 @@ describe('S3 storage', () => {
     storage.close();
   }, 60_000);
 
+  it('answers a missing object NOT_FOUND, and a missing bucket (a deployment\'s mistake) with an error of its own', async () => {
+    const storage = s3Storage(bucket);
+    await expect(storage.get('t1/never-written')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    const misnamed = s3Storage({ ...bucket, bucket: `${bucket.bucket}-missing` });
+    const refused = await misnamed.get('t1/never-written').then(() => null, (err: unknown) => err);
+    expect(refused).toBeInstanceOf(Error);
+    expect((refused as { code?: string }).code).not.toBe('NOT_FOUND');
+    expect((refused as Error).name).toBe('NoSuchBucket');
+    storage.close();
+    misnamed.close();
+  });
+
   it('keeps every key under its prefix, and another prefix does not see it', async () => {
     const a = s3Storage(bucket, 'deploy-a');
     const b = s3Storage(bucket, 'deploy-b');
