@@ -98,6 +98,18 @@ describe('expression language', () => {
     expect(ev('coalesce(null, "", qty)')).toBe(3);
   });
 
+  it('makes date(y, m, d) of the years 0 to 99 in the year given, as date("0099-12-31") reads it', () => {
+    const iso = (src: string) => (ev(src) as Date).toISOString();
+    expect(iso('date(99, 12, 31)')).toBe('0099-12-31T00:00:00.000Z');
+    expect(iso('date(0, 1, 1)')).toBe('0000-01-01T00:00:00.000Z');
+    expect(iso('date("0099-12-31")')).toBe('0099-12-31T00:00:00.000Z');
+    expect(ev('year(date(50, 6, 1))')).toBe(50);
+    expect(ev('format_date(date(99, 12, 31))')).toBe('0099-12-31');
+    // date(year(d), m, d) stays in d's year.
+    expect(ev('format_date(date(year(when), 1, 1))', [0, 0, '', new Date('0099-07-04T00:00:00Z')])).toBe('0099-01-01');
+    expect(iso('date(2026, 12, 31)')).toBe('2026-12-31T00:00:00.000Z');
+  });
+
   it('handles unicode text', () => {
     expect(ev('len(name)', [0, 0, '東京🚀'])).toBe(4);
     expect(ev('upper(name)', [0, 0, 'zürich'])).toBe('ZÜRICH');

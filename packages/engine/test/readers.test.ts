@@ -162,6 +162,10 @@ describe('csv reader', () => {
     expect((await read('v\n0012\n-1.5\n2024-02-29\nTRUE\n1e3\n12abc\n')).rows).toEqual([['0012'], [-1.5], [new Date('2024-02-29T00:00:00Z')], [true], [1000], ['12abc']]);
   });
 
+  it('types an ISO date of the years 0000 to 0099 as the year written', async () => {
+    expect((await read('v\n0099-12-31\n0010-06-15 08:00\n')).rows).toEqual([[new Date('0099-12-31T00:00:00Z')], [new Date('0010-06-15T08:00:00Z')]]);
+  });
+
   it('reads a cell of a long run of blanks between spaces in one pass, as text, and a padded number as a number', async () => {
     // The regex trim this replaced took 43 s on the first cell, holding the event loop.
     const padded = ' a' + ' '.repeat(200_000) + 'b';

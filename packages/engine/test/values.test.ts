@@ -43,6 +43,17 @@ describe('parsing', () => {
     expect(parseIsoDate('2024-01-05 23:59:59')?.toISOString()).toBe('2024-01-05T23:59:59.000Z');
     expect(parseIsoDate('2024-01-05 13:45:10')?.toISOString()).toBe('2024-01-05T13:45:10.000Z');
   });
+
+  it('reads a year of 0000 to 0099 as the year written, not as 1900 to 1999', () => {
+    expect(parseIsoDate('0099-12-31')?.toISOString()).toBe('0099-12-31T00:00:00.000Z');
+    expect(parseIsoDate('0001-01-01 10:30')?.toISOString()).toBe('0001-01-01T10:30:00.000Z');
+    // ISO 8601's year 0000 (1 BC), as the xlsx reader reads a date cell of it.
+    expect(parseIsoDate('0000-01-01')?.toISOString()).toBe('0000-01-01T00:00:00.000Z');
+    // Leap years of the proleptic Gregorian calendar: 4 is one, 1 is not (as 1900 is not).
+    expect(parseIsoDate('0004-02-29')?.toISOString()).toBe('0004-02-29T00:00:00.000Z');
+    expect(parseIsoDate('0001-02-29')).toBeNull();
+    expect(parseIsoDate('0100-03-01')?.toISOString()).toBe('0100-03-01T00:00:00.000Z');
+  });
 });
 
 describe('comparison and keys', () => {

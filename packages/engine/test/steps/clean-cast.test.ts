@@ -167,6 +167,25 @@ describe('clean: casting numbers and dates as bank exports write them', () => {
   });
 });
 
+describe('clean: dates of the years 0000 to 0099', () => {
+  it('casts ISO text of those years to the year written, with no format as with one, and a filter reads its value alike', async () => {
+    const rows =
+      '<row r="1"><c r="A1" t="inlineStr"><is><t>plain</t></is></c><c r="B1" t="inlineStr"><is><t>formatted</t></is></c></row>' +
+      '<row r="2"><c r="A2" t="inlineStr"><is><t>0099-12-31</t></is></c><c r="B2" t="inlineStr"><is><t>0099-12-31</t></is></c></row>';
+    const xlsx = await buildXlsx({ sheets: [{ name: 'Data', xml: sheetXml(rows) }] });
+    const r = await run(
+      [
+        { type: 'clean', params: { columns: ['plain'], cast: 'date' } },
+        { type: 'clean', params: { columns: ['formatted'], cast: 'date', dateFormat: 'YYYY-MM-DD' } },
+        { type: 'filter', params: { where: { column: 'plain', op: 'eq', value: '0099-12-31' } } },
+        { type: 'output', params: { artifacts: [{ name: 'out.csv', format: 'csv', sheets: [{ from: 'Data' }] }] } },
+      ],
+      bytesInput('in.xlsx', xlsx),
+    );
+    expect(r.text('out.csv')).toBe('plain,formatted\r\n0099-12-31,0099-12-31\r\n');
+  });
+});
+
 describe('clean: the cast params as validateSteps and ruleTypes state them', () => {
   const clean = (params: Record<string, unknown>) => validateSteps([{ type: 'clean', params: { columns: ['a'], ...params } }]);
 
