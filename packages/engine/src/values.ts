@@ -81,6 +81,18 @@ export function isEmpty(v: Value | undefined): boolean {
   return v === null || v === undefined || v === '';
 }
 
+/**
+ * Date.UTC, except that a year is the year given: Date.UTC takes 0-99 as 1900-1999 (a two-digit-year rule of
+ * JavaScript's, which read `0099-12-31` as 1999-12-31). A month or day out of its range rolls over, as in Date.UTC.
+ */
+export function utcTime(year: number, monthIndex: number, day: number, hours = 0, minutes = 0, seconds = 0, ms = 0): number {
+  // Date.UTC itself for every other year: no Date is built for each ISO cell of a csv.
+  if (!(year > -1 && year < 100)) return Date.UTC(year, monthIndex, day, hours, minutes, seconds, ms);
+  const d = new Date(0);
+  d.setUTCFullYear(year, monthIndex, day);
+  return d.setUTCHours(hours, minutes, seconds, ms);
+}
+
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3})\d*)?)?(Z)?)?$/;
 
 /** Parses an ISO date or date-time (no offset other than Z) as UTC; null when the text is not one. */
@@ -88,12 +100,12 @@ export function parseIsoDate(s: string): Date | null {
   const m = ISO_DATE.exec(s);
   if (!m) return null;
   const [, y, mo, d, h, mi, se, ms] = m;
-  // Date.UTC would carry 10:60 over to 11:00 (and 24:00 into the next day, refused below): not a time.
+  // utcTime would carry 10:60 over to 11:00 (and 24:00 into the next day, refused below): not a time.
   if (h !== undefined && (Number(h) > 23 || Number(mi) > 59 || Number(se ?? 0) > 59)) return null;
   const month = Number(mo) - 1;
-  const t = Date.UTC(Number(y), month, Number(d), Number(h ?? 0), Number(mi ?? 0), Number(se ?? 0), Number((ms ?? '0').padEnd(3, '0')));
+  const t = utcTime(Number(y), month, Number(d), Number(h ?? 0), Number(mi ?? 0), Number(se ?? 0), Number((ms ?? '0').padEnd(3, '0')));
   const date = new Date(t);
-  // Date.UTC rolls 2024-02-31 over to March: refuse such dates rather than guess.
+  // utcTime rolls 2024-02-31 over to March: refuse such dates rather than guess.
   if (date.getUTCMonth() !== month || date.getUTCDate() !== Number(d)) return null;
   return date;
 }

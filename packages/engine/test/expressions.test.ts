@@ -102,6 +102,8 @@ describe('expression language', () => {
     const iso = (src: string) => (ev(src) as Date).toISOString();
     expect(iso('date(99, 12, 31)')).toBe('0099-12-31T00:00:00.000Z');
     expect(iso('date(0, 1, 1)')).toBe('0000-01-01T00:00:00.000Z');
+    // Date.UTC cuts -0.5 to 0 before it adds 1900.
+    expect(iso('date(-0.5, 1, 1)')).toBe('0000-01-01T00:00:00.000Z');
     expect(iso('date("0099-12-31")')).toBe('0099-12-31T00:00:00.000Z');
     expect(ev('year(date(50, 6, 1))')).toBe(50);
     expect(ev('format_date(date(99, 12, 31))')).toBe('0099-12-31');

@@ -1,3 +1,5 @@
+import { utcTime } from '../values.js';
+
 /**
  * Dates written for people, read by a small pattern language (clean's `dateFormat`):
  *
@@ -150,10 +152,7 @@ export function parseFormattedDate(text: string, format: DateFormat): DateParse 
   });
   if (f.year < 1 || f.month < 1 || f.month > 12 || f.day < 1) return { ok: false, reason: 'is not a date' };
   if (f.hour > 23 || f.minute > 59 || f.second > 59) return { ok: false, reason: 'is not a time of day' };
-  const d = new Date(0);
-  // setUTCFullYear, not Date.UTC: Date.UTC takes years 0-99 as 1900-1999.
-  d.setUTCFullYear(f.year, f.month - 1, f.day);
-  d.setUTCHours(f.hour, f.minute, f.second, 0);
+  const d = new Date(utcTime(f.year, f.month - 1, f.day, f.hour, f.minute, f.second));
   // 31.02.2026 would be 3 March: not a date, and never rolled over.
   if (d.getUTCMonth() !== f.month - 1 || d.getUTCDate() !== f.day) return { ok: false, reason: 'is not a date' };
   return { ok: true, value: d };

@@ -1,4 +1,4 @@
-import { addDays, formatDate, isEmpty, MAX_BUILT_TEXT, parseIsoDate, serialToDate, textTooLarge, toDate, toNumber, toText, truthy, type Value } from '../values.js';
+import { addDays, formatDate, isEmpty, MAX_BUILT_TEXT, parseIsoDate, serialToDate, textTooLarge, toDate, toNumber, toText, truthy, utcTime, type Value } from '../values.js';
 import { compareLoose } from './ops.js';
 
 type Fn = (args: Value[]) => Value;
@@ -89,7 +89,7 @@ export const FUNCTIONS = new Map<string, { min: number; max: number; fn: Fn }>([
   ['starts_with', { min: 2, max: 2, fn: (a) => text(a[0]).startsWith(text(a[1])) }],
   ['ends_with', { min: 2, max: 2, fn: (a) => text(a[0]).endsWith(text(a[1])) }],
   ['date', { min: 1, max: 3, fn: (a) => {
-    if (a.length === 3) { const [y, m, d] = a.map((v) => num(v)); return y === null || m === null || d === null ? null : new Date(Date.UTC(y!, m! - 1, d!)); }
+    if (a.length === 3) { const [y, m, d] = a.map((v) => num(v)); return y === null || m === null || d === null ? null : new Date(utcTime(y!, m! - 1, d!)); }
     return typeof a[0] === 'string' ? parseIsoDate(a[0].trim()) : dateOf(a[0]);
   } }],
   ['year', { min: 1, max: 1, fn: (a) => dateOf(a[0])?.getUTCFullYear() ?? null }],
