@@ -112,6 +112,29 @@ describe('expression language', () => {
     expect(iso('date(2026, 12, 31)')).toBe('2026-12-31T00:00:00.000Z');
   });
 
+  it('rolls date(y, m, d) over into the next or previous month and year, as Excel\'s DATE does', () => {
+    const iso = (src: string, r: Row = row) => (ev(src, r) as Date).toISOString().slice(0, 10);
+    expect(iso('date(2026, 2, 31)')).toBe('2026-03-03');
+    expect(iso('date(2026, 13, 1)')).toBe('2027-01-01');
+    expect(iso('date(2026, 0, 1)')).toBe('2025-12-01');
+    expect(iso('date(2026, -1, 1)')).toBe('2025-11-01');
+    // The month's last day and the first of the next month, December included.
+    expect(iso('date(year(when), month(when) + 1, 0)', [0, 0, '', new Date('2024-02-10T00:00:00Z')])).toBe('2024-02-29');
+    expect(iso('date(year(when), month(when) + 1, 1)', [0, 0, '', new Date('2026-12-15T00:00:00Z')])).toBe('2027-01-01');
+    // Fractions are cut, as Excel does.
+    expect(iso('date(2026.7, 2.9, 1.5)')).toBe('2026-02-01');
+  });
+
+  it('gives an empty cell for date(y, m, d) outside the years 0 to 9999, as for any value it cannot compute', () => {
+    for (const src of ['date(10000, 1, 1)', 'date(9999, 12, 32)', 'date(-1, 1, 1)', 'date(0, 1, 0)', 'date(1e6, 1, 1)', 'date(1e300, 1, 1)', 'date(2026, 1e300, 1)']) {
+      expect(ev(src), src).toBeNull();
+    }
+    expect(ev('format_date(date(1e6, 1, 1))')).toBeNull();
+    expect(ev('year(date(1e6, 1, 1))')).toBeNull();
+    expect(ev('date("x", 1, 1)')).toBeNull();
+    expect((ev('date(9999, 12, 31)') as Date).toISOString()).toBe('9999-12-31T00:00:00.000Z');
+  });
+
   it('handles unicode text', () => {
     expect(ev('len(name)', [0, 0, '東京🚀'])).toBe(4);
     expect(ev('upper(name)', [0, 0, 'zürich'])).toBe('ZÜRICH');

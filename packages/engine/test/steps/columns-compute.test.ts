@@ -47,6 +47,18 @@ describe('compute_column', () => {
     expect(s.rows[0]![5]).toEqual(new Date('2024-02-04T00:00:00Z'));
   });
 
+  it('rolls date(y, m, d) over as Excel\'s DATE does, and leaves a date past the years 0-9999 empty', async () => {
+    const OUT = { type: 'output', params: { artifacts: [{ name: 'o.csv', format: 'csv', sheets: [{ from: 'Sales' }] }] } };
+    const r = await run(
+      [{ type: 'compute_column', params: { column: 'd', expression: 'date(y, m, day)' } }, OUT],
+      csv('y,m,day\n2026,2,31\n2026,13,1\n2026,3,0\n2026,0,1\n10000,1,1\n9999,13,1\n0,0,1\n1000000,1,1\n'),
+    );
+    expect(r.text('o.csv')).toBe(
+      'y,m,day,d\r\n2026,2,31,2026-03-03\r\n2026,13,1,2027-01-01\r\n2026,3,0,2026-02-28\r\n2026,0,1,2025-12-01\r\n' +
+        '10000,1,1,\r\n9999,13,1,\r\n0,0,1,\r\n1000000,1,1,\r\n',
+    );
+  });
+
   it('keeps very long text up to Excel\'s cell limit', async () => {
     const long = 'é'.repeat(40000);
     const r = await run([{ type: 'compute_column', params: { column: 'long', expression: 'concat(a, a)' } }], csv(`a\n${long}\n`));
