@@ -45,6 +45,26 @@ function shift(x: number, k: number): number {
   return e < 0 ? Number(`${text}e${k}`) : Number(`${text.slice(0, e)}e${Number(text.slice(e + 1)) + k}`);
 }
 
+/** The first and last instants the engine reads and writes as a date: ISO text has four digits of year. */
+const FIRST_DATE = utcTime(0, 0, 1);
+const PAST_LAST_DATE = utcTime(10000, 0, 1);
+
+/**
+ * `date(y, m, d)`: a month or day out of its range rolls over, as Excel's DATE does (DATE(2026, 2, 31) is
+ * 2026-03-03, month 13 the next January), where clean's cast refuses 31.02.2026. The cast reads what a file
+ * says, and a date written that does not exist is a mistake in the data; date() computes one, and spreadsheet
+ * users compute with the rollover: the first of next month is date(year(d), month(d) + 1, 1), December too, and
+ * a month's last day date(year(d), month(d) + 1, 0), the language having no EDATE or EOMONTH. Refusing it would
+ * break such formulas and the saved workflows that hold them. Unlike Excel, a year below 1900 is the year given
+ * (Excel adds 1900 to it), so year(date(y, m, d)) is y. A date outside the years 0-9999 (Excel's #NUM!) is an
+ * empty cell, as any value an expression cannot compute (amount / 0): ISO text, which csv artifacts and previews
+ * write, has four digits of year, and past JavaScript's range a Date is not one at all.
+ */
+function makeDate(year: number, month: number, day: number): Date | null {
+  const t = utcTime(year, month - 1, day);
+  return t >= FIRST_DATE && t < PAST_LAST_DATE ? new Date(t) : null;
+}
+
 function dateOf(v: Value | undefined): Date | null {
   if (v === undefined || v === null) return null;
   if (typeof v === 'number') return serialToDate(v);
@@ -89,7 +109,7 @@ export const FUNCTIONS = new Map<string, { min: number; max: number; fn: Fn }>([
   ['starts_with', { min: 2, max: 2, fn: (a) => text(a[0]).startsWith(text(a[1])) }],
   ['ends_with', { min: 2, max: 2, fn: (a) => text(a[0]).endsWith(text(a[1])) }],
   ['date', { min: 1, max: 3, fn: (a) => {
-    if (a.length === 3) { const [y, m, d] = a.map((v) => num(v)); return y === null || m === null || d === null ? null : new Date(utcTime(y!, m! - 1, d!)); }
+    if (a.length === 3) { const [y, m, d] = a.map((v) => num(v)); return y === null || m === null || d === null ? null : makeDate(y!, m!, d!); }
     return typeof a[0] === 'string' ? parseIsoDate(a[0].trim()) : dateOf(a[0]);
   } }],
   ['year', { min: 1, max: 1, fn: (a) => dateOf(a[0])?.getUTCFullYear() ?? null }],
