@@ -167,6 +167,35 @@ describe('clean: casting numbers and dates as bank exports write them', () => {
   });
 });
 
+describe('clean: a number cell read by a pattern of digits only', () => {
+  const numbers = (column: string, values: number[]) =>
+    buildXlsx({
+      sheets: [{
+        name: 'Data',
+        xml: sheetXml(
+          `<row r="1"><c r="A1" t="inlineStr"><is><t>${column}</t></is></c><c r="B1" t="inlineStr"><is><t>n</t></is></c></row>` +
+            values.map((v, i) => `<row r="${i + 2}"><c r="A${i + 2}"><v>${v}</v></c><c r="B${i + 2}"><v>${i + 1}</v></c></row>`).join(''),
+        ),
+      }],
+    });
+  const cast = async (dateFormat: string, values: number[], onCastError?: 'fail') =>
+    run([{ type: 'clean', params: { columns: ['d'], cast: 'date', dateFormat, ...(onCastError ? { onCastError } : {}) } }], bytesInput('in.xlsx', await numbers('d', values)));
+
+  it('refuses a number with fewer digits than a pattern that starts with a four-digit year, rather than reading 991231 as the year 99', async () => {
+    const r = await cast('YYYYMMDD', [20261231, 991231, 1231]);
+    expect((await r.sheets())['Data']!.rows).toEqual([[day('2026-12-31'), 1], [null, 2], [null, 3]]);
+    expect(r.result.logs).toContainEqual({ level: 'warn', step: 0, message: '2 values could not be cast to date; the first, "991231", has 6 digits, and YYYYMMDD has 8' });
+    await expect(cast('YYYYMMDD', [991231], 'fail')).rejects.toMatchObject({ code: 'VALIDATION_FAILED', message: 'cannot cast "991231" to date: it has 6 digits, and YYYYMMDD has 8' });
+  });
+
+  it('still restores the zeros in front that a number cell drops from a day, a month or a two-digit year', async () => {
+    // 01.01.2026 and 2001-01-01 as number cells: Excel shows 01012026 as 1012026.
+    expect((await (await cast('DDMMYYYY', [1012026, 31122026])).sheets())['Data']!.rows).toEqual([[day('2026-01-01'), 1], [day('2026-12-31'), 2]]);
+    expect((await (await cast('MMDDYYYY', [1312026])).sheets())['Data']!.rows).toEqual([[day('2026-01-31'), 1]]);
+    expect((await (await cast('YYMMDD', [10101, 991231])).sheets())['Data']!.rows).toEqual([[day('2001-01-01'), 1], [day('1999-12-31'), 2]]);
+  });
+});
+
 describe('clean: dates of the years 0000 to 0099', () => {
   it('casts ISO text of those years to the year written, with no format as with one, and a filter reads its value alike', async () => {
     const rows =
