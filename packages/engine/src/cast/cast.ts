@@ -83,7 +83,8 @@ function numberCaster(format: NumberFormat): Caster {
 /**
  * A date stays a date (an xlsx date cell). A number is an Excel serial, as without a format, unless the pattern
  * is digits only (`YYYYMMDD`, which SAP writes into number cells): then its digits are the text, zeros in front
- * restored to the pattern's width (a cell 1012026 for `DDMMYYYY` is 01.01.2026).
+ * restored to the pattern's width where its first field has them (a cell 1012026 for `DDMMYYYY` is 01.01.2026).
+ * A four-digit year has none: padded, 991231 for `YYYYMMDD` was 0099-12-31.
  */
 function dateCaster(pattern: string): Caster {
   const format = compileDateFormat(pattern);
@@ -95,7 +96,9 @@ function dateCaster(pattern: string): Caster {
     if (typeof v === 'number') {
       if (format.digitsOnly === null) return serialToDate(v);
       if (!Number.isSafeInteger(v) || v < 0) return new CastFailure(`is not written as ${pattern}`);
-      text = String(v).padStart(format.digitsOnly, '0');
+      text = String(v);
+      if (text.length < format.digitsOnly && !format.zerosInFront) return new CastFailure(`has ${text.length} digits, and ${pattern} has ${format.digitsOnly}`);
+      text = text.padStart(format.digitsOnly, '0');
     } else if (typeof v === 'string') {
       text = v;
     } else {

@@ -53,6 +53,12 @@ export interface DateFormat {
   readonly groups: ReadonlyArray<{ field: Field; twoDigitYear: boolean }>;
   /** For a pattern of digits only (`YYYYMMDD`): its width, so a number cell 1012026 reads as `01012026`. */
   readonly digitsOnly: number | null;
+  /**
+   * Whether the pattern starts with a field a number cell drops zeros of: a day, a month, an hour or a two-digit
+   * year below 10 (`DDMMYYYY`'s 01012026 is the number 1012026). Not a four-digit year, which has none from 1000
+   * on: a shorter number is not written as the pattern (991231 for `YYYYMMDD` is a YYMMDD date, not the year 99).
+   */
+  readonly zerosInFront: boolean;
 }
 
 /** Compiles a dateFormat pattern, or says what is wrong with it. */
@@ -133,7 +139,8 @@ function compile(pattern: string): DateFormat {
     if (!at) throw invalid(`has no ${field}: a date needs YYYY or YY, MM or M, and DD or D`);
     if (at.length > 0) throw invalid(`has the ${field} in an optional part: a date always needs it`);
   }
-  return { pattern, regex: new RegExp(`^${regex}$`), groups, digitsOnly: digitsOnly ? width : null };
+  const first = groups[0]!;
+  return { pattern, regex: new RegExp(`^${regex}$`), groups, digitsOnly: digitsOnly ? width : null, zerosInFront: first.field !== 'year' || first.twoDigitYear };
 }
 
 export type DateParse = { ok: true; value: Date } | { ok: false; reason: string };
