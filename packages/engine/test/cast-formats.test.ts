@@ -156,6 +156,15 @@ describe('dates as people write them (dateFormat)', () => {
     expect(date('DD.MM.YYYY', '01.01.0099')).toBe('0099-01-01T00:00:00.000Z');
   });
 
+  it('reads a space of the pattern as spaces, no-break (U+00A0) and narrow no-break (U+202F) ones too', () => {
+    // ICU's newer locale data writes U+202F between a time and its day period, and some exports before the time.
+    for (const sep of [' ', '\u00a0', '\u202f', ' \u202f']) {
+      expect(date('DD.MM.YYYY HH:mm', `31.12.2026${sep}10:05`), JSON.stringify(sep)).toBe('2026-12-31T10:05:00.000Z');
+      expect(date('DD MM YYYY', `31${sep}12${sep}2026`), JSON.stringify(sep)).toBe('2026-12-31T00:00:00.000Z');
+    }
+    expect(date('DD.MM.YYYY HH:mm', '31.12.2026\t10:05')).toBe('refused: is not written as DD.MM.YYYY HH:mm');
+  });
+
   it('refuses text not written as the pattern', () => {
     for (const text of ['2026-12-31', '31.12.26', '31/12/2026', '31.12.2026 10:00', '31.12.2026x', '1.2.2026']) {
       expect(date('DD.MM.YYYY', text), text).toBe('refused: is not written as DD.MM.YYYY');
