@@ -8,7 +8,8 @@ import { utcTime } from '../values.js';
  *   DD    day, 2 digits           D   day, 1 or 2 digits
  *   HH    hour 00-23, 2 digits    H   hour, 1 or 2 digits
  *   mm    minutes, 2 digits       ss  seconds, 2 digits
- *   . / - : , T and space stand for themselves (a space for one or more spaces); [ ] encloses an optional part.
+ *   . / - : , T and space stand for themselves (a space for one or more spaces, U+00A0 and U+202F too); [ ]
+ *   encloses an optional part.
  *
  * `DD.MM.YYYY`, `MM/DD/YYYY`, `D/M/YY`, `YYYYMMDD`, `DD.MM.YYYY[ HH:mm[:ss]]`. A year, a month and a day are
  * required, outside any optional part; minutes need the hour, seconds the minutes. Case matters: `mm` is
@@ -101,7 +102,9 @@ function compile(pattern: string): DateFormat {
       continue;
     }
     if (LITERALS.includes(c)) {
-      regex += c === ' ' ? '[ \\u00a0]+' : c.replace(/[.\\/-]/g, '\\$&');
+      // Any of the three spaces a number's thousands separator " " takes: ICU's newer locale data writes U+202F
+      // where it wrote U+00A0 (before a day period, between French digit groups), and exports copy either.
+      regex += c === ' ' ? '[ \\u00a0\\u202f]+' : c.replace(/[.\\/-]/g, '\\$&');
       digitsOnly = false;
       previous = 'other';
       i++;
