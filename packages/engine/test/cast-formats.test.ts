@@ -95,6 +95,22 @@ describe('numbers as people write them', () => {
     expect(value('1'.repeat(400), GERMAN)).toBe('refused: is too large for a number');
   });
 
+  it('says a value is too small for a number when its digits underflow, not that it has too many of them', () => {
+    const zeros = '0'.repeat(400);
+    expect(value(`0,${zeros}1`, GERMAN)).toBe('refused: is too small for a number: it would be 0');
+    expect(value(`-0,${zeros}5 €`, GERMAN)).toBe('refused: is too small for a number: it would be 0');
+    expect(value(`0.${'0'.repeat(322)}1 %`, US)).toBe('refused: is too small for a number: it would be 0');
+    // Below 2.2e-308 a double has fewer digits the smaller it is (subnormal): 1.23456e-321 is held as 1.235e-321.
+    expect(value(`0,${'0'.repeat(320)}123456`, GERMAN)).toBe('refused: is too small for a number to hold exactly');
+    expect(value(`0,${'0'.repeat(320)}123`, GERMAN)).toBe(1.23e-321);
+    // A small number a double holds is kept, and zeros written as zeros are 0.
+    expect(value(`0,${'0'.repeat(315)}1`, GERMAN)).toBe(1e-316);
+    expect(value(`0,${'0'.repeat(306)}1`, GERMAN)).toBe(1e-307);
+    expect(value(`0,${zeros}`, GERMAN)).toBe(0);
+    // Exponents are no amounts here, whatever their size.
+    expect(value('1e-400', US)).toBe('refused: is not a number');
+  });
+
   it('reads a cell of very many digits in time linear in its length', () => {
     // Zeros between two other digits: stripping trailing zeros with /0+$/ was quadratic (40,000 zeros took a
     // second, 150,000 half a minute, a csv cell of 8 MiB hours, with the run's event loop blocked).
