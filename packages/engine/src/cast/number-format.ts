@@ -16,6 +16,9 @@ export interface NumberFormat {
 
 export type NumberParse = { ok: true; value: number; currency: string | null } | { ok: false; reason: string };
 
+/** The smallest double with all 53 bits of precision; below it they run out (subnormal numbers). */
+const MIN_NORMAL = 2 ** -1022;
+
 const SPACES = ' \u00a0\u202f';
 const APOSTROPHES = "'\u2019";
 
@@ -105,7 +108,13 @@ export function parseFormattedNumber(text: string, format: NumberFormat): Number
   const { whole, fraction } = digits;
   const value = Number(`${whole || '0'}.${fraction || '0'}${percent ? 'e-2' : ''}`);
   if (!Number.isFinite(value)) return fail('is too large for a number');
-  if (!holdsExactly(value, whole, fraction, percent ? -2 : 0)) return fail('has more significant digits than a number holds exactly');
+  if (!holdsExactly(value, whole, fraction, percent ? -2 : 0)) {
+    // Digits that underflow are not too many but too small: 0,000…0001 with 400 zeros is the double 0, and below
+    // the smallest normal double (2.2e-308) fewer digits are held the smaller the value is.
+    if (value === 0) return fail('is too small for a number: it would be 0');
+    if (value < MIN_NORMAL) return fail('is too small for a number to hold exactly');
+    return fail('has more significant digits than a number holds exactly');
+  }
   return { ok: true, value: negative && value !== 0 ? -value : value, currency };
 }
 
