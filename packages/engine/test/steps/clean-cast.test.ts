@@ -167,6 +167,28 @@ describe('clean: casting numbers and dates as bank exports write them', () => {
   });
 });
 
+describe('clean: one currency per column', () => {
+  const US_AMOUNTS = { cast: 'number', thousandsSeparator: ',' };
+
+  it('casts the first currency a column shows and names the column and both currencies for another', async () => {
+    const r = await run([{ type: 'clean', params: US_AMOUNTS }], csv('price,fee\n$1.00,3\n€2.00,€1.50\n3.00,$4\n'));
+    // Each column its own: fee's first currency is €, so its $4 is refused.
+    expect((await r.sheets())['Sales']!.rows).toEqual([[1, 3], [null, 1.5], [3, null]]);
+    expect(r.result.logs).toContainEqual({ level: 'warn', step: 0, message: '2 values could not be cast to number; the first, "€2.00", is in €, but column "price" is in $, the first currency it showed (one currency per column)' });
+    await expect(run([{ type: 'clean', params: { ...US_AMOUNTS, onCastError: 'fail' } }], csv('price\n$1.00\n€2.00\n'))).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+      step: 0,
+      message: 'cannot cast "€2.00" to number: it is in €, but column "price" is in $, the first currency it showed (one currency per column)',
+    });
+  });
+
+  it('takes whichever currency comes first: euros then dollars refuses the dollars', async () => {
+    await expect(run([{ type: 'clean', params: { ...US_AMOUNTS, columns: ['price'], onCastError: 'fail' } }], csv('price\n2.00\n€2.00\n$1.00\n'))).rejects.toMatchObject({
+      message: 'cannot cast "$1.00" to number: it is in $, but column "price" is in €, the first currency it showed (one currency per column)',
+    });
+  });
+});
+
 describe('clean: a number cell read by a pattern of digits only', () => {
   const numbers = (column: string, values: number[]) =>
     buildXlsx({
