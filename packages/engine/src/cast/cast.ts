@@ -16,8 +16,8 @@ export class CastFailure {
   constructor(readonly reason: string | null) {}
 }
 
-/** Casts one cell of the column at index `column` (formatted numbers keep one currency per column). */
-export type Caster = (v: Value, column: number) => Value | CastFailure;
+/** Casts one cell of the column at index `column`, named `name` (formatted numbers keep one currency per column). */
+export type Caster = (v: Value, column: number, name: string) => Value | CastFailure;
 
 /** Whether the step reads text as written for people: a number or date format given with its cast. */
 export function hasFormat(p: CastParams): boolean {
@@ -66,7 +66,7 @@ function plainCast(v: Value, to: CastTo): Value {
  */
 function numberCaster(format: NumberFormat): Caster {
   const currencies = new Map<number, string>();
-  return (v, column) => {
+  return (v, column, name) => {
     if (typeof v === 'number') return Number.isFinite(v) ? v : new CastFailure('is not a finite number');
     if (typeof v !== 'string') return new CastFailure(v instanceof Date ? 'is a date' : 'is a boolean');
     const r = parseFormattedNumber(v, format);
@@ -74,7 +74,9 @@ function numberCaster(format: NumberFormat): Caster {
     if (r.currency !== null) {
       const first = currencies.get(column);
       if (first === undefined) currencies.set(column, r.currency);
-      else if (first !== r.currency) return new CastFailure(`is in ${r.currency}, and the column's first amount in ${first}`);
+      // Both currencies and the column: with every column cast, "the column" alone does not say which, and the
+      // value's own currency does not say what the column is held to.
+      else if (first !== r.currency) return new CastFailure(`is in ${r.currency}, but column ${JSON.stringify(name)} is in ${first}, the first currency it showed (one currency per column)`);
     }
     return r.value;
   };

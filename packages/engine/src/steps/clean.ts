@@ -95,11 +95,11 @@ export const clean: StepModule<Params> = {
     const caster = p.cast ? makeCaster({ ...p, cast: p.cast }) : null;
     let failures = 0;
     let firstFailure: string | null = null;
-    const cell = (v: Value, column: number): Value => {
+    const cell = (v: Value, column: number, name: string): Value => {
       if (typeof v === 'string') v = text(v);
       if (isEmpty(v) && p.fillEmpty !== undefined) v = p.fillEmpty;
       if (caster && !isEmpty(v)) {
-        const c = caster(v, column);
+        const c = caster(v, column, name);
         if (c instanceof CastFailure) {
           failures++;
           // The log line names the first value and why, at most 100 characters of it (a cell may hold megabytes).
@@ -119,7 +119,7 @@ export const clean: StepModule<Params> = {
         row(r: Row) {
           const o = r.slice();
           if (p.fillEmpty !== undefined) while (o.length < width) o.push(null);
-          for (const i of idx) if (i < o.length) o[i] = cell(o[i] ?? null, i);
+          for (const i of idx) if (i < o.length) o[i] = cell(o[i] ?? null, i, columns[i]!);
           return o;
         },
         end() {

@@ -145,7 +145,7 @@ describe('clean: casting numbers and dates as bank exports write them', () => {
     // The second currency of a column is a cast error: a sum of euros and dollars is no amount.
     expect((await r.sheets())['Sales']!.rows).toEqual([[-1234.56, 0.125, 1234.56], [7, -0.03, null], [null, 0.015, null]]);
     expect(r.result.steps[0]!.warnings).toBe(3);
-    expect(r.result.logs).toContainEqual({ level: 'warn', step: 0, message: '3 values could not be cast to number; the first, "USD 5,00", is in USD, and the column\'s first amount in €' });
+    expect(r.result.logs).toContainEqual({ level: 'warn', step: 0, message: '3 values could not be cast to number; the first, "USD 5,00", is in USD, but column "c" is in €, the first currency it showed (one currency per column)' });
   });
 
   it('keeps the numbers and dates of an xlsx as they are, and reads its text and YYYYMMDD numbers with the format', async () => {
