@@ -6,7 +6,7 @@ import express from 'express';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
-import { AppError, appErrorOf, countRequests, createMetrics, graphqlTimingPlugin, operationLabel, traceRequests, type InternalTokens, type Logger, type Metrics } from '@rowline/kit';
+import { AppError, appErrorOf, closeHttpServer, countRequests, createMetrics, graphqlTimingPlugin, operationLabel, traceRequests, type InternalTokens, type Logger, type Metrics } from '@rowline/kit';
 import { createAccessTokenVerifier } from './access-tokens.js';
 import { SubgraphDataSource, type GatewayContext } from './data-source.js';
 import { filesProxy } from './files-proxy.js';
@@ -159,7 +159,7 @@ export async function createGateway(opts: GatewayOptions) {
     },
     async close() {
       await subscriptions?.close();
-      if (server) { const s = server; await new Promise<void>((r) => { s.close(() => r()); s.closeIdleConnections(); }); }
+      if (server) await closeHttpServer(server);
       await apollo.stop();
       await partner.stop();
     },

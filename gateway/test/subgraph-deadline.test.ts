@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { Agent, createServer, request, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpFetch, createInternalTokens, createLogger } from '@rowline/kit';
@@ -78,4 +78,36 @@ describe('a subgraph fetch\'s deadline', () => {
       expect(health.status).toBe(200);
     });
   });
+
+  it('lets the gateway stop soon after a request that was in flight is answered, its keep-alive connection with it', async () => {
+    const gateway = await createGateway({
+      logger: createLogger({ service: 'gateway-test', level: 'silent' }),
+      tokens: createInternalTokens(randomBytes(32).toString('hex')),
+      supergraphSdl: await loadSupergraph(),
+      urls: { auth: hungUrl, workflows: hungUrl, executions: hungUrl, files: hungUrl, delivery: hungUrl },
+      jwt: { issuer: 'rowline-auth', audience: 'rowline-api' },
+      subgraphTimeoutMs: 1_000,
+    });
+    const port = await gateway.listen(0);
+    const agent = new Agent({ keepAlive: true });
+    try {
+      // In flight when the stop begins (its subgraph answers only at the deadline), then idle on a kept-alive connection.
+      const answered = new Promise<number>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port, path: '/graphql', method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        });
+        req.on('error', reject);
+        req.end(JSON.stringify({ query: '{ workflows(first: 1) { edges { node { id } } } }' }));
+      });
+      await new Promise((r) => setTimeout(r, 200));
+      const stopping = performance.now();
+      await gateway.close();
+      expect(await answered).toBeGreaterThan(0);
+      // Keep-alive would have held it 65 s; the stop deadline of `npm start` is 15 s.
+      expect(performance.now() - stopping).toBeLessThan(10_000);
+    } finally {
+      agent.destroy();
+    }
+  }, 30_000);
 });

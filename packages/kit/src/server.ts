@@ -137,15 +137,25 @@ export async function createServiceServer(options: ServiceServerOptions) {
     },
     /** Stops taking new connections, lets in-flight requests finish, then stops Apollo. */
     async close(): Promise<void> {
-      if (server) {
-        const s = server;
-        await new Promise<void>((resolve) => { s.close(() => resolve()); s.closeIdleConnections(); });
-      }
+      if (server) await closeHttpServer(server);
       await apollo?.stop();
     },
   };
 }
 export type ServiceServer = Awaited<ReturnType<typeof createServiceServer>>;
+
+/**
+ * Stops taking connections and resolves once every open one is closed: idle ones at once, and one with a
+ * request in flight as soon as it is answered and goes idle. Node closes only those idle at the call, and
+ * keep-alive (65 s here) would hold the others, and the stop, until a deadline killed it.
+ */
+export function closeHttpServer(s: Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const sweep = setInterval(() => s.closeIdleConnections(), 100);
+    s.close(() => { clearInterval(sweep); resolve(); });
+    s.closeIdleConnections();
+  });
+}
 
 function headerOf(req: Request, name: string): string | undefined {
   const value = req.headers[name];
