@@ -1,7 +1,8 @@
-// Runs one Apache Kafka broker in KRaft combined mode (broker and controller in one JVM) on 127.0.0.1.
+// Runs Apache Kafka in KRaft mode on 127.0.0.1: one broker that is its own controller (one JVM), or a small
+// cluster of such a node and brokers beside it, each broker leading partitions of its own.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,12 +11,16 @@ import { fileURLToPath } from 'node:url';
 const LOG4J = path.join(path.dirname(fileURLToPath(import.meta.url)), 'log4j.properties');
 const READY_LINE = 'Kafka Server started';
 
-/** Settings for a throwaway single-node broker: one replica of everything, no waiting, no auto-created topics. */
-function serverProperties({ port, controllerPort, dataDir }) {
+/**
+ * Settings for a throwaway node: one replica of everything, no waiting, no auto-created topics. Node 1 is
+ * the controller as well (`controllerPort`); the other nodes of a cluster are brokers that vote nowhere.
+ */
+function serverProperties({ nodeId = 1, port, controllerPort, dataDir }) {
+  const controller = nodeId === 1;
   return [
-    'process.roles=broker,controller',
-    'node.id=1',
-    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+    `process.roles=${controller ? 'broker,controller' : 'broker'}`,
+    `node.id=${nodeId}`,
+    `listeners=PLAINTEXT://127.0.0.1:${port}${controller ? `,CONTROLLER://127.0.0.1:${controllerPort}` : ''}`,
     `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
     'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
     'inter.broker.listener.name=PLAINTEXT',
@@ -44,10 +49,55 @@ function serverProperties({ port, controllerPort, dataDir }) {
  * `stop()` ends the JVM and deletes its directory.
  */
 export async function startBroker({ java, libs, heap = '512m', startTimeoutMs = 90_000 }) {
-  const dir = mkdtempSync(path.join(tmpdir(), 'rowline-kafka-'));
   const [port, controllerPort] = await freePorts(2);
+  const node = await startNode({ java, libs, heap, startTimeoutMs, clusterId: newClusterId(), nodeId: 1, port, controllerPort });
+  return { brokers: node.brokers, dir: node.dir, logFile: node.logFile, pid: node.pid, exited: node.exited, stop: node.stop, restart: node.restart };
+}
+
+/**
+ * A cluster of `size` nodes on 127.0.0.1, each a JVM: node 1 is a broker and the controller, the others are
+ * brokers. A topic's partitions then lead on different brokers, so a consumer fetches from several at
+ * once (kafkajs runs one fetch loop per broker), which one broker never shows. Node 1 is formatted by
+ * Kafka's storage tool; the brokers' directories need only their identity (meta.properties), written here
+ * so that a cluster costs no more JVM starts than it has nodes. The nodes start together; resolves once
+ * every one has started. `exited` resolves when any node exits; `stop()` ends them all.
+ */
+export async function startCluster({ java, libs, size = 2, heap = '256m', startTimeoutMs = 90_000 }) {
+  if (!Number.isInteger(size) || size < 1) throw new Error(`a cluster has at least one node (asked for ${size})`);
+  const [controllerPort, ...ports] = await freePorts(size + 1);
+  const clusterId = newClusterId();
+  const settled = await Promise.allSettled(ports.map((port, i) =>
+    startNode({ java, libs, heap, startTimeoutMs, clusterId, nodeId: i + 1, port, controllerPort })));
+  const nodes = settled.filter((s) => s.status === 'fulfilled').map((s) => s.value);
+  const failed = settled.find((s) => s.status === 'rejected');
+  const stop = async () => void (await Promise.all(nodes.map((n) => n.stop())));
+  if (failed) {
+    await stop();
+    throw failed.reason;
+  }
+  return {
+    brokers: nodes.flatMap((n) => n.brokers),
+    dir: nodes[0].dir,
+    logFile: nodes[0].logFile,
+    pid: nodes[0].pid,
+    exited: Promise.race(nodes.map((n) => n.exited)),
+    stop,
+  };
+}
+
+function newClusterId() {
+  // Kafka's own random ids never start with '-': the storage tool would read such an id as an option.
+  let id;
+  do id = randomBytes(16).toString('base64url');
+  while (id.startsWith('-'));
+  return id;
+}
+
+async function startNode({ java, libs, heap, startTimeoutMs, clusterId, nodeId, port, controllerPort }) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'rowline-kafka-'));
   const config = path.join(dir, 'server.properties');
-  writeFileSync(config, serverProperties({ port, controllerPort, dataDir: path.join(dir, 'data') }));
+  const dataDir = path.join(dir, 'data');
+  writeFileSync(config, serverProperties({ nodeId, port, controllerPort, dataDir }));
   const jvm = [
     `-Xms128m`, `-Xmx${heap}`, '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-XX:+ExitOnOutOfMemoryError',
     // The quick-start (C1) compiler only. With C2 as well, this broker kept compiling for as long as a test
@@ -60,14 +110,17 @@ export async function startBroker({ java, libs, heap = '512m', startTimeoutMs = 
     '-Djava.awt.headless=true', `-Dlog4j.configuration=file:${LOG4J}`, `-Dkafka.logs.dir=${dir}`,
     '-cp', path.join(libs, '*'),
   ];
-  // Kafka's own random ids never start with '-': the storage tool would read such an id as an option.
-  let clusterId;
-  do clusterId = randomBytes(16).toString('base64url');
-  while (clusterId.startsWith('-'));
-  const format = spawnSync(java, [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', config], { encoding: 'utf8' });
-  if (format.status !== 0) {
-    rmSync(dir, { recursive: true, force: true });
-    throw new Error(`formatting the Kafka log directory failed:\n${format.stdout}${format.stderr}`);
+  if (nodeId === 1) {
+    const format = spawnSync(java, [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', config], { encoding: 'utf8' });
+    if (format.status !== 0) {
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(`formatting the Kafka log directory failed:\n${format.stdout}${format.stderr}`);
+    }
+  } else {
+    // What the storage tool writes for a broker that is no controller: the cluster, the node and its log directory.
+    mkdirSync(dataDir);
+    writeFileSync(path.join(dataDir, 'meta.properties'),
+      `version=1\ncluster.id=${clusterId}\nnode.id=${nodeId}\ndirectory.id=${randomBytes(16).toString('base64url')}\n`);
   }
   let child;
   let exited;
@@ -100,7 +153,7 @@ export async function startBroker({ java, libs, heap = '512m', startTimeoutMs = 
     launch();
     await waitUntilStarted(before + 1);
   };
-  return { brokers: [`127.0.0.1:${port}`], dir, logFile: serverLog, pid: child.pid, exited, stop, restart };
+  return { brokers: [`127.0.0.1:${port}`], dir, logFile: serverLog, pid: child.pid, get exited() { return exited; }, stop, restart };
 
   async function waitUntilStarted(count) {
     const deadline = Date.now() + startTimeoutMs;
@@ -110,7 +163,7 @@ export async function startBroker({ java, libs, heap = '512m', startTimeoutMs = 
       if (failed) {
         const log = existsSync(serverLog) ? readFileSync(serverLog, 'utf8').slice(-4_000) : '';
         await stop();
-        throw new Error(`the Kafka broker did not start (exit ${child.exitCode ?? child.signalCode ?? 'timeout'}):\n${log}${stderr}`);
+        throw new Error(`the Kafka broker (node ${nodeId}) did not start (exit ${child.exitCode ?? child.signalCode ?? 'timeout'}):\n${log}${stderr}`);
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
