@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { deliver } from '../delivery.js';
 import type { Namespace } from '../names.js';
 import type { DlqOptions, OutgoingMessage, SubscribeOptions, Subscription } from '../types.js';
+import { isCurrentBatch, tagBatchGenerations } from './batch-generation.js';
 import { createIntervalCommitter } from './interval-committer.js';
 import { createKeyedDispatcher, Slots, type KeyedDispatcher } from './keyed-batch.js';
 import { toBusMessage } from './message.js';
@@ -38,6 +39,7 @@ type KeyedKafkaMessage = { offset: string; key: string; message: KafkaMessage };
  */
 export async function startSubscriber(deps: SubscriberDeps, sub: SubscribeOptions): Promise<KafkaSubscription> {
   const { ns, logger } = deps;
+  tagBatchGenerations();
   const groupId = ns.wire(sub.groupId);
   const topics = sub.topics.map((t) => ns.wire(t));
   const fromBeginning = sub.fromBeginning ?? false;
@@ -161,18 +163,23 @@ export async function startSubscriber(deps: SubscriberDeps, sub: SubscribeOption
         eachBatchAutoResolve: false,
         eachBatch: async ({ batch, resolveOffset, heartbeat: beatOnce, isRunning, isStale }) => {
           heartbeat = beatOnce;
+          // A batch fetched before the member last rejoined its group (several brokers: see batch-generation.ts)
+          // starts nothing and moves no offset: its offsets follow lanes the rejoin dropped, past messages
+          // still in flight. The partition is fetched again from where this generation starts.
+          if (!isCurrentBatch(batch)) return;
+          const current = () => isCurrentBatch(batch) && !isStale();
           // Waiting for a slot can take as long as a handler runs: heartbeat meanwhile, so the member keeps its place.
           const beat = setInterval(() => void beatOnce().catch(() => undefined), 1_000);
           try {
             const messages = batch.messages.map((message) => ({ offset: message.offset, key: message.key?.toString('utf8') ?? '', message }));
             const started = await keyed.dispatch(batch.topic, batch.partition, messages,
-              () => isRunning() && !isStale() && !committer?.stopping);
+              () => isRunning() && current() && !committer?.stopping);
             // The next fetch starts after the last message started, not after the last one done (what is
             // committed): fetching the runs in flight again on every fetch cost the worker and the broker
             // one fetch per finished run, each bringing back every run still in flight. A fetch of nothing
             // new now waits on the broker (maxWaitTimeInMs) until a request arrives.
             const position = keyed.position(batch.topic, batch.partition);
-            if (started && position !== undefined && isRunning() && !isStale()) resolveOffset(position);
+            if (started && position !== undefined && isRunning() && current()) resolveOffset(position);
             // Nothing started (the subscriber is stopping, or a failed lane waits to be fetched again): wait for
             // one to finish, or a fetch window,
             // before the next fetch, or the consumer would fetch the same messages in a tight loop. A request

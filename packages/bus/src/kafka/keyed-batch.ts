@@ -58,7 +58,7 @@ type Lane = { upTo: bigint; queue: Entry[]; tails: Map<string, Promise<void>>; r
  * done, from which the consumer fetches again, so that message and everything after it are delivered again.
  *
  * A rebalance (`reset`) drops every lane: the new generation's fetches start from the committed offsets and
- * dispatch afresh, and the old lanes' handlers finish without resolving anything (their messages are
+ * dispatch afresh (the consumer starts nothing from a batch fetched before: batch-generation.ts), and the old lanes' handlers finish without resolving anything (their messages are
  * delivered again; handlers are idempotent, as everywhere on the bus).
  */
 export function createKeyedDispatcher<M extends KeyedMessage>(deps: KeyedDispatcherDeps<M>) {
