@@ -25,14 +25,15 @@ describe('preview time limit', () => {
     expect(stalled.destroyed).toBe(true);
   });
 
-  it('does not tell the client what the storage said when the bytes cannot be read', async () => {
+  it('does not tell the client what the storage said when the bytes cannot be read, and says to try again (UNAVAILABLE)', async () => {
     const storage = { get: async () => { throw new Error('ENOENT: /secret/data/dir/files/sales'); } } as unknown as Storage;
     const preview = createPreviewer({
       domain: {} as WorkflowsDomain, storage,
       file: async () => ({ id: FILE_ID, name: 'Sales.csv', status: 'READY', storageKey: 'files/sales' }),
     });
     const failure = await preview({} as never, principal, { steps: STEPS, fileId: FILE_ID }).catch((err: unknown) => err) as { code: string; message: string };
-    expect(failure.code).toBe('BAD_USER_INPUT');
+    expect(failure.code).toBe('UNAVAILABLE');
+    expect(failure.message).toBe(`The input Sales.csv (${FILE_ID}) could not be read from storage; try the preview again`);
     expect(failure.message).not.toContain('/secret');
   });
 });

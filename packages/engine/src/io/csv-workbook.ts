@@ -4,6 +4,7 @@ import { EngineError } from '../errors.js';
 import type { RunControl } from '../flow/control.js';
 import type { RowSink } from '../flow/port.js';
 import { isLongInteger, parseIsoDate, parseNumber, toSpreadsheetPrecision, type Value } from '../values.js';
+import { sourceChunks } from './source.js';
 import { headerMatcher, RawRows, type HeaderRule, type ReadOptions } from './raw-rows.js';
 import type { ReadProgress, TextColumns, WorkbookSource } from './workbook-source.js';
 
@@ -49,7 +50,7 @@ export class CsvWorkbook implements WorkbookSource {
     const utf16 = this.head[0] === 0xff && this.head[1] === 0xfe;
     let delimiter: string;
     // What is parsed: the input, or, when the header's line was looked for past the head, what was read ahead first.
-    let chunks: AsyncIterable<unknown> = input;
+    let chunks: AsyncIterable<unknown> = sourceChunks(input, this.fileName);
     if (options.header === undefined || /\.tsv$/i.test(this.fileName)) delimiter = sniffDelimiter(this.head.toString(utf16 ? 'utf16le' : 'utf8'), this.fileName);
     else {
       try {
@@ -135,9 +136,9 @@ export class CsvWorkbook implements WorkbookSource {
     const headText = this.head.subarray(0, HEADER_SEARCH_BYTES).toString(encoding);
     const more = this.head.length < HEADER_SEARCH_BYTES && (this.size === undefined || this.head.length < this.size);
     const inHead = headerLineDelimiter(headText, rule, !more);
-    if (inHead !== undefined || !more) return { delimiter: inHead ?? sniffDelimiter(headText, this.fileName), chunks: input };
+    if (inHead !== undefined || !more) return { delimiter: inHead ?? sniffDelimiter(headText, this.fileName), chunks: sourceChunks(input, this.fileName) };
     // The input starts at the file's first byte (the head comes again first), so what is read ahead is parsed as is.
-    const iterator = input[Symbol.asyncIterator]();
+    const iterator = sourceChunks(input, this.fileName);
     const ahead: Buffer[] = [];
     let length = 0;
     while (length < HEADER_SEARCH_BYTES) {

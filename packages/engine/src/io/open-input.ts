@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { EngineError } from '../errors.js';
 import type { MemoryBudget } from '../flow/budget.js';
 import { CsvWorkbook } from './csv-workbook.js';
+import { readFailed } from './source.js';
 import type { WorkbookSource } from './workbook-source.js';
 import { XlsxWorkbook } from './xlsx-workbook.js';
 
@@ -21,6 +22,15 @@ export interface InputFile {
 async function openReadable(open: StreamFactory): Promise<Readable> {
   const s = await open();
   return s instanceof Readable ? s : new Readable().wrap(s);
+}
+
+/** The file opened again (a csv's sheet read a second time), failing as the first open does. */
+export async function reopenInput(input: InputFile): Promise<Readable> {
+  try {
+    return await openReadable(input.open);
+  } catch (e) {
+    throw new EngineError('UNSUPPORTED_FILE', `cannot open ${input.fileName}: ${(e as Error).message}`, { cause: e });
+  }
 }
 
 export function baseName(fileName: string): string {
@@ -60,7 +70,13 @@ export async function openInput(input: InputFile, budget: MemoryBudget, options:
   const headParts: Buffer[] = [];
   let headLength = 0;
   while (headLength < 65536) {
-    const next = await iterator.next();
+    let next: IteratorResult<unknown>;
+    try {
+      next = await iterator.next();
+    } catch (e) {
+      stream.destroy();
+      throw readFailed(input.fileName, e);
+    }
     if (next.done) break;
     const b = toBuffer(next.value);
     headParts.push(b);
@@ -85,7 +101,7 @@ export async function openInput(input: InputFile, budget: MemoryBudget, options:
     rest.destroy();
     throw new EngineError('UNSUPPORTED_FILE', `${input.fileName} is neither an xlsx workbook nor a text (csv) file`);
   }
-  return new CsvWorkbook(baseName(input.fileName), rest, head, () => openReadable(input.open), input.size, input.fileName);
+  return new CsvWorkbook(baseName(input.fileName), rest, head, () => reopenInput(input), input.size, input.fileName);
 }
 
 /**
@@ -118,7 +134,7 @@ async function openXlsx(input: InputFile, head: Buffer, iterator: AsyncIterator<
       try {
         next = await iterator.next();
       } catch (e) {
-        throw new EngineError('UNSUPPORTED_FILE', `cannot read ${input.fileName}: ${(e as Error).message}`, { cause: e });
+        throw readFailed(input.fileName, e);
       }
       if (next.done) return XlsxWorkbook.open(parts.length === 1 ? head : Buffer.concat(parts, length), budget);
       const b = toBuffer(next.value);
@@ -133,7 +149,7 @@ async function openXlsx(input: InputFile, head: Buffer, iterator: AsyncIterator<
     await pipeline(remainder(parts, iterator), createWriteStream(path));
   } catch (e) {
     await cleanup();
-    throw new EngineError('UNSUPPORTED_FILE', `cannot read ${input.fileName}: ${(e as Error).message}`, { cause: e });
+    throw readFailed(input.fileName, e);
   }
   return XlsxWorkbook.open(path, budget, cleanup);
 }

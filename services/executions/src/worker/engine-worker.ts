@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { PassThrough } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { getHeapStatistics } from 'node:v8';
 import type { BusMessage, EventBus } from '@rowline/bus';
@@ -52,9 +52,33 @@ class FileUnavailable extends Error {
   }
 }
 
-/** The FileUnavailable behind an engine's error: the engine wraps what `open` threw (cannot open X: ...). */
-const unavailableIn = (err: unknown): FileUnavailable | undefined =>
-  err instanceof FileUnavailable ? err : err instanceof Error && err.cause instanceof FileUnavailable ? err.cause : undefined;
+/**
+ * The FileUnavailable behind an engine's error. The engine keeps what `open` threw, or what the stream emitted,
+ * as the cause of the error it fails with (cannot open X: ..., cannot read X: ...); looked for further down too,
+ * so that another layer of wrapping cannot turn storage's trouble into the workflow's.
+ */
+function unavailableIn(err: unknown): FileUnavailable | undefined {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) if (e instanceof FileUnavailable) return e;
+  return undefined;
+}
+
+/**
+ * One of the run's files as storage streams it, its errors made FileUnavailable. A stream that fails after
+ * storage opened it (an S3 connection reset mid-body, a disk read error) is storage trouble as a failed open
+ * is, worth another attempt; but to the engine it is a read that failed, which it reports as a file it cannot
+ * read (UNSUPPORTED_FILE "cannot read X: " and the stream's message). The engine cannot tell a source that may work next time from one that never will, and should not
+ * know storage: the worker, which does, marks its streams' errors, and the engine keeps them as its error's
+ * cause (a truly unreadable file, a bad zip or bad XML, fails with an error of its own, final). The message is
+ * the file's name for users, storage's stays the cause, for the worker's log.
+ */
+function fromStorage(source: Readable, file: string): Readable {
+  const out = new PassThrough();
+  source.once('error', (err) => out.destroy(new FileUnavailable(file, err)));
+  // The engine may stop reading early (a preview's rows, a closed workbook): storage's stream goes with it.
+  out.once('close', () => source.destroy());
+  source.pipe(out);
+  return out;
+}
 
 /** The delay before attempt `attempt + 1`: `base`, doubling, capped at 30 s. */
 export const retryDelay = (attempt: number, baseMs: number) => Math.min(baseMs * 2 ** (attempt - 1), 30_000);
@@ -310,7 +334,8 @@ export function createEngineWorker(deps: {
           // Known for runs accepted since the size was kept: the engine reports a csv's progress in percent with it.
           size: run.inputSize ?? undefined,
           open: async () => {
-            try { return await deps.storage.get(run.inputStorageKey); } catch (err) { throw new FileUnavailable(`the input (${run.inputFileId})`, err); }
+            const file = `the input (${run.inputFileId})`;
+            try { return fromStorage(await deps.storage.get(run.inputStorageKey), file); } catch (err) { throw new FileUnavailable(file, err); }
           },
         },
         // The other files the run was given (a lookup's table), opened from storage like the input: one that
@@ -321,10 +346,9 @@ export function createEngineWorker(deps: {
             // As for the input: an xlsx past the engine's in-memory bound is spooled at once, not buffered up to it first.
             size: f.size ?? undefined,
             open: async () => {
-              try { return await deps.storage.get(f.storageKey); } catch (err) {
-                // Named by key and id (the engine names the file): "the input" would send the user looking at an input that is fine.
-                throw new FileUnavailable(`the run's file ${JSON.stringify(f.key)} (${f.fileId})`, err);
-              }
+              // Named by key and id (the engine names the file): "the input" would send the user looking at an input that is fine.
+              const file = `the run's file ${JSON.stringify(f.key)} (${f.fileId})`;
+              try { return fromStorage(await deps.storage.get(f.storageKey), file); } catch (err) { throw new FileUnavailable(file, err); }
             },
           }])),
         } : {}),

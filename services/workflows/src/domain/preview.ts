@@ -1,6 +1,6 @@
-import { badInput, isUuid, notFound, type EntityManager, type Principal } from '@rowline/kit';
+import { AppError, badInput, isUuid, notFound, type EntityManager, type Principal } from '@rowline/kit';
 import { EngineError, fileKeys, previewWorkflow, type PreviewStep } from '@rowline/engine';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import type { Storage } from '@rowline/storage';
 import type { StepSpec, WorkflowsDomain } from './workflows.js';
 
@@ -19,6 +19,33 @@ export type PreviewInput = {
   files?: Array<{ key: string; fileId: string }> | null;
 };
 export type PreviewResult = { steps: Array<Omit<PreviewStep, 'sheets'> & { sheets: Array<{ name: string; columns: string[]; rows: unknown[][] }> }> };
+
+/**
+ * Storage could not give one of the preview's files, at its open or partway through its stream (a connection
+ * reset mid-body, a disk read error): not the file's fault nor the draft's, and it may work next time. Its
+ * message names the file as the client knows it; storage's own (a path, a bucket) stays the cause.
+ */
+class StoredFileUnreadable extends Error {
+  constructor(file: string, cause: unknown) { super(`${file} could not be read from storage`, { cause }); }
+}
+
+function unreadableIn(err: unknown): StoredFileUnreadable | undefined {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) if (e instanceof StoredFileUnreadable) return e;
+  return undefined;
+}
+
+/**
+ * A file as storage streams it, its errors made StoredFileUnreadable: the engine reports a stream that failed as
+ * a file it cannot read (UNSUPPORTED_FILE, "cannot read X: " and the stream's message) and keeps the stream's
+ * error as the cause, where the preview finds it (the engine cannot tell storage's trouble from the file's).
+ */
+function fromStorage(source: Readable, file: string): Readable {
+  const out = new PassThrough();
+  source.once('error', (err) => out.destroy(new StoredFileUnreadable(file, err)));
+  out.once('close', () => source.destroy());
+  source.pipe(out);
+  return out;
+}
 
 /**
  * Runs a draft (or a saved version) on the first rows of an uploaded file, nothing written. The file is
@@ -42,7 +69,7 @@ export function createPreviewer(deps: { domain: WorkflowsDomain; storage: Storag
       if (file.status !== 'READY') {
         throw badInput(`File ${file.id} cannot be previewed: it is ${file.status}`, { field: 'files', fileStatus: file.status });
       }
-      return { key: f.key, name: file.name, storageKey: file.storageKey };
+      return { key: f.key, fileId: file.id, name: file.name, storageKey: file.storageKey };
     }));
   }
 
@@ -79,9 +106,9 @@ export function createPreviewer(deps: { domain: WorkflowsDomain; storage: Storag
         reject(new EngineError('CANCELLED', 'the preview timed out'));
       }, { once: true });
     });
-    const open = (storageKey: string) => async () => {
-      // The storage's own message may name paths or buckets; the client learns only that it failed.
-      const stream = await deps.storage.get(storageKey).catch(() => { throw new Error('the stored file could not be read'); });
+    const open = (storageKey: string, file: string) => async () => {
+      // The storage's own message may name paths or buckets; the client learns only which file could not be read.
+      const stream = fromStorage(await deps.storage.get(storageKey).catch((err: unknown) => { throw new StoredFileUnreadable(file, err); }), file);
       opened.push(stream);
       return stream;
     };
@@ -91,15 +118,19 @@ export function createPreviewer(deps: { domain: WorkflowsDomain; storage: Storag
         steps,
         input: {
           fileName: file.name,
-          open: open(file.storageKey),
+          open: open(file.storageKey, `the input ${file.name} (${file.id})`),
         },
-        files: Object.fromEntries(files.map((f) => [f.key, { fileName: f.name, open: open(f.storageKey) }])),
+        files: Object.fromEntries(files.map((f) => [f.key, { fileName: f.name, open: open(f.storageKey, `the file ${f.name} given as ${JSON.stringify(f.key)} (${f.fileId})`) }])),
         limit,
         signal,
       });
       running.catch(() => {}); // when the timeout wins the race, the engine's own rejection is expected
       result = await Promise.race([running, timedOut]);
     } catch (err) {
+      const unreadable = unreadableIn(err);
+      if (unreadable) {
+        throw new AppError('UNAVAILABLE', `${unreadable.message[0]!.toUpperCase()}${unreadable.message.slice(1)}; try the preview again`, { retryable: true });
+      }
       if (err instanceof EngineError) {
         throw badInput(err.code === 'CANCELLED' ? `The preview took longer than ${timeoutMs / 1000}s` : err.message, {
           engineCode: err.code,
