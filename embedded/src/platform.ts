@@ -37,6 +37,8 @@ export type PlatformOptions = {
    * name (none by default), SMTP server, retries, workers, timeout; tests also an extra CA to trust.
    */
   delivery?: Partial<delivery.DeliverySettings> & { extraCa?: string };
+  /** The workflows service's previews: the memory they may hold together (a pool, or bytes; PREVIEW_MEMORY_MB). */
+  workflows?: { previewMemory?: Parameters<typeof workflows.createWorkflowsService>[0]['previewMemory'] };
   /**
    * Tuning of runs (tests shorten the sweeper, the retry backoff and so on); `runWorkers: false` starts no
    * engine worker (they run as separate processes); `faults` (tests only) is awaited at points of each run's
@@ -98,7 +100,7 @@ export async function startPlatform(opts: PlatformOptions) {
     stops.push({ name: 'files-sweeper', stop: () => filesSvc.sweeper.stop() });
     const workflowsSvc = await workflows.createWorkflowsService({
       logger: log('workflows'), orm: await orm('workflows', workflows.SCHEMA, workflows.entities, workflows.migrations), tokens,
-      storage, filesUrl,
+      storage, filesUrl, previewMemory: opts.workflows?.previewMemory,
     });
     // attachDestination checks the workflow at the workflows service, so it listens before delivery is built.
     const workflowsUrl = await listen('workflows', workflowsSvc.server);

@@ -1,4 +1,4 @@
-import { MemoryBudget } from './flow/budget.js';
+import { MemoryBudget, type MemoryPool } from './flow/budget.js';
 import { RunControl } from './flow/control.js';
 import { Port, type RowSink } from './flow/port.js';
 import { RunGraph } from './flow/run-graph.js';
@@ -18,6 +18,12 @@ export interface PreviewOptions {
    */
   limit: number;
   signal?: AbortSignal;
+  /**
+   * What this preview shares with the other previews of the process, as `memoryPool` of runWorkflow: each one's
+   * reservations count against it too, a preview past it fails with BUSY (others hold the rest) or TOO_LARGE, and
+   * it is given back when the preview ends, however it ends.
+   */
+  memoryPool?: MemoryPool;
 }
 
 export interface PreviewSheet {
@@ -53,9 +59,15 @@ class Capture implements RowSink {
 export async function previewWorkflow(opts: PreviewOptions): Promise<{ steps: PreviewStep[] }> {
   assertValidSteps(opts.steps);
   const limit = Math.max(1, Math.min(10_000, Math.floor(opts.limit)));
-  const budget = new MemoryBudget();
+  const budget = new MemoryBudget(undefined, undefined, opts.memoryPool);
   const control = new RunControl(opts.signal, undefined);
-  const sources = await openSources(opts.steps, opts.input, opts.files, budget);
+  let sources: Awaited<ReturnType<typeof openSources>>;
+  try {
+    sources = await openSources(opts.steps, opts.input, opts.files, budget);
+  } catch (e) {
+    budget.close();
+    throw e;
+  }
   const captures: Array<Map<string, Capture>> = opts.steps.map(() => new Map());
   try {
     const observe = (step: number, sheet: string, target: Port | SheetGroup) => {
@@ -88,5 +100,6 @@ export async function previewWorkflow(opts: PreviewOptions): Promise<{ steps: Pr
     };
   } finally {
     await sources.close();
+    budget.close();
   }
 }

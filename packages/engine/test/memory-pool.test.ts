@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { MemoryBudget } from '../src/flow/budget.js';
-import { EngineError, MemoryPool } from '../src/index.js';
+import { EngineError, MemoryPool, previewWorkflow } from '../src/index.js';
 import { csv, run } from './helpers.js';
 
 const big = (n: number) => 'id,g,v\n' + Array.from({ length: n }, (_, i) => `${i},${i % 7},${i % 100}`).join('\n');
@@ -174,5 +174,26 @@ describe('runWorkflow with a memory pool', () => {
     const pool = new MemoryPool(64 * 1024);
     await expect(run(SORT, csv(big(2000)), { memoryPool: pool })).rejects.toMatchObject({ code: 'TOO_LARGE', step: 0 });
     expect(pool.usedBytes).toBe(0);
+  });
+});
+
+describe('previewWorkflow with a memory pool', () => {
+  it('counts a preview\'s holding against it, fails it with BUSY while others hold the rest, and gives it all back however it ends', async () => {
+    const pool = new MemoryPool(1024 * 1024 * 1024);
+    const ok = await previewWorkflow({ steps: SORT, input: csv(big(2000)), limit: 2000, memoryPool: pool });
+    expect(ok.steps[0]).toMatchObject({ rowsOut: 2000 });
+    expect(pool.peakBytes).toBeGreaterThan(0);
+    expect(pool.usedBytes).toBe(0);
+
+    const small = new MemoryPool(64 * 1024);
+    const other = new MemoryBudget(undefined, undefined, small);
+    other.reserve(0, 32 * 1024, 'another preview');
+    await expect(previewWorkflow({ steps: SORT, input: csv(big(2000)), limit: 2000, memoryPool: small }))
+      .rejects.toMatchObject({ code: 'BUSY', step: 0 });
+    expect(small.usedBytes).toBe(32 * 1024);
+    other.close();
+    await expect(previewWorkflow({ steps: SORT, input: csv(big(20_000)), limit: 20_000, memoryPool: small }))
+      .rejects.toMatchObject({ code: 'TOO_LARGE', step: 0 });
+    expect(small.usedBytes).toBe(0);
   });
 });

@@ -1,7 +1,7 @@
 import { createInternalClient, createServiceServer, internalRoute, migrate, type InternalTokens, type Logger, type Orm, tenantEm } from '@rowline/kit';
-import { ruleTypes, validateSteps } from '@rowline/engine';
+import { MemoryPool, ruleTypes, validateSteps } from '@rowline/engine';
 import type { Storage } from '@rowline/storage';
-import { createPreviewer, type FileInfo } from './domain/preview.js';
+import { createPreviewer, defaultPreviewMemoryBytes, type FileInfo } from './domain/preview.js';
 import { createWorkflowsDomain } from './domain/workflows.js';
 import { buildWorkflowsSchema } from './schema/index.js';
 
@@ -16,12 +16,16 @@ export async function createWorkflowsService(deps: {
   /** Base URL of the files service: previews check the file there, with the caller's principal. */
   filesUrl: string;
   exposeInternalErrors?: boolean;
+  /** What the previews of this process may hold together (PREVIEW_MEMORY_MB); the pool itself, or its size in bytes. */
+  previewMemory?: MemoryPool | number;
 }) {
   await migrate(deps.orm, SCHEMA);
   const domain = createWorkflowsDomain({ validateSteps });
   const files = createInternalClient({ tokens: deps.tokens, baseUrl: deps.filesUrl, audience: 'files' });
+  // One pool for all the previews of the process: each preview is bounded on its own, this bounds them together.
+  const previewMemory = deps.previewMemory instanceof MemoryPool ? deps.previewMemory : new MemoryPool(deps.previewMemory ?? defaultPreviewMemoryBytes());
   const preview = createPreviewer({
-    domain, storage: deps.storage,
+    domain, storage: deps.storage, memoryPool: previewMemory,
     file: (principal, id) => files<FileInfo>(principal, `/internal/files/${encodeURIComponent(id)}`),
   });
   const schema = await buildWorkflowsSchema({ domain, ruleTypes, validateSteps, preview });
@@ -53,5 +57,5 @@ export async function createWorkflowsService(deps: {
       }));
     },
   });
-  return { server, domain };
+  return { server, domain, previewMemory };
 }

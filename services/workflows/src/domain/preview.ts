@@ -1,5 +1,6 @@
 import { AppError, badInput, isUuid, notFound, type EntityManager, type Principal } from '@rowline/kit';
-import { EngineError, fileKeys, previewWorkflow, type PreviewStep } from '@rowline/engine';
+import { EngineError, fileKeys, MemoryPool, previewWorkflow, type PreviewStep } from '@rowline/engine';
+import { getHeapStatistics } from 'node:v8';
 import { PassThrough, type Readable } from 'node:stream';
 import type { Storage } from '@rowline/storage';
 import type { StepSpec, WorkflowsDomain } from './workflows.js';
@@ -10,6 +11,17 @@ export type FileLookup = (principal: Principal, id: string) => Promise<FileInfo>
 
 export const PREVIEW_MAX_LIMIT = 200;
 export const PREVIEW_TIMEOUT_MS = 10_000;
+/**
+ * The default of what the previews of a process may hold together (PREVIEW_MEMORY_MB): a quarter of V8's heap
+ * limit (which follows a container's memory limit). Each preview may hold up to the engine's per-run bound
+ * (256 MB: a lookup's table is read whole), and a few at once would otherwise run the service, which answers
+ * the API too, out of memory; the engine worker gives its runs half, having nothing else to do.
+ */
+export const defaultPreviewMemoryBytes = () => Math.floor(getHeapStatistics().heap_size_limit / 4);
+
+/** What a client refused for lack of memory is told to wait before it tries again. */
+export const PREVIEW_BUSY_RETRY_SECONDS = 5;
+
 /** Files a preview may be given besides its input: as many as a run (the executions service's MAX_RUN_FILES). */
 export const PREVIEW_MAX_FILES = 10;
 
@@ -51,7 +63,12 @@ function fromStorage(source: Readable, file: string): Readable {
  * Runs a draft (or a saved version) on the first rows of an uploaded file, nothing written. The file is
  * checked through the files service with the caller's principal, so another tenant's file is NOT_FOUND.
  */
-export function createPreviewer(deps: { domain: WorkflowsDomain; storage: Storage; file: FileLookup; timeoutMs?: number }) {
+export function createPreviewer(deps: {
+  domain: WorkflowsDomain; storage: Storage; file: FileLookup; timeoutMs?: number;
+  /** What the previews of this process hold together (one per process): default defaultPreviewMemoryBytes(). */
+  memoryPool?: MemoryPool;
+}) {
+  const memoryPool = deps.memoryPool ?? new MemoryPool(defaultPreviewMemoryBytes());
   /** The other files given, checked as the input is: distinct keys, a bounded count, each READY and the caller's. */
   async function readyFiles(actor: Principal, given: Array<{ key: string; fileId: string }>) {
     if (given.length > PREVIEW_MAX_FILES) throw badInput(`A preview takes at most ${PREVIEW_MAX_FILES} files besides its input`, { field: 'files' });
@@ -123,6 +140,7 @@ export function createPreviewer(deps: { domain: WorkflowsDomain; storage: Storag
         files: Object.fromEntries(files.map((f) => [f.key, { fileName: f.name, open: open(f.storageKey, `the file ${f.name} given as ${JSON.stringify(f.key)} (${f.fileId})`) }])),
         limit,
         signal,
+        memoryPool,
       });
       running.catch(() => {}); // when the timeout wins the race, the engine's own rejection is expected
       result = await Promise.race([running, timedOut]);
@@ -130,6 +148,15 @@ export function createPreviewer(deps: { domain: WorkflowsDomain; storage: Storag
       const unreadable = unreadableIn(err);
       if (unreadable) {
         throw new AppError('UNAVAILABLE', `${unreadable.message[0]!.toUpperCase()}${unreadable.message.slice(1)}; try the preview again`, { retryable: true });
+      }
+      // Other previews hold the memory this one needs: nothing is wrong with the draft or the file, and it may
+      // fit in a moment. Refused at once rather than waited for: the client waits on the request, a preview
+      // has 10 s, and the client's retry is its to make (the code says so).
+      if (err instanceof EngineError && err.code === 'BUSY') {
+        throw new AppError('UNAVAILABLE', 'The previews running now hold the memory this one needs; try again in a few seconds', {
+          engineCode: 'BUSY', retryable: true, retryAfterSeconds: PREVIEW_BUSY_RETRY_SECONDS,
+          ...(err.step !== undefined ? { step: err.step } : {}),
+        });
       }
       if (err instanceof EngineError) {
         throw badInput(err.code === 'CANCELLED' ? `The preview took longer than ${timeoutMs / 1000}s` : err.message, {

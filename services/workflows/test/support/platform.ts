@@ -3,17 +3,21 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { graphqlClient, startPlatform } from '@rowline/embedded';
+import type { MemoryPool } from '@rowline/engine';
 import { createTestDatabase } from '@rowline/testing';
 
 /**
  * The whole platform in-process (gateway, files, workflows, ...), on this file's own database: a preview
  * reads a file uploaded through the files service, so the workflows service alone is not enough.
  */
-export async function startPreviewPlatform() {
+export async function startPreviewPlatform(opts: {
+  /** What the workflows service's previews may hold together (a pool the test keeps, or bytes). */
+  previewMemory?: MemoryPool | number;
+} = {}) {
   const db = await createTestDatabase('workflows_preview');
   const dataDir = await mkdtemp(join(tmpdir(), 'rowline-workflows-preview-'));
   const platform = await startPlatform({
-    databaseUrl: db.url, dataDir, port: 0, logLevel: 'silent',
+    databaseUrl: db.url, dataDir, port: 0, logLevel: 'silent', workflows: { previewMemory: opts.previewMemory },
     secrets: { internalToken: randomBytes(32).toString('hex'), fileUrl: randomBytes(32).toString('hex'), deliveryKey: randomBytes(32).toString('base64') },
   });
 
