@@ -82,8 +82,8 @@ describe('the memory the workflows service gives its previews together', () => {
       if (r.errors) expect(r.errors[0]!.extensions).toMatchObject({ code: 'UNAVAILABLE', engineCode: 'BUSY' });
       else expect(r.data!.previewWorkflow.steps[0].sheets[0].rows).toHaveLength(3);
     }
-    // Two of these tables fill the pool, and the previews read them at the same time: some are refused.
-    expect(results.filter((r) => r.errors).length).toBeGreaterThan(0);
+    // Two of these tables fill the pool. How many previews overlap depends on the machine's timing, so the
+    // bound is checked, not a number of refusals (the test above refuses one deterministically).
     expect(pool.peakBytes).toBeLessThanOrEqual(POOL_BYTES);
     expect(pool.usedBytes).toBe(0);
     expect((await preview(pricesId)).errors).toBeUndefined();
