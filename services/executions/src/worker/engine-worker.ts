@@ -6,7 +6,7 @@ import type { BusMessage, EventBus } from '@rowline/bus';
 import { EngineError, MemoryPool, runWorkflow } from '@rowline/engine';
 import { decodeExecutionRequested } from '@rowline/proto';
 import type { Logger } from '@rowline/kit';
-import { StorageError, type Storage, type StoredObject } from '@rowline/storage';
+import { causeOfType, StorageError, withStreamErrors, type Storage, type StoredObject } from '@rowline/storage';
 import { endedEvents, eventMessage, phaseToProto, statusEvent, type EventPayload } from '../events/messages.js';
 import type { Change, RunStore } from '../store/run-store.js';
 import type { ArtifactRef, Execution, RunError } from '../store/entities.js';
@@ -57,28 +57,14 @@ class FileUnavailable extends Error {
  * as the cause of the error it fails with (cannot open X: ..., cannot read X: ...); looked for further down too,
  * so that another layer of wrapping cannot turn storage's trouble into the workflow's.
  */
-function unavailableIn(err: unknown): FileUnavailable | undefined {
-  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) if (e instanceof FileUnavailable) return e;
-  return undefined;
-}
+const unavailableIn = (err: unknown) => causeOfType(err, FileUnavailable);
 
 /**
- * One of the run's files as storage streams it, its errors made FileUnavailable. A stream that fails after
- * storage opened it (an S3 connection reset mid-body, a disk read error) is storage trouble as a failed open
- * is, worth another attempt; but to the engine it is a read that failed, which it reports as a file it cannot
- * read (UNSUPPORTED_FILE "cannot read X: " and the stream's message). The engine cannot tell a source that may work next time from one that never will, and should not
- * know storage: the worker, which does, marks its streams' errors, and the engine keeps them as its error's
- * cause (a truly unreadable file, a bad zip or bad XML, fails with an error of its own, final). The message is
- * the file's name for users, storage's stays the cause, for the worker's log.
+ * One of the run's files as storage streams it, its errors made FileUnavailable (storage's trouble, worth another
+ * attempt: see withStreamErrors). The message is the file's name for users; storage's stays the cause, for the
+ * worker's log.
  */
-function fromStorage(source: Readable, file: string): Readable {
-  const out = new PassThrough();
-  source.once('error', (err) => out.destroy(new FileUnavailable(file, err)));
-  // The engine may stop reading early (a preview's rows, a closed workbook): storage's stream goes with it.
-  out.once('close', () => source.destroy());
-  source.pipe(out);
-  return out;
-}
+const fromStorage = (source: Readable, file: string): Readable => withStreamErrors(source, (err) => new FileUnavailable(file, err));
 
 /** The delay before attempt `attempt + 1`: `base`, doubling, capped at 30 s. */
 export const retryDelay = (attempt: number, baseMs: number) => Math.min(baseMs * 2 ** (attempt - 1), 30_000);

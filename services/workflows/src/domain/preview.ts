@@ -1,8 +1,8 @@
 import { AppError, badInput, isUuid, notFound, type EntityManager, type Principal } from '@rowline/kit';
 import { EngineError, fileKeys, MemoryPool, previewWorkflow, type PreviewStep } from '@rowline/engine';
 import { getHeapStatistics } from 'node:v8';
-import { PassThrough, type Readable } from 'node:stream';
-import type { Storage } from '@rowline/storage';
+import type { Readable } from 'node:stream';
+import { causeOfType, withStreamErrors, type Storage } from '@rowline/storage';
 import type { StepSpec, WorkflowsDomain } from './workflows.js';
 
 /** What the files service tells about a file (its internal `GET /internal/files/:id`, for the caller's tenant). */
@@ -41,23 +41,13 @@ class StoredFileUnreadable extends Error {
   constructor(file: string, cause: unknown) { super(`${file} could not be read from storage`, { cause }); }
 }
 
-function unreadableIn(err: unknown): StoredFileUnreadable | undefined {
-  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) if (e instanceof StoredFileUnreadable) return e;
-  return undefined;
-}
+const unreadableIn = (err: unknown) => causeOfType(err, StoredFileUnreadable);
 
 /**
- * A file as storage streams it, its errors made StoredFileUnreadable: the engine reports a stream that failed as
- * a file it cannot read (UNSUPPORTED_FILE, "cannot read X: " and the stream's message) and keeps the stream's
- * error as the cause, where the preview finds it (the engine cannot tell storage's trouble from the file's).
+ * A file as storage streams it, its errors made StoredFileUnreadable (see withStreamErrors): the engine reports a
+ * stream that failed as a file it cannot read and keeps the stream's error as the cause, where the preview finds it.
  */
-function fromStorage(source: Readable, file: string): Readable {
-  const out = new PassThrough();
-  source.once('error', (err) => out.destroy(new StoredFileUnreadable(file, err)));
-  out.once('close', () => source.destroy());
-  source.pipe(out);
-  return out;
-}
+const fromStorage = (source: Readable, file: string): Readable => withStreamErrors(source, (err) => new StoredFileUnreadable(file, err));
 
 /**
  * Runs a draft (or a saved version) on the first rows of an uploaded file, nothing written. The file is
