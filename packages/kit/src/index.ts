@@ -19,3 +19,4 @@ export * from './api-key-format.js';
 export * from './tracing.js';
 export * from './outbox.js';
 export * from './prepared.js';
+export * from './index-migration.js';

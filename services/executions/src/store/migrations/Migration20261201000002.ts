@@ -1,4 +1,5 @@
 import { Migration } from '@mikro-orm/migrations';
+import { indexMigrationSql } from '@rowline/kit';
 
 /**
  * `executions { totalCount }` counts a tenant's runs under the list's filters: by status, by time range, or
@@ -14,22 +15,11 @@ import { Migration } from '@mikro-orm/migrations';
  */
 export class Migration20261201000002 extends Migration {
   override async up(): Promise<void> {
-    this.addSql(`set local lock_timeout = '5s'`);
-    this.addSql(`do $$
-      begin
-        if exists (
-          select 1 from pg_index i
-            join pg_class c on c.oid = i.indexrelid
-            join pg_namespace n on n.oid = c.relnamespace
-          where n.nspname = 'executions' and c.relname = 'executions_tenant_status_created_idx' and not i.indisvalid
-        ) then
-          drop index "executions"."executions_tenant_status_created_idx";
-        end if;
-      end $$`);
-    this.addSql(`create index if not exists "executions_tenant_status_created_idx" on "executions"."executions" ("tenant_id", "status", "created_at")`);
-    // `set local` lasts until the outer transaction ends, and migrations applied after this one share it.
-    this.addSql(`set local lock_timeout to default`);
+    for (const sql of indexMigrationSql('executions', [
+      { name: 'executions_tenant_status_created_idx', table: 'executions', columns: ['tenant_id', 'status', 'created_at'] },
+    ])) this.addSql(sql);
   }
+
 
   override async down(): Promise<void> {
     this.addSql('drop index "executions"."executions_tenant_status_created_idx"');

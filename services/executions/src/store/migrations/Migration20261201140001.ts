@@ -1,4 +1,5 @@
 import { Migration } from '@mikro-orm/migrations';
+import { indexMigrationSql } from '@rowline/kit';
 
 /**
  * `executions` pages and counts from indexes that hold every filter a client can send, so that both are read from
@@ -11,36 +12,17 @@ import { Migration } from '@mikro-orm/migrations';
  *   which counted as well but held a status's runs in time order: a page of them in id order was a walk of the
  *   primary key or a sort of them all.
  *
- * Plain `create index`, in the migrator's transaction (`create index concurrently` cannot run in one): it blocks
- * writes to executions while it builds, seconds per million runs for each index. A large installation may build
- * them beforehand with `create index concurrently` under the same names and definitions, which `if not exists`
- * then keeps; a concurrent build that failed leaves an invalid index of that name, which no query would use, so it
- * is dropped first. `set local lock_timeout` holds for this transaction alone: on a busy table the migration fails
- * after 5 s and can be run again, instead of queueing every write to executions behind its lock request.
+ * How they are built (in the migrator's transaction, a failed concurrent build's leftover dropped first,
+ * a 5 s lock timeout): kit's indexMigrationSql.
  */
 export class Migration20261201140001 extends Migration {
   override async up(): Promise<void> {
-    this.addSql(`set local lock_timeout = '5s'`);
-    this.addSql(`do $$
-      declare invalid text;
-      begin
-        for invalid in
-          select c.relname from pg_index i
-            join pg_class c on c.oid = i.indexrelid
-            join pg_namespace n on n.oid = c.relnamespace
-          where n.nspname = 'executions' and c.relname in ('executions_tenant_id_created_idx', 'executions_tenant_status_id_idx')
-            and not i.indisvalid
-        loop
-          execute format('drop index "executions".%I', invalid);
-        end loop;
-      end $$`);
-    this.addSql(`create index if not exists "executions_tenant_id_created_idx" on "executions"."executions" ("tenant_id", "id") include ("created_at")`);
-    this.addSql(`create index if not exists "executions_tenant_status_id_idx" on "executions"."executions" ("tenant_id", "status", "id") include ("created_at")`);
-    this.addSql(`drop index if exists "executions"."executions_tenant_idx"`);
-    this.addSql(`drop index if exists "executions"."executions_tenant_status_created_idx"`);
-    // `set local` lasts until the outer transaction ends, and migrations applied after this one share it.
-    this.addSql(`set local lock_timeout to default`);
+    for (const sql of indexMigrationSql('executions', [
+      { name: 'executions_tenant_id_created_idx', table: 'executions', columns: ['tenant_id', 'id'], include: ['created_at'] },
+      { name: 'executions_tenant_status_id_idx', table: 'executions', columns: ['tenant_id', 'status', 'id'], include: ['created_at'] },
+    ], ['executions_tenant_idx', 'executions_tenant_status_created_idx'])) this.addSql(sql);
   }
+
 
   override async down(): Promise<void> {
     this.addSql(`create index if not exists "executions_tenant_idx" on "executions"."executions" ("tenant_id", "id")`);

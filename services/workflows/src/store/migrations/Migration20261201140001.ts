@@ -1,4 +1,5 @@
 import { Migration } from '@mikro-orm/migrations';
+import { indexMigrationSql } from '@rowline/kit';
 
 /**
  * Indexes the lists page and count from (README, "Tables"), each replacing one that only those lists used:
@@ -8,36 +9,17 @@ import { Migration } from '@mikro-orm/migrations';
  * - `workflow_versions (tenant_id, workflow_id, id)` for `(tenant_id, workflow_id)`: `Workflow.versions` reads
  *   its page from the index instead of sorting all of the workflow's versions.
  *
- * Plain `create index`, in the migrator's transaction (`create index concurrently` cannot run in one): it blocks
- * writes to the table while it builds, about a second per million rows for each index. A large installation may
- * build them beforehand with `create index concurrently` under the same names and definitions, which
- * `if not exists` then keeps; a concurrent build that failed leaves an invalid index of that name, which no query
- * would use, so it is dropped first. `set local lock_timeout` holds for this transaction alone: on a busy table the
- * migration fails after 5 s and can be run again, instead of queueing every save behind its lock request.
+ * How they are built (in the migrator's transaction, a failed concurrent build's leftover dropped first,
+ * a 5 s lock timeout): kit's indexMigrationSql.
  */
 export class Migration20261201140001 extends Migration {
   override async up(): Promise<void> {
-    this.addSql(`set local lock_timeout = '5s'`);
-    this.addSql(`do $$
-      declare invalid text;
-      begin
-        for invalid in
-          select c.relname from pg_index i
-            join pg_class c on c.oid = i.indexrelid
-            join pg_namespace n on n.oid = c.relnamespace
-          where n.nspname = 'workflows' and c.relname in ('workflows_tenant_id_status_idx', 'workflow_versions_tenant_workflow_id_idx')
-            and not i.indisvalid
-        loop
-          execute format('drop index "workflows".%I', invalid);
-        end loop;
-      end $$`);
-    this.addSql(`create index if not exists "workflows_tenant_id_status_idx" on "workflows"."workflows" ("tenant_id", "id") include ("status")`);
-    this.addSql(`create index if not exists "workflow_versions_tenant_workflow_id_idx" on "workflows"."workflow_versions" ("tenant_id", "workflow_id", "id")`);
-    this.addSql(`drop index if exists "workflows"."workflows_tenant_id_idx"`);
-    this.addSql(`drop index if exists "workflows"."workflow_versions_tenant_idx"`);
-    // `set local` lasts until the outer transaction ends, and migrations applied after this one share it.
-    this.addSql(`set local lock_timeout to default`);
+    for (const sql of indexMigrationSql('workflows', [
+      { name: 'workflows_tenant_id_status_idx', table: 'workflows', columns: ['tenant_id', 'id'], include: ['status'] },
+      { name: 'workflow_versions_tenant_workflow_id_idx', table: 'workflow_versions', columns: ['tenant_id', 'workflow_id', 'id'] },
+    ], ['workflows_tenant_id_idx', 'workflow_versions_tenant_idx'])) this.addSql(sql);
   }
+
 
   override async down(): Promise<void> {
     this.addSql(`create index if not exists "workflows_tenant_id_idx" on "workflows"."workflows" ("tenant_id", "id")`);
