@@ -37,10 +37,26 @@ export async function startChecker(p: ExecutionsPlatform, brokers: string[]) {
   };
   const terminalOf = (id: string) => distinct(id).filter((e) => e.kind === 'statusChanged' && TERMINAL.includes(e.status!));
 
+  /** What a run that did not end looks like: its row, its outbox rows, the events seen and the workers' last lines. */
+  const explain = async (id: string) => {
+    const [row] = await p.sql('select "status", "phase", "attempt", "lease_owner", "lease_expires_at", "sequence", "error", "started_at", "finished_at" from "executions"."executions" where "id" = ?', [id]);
+    const outbox = await p.sql('select "id", "topic", "created_at", "sent_at" from "executions"."outbox" where "key" = ? order by "id"', [id]);
+    return [
+      `run: ${JSON.stringify(row)}`,
+      `outbox: ${JSON.stringify(outbox)}`,
+      `events seen: ${JSON.stringify(events.get(id) ?? [])}`,
+      ...outputs.map((o, i) => `worker ${i}:\n${o()}`),
+    ].join('\n');
+  };
+  const outputs: Array<() => string> = [];
+
   return {
     events,
+    /** A worker's output, shown when a run does not end. */
+    watch(output: () => string) { outputs.push(output); },
     accept(id: string, tenantId: string) { accepted.set(id, tenantId); },
-    ended: (id: string) => until(`the terminal event of ${id}`, async () => terminalOf(id)[0]?.status, 90_000),
+    ended: (id: string) => until(`the terminal event of ${id}`, async () => terminalOf(id)[0]?.status, 90_000)
+      .catch(async (err: Error) => { throw new Error(`${err.message}\n${await explain(id)}`, { cause: err }); }),
     /** Waits for every accepted run to end, then checks each (the expected status and artifact names given). */
     async verify(expected: { status: string; artifacts: string[] } = { status: 'SUCCEEDED', artifacts: ['summary.xlsx'] }) {
       for (const [id, tenantId] of accepted) {

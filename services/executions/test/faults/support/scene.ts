@@ -20,6 +20,7 @@ export async function startFaultScene(opts: { brokers: string[]; database?: { ur
     async worker(options: Parameters<typeof spawnWorker>[1] = {}): Promise<WorkerProcess> {
       const w = spawnWorker(p.workerEnv(), options);
       workers.push(w);
+      checker.watch(w.output);
       await w.ready;
       return w;
     },
