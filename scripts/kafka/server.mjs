@@ -145,11 +145,13 @@ async function startNode({ java, libs, heap, startTimeoutMs, clusterId, nodeId, 
   const serverLog = path.join(dir, 'server.log');
   const starts = () => (existsSync(serverLog) ? readFileSync(serverLog, 'utf8').split(READY_LINE).length - 1 : 0);
   await waitUntilStarted(1);
-  // Tests of a broker outage: the same broker (port, data) goes down and comes back, as after a crash or an upgrade.
-  const restart = async () => {
+  // Tests of a broker outage: the same broker (port, data) goes down and comes back, as after a crash or an
+  // upgrade; `downMs`, how long it stays down (an outage longer than the clients' retries crashes kafkajs's consumers).
+  const restart = async ({ downMs = 0 } = {}) => {
     const before = starts();
     child.kill('SIGTERM');
     await exited;
+    if (downMs > 0) await new Promise((resolve) => setTimeout(resolve, downMs));
     launch();
     await waitUntilStarted(before + 1);
   };

@@ -4,6 +4,7 @@ import { deliver } from '../delivery.js';
 import type { Namespace } from '../names.js';
 import type { DlqOptions, OutgoingMessage, SubscribeOptions, Subscription } from '../types.js';
 import { isCurrentBatch, tagBatchGenerations } from './batch-generation.js';
+import { rejoinAsSameMember } from './member-rejoin.js';
 import { createIntervalCommitter } from './interval-committer.js';
 import { createKeyedDispatcher, Slots, type KeyedDispatcher } from './keyed-batch.js';
 import { toBusMessage } from './message.js';
@@ -40,6 +41,7 @@ type KeyedKafkaMessage = { offset: string; key: string; message: KafkaMessage };
 export async function startSubscriber(deps: SubscriberDeps, sub: SubscribeOptions): Promise<KafkaSubscription> {
   const { ns, logger } = deps;
   tagBatchGenerations();
+  rejoinAsSameMember();
   const groupId = ns.wire(sub.groupId);
   const topics = sub.topics.map((t) => ns.wire(t));
   const fromBeginning = sub.fromBeginning ?? false;
