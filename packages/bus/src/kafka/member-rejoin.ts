@@ -14,10 +14,14 @@ import { createRequire } from 'node:module';
  *
  * The id is kept per consumer (its instrumentation emitter, which each restart's ConsumerGroup shares) from
  * each join, and forgotten once a leave succeeds: a consumer that left cleanly has no former self to wait for.
+ * Only a ConsumerGroup's first join takes it: a later join without an id is kafkajs's runner rejoining after
+ * UNKNOWN_MEMBER_ID (the coordinator forgot the member), which must join anew, not try the dead id first.
  */
 type ConsumerGroup = { memberId: string | null; instrumentationEmitter: object; joinAndSync(): Promise<void>; leave(): Promise<void> };
 
 const memberIds = new WeakMap<object, string>();
+/** The ConsumerGroups that have begun a join: only a restart's fresh group takes its consumer's former id. */
+const joining = new WeakSet<object>();
 let applied = false;
 
 export function rejoinAsSameMember(): void {
@@ -27,7 +31,10 @@ export function rejoinAsSameMember(): void {
   const ConsumerGroup = require('kafkajs/src/consumer/consumerGroup.js') as { prototype: ConsumerGroup };
   const { joinAndSync, leave } = ConsumerGroup.prototype;
   ConsumerGroup.prototype.joinAndSync = async function joinAsBefore(this: ConsumerGroup) {
-    this.memberId ??= memberIds.get(this.instrumentationEmitter) ?? null;
+    if (!joining.has(this)) {
+      joining.add(this);
+      this.memberId ??= memberIds.get(this.instrumentationEmitter) ?? null;
+    }
     try {
       await joinAndSync.call(this);
     } finally {
