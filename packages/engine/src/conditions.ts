@@ -87,7 +87,7 @@ function operand(v: unknown, ci: boolean, type: ValueType | undefined): Operand 
   const text = v === null ? '' : typeof v === 'string' ? v : toText(v);
   const num = typeof v === 'number' ? v : typeof v === 'string' ? parseNumber(v) : null;
   let date: number | null = typeof v === 'string' ? (parseIsoDate(v.trim())?.getTime() ?? null) : null;
-  if (date === null && type === 'date' && typeof v === 'number') date = serialToDate(v).getTime();
+  if (date === null && type === 'date' && typeof v === 'number') date = serialToDate(v)?.getTime() ?? null;
   return { raw: v, num, date, text: ci ? text.toLowerCase() : text, bool: typeof v === 'boolean' ? v : toBoolean(text === '' ? null : text) };
 }
 
@@ -98,7 +98,7 @@ function textOf(v: Value, ci: boolean): string {
 
 function cellDate(v: Value): number | null {
   if (v instanceof Date) return v.getTime();
-  if (typeof v === 'number') return serialToDate(v).getTime();
+  if (typeof v === 'number') return serialToDate(v)?.getTime() ?? null;
   if (typeof v === 'string') return parseIsoDate(v.trim())?.getTime() ?? null;
   return null;
 }

@@ -13,16 +13,32 @@ const MS_PER_DAY = 86_400_000;
 const EPOCH_1900 = Date.UTC(1899, 11, 30);
 const EPOCH_1904 = Date.UTC(1904, 0, 1);
 
+/** The first instant the engine holds as a date, and the first past its last: 0000-01-01 and 10000-01-01. */
+const FIRST_DATE = utcTime(0, 0, 1);
+const PAST_LAST_DATE = utcTime(10000, 0, 1);
+
 /**
- * Excel serial -> date. Excel's 1900 system counts a 29 February 1900 that never was (serial 60), so serials
- * below 61 are one day off; like openpyxl we map 1..59 to their true dates and the phantom 60 to 28 February.
+ * The date at `t` (ms since 1970, UTC), or null outside the years 0-9999 (Excel's #NUM!). Every date computed from
+ * a number (a serial, a date moved by days, date(y, m, d)) goes through here, and text is read with four digits
+ * of year, so no date a step sees, an artifact writes or a preview sends is outside them: ISO text, which csv
+ * artifacts and previews write, has four digits of year (10000-01-01 was written `+010000-01-01`), and past
+ * JavaScript's range a Date is no date at all (format_date threw "Invalid time value", an INTERNAL run).
  */
-export function serialToDate(serial: number, date1904 = false): Date {
+export function dateAt(t: number): Date | null {
+  return t >= FIRST_DATE && t < PAST_LAST_DATE ? new Date(t) : null;
+}
+
+/**
+ * Excel serial -> date, null past the years 0-9999. Excel's 1900 system counts a 29 February 1900 that never was
+ * (serial 60), so serials below 61 are one day off; like openpyxl we map 1..59 to their true dates and the
+ * phantom 60 to 28 February.
+ */
+export function serialToDate(serial: number, date1904 = false): Date | null {
   let day = Math.floor(serial);
   const ms = Math.round((serial - day) * MS_PER_DAY);
-  if (date1904) return new Date(EPOCH_1904 + day * MS_PER_DAY + ms);
+  if (date1904) return dateAt(EPOCH_1904 + day * MS_PER_DAY + ms);
   if (serial > 0 && serial < 60) day += 1;
-  return new Date(EPOCH_1900 + day * MS_PER_DAY + ms);
+  return dateAt(EPOCH_1900 + day * MS_PER_DAY + ms);
 }
 
 /**
@@ -48,12 +64,14 @@ export function isTimeOfDay(d: Date): d is TimeOfDay {
 }
 
 /**
- * `d` moved by a number of days. A time of day stays a time of day, wrapping around midnight as an h:mm cell
- * shows it (22:00 plus 4 hours is 02:00: a night shift's end from its start).
+ * `d` moved by a number of days, null past the years 0-9999 (as dateAt). A time of day stays a time of day,
+ * wrapping around midnight as an h:mm cell shows it (22:00 plus 4 hours is 02:00: a night shift's end from its
+ * start); moved past any number JavaScript holds, it is no time either.
  */
-export function addDays(d: Date, days: number): Date {
+export function addDays(d: Date, days: number): Date | null {
   const t = d.getTime() + days * MS_PER_DAY;
-  if (!(d instanceof TimeOfDay)) return new Date(t);
+  if (!(d instanceof TimeOfDay)) return dateAt(t);
+  if (!Number.isFinite(t)) return null;
   const inDay = (((t - EPOCH_1900) % MS_PER_DAY) + MS_PER_DAY) % MS_PER_DAY;
   // Half a millisecond before midnight rounds to midnight of this day, not the next.
   return new TimeOfDay(EPOCH_1900 + (Math.round(inDay) % MS_PER_DAY));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compileExpression } from '../src/expr/compile.js';
-import type { Row } from '../src/values.js';
+import { timeOfDay, type Row } from '../src/values.js';
 
 const cols = ['amount', 'qty', 'name', 'when', 'unit price', 'constructor'];
 const row: Row = [100, 3, 'Ana', new Date('2024-03-10T00:00:00Z'), 2.5, 'c'];
@@ -133,6 +133,22 @@ describe('expression language', () => {
     expect(ev('year(date(1e6, 1, 1))')).toBeNull();
     expect(ev('date("x", 1, 1)')).toBeNull();
     expect((ev('date(9999, 12, 31)') as Date).toISOString()).toBe('9999-12-31T00:00:00.000Z');
+  });
+
+  it('gives an empty cell for a date moved or read outside the years 0 to 9999, as date(y, m, d) does', () => {
+    const last: Row = [0, 0, '', new Date('9999-12-31T00:00:00Z')];
+    const first: Row = [0, 0, '', new Date('0000-01-01T00:00:00Z')];
+    for (const src of ['add_days(when, 1)', 'when + 1', '1 + when', 'when - -1', 'when + 1e300', 'add_days(when, 1e300)']) expect(ev(src, last), src).toBeNull();
+    for (const src of ['add_days(when, -1)', 'when - 1', 'when + -1e300']) expect(ev(src, first), src).toBeNull();
+    // format_date threw "Invalid time value" past JavaScript's range, and wrote +010000-01-01 short of it.
+    expect(ev('format_date(when + 1e300)', last)).toBeNull();
+    expect(ev('format_date(add_days(when, 1))', last)).toBeNull();
+    // A number is read as an Excel serial.
+    for (const src of ['date(3e6)', 'format_date(1e300)', 'year(3e6)', 'month(3e6)', 'day(3e6)', 'weekday(3e6)', 'add_days(3e6, 1)', 'days_between(1, 3e6)']) expect(ev(src), src).toBeNull();
+    // A time of day wraps around midnight, but not past any number JavaScript holds.
+    expect(ev('format_date(when + 1e305)', [0, 0, '', timeOfDay(0.5)])).toBeNull();
+    expect(ev('format_date(add_days(when, -1))', last)).toBe('9999-12-30');
+    expect(ev('format_date(when + 0.5)', first)).toBe('0000-01-01 12:00:00');
   });
 
   it('handles unicode text', () => {

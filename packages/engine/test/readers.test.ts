@@ -45,6 +45,12 @@ describe.each([
     expect((await readXlsx('t.xlsx', xlsx))['P']).toEqual({ columns: ['a', 'd'], rows: [[1, new Date('1904-01-01T00:00:00Z')]] });
   });
 
+  it('keeps the number of a date-styled cell past the years 0 to 9999, which is no date (Excel shows ####)', async () => {
+    const rows = '<row r="1"><c r="A1" t="inlineStr"><is><t>d</t></is></c></row><row r="2"><c r="A2" s="1"><v>2958465</v></c></row><row r="3"><c r="A3" s="1"><v>2958466</v></c></row><row r="4"><c r="A4" s="2"><v>1E+300</v></c></row>';
+    const xlsx = await buildXlsx({ sheets: [{ name: 'S', xml: sheetXml(rows) }], styles: STYLES });
+    expect((await readXlsx('t.xlsx', xlsx))['S']!.rows).toEqual([[new Date('9999-12-31T00:00:00Z')], [2958466], [1e300]]);
+  });
+
   it('drops rows that hold no value inside the data too: missing, self-closed, styled or empty-string ones', async () => {
     const rows = '<row r="1"><c r="A1" t="inlineStr"><is><t>n</t></is></c></row><row r="2"><c r="A2"><v>1</v></c></row>' +
       '<row r="4"><c r="A4"><v>2</v></c></row><row r="5"/><row r="6"><c r="A6" s="1"/></row><row r="7"><c r="A7" t="inlineStr"><is><t></t></is></c></row>' +

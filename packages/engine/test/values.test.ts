@@ -3,23 +3,32 @@ import { addDays, compareValues, isTimeOfDay, timeOfDay, dateToSerial, joinKey, 
 
 describe('Excel serial dates', () => {
   it('maps modern serials to their dates and back', () => {
-    expect(serialToDate(45292).toISOString()).toBe('2024-01-01T00:00:00.000Z');
+    expect(serialToDate(45292)!.toISOString()).toBe('2024-01-01T00:00:00.000Z');
     expect(dateToSerial(new Date('2024-01-01T00:00:00Z'))).toBe(45292);
-    expect(serialToDate(45292.5).toISOString()).toBe('2024-01-01T12:00:00.000Z');
+    expect(serialToDate(45292.5)!.toISOString()).toBe('2024-01-01T12:00:00.000Z');
   });
 
   it('keeps the 1900 leap-year bug: serials before 61 are shifted, 60 is the phantom 29 February', () => {
-    expect(serialToDate(1).toISOString().slice(0, 10)).toBe('1900-01-01');
-    expect(serialToDate(59).toISOString().slice(0, 10)).toBe('1900-02-28');
-    expect(serialToDate(60).toISOString().slice(0, 10)).toBe('1900-02-28');
-    expect(serialToDate(61).toISOString().slice(0, 10)).toBe('1900-03-01');
+    expect(serialToDate(1)!.toISOString().slice(0, 10)).toBe('1900-01-01');
+    expect(serialToDate(59)!.toISOString().slice(0, 10)).toBe('1900-02-28');
+    expect(serialToDate(60)!.toISOString().slice(0, 10)).toBe('1900-02-28');
+    expect(serialToDate(61)!.toISOString().slice(0, 10)).toBe('1900-03-01');
     expect(dateToSerial(new Date('1900-02-28T00:00:00Z'))).toBe(59);
     expect(dateToSerial(new Date('1900-03-01T00:00:00Z'))).toBe(61);
     expect(dateToSerial(new Date('1900-01-01T00:00:00Z'))).toBe(1);
   });
 
   it('reads the 1904 date system', () => {
-    expect(serialToDate(0, true).toISOString().slice(0, 10)).toBe('1904-01-01');
+    expect(serialToDate(0, true)!.toISOString().slice(0, 10)).toBe('1904-01-01');
+  });
+
+  it('gives no date for a serial outside the years 0 to 9999, in either system', () => {
+    expect(serialToDate(2958465.5)!.toISOString()).toBe('9999-12-31T12:00:00.000Z');
+    expect(serialToDate(2958466)).toBeNull();
+    expect(serialToDate(2957004, true)).toBeNull();
+    expect(serialToDate(-693959)!.toISOString()).toBe('0000-01-01T00:00:00.000Z');
+    expect(serialToDate(-693960)).toBeNull();
+    expect(serialToDate(1e300)).toBeNull();
   });
 });
 
@@ -82,13 +91,19 @@ describe('comparison and keys', () => {
 
 describe('a time of day moved by a duration', () => {
   it('wraps around midnight within its day, and half a millisecond before midnight is midnight of that day', () => {
-    const at = (d: Date) => [isTimeOfDay(d), toText(d)];
+    const at = (d: Date | null) => [isTimeOfDay(d!), toText(d)];
     expect(at(addDays(timeOfDay(22 / 24), 4 / 24))).toEqual([true, '02:00:00']);
     expect(at(addDays(timeOfDay(1 / 24), -2 / 24))).toEqual([true, '23:00:00']);
     expect(at(addDays(timeOfDay(9.5 / 24), 3))).toEqual([true, '09:30:00']);
     const nearlyMidnight = addDays(timeOfDay(0), -0.5 / 86_400_000);
-    expect(nearlyMidnight.getTime()).toBe(timeOfDay(0).getTime());
+    expect(nearlyMidnight!.getTime()).toBe(timeOfDay(0).getTime());
     // Any other date moves on the calendar.
     expect(toText(addDays(new Date('2024-01-05T22:00:00Z'), 4 / 24))).toBe('2024-01-06 02:00:00');
+  });
+
+  it('is no time when moved past any number JavaScript holds, and a date none past the years 0 to 9999', () => {
+    expect(addDays(timeOfDay(0.5), 1e305)).toBeNull();
+    expect(addDays(new Date('9999-12-31T00:00:00Z'), 1)).toBeNull();
+    expect(addDays(new Date('0000-01-01T00:00:00Z'), -1 / 24)).toBeNull();
   });
 });

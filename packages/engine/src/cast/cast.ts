@@ -96,7 +96,7 @@ function dateCaster(pattern: string): Caster {
     if (v instanceof Date) return v;
     let text: string;
     if (typeof v === 'number') {
-      if (format.digitsOnly === null) return serialToDate(v);
+      if (format.digitsOnly === null) return serialToDate(v) ?? new CastFailure('is not a date of the years 0 to 9999');
       if (!Number.isSafeInteger(v) || v < 0) return new CastFailure(`is not written as ${pattern}`);
       text = String(v);
       if (text.length < format.digitsOnly && !format.zerosInFront) return new CastFailure(`has ${text.length} digits, and ${pattern} has ${format.digitsOnly}`);

@@ -1,4 +1,4 @@
-import { addDays, formatDate, isEmpty, MAX_BUILT_TEXT, parseIsoDate, serialToDate, textTooLarge, toDate, toNumber, toText, truthy, utcTime, type Value } from '../values.js';
+import { addDays, dateAt, formatDate, isEmpty, MAX_BUILT_TEXT, parseIsoDate, serialToDate, textTooLarge, toDate, toNumber, toText, truthy, utcTime, type Value } from '../values.js';
 import { compareLoose } from './ops.js';
 
 type Fn = (args: Value[]) => Value;
@@ -45,10 +45,6 @@ function shift(x: number, k: number): number {
   return e < 0 ? Number(`${text}e${k}`) : Number(`${text.slice(0, e)}e${Number(text.slice(e + 1)) + k}`);
 }
 
-/** The first and last instants the engine reads and writes as a date: ISO text has four digits of year. */
-const FIRST_DATE = utcTime(0, 0, 1);
-const PAST_LAST_DATE = utcTime(10000, 0, 1);
-
 /**
  * `date(y, m, d)`: a month or day out of its range rolls over, as Excel's DATE does (DATE(2026, 2, 31) is
  * 2026-03-03, month 13 the next January), where clean's cast refuses 31.02.2026. The cast reads what a file
@@ -61,8 +57,7 @@ const PAST_LAST_DATE = utcTime(10000, 0, 1);
  * write, has four digits of year, and past JavaScript's range a Date is not one at all.
  */
 function makeDate(year: number, month: number, day: number): Date | null {
-  const t = utcTime(year, month - 1, day);
-  return t >= FIRST_DATE && t < PAST_LAST_DATE ? new Date(t) : null;
+  return dateAt(utcTime(year, month - 1, day));
 }
 
 function dateOf(v: Value | undefined): Date | null {

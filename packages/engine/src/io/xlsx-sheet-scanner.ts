@@ -208,8 +208,10 @@ export class SheetScanner {
       if (n !== n) return null;
       if (style >= 0) {
         const kind = this.dec.dateStyles[style];
-        if (kind === DATE_STYLE) return serialToDate(n, this.dec.date1904);
-        if (kind === TIME_STYLE) return n >= 0 && n < 1 ? timeOfDay(n) : serialToDate(n, this.dec.date1904);
+        if (kind === TIME_STYLE && n >= 0 && n < 1) return timeOfDay(n);
+        // A serial past the years 0-9999 is no date (Excel shows it as ####): the cell stays the number it holds.
+        const d = kind === DATE_STYLE || kind === TIME_STYLE ? serialToDate(n, this.dec.date1904) : null;
+        if (d) return d;
       }
       // 16 characters hold at most 15 significant digits, or a whole number: only longer ones can need it.
       return ve - vs > 16 ? toSpreadsheetPrecision(n) : n;

@@ -167,6 +167,24 @@ describe('clean: casting numbers and dates as bank exports write them', () => {
   });
 });
 
+describe('clean: a number cell read as an Excel serial', () => {
+  it('refuses a serial past the years 0 to 9999, with a format as without one', async () => {
+    const rows =
+      '<row r="1"><c r="A1" t="inlineStr"><is><t>plain</t></is></c><c r="B1" t="inlineStr"><is><t>formatted</t></is></c><c r="C1" t="inlineStr"><is><t>n</t></is></c></row>' +
+      '<row r="2"><c r="A2"><v>2958465</v></c><c r="B2"><v>2958465</v></c><c r="C2"><v>1</v></c></row><row r="3"><c r="A3"><v>2958466</v></c><c r="B3"><v>1E+300</v></c><c r="C3"><v>2</v></c></row>';
+    const xlsx = await buildXlsx({ sheets: [{ name: 'Data', xml: sheetXml(rows) }] });
+    const r = await run(
+      [
+        { type: 'clean', params: { columns: ['plain'], cast: 'date' } },
+        { type: 'clean', params: { columns: ['formatted'], cast: 'date', dateFormat: 'DD.MM.YYYY' } },
+      ],
+      bytesInput('in.xlsx', xlsx),
+    );
+    expect((await r.sheets())['Data']!.rows).toEqual([[day('9999-12-31'), day('9999-12-31'), 1], [null, null, 2]]);
+    expect(r.result.logs).toContainEqual({ level: 'warn', step: 1, message: '1 values could not be cast to date; the first, "1e+300", is not a date of the years 0 to 9999' });
+  });
+});
+
 describe('clean: one currency per column', () => {
   const US_AMOUNTS = { cast: 'number', thousandsSeparator: ',' };
 

@@ -59,6 +59,29 @@ describe('compute_column', () => {
     );
   });
 
+  it('leaves a date moved past the years 0-9999 empty in csv and xlsx artifacts, as date(y, m, d) does', async () => {
+    const OUT = { type: 'output', params: { artifacts: [{ name: 'o.csv', sheets: [{ from: 'Sales' }] }, { name: 'o.xlsx', sheets: [{ from: 'Sales' }] }] } };
+    const steps: StepSpec[] = [
+      { type: 'compute_column', params: { column: 'later', expression: 'add_days(d, n)' } },
+      { type: 'compute_column', params: { column: 'plus', expression: 'd + n' } },
+      { type: 'compute_column', params: { column: 'minus', expression: 'd - n' } },
+      { type: 'compute_column', params: { column: 'shown', expression: 'format_date(d + n)' } },
+      OUT,
+    ];
+    // The run failed as INTERNAL ("Invalid time value") on the third row, and wrote +010000-01-01 for the second.
+    const r = await run(steps, csv('d,n\n2026-01-01,1\n9999-12-31,1\n2026-01-01,1e300\n0000-01-01,1\n'));
+    expect(r.text('o.csv')).toBe(
+      'd,n,later,plus,minus,shown\r\n2026-01-01,1,2026-01-02,2026-01-02,2025-12-31,2026-01-02\r\n9999-12-31,1,,,9999-12-30,\r\n' +
+        '2026-01-01,1e+300,,,,\r\n0000-01-01,1,0000-01-02,0000-01-02,,0000-01-02\r\n',
+    );
+    // The fourth row's dates come before 1900, where Excel's date system has none.
+    expect((await r.sheets('o.xlsx'))['Sales']!.rows.slice(0, 3).map((row) => row.slice(2))).toEqual([
+      [new Date('2026-01-02T00:00:00Z'), new Date('2026-01-02T00:00:00Z'), new Date('2025-12-31T00:00:00Z'), '2026-01-02'],
+      [null, null, new Date('9999-12-30T00:00:00Z'), null],
+      [null, null, null, null],
+    ]);
+  });
+
   it('keeps very long text up to Excel\'s cell limit', async () => {
     const long = 'é'.repeat(40000);
     const r = await run([{ type: 'compute_column', params: { column: 'long', expression: 'concat(a, a)' } }], csv(`a\n${long}\n`));
