@@ -140,6 +140,28 @@ function withDeclaredSize(zip: Buffer, part: string, delta: number): Buffer {
   throw new Error(`no central directory entry ${part}`);
 }
 
+describe('ISO date text, in an xlsx date cell (t="d") and a csv alike', () => {
+  it('reads a date that exists as a date and keeps an impossible one as the text written, never rolled over', async () => {
+    const values = ['2024-02-29', '2024-02-31', '2023-02-29T10:00:00', '2024-04-31T00:00:00Z', '2024-01-05T24:00:00', '2024-02-03T04:05:06.5'];
+    const head = '<row r="1"><c r="A1" t="inlineStr"><is><t>d</t></is></c></row>';
+    const rows = values.map((v, i) => `<row r="${i + 2}"><c r="A${i + 2}" t="d"><v>${v}</v></c></row>`).join('');
+    const xlsx = (await readSheets('t.xlsx', await buildXlsx({ sheets: [{ name: 'S', xml: sheetXml(head + rows) }] })))['S']!.rows;
+    const csv = (await readSheets('t.csv', Buffer.from(['d', ...values].join('\n'))))['t']!.rows;
+    // JavaScript's Date parser made 2024-02-31 into 2024-03-02 and 2023-02-29 into 2023-03-01.
+    const expected = [[new Date('2024-02-29T00:00:00Z')], ['2024-02-31'], ['2023-02-29T10:00:00'], ['2024-04-31T00:00:00Z'], ['2024-01-05T24:00:00'], [new Date('2024-02-03T04:05:06.500Z')]];
+    expect(xlsx).toEqual(expected);
+    expect(csv).toEqual(expected);
+  });
+
+  it('reads an xlsx date cell with an offset from UTC as the instant it names, checked alike', async () => {
+    const rows = '<row r="1"><c r="A1" t="inlineStr"><is><t>d</t></is></c></row>' +
+      '<row r="2"><c r="A2" t="d"><v>2024-02-03T04:05:06+02:00</v></c></row><row r="3"><c r="A3" t="d"><v>2024-02-03T01:00:00-0130</v></c></row>' +
+      '<row r="4"><c r="A4" t="d"><v>2024-02-30T04:05:06+02:00</v></c></row>';
+    const xlsx = await buildXlsx({ sheets: [{ name: 'S', xml: sheetXml(rows) }] });
+    expect((await readSheets('t.xlsx', xlsx))['S']!.rows).toEqual([[new Date('2024-02-03T02:05:06Z')], [new Date('2024-02-03T02:30:00Z')], ['2024-02-30T04:05:06+02:00']]);
+  });
+});
+
 describe('csv reader', () => {
   const read = async (text: string | Buffer, name = 'Data.csv') => (await readSheets(name, typeof text === 'string' ? Buffer.from(text) : text))[name.replace(/\.\w+$/, '')]!;
 

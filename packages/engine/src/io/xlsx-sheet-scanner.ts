@@ -1,5 +1,5 @@
 import { EngineError } from '../errors.js';
-import { serialToDate, timeOfDay, toSpreadsheetPrecision, type Value } from '../values.js';
+import { dateAt, parseIsoDate, serialToDate, timeOfDay, toSpreadsheetPrecision, type Value } from '../values.js';
 import { collectT } from './shared-strings.js';
 import { decodeCellText, decodeXml } from './xml.js';
 import { DATE_STYLE, TIME_STYLE } from './xlsx-meta.js';
@@ -226,10 +226,7 @@ export class SheetScanner {
     if (type === 3) return xml.charCodeAt(vs) === 49;
     if (type === 4) return decodeCellText(xml.slice(vs, ve));
     const text = decodeXml(xml.slice(vs, ve));
-    if (type === 6) {
-      const d = new Date(text.length === 10 ? text + 'T00:00:00Z' : /[zZ]|[+-]\d\d:?\d\d$/.test(text) ? text : text + 'Z');
-      return Number.isNaN(d.getTime()) ? text : d;
-    }
+    if (type === 6) return isoCellDate(text) ?? text;
     return text;
   }
 
@@ -244,6 +241,24 @@ export class SheetScanner {
     const start = vs + this.vOpen.length;
     return this.valueOf(xml, start, xml.indexOf(this.vClose, start), type, style);
   }
+}
+
+/** An offset from UTC at the end of an ISO date and time: `+02:00`, `-0130`. */
+const UTC_OFFSET = /([+-])(\d\d):?(\d\d)$/;
+
+/**
+ * The date of an ISO date cell (t="d"), read as a csv's ISO text is (parseIsoDate), or null: a date or time that
+ * does not exist (2024-02-31, 24:00) stays the text written, as in a csv, where JavaScript's Date parser rolled it
+ * over into the next month or day. An offset from UTC, which the format allows and the csv reader does not read, is
+ * taken off the time it follows.
+ */
+function isoCellDate(text: string): Date | null {
+  const offset = text.length > 10 ? UTC_OFFSET.exec(text) : null;
+  const local = parseIsoDate(offset ? text.slice(0, offset.index) : text);
+  if (!offset || !local) return local;
+  const [, sign, hours, minutes] = offset;
+  if (Number(hours) > 23 || Number(minutes) > 59) return null;
+  return dateAt(local.getTime() - (sign === '-' ? -1 : 1) * (Number(hours) * 60 + Number(minutes)) * 60_000);
 }
 
 /**
