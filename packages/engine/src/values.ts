@@ -77,8 +77,16 @@ export function addDays(d: Date, days: number): Date | null {
   return new TimeOfDay(EPOCH_1900 + (Math.round(inDay) % MS_PER_DAY));
 }
 
-/** Date -> Excel serial (1900 system), the inverse of serialToDate for every real date. */
-export function dateToSerial(d: Date): number {
+/** 1900-01-01, serial 1: the first day of Excel's 1900 date system. */
+const FIRST_SERIAL_DATE = Date.UTC(1900, 0, 1);
+
+/**
+ * Date -> Excel serial (1900 system), the inverse of serialToDate for every date from 1900-01-01 on and every time
+ * of day; null for a date before 1900, which the system has no serial for: Excel shows a negative serial as ####,
+ * and serial 0 as 1900-01-00, the day before its first (this mapped 1899-12-30 and 1899-12-31 both to 0).
+ */
+export function dateToSerial(d: Date): number | null {
+  if (d.getTime() < FIRST_SERIAL_DATE && !isTimeOfDay(d)) return null;
   const ms = d.getTime() - EPOCH_1900;
   let days = Math.floor(ms / MS_PER_DAY);
   const frac = (ms - days * MS_PER_DAY) / MS_PER_DAY;

@@ -18,6 +18,12 @@ describe('Excel serial dates', () => {
     expect(dateToSerial(new Date('1900-01-01T00:00:00Z'))).toBe(1);
   });
 
+  it('has no serial for a date before 1900-01-01 (serial 0 is Excel\'s 1900-01-00), but one for a time of day', () => {
+    for (const iso of ['1899-12-31T23:59:59.999Z', '1899-12-31T00:00:00Z', '1899-12-30T00:00:00Z', '0000-01-01T00:00:00Z']) expect(dateToSerial(new Date(iso)), iso).toBeNull();
+    expect(dateToSerial(timeOfDay(0.75))).toBe(0.75);
+    expect(dateToSerial(timeOfDay(0))).toBe(0);
+  });
+
   it('reads the 1904 date system', () => {
     expect(serialToDate(0, true)!.toISOString().slice(0, 10)).toBe('1904-01-01');
   });

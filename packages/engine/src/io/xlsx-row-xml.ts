@@ -1,4 +1,4 @@
-import { dateToSerial, isTimeOfDay, type Value } from '../values.js';
+import { dateToSerial, formatDate, isTimeOfDay, type Value } from '../values.js';
 import { escapeCellText } from './xml.js';
 
 /** Excel refuses cells longer than this; longer text is cut and counted as a warning. */
@@ -52,6 +52,11 @@ export class RowXml {
         s += open + (v ? '" t="b"><v>1</v></c>' : '" t="b"><v>0</v></c>');
       } else {
         const serial = dateToSerial(v);
+        if (serial === null) {
+          // A date before 1900 has no serial: its ISO text, as a csv writes it, not a cell Excel shows as #### or 1900-01-00.
+          s += open + '" t="inlineStr"><is>' + this.text(formatDate(v)) + '</is></c>';
+          continue;
+        }
         const style = isTimeOfDay(v) ? STYLE_TIME : serial % 1 === 0 ? STYLE_DATE : STYLE_DATETIME;
         if (Number.isFinite(serial)) s += open + '" s="' + style + '"><v>' + serial + '</v></c>';
       }
