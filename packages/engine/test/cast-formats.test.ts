@@ -170,6 +170,10 @@ describe('dates as people write them (dateFormat)', () => {
     expect(date('DD.MM.YYYY HH:mm', '31.12.2026 10:60')).toBe('refused: is not a time of day');
     // Years 0-99 are those years, not 1900-1999 (Date.UTC's rule).
     expect(date('DD.MM.YYYY', '01.01.0099')).toBe('0099-01-01T00:00:00.000Z');
+    // The year 0000 too, as the csv reader and date(0, 1, 1) have it; SAP's empty date has no month.
+    expect(date('DD.MM.YYYY', '31.12.0000')).toBe('0000-12-31T00:00:00.000Z');
+    expect(date('YYYYMMDD', '00000101')).toBe('0000-01-01T00:00:00.000Z');
+    expect(date('DD.MM.YYYY', '29.02.0000')).toBe('0000-02-29T00:00:00.000Z');
   });
 
   it('reads a space of the pattern as spaces, no-break (U+00A0) and narrow no-break (U+202F) ones too', () => {

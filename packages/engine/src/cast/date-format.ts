@@ -160,7 +160,8 @@ export function parseFormattedDate(text: string, format: DateFormat): DateParse 
     // Excel's pivot: two-digit years 00-29 are 2000-2029, 30-99 are 1930-1999.
     f[g.field] = g.twoDigitYear ? (n < 30 ? 2000 + n : 1900 + n) : n;
   });
-  if (f.year < 1 || f.month < 1 || f.month > 12 || f.day < 1) return { ok: false, reason: 'is not a date' };
+  // The year 0000 is a year, as in the csv reader's ISO dates and date(0, 1, 1); 00000000 (SAP's empty date) has no month.
+  if (f.month < 1 || f.month > 12 || f.day < 1) return { ok: false, reason: 'is not a date' };
   if (f.hour > 23 || f.minute > 59 || f.second > 59) return { ok: false, reason: 'is not a time of day' };
   const d = new Date(utcTime(f.year, f.month - 1, f.day, f.hour, f.minute, f.second));
   // 31.02.2026 would be 3 March: not a date, and never rolled over.

@@ -253,6 +253,18 @@ describe('clean: dates of the years 0000 to 0099', () => {
     );
     expect(r.text('out.csv')).toBe('plain,formatted\r\n0099-12-31,0099-12-31\r\n');
   });
+
+  it('reads the year 0000 with a YYYY pattern, as the csv reader reads it in ISO text', async () => {
+    const r = await run(
+      [
+        { type: 'clean', params: { columns: ['formatted'], cast: 'date', dateFormat: 'DD.MM.YYYY', onCastError: 'fail' } },
+        { type: 'filter', params: { where: { expression: 'iso == formatted' } } },
+        { type: 'output', params: { artifacts: [{ name: 'out.csv', format: 'csv', sheets: [{ from: 'Sales' }] }] } },
+      ],
+      csv('iso,formatted\n0000-12-31,31.12.0000\n'),
+    );
+    expect(r.text('out.csv')).toBe('iso,formatted\r\n0000-12-31,0000-12-31\r\n');
+  });
 });
 
 describe('clean: the cast params as validateSteps and ruleTypes state them', () => {
