@@ -51,11 +51,14 @@ describe('times of day', () => {
     expect(fromXlsx.text('d.csv')).toBe('what,when\r\ndate,1899-12-30\r\ndate and time,1899-12-31 12:00:00\r\n');
     const fromCsv = await run(out, bytesInput('D.csv', 'what,when\nnone yet,1899-12-30\nstamp,1899-12-30 09:30\n'));
     expect(fromCsv.text('d.csv')).toBe('what,when\r\nnone yet,1899-12-30\r\nstamp,1899-12-30 09:30:00\r\n');
-    // Not times of day in an xlsx either: dates before 1900, which Excel's date system has no serial for, written
-    // as their text (serial 0 was shown as 1900-01-00).
+    // Not times of day in an xlsx either: the day of serial 0, written as its serial in a date style, and the
+    // xlsx's own serials go back as they came.
     const sheet = await sheetPart(fromCsv.files.get('d.xlsx')!);
-    expect(sheet).toContain('<c r="B2" t="inlineStr"><is><t>1899-12-30</t></is></c>');
-    expect(sheet).toContain('<c r="B3" t="inlineStr"><is><t>1899-12-30 09:30:00</t></is></c>');
+    expect(sheet).toContain('<c r="B2" s="1"><v>0</v></c>');
+    expect(sheet).toContain('<c r="B3" s="2"><v>0.3958333333333333</v></c>');
+    const back = await sheetPart(fromXlsx.files.get('d.xlsx')!);
+    expect(back).toContain('<c r="B2" s="1"><v>0</v></c>');
+    expect(back).toContain('<c r="B3" s="2"><v>0.5</v></c>');
   });
 
   it('keeps a time of day one through arithmetic, wrapping around midnight, and sends it as 09:30:00 in JSON', async () => {
@@ -78,17 +81,19 @@ describe('times of day', () => {
 
 describe('dates in an xlsx artifact', () => {
   it('writes a date before 1900-01-01, which Excel\'s 1900 date system has no serial for, as its ISO text, as a csv does', async () => {
-    const dates = ['0000-01-01', '1000-06-15 08:00', '1899-12-30', '1899-12-31 12:00', '1900-01-01', '1900-01-01 12:00', '1900-02-28', '1900-03-01', '9999-12-31'];
+    const dates = ['0000-01-01', '1000-06-15 08:00', '1899-12-29 18:00', '1899-12-30', '1899-12-31 12:00', '1900-01-01', '1900-01-01 12:00', '1900-02-28', '1900-03-01', '9999-12-31'];
     const out = [{ type: 'output', params: { artifacts: [{ name: 'd.xlsx' }, { name: 'd.csv', sheets: [{ from: 'd' }] }] } }];
     const r = await run(out, bytesInput('d.csv', ['when', ...dates].join('\n')));
     const sheet = await sheetPart(r.files.get('d.xlsx')!);
-    // Negative serials, which Excel shows as ####, and serial 0 for both 1899-12-30 and 1899-12-31, which it shows as 1900-01-00.
+    // Not negative serials, which Excel shows as ####. The days of serials 0 to 1 keep them (1900-01-00 to Excel):
+    // what elapsed-time cells under a day are read as (see values.test.ts).
     const cells = [...sheet.matchAll(/<c r="A(\d+)"([^>]*)>(.*?)<\/c>/g)].slice(1).map((m) => `${m[2]}${m[3]}`);
     expect(cells).toEqual([
       ' t="inlineStr"<is><t>0000-01-01</t></is>',
       ' t="inlineStr"<is><t>1000-06-15 08:00:00</t></is>',
-      ' t="inlineStr"<is><t>1899-12-30</t></is>',
-      ' t="inlineStr"<is><t>1899-12-31 12:00:00</t></is>',
+      ' t="inlineStr"<is><t>1899-12-29 18:00:00</t></is>',
+      ' s="1"<v>0</v>',
+      ' s="2"<v>0.5</v>',
       // Serials 1 to 59 are 1900-01-01 to 1900-02-28, 60 the 29 February 1900 Excel counts, 61 1900-03-01.
       ' s="1"<v>1</v>',
       ' s="2"<v>1.5</v>',
@@ -96,7 +101,7 @@ describe('dates in an xlsx artifact', () => {
       ' s="1"<v>61</v>',
       ' s="1"<v>2958465</v>',
     ]);
-    expect(r.text('d.csv')).toBe('when\r\n0000-01-01\r\n1000-06-15 08:00:00\r\n1899-12-30\r\n1899-12-31 12:00:00\r\n1900-01-01\r\n1900-01-01 12:00:00\r\n1900-02-28\r\n1900-03-01\r\n9999-12-31\r\n');
+    expect(r.text('d.csv')).toBe('when\r\n0000-01-01\r\n1000-06-15 08:00:00\r\n1899-12-29 18:00:00\r\n1899-12-30\r\n1899-12-31 12:00:00\r\n1900-01-01\r\n1900-01-01 12:00:00\r\n1900-02-28\r\n1900-03-01\r\n9999-12-31\r\n');
   });
 });
 
