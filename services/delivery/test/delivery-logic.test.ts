@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { idempotencyKey, matchesPattern, renderFileName } from '../src/domain/delivery-plan.js';
 import { nextDelayMs, parseRetrySchedule, type RetrySchedule } from '../src/domain/retry-policy.js';
+import { describeFailure, TransportError } from '../src/transports/errors.js';
 import { uploadPaths } from '../src/transports/file-servers.js';
 import { parseRetryAfter, signWebhook } from '../src/transports/webhook.js';
 
@@ -75,5 +76,26 @@ describe('file-server uploads', () => {
   it('go to a dot-file beside the target, named after the delivery', () => {
     expect(uploadPaths('/outbox/', 'totals.csv', '0193a000-0000-7000-8000-000000000001'))
       .toEqual({ dir: '/outbox', temp: '/outbox/.totals.csv.0193a000.part', final: '/outbox/totals.csv' });
+  });
+});
+
+describe('an attempt\'s error as users read it', () => {
+  it('is a TransportError\'s stage and message: what the destination answered, under the host the tenant configured', () => {
+    expect(describeFailure(new TransportError('CONNECT', 'sftp.example.com:22: connection refused'))).toBe('CONNECT: sftp.example.com:22: connection refused');
+    expect(describeFailure(new TransportError('REMOTE', 'upload to /in/a.csv failed: Permission denied'))).toBe('REMOTE: upload to /in/a.csv failed: Permission denied');
+  });
+
+  it('is a TransportError\'s own words, not its cause\'s (the platform\'s part that failed)', () => {
+    const storage = Object.assign(new Error('ELOOP: too many symbolic links encountered, open \'/var/lib/rowline/t1/artifacts/r1/a.csv\''), { code: 'ELOOP', syscall: 'open' });
+    expect(describeFailure(new TransportError('READ', 'the artifact\'s bytes could not be read: storage failed', { cause: storage })))
+      .toBe('READ: the artifact\'s bytes could not be read: storage failed');
+  });
+
+  it('is INTERNAL, in fixed words, for anything else: a database error, a refused connection to an internal host, a bug', () => {
+    const internal = 'INTERNAL: an internal error occurred';
+    expect(describeFailure(new Error('duplicate key value violates unique constraint "deliveries_pkey"'))).toBe(internal);
+    expect(describeFailure(Object.assign(new Error('connect ECONNREFUSED 10.0.4.17:5432'), { code: 'ECONNREFUSED' }))).toBe(internal);
+    expect(describeFailure(new TypeError('Cannot read properties of undefined (reading \'host\')'))).toBe(internal);
+    expect(describeFailure('thrown as a string')).toBe(internal);
   });
 });

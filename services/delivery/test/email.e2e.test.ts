@@ -1,3 +1,5 @@
+import { mkdir, rename, rm, symlink } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '@rowline/kit';
 import { startSmtpSink, type SmtpSink } from './support/servers/smtp-sink.js';
@@ -21,6 +23,25 @@ async function emailRoute(config: object) {
   await h.attach(workflowId, destinationId);
   return { workflowId, destinationId };
 }
+/**
+ * Puts something in the way of the artifact stored under `key`, where storage keeps it: a symlink to itself (its
+ * open fails, ELOOP) or a directory (its open succeeds and its read fails, EISDIR). Answers the undo.
+ */
+async function inTheWay(key: string, what: 'symlink' | 'directory'): Promise<() => Promise<void>> {
+  const path = join(h.storageDir, key);
+  await rename(path, `${path}.away`);
+  if (what === 'symlink') await symlink(path, path);
+  else await mkdir(path);
+  return async () => { await rm(path, { recursive: true }); await rename(`${path}.away`, path); };
+}
+
+/** Neither where storage keeps the artifact nor storage's own message reaches the attempt's error. */
+function expectNothingOfStorage(error: string, key: string) {
+  expect(error).not.toContain(h.storageDir);
+  expect(error).not.toContain(key);
+  expect(error).not.toMatch(/ELOOP|EISDIR|\/artifacts\//);
+}
+
 /** The message with quoted-printable soft line breaks and `=3D` undone, so a long link reads as one string. */
 const unfolded = (mail: string) => mail.replace(/=\r?\n/g, '').replace(/=3D/g, '=');
 
@@ -63,6 +84,39 @@ describe('EMAIL deliveries through a real SMTP server (aiosmtpd) that stores wha
     } finally {
       if (!restarted) await smtp.start();
     }
+  });
+
+  it('says the artifact could not be read when storage fails to give it, naming neither its path nor its storage key', async () => {
+    const { workflowId } = await emailRoute({ attach: true, subject: 'Unreadable artifact' });
+    let restore: (() => Promise<void>) | undefined;
+    let key = '';
+    // A symlink to itself where the artifact is: storage's open fails (ELOOP, naming the path).
+    const { executionId } = await h.succeedRun({
+      workflowId, artifacts: [{ name: 'looped.csv', content: 'l' }],
+      beforeAnnounce: async ([k]) => { key = k!; restore = await inTheWay(k!, 'symlink'); },
+    });
+    await h.waitFor(async () => (await h.deliveriesOf(executionId))[0]?.attempts.length >= 1, 'a failed attempt');
+    await restore!();
+    const [delivery] = await h.waitForDeliveries(executionId, 1, ['SUCCEEDED']);
+    expect(delivery.attempts[0]).toMatchObject({ outcome: 'FAILED', error: 'READ: the artifact\'s bytes could not be read: storage failed' });
+    expectNothingOfStorage(delivery.attempts[0].error, key);
+  });
+
+  it('says the artifact could not be read, not that the SMTP server failed, when storage fails partway through the attachment', async () => {
+    const { workflowId } = await emailRoute({ attach: true, subject: 'Broken read' });
+    let restore: (() => Promise<void>) | undefined;
+    let key = '';
+    // A directory where the artifact is: storage opens it, and its read fails (EISDIR) once the mail is under way.
+    const { executionId } = await h.succeedRun({
+      workflowId, artifacts: [{ name: 'directory.csv', content: 'd' }],
+      beforeAnnounce: async ([k]) => { key = k!; restore = await inTheWay(k!, 'directory'); },
+    });
+    await h.waitFor(async () => (await h.deliveriesOf(executionId))[0]?.attempts.length >= 1, 'a failed attempt');
+    await restore!();
+    const [delivery] = await h.waitForDeliveries(executionId, 1, ['SUCCEEDED']);
+    expect(delivery.attempts[0]).toMatchObject({ outcome: 'FAILED', error: 'READ: the artifact\'s bytes could not be read: storage failed partway through' });
+    expectNothingOfStorage(delivery.attempts[0].error, key);
+    expect(smtp.messages().filter((m) => /^Subject: Broken read$/m.test(m))).toHaveLength(1);
   });
 
   it('goes DEAD while the SMTP server stays down, then redeliver sends it', async () => {

@@ -5,7 +5,7 @@ import { visibleConfig, type DestinationsDomain } from '../domain/destinations.j
 import type { RoutesDomain } from '../domain/routes.js';
 import type { SecretBox } from '../domain/secret-box.js';
 import type { Destination, DestinationKind } from '../store/entities.js';
-import { TransportError } from '../transports/errors.js';
+import { asTransportError } from '../transports/errors.js';
 import type { Transport } from '../transports/types.js';
 import { openDestination } from '../worker/deliver-one.js';
 import { PageArgs } from './args.js';
@@ -33,7 +33,9 @@ export class DestinationResolver {
       await this.transports[destination.kind].probe(openDestination(this.box, destination));
       return { ok: true, stage: null, message: null, durationMs: Math.round(performance.now() - started) };
     } catch (err) {
-      const failure = err instanceof TransportError ? err : new TransportError('REMOTE', (err as Error).message);
+      // Only a TransportError's message is the caller's to read (asTransportError); the rest is the log's.
+      const failure = asTransportError(err);
+      if (failure.cause !== undefined) ctx.logger.warn({ err: failure.cause, destinationId: id }, 'testDestination failed');
       return { ok: false, stage: failure.stage, message: failure.message, durationMs: Math.round(performance.now() - started) };
     }
   }

@@ -120,7 +120,7 @@ export class DeliveryType {
 @ObjectType('DestinationTestResult', { description: 'What a real connection to the destination found.' })
 export class DestinationTestResultType {
   @Field(() => Boolean) ok!: boolean;
-  @Field(() => String, { nullable: true, description: 'Where it failed: DNS, SSRF, CONNECT, TLS, AUTH, HOST_KEY, REMOTE, HTTP, TIMEOUT, CONFIG.' })
+  @Field(() => String, { nullable: true, description: 'Where it failed: DNS, SSRF, CONNECT, TLS, AUTH, HOST_KEY, REMOTE, HTTP, TIMEOUT, CONFIG, or INTERNAL (the platform\'s own trouble).' })
   stage!: string | null;
   @Field(() => String, { nullable: true }) message!: string | null;
   @Field(() => Int) durationMs!: number;

@@ -66,7 +66,8 @@ export function createWebhookTransport(deps: { resolve: Resolve; timeoutMs: numb
       }, (res) => {
         res.resume();
         res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] }));
-        res.on('error', reject);
+        // The receiver's answer broke off (a reset, an aborted response): the destination's, as a refused connection is.
+        res.on('error', (err: Error) => reject(new TransportError('CONNECT', `${url.host}: ${err.message}`)));
       });
       req.on('timeout', () => req.destroy(new TransportError('TIMEOUT', `${url.host} did not answer within ${deps.timeoutMs} ms`)));
       req.on('error', (err: NodeJS.ErrnoException) => {

@@ -1,8 +1,8 @@
 import type { Readable } from 'node:stream';
 import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
 import type { Logger, Orm } from '@rowline/kit';
-import { TENANT_FILTER, tracer } from '@rowline/kit';
-import type { Storage } from '@rowline/storage';
+import { AppError, TENANT_FILTER, tracer } from '@rowline/kit';
+import { StorageError, withStreamErrors, type Storage } from '@rowline/storage';
 import { nextDelayMs, type RetrySchedule } from '../domain/retry-policy.js';
 import { secretContext, type SecretBox } from '../domain/secret-box.js';
 import { DestinationEntity, type DeliveryStatus, type Destination } from '../store/entities.js';
@@ -51,17 +51,30 @@ async function attempt(deps: AttemptDeps, row: ClaimedRow, span: Span): Promise<
   const started = performance.now();
   let error: unknown = null;
   let kind = 'unknown';
+  // The artifact's stream failed (storage's trouble, partway through): the attempt's failure, whatever the
+  // transport made of it (an SFTP upload "failed", an SMTP send refused), which would name storage's error.
+  let readFailure: TransportError | undefined;
   try {
-    const destination = await deps.orm.em.fork().findOne(DestinationEntity, { id: row.destination_id, tenantId: row.tenant_id }, { filters: { [TENANT_FILTER]: false } });
+    const destination = await deps.orm.em.fork().findOne(DestinationEntity, { id: row.destination_id, tenantId: row.tenant_id }, { filters: { [TENANT_FILTER]: false } })
+      .catch((err: unknown) => { throw new TransportError('INTERNAL', 'the database was unavailable', { cause: err }); });
     if (!destination) throw new TransportError('CONFIG', 'the destination was deleted', { permanent: true });
     kind = destination.kind.toLowerCase();
     if (!destination.enabled) throw new TransportError('CONFIG', 'the destination is disabled', { permanent: true });
-    const located = await deps.locate(row.tenant_id, row.artifact_file_id).catch((err: Error) => {
-      throw new TransportError('READ', `the artifact could not be found: ${err.message}`);
+    // The files service's and storage's own messages (a storage key, a path, a host and port) are not the tenant's to read.
+    const located = await deps.locate(row.tenant_id, row.artifact_file_id).catch((err: unknown) => {
+      const why = err instanceof AppError && err.code === 'NOT_FOUND' ? 'it was deleted or has expired' : 'the files service did not answer';
+      throw new TransportError('READ', `the artifact could not be found: ${why}`, { cause: err });
     });
-    const open = (): Promise<Readable> => deps.storage.get(located.storageKey).catch((err: Error) => {
-      throw new TransportError('READ', `the artifact's bytes could not be read: ${err.message}`);
-    });
+    const open = async (): Promise<Readable> => {
+      const stream = await deps.storage.get(located.storageKey).catch((err: unknown) => {
+        const why = err instanceof StorageError && err.code === 'NOT_FOUND' ? 'they are no longer in storage' : 'storage failed';
+        throw new TransportError('READ', `the artifact's bytes could not be read: ${why}`, { cause: err });
+      });
+      return withStreamErrors(stream, (err) => {
+        readFailure ??= new TransportError('READ', 'the artifact\'s bytes could not be read: storage failed partway through', { cause: err });
+        return readFailure;
+      });
+    };
     await deps.transports[destination.kind].send(openDestination(deps.box, destination), {
       deliveryId: row.id, idempotencyKey: row.idempotency_key, executionId: row.execution_id, workflowId: row.workflow_id, fileName: row.file_name,
       artifact: {
@@ -71,7 +84,7 @@ async function attempt(deps: AttemptDeps, row: ClaimedRow, span: Span): Promise<
       open,
     });
   } catch (err) {
-    error = err;
+    error = readFailure ?? err;
   }
   const durationMs = performance.now() - started;
   const failure = error === null ? null : error instanceof TransportError ? error : null;
@@ -91,5 +104,9 @@ async function attempt(deps: AttemptDeps, row: ClaimedRow, span: Span): Promise<
   const log = { deliveryId: row.id, tenantId: row.tenant_id, executionId: row.execution_id, attempt: row.attempt_count, status: next.status };
   if (!kept) deps.logger.warn(log, 'delivery attempt finished after its claim was taken over; result dropped');
   else if (error === null) deps.logger.info(log, 'delivered');
-  else deps.logger.warn({ ...log, error: message, retryInMs: next.retryInMs }, next.status === 'DEAD' ? 'delivery is dead' : 'delivery attempt failed');
+  else {
+    // What users read is `message`; the error it tells of (a SQL error, a path, an internal host) is the log's.
+    const cause = error instanceof TransportError ? error.cause : error;
+    deps.logger.warn({ ...log, error: message, ...(cause === undefined ? {} : { err: cause }), retryInMs: next.retryInMs }, next.status === 'DEAD' ? 'delivery is dead' : 'delivery attempt failed');
+  }
 }

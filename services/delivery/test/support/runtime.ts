@@ -30,7 +30,8 @@ export async function startDeliveryRuntime(opts: { kafka?: boolean; extraCa?: st
   const db = await createDatabase();
   const logger = createLogger({ service: 'delivery-test', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const tokens = createInternalTokens(randomBytes(32).toString('hex'));
-  const storage = createLocalStorage(mkdtempSync(join(tmpdir(), 'delivery-storage-')));
+  const storageDir = mkdtempSync(join(tmpdir(), 'delivery-storage-'));
+  const storage = createLocalStorage(storageDir);
   const bus: EventBus = opts.kafka
     ? createKafkaBus({ brokers: (await kafkaServer()).brokers, clientId: 'delivery-test', topicPrefix: `${uniqueName('dlv')}.`, logger })
     : createMemoryBus({ logger });
@@ -83,7 +84,7 @@ export async function startDeliveryRuntime(opts: { kafka?: boolean; extraCa?: st
   }
 
   return {
-    bus, storage, orm, gql, must, ledgerEvents,
+    bus, storage, storageDir, orm, gql, must, ledgerEvents,
 
     /** The sum of a metric's samples on the service's /metrics whose labels include every `labels` pair. */
     async metric(name: string, labels: Record<string, string> = {}): Promise<number> {
@@ -105,8 +106,14 @@ export async function startDeliveryRuntime(opts: { kafka?: boolean; extraCa?: st
       await must(`mutation($input: AttachDestinationInput!) { attachDestination(input: $input) { id } }`, { input: { workflowId, destinationId, ...route } });
     },
 
-    /** What the engine does for a run: writes its artifacts, registers them with the files service, and announces the success. */
-    async succeedRun(run: { workflowId: string; artifacts: Array<{ name: string; content: string; contentType?: string }>; tenantId?: string }) {
+    /**
+     * What the engine does for a run: writes its artifacts, registers them with the files service, and announces the
+     * success. `beforeAnnounce` gets the artifacts' storage keys before the announcement (and so before any delivery).
+     */
+    async succeedRun(run: {
+      workflowId: string; artifacts: Array<{ name: string; content: string; contentType?: string }>; tenantId?: string;
+      beforeAnnounce?: (storageKeys: string[]) => Promise<void>;
+    }) {
       const tenantId = run.tenantId ?? TENANT;
       const executionId = newId();
       const artifacts = [];
@@ -119,6 +126,7 @@ export async function startDeliveryRuntime(opts: { kafka?: boolean; extraCa?: st
         );
         artifacts.push({ fileId: registered.id, name: a.name, size: BigInt(stored.size), sha256: createHash('sha256').update(a.content).digest('hex'), contentType: a.contentType ?? 'text/csv' });
       }
+      await run.beforeAnnounce?.(run.artifacts.map((a) => `${tenantId}/artifacts/${executionId}/${a.name}`));
       const event = encodeExecutionEvent(create(ExecutionEventSchema, {
         meta: eventMeta(newId(), tenantId), executionId, workflowId: run.workflowId, sequence: 9n,
         payload: { case: 'succeeded', value: { artifacts } },
