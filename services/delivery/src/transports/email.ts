@@ -14,11 +14,18 @@ export function createEmailTransport(deps: { smtp: SmtpSettings | undefined; tim
     if (!deps.smtp) throw new TransportError('CONFIG', 'No SMTP server is configured (DELIVERY_SMTP_URL)', { permanent: true });
     return nodemailer.createTransport(deps.smtp.url, { connectionTimeout: deps.timeoutMs, greetingTimeout: deps.timeoutMs, socketTimeout: deps.timeoutMs });
   }
+  /**
+   * The SMTP server is the platform's own, so only its reply (a refused recipient, a message too large) is the
+   * tenant's to read. The rest is about reaching it (its host and port, its certificate, a name that does not
+   * resolve) and is told in fixed words; the error stays the cause, for the worker's log.
+   */
   const smtpFailure = (err: unknown) => {
     const e = err as NodeJS.ErrnoException & { responseCode?: number; response?: string };
-    if (e.code === 'ECONNREFUSED' || e.code === 'ESOCKET') return new TransportError('CONNECT', `SMTP server: ${e.message}`);
-    if (e.code === 'EAUTH') return new TransportError('AUTH', 'SMTP server refused the credentials');
-    return new TransportError('REMOTE', `SMTP server: ${e.response ?? e.message}`);
+    if (e.code === 'EAUTH') return new TransportError('AUTH', 'SMTP server refused the credentials', { cause: err });
+    if (e.response) return new TransportError('REMOTE', `SMTP server: ${e.response}`, { cause: err });
+    if (e.code === 'ETIMEDOUT') return new TransportError('TIMEOUT', `SMTP server: no answer within ${deps.timeoutMs} ms`, { cause: err });
+    if (e.code === 'EENVELOPE' || e.code === 'EMESSAGE') return new TransportError('REMOTE', 'SMTP server: the mail could not be sent', { cause: err });
+    return new TransportError('CONNECT', 'SMTP server: the platform\'s mail server could not be reached', { cause: err });
   };
 
   return {
