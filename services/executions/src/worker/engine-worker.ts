@@ -6,7 +6,7 @@ import type { BusMessage, EventBus } from '@rowline/bus';
 import { EngineError, MemoryPool, runWorkflow } from '@rowline/engine';
 import { decodeExecutionRequested } from '@rowline/proto';
 import type { Logger } from '@rowline/kit';
-import { causeOfType, StorageError, withStreamErrors, type Storage, type StoredObject } from '@rowline/storage';
+import { causeOfType, withStreamErrors, type Storage, type StoredObject } from '@rowline/storage';
 import { endedEvents, eventMessage, phaseToProto, statusEvent, type EventPayload } from '../events/messages.js';
 import type { Change, RunStore } from '../store/run-store.js';
 import type { ArtifactRef, Execution, RunError } from '../store/entities.js';
@@ -14,6 +14,7 @@ import type { Phase } from '../domain/state-machine.js';
 import { NO_FAULTS, type FaultPoint } from './fault-points.js';
 import { createRunWatch, type RunControl } from './run-watch.js';
 import type { RunObserver } from './run-metrics.js';
+import { databaseFault, failureText, FileUnavailable, filesServiceFault } from './run-failure.js';
 
 export type ArtifactRegistrar = (run: Execution, artifact: { name: string; storageKey: string; size: number; sha256: string; contentType: string }) => Promise<{ id: string }>;
 
@@ -32,27 +33,6 @@ export const artifactKey = (run: { tenantId: string; id: string }, name: string)
 };
 
 /**
- * Storage could not give one of the run's files (the input, or one given under a key). Its message becomes the
- * run's error and log lines, which users read: it names the file as they know it (`file`: which one, by id and
- * key) and says why, never the storage key nor the storage's own message (a path, a bucket, a host), which say
- * how we keep files. The cause keeps them for the worker's own log.
- *
- * `gone`: storage answered that the object is not there (its StorageError NOT_FOUND: ENOENT on local disk, 404
- * from S3). Every file of a run was READY when the run was accepted, and storage is read-after-write consistent
- * (a local disk; S3 since 2020), so a missing object was deleted since (deleteFile, the files service's
- * expiry): no attempt brings it back, and the run fails at once. Anything else (a refused connection, a
- * timeout, a 5xx, a disk error) may pass, and is worth another attempt.
- */
-class FileUnavailable extends Error {
-  readonly gone: boolean;
-  constructor(file: string, cause: unknown) {
-    const gone = cause instanceof StorageError && cause.code === 'NOT_FOUND';
-    super(gone ? `${file} is no longer in storage: it was deleted or expired after the run was accepted` : `${file} could not be read from storage`, { cause });
-    this.gone = gone;
-  }
-}
-
-/**
  * The FileUnavailable behind an engine's error. The engine keeps what `open` threw, or what the stream emitted,
  * as the cause of the error it fails with (cannot open X: ..., cannot read X: ...); looked for further down too,
  * so that another layer of wrapping cannot turn storage's trouble into the workflow's.
@@ -65,6 +45,9 @@ const unavailableIn = (err: unknown) => causeOfType(err, FileUnavailable);
  * worker's log.
  */
 const fromStorage = (source: Readable, file: string): Readable => withStreamErrors(source, (err) => new FileUnavailable(file, err));
+
+/** `work`, its failure the database's (a RunFault): for the store's calls within an attempt, whose failures users read of. */
+const database = <T>(work: Promise<T>): Promise<T> => work.catch((err: unknown) => { throw databaseFault(err); });
 
 /** The delay before attempt `attempt + 1`: `base`, doubling, capped at 30 s. */
 export const retryDelay = (attempt: number, baseMs: number) => Math.min(baseMs * 2 ** (attempt - 1), 30_000);
@@ -146,7 +129,7 @@ export function createEngineWorker(deps: {
     try {
       await faults('after-claim', run.id);
       // A worker stopped here past its lease (SIGSTOP, a long GC) may find its run taken over: it leaves it.
-      if (!(await control.owned())) return settleAborted(run, control.reason(), log, await start.before());
+      if (!(await database(control.owned()))) return settleAborted(run, control.reason(), log, await database(start.before()));
       let outcome = await execute(run, control, start);
       // Refused memory that other runs of this worker hold (BUSY): the run waits for them here, still RUNNING
       // on its lease, and runs again, until its deadline or a cancel stops it. It spends no attempt on it.
@@ -157,14 +140,15 @@ export function createEngineWorker(deps: {
         if (!(await waitForMemory(control.signal))) { outcome = 'aborted'; break; }
         outcome = await execute(run, control, start);
       }
-      if (outcome === 'aborted') return settleAborted(run, control.reason(), log, await start.before());
+      if (outcome === 'aborted') return settleAborted(run, control.reason(), log, await database(start.before()));
       if (refusal) {
         const waited = `Waited ${((performance.now() - waitedSince) / 1000).toFixed(1)} s for memory that other runs held: ${refusal}`;
         log.info(waited);
         outcome.logs = [{ level: 'info', message: waited, step: null }, ...(outcome.logs ?? [])];
       }
       await faults('after-effect', run.id);
-      const ok = await deps.store.transition(run, deps.workerId, { ...outcome, events: [...await start.before(), ...outcome.events] });
+      const events = [...await database(start.before()), ...outcome.events];
+      const ok = await database(deps.store.transition(run, deps.workerId, { ...outcome, events }));
       if (ok) start.written();
       deps.onOutbox();
       if (!ok) log.info('run was taken over or cancelled; result dropped');
@@ -177,13 +161,13 @@ export function createEngineWorker(deps: {
       if (run.attempt < maxAttempts) {
         const delay = retryDelay(run.attempt, backoffMs);
         log.warn({ err }, 'attempt failed; the run waits QUEUED for its retry');
-        const message = `Attempt ${run.attempt} failed: ${(err as Error).message}; retrying in ${delay} ms`;
+        const message = `Attempt ${run.attempt} failed: ${failureText(err)}; retrying in ${delay} ms`;
         const queued = await deps.store.transition(run, deps.workerId, { status: 'QUEUED', phase: null, events: [...before, statusEvent('QUEUED', null)], logs: [{ level: 'warn', message }] });
         deps.onOutbox();
         return queued ? delay : undefined;
       }
       log.error({ err }, 'run failed on its last attempt');
-      await end(run, deps.workerId, 'FAILED', { code: 'INTERNAL', message: `The run failed ${maxAttempts} times: ${(err as Error).message}`.slice(0, 500), step: null }, before);
+      await end(run, deps.workerId, 'FAILED', { code: 'INTERNAL', message: `The run failed ${maxAttempts} times: ${failureText(err)}`.slice(0, 500), step: null }, before);
       return undefined;
     } finally {
       start.stop();
@@ -364,10 +348,11 @@ export function createEngineWorker(deps: {
       });
       const stored = await Promise.all(writes);
       // Registering the artifacts shows them to others: only while the run is still this worker's.
-      if (!(await control.owned())) return 'aborted';
+      if (!(await database(control.owned()))) return 'aborted';
       const artifacts: ArtifactRef[] = [];
       for (const o of stored) {
-        const registered = await deps.registerArtifact(run, { name: o.name, storageKey: o.key, size: o.size, sha256: o.sha256, contentType: o.contentType });
+        const registered = await deps.registerArtifact(run, { name: o.name, storageKey: o.key, size: o.size, sha256: o.sha256, contentType: o.contentType })
+          .catch((err: unknown) => { throw filesServiceFault(err); });
         artifacts.push({ fileId: registered.id, name: o.name, size: o.size, sha256: o.sha256, contentType: o.contentType });
       }
       const steps = result.steps.map((s) => ({ index: s.index, type: s.type, status: s.status, rowsIn: s.rowsIn, rowsOut: s.rowsOut, durationMs: Math.round(s.durationMs) }));

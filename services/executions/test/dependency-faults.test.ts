@@ -1,0 +1,145 @@
+import { createServer } from 'node:net';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { createMemoryBus, type BusMessage, type EventBus } from '@rowline/bus';
+import { createInternalClient, createInternalTokens, createLogger } from '@rowline/kit';
+import { decodeExecutionEvent } from '@rowline/proto';
+import { createLocalStorage, type Storage } from '@rowline/storage';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requestedMessage } from '../src/events/messages.js';
+import { createRunStore, type RunStore } from '../src/store/run-store.js';
+import type { Execution } from '../src/store/entities.js';
+import { createEngineWorker, type ArtifactRegistrar } from '../src/worker/engine-worker.js';
+import { quiet, startExecutionsDatabase, type ExecutionsDatabase } from './support/database.js';
+
+/**
+ * The worker alone (real Postgres, real local storage, a real HTTP client for the files service) on runs that
+ * fail for a reason that is not the workflow's own: the files service cannot be reached, Postgres refuses the
+ * outcome's write. Each of these errors names what users must not read (a host and port, a constraint): the
+ * run's logs, its error and its `failed` event say what happened in their terms.
+ */
+let db: ExecutionsDatabase;
+let dir: string;
+let storage: Storage;
+let store: RunStore;
+let bus: EventBus;
+/** The worker's own log (warnings and errors), where the errors users do not read are kept whole. */
+const logged: string[] = [];
+const logger = createLogger({ service: 'engine-worker', level: 'warn', destination: new Writable({ write(chunk, _enc, done) { logged.push(String(chunk)); done(); } }) });
+
+beforeAll(async () => {
+  db = await startExecutionsDatabase();
+  dir = await mkdtemp(join(tmpdir(), 'rowline-dependency-faults-'));
+  storage = createLocalStorage(join(dir, 'storage'));
+  store = createRunStore({ em: () => db.orm.em.fork() });
+  bus = createMemoryBus({ logger: quiet });
+});
+afterAll(async () => {
+  await bus?.close();
+  await db?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const SALES = `order_id,sku,qty\n${Array.from({ length: 20_000 }, (_, i) => `${i},S${i % 50},${(i % 9) + 1}`).join('\n')}\n`;
+const COPY = [{ type: 'output', params: { artifacts: [{ name: 'copy.csv', format: 'csv', sheets: [{ from: 'sales' }] }] } }];
+
+/** A port nothing listens on: the files service as a worker finds it while it is away. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+/** Artifact registration as the worker process makes it (engine-workers.ts): the files service's internal route. */
+function filesAt(baseUrl: string): ArtifactRegistrar {
+  const files = createInternalClient({ tokens: createInternalTokens('a'.repeat(64)), baseUrl, audience: 'files' });
+  return (run, artifact) => files(
+    { kind: 'service', tenantId: run.tenantId, subject: 'service:executions', role: 'MEMBER', scopes: [] },
+    '/internal/artifacts?link=false', { method: 'POST', body: { executionId: run.id, ...artifact } },
+  );
+}
+
+type Setup = {
+  input?: Buffer | string; inputName?: string; inputSize?: number;
+  storage?: (run: Execution) => Storage | Promise<Storage>;
+  store?: RunStore;
+  registerArtifact?: ArtifactRegistrar;
+};
+
+/** Runs COPY on `input` through one worker (3 attempts, 20 ms apart); answers the run as recorded, with its logs and last event. */
+async function runWith(setup: Setup) {
+  const tenantId = crypto.randomUUID();
+  const inputKey = `${tenantId}/files/${crypto.randomUUID()}`;
+  const input = Buffer.from(setup.input ?? SALES);
+  await storage.put(inputKey, Readable.from([input]));
+  const run = await db.insertRun({
+    tenantId, inputFileName: setup.inputName ?? 'sales.csv', inputStorageKey: inputKey, inputSize: setup.inputSize ?? input.length, steps: COPY,
+  });
+  const worker = createEngineWorker({
+    store: setup.store ?? store, storage: await setup.storage?.(run) ?? storage, bus, logger, workerId: 'worker-1', onOutbox: () => {},
+    registerArtifact: setup.registerArtifact ?? (async (r) => ({ id: r.id })), maxAttempts: 3, retryBackoffMs: 20,
+  });
+  const m = requestedMessage(run);
+  const message: BusMessage = { topic: m.topic, partition: 0, offset: '0', key: m.key, value: Buffer.from(m.payload), headers: m.headers ?? {}, timestamp: Date.now() };
+  try {
+    await worker.handle(message);
+  } finally {
+    worker.stop();
+  }
+  const [row] = await db.sql<{ status: string; attempt: number; error: { code: string; message: string; step: number | null } | null }>(
+    'select "status", "attempt", "error" from "executions"."executions" where "id" = ?', [run.id]);
+  const logs = (await db.sql<{ message: string }>('select "message" from "executions"."execution_logs" where "execution_id" = ? order by "at", "id"', [run.id])).map((l) => l.message);
+  const [last] = await db.sql<{ payload: Uint8Array }>('select "payload" from "executions"."outbox" where "key" = ? order by "id" desc limit 1', [run.id]);
+  const { payload } = decodeExecutionEvent(last!.payload);
+  const event = payload.case === 'failed' ? payload.value.message : null;
+  return { run, row: row!, logs, event };
+}
+
+const attemptLogs = (logs: string[]) => logs.filter((l) => /^Attempt \d failed/.test(l));
+
+/** What users read of the run: its logs, its error and its `failed` event. */
+const textsOf = (r: Awaited<ReturnType<typeof runWith>>) => [...r.logs, ...(r.row.error ? [r.row.error.message] : []), ...(r.event === null ? [] : [r.event])];
+
+function expectNoneOf(texts: string[], internal: RegExp) {
+  for (const text of texts) expect(text).not.toMatch(internal);
+}
+
+describe('the files service away when the run registers its artifacts', () => {
+  it('fails the run after its last attempt saying the files service did not register them, not its host and port', async () => {
+    const port = await closedPort();
+    const r = await runWith({ registerArtifact: filesAt(`http://127.0.0.1:${port}`) });
+    expect(r.row).toMatchObject({ status: 'FAILED', attempt: 3, error: { code: 'INTERNAL' } });
+    expect(r.row.error!.message).toBe('The run failed 3 times: the files service did not register the run\'s artifacts');
+    expect(attemptLogs(r.logs)).toHaveLength(2);
+    expectNoneOf(textsOf(r), new RegExp(`ECONNREFUSED|127\\.0\\.0\\.1|${port}`));
+    // The worker's log has it all: the fault and, as its cause, the client's error.
+    const lines = logged.filter((l) => l.includes(r.run.id) && l.includes('"level":"error"'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(`the files service did not register the run's artifacts: connect ECONNREFUSED 127.0.0.1:${port}`);
+  });
+});
+
+describe('Postgres refusing the write of a run\'s outcome', () => {
+  it('retries the run, which says the database was unavailable, not Postgres\'s own message', async () => {
+    let refused = 0;
+    // Postgres's own refusal (a unique violation naming its constraint and table), for the first outcome only.
+    const refusing: RunStore = {
+      ...store,
+      async transition(run, owner, change) {
+        if (change.status === 'SUCCEEDED' && refused++ === 0) {
+          await db.sql('insert into "executions"."executions" ("id") select "id" from "executions"."executions" where "id" = ?', [run.id]);
+        }
+        return store.transition(run, owner, change);
+      },
+    };
+    const r = await runWith({ store: refusing });
+    expect(refused).toBe(2);
+    expect(r.row).toMatchObject({ status: 'SUCCEEDED', attempt: 2, error: null });
+    expect(attemptLogs(r.logs)).toEqual(['Attempt 1 failed: the database was unavailable; retrying in 20 ms']);
+    expectNoneOf(textsOf(r), /duplicate|constraint|executions_pkey|violates|insert/i);
+  });
+});

@@ -1,0 +1,50 @@
+import { EngineError } from '@rowline/engine';
+import { StorageError } from '@rowline/storage';
+import { describe, expect, it } from 'vitest';
+import { databaseFault, failureText, FileUnavailable, filesServiceFault, INTERNAL_ERROR } from '../../src/worker/run-failure.js';
+
+/** Errors as Node and the clients make them: what each names is what users must not read. */
+const errno = (message: string, code: string, syscall: string, path?: string) =>
+  Object.assign(new Error(message), { code, syscall, errno: -1, ...(path ? { path } : {}) });
+const DISK = errno('EACCES: permission denied, open \'/var/lib/rowline/storage/t1/artifacts/r1/.out.csv.partial\'', 'EACCES', 'open', '/var/lib/rowline/storage/t1/artifacts/r1/.out.csv.partial');
+const REFUSED = errno('connect ECONNREFUSED 10.0.4.17:5432', 'ECONNREFUSED', 'connect');
+const POSTGRES = Object.assign(new Error('duplicate key value violates unique constraint "execution_logs_pkey"'), { code: '23505', severity: 'ERROR', table: 'execution_logs' });
+const INPUT = 'the input (0190a1b2-0000-7000-8000-000000000001)';
+
+describe('the text users read of a failure that is not the workflow\'s own', () => {
+  it('says what failed in their terms, never the error\'s own message', () => {
+    expect(failureText(databaseFault(POSTGRES))).toBe('the database was unavailable');
+    expect(failureText(databaseFault(REFUSED))).toBe('the database was unavailable');
+    expect(failureText(filesServiceFault(REFUSED))).toBe('the files service did not register the run\'s artifacts');
+  });
+
+  it('keeps the engine\'s words about a file storage could not give, which name it as the user uploaded it', () => {
+    const unavailable = new FileUnavailable(INPUT, REFUSED);
+    expect(unavailable.message).toBe(`${INPUT} could not be read from storage`);
+    const engine = new EngineError('UNSUPPORTED_FILE', `cannot read sales.csv: ${unavailable.message}`, { cause: unavailable });
+    expect(failureText(engine)).toBe(`cannot read sales.csv: ${INPUT} could not be read from storage`);
+    expect(failureText(unavailable)).toBe(`${INPUT} could not be read from storage`);
+  });
+
+  it('says only the fault\'s words when the engine\'s error is not directly about it (another error between them)', () => {
+    const unavailable = new FileUnavailable(INPUT, REFUSED);
+    const between = new Error(`inflate: ${unavailable.message} (at /srv/worker/node_modules/yauzl/index.js:99)`, { cause: unavailable });
+    const engine = new EngineError('CORRUPT_FILE', `cannot read part xl/sheet1.xml: ${between.message}`, { cause: between });
+    expect(failureText(engine)).toBe(`${INPUT} could not be read from storage`);
+  });
+
+  it('tells a file deleted since the run was accepted from one storage failed to give', () => {
+    const gone = new FileUnavailable(INPUT, new StorageError('NOT_FOUND', 'No object at t1/files/f1'));
+    expect(gone.gone).toBe(true);
+    expect(gone.message).toBe(`${INPUT} is no longer in storage: it was deleted or expired after the run was accepted`);
+    expect(new FileUnavailable(INPUT, DISK).gone).toBe(false);
+  });
+
+  it('says "an internal error" for anything no fault tells, whatever it was', () => {
+    expect(failureText(POSTGRES)).toBe(INTERNAL_ERROR);
+    expect(failureText(REFUSED)).toBe(INTERNAL_ERROR);
+    expect(failureText(new TypeError('Cannot read properties of undefined (reading \'storageKey\')'))).toBe(INTERNAL_ERROR);
+    expect(failureText('a string thrown')).toBe(INTERNAL_ERROR);
+    expect(failureText(undefined)).toBe(INTERNAL_ERROR);
+  });
+});
