@@ -1,8 +1,10 @@
+import { createWriteStream } from 'node:fs';
 import { createServer } from 'node:net';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { createMemoryBus, type BusMessage, type EventBus } from '@rowline/bus';
 import { createInternalClient, createInternalTokens, createLogger } from '@rowline/kit';
 import { decodeExecutionEvent } from '@rowline/proto';
@@ -11,14 +13,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestedMessage } from '../src/events/messages.js';
 import { createRunStore, type RunStore } from '../src/store/run-store.js';
 import type { Execution } from '../src/store/entities.js';
-import { createEngineWorker, type ArtifactRegistrar } from '../src/worker/engine-worker.js';
+import { artifactKey, createEngineWorker, type ArtifactRegistrar } from '../src/worker/engine-worker.js';
 import { quiet, startExecutionsDatabase, type ExecutionsDatabase } from './support/database.js';
 
 /**
  * The worker alone (real Postgres, real local storage, a real HTTP client for the files service) on runs that
- * fail for a reason that is not the workflow's own: the files service cannot be reached, Postgres refuses the
- * outcome's write. Each of these errors names what users must not read (a host and port, a constraint): the
- * run's logs, its error and its `failed` event say what happened in their terms.
+ * fail for a reason that is not the workflow's own: the local disk refuses an artifact, the files service
+ * cannot be reached, Postgres refuses the outcome's write. Each of these errors names what users must not read
+ * (a path, a host and port, a constraint): the run's logs, its error and its `failed` event say what happened
+ * in their terms.
  */
 let db: ExecutionsDatabase;
 let dir: string;
@@ -107,6 +110,57 @@ const textsOf = (r: Awaited<ReturnType<typeof runWith>>) => [...r.logs, ...(r.ro
 function expectNoneOf(texts: string[], internal: RegExp) {
   for (const text of texts) expect(text).not.toMatch(internal);
 }
+
+/** Local storage whose first `times` writes of artifacts go through `failing` instead (reads and the input's write are the real ones). */
+function artifactsThrough(failing: Storage, times: number) {
+  let failed = 0;
+  return {
+    ...storage,
+    put: (key, body, opts) => (key.includes('/artifacts/') && failed++ < times ? failing : storage).put(key, body, opts),
+  } satisfies Storage;
+}
+
+describe('an artifact the local disk refuses', () => {
+  it('is retried, and the run says which artifact could not be stored, not the path (the disk refuses its directory before a byte is written)', async () => {
+    // A file where storage's root directory should be: every directory under it fails with ENOTDIR, naming the path.
+    const blocked = join(dir, `blocked-${crypto.randomUUID()}`);
+    await writeFile(blocked, '');
+    const r = await runWith({ storage: () => artifactsThrough(createLocalStorage(blocked), 1) });
+    expect(r.row).toMatchObject({ status: 'SUCCEEDED', attempt: 2, error: null });
+    expect(attemptLogs(r.logs)).toEqual(['Attempt 1 failed: the artifact "copy.csv" could not be stored; retrying in 20 ms']);
+    expectNoneOf(textsOf(r), /ENOTDIR|mkdir|\//);
+    // Written whole by the second attempt, through the stream storage reads beside the engine's.
+    const copy = Buffer.concat(await (await storage.get(artifactKey(r.run, 'copy.csv'))).toArray()).toString('utf8');
+    expect(copy.trim().split(/\r?\n/)).toHaveLength(20_001);
+  });
+
+  it('is retried, not ended as the workflow\'s OUTPUT_FAILED with storage\'s message, when the disk fails while the engine still writes it', async () => {
+    const blocked = join(dir, `blocked-${crypto.randomUUID()}`);
+    await writeFile(blocked, '');
+    // A write as local storage makes it, to a file the disk refuses to open (ENOTDIR, naming the path) while the engine writes.
+    const refusing: Storage = { ...storage, put: async (key, body) => { await pipeline(body, createWriteStream(join(blocked, key))); throw new Error('unreachable'); } };
+    const r = await runWith({ storage: () => artifactsThrough(refusing, 3) });
+    expect(r.row).toMatchObject({ status: 'FAILED', attempt: 3, error: { code: 'INTERNAL', step: null } });
+    expect(r.row.error!.message).toBe('The run failed 3 times: the artifact "copy.csv" could not be stored');
+    expect(attemptLogs(r.logs)).toHaveLength(2);
+    expectNoneOf(textsOf(r), /ENOTDIR|open|\//);
+  });
+
+  it('fails the run after its last attempt when the disk refuses the finished artifact, saying so in the same terms', async () => {
+    // A directory, not empty, where the artifact goes: storage writes it whole, then its rename fails (ENOTEMPTY, both paths).
+    const r = await runWith({
+      storage: async (run) => {
+        await mkdir(join(dir, 'storage', artifactKey(run, 'copy.csv'), 'in-the-way'), { recursive: true });
+        return storage;
+      },
+    });
+    expect(r.row).toMatchObject({ status: 'FAILED', attempt: 3, error: { code: 'INTERNAL', step: null } });
+    expect(r.row.error!.message).toBe('The run failed 3 times: the artifact "copy.csv" could not be stored');
+    expect(r.event).toBe(r.row.error!.message);
+    expect(attemptLogs(r.logs)).toEqual([1, 2].map((n) => `Attempt ${n} failed: the artifact "copy.csv" could not be stored; retrying in ${20 * n} ms`));
+    expectNoneOf(textsOf(r), /ENOTEMPTY|EISDIR|rename|partial|\//);
+  });
+});
 
 describe('the files service away when the run registers its artifacts', () => {
   it('fails the run after its last attempt saying the files service did not register them, not its host and port', async () => {

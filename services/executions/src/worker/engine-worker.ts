@@ -14,7 +14,7 @@ import type { Phase } from '../domain/state-machine.js';
 import { NO_FAULTS, type FaultPoint } from './fault-points.js';
 import { createRunWatch, type RunControl } from './run-watch.js';
 import type { RunObserver } from './run-metrics.js';
-import { databaseFault, failureText, FileUnavailable, filesServiceFault } from './run-failure.js';
+import { artifactNotStored, databaseFault, failureText, FileUnavailable, filesServiceFault, RunFault } from './run-failure.js';
 
 export type ArtifactRegistrar = (run: Execution, artifact: { name: string; storageKey: string; size: number; sha256: string; contentType: string }) => Promise<{ id: string }>;
 
@@ -33,11 +33,12 @@ export const artifactKey = (run: { tenantId: string; id: string }, name: string)
 };
 
 /**
- * The FileUnavailable behind an engine's error. The engine keeps what `open` threw, or what the stream emitted,
- * as the cause of the error it fails with (cannot open X: ..., cannot read X: ...); looked for further down too,
- * so that another layer of wrapping cannot turn storage's trouble into the workflow's.
+ * The RunFault behind an engine's error (storage's trouble with a file or an artifact). The engine keeps what
+ * `open` threw, or what a stream emitted, as the cause of the error it fails with (cannot open X: ..., cannot read
+ * X: ..., writing artifact X failed: ...); looked for further down too, so that another layer of wrapping cannot
+ * turn storage's trouble into the workflow's.
  */
-const unavailableIn = (err: unknown) => causeOfType(err, FileUnavailable);
+const faultIn = (err: unknown) => causeOfType(err, RunFault);
 
 /**
  * One of the run's files as storage streams it, its errors made FileUnavailable (storage's trouble, worth another
@@ -45,6 +46,30 @@ const unavailableIn = (err: unknown) => causeOfType(err, FileUnavailable);
  * worker's log.
  */
 const fromStorage = (source: Readable, file: string): Readable => withStreamErrors(source, (err) => new FileUnavailable(file, err));
+
+/**
+ * The stream the engine writes artifact `name` into, and storage's write of it. Storage reads another stream, fed
+ * from the engine's: it ends what it reads with its own error (a path, a bucket), and the engine would report
+ * that as its own OUTPUT_FAILED, the workflow's error, with storage's message. The engine's stream fails with the
+ * artifact's RunFault instead, which the worker takes for storage's trouble, also when storage failed before it
+ * read a byte (a directory it cannot make): the engine would otherwise wait for it to read on, for ever. The
+ * engine's stream ended as failed (the run stopped) ends storage's too, so that no partial object is kept.
+ */
+function toStorage(name: string, put: (body: Readable) => Promise<StoredObject>) {
+  const body = new PassThrough();
+  const stored = new PassThrough();
+  // Storage answers its failure through `put`; destroyed after storage stopped reading it (a directory it
+  // could not make), this stream's error has no listener of storage's, and must not end the process.
+  stored.on('error', () => {});
+  body.pipe(stored);
+  body.once('close', () => { if (!stored.writableEnded) stored.destroy(body.errored ?? new Error('the artifact was not finished')); });
+  const written = put(stored).catch((err: unknown) => {
+    const fault = artifactNotStored(name, err);
+    body.destroy(fault);
+    throw fault;
+  });
+  return { body, written };
+}
 
 /** `work`, its failure the database's (a RunFault): for the store's calls within an attempt, whose failures users read of. */
 const database = <T>(work: Promise<T>): Promise<T> => work.catch((err: unknown) => { throw databaseFault(err); });
@@ -323,10 +348,13 @@ export function createEngineWorker(deps: {
           }])),
         } : {}),
         openArtifact: async (name, format) => {
-          const body = new PassThrough();
-          bodies.push(body);
           const contentType = CONTENT_TYPES[format];
-          writes.push(deps.storage.put(artifactKey(run, name), body, { contentType }).then((o) => ({ ...o, name, contentType })));
+          const { body, written } = toStorage(name, (stored) => deps.storage.put(artifactKey(run, name), stored, { contentType }));
+          bodies.push(body);
+          const write = written.then((o) => ({ ...o, name, contentType }));
+          // Awaited once the engine has ended (below); storage may fail sooner, and that is no unhandled rejection.
+          write.catch(() => {});
+          writes.push(write);
           return body;
         },
         onProgress: (p) => {
@@ -373,12 +401,14 @@ export function createEngineWorker(deps: {
       await Promise.allSettled(writes);
       if (signal.aborted) return 'aborted';
       if (err instanceof EngineError && err.code === 'BUSY') return { busy: err.message };
-      const unavailable = unavailableIn(err);
-      // The engine reports an input it could not open as the workflow's error; storage being away is not, a
-      // file deleted since the run was accepted is (FILE_NOT_FOUND, as for a file the run was not given).
-      if (err instanceof EngineError && (!unavailable || unavailable.gone)) {
-        if (unavailable) deps.logger.warn({ err, executionId: run.id, tenantId: run.tenantId }, 'a file of the run is gone from storage');
-        const error: RunError = { code: unavailable ? 'FILE_NOT_FOUND' : err.code, message: err.message, step: err.step ?? null };
+      const fault = faultIn(err);
+      const gone = fault instanceof FileUnavailable && fault.gone;
+      // The engine reports an input it could not open, and an artifact it could not write, as the workflow's
+      // error; storage being away is not, a file deleted since the run was accepted is (FILE_NOT_FOUND, as for a
+      // file the run was not given).
+      if (err instanceof EngineError && (!fault || gone)) {
+        if (gone) deps.logger.warn({ err, executionId: run.id, tenantId: run.tenantId }, 'a file of the run is gone from storage');
+        const error: RunError = { code: gone ? 'FILE_NOT_FOUND' : err.code, message: err.message, step: err.step ?? null };
         const steps = (err.steps ?? []).map((s) => ({ index: s.index, type: s.type, status: s.status, rowsIn: s.rowsIn, rowsOut: s.rowsOut, durationMs: Math.round(s.durationMs) }));
         return { status: 'FAILED', phase: null, error, steps, logs: [{ level: 'error', message: err.message, step: err.step ?? null }], events: endedEvents('FAILED', error) };
       }

@@ -9,10 +9,10 @@ import { causeOfType, StorageError } from '@rowline/storage';
  * The rule: users read text written for them, never an error's own message. The engine's errors are written
  * for them (a missing column, a file it cannot parse). Every other failure is told by a RunFault, made where the
  * worker calls what failed (storage, the files service, the database), whose message says which of them failed
- * and, where users know it by a name, which file; anything else is "an internal error". The error of Postgres, Node
- * or a client library stays the RunFault's cause, for the worker's own log (which logs `err` with its causes):
- * it may name tables and constraints, hosts and ports, paths, buckets and storage keys, which say how the
- * platform is built and are no user's business.
+ * and, where users know it by a name, which file or artifact; anything else is "an internal error". The error
+ * of Postgres, Node or a client library stays the RunFault's cause, for the worker's own log (which logs `err`
+ * with its causes): it may name tables and constraints, hosts and ports, paths, buckets and storage keys, which
+ * say how the platform is built and are no user's business.
  */
 export class RunFault extends Error {
   override name = 'RunFault';
@@ -26,6 +26,9 @@ export const databaseFault = (cause: unknown) => new RunFault('the database was 
 
 /** Registering the run's artifacts with the files service failed: it is away, timed out, or answered an error. */
 export const filesServiceFault = (cause: unknown) => new RunFault('the files service did not register the run\'s artifacts', { cause });
+
+/** Storage did not keep an artifact (a disk or S3 error, before the first byte or at the end). */
+export const artifactNotStored = (name: string, cause: unknown) => new RunFault(`the artifact ${JSON.stringify(name)} could not be stored`, { cause });
 
 /**
  * Storage could not give one of the run's files (the input, or one given under a key). Its message names the

@@ -1,7 +1,7 @@
 import { EngineError } from '@rowline/engine';
 import { StorageError } from '@rowline/storage';
 import { describe, expect, it } from 'vitest';
-import { databaseFault, failureText, FileUnavailable, filesServiceFault, INTERNAL_ERROR } from '../../src/worker/run-failure.js';
+import { artifactNotStored, databaseFault, failureText, FileUnavailable, filesServiceFault, INTERNAL_ERROR } from '../../src/worker/run-failure.js';
 
 /** Errors as Node and the clients make them: what each names is what users must not read. */
 const errno = (message: string, code: string, syscall: string, path?: string) =>
@@ -16,6 +16,13 @@ describe('the text users read of a failure that is not the workflow\'s own', () 
     expect(failureText(databaseFault(POSTGRES))).toBe('the database was unavailable');
     expect(failureText(databaseFault(REFUSED))).toBe('the database was unavailable');
     expect(failureText(filesServiceFault(REFUSED))).toBe('the files service did not register the run\'s artifacts');
+    expect(failureText(artifactNotStored('summary.xlsx', DISK))).toBe('the artifact "summary.xlsx" could not be stored');
+  });
+
+  it('finds the fault under the engine\'s error, and says it without the engine\'s words around storage\'s', () => {
+    const fault = artifactNotStored('out.csv', DISK);
+    const engine = new EngineError('OUTPUT_FAILED', `writing artifact out.csv failed: ${fault.message}`, { cause: fault });
+    expect(failureText(engine)).toBe('the artifact "out.csv" could not be stored');
   });
 
   it('keeps the engine\'s words about a file storage could not give, which name it as the user uploaded it', () => {
