@@ -3,9 +3,10 @@ import { createServer } from 'node:net';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
+import { PassThrough, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createMemoryBus, type BusMessage, type EventBus } from '@rowline/bus';
+import { runWorkflow } from '@rowline/engine';
 import { createInternalClient, createInternalTokens, createLogger } from '@rowline/kit';
 import { decodeExecutionEvent } from '@rowline/proto';
 import { createLocalStorage, type Storage } from '@rowline/storage';
@@ -19,9 +20,9 @@ import { quiet, startExecutionsDatabase, type ExecutionsDatabase } from './suppo
 /**
  * The worker alone (real Postgres, real local storage, a real HTTP client for the files service) on runs that
  * fail for a reason that is not the workflow's own: the local disk refuses an artifact, the files service
- * cannot be reached, Postgres refuses the outcome's write. Each of these errors names what users must not read
- * (a path, a host and port, a constraint): the run's logs, its error and its `failed` event say what happened
- * in their terms.
+ * cannot be reached, Postgres refuses the outcome's write, the engine's temporary directory cannot be made.
+ * Each of these errors names what users must not read (a path, a host and port, a constraint): the run's
+ * logs, its error and its `failed` event say what happened in their terms.
  */
 let db: ExecutionsDatabase;
 let dir: string;
@@ -47,6 +48,20 @@ afterAll(async () => {
 
 const SALES = `order_id,sku,qty\n${Array.from({ length: 20_000 }, (_, i) => `${i},S${i % 50},${(i % 9) + 1}`).join('\n')}\n`;
 const COPY = [{ type: 'output', params: { artifacts: [{ name: 'copy.csv', format: 'csv', sheets: [{ from: 'sales' }] }] } }];
+
+async function asXlsx(csv: string): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  await runWorkflow({
+    steps: [{ type: 'output', params: { artifacts: [{ name: 'sales.xlsx', format: 'xlsx', sheets: [{ from: 'sales' }] }] } }],
+    input: { fileName: 'sales.csv', open: () => Readable.from([csv]) },
+    openArtifact: async () => {
+      const body = new PassThrough();
+      body.on('data', (c: Buffer) => parts.push(c));
+      return body;
+    },
+  });
+  return Buffer.concat(parts);
+}
 
 /** A port nothing listens on: the files service as a worker finds it while it is away. */
 async function closedPort(): Promise<number> {
@@ -195,5 +210,27 @@ describe('Postgres refusing the write of a run\'s outcome', () => {
     expect(r.row).toMatchObject({ status: 'SUCCEEDED', attempt: 2, error: null });
     expect(attemptLogs(r.logs)).toEqual(['Attempt 1 failed: the database was unavailable; retrying in 20 ms']);
     expectNoneOf(textsOf(r), /duplicate|constraint|executions_pkey|violates|insert/i);
+  });
+});
+
+describe('a temporary file of the engine that the local disk refuses', () => {
+  const before = process.env.TMPDIR;
+  afterAll(() => {
+    if (before === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = before;
+  });
+
+  it('is retried as the worker\'s trouble, not ended as the workflow\'s error with the path of the directory', async () => {
+    const xlsx = await asXlsx(SALES.slice(0, 2_000));
+    // A file where the temporary directory should be: the engine cannot make its own (ENOTDIR, naming the path).
+    const blocked = join(dir, `tmp-${crypto.randomUUID()}`);
+    await writeFile(blocked, '');
+    process.env.TMPDIR = blocked;
+    // Past the engine's in-memory bound by the size the run kept: the engine spools the workbook to a temporary file.
+    const r = await runWith({ input: xlsx, inputName: 'sales.xlsx', inputSize: 64 * 1024 * 1024 });
+    expect(r.row).toMatchObject({ status: 'FAILED', attempt: 3, error: { code: 'INTERNAL' } });
+    expect(r.row.error!.message).toBe('The run failed 3 times: a temporary file of the run could not be written or read');
+    expect(attemptLogs(r.logs)).toHaveLength(2);
+    expectNoneOf(textsOf(r), /ENOTDIR|mkdtemp|rowline-engine|\//);
   });
 });

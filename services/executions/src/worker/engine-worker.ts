@@ -14,7 +14,9 @@ import type { Phase } from '../domain/state-machine.js';
 import { NO_FAULTS, type FaultPoint } from './fault-points.js';
 import { createRunWatch, type RunControl } from './run-watch.js';
 import type { RunObserver } from './run-metrics.js';
-import { artifactNotStored, databaseFault, failureText, FileUnavailable, filesServiceFault, RunFault } from './run-failure.js';
+import {
+  artifactNotStored, databaseFault, failureText, FileUnavailable, filesServiceFault, fromLocalDisk, RunFault, temporaryFileFault, workflowErrorText,
+} from './run-failure.js';
 
 export type ArtifactRegistrar = (run: Execution, artifact: { name: string; storageKey: string; size: number; sha256: string; contentType: string }) => Promise<{ id: string }>;
 
@@ -403,14 +405,19 @@ export function createEngineWorker(deps: {
       if (err instanceof EngineError && err.code === 'BUSY') return { busy: err.message };
       const fault = faultIn(err);
       const gone = fault instanceof FileUnavailable && fault.gone;
+      // The engine's temporary files failed on the worker's disk: the worker's trouble, worth another attempt.
+      if (err instanceof EngineError && !fault && fromLocalDisk(err)) throw temporaryFileFault(err);
       // The engine reports an input it could not open, and an artifact it could not write, as the workflow's
       // error; storage being away is not, a file deleted since the run was accepted is (FILE_NOT_FOUND, as for a
       // file the run was not given).
       if (err instanceof EngineError && (!fault || gone)) {
-        if (gone) deps.logger.warn({ err, executionId: run.id, tenantId: run.tenantId }, 'a file of the run is gone from storage');
-        const error: RunError = { code: gone ? 'FILE_NOT_FOUND' : err.code, message: err.message, step: err.step ?? null };
+        const log = { err, executionId: run.id, tenantId: run.tenantId };
+        if (gone) deps.logger.warn(log, 'a file of the run is gone from storage');
+        // What the engine did not expect (a bug): its text is for the worker's log only.
+        else if (err.code === 'INTERNAL') deps.logger.error(log, 'the engine failed on an internal error');
+        const error: RunError = { code: gone ? 'FILE_NOT_FOUND' : err.code, message: workflowErrorText(err), step: err.step ?? null };
         const steps = (err.steps ?? []).map((s) => ({ index: s.index, type: s.type, status: s.status, rowsIn: s.rowsIn, rowsOut: s.rowsOut, durationMs: Math.round(s.durationMs) }));
-        return { status: 'FAILED', phase: null, error, steps, logs: [{ level: 'error', message: err.message, step: err.step ?? null }], events: endedEvents('FAILED', error) };
+        return { status: 'FAILED', phase: null, error, steps, logs: [{ level: 'error', message: error.message, step: err.step ?? null }], events: endedEvents('FAILED', error) };
       }
       // Anything else (storage, the files service, Postgres briefly away) is worth another attempt.
       throw err;

@@ -7,12 +7,13 @@ import { causeOfType, StorageError } from '@rowline/storage';
  * through the API, so they say what failed in their terms, and nothing else.
  *
  * The rule: users read text written for them, never an error's own message. The engine's errors are written
- * for them (a missing column, a file it cannot parse). Every other failure is told by a RunFault, made where the
- * worker calls what failed (storage, the files service, the database), whose message says which of them failed
- * and, where users know it by a name, which file or artifact; anything else is "an internal error". The error
- * of Postgres, Node or a client library stays the RunFault's cause, for the worker's own log (which logs `err`
- * with its causes): it may name tables and constraints, hosts and ports, paths, buckets and storage keys, which
- * say how the platform is built and are no user's business.
+ * for them (a missing column, a file it cannot parse), except an INTERNAL one, which quotes whatever the engine
+ * did not expect. Every other failure is told by a RunFault, made where the worker calls what failed (storage,
+ * the files service, the database, the local disk), whose message says which of them failed and, where users
+ * know it by a name, which file or artifact; anything else is "an internal error". The error of Postgres, Node
+ * or a client library stays the RunFault's cause, for the worker's own log (which logs `err` with its causes):
+ * it may name tables and constraints, hosts and ports, paths, buckets and storage keys, which say how the
+ * platform is built and are no user's business.
  */
 export class RunFault extends Error {
   override name = 'RunFault';
@@ -29,6 +30,9 @@ export const filesServiceFault = (cause: unknown) => new RunFault('the files ser
 
 /** Storage did not keep an artifact (a disk or S3 error, before the first byte or at the end). */
 export const artifactNotStored = (name: string, cause: unknown) => new RunFault(`the artifact ${JSON.stringify(name)} could not be stored`, { cause });
+
+/** The engine's temporary files (a spooled workbook, a sort's runs) on the worker's own disk failed. */
+export const temporaryFileFault = (cause: unknown) => new RunFault('a temporary file of the run could not be written or read', { cause });
 
 /**
  * Storage could not give one of the run's files (the input, or one given under a key). Its message names the
@@ -61,4 +65,20 @@ export function failureText(err: unknown): string {
   const fault = causeOfType(err, RunFault);
   if (!fault) return INTERNAL_ERROR;
   return fault instanceof FileUnavailable && err instanceof EngineError && err.cause === fault ? err.message : fault.message;
+}
+
+/** The text of a workflow's own error (the run fails at once): the engine's, unless it is the engine's INTERNAL. */
+export const workflowErrorText = (err: EngineError) => (err.code === 'INTERNAL' ? INTERNAL_ERROR : err.message);
+
+/**
+ * Whether an error of the engine comes from the local disk: an operating system's error (Node's, with a
+ * `syscall`) among its causes. The engine reads no network and the worker marks its storage's errors (a
+ * RunFault, looked for first), so such an error is the engine's temporary files': the worker's trouble, not
+ * the workflow's (ENOSPC, EACCES, a directory that cannot be made), worth another attempt like a storage error.
+ */
+export function fromLocalDisk(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (typeof (e as NodeJS.ErrnoException).syscall === 'string') return true;
+  }
+  return false;
 }

@@ -1,7 +1,9 @@
 import { EngineError } from '@rowline/engine';
 import { StorageError } from '@rowline/storage';
 import { describe, expect, it } from 'vitest';
-import { artifactNotStored, databaseFault, failureText, FileUnavailable, filesServiceFault, INTERNAL_ERROR } from '../../src/worker/run-failure.js';
+import {
+  artifactNotStored, databaseFault, failureText, FileUnavailable, filesServiceFault, fromLocalDisk, INTERNAL_ERROR, temporaryFileFault, workflowErrorText,
+} from '../../src/worker/run-failure.js';
 
 /** Errors as Node and the clients make them: what each names is what users must not read. */
 const errno = (message: string, code: string, syscall: string, path?: string) =>
@@ -17,6 +19,7 @@ describe('the text users read of a failure that is not the workflow\'s own', () 
     expect(failureText(databaseFault(REFUSED))).toBe('the database was unavailable');
     expect(failureText(filesServiceFault(REFUSED))).toBe('the files service did not register the run\'s artifacts');
     expect(failureText(artifactNotStored('summary.xlsx', DISK))).toBe('the artifact "summary.xlsx" could not be stored');
+    expect(failureText(temporaryFileFault(DISK))).toBe('a temporary file of the run could not be written or read');
   });
 
   it('finds the fault under the engine\'s error, and says it without the engine\'s words around storage\'s', () => {
@@ -53,5 +56,30 @@ describe('the text users read of a failure that is not the workflow\'s own', () 
     expect(failureText(new TypeError('Cannot read properties of undefined (reading \'storageKey\')'))).toBe(INTERNAL_ERROR);
     expect(failureText('a string thrown')).toBe(INTERNAL_ERROR);
     expect(failureText(undefined)).toBe(INTERNAL_ERROR);
+  });
+});
+
+describe('the text users read of the workflow\'s own error', () => {
+  it('is the engine\'s, written for them', () => {
+    expect(workflowErrorText(new EngineError('MISSING_COLUMN', 'column "colour" not found (columns: "region")'))).toBe('column "colour" not found (columns: "region")');
+  });
+
+  it('is "an internal error" for the engine\'s INTERNAL, which quotes what the engine did not expect', () => {
+    const bug = new TypeError('Cannot read properties of undefined (reading \'rows\')');
+    expect(workflowErrorText(new EngineError('INTERNAL', `the run failed: ${bug.message}`, { cause: bug }))).toBe(INTERNAL_ERROR);
+  });
+});
+
+describe('an engine error from the local disk', () => {
+  it('is one with an operating system\'s error among its causes (the engine\'s temporary files)', () => {
+    expect(fromLocalDisk(new EngineError('INTERNAL', 'the run failed: ENOSPC', { cause: errno('ENOSPC: no space left on device, write', 'ENOSPC', 'write') }))).toBe(true);
+    const spooled = new EngineError('UNSUPPORTED_FILE', 'cannot read big.xlsx: ...', { cause: new Error('wrapped', { cause: DISK }) });
+    expect(fromLocalDisk(spooled)).toBe(true);
+  });
+
+  it('is not one whose causes are the file\'s content or a bug', () => {
+    expect(fromLocalDisk(new EngineError('CORRUPT_FILE', 'cannot parse the csv file: Invalid Closing Quote', { cause: new Error('Invalid Closing Quote') }))).toBe(false);
+    expect(fromLocalDisk(new EngineError('INTERNAL', 'the run failed: x', { cause: new TypeError('x') }))).toBe(false);
+    expect(fromLocalDisk(new EngineError('MISSING_COLUMN', 'column "a" not found'))).toBe(false);
   });
 });
