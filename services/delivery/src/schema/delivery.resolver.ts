@@ -1,10 +1,9 @@
 import { Arg, Args, Authorized, Ctx, Directive, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { appErrorOf, pageSize, toConnection, type AuthedContext } from '@rowline/kit';
+import { appErrorOf, batchLoader, pageSize, toConnection, type AuthedContext } from '@rowline/kit';
 import type { DeliveriesDomain } from '../domain/deliveries.js';
 import type { DestinationsDomain } from '../domain/destinations.js';
 import type { DeliveryAttempt } from '../store/entities.js';
 import { DeliveriesArgs } from './args.js';
-import { batchLoader } from './batch.js';
 import { DeliveryAttemptType, DeliveryConnection, DeliveryType, DestinationType, ExecutionRef } from './types.js';
 
 @Resolver(() => DeliveryType)
