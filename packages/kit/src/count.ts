@@ -22,25 +22,31 @@ const QUERY_CANCELED = '57014';
 
 /**
  * A list's count: `where` counted through `em` (the request's entity manager, so the tenant filter or the explicit
- * tenant id of `where` scopes it exactly as the page) under a statement timeout. The count runs in a transaction of
- * its own, a fork of `em` that keeps its filter parameters, so that `set local` ends with it and the pooled
- * connection goes back with the server's timeout. Over time it throws COUNT_TIMEOUT: `totalCount` answers null
- * with that error at its path, and the rest of the response stands.
+ * tenant id of `where` scopes it exactly as the page) under a statement timeout (`countWithin`).
  */
 export function boundedCount<T extends object>(
   em: EntityManager, entity: EntityName<T>, where: FilterQuery<NoInfer<T>>, timeoutMs: number = COUNT_TIMEOUT_MS,
 ): Count {
-  return async () => {
-    try {
-      return await em.transactional(async (tx) => {
-        await tx.execute(`set local statement_timeout = ${Math.trunc(timeoutMs)}`);
-        return tx.count<T>(entity, where);
-      }, { clear: true, readOnly: true });
-    } catch (err) {
-      if ((err as { code?: unknown }).code !== QUERY_CANCELED) throw err;
-      throw new AppError('COUNT_TIMEOUT', `totalCount could not be counted within ${timeoutMs} ms`, { timeoutMs });
-    }
-  };
+  return () => countWithin(em, (tx) => tx.count<T>(entity, where), timeoutMs);
+}
+
+/**
+ * Runs `count` (one counting statement, or a grouped one for the counts of several lists) through `em` under a
+ * statement timeout. It runs in a transaction of its own, a fork of `em` that keeps its filter parameters, so that
+ * `set local` ends with it and the pooled connection goes back with the server's timeout. Over time it throws
+ * COUNT_TIMEOUT: each `totalCount` that waits for it answers null with that error at its path, and the rest of the
+ * response stands.
+ */
+export async function countWithin<R>(em: EntityManager, count: (tx: EntityManager) => Promise<R>, timeoutMs: number = COUNT_TIMEOUT_MS): Promise<R> {
+  try {
+    return await em.transactional(async (tx) => {
+      await tx.execute(`set local statement_timeout = ${Math.trunc(timeoutMs)}`);
+      return count(tx);
+    }, { clear: true, readOnly: true });
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== QUERY_CANCELED) throw err;
+    throw new AppError('COUNT_TIMEOUT', `totalCount could not be counted within ${timeoutMs} ms`, { timeoutMs });
+  }
 }
 
 /**

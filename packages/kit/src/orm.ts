@@ -66,6 +66,16 @@ export function tenantEm(orm: MikroORM, tenantId: string): EntityManager {
 }
 
 /**
+ * The tenant a `tenantEm` is scoped to, for a statement written by hand (where the ORM's filter does not reach) that
+ * must name it. Throws for an entity manager without one, as the filter does.
+ */
+export function tenantOf(em: EntityManager): string {
+  const tenantId = em.getFilterParams<{ tenantId?: string }>(TENANT_FILTER)?.tenantId;
+  if (!tenantId) throw new Error('This entity manager is not scoped to a tenant');
+  return tenantId;
+}
+
+/**
  * An entity manager for system work (workers, relays) that spans tenants. Its queries must pass
  * `filters: { [TENANT_FILTER]: false }` explicitly, so every cross-tenant read is visible in review.
  */

@@ -3,7 +3,7 @@ import { defineEntity, p } from '@mikro-orm/core';
 import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '@rowline/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { boundedCount, createOrm, encodeCursor, findPage, tenantEm, tenantFilter, type Orm } from '../src/index.js';
+import { boundedCount, createOrm, encodeCursor, findPage, tenantEm, tenantFilter, tenantOf, type Orm } from '../src/index.js';
 
 const ThingEntity = defineEntity({
   name: 'Thing', tableName: 'things', filters: tenantFilter,
@@ -65,6 +65,13 @@ describe('boundedCount', () => {
     const failure = await boundedCount(tenantEm(orm, mine), ThingEntity, { kind: { $in: [] } as never, nope: 1 } as never)().catch((err: unknown) => err);
     expect(failure).toBeInstanceOf(Error);
     expect((failure as { code?: string }).code).not.toBe('COUNT_TIMEOUT');
+  });
+});
+
+describe('tenantOf', () => {
+  it('answers the tenant of a request\'s entity manager, for statements written by hand, and refuses one without', () => {
+    expect(tenantOf(tenantEm(orm, mine))).toBe(mine);
+    expect(() => tenantOf(orm.em.fork())).toThrow(/not scoped to a tenant/);
   });
 });
 
