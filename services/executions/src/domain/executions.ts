@@ -1,8 +1,9 @@
-import { AppError, badInput, findPage, decodeCursor, idFloorAt, idTimeOf, isUuid, MAX_PAGE_SIZE, newId, notFound, type EntityManager, type Page, type Principal } from '@rowline/kit';
+import { AppError, badInput, batchLoader, findPage, decodeCursor, idFloorAt, idTimeOf, isUuid, MAX_PAGE_SIZE, newId, notFound, type EntityManager, type Page, type Principal } from '@rowline/kit';
 import { ExecutionStatus, ExecutionPhase } from '@rowline/proto';
 import { fileKeys } from '@rowline/engine';
 import { ExecutionEntity, ExecutionLogEntity, StepRunEntity, type Execution, type RunFileRef, type StepSpec } from '../store/entities.js';
 import { insertRun, runIdForKey } from '../store/insert-run.js';
+import { workflowCounts, workflowPages } from '../store/workflow-runs.js';
 import { eventMessage, requestedMessage } from '../events/messages.js';
 import { isTerminal, type Status } from './state-machine.js';
 
@@ -99,6 +100,25 @@ export function createExecutionsDomain(deps: { lookups: Lookups; onOutbox: () =>
       inFlight.set(key, load);
     }
     return load;
+  }
+
+  // `Workflow.executions`, per request (its em). The gateway asks for the field of every workflow of a list in one
+  // `_entities` call, and its resolver runs once per workflow: the fields given the same page (first, after) read
+  // their pages in one statement, and the counts their clients select in one more, whatever the number of workflows.
+  const workflowPageLoads = new WeakMap<EntityManager, Map<string, (workflowId: string) => Promise<Execution[]>>>();
+  function workflowPage(em: EntityManager, workflowId: string, page: { first: number; afterId?: string }): Promise<Execution[]> {
+    let byPage = workflowPageLoads.get(em);
+    if (!byPage) workflowPageLoads.set(em, (byPage = new Map()));
+    const key = `${page.first}:${page.afterId ?? ''}`;
+    let load = byPage.get(key);
+    if (!load) byPage.set(key, (load = batchLoader((ids: readonly string[]) => workflowPages(em, ids, page), [])));
+    return load(workflowId);
+  }
+  const workflowCountLoads = new WeakMap<EntityManager, (workflowId: string) => Promise<number>>();
+  function workflowCount(em: EntityManager, workflowId: string): Promise<number> {
+    let load = workflowCountLoads.get(em);
+    if (!load) workflowCountLoads.set(em, (load = batchLoader((ids: readonly string[]) => workflowCounts(em, ids), 0)));
+    return load(workflowId);
   }
 
   const defaultTimeoutMs = deps.defaultTimeoutMs ?? 900_000;
@@ -294,6 +314,18 @@ export function createExecutionsDomain(deps: { lookups: Lookups; onOutbox: () =>
       };
       // Page and count read the tenant's index entries of the filter alone (README, "Counting runs").
       return findPage(em, ExecutionEntity, where, page, 'desc');
+    },
+
+    /**
+     * A workflow's runs, as `list(em, { workflowId }, page)` answers them (the same page, cursor, count and errors),
+     * read together with the same page of the other workflows asked for in the same turn of the request.
+     */
+    async ofWorkflow(em: EntityManager, workflowId: string, page: { first: number; after?: string | null }): Promise<Page<Execution>> {
+      const afterId = decodeCursor(page.after);
+      if (!isUuid(workflowId)) throw badInput('workflowId is not a valid id', { field: 'workflowId' });
+      // Rows come back keyed by the id as Postgres writes it; the comparison itself is of uuids, in any case.
+      const id = canonicalId(workflowId);
+      return { rows: await workflowPage(em, id, { first: page.first, afterId }), count: () => workflowCount(em, id) };
     },
 
     steps: (em: EntityManager, executionId: string) => em.find(StepRunEntity, { executionId }, { orderBy: { index: 'asc' } }),

@@ -127,6 +127,6 @@ export class WorkflowExecutionsResolver {
     @Ctx() ctx: AuthedContext,
   ) {
     const size = pageSize(first);
-    return toConnection(await this.domain.list(ctx.em, { workflowId: workflow.id }, { first: size, after }), size, after);
+    return toConnection(await this.domain.ofWorkflow(ctx.em, workflow.id, { first: size, after }), size, after);
   }
 }

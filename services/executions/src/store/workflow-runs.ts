@@ -1,0 +1,40 @@
+import { raw } from '@mikro-orm/core';
+import { countWithin, tenantOf, type EntityManager } from '@rowline/kit';
+import { ExecutionEntity, type Execution } from './entities.js';
+
+/**
+ * The same page (`first + 1` runs from the cursor on, newest first) of each of several workflows of the request's
+ * tenant, in one statement: what `findPage` reads for one workflow, for each of them. The page's ids come from a
+ * probe of `executions_workflow_idx (tenant_id, workflow_id, id)` per workflow (`unnest` of the ids, a lateral
+ * `order by id desc limit first + 1` on each), then those runs by id, as `findPage` does. Each id of `workflowIds`
+ * (distinct, canonical lowercase) answers its runs, newest first, or none: another tenant's workflow has none here.
+ */
+export async function workflowPages(
+  em: EntityManager, workflowIds: readonly string[], page: { first: number; afterId?: string },
+): Promise<Map<string, Execution[]>> {
+  const ids = raw(`select "p"."id" from unnest(array[?]::uuid[]) as "w"("id") cross join lateral (
+      select "x"."id" from "executions"."executions" as "x"
+      where "x"."tenant_id" = ? and "x"."workflow_id" = "w"."id"${page.afterId ? ' and "x"."id" < ?' : ''}
+      order by "x"."id" desc limit ?) as "p"`,
+  [[...workflowIds], tenantOf(em), ...(page.afterId ? [page.afterId] : []), page.first + 1]);
+  // The tenant filter scopes the runs read by id too, as findPage's second step.
+  const runs = await em.find(ExecutionEntity, { id: { $in: ids } } as never, { orderBy: { id: 'desc' } });
+  const byWorkflow = new Map<string, Execution[]>(workflowIds.map((id) => [id, []]));
+  for (const run of runs) byWorkflow.get(run.workflowId)?.push(run);
+  return byWorkflow;
+}
+
+/**
+ * The number of runs of each of several workflows of the request's tenant, in one grouped statement over the same
+ * index entries (each workflow's, never another tenant's), under the count's timeout (`countWithin`): over it,
+ * every count of the batch fails with COUNT_TIMEOUT. A workflow without runs (or another tenant's) is absent: 0.
+ */
+export function workflowCounts(em: EntityManager, workflowIds: readonly string[]): Promise<Map<string, number>> {
+  return countWithin(em, async (tx) => {
+    const rows = await tx.execute<Array<{ workflow_id: string; n: number }>>(
+      `select "workflow_id", count(*)::int as "n" from "executions"."executions"
+        where "tenant_id" = ? and "workflow_id" = any(array[?]::uuid[]) group by "workflow_id"`,
+      [tenantOf(em), [...workflowIds]]);
+    return new Map(rows.map((r) => [r.workflow_id, r.n]));
+  });
+}
