@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { captureSql, selects } from '@rowline/testing/plans';
 import { errorCodes, owner, startDelivery, TENANT_A, TENANT_B, type Harness } from './support/harness.js';
 
 let h: Harness;
@@ -113,6 +114,21 @@ describe('deliveries', () => {
       { outcome: 'FAILED', error: 'try 2', durationMs: 20 },
     ]);
     expect(execution.deliveries[1]).toMatchObject({ status: 'PENDING', artifactName: 'summary.csv', attempts: [] });
+  });
+
+  it('reads the deliveries of many runs in one query, each run\'s as when it is asked alone', async () => {
+    const QUERY = `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Execution { id deliveries { id artifactName attempts { outcome } } } } }`;
+    const runs = [EXECUTION, OTHER_EXECUTION, randomUUID(), EXECUTION.toUpperCase(), EXECUTION];
+    const reps = (ids: string[]) => ({ reps: ids.map((id) => ({ __typename: 'Execution', id })) });
+    const alone = await Promise.all(runs.map(async (id) => (await h.gql(owner(TENANT_A), QUERY, reps([id]))).data._entities[0].deliveries));
+    const { result, statements } = await captureSql(h.orm as never, () => h.gql(owner(TENANT_A), QUERY, reps(runs)));
+    expect(result.errors).toBeUndefined();
+    expect(result.data._entities.map((e: any) => e.deliveries)).toEqual(alone);
+    expect(alone.map((d: any[]) => d.length)).toEqual([2, 1, 0, 2, 2]);
+    expect(selects(statements).filter((q) => q.includes('"execution_id"'))).toHaveLength(1);
+    // Tenant B's delivery of the same run id stays B's: A never sees it, and B sees it alone.
+    const asB = await h.gql(owner(TENANT_B), QUERY, reps(runs));
+    expect(asB.data._entities.map((e: any) => e.deliveries.map((d: any) => d.id))).toEqual([[theirs], [], [], [theirs], [theirs]]);
   });
 
   it('filters the ledger by execution and status, newest first', async () => {

@@ -45,8 +45,15 @@ export function createDeliveriesDomain(deps: { ledger: LedgerStore; onRedeliver?
       return findPage(em, DeliveryEntity, where, opts, 'desc');
     },
 
-    forExecution(em: EntityManager, executionId: string): Promise<Delivery[]> {
-      return em.find(DeliveryEntity, { executionId }, { orderBy: { id: 'asc' } });
+    /**
+     * The deliveries of several runs in one query, oldest first, grouped by run id (lowercase, as Postgres writes a
+     * uuid: the caller looks its ids up in that form). A run of another tenant, or without deliveries, has none.
+     */
+    async forExecutions(em: EntityManager, executionIds: readonly string[]): Promise<Map<string, Delivery[]>> {
+      const rows = await em.find(DeliveryEntity, { executionId: { $in: [...executionIds] } }, { orderBy: { id: 'asc' } });
+      const byExecution = new Map<string, Delivery[]>(executionIds.map((id) => [id.toLowerCase(), []]));
+      for (const row of rows) byExecution.get(row.executionId)?.push(row);
+      return byExecution;
     },
 
     /** Attempts of several deliveries in one query, oldest first, grouped by delivery id. */

@@ -2,7 +2,7 @@ import { Arg, Args, Authorized, Ctx, Directive, FieldResolver, ID, Mutation, Que
 import { appErrorOf, batchLoader, pageSize, toConnection, type AuthedContext } from '@rowline/kit';
 import type { DeliveriesDomain } from '../domain/deliveries.js';
 import type { DestinationsDomain } from '../domain/destinations.js';
-import type { DeliveryAttempt } from '../store/entities.js';
+import type { Delivery, DeliveryAttempt } from '../store/entities.js';
 import { DeliveriesArgs } from './args.js';
 import { DeliveryAttemptType, DeliveryConnection, DeliveryType, DestinationType, ExecutionRef } from './types.js';
 
@@ -63,12 +63,20 @@ export class DeliveryResolver {
 /** Adds `deliveries` to the executions subgraph's Execution. */
 @Resolver(() => ExecutionRef)
 export class ExecutionDeliveriesResolver {
+  /** One deliveries loader per request, keyed by its context: a page of runs is one `_entities` call, one query. */
+  private readonly loaders = new WeakMap<AuthedContext, (executionId: string) => Promise<Delivery[]>>();
+
   constructor(private readonly ledger: DeliveriesDomain) {}
 
   @Authorized('deliveries:read')
   @Directive('@tag(name: "partner")')
   @FieldResolver(() => [DeliveryType], { description: 'Deliveries of this run\'s artifacts, oldest first.' })
   deliveries(@Root() execution: ExecutionRef, @Ctx() ctx: AuthedContext) {
-    return this.ledger.forExecution(ctx.em, execution.id);
+    let load = this.loaders.get(ctx);
+    if (!load) {
+      load = batchLoader((ids: readonly string[]) => this.ledger.forExecutions(ctx.em, ids), [] as Delivery[]);
+      this.loaders.set(ctx, load);
+    }
+    return load(execution.id.toLowerCase());
   }
 }
