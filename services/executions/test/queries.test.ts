@@ -113,6 +113,20 @@ describe('listing runs', () => {
   });
 });
 
+describe('workflows with their runs, through the gateway', () => {
+  it('answers each workflow\'s runs as executions(filter: {workflowId}) lists them, pages and counts', async () => {
+    const PAGE = 'edges { cursor node { id status } } pageInfo { hasNextPage endCursor } totalCount';
+    const listed = await acme.api.request(`{ workflows(first: 50) { edges { node { id name executions(first: 2) { ${PAGE} } } } } }`);
+    expect(listed.errors).toBeUndefined();
+    const nodes: Array<{ id: string; executions: unknown }> = listed.data.workflows.edges.map((e: any) => e.node);
+    expect(nodes.map((n) => n.id).sort()).toEqual([summary.workflowId, broken.workflowId].sort());
+    for (const node of nodes) {
+      const alone = await acme.api.request(`query($w: ID!) { executions(filter: { workflowId: $w }, first: 2) { ${PAGE} } }`, { w: node.id });
+      expect(node.executions).toEqual(alone.data.executions);
+    }
+  });
+});
+
 const COUNT = `query($f: ExecutionFilterInput, $first: Int, $after: String) { executions(filter: $f, first: $first, after: $after) {
   totalCount edges { node { id createdAt } } pageInfo { hasNextPage endCursor } } }`;
 const countOf = async (tenant: Tenant, f?: object): Promise<number> => (await tenant.api.request(COUNT, { f, first: 0 })).data.executions.totalCount;
