@@ -160,6 +160,15 @@ describe('ISO date text, in an xlsx date cell (t="d") and a csv alike', () => {
     const xlsx = await buildXlsx({ sheets: [{ name: 'S', xml: sheetXml(rows) }] });
     expect((await readSheets('t.xlsx', xlsx))['S']!.rows).toEqual([[new Date('2024-02-03T02:05:06Z')], [new Date('2024-02-03T02:30:00Z')], ['2024-02-30T04:05:06+02:00']]);
   });
+
+  it('keeps a date with an offset but no time as the text written, never moving it to the day before', async () => {
+    // An offset is taken off a time; a date alone names a day, which 2024-02-03+02:00 made 2024-02-02 22:00.
+    const values = ['2024-02-03+02:00', '2024-02-03-05:00', '2024-02-03+0200', '2024-02-03Z', '2024-02-03T04:05Z+02:00'];
+    const head = '<row r="1"><c r="A1" t="inlineStr"><is><t>d</t></is></c></row>';
+    const rows = values.map((v, i) => `<row r="${i + 2}"><c r="A${i + 2}" t="d"><v>${v}</v></c></row>`).join('');
+    const xlsx = await buildXlsx({ sheets: [{ name: 'S', xml: sheetXml(head + rows) }] });
+    expect((await readSheets('t.xlsx', xlsx))['S']!.rows).toEqual(values.map((v) => [v]));
+  });
 });
 
 describe('csv reader', () => {

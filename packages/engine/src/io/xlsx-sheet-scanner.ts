@@ -243,18 +243,22 @@ export class SheetScanner {
   }
 }
 
-/** An offset from UTC at the end of an ISO date and time: `+02:00`, `-0130`. */
-const UTC_OFFSET = /([+-])(\d\d):?(\d\d)$/;
+/** An offset from UTC at the end of an ISO date and time, after the digits of its time: `+02:00`, `-0130`. */
+const UTC_OFFSET = /\d([+-])(\d\d):?(\d\d)$/;
 
 /**
  * The date of an ISO date cell (t="d"), read as a csv's ISO text is (parseIsoDate), or null: a date or time that
  * does not exist (2024-02-31, 24:00) stays the text written, as in a csv, where JavaScript's Date parser rolled it
  * over into the next month or day. An offset from UTC, which the format allows and the csv reader does not read, is
- * taken off the time it follows.
+ * taken off the time it follows. A date with an offset and no time (`2024-02-03+02:00`) stays the text written, as
+ * `2024-02-03Z` does: it names a day, which taking the offset off would move to 2024-02-02 22:00.
  */
 function isoCellDate(text: string): Date | null {
   const offset = text.length > 10 ? UTC_OFFSET.exec(text) : null;
-  const local = parseIsoDate(offset ? text.slice(0, offset.index) : text);
+  // The match starts at the last digit before the offset (so `Z+02:00` is none).
+  const written = offset ? text.slice(0, offset.index + 1) : text;
+  if (offset && written.length <= 10) return null;
+  const local = parseIsoDate(written);
   if (!offset || !local) return local;
   const [, sign, hours, minutes] = offset;
   if (Number(hours) > 23 || Number(minutes) > 59) return null;
