@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { previewWorkflow } from '../src/index.js';
 import { csvNumber } from '../src/io/csv-artifact.js';
-import { isTimeFormatCode } from '../src/io/xlsx-meta.js';
+import { isElapsedFormatCode, isTimeFormatCode } from '../src/io/xlsx-meta.js';
 import { bytesInput, run } from './helpers.js';
 import { buildXlsx, sheetXml } from './xlsx-builder.js';
 
@@ -105,6 +105,36 @@ describe('dates in an xlsx artifact', () => {
   });
 });
 
+describe('negative durations', () => {
+  /** Style 1: [h]:mm; 2: mm:ss; 3: h:mm (a time of day); 4: built-in 46, [h]:mm:ss; 5: yyyy-mm-dd (a date). */
+  const DURATION_STYLES = `<?xml version="1.0"?><styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">
+<numFmts count="4"><numFmt numFmtId="164" formatCode="[h]:mm"/><numFmt numFmtId="165" formatCode="mm:ss"/><numFmt numFmtId="166" formatCode="h:mm"/><numFmt numFmtId="167" formatCode="yyyy-mm-dd"/></numFmts>
+<cellXfs count="6"><xf numFmtId="0"/><xf numFmtId="164"/><xf numFmtId="165"/><xf numFmtId="166"/><xf numFmtId="46"/><xf numFmtId="167"/></cellXfs></styleSheet>`;
+
+  it.each([
+    ['1900', ''],
+    ['1904', '<workbookPr date1904="1"/>'],
+  ])('stay the numbers they are in time and elapsed-time cells of the %s date system, in csv and xlsx outputs', async (_, workbookPr) => {
+    // A timesheet's balance, =actual-planned: 6 hours short, 90 seconds, a night shift's end - start. Excel's
+    // 1900 system shows them as ####, its 1904 system as -6:00; they add up either way.
+    const rows =
+      `<row r="1">${inline('A1', 'balance')}${inline('B1', 'lap')}${inline('C1', 'shift')}${inline('D1', 'total')}${inline('E1', 'worked')}</row>` +
+      `<row r="2"><c r="A2" s="1"><v>-0.25</v></c><c r="B2" s="2"><v>-0.00104166666666667</v></c><c r="C2" s="3"><v>-0.375</v></c><c r="D2" s="4"><v>-1.5</v></c><c r="E2" s="1"><v>0.5</v></c></row>`;
+    const xlsx = await buildXlsx({ sheets: [{ name: 'T', xml: sheetXml(rows) }], styles: DURATION_STYLES, workbookPr });
+    const r = await run([{ type: 'output', params: { artifacts: [{ name: 't.csv', sheets: [{ from: 'T' }] }, { name: 't.xlsx', sheets: [{ from: 'T' }] }] } }], bytesInput('t.xlsx', xlsx));
+    // They were dates before 1899-12-30 (1903-12-31 in the 1904 system), which an xlsx artifact writes as text.
+    expect(r.text('t.csv')).toBe(`balance,lap,shift,total,worked\r\n-0.25,-0.00104166666666667,-0.375,-1.5,${workbookPr ? '1904-01-01 12:00:00' : '1899-12-31 12:00:00'}\r\n`);
+    expect((await r.sheets('t.xlsx'))['T']!.rows[0]!.slice(0, 4)).toEqual([-0.25, -0.00104166666666667, -0.375, -1.5]);
+  });
+
+  it('leave a negative serial in a date format a date, as openpyxl writes a date before 1900', async () => {
+    const rows = `<row r="1">${inline('A1', 'born')}</row><row r="2"><c r="A2" s="5"><v>-18000</v></c></row>`;
+    const xlsx = await buildXlsx({ sheets: [{ name: 'P', xml: sheetXml(rows) }], styles: DURATION_STYLES });
+    const r = await run([{ type: 'output', params: { artifacts: [{ name: 'p.csv', sheets: [{ from: 'P' }] }] } }], bytesInput('p.xlsx', xlsx));
+    expect(r.text('p.csv')).toBe('born\r\n1850-09-18\r\n');
+  });
+});
+
 describe('number formats that show a time of day only', () => {
   it('are told from date and date-and-time formats', () => {
     const times = ['hh:mm', 'h:mm AM/PM', 'h:mm:ss A/P', '[$-409]h:mm:ss AM/PM;@', 'h "h" mm "min"'];
@@ -112,6 +142,13 @@ describe('number formats that show a time of day only', () => {
     const others = ['yyyy-mm-dd hh:mm', 'dd/mm/yyyy', 'mmm h:mm', 'm/d', 'mm', '0.00', 'General', '"Day" 0.00', 'd h:mm', '[h]:mm:ss', '[mm]:ss', 'mm:ss', 'mm:ss.0'];
     expect(times.filter((c) => !isTimeFormatCode(c))).toEqual([]);
     expect(others.filter((c) => isTimeFormatCode(c))).toEqual([]);
+  });
+
+  it('and from elapsed time, a duration', () => {
+    const elapsed = ['[h]:mm:ss', '[mm]:ss', '[h]:mm;@', 'mm:ss', 'mm:ss.0', '[$-409]mm:ss', '[ss]'];
+    const others = ['hh:mm', 'h:mm AM/PM', 'yyyy-mm-dd hh:mm:ss', 'dd/mm/yyyy', 'mm', 'mmm', 'd h:mm:ss', '0.00', 'General', '"s" 0'];
+    expect(elapsed.filter((c) => !isElapsedFormatCode(c))).toEqual([]);
+    expect(others.filter((c) => isElapsedFormatCode(c))).toEqual([]);
   });
 });
 

@@ -75,6 +75,8 @@ export async function readXlsxMeta(zip: ZipInput): Promise<XlsxMeta> {
 
 export const DATE_STYLE = 1;
 export const TIME_STYLE = 2;
+/** A date style that shows elapsed time, a duration ([h]:mm, mm:ss): read as DATE_STYLE, except a negative number. */
+export const ELAPSED_STYLE = 3;
 
 /** Built-in number formats that show dates or times (ECMA-376 18.8.30, plus the CJK ids Excel uses). */
 const BUILTIN_DATE_FORMATS = new Set([14, 15, 16, 17, 18, 19, 20, 21, 22, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 45, 46, 47, 50, 51, 52, 53, 54, 55, 56, 57, 58]);
@@ -84,6 +86,8 @@ const BUILTIN_DATE_FORMATS = new Set([14, 15, 16, 17, 18, 19, 20, 21, 22, 27, 28
  * time of day that wraps around midnight; they stay dates, as every date format was before times were told apart.
  */
 const BUILTIN_TIME_FORMATS = new Set([18, 19, 20, 21]);
+/** And the ones that show elapsed time: mm:ss, [h]:mm:ss, mmss.0. */
+const BUILTIN_ELAPSED_FORMATS = new Set([45, 46, 47]);
 
 /** The first section of a format code outside quoted text, escapes and [colour]/[$-locale] brackets. */
 function formatSection(code: string): string {
@@ -107,6 +111,15 @@ export function isTimeFormatCode(code: string): boolean {
   return isDateFormatCode(code) && /h/i.test(section) && !/\[(?:h|hh|m|mm|s|ss)\]/i.test(section) && !/[dy]|m{3,}/i.test(section);
 }
 
+/**
+ * A date format that shows elapsed time, a duration that may pass a day or be negative: [h], [m] or [s] (`[h]:mm`,
+ * `[mm]:ss`), or minutes and seconds with no hour, day or year (`mm:ss`, `mm:ss.0`).
+ */
+export function isElapsedFormatCode(code: string): boolean {
+  const section = formatSection(code).replace(/AM\/PM|A\/P/gi, '');
+  return isDateFormatCode(code) && (/\[(?:h|hh|m|mm|s|ss)\]/i.test(section) || (/s/i.test(section) && !/[dyh]/i.test(section)));
+}
+
 export function parseDateStyles(styles: string): Uint8Array {
   const custom = new Map<number, string>();
   for (const tag of findTags(styles, 'numFmt')) {
@@ -121,8 +134,8 @@ export function parseDateStyles(styles: string): Uint8Array {
   xfs.forEach((tag, i) => {
     const id = Number(parseAttributes(tag).get('numFmtId') ?? 0);
     const code = custom.get(id);
-    if (code !== undefined) out[i] = isTimeFormatCode(code) ? TIME_STYLE : isDateFormatCode(code) ? DATE_STYLE : 0;
-    else out[i] = BUILTIN_TIME_FORMATS.has(id) ? TIME_STYLE : BUILTIN_DATE_FORMATS.has(id) ? DATE_STYLE : 0;
+    if (code !== undefined) out[i] = isTimeFormatCode(code) ? TIME_STYLE : isElapsedFormatCode(code) ? ELAPSED_STYLE : isDateFormatCode(code) ? DATE_STYLE : 0;
+    else out[i] = BUILTIN_TIME_FORMATS.has(id) ? TIME_STYLE : BUILTIN_ELAPSED_FORMATS.has(id) ? ELAPSED_STYLE : BUILTIN_DATE_FORMATS.has(id) ? DATE_STYLE : 0;
   });
   return out;
 }

@@ -2,7 +2,7 @@ import { EngineError } from '../errors.js';
 import { dateAt, parseIsoDate, serialToDate, timeOfDay, toSpreadsheetPrecision, type Value } from '../values.js';
 import { collectT } from './shared-strings.js';
 import { decodeCellText, decodeXml } from './xml.js';
-import { DATE_STYLE, TIME_STYLE } from './xlsx-meta.js';
+import { DATE_STYLE, ELAPSED_STYLE, TIME_STYLE } from './xlsx-meta.js';
 
 export interface CellDecoding {
   sst: string[];
@@ -209,8 +209,10 @@ export class SheetScanner {
       if (style >= 0) {
         const kind = this.dec.dateStyles[style];
         if (kind === TIME_STYLE && n >= 0 && n < 1) return timeOfDay(n);
-        // A serial past the years 0-9999 is no date (Excel shows it as ####): the cell stays the number it holds.
-        const d = kind === DATE_STYLE || kind === TIME_STYLE ? serialToDate(n, this.dec.date1904) : null;
+        // A serial past the years 0-9999 is no date (Excel shows it as ####): the cell stays the number it holds. So
+        // is a negative number shown as a time or elapsed time: a negative duration (a timesheet's balance, a night
+        // shift's end - start), which as a date before 1899-12-30 an xlsx artifact would write as text.
+        const d = kind === DATE_STYLE || ((kind === TIME_STYLE || kind === ELAPSED_STYLE) && n >= 0) ? serialToDate(n, this.dec.date1904) : null;
         if (d) return d;
       }
       // 16 characters hold at most 15 significant digits, or a whole number: only longer ones can need it.
