@@ -80,14 +80,16 @@ export function addDays(d: Date, days: number): Date | null {
 /**
  * Date -> Excel serial (1900 system), the inverse of serialToDate for every date from 1900-01-01 on, every time of
  * day and every serial in [0, 1) the reader gives (1899-12-30 and 1899-12-31, Excel's 1900-01-00); null before
- * 1899-12-30, which the system has no serial for (Excel shows a negative serial as ####). The day of serial 0 keeps
- * its serial although no date of Excel's: it is what an elapsed-time cell under a day (`[h]:mm`, a timesheet's
- * hours, read as a date on 1899-12-31) and a zero duration are read as, and they go back to the numbers they were.
- * The cost: a csv's 1899-12-31 is written 0, which Excel shows as 1900-01-00 and the reader reads as 1899-12-30.
+ * 1899-12-30, which the system has no serial for (Excel shows a negative serial as ####), and on 1899-12-30 after
+ * midnight: a serial in (0, 1) is 1899-12-31 (Excel's 1900-01-00), so 1899-12-30 09:30 written as 0.3958 came back,
+ * in Excel and here, a day later. The day of serial 0 keeps its serial although no date of Excel's: it is what an
+ * elapsed-time cell under a day (`[h]:mm`, a timesheet's hours, read as a date on 1899-12-31) and a zero duration
+ * are read as, and they go back to the numbers they were. The cost: a csv's 1899-12-31 is written 0, which Excel
+ * shows as 1900-01-00 and the reader reads as 1899-12-30.
  */
 export function dateToSerial(d: Date): number | null {
-  if (d.getTime() < EPOCH_1900) return null;
   const ms = d.getTime() - EPOCH_1900;
+  if (ms < 0 || (ms > 0 && ms < MS_PER_DAY && !isTimeOfDay(d))) return null;
   let days = Math.floor(ms / MS_PER_DAY);
   const frac = (ms - days * MS_PER_DAY) / MS_PER_DAY;
   if (days > 0 && days <= 60) days -= 1;

@@ -3,6 +3,7 @@ import { previewWorkflow } from '../src/index.js';
 import { csvNumber } from '../src/io/csv-artifact.js';
 import { isElapsedFormatCode, isTimeFormatCode } from '../src/io/xlsx-meta.js';
 import { bytesInput, run } from './helpers.js';
+import { toText } from '../src/values.js';
 import { buildXlsx, sheetXml } from './xlsx-builder.js';
 
 /**
@@ -52,10 +53,12 @@ describe('times of day', () => {
     const fromCsv = await run(out, bytesInput('D.csv', 'what,when\nnone yet,1899-12-30\nstamp,1899-12-30 09:30\n'));
     expect(fromCsv.text('d.csv')).toBe('what,when\r\nnone yet,1899-12-30\r\nstamp,1899-12-30 09:30:00\r\n');
     // Not times of day in an xlsx either: the day of serial 0, written as its serial in a date style, and the
-    // xlsx's own serials go back as they came.
+    // xlsx's own serials go back as they came. 1899-12-30 09:30 has no serial: 0.3958 is 1899-12-31 09:30
+    // (Excel's 1900-01-00 09:30), the day the reader and Excel gave it back as. It is written as a csv writes it.
     const sheet = await sheetPart(fromCsv.files.get('d.xlsx')!);
     expect(sheet).toContain('<c r="B2" s="1"><v>0</v></c>');
-    expect(sheet).toContain('<c r="B3" s="2"><v>0.3958333333333333</v></c>');
+    expect(sheet).toContain('<c r="B3" t="inlineStr"><is><t>1899-12-30 09:30:00</t></is></c>');
+    expect((await fromCsv.sheets('d.xlsx'))['D']!.rows.map((row) => toText(row[1]!))).toEqual(['1899-12-30', '1899-12-30 09:30:00']);
     const back = await sheetPart(fromXlsx.files.get('d.xlsx')!);
     expect(back).toContain('<c r="B2" s="1"><v>0</v></c>');
     expect(back).toContain('<c r="B3" s="2"><v>0.5</v></c>');
@@ -81,7 +84,7 @@ describe('times of day', () => {
 
 describe('dates in an xlsx artifact', () => {
   it('writes a date before 1900-01-01, which Excel\'s 1900 date system has no serial for, as its ISO text, as a csv does', async () => {
-    const dates = ['0000-01-01', '1000-06-15 08:00', '1899-12-29 18:00', '1899-12-30', '1899-12-31 12:00', '1900-01-01', '1900-01-01 12:00', '1900-02-28', '1900-03-01', '9999-12-31'];
+    const dates = ['0000-01-01', '1000-06-15 08:00', '1899-12-29 18:00', '1899-12-30', '1899-12-30 12:00', '1899-12-31 12:00', '1900-01-01', '1900-01-01 12:00', '1900-02-28', '1900-03-01', '9999-12-31'];
     const out = [{ type: 'output', params: { artifacts: [{ name: 'd.xlsx' }, { name: 'd.csv', sheets: [{ from: 'd' }] }] } }];
     const r = await run(out, bytesInput('d.csv', ['when', ...dates].join('\n')));
     const sheet = await sheetPart(r.files.get('d.xlsx')!);
@@ -93,6 +96,8 @@ describe('dates in an xlsx artifact', () => {
       ' t="inlineStr"<is><t>1000-06-15 08:00:00</t></is>',
       ' t="inlineStr"<is><t>1899-12-29 18:00:00</t></is>',
       ' s="1"<v>0</v>',
+      // 0.5 is 1899-12-31 12:00, below: 1899-12-30 12:00 has no serial.
+      ' t="inlineStr"<is><t>1899-12-30 12:00:00</t></is>',
       ' s="2"<v>0.5</v>',
       // Serials 1 to 59 are 1900-01-01 to 1900-02-28, 60 the 29 February 1900 Excel counts, 61 1900-03-01.
       ' s="1"<v>1</v>',
@@ -101,7 +106,7 @@ describe('dates in an xlsx artifact', () => {
       ' s="1"<v>61</v>',
       ' s="1"<v>2958465</v>',
     ]);
-    expect(r.text('d.csv')).toBe('when\r\n0000-01-01\r\n1000-06-15 08:00:00\r\n1899-12-29 18:00:00\r\n1899-12-30\r\n1899-12-31 12:00:00\r\n1900-01-01\r\n1900-01-01 12:00:00\r\n1900-02-28\r\n1900-03-01\r\n9999-12-31\r\n');
+    expect(r.text('d.csv')).toBe('when\r\n0000-01-01\r\n1000-06-15 08:00:00\r\n1899-12-29 18:00:00\r\n1899-12-30\r\n1899-12-30 12:00:00\r\n1899-12-31 12:00:00\r\n1900-01-01\r\n1900-01-01 12:00:00\r\n1900-02-28\r\n1900-03-01\r\n9999-12-31\r\n');
   });
 });
 

@@ -20,6 +20,9 @@ describe('Excel serial dates', () => {
 
   it('has no serial for a date before 1899-12-30, but one for a time of day and for the days of serials 0 to 1 (durations)', () => {
     for (const iso of ['1899-12-29T23:59:59.999Z', '1899-12-29T00:00:00Z', '1850-06-15T00:00:00Z', '0000-01-01T00:00:00Z']) expect(dateToSerial(new Date(iso)), iso).toBeNull();
+    // Nor for 1899-12-30 at a time: serials in (0, 1) are 1899-12-31 (Excel's 1900-01-00), a day later.
+    for (const iso of ['1899-12-30T00:00:00.001Z', '1899-12-30T09:30:00Z', '1899-12-30T23:59:59.999Z']) expect(dateToSerial(new Date(iso)), iso).toBeNull();
+    expect(dateToSerial(new Date('1899-12-30T00:00:00Z'))).toBe(0);
     // What the reader makes of serials in [0, 1) (an elapsed-time cell under a day, a zero duration) goes back to them.
     for (const serial of [0, 0.3125, 0.5, 0.999]) expect(dateToSerial(serialToDate(serial)!), String(serial)).toBeCloseTo(serial, 9);
     expect(dateToSerial(timeOfDay(0.75))).toBe(0.75);

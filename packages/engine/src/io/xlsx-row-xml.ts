@@ -53,7 +53,8 @@ export class RowXml {
       } else {
         const serial = dateToSerial(v);
         if (serial === null) {
-          // A date before 1900 has no serial: its ISO text, as a csv writes it, not a cell Excel shows as #### or 1900-01-00.
+          // A date before 1899-12-30, or on it after midnight, has no serial: its ISO text, as a csv writes it, not a
+          // cell Excel shows as #### or as 1900-01-00, a day later.
           s += open + '" t="inlineStr"><is>' + this.text(formatDate(v)) + '</is></c>';
           continue;
         }
