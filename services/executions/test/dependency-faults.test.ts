@@ -86,6 +86,8 @@ type Setup = {
   storage?: (run: Execution) => Storage | Promise<Storage>;
   store?: RunStore;
   registerArtifact?: ArtifactRegistrar;
+  /** The run's steps: COPY unless given. */
+  steps?: Execution['steps'];
 };
 
 /** Runs COPY on `input` through one worker (3 attempts, 20 ms apart); answers the run as recorded, with its logs and last event. */
@@ -95,7 +97,7 @@ async function runWith(setup: Setup) {
   const input = Buffer.from(setup.input ?? SALES);
   await storage.put(inputKey, Readable.from([input]));
   const run = await db.insertRun({
-    tenantId, inputFileName: setup.inputName ?? 'sales.csv', inputStorageKey: inputKey, inputSize: setup.inputSize ?? input.length, steps: COPY,
+    tenantId, inputFileName: setup.inputName ?? 'sales.csv', inputStorageKey: inputKey, inputSize: setup.inputSize ?? input.length, steps: setup.steps ?? COPY,
   });
   const worker = createEngineWorker({
     store: setup.store ?? store, storage: await setup.storage?.(run) ?? storage, bus, logger, workerId: 'worker-1', onOutbox: () => {},
@@ -174,6 +176,19 @@ describe('an artifact the local disk refuses', () => {
     expect(r.event).toBe(r.row.error!.message);
     expect(attemptLogs(r.logs)).toEqual([1, 2].map((n) => `Attempt ${n} failed: the artifact "copy.csv" could not be stored; retrying in ${20 * n} ms`));
     expectNoneOf(textsOf(r), /ENOTEMPTY|EISDIR|rename|partial|\//);
+  });
+
+  it('is not refused for a long name: an artifact named after a long input file is stored at once', async () => {
+    // 214 characters, which the files service registers (up to 255); as a key's last part, local storage's temporary
+    // name beside it passed the file system's 255 bytes, and every attempt failed (ENAMETOOLONG, naming the path).
+    const inputName = `${'r'.repeat(205)}.csv`;
+    const name = `${'r'.repeat(205)}-out.xlsx`;
+    const r = await runWith({ inputName, steps: [{ type: 'output', params: { artifacts: [{ name: '{input}-out.xlsx', format: 'xlsx', sheets: [{ from: '*' }] }] } }] });
+    expect(r.row).toMatchObject({ status: 'SUCCEEDED', attempt: 1, error: null });
+    expect(attemptLogs(r.logs)).toEqual([]);
+    const key = artifactKey(r.run, name);
+    expect(key.split('/').pop()!.length).toBeLessThanOrEqual(200);
+    expect(await storage.stat(key)).toMatchObject({ size: expect.any(Number) });
   });
 });
 

@@ -117,4 +117,15 @@ describe('a run redone after its worker died', () => {
     expect(new Set(names.map((n) => artifactKey(run, n))).size).toBe(names.length);
     expect(artifactKey(run, '東京.csv')).toBe(artifactKey(run, '東京.csv'));
   });
+
+  it('keeps a key\'s last part within 200 characters, whatever the name\'s length, and long names apart', () => {
+    const run = { tenantId: 't-1', id: 'r-1' };
+    const fits = `${'a'.repeat(196)}.csv`;
+    expect(artifactKey(run, fits)).toBe(`t-1/artifacts/r-1/${fits}`);
+    const long = [`${'a'.repeat(197)}.csv`, `${'b'.repeat(197)}.csv`, `x${'東'.repeat(250)}.csv`, `x${'a'.repeat(250)}.csv`];
+    const parts = long.map((n) => artifactKey(run, n).split('/').pop()!);
+    for (const part of parts) expect(part).toMatch(/^[0-9a-f]{16}-.*\.csv$/);
+    expect(Math.max(...parts.map((p) => p.length))).toBe(200);
+    expect(new Set(parts).size).toBe(long.length);
+  });
 });

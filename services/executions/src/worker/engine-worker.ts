@@ -24,13 +24,22 @@ export type ArtifactRegistrar = (run: Execution, artifact: { name: string; stora
 const CONTENT_TYPES = { xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', csv: 'text/csv' } as const;
 
 /**
+ * The longest last part of an artifact's key. Local storage writes an object beside it under a temporary name 46
+ * characters longer (`.<part>.<uuid>.partial`), which must fit a file system's 255-byte names; a longer part
+ * (an artifact named after a long input file, through {input}) failed every attempt there with ENAMETOOLONG.
+ */
+const MAX_KEY_PART = 200;
+
+/**
  * Artifacts live under a key derived from the run and the name alone, so a redo replaces, never duplicates.
- * A name that had to be made safe for a key gets a hash of itself in front: names made safe alike
- * ("a b.csv" and "a_b.csv", or "東京.csv" and "大阪.csv") would otherwise be written over each other.
+ * A name that had to be made safe for a key, or is longer than a key's part may be, gets a hash of itself in
+ * front (and keeps the end of its safe form, its extension): names made safe alike ("a b.csv" and "a_b.csv",
+ * or "東京.csv" and "大阪.csv"), or cut alike, would otherwise be written over each other.
  */
 export const artifactKey = (run: { tenantId: string; id: string }, name: string) => {
   const safe = name.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^[._-]+/, '') || 'artifact';
-  const file = safe === name ? name : `${createHash('sha256').update(name).digest('hex').slice(0, 16)}-${safe}`;
+  const file = safe === name && name.length <= MAX_KEY_PART ? name
+    : `${createHash('sha256').update(name).digest('hex').slice(0, 16)}-${safe.slice(-(MAX_KEY_PART - 17))}`;
   return `${run.tenantId}/artifacts/${run.id}/${file}`;
 };
 
