@@ -44,6 +44,22 @@ export class EngineError extends Error {
   }
 }
 
+/**
+ * Whether an error the engine failed with (a run's or a preview's, or anything it threw) comes from the local
+ * disk: an operating system's error (Node's, with a `syscall`) among its causes, five deep. The engine opens no
+ * connection and no file but its own temporary ones (an xlsx input spooled, a sheet of an xlsx artifact spooled),
+ * so such an error is theirs (no space left, a directory that cannot be made): the host's trouble, neither the
+ * workflow's nor the file's, and it may pass. Streams a caller gives (an input's `open`, `openArtifact`) can fail
+ * with such errors too (a socket's, another disk's): the caller marks those as its own and looks for them first.
+ * What it quotes (a path) is for the caller's log, not for users.
+ */
+export function fromLocalDisk(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (typeof (e as NodeJS.ErrnoException).syscall === 'string') return true;
+  }
+  return false;
+}
+
 export function missingColumn(column: string, columns: readonly string[]): EngineError {
   const known = columns.length ? columns.slice(0, 20).map((c) => JSON.stringify(c)).join(', ') : 'none';
   return new EngineError('MISSING_COLUMN', `column ${JSON.stringify(column)} not found (columns: ${known})`);

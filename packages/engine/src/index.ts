@@ -1,5 +1,5 @@
 export { ruleTypes, validateSteps, type RuleType } from './catalog.js';
-export { EngineError, type EngineErrorCode, type StepIssue } from './errors.js';
+export { EngineError, fromLocalDisk, type EngineErrorCode, type StepIssue } from './errors.js';
 export { previewWorkflow, type PreviewOptions, type PreviewSheet, type PreviewStep } from './preview.js';
 export { fileKeys, runWorkflow, type RunLimits, type RunOptions, type RunResult, type StepResult, type StepSpec, type StepStatus } from './run.js';
 export type { ArtifactFormat, ArtifactResult, OpenArtifact } from './io/artifact.js';

@@ -3,7 +3,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { getHeapStatistics } from 'node:v8';
 import type { BusMessage, EventBus } from '@rowline/bus';
-import { EngineError, MemoryPool, runWorkflow } from '@rowline/engine';
+import { EngineError, fromLocalDisk, MemoryPool, runWorkflow } from '@rowline/engine';
 import { decodeExecutionRequested } from '@rowline/proto';
 import type { Logger } from '@rowline/kit';
 import { causeOfType, withStreamErrors, type Storage, type StoredObject } from '@rowline/storage';
@@ -15,7 +15,7 @@ import { NO_FAULTS, type FaultPoint } from './fault-points.js';
 import { createRunWatch, type RunControl } from './run-watch.js';
 import type { RunObserver } from './run-metrics.js';
 import {
-  artifactNotStored, databaseFault, failureText, FileUnavailable, filesServiceFault, fromLocalDisk, RunFault, temporaryFileFault, workflowErrorText,
+  artifactNotStored, databaseFault, failureText, FileUnavailable, filesServiceFault, RunFault, temporaryFileFault, workflowErrorText,
 } from './run-failure.js';
 
 export type ArtifactRegistrar = (run: Execution, artifact: { name: string; storageKey: string; size: number; sha256: string; contentType: string }) => Promise<{ id: string }>;
@@ -414,7 +414,8 @@ export function createEngineWorker(deps: {
       if (err instanceof EngineError && err.code === 'BUSY') return { busy: err.message };
       const fault = faultIn(err);
       const gone = fault instanceof FileUnavailable && fault.gone;
-      // The engine's temporary files failed on the worker's disk: the worker's trouble, worth another attempt.
+      // The engine's temporary files failed on the worker's disk (fromLocalDisk; storage's faults are looked for
+      // first): the worker's trouble, worth another attempt.
       if (err instanceof EngineError && !fault && fromLocalDisk(err)) throw temporaryFileFault(err);
       // The engine reports an input it could not open, and an artifact it could not write, as the workflow's
       // error; storage being away is not, a file deleted since the run was accepted is (FILE_NOT_FOUND, as for a

@@ -69,16 +69,3 @@ export function failureText(err: unknown): string {
 
 /** The text of a workflow's own error (the run fails at once): the engine's, unless it is the engine's INTERNAL. */
 export const workflowErrorText = (err: EngineError) => (err.code === 'INTERNAL' ? INTERNAL_ERROR : err.message);
-
-/**
- * Whether an error of the engine comes from the local disk: an operating system's error (Node's, with a
- * `syscall`) among its causes. The engine reads no network and the worker marks its storage's errors (a
- * RunFault, looked for first), so such an error is the engine's temporary files': the worker's trouble, not
- * the workflow's (ENOSPC, EACCES, a directory that cannot be made), worth another attempt like a storage error.
- */
-export function fromLocalDisk(err: unknown): boolean {
-  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
-    if (typeof (e as NodeJS.ErrnoException).syscall === 'string') return true;
-  }
-  return false;
-}

@@ -2,7 +2,7 @@ import { EngineError } from '@rowline/engine';
 import { StorageError } from '@rowline/storage';
 import { describe, expect, it } from 'vitest';
 import {
-  artifactNotStored, databaseFault, failureText, FileUnavailable, filesServiceFault, fromLocalDisk, INTERNAL_ERROR, temporaryFileFault, workflowErrorText,
+  artifactNotStored, databaseFault, failureText, FileUnavailable, filesServiceFault, INTERNAL_ERROR, temporaryFileFault, workflowErrorText,
 } from '../../src/worker/run-failure.js';
 
 /** Errors as Node and the clients make them: what each names is what users must not read. */
@@ -67,19 +67,5 @@ describe('the text users read of the workflow\'s own error', () => {
   it('is "an internal error" for the engine\'s INTERNAL, which quotes what the engine did not expect', () => {
     const bug = new TypeError('Cannot read properties of undefined (reading \'rows\')');
     expect(workflowErrorText(new EngineError('INTERNAL', `the run failed: ${bug.message}`, { cause: bug }))).toBe(INTERNAL_ERROR);
-  });
-});
-
-describe('an engine error from the local disk', () => {
-  it('is one with an operating system\'s error among its causes (the engine\'s temporary files)', () => {
-    expect(fromLocalDisk(new EngineError('INTERNAL', 'the run failed: ENOSPC', { cause: errno('ENOSPC: no space left on device, write', 'ENOSPC', 'write') }))).toBe(true);
-    const spooled = new EngineError('UNSUPPORTED_FILE', 'cannot read big.xlsx: ...', { cause: new Error('wrapped', { cause: DISK }) });
-    expect(fromLocalDisk(spooled)).toBe(true);
-  });
-
-  it('is not one whose causes are the file\'s content or a bug', () => {
-    expect(fromLocalDisk(new EngineError('CORRUPT_FILE', 'cannot parse the csv file: Invalid Closing Quote', { cause: new Error('Invalid Closing Quote') }))).toBe(false);
-    expect(fromLocalDisk(new EngineError('INTERNAL', 'the run failed: x', { cause: new TypeError('x') }))).toBe(false);
-    expect(fromLocalDisk(new EngineError('MISSING_COLUMN', 'column "a" not found'))).toBe(false);
   });
 });
