@@ -25,7 +25,7 @@ export async function createWorkflowsService(deps: {
   // One pool for all the previews of the process: each preview is bounded on its own, this bounds them together.
   const previewMemory = deps.previewMemory instanceof MemoryPool ? deps.previewMemory : new MemoryPool(deps.previewMemory ?? defaultPreviewMemoryBytes());
   const preview = createPreviewer({
-    domain, storage: deps.storage, memoryPool: previewMemory,
+    domain, storage: deps.storage, memoryPool: previewMemory, logger: deps.logger,
     file: (principal, id) => files<FileInfo>(principal, `/internal/files/${encodeURIComponent(id)}`),
   });
   const schema = await buildWorkflowsSchema({ domain, ruleTypes, validateSteps, preview });

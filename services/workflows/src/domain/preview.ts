@@ -1,5 +1,5 @@
-import { AppError, badInput, isUuid, notFound, type EntityManager, type Principal } from '@rowline/kit';
-import { EngineError, fileKeys, MemoryPool, previewWorkflow, type PreviewStep } from '@rowline/engine';
+import { AppError, badInput, isUuid, notFound, type EntityManager, type Logger, type Principal } from '@rowline/kit';
+import { EngineError, fileKeys, fromLocalDisk, MemoryPool, previewWorkflow, type PreviewStep } from '@rowline/engine';
 import { getHeapStatistics } from 'node:v8';
 import type { Readable } from 'node:stream';
 import { causeOfType, withStreamErrors, type Storage } from '@rowline/storage';
@@ -57,6 +57,8 @@ export function createPreviewer(deps: {
   domain: WorkflowsDomain; storage: Storage; file: FileLookup; timeoutMs?: number;
   /** What the previews of this process hold together (one per process): default defaultPreviewMemoryBytes(). */
   memoryPool?: MemoryPool;
+  /** Where a failure the client is told of in fixed words is kept whole (a temporary file's, with its path). */
+  logger?: Logger;
 }) {
   const memoryPool = deps.memoryPool ?? new MemoryPool(defaultPreviewMemoryBytes());
   /** The other files given, checked as the input is: distinct keys, a bounded count, each READY and the caller's. */
@@ -139,6 +141,13 @@ export function createPreviewer(deps: {
       if (unreadable) {
         throw new AppError('UNAVAILABLE', `${unreadable.message[0]!.toUpperCase()}${unreadable.message.slice(1)}; try the preview again`, { retryable: true });
       }
+      // The engine's temporary files (an xlsx past its in-memory bound, spooled) failed on this service's disk: no
+      // space left, a directory that cannot be made. Neither the draft's nor the file's, and it may pass; what the
+      // error says (a local path) is the log's (before 2026-12-01: BAD_USER_INPUT with that message).
+      if (fromLocalDisk(err)) {
+        deps.logger?.warn({ err }, 'a preview\'s temporary file could not be written or read');
+        throw new AppError('UNAVAILABLE', 'A temporary file of the preview could not be written or read; try the preview again', { retryable: true });
+      }
       // Other previews hold the memory this one needs: nothing is wrong with the draft or the file, and it may
       // fit in a moment. Refused at once rather than waited for: the client waits on the request, a preview
       // has 10 s, and the client's retry is its to make (the code says so).
@@ -148,7 +157,9 @@ export function createPreviewer(deps: {
           ...(err.step !== undefined ? { step: err.step } : {}),
         });
       }
-      if (err instanceof EngineError) {
+      // The engine's errors are written for the client, but for its INTERNAL, which quotes whatever it did not
+      // expect: that one, as anything else, is left to the API's internal error ("Internal server error"), logged whole.
+      if (err instanceof EngineError && err.code !== 'INTERNAL') {
         throw badInput(err.code === 'CANCELLED' ? `The preview took longer than ${timeoutMs / 1000}s` : err.message, {
           engineCode: err.code,
           ...(err.step !== undefined ? { step: err.step } : {}),
