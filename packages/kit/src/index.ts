@@ -21,3 +21,4 @@ export * from './tracing.js';
 export * from './outbox.js';
 export * from './prepared.js';
 export * from './index-migration.js';
+export * from './child-pages.js';

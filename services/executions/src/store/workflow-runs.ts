@@ -1,6 +1,8 @@
 import { raw } from '@mikro-orm/core';
-import { countWithin, tenantOf, type EntityManager } from '@rowline/kit';
+import { childCounts, childPageIds, countWithin, tenantOf, type ChildTable, type EntityManager } from '@rowline/kit';
 import { ExecutionEntity, type Execution } from './entities.js';
+
+const RUNS: ChildTable = { schema: 'executions', table: 'executions', parent: 'workflow_id' };
 
 /**
  * The same page (`first + 1` runs from the cursor on, newest first) of each of several workflows of the request's
@@ -12,11 +14,8 @@ import { ExecutionEntity, type Execution } from './entities.js';
 export async function workflowPages(
   em: EntityManager, workflowIds: readonly string[], page: { first: number; afterId?: string },
 ): Promise<Map<string, Execution[]>> {
-  const ids = raw(`select "p"."id" from unnest(array[?]::uuid[]) as "w"("id") cross join lateral (
-      select "x"."id" from "executions"."executions" as "x"
-      where "x"."tenant_id" = ? and "x"."workflow_id" = "w"."id"${page.afterId ? ' and "x"."id" < ?' : ''}
-      order by "x"."id" desc limit ?) as "p"`,
-  [[...workflowIds], tenantOf(em), ...(page.afterId ? [page.afterId] : []), page.first + 1]);
+  const pageIds = childPageIds(RUNS, tenantOf(em), workflowIds, page, 'desc');
+  const ids = raw(pageIds.sql, pageIds.params);
   // The tenant filter scopes the runs read by id too, as findPage's second step.
   const runs = await em.find(ExecutionEntity, { id: { $in: ids } } as never, { orderBy: { id: 'desc' } });
   const byWorkflow = new Map<string, Execution[]>(workflowIds.map((id) => [id, []]));
@@ -31,10 +30,8 @@ export async function workflowPages(
  */
 export function workflowCounts(em: EntityManager, workflowIds: readonly string[]): Promise<Map<string, number>> {
   return countWithin(em, async (tx) => {
-    const rows = await tx.execute<Array<{ workflow_id: string; n: number }>>(
-      `select "workflow_id", count(*)::int as "n" from "executions"."executions"
-        where "tenant_id" = ? and "workflow_id" = any(array[?]::uuid[]) group by "workflow_id"`,
-      [tenantOf(em), [...workflowIds]]);
-    return new Map(rows.map((r) => [r.workflow_id, r.n]));
+    const counts = childCounts(RUNS, tenantOf(em), workflowIds);
+    const rows = await tx.execute<Array<{ parent: string; n: number }>>(counts.sql, counts.params);
+    return new Map(rows.map((r) => [r.parent, r.n]));
   });
 }

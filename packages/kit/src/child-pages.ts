@@ -1,0 +1,54 @@
+/**
+ * The SQL of a nested list read for many parents at once (`Workflow.executions`, `Workflow.versions`, `Destination.routes`):
+ * what `findPage` and `boundedCount` read for one parent, for each of the parents asked for in one request.
+ *
+ * The table must hold an index `(tenant_id, <parent>, id)`: each parent's page is a probe of it (an index-only scan,
+ * `order by id limit first + 1` from the cursor on), and the grouped count reads the same entries.
+ */
+export type ChildTable = {
+  /** Schema and table, as created by the service's migrations. */
+  schema: string; table: string;
+  /** The column naming each row's parent (`workflow_id`). */
+  parent: string;
+};
+
+export type Statement = { sql: string; params: unknown[] };
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
+/** Identifiers come from code, never from a client; the check keeps a typo from becoming SQL. */
+function quoted(name: string): string {
+  if (!IDENTIFIER.test(name)) throw new Error(`not a plain SQL identifier: ${name}`);
+  return `"${name}"`;
+}
+
+/**
+ * The ids of each parent's page, as one statement: `first + 1` rows of `tenantId` whose parent is that parent,
+ * after `afterId` in `order` (`asc`: ids above it, oldest first; `desc`: below it, newest first). Read as a subquery
+ * (`id in (...)`) for the rows themselves, as `findPage`'s second step. `parentIds`: uuids, each probed once.
+ */
+export function childPageIds(
+  of: ChildTable, tenantId: string, parentIds: readonly string[], page: { first: number; afterId?: string }, order: 'asc' | 'desc',
+): Statement {
+  const table = `${quoted(of.schema)}.${quoted(of.table)}`;
+  const after = page.afterId ? ` and "x"."id" ${order === 'asc' ? '>' : '<'} ?` : '';
+  return {
+    sql: `select "p"."id" from unnest(array[?]::uuid[]) as "w"("id") cross join lateral (
+      select "x"."id" from ${table} as "x"
+      where "x"."tenant_id" = ? and "x".${quoted(of.parent)} = "w"."id"${after}
+      order by "x"."id" ${order} limit ?) as "p"`,
+    params: [[...parentIds], tenantId, ...(page.afterId ? [page.afterId] : []), page.first + 1],
+  };
+}
+
+/**
+ * The number of rows of `tenantId` of each parent, as one grouped statement answering rows of `parent` (the parent's
+ * id) and `n`; a parent without rows (or another tenant's) is absent. Run it under `countWithin`.
+ */
+export function childCounts(of: ChildTable, tenantId: string, parentIds: readonly string[]): Statement {
+  const parent = quoted(of.parent);
+  return {
+    sql: `select ${parent} as "parent", count(*)::int as "n" from ${quoted(of.schema)}.${quoted(of.table)}
+      where "tenant_id" = ? and ${parent} = any(array[?]::uuid[]) group by ${parent}`,
+    params: [tenantId, [...parentIds]],
+  };
+}
