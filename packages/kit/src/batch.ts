@@ -25,3 +25,19 @@ export function batchLoader<K, V>(load: (keys: readonly K[]) => Promise<Map<K, V
     return pending.result.then((byKey) => (byKey.has(key) ? byKey.get(key)! : fallback));
   };
 }
+
+/**
+ * One value per request (its entity manager, or any object that lives as long as the request) and key, made on
+ * first use and gone with the request: where a nested list keeps its `batchLoader`s, one per page arguments
+ * (`first`, `after`), since only fields given the same page can share a statement.
+ */
+export function perRequest<V>() {
+  const byRequest = new WeakMap<object, Map<string, V>>();
+  return (request: object, key: string, make: () => V): V => {
+    let values = byRequest.get(request);
+    if (!values) byRequest.set(request, (values = new Map()));
+    let value = values.get(key);
+    if (value === undefined) values.set(key, (value = make()));
+    return value;
+  };
+}

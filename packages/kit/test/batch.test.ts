@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { batchLoader } from '@rowline/kit';
+import { batchLoader, perRequest } from '@rowline/kit';
 
 describe('batchLoader', () => {
   it('loads the keys asked in one turn with one call, each once, and answers each key its own value', async () => {
@@ -36,5 +36,18 @@ describe('batchLoader', () => {
     expect(answers.map((a) => a.status === 'rejected' && (a.reason as Error).message)).toEqual(['down', 'down']);
     fail = false;
     expect(await load('a')).toBe(1);
+  });
+});
+
+describe('perRequest', () => {
+  it('makes one value per request and key, and a new one for another request or key', () => {
+    const loaders = perRequest<{ n: number }>();
+    let made = 0;
+    const make = () => ({ n: made++ });
+    const [one, two] = [{}, {}];
+    expect(loaders(one, 'first 5', make)).toBe(loaders(one, 'first 5', make));
+    expect(loaders(one, 'first 6', make)).not.toBe(loaders(one, 'first 5', make));
+    expect(loaders(two, 'first 5', make)).not.toBe(loaders(one, 'first 5', make));
+    expect(made).toBe(3);
   });
 });
