@@ -1,7 +1,8 @@
 import type { EntityManager, Page, Principal } from '@rowline/kit';
-import { badInput, findPage, conflict, newId, notFound, isUuid } from '@rowline/kit';
+import { badInput, batchLoader, conflict, decodeCursor, findPage, newId, notFound, isUuid, perRequest } from '@rowline/kit';
 import { diffSteps } from './diff.js';
 import { WorkflowEntity, WorkflowVersionEntity, type Workflow, type WorkflowVersion } from '../store/entities.js';
+import { versionCounts, versionPages } from '../store/workflow-versions.js';
 
 export type StepSpec = { type: string; params: Record<string, unknown> };
 export type StepIssue = { path: string; code: string; message: string };
@@ -41,6 +42,12 @@ export function createWorkflowsDomain(deps: { validateSteps: StepValidator }) {
     await tx.refreshOrFail(workflow);
     return version;
   };
+
+  // `Workflow.versions`, per request (its em): a list of workflows resolves the field once per workflow in one turn.
+  // The fields given the same page (first, after) read their pages in one statement, and the counts their clients
+  // select in one more, whatever the number of workflows.
+  const pageLoads = perRequest<(workflowId: string) => Promise<WorkflowVersion[]>>();
+  const countLoads = perRequest<(workflowId: string) => Promise<number>>();
 
   return {
     async create(em: EntityManager, actor: Principal, input: { name: string; description?: string | null; steps: StepSpec[] }) {
@@ -132,8 +139,21 @@ export function createWorkflowsDomain(deps: { validateSteps: StepValidator }) {
       return { from, to, changes: diffSteps(from.steps, to.steps) };
     },
 
+    /**
+     * A workflow's versions, newest first, as `findPage` answers them for it alone (the same page, cursor, count and
+     * errors), read together with the same page of the other workflows asked for in the same turn of the request.
+     */
     async versionsOf(em: EntityManager, workflowId: string, opts: { first: number; after?: string | null }): Promise<Page<WorkflowVersion>> {
-      return findPage(em, WorkflowVersionEntity, { workflowId }, opts, 'desc');
+      const afterId = decodeCursor(opts.after);
+      // Workflows come from this service's rows; a malformed id reached Postgres alone before, and must not fail a batch.
+      if (!isUuid(workflowId)) throw badInput('workflowId is not a valid id', { field: 'workflowId' });
+      const id = workflowId.toLowerCase();
+      const page = { first: opts.first, afterId };
+      const load = pageLoads(em, `${page.first}:${afterId ?? ''}`, () => batchLoader((ids: readonly string[]) => versionPages(em, ids, page), []));
+      return {
+        rows: await load(id),
+        count: () => countLoads(em, '', () => batchLoader((ids: readonly string[]) => versionCounts(em, ids), 0))(id),
+      };
     },
   };
 }
