@@ -1,6 +1,7 @@
 import type { EntityManager, Page, Principal } from '@rowline/kit';
-import { badInput, findPage, emptyPage, isUuid, newId, notFound } from '@rowline/kit';
+import { badInput, batchLoader, decodeCursor, emptyPage, isUuid, newId, notFound, perRequest } from '@rowline/kit';
 import { RouteEntity, type Route } from '../store/entities.js';
+import { routeCounts, routePages, type RouteParent } from '../store/route-pages.js';
 import type { DestinationsDomain } from './destinations.js';
 
 /** Placeholders a file-name template may use; the delivery worker fills them in. */
@@ -28,20 +29,35 @@ function checkTemplate(template: string): string {
 
 export type RoutesDomain = ReturnType<typeof createRoutesDomain>;
 
-/**
- * Routes in id order (ids are time-ordered, and attaching again keeps the id: oldest first), one more than
- * the page for `hasNextPage`. Paged like every list, so that `Destination.routes { destination { routes } }`,
- * a cycle, is priced by the gateway's cost limit by its page sizes.
- */
-async function pageOf(em: EntityManager, where: { workflowId: string } | { destinationId: string }, page: { first: number; after?: string | null }): Promise<Page<Route>> {
-  return findPage(em, RouteEntity, where, page, 'asc');
-}
-
 export function createRoutesDomain(deps: {
   destinations: DestinationsDomain;
   /** Throws NOT_FOUND unless the workflow exists in the principal's tenant (it lives in the workflows service). */
   checkWorkflow: (principal: Principal, workflowId: string) => Promise<void>;
 }) {
+  // `Workflow.routes` and `Destination.routes`, per request (its em): a list of workflows or destinations resolves the
+  // field once per parent in one turn. The fields given the same page (first, after) read their pages in one
+  // statement, and the counts their clients select in one more, whatever the number of parents.
+  const pageLoads = perRequest<(parentId: string) => Promise<Route[]>>();
+  const countLoads = perRequest<(parentId: string) => Promise<number>>();
+
+  /**
+   * Routes in id order (ids are time-ordered, and attaching again keeps the id: oldest first), one more than the page
+   * for `hasNextPage`: what `findPage(em, RouteEntity, {<parent>Id}, page, 'asc')` answers, read with the same page of
+   * the other parents of the request's turn. Paged like every list, so that `Destination.routes { destination { routes } }`,
+   * a cycle, is priced by the gateway's cost limit by its page sizes.
+   */
+  async function routesOf(em: EntityManager, by: RouteParent, parentId: string, opts: { first: number; after?: string | null }): Promise<Page<Route>> {
+    const afterId = decodeCursor(opts.after);
+    // Rows come back keyed by the id as Postgres writes it; the comparison itself is of uuids, in any case.
+    const id = parentId.toLowerCase();
+    const page = { first: opts.first, afterId };
+    const load = pageLoads(em, `${by}:${page.first}:${afterId ?? ''}`, () => batchLoader((ids: readonly string[]) => routePages(em, by, ids, page), []));
+    return {
+      rows: await load(id),
+      count: () => countLoads(em, by, () => batchLoader((ids: readonly string[]) => routeCounts(em, by, ids), 0))(id),
+    };
+  }
+
   return {
     /**
      * Routes a workflow's artifacts to a destination. Attaching the same pair again updates the pattern and
@@ -68,12 +84,14 @@ export function createRoutesDomain(deps: {
     /** A page of a workflow's routes, oldest first (none for a malformed id: the workflow is another service's entity). */
     forWorkflow(em: EntityManager, workflowId: string, page: { first: number; after?: string | null }): Promise<Page<Route>> {
       if (!isUuid(workflowId)) return Promise.resolve(emptyPage());
-      return pageOf(em, { workflowId }, page);
+      return routesOf(em, 'workflow', workflowId, page);
     },
 
     /** A page of the routes that send to a destination, oldest first. */
     forDestination(em: EntityManager, destinationId: string, page: { first: number; after?: string | null }): Promise<Page<Route>> {
-      return pageOf(em, { destinationId }, page);
+      // Destinations come from this service's rows; a malformed id reached Postgres alone before, and must not fail a batch.
+      if (!isUuid(destinationId)) throw badInput('destinationId is not a valid id', { field: 'destinationId' });
+      return routesOf(em, 'destination', destinationId, page);
     },
 
     /**
