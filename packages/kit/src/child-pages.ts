@@ -1,3 +1,7 @@
+import { raw, type EntityName } from '@mikro-orm/core';
+import { countWithin } from './count.js';
+import { tenantOf, type EntityManager } from './orm.js';
+
 /**
  * The SQL of a nested list read for many parents at once (`Workflow.executions`, `Workflow.versions`, `Destination.routes`):
  * what `findPage` and `boundedCount` read for one parent, for each of the parents asked for in one request.
@@ -52,4 +56,33 @@ export function childCounts(of: ChildTable, tenantId: string, parentIds: readonl
       where "tenant_id" = ? and ${parent} = any(array[?]::uuid[]) group by ${parent}`,
     params: [tenantId, [...parentIds]],
   };
+}
+
+/**
+ * Each parent's page of rows, as `findPage` reads them for one parent, for every parent at once: the ids of
+ * `childPageIds`, then those rows by id through `em` (whose tenant filter scopes them too, as `findPage`'s second
+ * step), by `parentOf`. Each id of `parentIds` (distinct, canonical lowercase) answers its rows in `order`, or none
+ * (another tenant's parent). The entity must have an `id` (a uuid) and a mapped parent property.
+ */
+export async function childPages<T extends { id: string }>(
+  em: EntityManager, entity: EntityName<T>, of: ChildTable, parentIds: readonly string[],
+  page: { first: number; afterId?: string }, order: 'asc' | 'desc', parentOf: (row: T) => string,
+): Promise<Map<string, T[]>> {
+  const ids = childPageIds(of, tenantOf(em), parentIds, page, order);
+  const rows = await em.find(entity, { id: { $in: raw(ids.sql, ids.params) } } as never, { orderBy: { id: order } } as never) as T[];
+  const byParent = new Map<string, T[]>(parentIds.map((id) => [id, []]));
+  for (const row of rows) byParent.get(parentOf(row))?.push(row);
+  return byParent;
+}
+
+/**
+ * Each parent's number of rows (`childCounts`), under the count's timeout (`countWithin`: over it, every count of
+ * the batch fails with COUNT_TIMEOUT). A parent without rows, or another tenant's, is absent: 0.
+ */
+export function childCountsWithin(em: EntityManager, of: ChildTable, parentIds: readonly string[]): Promise<Map<string, number>> {
+  return countWithin(em, async (tx) => {
+    const counts = childCounts(of, tenantOf(em), parentIds);
+    const rows = await tx.execute<Array<{ parent: string; n: number }>>(counts.sql, counts.params);
+    return new Map(rows.map((r) => [r.parent, r.n]));
+  });
 }

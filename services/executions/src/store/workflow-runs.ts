@@ -1,5 +1,4 @@
-import { raw } from '@mikro-orm/core';
-import { childCounts, childPageIds, countWithin, tenantOf, type ChildTable, type EntityManager } from '@rowline/kit';
+import { childCountsWithin, childPages, type ChildTable, type EntityManager } from '@rowline/kit';
 import { ExecutionEntity, type Execution } from './entities.js';
 
 const RUNS: ChildTable = { schema: 'executions', table: 'executions', parent: 'workflow_id' };
@@ -11,16 +10,10 @@ const RUNS: ChildTable = { schema: 'executions', table: 'executions', parent: 'w
  * `order by id desc limit first + 1` on each), then those runs by id, as `findPage` does. Each id of `workflowIds`
  * (distinct, canonical lowercase) answers its runs, newest first, or none: another tenant's workflow has none here.
  */
-export async function workflowPages(
+export function workflowPages(
   em: EntityManager, workflowIds: readonly string[], page: { first: number; afterId?: string },
 ): Promise<Map<string, Execution[]>> {
-  const pageIds = childPageIds(RUNS, tenantOf(em), workflowIds, page, 'desc');
-  const ids = raw(pageIds.sql, pageIds.params);
-  // The tenant filter scopes the runs read by id too, as findPage's second step.
-  const runs = await em.find(ExecutionEntity, { id: { $in: ids } } as never, { orderBy: { id: 'desc' } });
-  const byWorkflow = new Map<string, Execution[]>(workflowIds.map((id) => [id, []]));
-  for (const run of runs) byWorkflow.get(run.workflowId)?.push(run);
-  return byWorkflow;
+  return childPages<Execution>(em, ExecutionEntity, RUNS, workflowIds, page, 'desc', (run) => run.workflowId);
 }
 
 /**
@@ -29,9 +22,5 @@ export async function workflowPages(
  * every count of the batch fails with COUNT_TIMEOUT. A workflow without runs (or another tenant's) is absent: 0.
  */
 export function workflowCounts(em: EntityManager, workflowIds: readonly string[]): Promise<Map<string, number>> {
-  return countWithin(em, async (tx) => {
-    const counts = childCounts(RUNS, tenantOf(em), workflowIds);
-    const rows = await tx.execute<Array<{ parent: string; n: number }>>(counts.sql, counts.params);
-    return new Map(rows.map((r) => [r.parent, r.n]));
-  });
+  return childCountsWithin(em, RUNS, workflowIds);
 }

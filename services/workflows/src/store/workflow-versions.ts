@@ -1,5 +1,4 @@
-import { raw } from '@mikro-orm/core';
-import { childCounts, childPageIds, countWithin, tenantOf, type ChildTable, type EntityManager } from '@rowline/kit';
+import { childCountsWithin, childPages, type ChildTable, type EntityManager } from '@rowline/kit';
 import { WorkflowVersionEntity, type WorkflowVersion } from './entities.js';
 
 const VERSIONS: ChildTable = { schema: 'workflows', table: 'workflow_versions', parent: 'workflow_id' };
@@ -10,15 +9,10 @@ const VERSIONS: ChildTable = { schema: 'workflows', table: 'workflow_versions', 
  * `workflow_versions_tenant_workflow_id_idx` per workflow, then those versions by id). Each id of `workflowIds`
  * (distinct, canonical lowercase) answers its versions, newest first, or none (another tenant's workflow).
  */
-export async function versionPages(
+export function versionPages(
   em: EntityManager, workflowIds: readonly string[], page: { first: number; afterId?: string },
 ): Promise<Map<string, WorkflowVersion[]>> {
-  const pageIds = childPageIds(VERSIONS, tenantOf(em), workflowIds, page, 'desc');
-  // The tenant filter scopes the versions read by id too, as findPage's second step.
-  const versions = await em.find(WorkflowVersionEntity, { id: { $in: raw(pageIds.sql, pageIds.params) } } as never, { orderBy: { id: 'desc' } });
-  const byWorkflow = new Map<string, WorkflowVersion[]>(workflowIds.map((id) => [id, []]));
-  for (const version of versions) byWorkflow.get(version.workflowId)?.push(version);
-  return byWorkflow;
+  return childPages<WorkflowVersion>(em, WorkflowVersionEntity, VERSIONS, workflowIds, page, 'desc', (version) => version.workflowId);
 }
 
 /**
@@ -26,9 +20,5 @@ export async function versionPages(
  * count's timeout (`countWithin`: over it, every count of the batch fails with COUNT_TIMEOUT). Absent: 0.
  */
 export function versionCounts(em: EntityManager, workflowIds: readonly string[]): Promise<Map<string, number>> {
-  return countWithin(em, async (tx) => {
-    const counts = childCounts(VERSIONS, tenantOf(em), workflowIds);
-    const rows = await tx.execute<Array<{ parent: string; n: number }>>(counts.sql, counts.params);
-    return new Map(rows.map((r) => [r.parent, r.n]));
-  });
+  return childCountsWithin(em, VERSIONS, workflowIds);
 }
