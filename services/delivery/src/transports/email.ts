@@ -11,7 +11,8 @@ export type SmtpSettings = { url: string; from: string };
  */
 export function createEmailTransport(deps: { smtp: SmtpSettings | undefined; timeoutMs: number }): Transport {
   function mailer() {
-    if (!deps.smtp) throw new TransportError('CONFIG', 'No SMTP server is configured (DELIVERY_SMTP_URL)', { permanent: true });
+    // The tenant cannot set it: told so, not the operator's variable (DELIVERY_SMTP_URL, in the README).
+    if (!deps.smtp) throw new TransportError('CONFIG', 'Email delivery is not set up on this platform (it has no SMTP server); its operator can set one up', { permanent: true });
     return nodemailer.createTransport(deps.smtp.url, { connectionTimeout: deps.timeoutMs, greetingTimeout: deps.timeoutMs, socketTimeout: deps.timeoutMs });
   }
   /**
