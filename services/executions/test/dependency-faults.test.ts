@@ -3,10 +3,9 @@ import { createServer } from 'node:net';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable, Writable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createMemoryBus, type BusMessage, type EventBus } from '@rowline/bus';
-import { runWorkflow } from '@rowline/engine';
 import { createInternalClient, createInternalTokens, createLogger } from '@rowline/kit';
 import { decodeExecutionEvent } from '@rowline/proto';
 import { createLocalStorage, type Storage } from '@rowline/storage';
@@ -16,6 +15,7 @@ import { createRunStore, type RunStore } from '../src/store/run-store.js';
 import type { Execution } from '../src/store/entities.js';
 import { artifactKey, createEngineWorker, type ArtifactRegistrar } from '../src/worker/engine-worker.js';
 import { quiet, startExecutionsDatabase, type ExecutionsDatabase } from './support/database.js';
+import { asXlsx } from './support/workbooks.js';
 
 /**
  * The worker alone (real Postgres, real local storage, a real HTTP client for the files service) on runs that
@@ -48,20 +48,6 @@ afterAll(async () => {
 
 const SALES = `order_id,sku,qty\n${Array.from({ length: 20_000 }, (_, i) => `${i},S${i % 50},${(i % 9) + 1}`).join('\n')}\n`;
 const COPY = [{ type: 'output', params: { artifacts: [{ name: 'copy.csv', format: 'csv', sheets: [{ from: 'sales' }] }] } }];
-
-async function asXlsx(csv: string): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  await runWorkflow({
-    steps: [{ type: 'output', params: { artifacts: [{ name: 'sales.xlsx', format: 'xlsx', sheets: [{ from: 'sales' }] }] } }],
-    input: { fileName: 'sales.csv', open: () => Readable.from([csv]) },
-    openArtifact: async () => {
-      const body = new PassThrough();
-      body.on('data', (c: Buffer) => parts.push(c));
-      return body;
-    },
-  });
-  return Buffer.concat(parts);
-}
 
 /** A port nothing listens on: the files service as a worker finds it while it is away. */
 async function closedPort(): Promise<number> {

@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { createMemoryBus, type BusMessage, type EventBus } from '@rowline/bus';
-import { runWorkflow } from '@rowline/engine';
 import { createLocalStorage, type Storage } from '@rowline/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestedMessage } from '../src/events/messages.js';
 import { createRunStore, type RunStore } from '../src/store/run-store.js';
 import { createEngineWorker } from '../src/worker/engine-worker.js';
 import { quiet, startExecutionsDatabase, type ExecutionsDatabase } from './support/database.js';
+import { asXlsx } from './support/workbooks.js';
 
 /**
  * The worker alone (real Postgres, real local storage) on runs whose file's stream fails partway through the
@@ -78,20 +78,6 @@ const LOOKUP = [
   { type: 'lookup', params: { from: { file: 'prices', sheet: 'prices' }, on: [{ left: 'sku', right: 'sku' }], columns: [{ column: 'price' }] } },
   { type: 'output', params: { artifacts: [{ name: 'priced.csv', format: 'csv', sheets: [{ from: 'sales' }] }] } },
 ];
-
-async function asXlsx(csv: string): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  await runWorkflow({
-    steps: [{ type: 'output', params: { artifacts: [{ name: 'sales.xlsx', format: 'xlsx', sheets: [{ from: 'sales' }] }] } }],
-    input: { fileName: 'sales.csv', open: () => Readable.from([csv]) },
-    openArtifact: async () => {
-      const body = new PassThrough();
-      body.on('data', (c: Buffer) => parts.push(c));
-      return body;
-    },
-  });
-  return Buffer.concat(parts);
-}
 
 /** Runs `input` (by name) with a price list through one worker on `faulty` storage; answers the run as recorded, with its logs. */
 async function runWith(opts: { inputName: string; input: Buffer | string; breaks: 'input' | 'prices'; after: number; times: number }) {

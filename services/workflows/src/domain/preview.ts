@@ -158,7 +158,7 @@ export function createPreviewer(deps: {
         });
       }
       // The engine's errors are written for the client, but for its INTERNAL, which quotes whatever it did not
-      // expect: that one, as anything else, is left to the API's internal error ("Internal server error"), logged whole.
+      // foresee. That one, as anything else, is left to the API's internal error ("Internal server error"), logged whole.
       if (err instanceof EngineError && err.code !== 'INTERNAL') {
         throw badInput(err.code === 'CANCELLED' ? `The preview took longer than ${timeoutMs / 1000}s` : err.message, {
           engineCode: err.code,
