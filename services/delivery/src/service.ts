@@ -48,7 +48,7 @@ export async function createDeliveryService(deps: DeliveryServiceDeps) {
   const box = createSecretBox(deps.secretKey);
   const policy = createHostPolicy(deps.hosts ?? { production: true, devAllowedHosts: [] });
   const parseConfig = createConfigParser(policy);
-  const destinations = createDestinationsDomain({ parseConfig, box });
+  const destinations = createDestinationsDomain({ parseConfig, box, emailSetUp: deps.smtp !== undefined });
   const workflows = createInternalClient({ tokens: deps.tokens, baseUrl: deps.workflowsUrl, audience: 'workflows' });
   const routes = createRoutesDomain({
     destinations,

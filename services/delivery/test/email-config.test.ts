@@ -1,6 +1,26 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newId, systemEm } from '@rowline/kit';
+import { DestinationEntity } from '../src/store/entities.js';
 import { createEmailTransport } from '../src/transports/email.js';
 import { TransportError } from '../src/transports/errors.js';
+import { owner, startDelivery, TENANT_A, type Harness } from './support/harness.js';
+
+const CREATE = `mutation($input: CreateDestinationInput!) { createDestination(input: $input) { id kind enabled } }`;
+const UPDATE = `mutation($input: UpdateDestinationInput!) { updateDestination(input: $input) { name enabled config } }`;
+const EMAIL_CONFIG = { to: ['finance@example.com'], subject: 'Monthly report' };
+
+let h: Harness;
+beforeAll(async () => { h = await startDelivery({ withoutSmtp: true }); });
+afterAll(async () => { await h?.stop(); });
+
+/** An EMAIL destination from before (created while the platform had an SMTP server, say). */
+async function existingEmailDestination(name: string, enabled: boolean) {
+  const em = systemEm(h.orm);
+  const id = newId();
+  em.create(DestinationEntity, { id, tenantId: TENANT_A, name, kind: 'EMAIL', config: { ...EMAIL_CONFIG, attach: true }, secrets: null, secretFields: [], enabled });
+  await em.flush();
+  return id;
+}
 
 describe('EMAIL on a platform without an SMTP server', () => {
   it('tells the tenant that email is not set up here, for good, without the operator\'s variable', async () => {
@@ -10,5 +30,48 @@ describe('EMAIL on a platform without an SMTP server', () => {
     expect(err).toMatchObject({ stage: 'CONFIG', permanent: true });
     expect((err as Error).message).toMatch(/not set up on this platform/);
     expect((err as Error).message).not.toMatch(/DELIVERY_SMTP_URL/);
+  });
+
+  it('refuses to create an EMAIL destination, saying email is not set up here, and stores nothing', async () => {
+    const refused = await h.gql(owner(TENANT_A), CREATE, { input: { name: 'Finance team', kind: 'EMAIL', config: EMAIL_CONFIG } });
+    expect(refused.data).toBeNull();
+    expect(refused.errors).toHaveLength(1);
+    const [error] = refused.errors!;
+    expect(error!.extensions).toEqual({ code: 'BAD_USER_INPUT', path: 'kind', reason: 'KIND_NOT_AVAILABLE', kind: 'EMAIL' });
+    expect(error!.message).toMatch(/^Email delivery is not set up on this platform/);
+    expect(error!.message).not.toMatch(/DELIVERY_SMTP|SMTP_URL/);
+    const [{ count }] = await h.orm.em.getConnection().execute(`select count(*)::int as count from delivery.destinations where name = 'Finance team'`);
+    expect(count).toBe(0);
+  });
+
+  it('still creates destinations of the other kinds', async () => {
+    const created = await h.gql(owner(TENANT_A), CREATE, { input: { name: 'Partner hook', kind: 'WEBHOOK', config: { url: 'https://hooks.example.com/rowline' } } });
+    expect(created.errors).toBeUndefined();
+    expect(created.data.createDestination).toMatchObject({ kind: 'WEBHOOK', enabled: true });
+  });
+
+  it('refuses a new config for an existing EMAIL destination, or enabling one, naming the field asked', async () => {
+    const enabledId = await existingEmailDestination('Old mail', true);
+    const disabledId = await existingEmailDestination('Paused mail', false);
+
+    const reconfigured = await h.gql(owner(TENANT_A), UPDATE, { input: { id: enabledId, config: { ...EMAIL_CONFIG, subject: 'New subject' } } });
+    expect(reconfigured.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', path: 'config', reason: 'KIND_NOT_AVAILABLE', kind: 'EMAIL' });
+    const enabled = await h.gql(owner(TENANT_A), UPDATE, { input: { id: disabledId, enabled: true } });
+    expect(enabled.errors?.[0]?.extensions).toEqual({ code: 'BAD_USER_INPUT', path: 'enabled', reason: 'KIND_NOT_AVAILABLE', kind: 'EMAIL' });
+
+    const rows = await h.orm.em.getConnection().execute(`select name, enabled, config->>'subject' as subject from delivery.destinations where kind = 'EMAIL' order by name`);
+    expect(rows).toEqual([
+      { name: 'Old mail', enabled: true, subject: 'Monthly report' },
+      { name: 'Paused mail', enabled: false, subject: 'Monthly report' },
+    ]);
+  });
+
+  it('lets the tenant rename, disable or delete an existing EMAIL destination', async () => {
+    const id = await existingEmailDestination('Legacy mail', true);
+    const updated = await h.gql(owner(TENANT_A), UPDATE, { input: { id, name: 'Legacy mail (off)', enabled: false } });
+    expect(updated.errors).toBeUndefined();
+    expect(updated.data.updateDestination).toMatchObject({ name: 'Legacy mail (off)', enabled: false });
+    const deleted = await h.gql(owner(TENANT_A), `mutation($id: ID!) { deleteDestination(id: $id) }`, { id });
+    expect(deleted).toEqual({ data: { deleteDestination: id } });
   });
 });

@@ -12,8 +12,22 @@ export function visibleConfig(destination: Destination): Record<string, unknown>
   return { ...destination.config, ...Object.fromEntries(destination.secretFields.map((f) => [f, SECRET_MASK])) };
 }
 
-/** Destinations and their write-only secrets. Callers pass a tenant-scoped em; no GraphQL here. */
-export function createDestinationsDomain(deps: { parseConfig: ConfigParser; box: SecretBox }) {
+/**
+ * An EMAIL destination on a platform without an SMTP server could only fail every delivery (DEAD with CONFIG),
+ * so it is refused where the tenant asks for one, in words the tenant can act on (the server is the operator's).
+ */
+const emailNotSetUp = (path: string) => badInput(
+  'Email delivery is not set up on this platform (it has no mail server to send through): choose another kind of destination, or ask the platform\'s operator to set email up',
+  { path, reason: 'KIND_NOT_AVAILABLE', kind: 'EMAIL' },
+);
+
+/**
+ * Destinations and their write-only secrets. Callers pass a tenant-scoped em; no GraphQL here.
+ * `emailSetUp`: whether the platform has an SMTP server; without one, no EMAIL destination is created,
+ * given a new config or enabled. Those that exist keep failing their deliveries (CONFIG) and may still be
+ * renamed, disabled or deleted.
+ */
+export function createDestinationsDomain(deps: { parseConfig: ConfigParser; box: SecretBox; emailSetUp: boolean }) {
   const cleanName = (name: string) => {
     const trimmed = name.trim();
     if (!trimmed || trimmed.length > 200) throw badInput('name must have 1 to 200 characters', { path: 'name' });
@@ -51,6 +65,7 @@ export function createDestinationsDomain(deps: { parseConfig: ConfigParser; box:
 
     async create(em: EntityManager, actor: Principal, input: { name: string; kind: DestinationKind; config: unknown }) {
       const name = cleanName(input.name);
+      if (input.kind === 'EMAIL' && !deps.emailSetUp) throw emailNotSetUp('kind');
       const { config, secrets } = deps.parseConfig(input.kind, input.config);
       const destination = em.create(DestinationEntity, {
         id: newId(), tenantId: actor.tenantId, name, kind: input.kind, config, secrets: null, secretFields: [], enabled: true,
@@ -63,6 +78,10 @@ export function createDestinationsDomain(deps: { parseConfig: ConfigParser; box:
     /** The kind is fixed at creation; a config given here replaces the old one, secrets merged as parseConfig says. */
     async update(em: EntityManager, input: { id: string; name?: string | null; config?: unknown; enabled?: boolean | null }) {
       const destination = await get(em, input.id);
+      if (destination.kind === 'EMAIL' && !deps.emailSetUp) {
+        if (input.config != null) throw emailNotSetUp('config');
+        if (input.enabled === true) throw emailNotSetUp('enabled');
+      }
       if (input.name != null) destination.name = cleanName(input.name);
       if (input.enabled != null) destination.enabled = input.enabled;
       if (input.config !== undefined && input.config !== null) {

@@ -13,15 +13,19 @@ export type Caller = { tenantId: string; role: Role };
 export const TENANT_A = '0193a000-0000-7000-8000-00000000000a';
 export const TENANT_B = '0193a000-0000-7000-8000-00000000000b';
 
-/** The delivery subgraph on its own database, called the way the gateway calls it. */
-export async function startDelivery() {
+/**
+ * The delivery subgraph on its own database, called the way the gateway calls it. It is told of an SMTP server
+ * (never reached: these tests deliver nothing) unless `withoutSmtp`, a platform where email is not set up.
+ */
+export async function startDelivery(opts: { withoutSmtp?: boolean } = {}) {
   const db = await createDatabase();
   const logger = createLogger({ service: 'delivery-test', level: 'silent' });
   const orm = await createOrm({ url: db.url, schema: SCHEMA, entities, migrations, logger });
   const tokens = createInternalTokens(randomBytes(32).toString('hex'));
   const secretKey = randomBytes(32);
   const workflows = await startWorkflows({ url: db.url, tokens, logger });
-  const { server } = await createDeliveryService({ logger, orm, tokens, secretKey, workflowsUrl: workflows.url });
+  const smtp = opts.withoutSmtp ? undefined : { url: 'smtp://mail.rowline.test:587', from: 'Rowline <deliveries@rowline.test>' };
+  const { server } = await createDeliveryService({ logger, orm, tokens, secretKey, workflowsUrl: workflows.url, smtp });
   const port = await server.listen(0);
 
   async function gql<T = any>(caller: Caller, query: string, variables: object = {}): Promise<GraphQLResult<T>> {
