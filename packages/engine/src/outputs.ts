@@ -1,5 +1,5 @@
 import { EngineError } from './errors.js';
-import type { ArtifactWriter, OpenArtifact } from './io/artifact.js';
+import { fileNameLength, MAX_FILE_NAME_LENGTH, type ArtifactWriter, type OpenArtifact } from './io/artifact.js';
 import { CsvArtifact } from './io/csv-artifact.js';
 import type { TempDir } from './io/temp-dir.js';
 import { XlsxArtifact } from './io/xlsx-artifact.js';
@@ -34,6 +34,8 @@ function expand(template: string, d: OutputDeps, sheet: string): string {
  */
 function claimName(template: string, d: OutputDeps, step: number, sheet = ''): string {
   const name = expand(template, d, sheet);
+  const length = fileNameLength(name);
+  if (length > MAX_FILE_NAME_LENGTH) throw tooLong(template, length, step);
   const first = d.names.get(name);
   if (first !== undefined) {
     const from = first === template ? JSON.stringify(template) : `${JSON.stringify(first)} and ${JSON.stringify(template)}`;
@@ -41,6 +43,24 @@ function claimName(template: string, d: OutputDeps, step: number, sheet = ''): s
   }
   d.names.set(name, template);
   return name;
+}
+
+/**
+ * A name longer than a file's may be, made while the run writes: {input} of a long input file name, mostly, or a
+ * {sheet} made by split (saving refuses what is known before, see output.ts). The files service would refuse to
+ * register the artifact at every attempt: the run fails at once, as the workflow's own error, with the template
+ * and the length (the name itself may be a few hundred characters). `step` -1 is the default output, which the
+ * user did not name.
+ */
+function tooLong(template: string, length: number, step: number): EngineError {
+  const over = `would have a name of ${length} characters in this run, more than the ${MAX_FILE_NAME_LENGTH} a file name may have`;
+  if (step < 0) {
+    return new EngineError('OUTPUT_FAILED', `the run's result file, named after the input file (${JSON.stringify(template)}), ${over}: give the input file a shorter name, or name the result in an output step`);
+  }
+  const parts = ['the artifact name'];
+  if (template.includes('{input}')) parts.push('the input file\'s name ({input})');
+  if (template.includes('{sheet}')) parts.push('the sheet names ({sheet})');
+  return new EngineError('OUTPUT_FAILED', `artifact ${JSON.stringify(template)} ${over}: shorten ${parts.join(' or ')}`, { step });
 }
 
 /**

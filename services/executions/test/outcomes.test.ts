@@ -59,6 +59,20 @@ describe('a run whose step fails', () => {
     expect(run.error).toEqual({ code: 'DUPLICATE_ARTIFACT', message: expect.stringContaining('"Sales.csv"'), step: 0 });
   });
 
+  it('ends FAILED with OUTPUT_FAILED on its first attempt when {input} makes an artifact name longer than the files service keeps', async () => {
+    // A 250-character upload is a valid file; "{input}-summary.xlsx" of it would have 258 characters, which the
+    // files service refuses to register: no attempt could succeed, so none is spent on it.
+    const longFileId = await acme.upload(`${'S'.repeat(245)}.xlsx`);
+    const { versionId } = await acme.workflow([{ type: 'output', params: { artifacts: [{ name: '{input}-summary.xlsx', sheets: [{ from: 'Sales' }] }] } }]);
+    const run = await acme.ended(await acme.run({ workflowVersionId: versionId, fileId: longFileId }));
+    expect(run).toMatchObject({ status: 'FAILED', attempt: 1, artifacts: [] });
+    expect(run.error).toEqual({
+      code: 'OUTPUT_FAILED', step: 0,
+      message: 'artifact "{input}-summary.xlsx" would have a name of 258 characters in this run, more than the 255 a file name may have: shorten the artifact name or the input file\'s name ({input})',
+    });
+    expect(run.logs.filter((l: { message: string }) => l.message.startsWith('Attempt'))).toEqual([]);
+  });
+
   it('writes two artifacts whose names differ only in characters a storage key cannot hold', async () => {
     const run = await runSteps([{ type: 'output', params: { artifacts: [
       { name: 'a b.csv', sheets: [{ from: 'Sales' }] },

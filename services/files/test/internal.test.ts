@@ -86,6 +86,7 @@ describe('POST /internal/artifacts', () => {
       { ...good, size: stored.size + 1 },
       { ...good, sha256: 'zz' },
       { ...good, executionId: 'nope' },
+      { ...good, name: `${'n'.repeat(252)}.csv` },
     ];
     for (const body of cases) {
       const res = await files.internal('POST', '/internal/artifacts', WORKER_A, body);

@@ -72,6 +72,21 @@ describe('step validation', () => {
     expect((await h.gql(me, LIST)).data.workflows.edges).toEqual([]);
   });
 
+  it('refuses an artifact name longer than a file name may be, as written or once {date} is filled in, before any run', async () => {
+    const me = owner(newTenant());
+    const named = (name: string) => [{ type: 'output', params: { artifacts: [{ name, sheets: [{ from: 'Sales' }] }] } }];
+    const written = await h.gql(me, CREATE, { i: { name: 'Long name', steps: named(`${'n'.repeat(260)}.csv`) } });
+    expect(errorCodes(written)).toEqual(['BAD_USER_INPUT']);
+    expect(written.errors![0]!.extensions.issues).toEqual([{ path: 'steps[0].params.artifacts[0].name', code: 'INVALID_VALUE', message: 'must NOT have more than 200 characters' }]);
+    const dated = await h.gql(me, CREATE, { i: { name: 'Dated name', steps: named(`${'{date}-'.repeat(24)}.csv`) } });
+    expect(errorCodes(dated)).toEqual(['BAD_USER_INPUT']);
+    expect(dated.errors![0]!.extensions.issues).toEqual([{
+      path: 'steps[0].params.artifacts[0].name', code: 'INVALID_VALUE',
+      message: 'artifact name has 268 characters once {date} is filled in (with {input} left empty), more than the 255 a file name may have',
+    }]);
+    expect((await h.gql(me, LIST)).data.workflows.edges).toEqual([]);
+  });
+
   it('saves a header_row step and refuses one that gives both a row and a cell to find, or says it twice for a sheet', async () => {
     const me = owner(newTenant());
     const good = [{ type: 'header_row', params: { sheet: 'Statement', find: { values: ['Booking date'], caseInsensitive: true } } }, ...stepsOver(1)];

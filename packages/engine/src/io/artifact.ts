@@ -3,6 +3,19 @@ import type { RunControl } from '../flow/control.js';
 import type { RowSink } from '../flow/port.js';
 
 export type ArtifactFormat = 'xlsx' | 'csv';
+
+/**
+ * The longest name a file may have on the platform: the files service refuses a longer one, an artifact's as an
+ * upload's (its `name` column is a varchar(255)), counting UTF-16 code units of the name NFC-normalised, its
+ * unsafe characters replaced one for one, and trimmed.
+ */
+export const MAX_FILE_NAME_LENGTH = 255;
+
+/**
+ * A name's length as the engine holds it to MAX_FILE_NAME_LENGTH: NFC-normalised, untrimmed. Never less than the
+ * files service's count (trimming only shortens), so no name that fits here is refused there for its length.
+ */
+export const fileNameLength = (name: string): number => name.normalize('NFC').length;
 export type OpenArtifact = (name: string, format: ArtifactFormat) => Promise<NodeJS.WritableStream>;
 
 export interface ArtifactResult {

@@ -1,5 +1,6 @@
 import { EngineError, type StepIssue } from '../errors.js';
 import type { ArtifactPlan, StepModule } from '../flow/step-api.js';
+import { fileNameLength, MAX_FILE_NAME_LENGTH } from '../io/artifact.js';
 import { objectSchema } from '../schema/common.js';
 
 interface Params {
@@ -37,6 +38,14 @@ function namesBeforeRun(a: Params['artifacts'][number]): string[] {
   return (a.sheets ?? []).filter((s) => !s.from.includes('*')).map((s) => expandSheet(a.name, s.as ?? s.from));
 }
 
+/**
+ * The length of a name known before the run (namesBeforeRun) at its shortest: {date} is the run date
+ * (YYYY-MM-DD), {input} taken as empty. Past MAX_FILE_NAME_LENGTH, every run would fail on it (outputs.ts).
+ */
+function shortestLength(name: string): number {
+  return fileNameLength(name.replace(/\{date\}/g, '0000-00-00').replace(/\{input\}/g, ''));
+}
+
 function expandSheet(template: string, sheet: string): string {
   return template.replace(/\{sheet\}/g, sheet).replace(/[\\/:*?"<>|]/g, '_');
 }
@@ -45,7 +54,7 @@ export const output: StepModule<Params> = {
   type: 'output',
   title: 'Write files',
   description:
-    'Chooses which sheets, as they are at this step, go to which files: xlsx (several sheets) or csv (one sheet per file, or {sheet} in the name for one file per sheet). Names may use {input} (input file name without extension), {date} (the run date) and {sheet}; every file of a run needs its own name (letter case aside), and a .csv or .xlsx name must match the format (both checked when a version is saved). "from" may be a pattern with *. Without an output step the run writes every sheet to <input>-result.xlsx.',
+    'Chooses which sheets, as they are at this step, go to which files: xlsx (several sheets) or csv (one sheet per file, or {sheet} in the name for one file per sheet). Names may use {input} (input file name without extension), {date} (the run date) and {sheet}; every file of a run needs its own name (letter case aside), a .csv or .xlsx name must match the format, and a name may have at most 255 characters once {date} and {sheet} are filled in (all checked when a version is saved; a run whose {input} or {sheet} makes one longer fails). "from" may be a pattern with *. Without an output step the run writes every sheet to <input>-result.xlsx.',
   paramsSchema: objectSchema(
     {
       artifacts: {
@@ -90,6 +99,12 @@ export const output: StepModule<Params> = {
           issues.push({ step: index, path: `artifacts[${i}].format`, code: 'INVALID_VALUE', message: `artifact ${JSON.stringify(a.name)} would be ${formatOf(a)} under a .${claimed} name: end the name in .${formatOf(a)}, or leave format out` });
         }
         for (const name of namesBeforeRun(a)) {
+          const length = shortestLength(name);
+          if (length > MAX_FILE_NAME_LENGTH) {
+            const what = name === a.name ? 'artifact name' : `artifact ${JSON.stringify(a.name)} writes ${JSON.stringify(name)}, which`;
+            issues.push({ step: index, path: `artifacts[${i}].name`, code: 'INVALID_VALUE', message: `${what} has ${length} characters once {date} is filled in (with {input} left empty), more than the ${MAX_FILE_NAME_LENGTH} a file name may have` });
+            continue;
+          }
           const first = seen.get(name.toLowerCase());
           if (first === undefined) {
             seen.set(name.toLowerCase(), `steps[${index}].params.artifacts[${i}]`);

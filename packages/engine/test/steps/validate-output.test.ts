@@ -1,3 +1,4 @@
+import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { validateSteps } from '../../src/index.js';
 import { csv, readSheets, run } from '../helpers.js';
@@ -119,6 +120,43 @@ describe('output', () => {
     await expect(run(steps, csv(SALES_BY_REGION))).rejects.toMatchObject({ code: 'DUPLICATE_ARTIFACT', step: 1, message: expect.stringContaining('"North.csv"') });
     const fromInput = [{ type: 'output', params: { artifacts: [{ name: '{input}.csv', sheets: [{ from: 'Sales' }] }, { name: 'Sales.csv', sheets: [{ from: 'Sales' }] }] } }];
     await expect(run(fromInput, csv(SALES_BY_REGION))).rejects.toMatchObject({ code: 'DUPLICATE_ARTIFACT', step: 0 });
+  });
+
+  it('refuses, when a version is saved, a name longer than a file name may be once {date} and {sheet} are filled in', () => {
+    const out = (artifact: object) => [{ type: 'output', params: { artifacts: [{ sheets: [{ from: 'Sales' }], ...artifact }] } }];
+    // 30 {date} are 180 characters as written, 300 in a run.
+    expect(validateSteps(out({ name: `${'{date}'.repeat(30)}.csv` }))).toEqual([{
+      path: 'steps[0].params.artifacts[0].name', code: 'INVALID_VALUE',
+      message: 'artifact name has 304 characters once {date} is filled in (with {input} left empty), more than the 255 a file name may have',
+    }]);
+    const perSheet = [{ type: 'output', params: { artifacts: [{ name: `${'{sheet}'.repeat(20)}.csv`, sheets: [{ from: 'Sales', as: 'S'.repeat(13) }] }] } }];
+    expect(validateSteps(perSheet)).toEqual([expect.objectContaining({ path: 'steps[0].params.artifacts[0].name', code: 'INVALID_VALUE', message: expect.stringContaining('has 264 characters') })]);
+    // What {input} will be is known only in a run, and what fits is accepted.
+    expect(validateSteps(out({ name: `${'{input}'.repeat(28)}.csv` }))).toEqual([]);
+    expect(validateSteps(out({ name: `${'r'.repeat(186)}{date}.csv` }))).toEqual([]);
+  });
+
+  it('fails the run with OUTPUT_FAILED at the output step, before opening anything, when {input} makes a name longer than a file name may be', async () => {
+    const opened: string[] = [];
+    const openArtifact = async (name: string) => { opened.push(name); return new PassThrough().resume(); };
+    const steps = [{ type: 'output', params: { artifacts: [{ name: '{input}-by-region.xlsx', sheets: [{ from: '*', as: 'Sales' }] }] } }];
+    await expect(run(steps, csv(SALES_BY_REGION, `${'q'.repeat(241)}.csv`), { openArtifact })).rejects.toMatchObject({
+      code: 'OUTPUT_FAILED', step: 0,
+      message: 'artifact "{input}-by-region.xlsx" would have a name of 256 characters in this run, more than the 255 a file name may have: shorten the artifact name or the input file\'s name ({input})',
+    });
+    expect(opened).toEqual([]);
+    // 255 characters fit.
+    const r = await run(steps, csv(SALES_BY_REGION, `${'q'.repeat(240)}.csv`));
+    expect(r.result.artifacts.map((a) => a.name.length)).toEqual([255]);
+  });
+
+  it('fails a run without an output step with OUTPUT_FAILED when the input file\'s name makes its result file\'s too long', async () => {
+    const failure = await run([{ type: 'sort', params: { by: [{ column: 'region' }] } }], csv(SALES_BY_REGION, `${'q'.repeat(250)}.csv`)).catch((e: unknown) => e);
+    expect(failure).toMatchObject({
+      code: 'OUTPUT_FAILED',
+      message: 'the run\'s result file, named after the input file ("{input}-result.xlsx"), would have a name of 262 characters in this run, more than the 255 a file name may have: give the input file a shorter name, or name the result in an output step',
+    });
+    expect((failure as { step?: number }).step).toBeUndefined();
   });
 
   it('runs a version saved before the rules for saving: names equal but for case, and an extension of the other format', async () => {

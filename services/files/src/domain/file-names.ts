@@ -1,8 +1,8 @@
+import { MAX_FILE_NAME_LENGTH } from '@rowline/engine';
 import { badInput } from '@rowline/kit';
 
 export type InputFormat = 'xlsx' | 'csv';
 
-const MAX_NAME_LENGTH = 255;
 /**
  * C0/C1 controls, DEL, the bidirectional and zero-width formatting characters, and path separators. They
  * break headers and logs, and bidi overrides make `invoice\u202Excsv.exe` look like something it is not.
@@ -16,7 +16,8 @@ const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u20
 export function cleanFileName(raw: string, field = 'name'): string {
   const name = raw.normalize('NFC').replace(UNSAFE, '_').trim();
   if (!name || /^[._]+$/.test(name)) throw badInput('The file name is empty', { field });
-  if (name.length > MAX_NAME_LENGTH) throw badInput(`The file name is longer than ${MAX_NAME_LENGTH} characters`, { field });
+  // The engine's limit too: it fails a run whose artifact name would be longer, instead of having it refused here.
+  if (name.length > MAX_FILE_NAME_LENGTH) throw badInput(`The file name is longer than ${MAX_FILE_NAME_LENGTH} characters`, { field });
   return name;
 }
 

@@ -9,7 +9,8 @@ import { fileForCheck } from '../store/file-check.js';
 
 const artifactBody = z.object({
   executionId: z.string().uuid(),
-  name: z.string().min(1).max(255),
+  // Its length is cleanFileName's to check (registerArtifact), measured as the engine measures it (MAX_FILE_NAME_LENGTH).
+  name: z.string().min(1),
   storageKey: z.string().min(1).max(512),
   size: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
   sha256: z.string().regex(/^[0-9a-f]{64}$/i, 'must be 64 hex characters'),
