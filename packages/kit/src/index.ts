@@ -22,3 +22,4 @@ export * from './outbox.js';
 export * from './prepared.js';
 export * from './index-migration.js';
 export * from './child-pages.js';
+export * from './db-trouble.js';

@@ -15,6 +15,7 @@ import { createRunStore, type RunStore } from '../src/store/run-store.js';
 import type { Execution } from '../src/store/entities.js';
 import { artifactKey, createEngineWorker, type ArtifactRegistrar } from '../src/worker/engine-worker.js';
 import { quiet, startExecutionsDatabase, type ExecutionsDatabase } from './support/database.js';
+import { until } from './support/until.js';
 import { asXlsx } from './support/workbooks.js';
 
 /**
@@ -194,7 +195,7 @@ describe('the files service away when the run registers its artifacts', () => {
 });
 
 describe('Postgres refusing the write of a run\'s outcome', () => {
-  it('retries the run, which says the database was unavailable, not Postgres\'s own message', async () => {
+  it('retries the run, which says an internal error occurred, not that the database was unavailable nor Postgres\'s own message', async () => {
     let refused = 0;
     // Postgres's own refusal (a unique violation naming its constraint and table), for the first outcome only.
     const refusing: RunStore = {
@@ -209,8 +210,49 @@ describe('Postgres refusing the write of a run\'s outcome', () => {
     const r = await runWith({ store: refusing });
     expect(refused).toBe(2);
     expect(r.row).toMatchObject({ status: 'SUCCEEDED', attempt: 2, error: null });
+    expect(attemptLogs(r.logs)).toEqual(['Attempt 1 failed: an internal error occurred; retrying in 20 ms']);
+    expectNoneOf(textsOf(r), /duplicate|constraint|executions_pkey|violates|insert|unavailable/i);
+  });
+
+  it('retries the run, which says the database was unavailable, when Postgres ends the session writing the outcome', async () => {
+    let terminated = 0;
+    // The outcome's statement waits for a row lock the test holds, and its session is ended while it waits
+    // (pg_terminate_backend, as an operator's restart or a failover would).
+    const terminating: RunStore = {
+      ...store,
+      async transition(run, owner, change) {
+        if (change.status !== 'SUCCEEDED' || terminated++ > 0) return store.transition(run, owner, change);
+        let release!: () => void;
+        const released = new Promise<void>((r) => { release = r; });
+        let locked!: () => void;
+        const holding = new Promise<void>((r) => { locked = r; });
+        const holder = db.orm.em.fork().transactional(async (tx) => {
+          await tx.execute('select 1 from "executions"."executions" where "id" = ? for update', [run.id]);
+          locked();
+          await released;
+        });
+        await holding;
+        const writing = store.transition(run, owner, change);
+        // It fails while the session is being looked for: awaited below, not an unhandled rejection meanwhile.
+        writing.catch(() => {});
+        try {
+          await until('the outcome\'s write to wait for the lock, and its session to be ended', async () => {
+            const [ended] = await db.sql<{ pid: number }>(`select pg_terminate_backend("pid"), "pid" from "pg_stat_activity"
+              where "datname" = current_database() and "wait_event_type" = 'Lock' and "pid" <> pg_backend_pid()`);
+            return ended;
+          });
+          return await writing;
+        } finally {
+          release();
+          await holder;
+        }
+      },
+    };
+    const r = await runWith({ store: terminating });
+    expect(terminated).toBe(2);
+    expect(r.row).toMatchObject({ status: 'SUCCEEDED', attempt: 2, error: null });
     expect(attemptLogs(r.logs)).toEqual(['Attempt 1 failed: the database was unavailable; retrying in 20 ms']);
-    expectNoneOf(textsOf(r), /duplicate|constraint|executions_pkey|violates|insert/i);
+    expectNoneOf(textsOf(r), /terminat|administrator|connection|57P01/i);
   });
 });
 

@@ -15,11 +15,25 @@ const INPUT = 'the input (0190a1b2-0000-7000-8000-000000000001)';
 
 describe('the text users read of a failure that is not the workflow\'s own', () => {
   it('says what failed in their terms, never the error\'s own message', () => {
-    expect(failureText(databaseFault(POSTGRES))).toBe('the database was unavailable');
     expect(failureText(databaseFault(REFUSED))).toBe('the database was unavailable');
     expect(failureText(filesServiceFault(REFUSED))).toBe('the files service did not register the run\'s artifacts');
     expect(failureText(artifactNotStored('summary.xlsx', DISK))).toBe('the artifact "summary.xlsx" could not be stored');
     expect(failureText(temporaryFileFault(DISK))).toBe('a temporary file of the run could not be written or read');
+  });
+
+  it('tells the database away or busy from another error of it, which is an internal error', () => {
+    const pg = (message: string, code?: string) => Object.assign(new Error(message), code ? { code, severity: 'FATAL' } : {});
+    for (const away of [
+      REFUSED, pg('Connection terminated unexpectedly'), pg('timeout exceeded when trying to connect'),
+      pg('terminating connection due to administrator command', '57P01'), pg('the database system is starting up', '57P03'),
+      pg('connection failure', '08006'), new Error('the claim failed', { cause: REFUSED }),
+    ]) expect(failureText(databaseFault(away)), away.message).toBe('the database was unavailable');
+    for (const busy of [pg('could not serialize access due to concurrent update', '40001'), pg('deadlock detected', '40P01'), pg('canceling statement due to statement timeout', '57014')]) {
+      expect(failureText(databaseFault(busy)), busy.message).toBe('the database was busy');
+    }
+    for (const other of [POSTGRES, pg('relation "executions.execution_logs" does not exist', '42P01'), new TypeError('Cannot read properties of undefined (reading \'sequence\')')]) {
+      expect(failureText(databaseFault(other)), other.message).toBe(INTERNAL_ERROR);
+    }
   });
 
   it('finds the fault under the engine\'s error, and says it without the engine\'s words around storage\'s', () => {
