@@ -11,3 +11,5 @@ export type { Value, Row } from './values.js';
 // What the files service's inspection shares with the readers, so that it names and types columns as a run does.
 export { columnNames } from './io/raw-rows.js';
 export { inferCsvValue } from './io/csv-workbook.js';
+export { parseDateStyles } from './io/xlsx-meta.js';
+export { isoCellDate, styledDate } from './io/xlsx-sheet-scanner.js';

@@ -208,11 +208,7 @@ export class SheetScanner {
       if (n !== n) return null;
       if (style >= 0) {
         const kind = this.dec.dateStyles[style];
-        if (kind === TIME_STYLE && n >= 0 && n < 1) return timeOfDay(n);
-        // A serial past the years 0-9999 is no date (Excel shows it as ####): the cell stays the number it holds. So
-        // is a negative number shown as a time or elapsed time: a negative duration (a timesheet's balance, a night
-        // shift's end - start), which as a date before 1899-12-30 an xlsx artifact would write as text.
-        const d = kind === DATE_STYLE || ((kind === TIME_STYLE || kind === ELAPSED_STYLE) && n >= 0) ? serialToDate(n, this.dec.date1904) : null;
+        const d = kind ? styledDate(n, kind, this.dec.date1904) : null;
         if (d) return d;
       }
       // 16 characters hold at most 15 significant digits, or a whole number: only longer ones can need it.
@@ -245,6 +241,18 @@ export class SheetScanner {
   }
 }
 
+/**
+ * The date a number cell shows under its style's kind (parseDateStyles: DATE_STYLE, TIME_STYLE, ELAPSED_STYLE), or
+ * null when it stays the number it holds. A time of day in [0, 1) is a TimeOfDay. A serial past the years 0-9999 is
+ * no date (Excel shows it as ####). Nor is a negative number shown as a time or elapsed time: a negative duration
+ * (a timesheet's balance, a night shift's end - start), which as a date before 1899-12-30 an xlsx artifact would
+ * write as text. Exported for the files service's inspection, which types columns as this reader reads them.
+ */
+export function styledDate(n: number, kind: number, date1904: boolean): Date | null {
+  if (kind === TIME_STYLE && n >= 0 && n < 1) return timeOfDay(n);
+  return kind === DATE_STYLE || ((kind === TIME_STYLE || kind === ELAPSED_STYLE) && n >= 0) ? serialToDate(n, date1904) : null;
+}
+
 /** An offset from UTC at the end of an ISO date and time, after the digits of its time: `+02:00`, `-0130`. */
 const UTC_OFFSET = /\d([+-])(\d\d):?(\d\d)$/;
 
@@ -255,7 +263,7 @@ const UTC_OFFSET = /\d([+-])(\d\d):?(\d\d)$/;
  * taken off the time it follows. A date with an offset and no time (`2024-02-03+02:00`) stays the text written, as
  * `2024-02-03Z` does: it names a day, which taking the offset off would move to 2024-02-02 22:00.
  */
-function isoCellDate(text: string): Date | null {
+export function isoCellDate(text: string): Date | null {
   const offset = text.length > 10 ? UTC_OFFSET.exec(text) : null;
   // The match starts at the last digit before the offset (so `Z+02:00` is none).
   const written = offset ? text.slice(0, offset.index + 1) : text;

@@ -1,5 +1,11 @@
-import { inferCsvValue } from '@rowline/engine';
+import { inferCsvValue, isoCellDate, styledDate } from '@rowline/engine';
 import type { ColumnType } from '../domain/types.js';
+
+/** How a workbook shows numbers: each cell style's kind (readDateStyles), and its date system. */
+export type XlsxDates = { styles: Uint8Array; date1904: boolean };
+
+/** An xlsx cell as sampled: its `t` type, its raw value (an inline string's text), and its style (-1: none). */
+export type XlsxCell = { type: string; value: string | null; style: number };
 
 /** The type of a column seen so far, given one more sampled cell: agreeing cells keep it, others make MIXED. */
 export function mergeType(seen: ColumnType, cell: ColumnType): ColumnType {
@@ -21,4 +27,25 @@ export function csvCellType(cell: string): ColumnType {
   if (typeof v === 'number') return 'NUMBER';
   if (typeof v === 'boolean') return 'BOOLEAN';
   return v instanceof Date ? 'DATE' : 'TEXT';
+}
+
+/**
+ * An xlsx cell's type as a run reads it (the engine's xlsx reader): a number in a date, time or elapsed-time style
+ * is a date only where the engine makes one of it (styledDate: not past the years 0-9999 in the workbook's date
+ * system, not a negative time), and an ISO date cell (t="d") only when it names a day that exists (isoCellDate:
+ * `2024-02-31` stays text). Before 2026-12-01 both were DATE whatever they held.
+ */
+export function xlsxCellType(cell: XlsxCell, dates: XlsxDates): ColumnType {
+  if (cell.value === null || cell.value === '') return cell.type === 's' || cell.type === 'inlineStr' ? 'TEXT' : 'EMPTY';
+  switch (cell.type) {
+    case 'b': return 'BOOLEAN';
+    case 'd': return isoCellDate(cell.value) ? 'DATE' : 'TEXT';
+    case 'n': {
+      const n = Number(cell.value);
+      if (Number.isNaN(n)) return 'EMPTY';
+      const kind = cell.style >= 0 ? dates.styles[cell.style] : undefined;
+      return kind && styledDate(n, kind, dates.date1904) ? 'DATE' : 'NUMBER';
+    }
+    default: return 'TEXT';
+  }
 }

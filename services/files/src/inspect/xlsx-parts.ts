@@ -1,13 +1,17 @@
 import { posix } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
+import { parseDateStyles } from '@rowline/engine';
 import type { ZipArchive } from './zip.js';
 import { assertNoDoctype, elements, firstElement, textOf } from './xml.js';
 import { Rejection } from './rejection.js';
 
 export type SheetPart = { name: string; path: string | null };
 
-/** The workbook's sheets in tab order, each with the zip path of its part (null when the workbook does not say). */
-export async function readSheetList(zip: ZipArchive, maxPartBytes: number): Promise<{ sheets: SheetPart[]; sharedStrings: string | null; styles: string | null }> {
+/**
+ * The workbook's sheets in tab order, each with the zip path of its part (null when the workbook does not say), and
+ * whether its serial dates count from 1904 (`date1904`, which the engine reads too: it moves where dates end).
+ */
+export async function readSheetList(zip: ZipArchive, maxPartBytes: number): Promise<{ sheets: SheetPart[]; sharedStrings: string | null; styles: string | null; date1904: boolean }> {
   const workbook = (await zip.readText('xl/workbook.xml', maxPartBytes)) ?? '';
   assertNoDoctype(workbook);
   const rels = await readRelationships(zip, 'xl/_rels/workbook.xml.rels', 'xl', maxPartBytes);
@@ -23,8 +27,10 @@ export async function readSheetList(zip: ZipArchive, maxPartBytes: number): Prom
   const sheets = listed.filter((s) => s.type === null || s.type.endsWith('/worksheet')).map(({ name, path }) => ({ name, path }));
   if (sheets.length === 0) throw new Rejection('This workbook has no worksheet, only charts: there are no rows to read');
   const byType = (suffix: string) => [...rels.byId.values()].find((r) => r.type.endsWith(suffix))?.target ?? null;
+  const date1904 = firstElement(workbook, 'workbookPr')?.attrs.get('date1904');
   return {
     sheets,
+    date1904: date1904 === '1' || date1904 === 'true',
     sharedStrings: byType('/sharedStrings') ?? (zip.has('xl/sharedStrings.xml') ? 'xl/sharedStrings.xml' : null),
     styles: byType('/styles') ?? (zip.has('xl/styles.xml') ? 'xl/styles.xml' : null),
   };
@@ -46,28 +52,16 @@ async function readRelationships(zip: ZipArchive, path: string, baseDir: string,
   return { byId };
 }
 
-/** Built-in number formats that show a date or time (ECMA-376 18.8.30, plus the common East Asian ones). */
-const BUILTIN_DATE_FORMATS = new Set([14, 15, 16, 17, 18, 19, 20, 21, 22, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 45, 46, 47, 50, 51, 52, 53, 54, 55, 56, 57, 58]);
-
-/** For each cell style index (`s` on a cell), whether numbers in it display as dates. */
-export async function readDateStyles(zip: ZipArchive, path: string | null, maxPartBytes: number): Promise<boolean[]> {
+/**
+ * For each cell style index (`s` on a cell), how numbers in it display: the engine's own reading of the styles
+ * part (parseDateStyles: a date, a time of day, an elapsed time, or none), so that inspection types a styled
+ * number as a run reads it.
+ */
+export async function readDateStyles(zip: ZipArchive, path: string | null, maxPartBytes: number): Promise<Uint8Array> {
   const xml = path ? await zip.readText(path, maxPartBytes) : null;
-  if (!xml) return [];
+  if (!xml) return new Uint8Array(0);
   assertNoDoctype(xml);
-  const custom = new Map<number, string>();
-  for (const fmt of elements(xml, 'numFmt')) custom.set(Number(fmt.attrs.get('numFmtId')), fmt.attrs.get('formatCode') ?? '');
-  const cellXfs = firstElement(xml, 'cellXfs')?.body ?? '';
-  return [...elements(cellXfs, 'xf')].map((xf) => {
-    const id = Number(xf.attrs.get('numFmtId') ?? 0);
-    const code = custom.get(id);
-    return code === undefined ? BUILTIN_DATE_FORMATS.has(id) : isDateFormat(code);
-  });
-}
-
-/** A custom format shows a date when, outside quoted text, escapes and [colour]/[$-locale] brackets, it has d, m, y, h or s. */
-export function isDateFormat(code: string): boolean {
-  const bare = code.replace(/"[^"]*"/g, '').replace(/\\./g, '').replace(/\[[^\]]*\]/g, '').split(';')[0] ?? '';
-  return /[dmyhs]/i.test(bare);
+  return parseDateStyles(xml);
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { ColumnInfo, ColumnType } from '../domain/types.js';
 import { columnNames } from '@rowline/engine';
-import { mergeType } from './column-types.js';
+import { mergeType, xlsxCellType, type XlsxDates } from './column-types.js';
 import { decodeXml, elements, firstElement, textOf } from './xml.js';
 
 /** The last bytes seen, where the part's closing tag must be at its end. */
@@ -168,6 +168,7 @@ function headOf(counter: RowCounter | null, head: Buffer[], complete: boolean | 
   return { rows: counter?.rows ?? null, valueRows: counter?.valueRows ?? null, head: headBytes.toString('utf8'), headBytes, complete };
 }
 
+/** A sampled cell; `style` is -1 without an `s`, which the engine reads as no style (no date). */
 export type Cell = { col: number; type: string; value: string | null; style: number };
 
 /** The complete rows in a sheet's head: cells with their column index, `t` type, raw value and style. */
@@ -185,7 +186,7 @@ export function sampleRows(head: string, maxRows: number, maxColumns: number): C
       const body = c.body ?? '';
       const raw = firstElement(body, 'v')?.body;
       const value = type === 'inlineStr' ? textOf(firstElement(body, 'is')?.body ?? '') : raw == null ? null : decodeXml(raw);
-      cells.push({ col, type, value, style: Number(c.attrs.get('s') ?? 0) });
+      cells.push({ col, type, value, style: Number(c.attrs.get('s') ?? -1) });
     }
     rows.push(cells);
   }
@@ -201,21 +202,11 @@ export function columnIndex(ref: string | undefined): number | undefined {
   return n - 1;
 }
 
-export function cellType(cell: Cell, dateStyles: boolean[]): ColumnType {
-  if (cell.value === null || cell.value === '') return cell.type === 's' || cell.type === 'inlineStr' ? 'TEXT' : 'EMPTY';
-  switch (cell.type) {
-    case 'b': return 'BOOLEAN';
-    case 'd': return 'DATE';
-    case 'n': return dateStyles[cell.style] ? 'DATE' : 'NUMBER';
-    default: return 'TEXT';
-  }
-}
-
 /**
  * Columns from a sheet's sampled rows: the first row with a value is the header (its cells name the
  * columns; shared strings come from `strings`), the rows after it give the types.
  */
-export function columnsOf(rows: Cell[][], strings: Map<number, string>, dateStyles: boolean[]): { headerIndex: number; columns: ColumnInfo[] } {
+export function columnsOf(rows: Cell[][], strings: Map<number, string>, dates: XlsxDates): { headerIndex: number; columns: ColumnInfo[] } {
   const headerIndex = rows.findIndex((cells) => cells.some((c) => c.value !== null && c.value !== ''));
   if (headerIndex < 0) return { headerIndex, columns: [] };
   const header = rows[headerIndex]!;
@@ -227,7 +218,7 @@ export function columnsOf(rows: Cell[][], strings: Map<number, string>, dateStyl
   for (const row of rows.slice(headerIndex + 1)) {
     for (const cell of row) {
       const column = columns[cell.col];
-      if (column) column.type = mergeType(column.type, cellType(cell, dateStyles));
+      if (column) column.type = mergeType(column.type, xlsxCellType(cell, dates));
     }
   }
   return { headerIndex, columns };

@@ -26,7 +26,7 @@ export async function inspectZip(path: string, limits: XlsxLimits): Promise<ZipV
 }
 
 async function inspectWorkbook(zip: ZipArchive, limits: XlsxLimits): Promise<SheetInfo[]> {
-  const { sheets, sharedStrings, styles } = await readSheetList(zip, limits.maxPartBytes);
+  const { sheets, sharedStrings, styles, date1904 } = await readSheetList(zip, limits.maxPartBytes);
   if (sheets.length > limits.maxSheets) throw new Rejection(`This workbook has more than ${limits.maxSheets} sheets, which is not allowed`);
   const deadline = Date.now() + limits.timeBudgetMs;
   const scanned = [];
@@ -45,9 +45,9 @@ async function inspectWorkbook(zip: ZipArchive, limits: XlsxLimits): Promise<She
   const headers = scanned.map((s) => s.sample.find((cells) => cells.some((c) => c.value !== null && c.value !== '')) ?? []);
   const wanted = new Set(headers.flat().filter((c) => c.type === 's').map((c) => Number(c.value)).filter(Number.isInteger));
   const strings = await readSharedStrings(zip, sharedStrings, wanted, { maxBytes: limits.maxSharedStringsBytes, maxItemChars: limits.maxSharedStringChars });
-  const dateStyles = await readDateStyles(zip, styles, limits.maxPartBytes);
+  const dates = { styles: await readDateStyles(zip, styles, limits.maxPartBytes), date1904 };
   return scanned.map(({ name, rows, sample }) => {
-    const { columns } = columnsOf(sample, strings, dateStyles);
+    const { columns } = columnsOf(sample, strings, dates);
     // The header is the first row with a value; rows with none are not data (see RowCounter).
     const rowCount = rows === null ? null : Math.max(0, rows - 1);
     return { name, rowCount, columns };

@@ -179,6 +179,63 @@ describe('xlsx inspection and the engine\'s reader', () => {
     expect((await engineSees('padded.xlsx', bytes, 'id')).columns).toEqual(inspected);
   });
 
+  /**
+   * A workbook of one data row, a column per cell (`c0`, `c1`, ...), with the styles part both readers find
+   * through the workbook's relationships: so inspection's column type is that cell's type.
+   */
+  async function oneCellPerColumn(cells: string[], opts: { date1904?: boolean } = {}) {
+    const ref = (i: number) => `${i >= 26 ? String.fromCharCode(64 + Math.floor(i / 26)) : ''}${String.fromCharCode(65 + (i % 26))}`;
+    const header = cells.map((_, i) => `<c r="${ref(i)}1" t="inlineStr"><is><t>c${i}</t></is></c>`).join('');
+    const row = cells.map((cell, i) => cell.replace('<c ', `<c r="${ref(i)}2" `)).join('');
+    const sheet = `<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>` +
+      `<row r="1">${header}</row><row r="2">${row}</row></sheetData></worksheet>`;
+    // Styles: 1 a date (14), 2 a time of day (20, h:mm), 3 an elapsed time (46, [h]:mm:ss), 4 yyyy-mm-dd, 5 a number
+    // whose fill character is an s (`*s`), 6 one padded to an s's width (`_s`): no date in either.
+    const styles = `<?xml version="1.0" encoding="UTF-8"?><styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">` +
+      '<numFmts count="3"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/><numFmt numFmtId="165" formatCode="0.00*s"/><numFmt numFmtId="166" formatCode="0_s"/></numFmts>' +
+      '<cellXfs count="7"><xf numFmtId="0"/><xf numFmtId="14"/><xf numFmtId="20"/><xf numFmtId="46"/><xf numFmtId="164"/><xf numFmtId="165"/><xf numFmtId="166"/></cellXfs></styleSheet>';
+    const rels = `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">` +
+      '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>' +
+      '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/></Relationships>';
+    const workbook = opts.date1904 ? WORKBOOK_XML.replace('<sheets>', '<workbookPr date1904="1"/><sheets>') : WORKBOOK_XML;
+    const bytes = await handMadeXlsx(workbook, { 'xl/worksheets/sheet1.xml': sheet, 'xl/styles.xml': styles, 'xl/_rels/workbook.xml.rels': rels });
+    const path = join(dir, `${Math.random()}.xlsx`);
+    await writeFile(path, bytes);
+    const verdict = await inspectZip(path, INSPECT_LIMITS.xlsx);
+    const inspected = verdict.kind === 'xlsx' ? verdict.sheets[0]!.columns.map((c) => c.type) : [];
+    const engine = (await engineSees('cells.xlsx', bytes, 'c0')).types[0]!;
+    return { inspected, engine };
+  }
+
+  it('type dates alike: a serial past the years 0-9999, a negative time and an ISO date that names no day are no dates', async () => {
+    const cells = [
+      '<c><v>0</v></c>',
+      '<c s="1"><v>45000</v></c>', '<c s="1"><v>2958465</v></c>', '<c s="1"><v>2958466</v></c>', '<c s="1"><v>-1</v></c>', '<c s="1"><v>-700000</v></c>',
+      '<c s="2"><v>0.5</v></c>', '<c s="2"><v>-0.5</v></c>', '<c s="2"><v>1.5</v></c>', '<c s="3"><v>1.25</v></c>', '<c s="3"><v>-0.25</v></c>',
+      '<c s="4"><v>45000.5</v></c>', '<c s="4"><v>3000000</v></c>', '<c s="5"><v>45000</v></c>', '<c s="6"><v>45000</v></c>', '<c s="0"><v>45000</v></c>',
+      '<c t="d"><v>2024-02-29</v></c>', '<c t="d"><v>2024-02-31</v></c>', '<c t="d"><v>2023-02-29</v></c>', '<c t="d"><v>2024-01-05T10:30:00</v></c>',
+      '<c t="d"><v>2024-01-05T24:00:00</v></c>', '<c t="d"><v>2024-01-05T10:30:00+02:00</v></c>', '<c t="d"><v>2024-02-03+02:00</v></c>', '<c t="d"><v>next week</v></c>',
+    ];
+    const { inspected, engine } = await oneCellPerColumn(cells);
+    expect(engine).toHaveLength(cells.length);
+    expect(inspected).toEqual(engine);
+    // What the two agree on, spelt out: the columns a user sees typed.
+    expect(inspected).toEqual([
+      'NUMBER',
+      'DATE', 'DATE', 'NUMBER', 'DATE', 'NUMBER',
+      'DATE', 'NUMBER', 'DATE', 'DATE', 'NUMBER',
+      'DATE', 'NUMBER', 'NUMBER', 'NUMBER', 'NUMBER',
+      'DATE', 'TEXT', 'TEXT', 'DATE',
+      'TEXT', 'DATE', 'TEXT', 'TEXT',
+    ]);
+  });
+
+  it('type dates alike in a workbook whose dates count from 1904, where they end four years sooner in serials', async () => {
+    const { inspected, engine } = await oneCellPerColumn(['<c s="1"><v>2957003</v></c>', '<c s="1"><v>2957004</v></c>', '<c s="1"><v>2958465</v></c>'], { date1904: true });
+    expect(inspected).toEqual(engine);
+    expect(inspected).toEqual(['DATE', 'NUMBER', 'NUMBER']);
+  });
+
   it('agree on row counts: a row with only formatting, or only empty values, is no row', async () => {
     const rows = [
       '<row r="1" ht="30" customHeight="1"/>', '<row r="2" s="4" customFormat="1"><c r="A2" s="4"/></row>',
