@@ -1,8 +1,13 @@
 import { Readable } from 'node:stream';
 import type { Request, Response } from 'express';
-import { CLIENT_ADDRESS_HEADER, INTERNAL_TOKEN_HEADER } from '@rowline/kit';
+import { CLIENT_ADDRESS_HEADER, INTERNAL_TOKEN_HEADER, type Logger } from '@rowline/kit';
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'host', 'content-length']);
+/**
+ * Headers of one hop, not passed on. `expect`: curl sends `Expect: 100-continue` with every body over 1 MB, which
+ * this server answers itself; passed on, fetch refused the whole request ("expect header not supported") and an
+ * upload of any real workbook by curl failed with 502.
+ */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'host', 'content-length', 'expect', 'te', 'trailer', 'proxy-connection', 'proxy-authorization']);
 /** Headers only the platform itself may set; a client's copy is dropped, never forwarded. */
 const INTERNAL = new Set([INTERNAL_TOKEN_HEADER, CLIENT_ADDRESS_HEADER, 'authorization', 'cookie']);
 
@@ -10,7 +15,7 @@ const INTERNAL = new Set([INTERNAL_TOKEN_HEADER, CLIENT_ADDRESS_HEADER, 'authori
  * Forwards `/files/*` (signed upload and download links) to the files service, streaming both ways, so
  * clients need one public address. The links carry their own signed tokens; the gateway adds nothing.
  */
-export function filesProxy(filesUrl: string) {
+export function filesProxy(filesUrl: string, logger?: Logger) {
   return async (req: Request, res: Response) => {
     const target = new URL(req.originalUrl, filesUrl);
     // URL parsing resolves `..` and `%2e%2e`: without this check `/files/../metrics` (or `/internal/...`,
@@ -34,7 +39,8 @@ export function filesProxy(filesUrl: string) {
       upstream.headers.forEach((value, name) => { if (!HOP_BY_HOP.has(name)) res.setHeader(name, value); });
       if (upstream.body) Readable.fromWeb(upstream.body as never).pipe(res);
       else res.end();
-    } catch {
+    } catch (err) {
+      logger?.warn({ err, requestId: req.headers['x-request-id'], path: target.pathname.split('/').slice(0, 3).join('/') }, 'the files proxy could not forward a request');
       if (!res.headersSent) res.status(502).json({ error: { code: 'UNAVAILABLE', message: 'The files service did not answer' } });
       else res.destroy();
     }

@@ -109,7 +109,7 @@ export async function createGateway(opts: GatewayOptions) {
     res.setHeader('content-type', metrics.registry.contentType);
     res.send(await metrics.registry.metrics());
   });
-  app.use('/files', filesProxy(opts.urls.files));
+  app.use('/files', filesProxy(opts.urls.files, opts.logger));
   partner.mount(app);
   const ide = mountGraphiQL(app, { endpoint: '/graphql' });
   app.get('/graphql', (req, res, next) => (req.accepts(['json', 'html']) === 'html' && !req.query.query ? ide(req, res) : next()));

@@ -31,6 +31,26 @@ describe('the files proxy', () => {
     expect(res.body).not.toContain('# HELP');
   });
 
+  it('takes an upload sent as curl sends one over 1 MB, with Expect: 100-continue', async () => {
+    const tenant = await t.signUp('Expect');
+    const bytes = Buffer.from(`id,amount\n${Array.from({ length: 150_000 }, (_, i) => `${i},${i % 97}`).join('\n')}\n`);
+    expect(bytes.length).toBeGreaterThan(1024 * 1024);
+    const upload = await t.post(`mutation($i: CreateUploadInput!) { createUpload(input: $i) { file { id } uploadUrl } }`,
+      { token: tenant.accessToken, variables: { i: { name: 'big.csv', contentType: 'text/csv', size: bytes.length } } });
+    const url = new URL(upload.data.createUpload.uploadUrl);
+    // The body only once the server said 100 Continue, as curl does (it waits up to a second for it).
+    const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request({ host: url.hostname, port: url.port, path: url.pathname + url.search, method: 'PUT',
+        headers: { expect: '100-continue', 'content-type': 'text/csv', 'content-length': bytes.length } }, (r) => {
+        let body = '';
+        r.setEncoding('utf8').on('data', (c: string) => { body += c; }).on('end', () => resolve({ status: r.statusCode!, body }));
+      });
+      req.on('continue', () => req.end(bytes)).on('error', reject);
+    });
+    expect(res, res.body).toMatchObject({ status: 200 });
+    expect(JSON.parse(res.body)).toMatchObject({ file: { id: upload.data.createUpload.file.id, status: 'READY', size: bytes.length } });
+  });
+
   it('still forwards signed links to the files service', async () => {
     const res = await rawGet('/files/download/not-a-valid-link');
     expect(res.status).not.toBe(404);
