@@ -74,4 +74,11 @@ describe('EMAIL on a platform without an SMTP server', () => {
     const deleted = await h.gql(owner(TENANT_A), `mutation($id: ID!) { deleteDestination(id: $id) }`, { id });
     expect(deleted).toEqual({ data: { deleteDestination: id } });
   });
+
+  it('renames an enabled EMAIL destination when the form sends enabled: true back unchanged', async () => {
+    const id = await existingEmailDestination('Form mail', true);
+    const renamed = await h.gql(owner(TENANT_A), UPDATE, { input: { id, name: 'Form mail (renamed)', enabled: true } });
+    expect(renamed.errors).toBeUndefined();
+    expect(renamed.data.updateDestination).toMatchObject({ name: 'Form mail (renamed)', enabled: true });
+  });
 });

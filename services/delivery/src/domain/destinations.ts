@@ -80,7 +80,8 @@ export function createDestinationsDomain(deps: { parseConfig: ConfigParser; box:
       const destination = await get(em, input.id);
       if (destination.kind === 'EMAIL' && !deps.emailSetUp) {
         if (input.config != null) throw emailNotSetUp('config');
-        if (input.enabled === true) throw emailNotSetUp('enabled');
+        // Only a disabled one is being enabled: a form that sends `enabled: true` back with a new name renames it.
+        if (input.enabled === true && !destination.enabled) throw emailNotSetUp('enabled');
       }
       if (input.name != null) destination.name = cleanName(input.name);
       if (input.enabled != null) destination.enabled = input.enabled;
