@@ -49,7 +49,7 @@ export const deliveryEnv = baseEnv.extend({
   DELIVERY_WORKERS: z.coerce.number().int().min(1).max(64).default(2),
   DELIVERY_POLL_MS: z.coerce.number().int().min(50).default(1000),
   DELIVERY_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
-  /** The platform's SMTP server for EMAIL destinations, e.g. smtp://user:pass@mail:587; none: no EMAIL destination is created or enabled, and those that exist fail their deliveries. */
+  /** The platform's SMTP server for EMAIL destinations, e.g. smtp://user:pass@mail:587; none: no EMAIL destination is created, enabled or attached, and those that exist fail their deliveries. */
   DELIVERY_SMTP_URL: z.string().url().optional(),
   DELIVERY_SMTP_FROM: z.string().default('Rowline <deliveries@rowline.invalid>'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(55_000)

@@ -1,13 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId, systemEm } from '@rowline/kit';
-import { DestinationEntity } from '../src/store/entities.js';
+import { DestinationEntity, RouteEntity } from '../src/store/entities.js';
 import { createEmailTransport } from '../src/transports/email.js';
 import { TransportError } from '../src/transports/errors.js';
-import { owner, startDelivery, TENANT_A, type Harness } from './support/harness.js';
+import { errorCodes, owner, startDelivery, TENANT_A, TENANT_B, type Harness } from './support/harness.js';
 
 const CREATE = `mutation($input: CreateDestinationInput!) { createDestination(input: $input) { id kind enabled } }`;
 const UPDATE = `mutation($input: UpdateDestinationInput!) { updateDestination(input: $input) { name enabled config } }`;
 const EMAIL_CONFIG = { to: ['finance@example.com'], subject: 'Monthly report' };
+const ATTACH = `mutation($input: AttachDestinationInput!) { attachDestination(input: $input) { id artifactPattern } }`;
+const DETACH = `mutation($input: DetachDestinationInput!) { detachDestination(input: $input) }`;
 
 let h: Harness;
 beforeAll(async () => { h = await startDelivery({ withoutSmtp: true }); });
@@ -80,5 +82,40 @@ describe('EMAIL on a platform without an SMTP server', () => {
     const renamed = await h.gql(owner(TENANT_A), UPDATE, { input: { id, name: 'Form mail (renamed)', enabled: true } });
     expect(renamed.errors).toBeUndefined();
     expect(renamed.data.updateDestination).toMatchObject({ name: 'Form mail (renamed)', enabled: true });
+  });
+
+  it('refuses to attach an existing EMAIL destination to a workflow, a route made before included, and lets it be detached', async () => {
+    const destinationId = await existingEmailDestination('Routed mail', true);
+    const workflowId = await h.workflow(TENANT_A);
+    const refused = await h.gql(owner(TENANT_A), ATTACH, { input: { workflowId, destinationId } });
+    expect(refused.data).toBeNull();
+    expect(refused.errors).toHaveLength(1);
+    expect(refused.errors![0]!.extensions).toEqual({ code: 'BAD_USER_INPUT', path: 'destinationId', reason: 'KIND_NOT_AVAILABLE', kind: 'EMAIL' });
+    expect(refused.errors![0]!.message).toMatch(/^Email delivery is not set up on this platform/);
+    const routes = () => h.orm.em.getConnection().execute(`select artifact_pattern from delivery.routes where destination_id = ?`, [destinationId]);
+    expect(await routes()).toEqual([]);
+
+    // A route attached while the platform had an SMTP server: no new pattern for it, but it can be detached.
+    const em = systemEm(h.orm);
+    const routeId = newId();
+    em.create(RouteEntity, { id: routeId, tenantId: TENANT_A, workflowId, destinationId, artifactPattern: '*', fileNameTemplate: '{name}', createdAt: new Date() });
+    await em.flush();
+    const again = await h.gql(owner(TENANT_A), ATTACH, { input: { workflowId, destinationId, artifactPattern: '*.csv' } });
+    expect(again.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'KIND_NOT_AVAILABLE' });
+    expect(await routes()).toEqual([{ artifact_pattern: '*' }]);
+    expect(await h.gql(owner(TENANT_A), DETACH, { input: { workflowId, destinationId } })).toEqual({ data: { detachDestination: routeId } });
+  });
+
+  it('answers another tenant\'s EMAIL destination NOT_FOUND when attaching, saying nothing of its kind', async () => {
+    const destinationId = await existingEmailDestination('Not yours', true);
+    const attached = await h.gql(owner(TENANT_B), ATTACH, { input: { workflowId: await h.workflow(TENANT_B), destinationId } });
+    expect(errorCodes(attached)).toEqual(['NOT_FOUND']);
+  });
+
+  it('still attaches destinations of the other kinds', async () => {
+    const created = await h.gql(owner(TENANT_A), CREATE, { input: { name: 'Routed hook', kind: 'WEBHOOK', config: { url: 'https://hooks.example.com/routed' } } });
+    const attached = await h.gql(owner(TENANT_A), ATTACH, { input: { workflowId: await h.workflow(TENANT_A), destinationId: created.data.createDestination.id } });
+    expect(attached.errors).toBeUndefined();
+    expect(attached.data.attachDestination).toMatchObject({ artifactPattern: '*' });
   });
 });

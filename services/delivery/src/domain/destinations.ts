@@ -24,8 +24,8 @@ const emailNotSetUp = (path: string) => badInput(
 /**
  * Destinations and their write-only secrets. Callers pass a tenant-scoped em; no GraphQL here.
  * `emailSetUp`: whether the platform has an SMTP server; without one, no EMAIL destination is created,
- * given a new config or enabled. Those that exist keep failing their deliveries (CONFIG) and may still be
- * renamed, disabled or deleted.
+ * given a new config, enabled or attached to a workflow (routes.ts). Those that exist keep failing their
+ * deliveries (CONFIG) and may still be renamed, disabled, detached or deleted.
  */
 export function createDestinationsDomain(deps: { parseConfig: ConfigParser; box: SecretBox; emailSetUp: boolean }) {
   const cleanName = (name: string) => {
@@ -50,6 +50,11 @@ export function createDestinationsDomain(deps: { parseConfig: ConfigParser; box:
     }
   };
 
+  /** Refuses, at `path`, a destination of a kind the platform cannot deliver to (EMAIL without an SMTP server). */
+  const checkKindAvailable = (kind: DestinationKind, path: string) => {
+    if (kind === 'EMAIL' && !deps.emailSetUp) throw emailNotSetUp(path);
+  };
+
   const get = async (em: EntityManager, id: string): Promise<Destination> => {
     const destination = isUuid(id) ? await em.findOne(DestinationEntity, { id }) : null;
     if (!destination) throw notFound('Destination', id);
@@ -58,6 +63,7 @@ export function createDestinationsDomain(deps: { parseConfig: ConfigParser; box:
 
   return {
     get,
+    checkKindAvailable,
 
     async list(em: EntityManager, opts: { first: number; after?: string | null }): Promise<Page<Destination>> {
       return findPage(em, DestinationEntity, {}, opts, 'asc');
@@ -65,7 +71,7 @@ export function createDestinationsDomain(deps: { parseConfig: ConfigParser; box:
 
     async create(em: EntityManager, actor: Principal, input: { name: string; kind: DestinationKind; config: unknown }) {
       const name = cleanName(input.name);
-      if (input.kind === 'EMAIL' && !deps.emailSetUp) throw emailNotSetUp('kind');
+      checkKindAvailable(input.kind, 'kind');
       const { config, secrets } = deps.parseConfig(input.kind, input.config);
       const destination = em.create(DestinationEntity, {
         id: newId(), tenantId: actor.tenantId, name, kind: input.kind, config, secrets: null, secretFields: [], enabled: true,
@@ -78,11 +84,9 @@ export function createDestinationsDomain(deps: { parseConfig: ConfigParser; box:
     /** The kind is fixed at creation; a config given here replaces the old one, secrets merged as parseConfig says. */
     async update(em: EntityManager, input: { id: string; name?: string | null; config?: unknown; enabled?: boolean | null }) {
       const destination = await get(em, input.id);
-      if (destination.kind === 'EMAIL' && !deps.emailSetUp) {
-        if (input.config != null) throw emailNotSetUp('config');
-        // Only a disabled one is being enabled: a form that sends `enabled: true` back with a new name renames it.
-        if (input.enabled === true && !destination.enabled) throw emailNotSetUp('enabled');
-      }
+      if (input.config != null) checkKindAvailable(destination.kind, 'config');
+      // Only a disabled one is being enabled: a form that sends `enabled: true` back with a new name renames it.
+      if (input.enabled === true && !destination.enabled) checkKindAvailable(destination.kind, 'enabled');
       if (input.name != null) destination.name = cleanName(input.name);
       if (input.enabled != null) destination.enabled = input.enabled;
       if (input.config !== undefined && input.config !== null) {

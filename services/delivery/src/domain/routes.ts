@@ -63,11 +63,15 @@ export function createRoutesDomain(deps: {
      * Routes a workflow's artifacts to a destination. Attaching the same pair again updates the pattern and
      * template instead of failing, so clients can retry safely. The workflow lives in another service, which
      * is asked with the caller's principal: another tenant's workflow answers NOT_FOUND like a missing one.
+     * A destination of a kind the platform cannot deliver to (EMAIL without an SMTP server) is refused,
+     * KIND_NOT_AVAILABLE at destinationId, as createDestination refuses it.
      */
     async attach(em: EntityManager, actor: Principal, input: { workflowId: string; destinationId: string; artifactPattern?: string | null; fileNameTemplate?: string | null }): Promise<Route> {
       // Like any workflow id that does not exist (another tenant's included).
       if (!isUuid(input.workflowId)) throw notFound('Workflow', input.workflowId);
       const destination = await deps.destinations.get(em, input.destinationId);
+      // The runs' deliveries there could only go DEAD. Attaching again a route made before is refused too (detach removes it).
+      deps.destinations.checkKindAvailable(destination.kind, 'destinationId');
       await deps.checkWorkflow(actor, input.workflowId);
       const artifactPattern = checkPattern(input.artifactPattern ?? '*');
       const fileNameTemplate = checkTemplate(input.fileNameTemplate ?? '{name}');
