@@ -46,3 +46,15 @@ export function databaseTrouble(err: unknown): DatabaseTrouble | undefined {
   }
   return undefined;
 }
+
+/**
+ * What users read of a database call's failure, in fixed words (never the error's own message, which names
+ * tables, constraints, hosts and ports): "the database was unavailable" or "the database was busy", or undefined
+ * for any other error of it, which each service tells as its internal error.
+ */
+export function databaseTroubleText(err: unknown): string | undefined {
+  const trouble = databaseTrouble(err);
+  return trouble === undefined ? undefined : TROUBLE_TEXT[trouble];
+}
+
+const TROUBLE_TEXT: Record<DatabaseTrouble, string> = { unavailable: 'the database was unavailable', busy: 'the database was busy' };

@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import { createTestDatabase, type TestDatabase } from '@rowline/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOrm, databaseTrouble, type Orm } from '../src/index.js';
+import { createOrm, databaseTrouble, databaseTroubleText, type Orm } from '../src/index.js';
 
 let db: TestDatabase;
 let orm: Orm;
@@ -70,5 +70,12 @@ describe('the kind of trouble of a database call\'s error, from real PostgreSQL 
     expect(databaseTrouble(await failure(orm.em.fork().execute('select * from "no_such_table"')))).toBeUndefined();
     expect(databaseTrouble(new TypeError('Cannot read properties of undefined (reading \'id\')'))).toBeUndefined();
     expect(databaseTrouble('a string')).toBeUndefined();
+  });
+
+  it('is told users in fixed words, never the error\'s own message, and not at all for an error of the statement', () => {
+    const pg = (message: string, code: string) => Object.assign(new Error(message), { code });
+    expect(databaseTroubleText(pg('terminating connection due to administrator command', '57P01'))).toBe('the database was unavailable');
+    expect(databaseTroubleText(pg('deadlock detected', '40P01'))).toBe('the database was busy');
+    expect(databaseTroubleText(pg('duplicate key value violates unique constraint "t_pkey"', '23505'))).toBeUndefined();
   });
 });

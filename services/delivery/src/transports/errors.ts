@@ -33,8 +33,11 @@ export class TransportError extends Error {
  * SQL error) stay in the worker's log.
  */
 export function asTransportError(err: unknown): TransportError {
-  return err instanceof TransportError ? err : new TransportError('INTERNAL', 'an internal error occurred', { cause: err });
+  return err instanceof TransportError ? err : new TransportError('INTERNAL', INTERNAL_ERROR, { cause: err });
 }
+
+/** What users read of a failure of the platform's own that has no words of its own (a bug). */
+export const INTERNAL_ERROR = 'an internal error occurred';
 
 /** A failure of any kind as `STAGE: message` (see asTransportError). */
 export function describeFailure(err: unknown): string {

@@ -1,13 +1,13 @@
 import type { Readable } from 'node:stream';
 import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
 import type { Logger, Orm } from '@rowline/kit';
-import { AppError, TENANT_FILTER, tracer } from '@rowline/kit';
+import { AppError, databaseTroubleText, TENANT_FILTER, tracer } from '@rowline/kit';
 import { StorageError, withStreamErrors, type Storage } from '@rowline/storage';
 import { nextDelayMs, type RetrySchedule } from '../domain/retry-policy.js';
 import { secretContext, type SecretBox } from '../domain/secret-box.js';
 import { DestinationEntity, type DeliveryStatus, type Destination } from '../store/entities.js';
 import type { ClaimedRow, LedgerStore } from '../store/ledger-store.js';
-import { describeFailure, TransportError } from '../transports/errors.js';
+import { describeFailure, INTERNAL_ERROR, TransportError } from '../transports/errors.js';
 import type { OpenDestination, Transport } from '../transports/types.js';
 import type { DestinationKind } from '../store/entities.js';
 import type { DeliveryMetrics } from './metrics.js';
@@ -24,6 +24,14 @@ export type AttemptDeps = {
 export function openDestination(box: SecretBox, d: Destination): OpenDestination {
   return { id: d.id, tenantId: d.tenantId, kind: d.kind, config: d.config, secrets: d.secrets ? box.open(d.secrets, secretContext(d.tenantId, d.id)) : {} };
 }
+
+/**
+ * The delivery's database failed before anything was sent: "the database was unavailable" (no connection, or it
+ * was lost) or "busy" (a deadlock, a lock or statement timeout) as kit's databaseTroubleText tells them, and any
+ * other error of it (a constraint, a schema that does not match: the platform's bug) an internal error. Retried
+ * alike; the error itself is the log's.
+ */
+const databaseFailure = (err: unknown) => new TransportError('INTERNAL', databaseTroubleText(err) ?? INTERNAL_ERROR, { cause: err });
 
 /**
  * One attempt at one claimed delivery, recorded whatever happens; never throws for a failed delivery. It runs
@@ -56,7 +64,7 @@ async function attempt(deps: AttemptDeps, row: ClaimedRow, span: Span): Promise<
   let readFailure: TransportError | undefined;
   try {
     const destination = await deps.orm.em.fork().findOne(DestinationEntity, { id: row.destination_id, tenantId: row.tenant_id }, { filters: { [TENANT_FILTER]: false } })
-      .catch((err: unknown) => { throw new TransportError('INTERNAL', 'the database was unavailable', { cause: err }); });
+      .catch((err: unknown) => { throw databaseFailure(err); });
     if (!destination) throw new TransportError('CONFIG', 'the destination was deleted', { permanent: true });
     kind = destination.kind.toLowerCase();
     if (!destination.enabled) throw new TransportError('CONFIG', 'the destination is disabled', { permanent: true });

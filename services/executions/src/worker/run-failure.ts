@@ -1,5 +1,5 @@
 import { EngineError } from '@rowline/engine';
-import { databaseTrouble } from '@rowline/kit';
+import { databaseTroubleText } from '@rowline/kit';
 import { causeOfType, StorageError } from '@rowline/storage';
 
 /**
@@ -25,15 +25,12 @@ export const INTERNAL_ERROR = 'an internal error occurred';
 
 /**
  * The run's store (Postgres) failed within an attempt: the claim's lease, the outcome's write. Told by the kind of
- * trouble (databaseTrouble): the database was unavailable (no connection, or it was lost), or busy (a deadlock, a
- * serialization failure, a timeout); any other error of it (a constraint violation, a schema that does not match)
- * is the platform's own bug, "an internal error" (before 2026-12-01 it too read "the database was unavailable").
- * Each is worth another attempt, as before.
+ * trouble (kit's databaseTroubleText): the database was unavailable (no connection, or it was lost), or busy (a
+ * deadlock, a serialization failure, a timeout); any other error of it (a constraint violation, a schema that does
+ * not match) is the platform's own bug, "an internal error" (before 2026-12-01 it too read "the database was
+ * unavailable"). Each is worth another attempt, as before.
  */
-export const databaseFault = (cause: unknown) => {
-  const trouble = databaseTrouble(cause);
-  return new RunFault(trouble === 'unavailable' ? 'the database was unavailable' : trouble === 'busy' ? 'the database was busy' : INTERNAL_ERROR, { cause });
-};
+export const databaseFault = (cause: unknown) => new RunFault(databaseTroubleText(cause) ?? INTERNAL_ERROR, { cause });
 
 /** Registering the run's artifacts with the files service failed: it is away, timed out, or answered an error. */
 export const filesServiceFault = (cause: unknown) => new RunFault('the files service did not register the run\'s artifacts', { cause });
