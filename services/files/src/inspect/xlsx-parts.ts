@@ -32,7 +32,8 @@ export async function readSheetList(zip: ZipArchive, maxPartBytes: number): Prom
     sheets,
     date1904: date1904 === '1' || date1904 === 'true',
     sharedStrings: byType('/sharedStrings') ?? (zip.has('xl/sharedStrings.xml') ? 'xl/sharedStrings.xml' : null),
-    styles: byType('/styles') ?? (zip.has('xl/styles.xml') ? 'xl/styles.xml' : null),
+    // Only through the relationship, as the engine's reader finds it: a styles part nothing names makes no number a date in a run.
+    styles: byType('/styles'),
   };
 }
 
