@@ -63,6 +63,22 @@ describe('the kind of trouble of a database call\'s error, from real PostgreSQL 
       await tx.execute('select pg_sleep(2)');
     }));
     expect(databaseTrouble(timedOut)).toBe('busy');
+
+    // A row another transaction holds, waited for past lock_timeout (55P03).
+    let release!: () => void;
+    const released = new Promise<void>((r) => { release = r; });
+    let held!: () => void;
+    const holding = new Promise<void>((r) => { held = r; });
+    const holder = orm.em.fork().transactional(async (tx) => { await lock(tx, 1); held(); await released; });
+    await holding;
+    const lockTimedOut = await failure(orm.em.fork().transactional(async (tx) => {
+      await tx.execute('set local lock_timeout = 50');
+      await lock(tx, 1);
+    }));
+    release();
+    await holder;
+    expect((lockTimedOut as { code?: string }).code).toBe('55P03');
+    expect(databaseTrouble(lockTimedOut)).toBe('busy');
   });
 
   it('is nothing for an error of the statement itself: a constraint violation, an unknown table', async () => {

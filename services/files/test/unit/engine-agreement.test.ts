@@ -183,7 +183,7 @@ describe('xlsx inspection and the engine\'s reader', () => {
    * A workbook of one data row, a column per cell (`c0`, `c1`, ...), with the styles part both readers find
    * through the workbook's relationships: so inspection's column type is that cell's type.
    */
-  async function oneCellPerColumn(cells: string[], opts: { date1904?: boolean; stylesRelationship?: boolean } = {}) {
+  async function oneCellPerColumn(cells: string[], opts: { date1904?: boolean; stylesRelationship?: boolean; firstStyleDate?: boolean } = {}) {
     const ref = (i: number) => `${i >= 26 ? String.fromCharCode(64 + Math.floor(i / 26)) : ''}${String.fromCharCode(65 + (i % 26))}`;
     const header = cells.map((_, i) => `<c r="${ref(i)}1" t="inlineStr"><is><t>c${i}</t></is></c>`).join('');
     const row = cells.map((cell, i) => cell.replace('<c ', `<c r="${ref(i)}2" `)).join('');
@@ -193,7 +193,7 @@ describe('xlsx inspection and the engine\'s reader', () => {
     // whose fill character is an s (`*s`), 6 one padded to an s's width (`_s`): no date in either.
     const styles = `<?xml version="1.0" encoding="UTF-8"?><styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">` +
       '<numFmts count="3"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/><numFmt numFmtId="165" formatCode="0.00*s"/><numFmt numFmtId="166" formatCode="0_s"/></numFmts>' +
-      '<cellXfs count="7"><xf numFmtId="0"/><xf numFmtId="14"/><xf numFmtId="20"/><xf numFmtId="46"/><xf numFmtId="164"/><xf numFmtId="165"/><xf numFmtId="166"/></cellXfs></styleSheet>';
+      `<cellXfs count="7"><xf numFmtId="${opts.firstStyleDate ? 14 : 0}"/><xf numFmtId="14"/><xf numFmtId="20"/><xf numFmtId="46"/><xf numFmtId="164"/><xf numFmtId="165"/><xf numFmtId="166"/></cellXfs></styleSheet>`;
     const rels = `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">` +
       '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>' +
       `${opts.stylesRelationship === false ? '' : '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/>'}</Relationships>`;
@@ -234,6 +234,12 @@ describe('xlsx inspection and the engine\'s reader', () => {
     const { inspected, engine } = await oneCellPerColumn(['<c s="1"><v>2957003</v></c>', '<c s="1"><v>2957004</v></c>', '<c s="1"><v>2958465</v></c>'], { date1904: true });
     expect(inspected).toEqual(engine);
     expect(inspected).toEqual(['DATE', 'NUMBER', 'NUMBER']);
+  });
+
+  it('type dates alike where the first style shows dates: a cell without s has no style, one with s="0" has that one', async () => {
+    const { inspected, engine } = await oneCellPerColumn(['<c><v>45000</v></c>', '<c s="0"><v>45000</v></c>'], { firstStyleDate: true });
+    expect(inspected).toEqual(engine);
+    expect(inspected).toEqual(['NUMBER', 'DATE']);
   });
 
   it('type dates alike in a workbook whose styles part no relationship names: neither reads it, so no number is a date', async () => {
