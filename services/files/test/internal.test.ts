@@ -96,6 +96,18 @@ describe('POST /internal/artifacts', () => {
     expect(bad.status).toBe(400);
   });
 
+  it('measures an artifact name as the engine does, NFC-normalised: 255 characters so, however many it was sent with', async () => {
+    // "é" sent decomposed (e and U+0301): 506 code units as sent, 255 characters once normalised, which the engine let through.
+    const name = `${'e\u0301'.repeat(251)}.csv`;
+    const key = `${TENANT_A}/executions/${EXECUTION}/decomposed.csv`;
+    const stored = await writeArtifact(key, 'a\n1\n');
+    const res = await files.internal('POST', '/internal/artifacts', WORKER_A, { executionId: EXECUTION, name, storageKey: key, contentType: 'text/csv', ...stored });
+    expect(res.status).toBe(200);
+    const file = await files.internal('GET', `/internal/files/${res.body.id}?link=false`, A);
+    expect(file.body.name).toBe(name.normalize('NFC'));
+    expect(file.body.name).toHaveLength(255);
+  });
+
   it('accepts only services: a user token is FORBIDDEN', async () => {
     const key = `${TENANT_A}/executions/${EXECUTION}/user.csv`;
     const stored = await writeArtifact(key, 'a\n');
