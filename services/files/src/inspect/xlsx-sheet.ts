@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { ColumnInfo, ColumnType } from '../domain/types.js';
 import { columnNames } from '@rowline/engine';
-import { mergeType, xlsxCellType, type XlsxDates } from './column-types.js';
+import { mergeType, xlsxCellType, type XlsxCell, type XlsxDates } from './column-types.js';
 import { decodeXml, elements, firstElement, textOf } from './xml.js';
 
 /** The last bytes seen, where the part's closing tag must be at its end. */
@@ -168,8 +168,8 @@ function headOf(counter: RowCounter | null, head: Buffer[], complete: boolean | 
   return { rows: counter?.rows ?? null, valueRows: counter?.valueRows ?? null, head: headBytes.toString('utf8'), headBytes, complete };
 }
 
-/** A sampled cell; `style` is -1 without an `s`, which the engine reads as no style (no date). */
-export type Cell = { col: number; type: string; value: string | null; style: number };
+/** A sampled cell at its column; `style` is -1 without an `s`, which the engine reads as no style (no date). */
+export type Cell = XlsxCell & { col: number };
 
 /** The complete rows in a sheet's head: cells with their column index, `t` type, raw value and style. */
 export function sampleRows(head: string, maxRows: number, maxColumns: number): Cell[][] {
