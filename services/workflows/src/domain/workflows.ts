@@ -51,11 +51,11 @@ export function createWorkflowsDomain(deps: { validateSteps: StepValidator }) {
 
   return {
     async create(em: EntityManager, actor: Principal, input: { name: string; description?: string | null; steps: StepSpec[] }) {
-      const name = input.name.trim();
-      if (!name || name.length > 200) throw badInput('name must have 1 to 200 characters', { field: 'name' });
+      const name = checkName(input.name);
+      const description = checkDescription(input.description ?? '');
       checkSteps(input.steps);
       const workflow = em.create(WorkflowEntity, {
-        id: newId(), tenantId: actor.tenantId, name, description: input.description ?? '', createdBy: actor.subject,
+        id: newId(), tenantId: actor.tenantId, name, description, createdBy: actor.subject,
         latestVersionNumber: 1,
       });
       const version = em.create(WorkflowVersionEntity, {
@@ -98,6 +98,32 @@ export function createWorkflowsDomain(deps: { validateSteps: StepValidator }) {
     },
 
     /** Hides the workflow from listings and refuses new versions; its versions and runs stay readable. Idempotent. */
+    /**
+     * Renames the workflow or changes its description; what is not given stays. An archived workflow may be
+     * renamed too. Versions are untouched: a name is not part of what runs.
+     */
+    async update(em: EntityManager, input: { id: string; name?: string | null; description?: string | null }): Promise<Workflow> {
+      const name = input.name == null ? undefined : checkName(input.name);
+      const description = input.description == null ? undefined : checkDescription(input.description);
+      const workflow = isUuid(input.id) ? await em.findOne(WorkflowEntity, { id: input.id }) : null;
+      if (!workflow) throw notFound('Workflow', input.id);
+      if (name !== undefined) workflow.name = name;
+      if (description !== undefined) workflow.description = description;
+      await em.flush();
+      return workflow;
+    },
+
+    /** Lists the workflow again and lets it take new versions; unarchiving an active workflow is fine. */
+    async unarchive(em: EntityManager, id: string): Promise<Workflow> {
+      const workflow = isUuid(id) ? await em.findOne(WorkflowEntity, { id }) : null;
+      if (!workflow) throw notFound('Workflow', id);
+      if (workflow.status !== 'ACTIVE') {
+        workflow.status = 'ACTIVE';
+        await em.flush();
+      }
+      return workflow;
+    },
+
     async archive(em: EntityManager, id: string): Promise<Workflow> {
       const workflow = isUuid(id) ? await em.findOne(WorkflowEntity, { id }) : null;
       if (!workflow) throw notFound('Workflow', id);
@@ -108,8 +134,12 @@ export function createWorkflowsDomain(deps: { validateSteps: StepValidator }) {
       return workflow;
     },
 
-    async list(em: EntityManager, opts: { first: number; after?: string | null; includeArchived?: boolean }): Promise<Page<Workflow>> {
-      return findPage(em, WorkflowEntity, opts.includeArchived ? {} : { status: 'ACTIVE' as const }, opts, 'asc');
+    async list(em: EntityManager, opts: { first: number; after?: string | null; includeArchived?: boolean; nameContains?: string | null }): Promise<Page<Workflow>> {
+      const search = opts.nameContains == null ? undefined : checkSearch(opts.nameContains);
+      return findPage(em, WorkflowEntity, {
+        ...(opts.includeArchived ? {} : { status: 'ACTIVE' as const }),
+        ...(search ? { name: { $ilike: `%${likeEscaped(search)}%` } } : {}),
+      }, opts, 'asc');
     },
 
     async get(em: EntityManager, id: string): Promise<Workflow> {
@@ -157,3 +187,29 @@ export function createWorkflowsDomain(deps: { validateSteps: StepValidator }) {
     },
   };
 }
+
+/** The longest description a workflow may have (characters). */
+export const MAX_DESCRIPTION_LENGTH = 2000;
+
+function checkName(raw: string): string {
+  const name = raw.trim();
+  if (!name || name.length > 200) throw badInput('name must have 1 to 200 characters', { field: 'name' });
+  return name;
+}
+
+function checkDescription(description: string): string {
+  if (description.length > MAX_DESCRIPTION_LENGTH) {
+    throw badInput(`description may have at most ${MAX_DESCRIPTION_LENGTH} characters`, { field: 'description', max: MAX_DESCRIPTION_LENGTH });
+  }
+  return description;
+}
+
+/** A name search: trimmed, 1 to 200 characters (an empty one would match everything: refused, not ignored). */
+function checkSearch(raw: string): string {
+  const search = raw.trim();
+  if (!search || search.length > 200) throw badInput('nameContains must have 1 to 200 characters', { argument: 'nameContains' });
+  return search;
+}
+
+/** `text` matched literally by ILIKE: its `%`, `_` and the escape character itself lose their meaning. */
+const likeEscaped = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);

@@ -72,6 +72,13 @@ export class CreateWorkflowInput {
 }
 
 @InputType()
+export class UpdateWorkflowInput {
+  @Field(() => ID) id!: string;
+  @Field(() => String, { nullable: true, description: '1 to 200 characters, trimmed.' }) name?: string | null;
+  @Field(() => String, { nullable: true, description: 'At most 2,000 characters; an empty string clears it.' }) description?: string | null;
+}
+
+@InputType()
 export class SaveWorkflowVersionInput {
   @Field(() => ID) workflowId!: string;
   @Field(() => ID, { description: 'The version your edit started from; a stale base answers CONFLICT.' }) baseVersionId!: string;

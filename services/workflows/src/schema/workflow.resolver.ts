@@ -3,7 +3,7 @@ import { pageSize, toConnection, type AuthedContext } from '@rowline/kit';
 import type { WorkflowsDomain, StepValidator } from '../domain/workflows.js';
 import type { Previewer } from '../domain/preview.js';
 import {
-  CreateWorkflowInput, CreateWorkflowPayload, PreviewWorkflowInput, RuleType, SaveWorkflowVersionInput, StepInput, StepIssue,
+  CreateWorkflowInput, CreateWorkflowPayload, PreviewWorkflowInput, RuleType, SaveWorkflowVersionInput, StepInput, StepIssue, UpdateWorkflowInput,
   WorkflowConnection, WorkflowDiff, WorkflowPreview, WorkflowType, WorkflowVersionConnection, WorkflowVersionType,
 } from './types.js';
 
@@ -18,6 +18,7 @@ class PageArgs {
 @ArgsType()
 class WorkflowListArgs extends PageArgs {
   @Field(() => Boolean, { nullable: true, defaultValue: false, description: 'Also list archived workflows (by default only active ones are listed).' }) includeArchived?: boolean | null;
+  @Field(() => String, { nullable: true, description: 'Only workflows whose name contains this text, in any case (1 to 200 characters).' }) nameContains?: string | null;
 }
 
 @Resolver(() => WorkflowType)
@@ -29,7 +30,7 @@ export class WorkflowResolver {
   @Query(() => WorkflowConnection, { description: 'The tenant\'s active workflows, oldest first.' })
   async workflows(@Args(() => WorkflowListArgs) page: WorkflowListArgs, @Ctx() ctx: AuthedContext) {
     const size = pageSize(page.first);
-    return toConnection(await this.domain.list(ctx.em, { first: size, after: page.after, includeArchived: page.includeArchived ?? false }), size, page.after);
+    return toConnection(await this.domain.list(ctx.em, { first: size, after: page.after, includeArchived: page.includeArchived ?? false, nameContains: page.nameContains }), size, page.after);
   }
 
   @Authorized('workflows:read')
@@ -49,6 +50,18 @@ export class WorkflowResolver {
   @Mutation(() => WorkflowVersionType)
   saveWorkflowVersion(@Arg('input', () => SaveWorkflowVersionInput) input: SaveWorkflowVersionInput, @Ctx() ctx: AuthedContext) {
     return this.domain.saveVersion(ctx.em, ctx.principal, input);
+  }
+
+  @Authorized('workflows:write')
+  @Mutation(() => WorkflowType, { description: 'Renames the workflow or changes its description; a field left out (or null) stays as it is.' })
+  updateWorkflow(@Arg('input', () => UpdateWorkflowInput) input: UpdateWorkflowInput, @Ctx() ctx: AuthedContext) {
+    return this.domain.update(ctx.em, input);
+  }
+
+  @Authorized('workflows:write')
+  @Mutation(() => WorkflowType, { description: 'Lists an archived workflow again and lets it take new versions; unarchiving an active one is fine.' })
+  unarchiveWorkflow(@Arg('id', () => ID) id: string, @Ctx() ctx: AuthedContext) {
+    return this.domain.unarchive(ctx.em, id);
   }
 
   @Authorized('workflows:write')
