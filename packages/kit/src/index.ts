@@ -23,3 +23,4 @@ export * from './prepared.js';
 export * from './index-migration.js';
 export * from './child-pages.js';
 export * from './db-trouble.js';
+export * from './by-id.js';
