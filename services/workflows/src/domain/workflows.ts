@@ -1,5 +1,5 @@
 import type { EntityManager, Page, Principal } from '@rowline/kit';
-import { badInput, batchLoader, conflict, decodeCursor, findPage, newId, notFound, isUuid, perRequest } from '@rowline/kit';
+import { badInput, batchLoader, conflict, decodeCursor, findPage, newId, notFound, isUuid, perRequest, rowsById } from '@rowline/kit';
 import { diffSteps } from './diff.js';
 import { WorkflowEntity, WorkflowVersionEntity, type Workflow, type WorkflowVersion } from '../store/entities.js';
 import { versionCounts, versionPages } from '../store/workflow-versions.js';
@@ -48,6 +48,10 @@ export function createWorkflowsDomain(deps: { validateSteps: StepValidator }) {
   // select in one more, whatever the number of workflows.
   const pageLoads = perRequest<(workflowId: string) => Promise<WorkflowVersion[]>>();
   const countLoads = perRequest<(workflowId: string) => Promise<number>>();
+  // A workflow or a version by id: the gateway's `_entities` call and `latestVersion` of a list name many in one turn,
+  // read in one statement per entity.
+  const workflowById = rowsById<Workflow>(WorkflowEntity);
+  const versionById = rowsById<WorkflowVersion>(WorkflowVersionEntity);
 
   return {
     async create(em: EntityManager, actor: Principal, input: { name: string; description?: string | null; steps: StepSpec[] }) {
@@ -143,13 +147,13 @@ export function createWorkflowsDomain(deps: { validateSteps: StepValidator }) {
     },
 
     async get(em: EntityManager, id: string): Promise<Workflow> {
-      const workflow = isUuid(id) ? await em.findOne(WorkflowEntity, { id }) : null;
+      const workflow = await workflowById(em, id);
       if (!workflow) throw notFound('Workflow', id);
       return workflow;
     },
 
     async getVersion(em: EntityManager, id: string): Promise<WorkflowVersion> {
-      const version = isUuid(id) ? await em.findOne(WorkflowVersionEntity, { id }) : null;
+      const version = await versionById(em, id);
       if (!version) throw notFound('Workflow version', id);
       return version;
     },
