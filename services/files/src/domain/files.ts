@@ -1,5 +1,5 @@
 import type { Storage } from '@rowline/storage';
-import { badInput, findPage, isUuid, newId, notFound, type EntityManager, type Logger, type Page, type Principal } from '@rowline/kit';
+import { badInput, findPage, isUuid, newId, notFound, rowsById, type EntityManager, type Logger, type Page, type Principal } from '@rowline/kit';
 import { FileEntity, type File } from '../store/entities.js';
 import { uploadName } from './file-names.js';
 import type { FileLinks } from './links.js';
@@ -10,13 +10,14 @@ export type FilesDomain = ReturnType<typeof createFilesDomain>;
 
 /** Input files and artifacts: metadata, links and deletion. Knows nothing of GraphQL; callers pass a tenant-scoped em. */
 export function createFilesDomain(deps: { storage: Storage; links: FileLinks; maxUploadBytes: number; logger: Logger; retention: Retention }) {
-  /** One of the tenant's files; a deleted one (its tombstone) only when `deleted` says so. */
-  async function find(em: EntityManager, id: string, deleted: boolean): Promise<File> {
-    const file = isUuid(id) ? await em.findOne(FileEntity, deleted ? { id } : { id, status: { $ne: 'DELETED' } }) : null;
+  /** One of the tenant's files, not a deleted one (its tombstone: see `reference`). */
+  async function get(em: EntityManager, id: string): Promise<File> {
+    const file = isUuid(id) ? await em.findOne(FileEntity, { id, status: { $ne: 'DELETED' } }) : null;
     if (!file) throw notFound('File', id);
     return file;
   }
-  const get = (em: EntityManager, id: string) => find(em, id, false);
+  // The gateway names a page of runs' inputs and artifacts in one `_entities` call: one statement for all of them.
+  const fileById = rowsById<File>(FileEntity);
 
   return {
     get,
@@ -25,7 +26,11 @@ export function createFilesDomain(deps: { storage: Storage; links: FileLinks; ma
      * A file as another subgraph's entity names it (a run's input or artifact), deleted ones included: a
      * deletion must not make the runs that used the file unreadable.
      */
-    reference: (em: EntityManager, id: string) => find(em, id, true),
+    async reference(em: EntityManager, id: string): Promise<File> {
+      const file = await fileById(em, id);
+      if (!file) throw notFound('File', id);
+      return file;
+    },
 
     /** Registers an upload and hands back the link its bytes go to; the file stays UPLOADING until they arrive. */
     async createUpload(em: EntityManager, actor: Principal, input: { name: string; contentType?: string | null; size: number }) {

@@ -52,6 +52,8 @@ export async function startFiles(opts: { maxUploadBytes?: number; inspectLimits?
 
   return {
     base,
+    /** The service's own ORM: for rows written straight to the tables, and to count the statements a request sends. */
+    orm,
     storageDir,
     storage,
     sweeper,
