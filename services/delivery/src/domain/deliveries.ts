@@ -1,5 +1,5 @@
 import type { EntityManager, Page, Principal } from '@rowline/kit';
-import { badInput, findPage, conflict, decodeCursor, isUuid, notFound } from '@rowline/kit';
+import { badInput, findPage, conflict, decodeCursor, isUuid, notFound, rowsById } from '@rowline/kit';
 import type { LedgerStore } from '../store/ledger-store.js';
 import { DeliveryAttemptEntity, DeliveryEntity, type Delivery, type DeliveryAttempt, type DeliveryStatus } from '../store/entities.js';
 
@@ -7,8 +7,10 @@ export type DeliveriesDomain = ReturnType<typeof createDeliveriesDomain>;
 
 /** Reads of the ledger, and redelivery; the consumer and the workers write the rest (store/ledger-store.ts). */
 export function createDeliveriesDomain(deps: { ledger: LedgerStore; onRedeliver?: () => void }) {
+  // By id, one statement for the ids of one turn (the gateway's `_entities` call naming many deliveries).
+  const byId = rowsById<Delivery>(DeliveryEntity);
   async function get(em: EntityManager, id: string): Promise<Delivery> {
-    const delivery = isUuid(id) ? await em.findOne(DeliveryEntity, { id }) : null;
+    const delivery = await byId(em, id);
     if (!delivery) throw notFound('Delivery', id);
     return delivery;
   }

@@ -1,6 +1,6 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager, Page, Principal } from '@rowline/kit';
-import { badInput, findPage, conflict, isUuid, newId, notFound } from '@rowline/kit';
+import { badInput, findPage, conflict, newId, notFound, rowsById } from '@rowline/kit';
 import { DestinationEntity, type Destination, type DestinationKind } from '../store/entities.js';
 import { SECRET_MASK, type ConfigParser } from './configs.js';
 import { secretContext, type SecretBox, type Secrets } from './secret-box.js';
@@ -55,8 +55,10 @@ export function createDestinationsDomain(deps: { parseConfig: ConfigParser; box:
     if (kind === 'EMAIL' && !deps.emailSetUp) throw emailNotSetUp(path);
   };
 
+  // By id, one statement for the ids of one turn: the gateway's `_entities` call, and `Delivery.destination` of a page.
+  const byId = rowsById<Destination>(DestinationEntity);
   const get = async (em: EntityManager, id: string): Promise<Destination> => {
-    const destination = isUuid(id) ? await em.findOne(DestinationEntity, { id }) : null;
+    const destination = await byId(em, id);
     if (!destination) throw notFound('Destination', id);
     return destination;
   };
