@@ -1,7 +1,11 @@
-import { AppError, badInput, batchLoader, findPage, decodeCursor, idFloorAt, idTimeOf, isUuid, MAX_PAGE_SIZE, newId, notFound, type EntityManager, type Page, type Principal } from '@rowline/kit';
+import {
+  AppError, badInput, batchLoader, findPage, decodeCursor, idFloorAt, idTimeOf, isUuid, MAX_PAGE_SIZE, newId, notFound, perRequest, rowsById,
+  type EntityManager, type Page, type Principal,
+} from '@rowline/kit';
 import { ExecutionStatus, ExecutionPhase } from '@rowline/proto';
 import { fileKeys } from '@rowline/engine';
-import { ExecutionEntity, ExecutionLogEntity, StepRunEntity, type Execution, type RunFileRef, type StepSpec } from '../store/entities.js';
+import { ExecutionEntity, type Execution, type ExecutionLog, type RunFileRef, type StepRun, type StepSpec } from '../store/entities.js';
+import { logsOfRuns, stepsOfRuns } from '../store/run-details.js';
 import { insertRun, runIdForKey } from '../store/insert-run.js';
 import { workflowCounts, workflowPages } from '../store/workflow-runs.js';
 import { eventMessage, requestedMessage } from '../events/messages.js';
@@ -69,18 +73,26 @@ export function createExecutionsDomain(deps: { lookups: Lookups; onOutbox: () =>
   // one read of its row: the gateway asks for a run's status and `eventSequence` beside a subscriber's own
   // selection of it, and the sequence must be no newer than the state it is answered with. Two reads would
   // each see a moment of their own, and the entity they both fill would end up with whichever came last.
+  // The runs named in one turn (the gateway's `_entities` call with a page of runs) are read in one statement.
+  const runById = rowsById<Execution>(ExecutionEntity);
   const loading = new WeakMap<EntityManager, Map<string, Promise<Execution | null>>>();
   function loadOnce(em: EntityManager, id: string): Promise<Execution | null> {
     let inFlight = loading.get(em);
     if (!inFlight) loading.set(em, (inFlight = new Map()));
-    let load = inFlight.get(id);
+    const key = canonicalId(id);
+    let load = inFlight.get(key);
     if (!load) {
       const requests = inFlight;
-      load = em.findOne(ExecutionEntity, { id }).finally(() => requests.delete(id));
-      inFlight.set(id, load);
+      load = runById(em, key).finally(() => requests.delete(key));
+      inFlight.set(key, load);
     }
     return load;
   }
+
+  // `Execution.steps` and `Execution.logs` of every run of a list (a page, the gateway's `_entities` call), per
+  // request: one statement for the steps of all of them, and one for the logs of those given the same `limit` and `last`.
+  const stepLoads = perRequest<(executionId: string) => Promise<StepRun[]>>();
+  const logLoads = perRequest<(executionId: string) => Promise<ExecutionLog[]>>();
 
   // The same for `executionsByIds`: its root fields of one request given the same ids share one read. Keyed by
   // the runs read (well-formed ids only, so no id holds the separator): ids that merely join to the same text
@@ -328,19 +340,19 @@ export function createExecutionsDomain(deps: { lookups: Lookups; onOutbox: () =>
       return { rows: await workflowPage(em, id, { first: page.first, afterId }), count: () => workflowCount(em, id) };
     },
 
-    steps: (em: EntityManager, executionId: string) => em.find(StepRunEntity, { executionId }, { orderBy: { index: 'asc' } }),
+    steps: (em: EntityManager, executionId: string): Promise<StepRun[]> =>
+      stepLoads(em, '', () => batchLoader((ids: readonly string[]) => stepsOfRuns(em, ids), []))(canonicalId(executionId)),
     /**
      * `limit` of the run's log lines, oldest first: its first ones, or with `last` its latest ones (where a long
      * run's trouble usually is). Lines of one moment keep the order they were written in (ids are time-ordered).
      * A limit outside 1..MAX_LOG_LINES is refused, not bent.
      */
-    logs: async (em: EntityManager, executionId: string, limit: number, last = false) => {
+    logs: async (em: EntityManager, executionId: string, limit: number, last = false): Promise<ExecutionLog[]> => {
       if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LOG_LINES) {
         throw badInput(`limit must be between 1 and ${MAX_LOG_LINES}`, { argument: 'limit' });
       }
-      const order = last ? 'desc' : 'asc';
-      const lines = await em.find(ExecutionLogEntity, { executionId }, { orderBy: [{ at: order }, { id: order }], limit });
-      return last ? lines.reverse() : lines;
+      const load = logLoads(em, `${limit}:${last}`, () => batchLoader((ids: readonly string[]) => logsOfRuns(em, ids, limit, last), []));
+      return load(canonicalId(executionId));
     },
   };
 }
