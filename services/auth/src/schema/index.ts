@@ -2,7 +2,7 @@ import { buildSubgraph, type EntityManager } from '@rowline/kit';
 import type { ApiKeys } from '../domain/api-keys.js';
 import type { Members } from '../domain/members.js';
 import type { Sessions } from '../domain/sessions.js';
-import { TenantEntity, UserEntity } from '../store/entities.js';
+import { TenantEntity } from '../store/entities.js';
 import { ApiKeyResolver } from './api-key.resolver.js';
 import { AuthResolver } from './auth.resolver.js';
 import { MembersResolver } from './members.resolver.js';
@@ -16,15 +16,7 @@ export function buildAuthSchema(deps: { sessions: Sessions; members: Members; em
         permission: 'tenant:read',
         resolve: (ref, ctx) => (ref.id === ctx.principal.tenantId ? deps.em().findOne(TenantEntity, { id: ref.id }) : null),
       },
-      User: {
-        permission: 'members:read',
-        resolve: async (ref, ctx) => {
-          const em = deps.em();
-          const shared = await em.getConnection().execute(
-            'select 1 from "auth"."memberships" where user_id = ? and tenant_id = ?', [ref.id, ctx.principal.tenantId]);
-          return shared.length ? em.findOne(UserEntity, { id: ref.id }) : null;
-        },
-      },
+      User: { permission: 'members:read', resolve: (ref, ctx) => deps.members.member(ctx.em, ctx.principal.tenantId, ref.id) },
     },
   });
 }

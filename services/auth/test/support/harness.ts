@@ -110,6 +110,8 @@ export async function startAuth(opts: { loginLimits?: LoginLimits } = {}) {
     logOut,
     sql,
     holdLock,
+    /** The service's own ORM: to count the statements a request sends. */
+    orm,
     async stop() {
       await server.close();
       await orm.close();
