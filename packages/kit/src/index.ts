@@ -10,6 +10,7 @@ export * from './metrics.js';
 export * from './server.js';
 export * from './subgraph.js';
 export * from './pagination.js';
+export * from './search.js';
 export * from './batch.js';
 export * from './count.js';
 export * from './lifecycle.js';

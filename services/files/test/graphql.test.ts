@@ -86,6 +86,36 @@ describe('files and file', () => {
     expect(a.totalCount).toBe(a.edges.length);
   });
 
+  it('filter by status and by a name search, counting what they list, each tenant its own', async () => {
+    const C = { tenant: randomUUID() };
+    const ready: string[] = [];
+    for (const name of ['Sales 2026-10.csv', 'sales 2026-11.csv', 'Payroll.csv', '100%_done.csv', '100 done.csv']) ready.push((await upload(files, C, name, Buffer.from('a\n1\n'))).id);
+    const pending = (await files.gql(CREATE, { input: { name: 'sales pending.csv', size: 10 } }, C)).data.createUpload.file.id;
+    await upload(files, { tenant: randomUUID() }, 'their sales.csv', Buffer.from('a\n1\n'));
+    const query = `query($status: FileStatus, $q: String, $first: Int, $after: String) { files(status: $status, nameContains: $q, first: $first, after: $after) {
+      totalCount edges { node { name status } } pageInfo { hasNextPage endCursor } } }`;
+    const list = async (vars: object) => (await files.gql(query, vars, C)).data.files;
+    const names = (page: any) => page.edges.map((e: any) => e.node.name);
+
+    expect(names(await list({ status: 'UPLOADING' }))).toEqual(['sales pending.csv']);
+    expect((await list({ status: 'READY' })).totalCount).toBe(5);
+    const sales = await list({ q: 'SALES' });
+    expect(names(sales)).toEqual(['sales pending.csv', 'sales 2026-11.csv', 'Sales 2026-10.csv']);
+    expect(sales.totalCount).toBe(3);
+    expect(names(await list({ q: 'sales', status: 'READY' }))).toEqual(['sales 2026-11.csv', 'Sales 2026-10.csv']);
+    const first = await list({ q: 'sales', first: 2 });
+    expect(first.pageInfo.hasNextPage).toBe(true);
+    expect(names(await list({ q: 'sales', first: 2, after: first.pageInfo.endCursor }))).toEqual(['Sales 2026-10.csv']);
+    // % and _ are the name's own characters, not patterns.
+    expect(names(await list({ q: '100%_' }))).toEqual(['100%_done.csv']);
+    expect(pending).toBeTruthy();
+
+    for (const [vars, argument] of [[{ q: '  ' }, 'nameContains'], [{ q: 'x'.repeat(201) }, 'nameContains'], [{ status: 'DELETED' }, 'status']] as const) {
+      const r = await files.gql(query, vars, C);
+      expect(r.errors?.[0]?.extensions, JSON.stringify(vars)).toMatchObject({ code: 'BAD_USER_INPUT', argument });
+    }
+  });
+
   it('answers NOT_FOUND for a malformed id', async () => {
     for (const id of ['nope', "' or 1=1 --", '00000000-0000-0000-0000-000000000000']) {
       expect(codeOf(await files.gql(FILE, { id }, A))).toBe('NOT_FOUND');

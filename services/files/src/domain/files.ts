@@ -1,10 +1,10 @@
 import type { Storage } from '@rowline/storage';
-import { badInput, findPage, isUuid, newId, notFound, rowsById, type EntityManager, type Logger, type Page, type Principal } from '@rowline/kit';
+import { badInput, findPage, isUuid, nameContains, newId, notFound, rowsById, type EntityManager, type Logger, type Page, type Principal } from '@rowline/kit';
 import { FileEntity, type File } from '../store/entities.js';
 import { uploadName } from './file-names.js';
 import type { FileLinks } from './links.js';
 import type { Retention } from './retention.js';
-import type { FileKind } from './types.js';
+import type { FileKind, FileStatus } from './types.js';
 
 export type FilesDomain = ReturnType<typeof createFilesDomain>;
 
@@ -56,8 +56,14 @@ export function createFilesDomain(deps: { storage: Storage; links: FileLinks; ma
     },
 
     /** Newest first: people look for what they just uploaded. */
-    async list(em: EntityManager, opts: { first: number; after?: string | null; kind?: FileKind | null }): Promise<Page<File>> {
-      return findPage(em, FileEntity, { ...(opts.kind ? { kind: opts.kind } : {}), status: { $ne: 'DELETED' as const } }, opts, 'desc');
+    async list(em: EntityManager, opts: { first: number; after?: string | null; kind?: FileKind | null; status?: FileStatus | null; nameContains?: string | null }): Promise<Page<File>> {
+      // Deleted files are tombstones, never listed (deleteFile): asking for them is a mistake worth saying.
+      if (opts.status === 'DELETED') throw badInput('Deleted files are not listed', { argument: 'status' });
+      return findPage(em, FileEntity, {
+        ...(opts.kind ? { kind: opts.kind } : {}),
+        status: opts.status ?? { $ne: 'DELETED' as const },
+        ...nameContains(opts.nameContains, 'nameContains'),
+      }, opts, 'desc');
     },
 
     /** A short-lived link to the bytes; only a READY file has bytes worth fetching. */

@@ -1,13 +1,15 @@
 import { Arg, Args, ArgsType, Authorized, Ctx, Directive, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import { pageSize, toConnection, type AuthedContext } from '@rowline/kit';
 import type { FilesDomain } from '../domain/files.js';
-import { CreateUploadInput, CreateUploadPayload, FileConnection, FileKind, FileType } from './types.js';
+import { CreateUploadInput, CreateUploadPayload, FileConnection, FileKind, FileStatus, FileType } from './types.js';
 
 @ArgsType()
 class FilesArgs {
   @Field(() => Int, { nullable: true }) first?: number | null;
   @Field(() => String, { nullable: true }) after?: string | null;
   @Field(() => FileKind, { nullable: true }) kind?: FileKind | null;
+  @Field(() => FileStatus, { nullable: true, description: 'Only files in this status (DELETED files are never listed).' }) status?: FileStatus | null;
+  @Field(() => String, { nullable: true, description: 'Only files whose name contains this text, in any case (1 to 200 characters).' }) nameContains?: string | null;
 }
 
 @Resolver(() => FileType)
@@ -18,7 +20,7 @@ export class FileResolver {
   @Query(() => FileConnection, { description: 'The tenant\'s files, newest first.' })
   async files(@Args(() => FilesArgs) args: FilesArgs, @Ctx() ctx: AuthedContext) {
     const size = pageSize(args.first);
-    return toConnection(await this.domain.list(ctx.em, { first: size, after: args.after, kind: args.kind }), size, args.after);
+    return toConnection(await this.domain.list(ctx.em, { first: size, after: args.after, kind: args.kind, status: args.status, nameContains: args.nameContains }), size, args.after);
   }
 
   @Authorized('files:read')

@@ -1,5 +1,5 @@
 import type { EntityManager, Page, Principal } from '@rowline/kit';
-import { badInput, batchLoader, conflict, decodeCursor, findPage, newId, notFound, isUuid, perRequest, rowsById } from '@rowline/kit';
+import { badInput, batchLoader, conflict, decodeCursor, findPage, nameContains, newId, notFound, isUuid, perRequest, rowsById } from '@rowline/kit';
 import { diffSteps } from './diff.js';
 import { WorkflowEntity, WorkflowVersionEntity, type Workflow, type WorkflowVersion } from '../store/entities.js';
 import { versionCounts, versionPages } from '../store/workflow-versions.js';
@@ -139,10 +139,9 @@ export function createWorkflowsDomain(deps: { validateSteps: StepValidator }) {
     },
 
     async list(em: EntityManager, opts: { first: number; after?: string | null; includeArchived?: boolean; nameContains?: string | null }): Promise<Page<Workflow>> {
-      const search = opts.nameContains == null ? undefined : checkSearch(opts.nameContains);
       return findPage(em, WorkflowEntity, {
         ...(opts.includeArchived ? {} : { status: 'ACTIVE' as const }),
-        ...(search ? { name: { $ilike: `%${likeEscaped(search)}%` } } : {}),
+        ...nameContains(opts.nameContains, 'nameContains'),
       }, opts, 'asc');
     },
 
@@ -207,13 +206,3 @@ function checkDescription(description: string): string {
   }
   return description;
 }
-
-/** A name search: trimmed, 1 to 200 characters (an empty one would match everything: refused, not ignored). */
-function checkSearch(raw: string): string {
-  const search = raw.trim();
-  if (!search || search.length > 200) throw badInput('nameContains must have 1 to 200 characters', { argument: 'nameContains' });
-  return search;
-}
-
-/** `text` matched literally by ILIKE: its `%`, `_` and the escape character itself lose their meaning. */
-const likeEscaped = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
