@@ -59,9 +59,9 @@ export function createMembers(deps: { em: () => EntityManager; sessions: Session
      * one request (`request`: any object that lives as long as it) named in one turn are read in one statement.
      */
     member(request: object, tenantId: string, userId: string): Promise<User | null> {
-      // An id not in the canonical form is read alone, as it always was: Postgres refuses most (an error at its own
-      // place, which in a batch would fail every user's) and reads a few (no hyphens, braces) as the uuid they spell.
-      if (!isUuid(userId)) return usersIn(tenantId, [userId]).then((users) => [...users.values()][0] ?? null);
+      // An id not in the canonical form names no user, as in the other subgraphs: null without a statement. Postgres
+      // would refuse most of them (an internal error) and read a few (no hyphens, braces) as the uuid they spell.
+      if (!isUuid(userId)) return Promise.resolve(null);
       const load = userLoads(request, tenantId, () => batchLoader((ids: readonly string[]) => usersIn(tenantId, ids), null));
       return load(userId.toLowerCase());
     },
