@@ -101,7 +101,6 @@ export function createWorkflowsDomain(deps: { validateSteps: StepValidator }) {
       });
     },
 
-    /** Hides the workflow from listings and refuses new versions; its versions and runs stay readable. Idempotent. */
     /**
      * Renames the workflow or changes its description; what is not given stays. An archived workflow may be
      * renamed too. Versions are untouched: a name is not part of what runs.
@@ -128,6 +127,7 @@ export function createWorkflowsDomain(deps: { validateSteps: StepValidator }) {
       return workflow;
     },
 
+    /** Hides the workflow from listings and refuses new versions; its versions and runs stay readable. Idempotent. */
     async archive(em: EntityManager, id: string): Promise<Workflow> {
       const workflow = isUuid(id) ? await em.findOne(WorkflowEntity, { id }) : null;
       if (!workflow) throw notFound('Workflow', id);
