@@ -80,7 +80,7 @@ export class AttachDestinationInput {
   @Field(() => String, { nullable: true, description: 'A glob over artifact names; default "*".' }) artifactPattern?: string | null;
   @Field(() => String, {
     nullable: true,
-    description: 'The delivered file name; placeholders {name} {stem} {ext} {executionId} {workflowId} {date}; default "{name}".',
+    description: 'The delivered file name; placeholders {name} {stem} {ext} {executionId} {workflowId} {date}; {ext} has no dot ("{stem}-{date}.{ext}"); default "{name}".',
   })
   fileNameTemplate?: string | null;
 }
