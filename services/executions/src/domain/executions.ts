@@ -5,7 +5,7 @@ import {
 import { ExecutionStatus, ExecutionPhase } from '@rowline/proto';
 import { fileKeys } from '@rowline/engine';
 import { ExecutionEntity, type Execution, type ExecutionLog, type RunFileRef, type StepRun, type StepSpec } from '../store/entities.js';
-import { logsOfRuns, stepsOfRuns } from '../store/run-details.js';
+import { LOG_LEVELS, logsOfRuns, stepsOfRuns, warningCountsOfRuns, type LogLevel } from '../store/run-details.js';
 import { insertRun, runIdForKey } from '../store/insert-run.js';
 import { workflowCounts, workflowPages } from '../store/workflow-runs.js';
 import { eventMessage, requestedMessage } from '../events/messages.js';
@@ -93,6 +93,7 @@ export function createExecutionsDomain(deps: { lookups: Lookups; onOutbox: () =>
   // request: one statement for the steps of all of them, and one for the logs of those given the same `limit` and `last`.
   const stepLoads = perRequest<(executionId: string) => Promise<StepRun[]>>();
   const logLoads = perRequest<(executionId: string) => Promise<ExecutionLog[]>>();
+  const warningLoads = perRequest<(executionId: string) => Promise<number>>();
 
   // The same for `executionsByIds`: its root fields of one request given the same ids share one read. Keyed by
   // the runs read (well-formed ids only, so no id holds the separator): ids that merely join to the same text
@@ -347,16 +348,30 @@ export function createExecutionsDomain(deps: { lookups: Lookups; onOutbox: () =>
      * run's trouble usually is). Lines of one moment keep the order they were written in (ids are time-ordered).
      * A limit outside 1..MAX_LOG_LINES is refused, not bent.
      */
-    logs: async (em: EntityManager, executionId: string, limit: number, last = false): Promise<ExecutionLog[]> => {
+    logs: async (em: EntityManager, executionId: string, limit: number, last = false, levels: readonly string[] | null = null): Promise<ExecutionLog[]> => {
       if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LOG_LINES) {
         throw badInput(`limit must be between 1 and ${MAX_LOG_LINES}`, { argument: 'limit' });
       }
-      const load = logLoads(em, `${limit}:${last}`, () => batchLoader((ids: readonly string[]) => logsOfRuns(em, ids, limit, last), []));
+      const only = levels ? checkLevels(levels) : null;
+      const load = logLoads(em, `${limit}:${last}:${only?.join(',') ?? ''}`, () => batchLoader((ids: readonly string[]) => logsOfRuns(em, ids, limit, last, only), []));
       return load(canonicalId(executionId));
     },
+
+    /** How many warnings the run logged: one grouped statement for the runs of one request's turn. */
+    warningCount: (em: EntityManager, executionId: string): Promise<number> =>
+      warningLoads(em, '', () => batchLoader((ids: readonly string[]) => warningCountsOfRuns(em, ids), 0))(canonicalId(executionId)),
   };
 }
 export type ExecutionsDomain = ReturnType<typeof createExecutionsDomain>;
+
+/** A `levels` argument: known levels, each once, in a fixed order (so equal sets share one read); empty is refused. */
+function checkLevels(levels: readonly string[]): LogLevel[] {
+  const unknown = levels.filter((l) => !(LOG_LEVELS as readonly string[]).includes(l));
+  if (unknown.length || levels.length === 0) {
+    throw badInput(`levels takes one or more of ${LOG_LEVELS.join(', ')}${unknown.length ? `; not ${unknown.map((l) => JSON.stringify(l)).join(', ')}` : ''}`, { argument: 'levels', allowed: [...LOG_LEVELS] });
+  }
+  return LOG_LEVELS.filter((l) => levels.includes(l));
+}
 
 /** The files of a request or a run as one comparable text: keys and file ids, in key order. */
 const filesOf = (files: ReadonlyArray<{ key: string; fileId: string }> | null | undefined) =>

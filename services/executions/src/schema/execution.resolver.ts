@@ -76,9 +76,18 @@ export class ExecutionResolver {
     @Root() run: Execution,
     @Arg('limit', () => Int, { defaultValue: 200, description: 'How many lines: 1 to 1000.' }) limit: number,
     @Arg('last', () => Boolean, { defaultValue: false, description: 'The latest `limit` lines instead of the first (still oldest first).' }) last: boolean,
+    @Arg('levels', () => [String], { nullable: true, description: 'Only lines of these levels: info, warn, error (default: all).' }) levels: string[] | null,
     @Ctx() ctx: AuthedContext,
   ) {
-    return this.domain.logs(ctx.em, run.id, limit, last);
+    return this.domain.logs(ctx.em, run.id, limit, last, levels);
+  }
+
+  @FieldResolver(() => Int, {
+    description: 'How many warnings the run logged (its `warn` lines): a run can succeed with something worth a look, such as cells '
+      + 'right of the header ignored or rows past what Excel opens. `logs(levels: ["warn"])` lists them.',
+  })
+  warningCount(@Root() run: Execution, @Ctx() ctx: AuthedContext) {
+    return this.domain.warningCount(ctx.em, run.id);
   }
 
   @FieldResolver(() => Int)
