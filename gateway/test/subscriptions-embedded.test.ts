@@ -49,4 +49,24 @@ describe('GraphQL subscriptions in the embedded mode (in-process bus)', () => {
       await client.dispose();
     }
   });
+
+  it('refuses a feed filtered by a malformed workflow id as the executions query does: BAD_USER_INPUT, then complete', async () => {
+    const { accessToken } = await t.signUp('Acme Bad Filter');
+    const query = await t.post('query($f: ExecutionFilterInput) { executions(filter: $f) { edges { node { id } } } }',
+      { token: accessToken, variables: { f: { workflowId: 'nope' } } });
+    const { requestId: _requestId, ...queryExtensions } = query.errors![0]!.extensions!;
+    expect(queryExtensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'workflowId' });
+
+    const { client } = liveClient(t.platform.url, { authorization: `Bearer ${accessToken}` });
+    try {
+      // Without the refusal the subscription is accepted and never delivers: wait a bounded time, not forever.
+      const results = await Promise.race([
+        collect(client, 'subscription($f: ExecutionEventsFilter) { feed: executionEvents(filter: $f) { event { type } } }', { f: { workflowId: 'nope' } }).done,
+        new Promise<'still open'>((r) => setTimeout(() => r('still open'), 3000)),
+      ]);
+      expect(results).toEqual([{ data: null, errors: [{ message: query.errors![0]!.message, path: ['feed'], extensions: queryExtensions }] }]);
+    } finally {
+      await client.dispose();
+    }
+  });
 });

@@ -3,6 +3,7 @@ import {
   type DocumentNode, type ExecutionResult, type FieldNode, type FragmentDefinitionNode, type GraphQLFieldResolver,
   type GraphQLSchema, type SelectionSetNode,
 } from 'graphql';
+import { isUuid } from '@rowline/kit';
 import { estimateCost } from '../limits/cost.js';
 import type { UpdateEvent } from './events.js';
 
@@ -76,6 +77,21 @@ export function compileSubscription(
     field: fieldDef.name as SubscriptionField, responseKey: (rootField.alias ?? rootField.name).value, args, query, queryVariables,
     cost: costModel(schema, query, queryVariables), schema, document, operationName, variableValues,
   };
+}
+
+/**
+ * Arguments the subgraphs would refuse in a query, refused here the same way: a feed filtered by a malformed
+ * workflow id would otherwise be accepted and never deliver, while `executions(filter: {workflowId: "nope"})`
+ * answers BAD_USER_INPUT. The error is the query's, word for word (code, message, `field`, and the
+ * `serviceName` of the service whose rule it is, as an unknown run's NOT_FOUND carries it), at the
+ * subscription's field. (A malformed `executionUpdated` id needs nothing here: its snapshot query answers NOT_FOUND, as
+ * `execution(id:)` does.)
+ */
+export function argumentError(plan: SubscriptionPlan): GraphQLError | undefined {
+  if (plan.field !== 'executionEvents') return undefined;
+  const workflowId = (plan.args.filter as { workflowId?: string | null } | null | undefined)?.workflowId;
+  if (workflowId == null || isUuid(workflowId)) return undefined;
+  return new GraphQLError('workflowId is not a valid id', { path: [plan.responseKey], extensions: { field: 'workflowId', code: 'BAD_USER_INPUT', serviceName: 'executions' } });
 }
 
 /**

@@ -11,7 +11,7 @@ import { appErrorOf, type Logger, type Principal } from '@rowline/kit';
 import { allowsText, type Safelist } from '../limits/safelist.js';
 import type { Hub } from './hub.js';
 import type { SubscriptionMetrics } from './metrics.js';
-import { compileSubscription } from './plan.js';
+import { argumentError, compileSubscription } from './plan.js';
 import { SubscriberQueue } from './subscriber-queue.js';
 
 /** Close codes this server uses beyond graphql-ws's own (4400 bad request, 4408 init timeout, ...). */
@@ -147,6 +147,9 @@ export function attachSubscriptionServer(server: Server, deps: ServerDeps) {
       const conn = args.contextValue as Connection;
       const plan = compileSubscription(args.schema, args.document, args.operationName ?? undefined, args.variableValues as Record<string, unknown>);
       if (plan instanceof GraphQLError) return { errors: [withCode(plan, 'BAD_USER_INPUT')] };
+      // One result, then complete, as an unknown run's NOT_FOUND: nothing is subscribed.
+      const refused = argumentError(plan);
+      if (refused) return { data: null, errors: [refused] };
       const { principal } = conn;
       const label = { field: plan.field };
       conn.subscriptions++;
