@@ -9,6 +9,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import { AppError, appErrorOf, closeHttpServer, countRequests, createMetrics, graphqlTimingPlugin, operationLabel, traceRequests, type InternalTokens, type Logger, type Metrics } from '@rowline/kit';
 import { createAccessTokenVerifier } from './access-tokens.js';
 import { SubgraphDataSource, type GatewayContext } from './data-source.js';
+import { answerUnknownPaths } from './fallbacks.js';
 import { filesProxy } from './files-proxy.js';
 import { mountGraphiQL } from './graphiql.js';
 import { createPartnerEndpoint, type PartnerOptions } from './partner/endpoint.js';
@@ -139,6 +140,16 @@ export async function createGateway(opts: GatewayOptions) {
     }),
   }));
   app.use('/graphql', defenses.errorHandler);
+  answerUnknownPaths(app, [
+    { path: '/graphql', what: 'GraphQL over HTTP and WebSocket, GraphiQL in a browser' },
+    { path: '/partner/graphql', what: 'the partner API, with an API key' },
+    { path: '/files/upload/<token>', what: 'PUT the bytes to createUpload\'s uploadUrl' },
+    { path: '/files/download/<token>', what: 'a File\'s downloadUrl' },
+    { path: '/healthz', what: 'liveness' },
+    { path: '/readyz', what: 'readiness of every subgraph' },
+    ...(subscriptions ? [{ path: '/healthz/subscriptions', what: 'the subscription layer' }] : []),
+    { path: '/metrics', what: 'Prometheus metrics' },
+  ]);
 
   let server: Server | undefined;
   return {

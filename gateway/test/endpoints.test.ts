@@ -44,6 +44,36 @@ describe('the GraphiQL page', () => {
   });
 });
 
+describe('a path the gateway has no route for', () => {
+  type NotFound = { error: { code: string; message: string; endpoints: Array<{ path: string; what: string }> } };
+
+  it.each([['GET', '/'], ['GET', '/graphq'], ['POST', '/api/graphql'], ['GET', '/partner'], ['DELETE', '/healthz']])(
+    'answers %s %s with JSON NOT_FOUND naming the real endpoints, as /files/* does, not Express\'s HTML page', async (method, path) => {
+      const res = await fetch(new URL(path, t.platform.url), { method, headers: { accept: '*/*' } });
+      expect(res.status).toBe(404);
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+      const { error } = (await res.json()) as NotFound;
+      expect(error.code).toBe('NOT_FOUND');
+      expect(error.endpoints.map((e) => e.path)).toEqual(expect.arrayContaining(['/graphql', '/partner/graphql', '/healthz', '/readyz']));
+      for (const { path: endpoint } of error.endpoints) expect(error.message).toContain(endpoint);
+    });
+
+  it('names only endpoints that answer', async () => {
+    const { error } = (await (await get('/nope')).json()) as NotFound;
+    for (const { path } of error.endpoints.filter((e) => !e.path.includes('<'))) {
+      const res = await get(path, { accept: 'application/json' });
+      expect(res.status, path).not.toBe(404);
+      await res.body?.cancel();
+    }
+  });
+
+  it('sends a browser asking for / to the GraphQL IDE on /graphql', async () => {
+    const res = await fetch(new URL('/', t.platform.url), { headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' }, redirect: 'manual' });
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe('/graphql');
+  });
+});
+
 describe('connections', () => {
   it('keeps an idle connection 65 s, longer than the proxies in front keep theirs, and says so', async () => {
     const res = await get('/healthz');
