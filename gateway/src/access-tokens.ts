@@ -1,9 +1,19 @@
 import { jwtVerify, errors as joseErrors } from 'jose';
-import { AppError, ROLES, type Principal, type Role } from '@rowline/kit';
+import { AppError, isWellFormedApiKey, ROLES, type Principal, type Role } from '@rowline/kit';
 import { createJwksCache } from './jwks-cache.js';
 
 /** Only the algorithm auth signs with; `none`, HS256-with-the-public-key and the like never pass. */
 export const ALLOWED_ALGORITHMS = ['EdDSA'];
+
+/**
+ * What a client does about an expired access token, in fixed words (`extensions.hint`; docs quote it). The
+ * refresh must go without the expired token: the gateway refuses a request whose token fails, whatever it asks.
+ */
+export const EXPIRED_TOKEN_HINT =
+  'Get a new access token with the refreshSession(refreshToken) mutation on /graphql, sent without the expired token (no Authorization header), then retry with the new one';
+
+/** The converse of the partner endpoint's hint for a user token sent there: an API key sent here. */
+export const API_KEY_HINT = 'This is an API key: /graphql takes user access tokens (from logIn or refreshSession); send API keys to /partner/graphql';
 
 /** Verified tokens remembered at once (the oldest goes first): bounds memory whatever clients send. */
 const VERIFIED_TOKENS_KEPT = 10_000;
@@ -45,8 +55,10 @@ export function createAccessTokenVerifier(opts: { jwksUrl: string; issuer: strin
       return principal;
     } catch (err) {
       if (err instanceof AppError) throw err;
-      if (err instanceof joseErrors.JWTExpired) throw new AppError('UNAUTHENTICATED', 'Access token expired');
-      if (err instanceof joseErrors.JOSEError) throw new AppError('UNAUTHENTICATED', 'Invalid access token');
+      if (err instanceof joseErrors.JWTExpired) throw new AppError('UNAUTHENTICATED', 'Access token expired', { hint: EXPIRED_TOKEN_HINT });
+      if (err instanceof joseErrors.JOSEError) {
+        throw new AppError('UNAUTHENTICATED', 'Invalid access token', isWellFormedApiKey(token) ? { hint: API_KEY_HINT } : {});
+      }
       throw err;
     }
   };

@@ -130,7 +130,8 @@ export async function createGateway(opts: GatewayOptions) {
     } catch (err) {
       const e = appErrorOf(err);
       if (!e) opts.logger.error({ err, requestId }, 'token verification failed unexpectedly');
-      res.status(401).json({ errors: [{ message: e?.message ?? 'Invalid access token', extensions: { code: 'UNAUTHENTICATED', requestId } }] });
+      // The error's details (an expired token's `hint`) go along; the code is always UNAUTHENTICATED here.
+      res.status(401).json({ errors: [{ message: e?.message ?? 'Invalid access token', extensions: { ...e?.details, code: 'UNAUTHENTICATED', requestId } }] });
     }
   }, defenses.safelist, expressMiddleware(apollo, {
     context: async ({ req, res }) => ({

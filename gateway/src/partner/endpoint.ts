@@ -137,7 +137,9 @@ export async function createPartnerEndpoint(opts: PartnerOptions & {
           if (!e) opts.logger.error({ err, requestId }, 'API key verification failed unexpectedly');
           const status = e?.code === 'UNAUTHENTICATED' ? 401 : 503;
           const code = e?.code === 'UNAUTHENTICATED' ? 'UNAUTHENTICATED' : 'UNAVAILABLE';
-          res.status(status).json({ errors: [{ message: e?.message ?? 'API key check unavailable', extensions: { code, requestId } }] });
+          // A refusal's details (a user token's `hint`) go along; an outage's stay in the log.
+          const details = code === 'UNAUTHENTICATED' ? e?.details : undefined;
+          res.status(status).json({ errors: [{ message: e?.message ?? 'API key check unavailable', extensions: { ...details, code, requestId } }] });
         }
       }, expressMiddleware(apollo, {
         context: async ({ req, res }) => ({

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { decodeProtectedHeader } from 'jose';
 import { AppError, INTERNAL_TOKEN_HEADER, isWellFormedApiKey, type InternalTokens, type Principal } from '@rowline/kit';
 
 /** Auth's internal route that checks a key (see services/auth README). */
@@ -15,6 +16,20 @@ type Entry = {
 };
 
 const invalidKey = () => new AppError('UNAUTHENTICATED', 'Invalid API key');
+
+/** What a client that sent a user's access token here does instead, in fixed words (`extensions.hint`; docs quote it). */
+export const USER_TOKEN_HINT =
+  'This is a user access token (a JWT): /partner/graphql takes API keys (create one with the createApiKey mutation on /graphql); send user access tokens to /graphql';
+
+/** Three base64url parts whose first is a JOSE header: a user's access token (or another JWT), never an API key. */
+function looksLikeJwt(key: string): boolean {
+  if (!/^[\w-]+\.[\w-]+\.[\w-]*$/.test(key)) return false;
+  try {
+    return typeof decodeProtectedHeader(key).alg === 'string';
+  } catch {
+    return false;
+  }
+}
 
 /**
  * Turns a partner's API key into the principal the subgraphs see. A malformed key (prefix, length,
@@ -72,7 +87,11 @@ export function createApiKeyVerifier(opts: { authUrl: string; tokens: InternalTo
     stats,
     /** The key's principal, or UNAUTHENTICATED. */
     async verify(key: string): Promise<{ principal: Principal; recordUsage: (points: number) => void }> {
-      if (!isWellFormedApiKey(key)) { stats.refusedMalformed++; throw invalidKey(); }
+      if (!isWellFormedApiKey(key)) {
+        stats.refusedMalformed++;
+        // The same code and message as any other bad key; only the hint says where the token belongs.
+        throw looksLikeJwt(key) ? new AppError('UNAUTHENTICATED', 'Invalid API key', { hint: USER_TOKEN_HINT }) : invalidKey();
+      }
       const entry = await entryFor(key);
       if (!entry.principal) throw invalidKey();
       return {
