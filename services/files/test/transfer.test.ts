@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TENANT_A, startFiles, upload, type Files, type HttpReply } from './support/harness.js';
 import { salesWorkbook } from './support/fixtures.js';
+import { LINK_HINTS } from '../src/domain/links.js';
 
 const A = { tenant: TENANT_A };
 let files: Files;
@@ -32,15 +33,18 @@ describe('downloading a file', () => {
     expect(res.headers.get('content-disposition')).toBe(`attachment; filename="Ubersicht Marz.csv"; filename*=UTF-8''%C3%9Cbersicht%20M%C3%A4rz.csv`);
   });
 
-  it('refuses an upload link used as a download link, and a tampered one', async () => {
+  it('refuses an upload link used as a download link, and a tampered one, with the hint to read downloadUrl again', async () => {
     const { id, uploadUrl } = await upload(files, A, 'x.csv', Buffer.from('a\n1\n'));
     const token = uploadUrl.split('/').pop()!;
-    expect((await fetch(`${files.base}/files/download/${token}`)).status).toBe(401);
+    const misused = await fetch(`${files.base}/files/download/${token}`);
+    expect(misused.status).toBe(401);
+    expect(((await misused.json()) as HttpReply).error.hint).toBe(LINK_HINTS.download);
     const link = files.local(await linkOf(id));
     const tampered = link.slice(0, -2) + (link.endsWith('AA') ? 'BB' : 'AA');
     const res = await fetch(tampered);
     expect(res.status).toBe(401);
-    expect(((await res.json()) as HttpReply).error).toEqual({ code: 'UNAUTHENTICATED', message: 'This link is invalid or has expired' });
+    expect(((await res.json()) as HttpReply).error).toEqual({ code: 'UNAUTHENTICATED', message: 'This link is invalid or has expired', hint: LINK_HINTS.download });
+    expect(LINK_HINTS.download).toContain('downloadUrl');
   });
 
   it('has no link for a file that is not READY', async () => {

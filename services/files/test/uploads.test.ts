@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FILE_FIELDS, FILE_URL_SECRET, TENANT_A, startFiles, upload, type Files, type HttpReply } from './support/harness.js';
+import { LINK_HINTS } from '../src/domain/links.js';
+import { MULTIPART_MESSAGE } from '../src/http/transfer.js';
 import { PDF, WORKBOOK_XML, handMadeXlsx, renameEntry, salesWorkbook, zipOf } from './support/fixtures.js';
 
 const A = { tenant: TENANT_A };
@@ -184,8 +186,28 @@ describe('uploads in flight', () => {
   });
 });
 
+describe('an upload sent as a multipart form (curl -F)', () => {
+  it('is refused with BAD_USER_INPUT saying to send the raw bytes, before anything is stored, and the link still takes them', async () => {
+    const csv = Buffer.from('a,b\n1,2\n');
+    const created = await files.gql(`mutation($i: CreateUploadInput!) { createUpload(input: $i) { uploadUrl file { id } } }`, { i: { name: 'form.csv', size: csv.length } }, A);
+    const { uploadUrl, file } = created.data.createUpload;
+    // As curl -X PUT -F file=@form.csv sends it: a body longer than the declared size (413 before the refusal).
+    const form = new FormData();
+    form.append('file', new Blob([csv], { type: 'text/csv' }), 'form.csv');
+    const res = await fetch(files.local(uploadUrl), { method: 'PUT', body: form });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as HttpReply).error).toEqual({ code: 'BAD_USER_INPUT', message: MULTIPART_MESSAGE, header: 'content-type' });
+    expect(MULTIPART_MESSAGE).toMatch(/curl -T .*--data-binary @/);
+    expect((await files.storedFiles()).filter((f) => f.includes(file.id))).toEqual([]);
+    expect((await fileById(file.id)).status).toBe('UPLOADING');
+
+    const raw = await fetch(files.local(uploadUrl), { method: 'PUT', body: csv });
+    expect(raw.status).toBe(200);
+  });
+});
+
 describe('upload links', () => {
-  it('answer UNAUTHENTICATED when forged, expired, or meant for downloads', async () => {
+  it('answer UNAUTHENTICATED when forged, expired, or meant for downloads, with the hint to ask createUpload for a new one', async () => {
     const put = await upload(files, A, 'ok.csv', Buffer.from('a\n1\n'));
     const sign = (claims: { aud: string; exp: number }, secret = FILE_URL_SECRET) => new SignJWT({ tid: TENANT_A })
       .setProtectedHeader({ alg: 'HS256' }).setIssuer('rowline-files').setAudience(claims.aud).setSubject(put.id)
@@ -201,8 +223,9 @@ describe('upload links', () => {
     for (const token of tokens) {
       const res = await fetch(`${files.base}/files/upload/${token}`, { method: 'PUT', body: 'a\n1\n' });
       expect(res.status).toBe(401);
-      expect(((await res.json()) as HttpReply).error.code).toBe('UNAUTHENTICATED');
+      expect(((await res.json()) as HttpReply).error).toEqual({ code: 'UNAUTHENTICATED', message: 'This link is invalid or has expired', hint: LINK_HINTS.upload });
     }
+    expect(LINK_HINTS.upload).toContain('createUpload');
   });
 
   it('answer CONFLICT once the file is no longer UPLOADING', async () => {

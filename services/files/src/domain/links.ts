@@ -10,6 +10,16 @@ const ALG = 'HS256';
 const MAX_TOKEN_LENGTH = 2048;
 
 /**
+ * What to do about a link that failed, in fixed words (`error.hint`; the README quotes them). Links are
+ * short-lived by design, and a new one is one call away: the only cure, whether the link expired, was cut
+ * short or tampered with, or was made for the other purpose.
+ */
+export const LINK_HINTS: Record<LinkPurpose, string> = {
+  upload: 'Ask for a new link: call the createUpload mutation again and PUT the bytes to its uploadUrl before its expiresAt',
+  download: "Ask for a new link: read the file's downloadUrl field again (file(id) { downloadUrl }, or a run's artifacts { downloadUrl }) and use it at once: it lasts minutes",
+};
+
+/**
  * Upload and download links carry a short-lived signed token instead of a session: the bytes go through
  * plain HTTP (browsers, curl, delivery workers), and a link must name one file of one tenant for one
  * purpose. The purpose is the audience, so an upload link can never be replayed as a download link.
@@ -42,7 +52,7 @@ export function createFileLinks(opts: { secret: string; publicUrl: string; uploa
     },
     /** The file and tenant a link names; UNAUTHENTICATED when forged, expired or meant for another purpose. */
     async verify(token: string, purpose: LinkPurpose): Promise<LinkClaims> {
-      const invalid = new AppError('UNAUTHENTICATED', 'This link is invalid or has expired');
+      const invalid = new AppError('UNAUTHENTICATED', 'This link is invalid or has expired', { hint: LINK_HINTS[purpose] });
       if (token.length > MAX_TOKEN_LENGTH) throw invalid;
       try {
         const { payload } = await jwtVerify(token, key, { issuer: ISSUER, audience: `files:${purpose}`, algorithms: [ALG] });

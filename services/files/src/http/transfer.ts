@@ -2,7 +2,7 @@ import type { Request, RequestHandler } from 'express';
 import { pipeline } from 'node:stream/promises';
 import type { Storage } from '@rowline/storage';
 import { StorageError } from '@rowline/storage';
-import { isUuid, notFound, sendError, tenantEm, type Logger, type Orm } from '@rowline/kit';
+import { badInput, isUuid, notFound, sendError, tenantEm, type Logger, type Orm } from '@rowline/kit';
 import type { FileLinks } from '../domain/links.js';
 import type { Uploads } from '../domain/uploads.js';
 import { FileEntity } from '../store/entities.js';
@@ -16,6 +16,7 @@ export function uploadHandler(deps: { links: FileLinks; uploads: Uploads; logger
   return async (req, res) => {
     try {
       const claims = await deps.links.verify(String(req.params.token), 'upload');
+      if (isMultipart(req)) throw badInput(MULTIPART_MESSAGE, { header: 'content-type' });
       const file = await deps.uploads.receive(claims, req, contentLength(req));
       res.json({ file: { id: file.id, status: file.status, size: file.size, sha256: file.sha256 } });
     } catch (err) {
@@ -51,6 +52,19 @@ export function downloadHandler(deps: { links: FileLinks; orm: Orm; storage: Sto
       sendError(res, err, deps.logger);
     }
   };
+}
+
+/**
+ * The body of an upload is the file's bytes, nothing else. A multipart form (curl -F) wraps them in part
+ * headers and boundaries: it is longer than the declared size (413 "larger than the N bytes declared", which
+ * sent people hunting for a size problem) or, when it fits, stored and inspected as a damaged file. Refused
+ * before a byte is read; the link stays usable.
+ */
+export const MULTIPART_MESSAGE =
+  "This upload is multipart/form-data (as curl -F sends): send the file's raw bytes as the request body instead, e.g. curl -T report.xlsx '<uploadUrl>' or curl -X PUT --data-binary @report.xlsx '<uploadUrl>'";
+
+function isMultipart(req: Request): boolean {
+  return /^\s*multipart\/form-data\s*(;|$)/i.test(req.headers['content-type'] ?? '');
 }
 
 function contentLength(req: Request): number | undefined {

@@ -19,7 +19,7 @@ const INTERNAL_SECRET = 'internal-secret-for-tests-only-0123456789';
  * internal lookup / artifact registration. Fields are declared present; the assertions check them.
  */
 export type HttpReply = {
-  error: { code: string; message: string };
+  error: { code: string; message: string; hint?: string };
   file: { id: string; status: string; size: number; sha256: string };
   id: string; name: string; status: string; kind: string; contentType: string; size: number;
   sha256: string; storageKey: string; downloadUrl: string;
