@@ -37,6 +37,11 @@ export function filesProxy(filesUrl: string, logger?: Logger) {
       } as RequestInit);
       res.status(upstream.status);
       upstream.headers.forEach((value, name) => { if (!HOP_BY_HOP.has(name)) res.setHeader(name, value); });
+      // The body goes on byte for byte, so its length does too: without it a download went out chunked, and a
+      // client could neither show progress nor tell a cut-off file from a whole one. Not for an encoded body:
+      // fetch decodes it, and the length would be the encoded one's (the files service encodes none today).
+      const length = upstream.headers.get('content-length');
+      if (length !== null && !upstream.headers.has('content-encoding')) res.setHeader('content-length', length);
       if (upstream.body) Readable.fromWeb(upstream.body as never).pipe(res);
       else res.end();
     } catch (err) {

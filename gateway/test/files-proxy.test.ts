@@ -51,6 +51,27 @@ describe('the files proxy', () => {
     expect(JSON.parse(res.body)).toMatchObject({ file: { id: upload.data.createUpload.file.id, status: 'READY', size: bytes.length } });
   });
 
+  it('sends a download with its Content-Length, not chunked', async () => {
+    const tenant = await t.signUp('Length');
+    const bytes = Buffer.from(`id,amount\n${Array.from({ length: 5000 }, (_, i) => `${i},${i % 97}`).join('\n')}\n`);
+    const upload = await t.post(`mutation($i: CreateUploadInput!) { createUpload(input: $i) { file { id } uploadUrl } }`,
+      { token: tenant.accessToken, variables: { i: { name: 'sized.csv', contentType: 'text/csv', size: bytes.length } } });
+    expect((await fetch(upload.data.createUpload.uploadUrl, { method: 'PUT', body: bytes })).status).toBe(200);
+    const file = await t.post('query($id: ID!) { file(id: $id) { downloadUrl } }', { token: tenant.accessToken, variables: { id: upload.data.createUpload.file.id } });
+    const url = new URL(file.data.file.downloadUrl);
+    expect(url.port).toBe(new URL(t.platform.url).port);
+    // A raw request, to see the headers as sent: fetch() would hide how the body was framed.
+    const res = await new Promise<{ headers: Record<string, unknown>; body: Buffer }>((resolve, reject) => {
+      request({ host: url.hostname, port: url.port, path: url.pathname, method: 'GET' }, (r) => {
+        const chunks: Buffer[] = [];
+        r.on('data', (c: Buffer) => chunks.push(c)).on('end', () => resolve({ headers: r.headers, body: Buffer.concat(chunks) }));
+      }).on('error', reject).end();
+    });
+    expect(res.headers['content-length']).toBe(String(bytes.length));
+    expect(res.headers['transfer-encoding']).toBeUndefined();
+    expect(res.body.equals(bytes)).toBe(true);
+  });
+
   it('still forwards signed links to the files service', async () => {
     const res = await rawGet('/files/download/not-a-valid-link');
     expect(res.status).not.toBe(404);
