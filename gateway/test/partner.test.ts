@@ -165,6 +165,38 @@ describe('a partner key', () => {
       id: acme.executionId, status: 'SUCCEEDED', deliveries: [], artifacts: [expect.objectContaining({ name: 'big.csv' })] })]);
   });
 
+  it('answers each error with the HTTP status docs/partner-api.md gives it', async () => {
+    const doc = await readFile(new URL('../../docs/partner-api.md', import.meta.url), 'utf8');
+    const table = doc.slice(doc.indexOf('| code | HTTP status | when |'));
+    const documented = [...table.matchAll(/^\s*\| `([A-Z_]+)` \| (\d{3}) \|/gm)].map((m) => `${m[1]} ${m[2]}`);
+    const { key } = await createKey(acme);
+    const narrow = (await createKey(acme, { scopes: ['executions:read'] })).key;
+    const other = (await createKey(globex)).key;
+    const spender = (await createKey(acme)).key;
+    // One request per row: what a partner sends to meet that error.
+    const cases: Array<() => Promise<Reply>> = [
+      () => partner('rwl_bad', { query: '{ __typename }' }),
+      () => query(key, `mutation { revokeApiKey(id: "${randomUUID()}") { id } }`),
+      () => query(narrow, '{ executions(first: 5) { edges { node { id deliveries { status } } } } }'),
+      () => query(other, `query($id: ID!) { execution(id: $id) { id } }`, { id: acme.executionId }),
+      () => query(key, '{ executions(filter: { from: "yesterday" }) { edges { node { id } } } }'),
+      () => query(key, '{ executions(filter: { workflowId: "nope" }) { edges { node { id } } } }'),
+      () => query(key, '{ nope }'),
+      () => query(key, '{ executions(first: 100) { edges { node { id progress { percent } } } } }'),
+      // 1 + 99 × 3 = 298 points of the budget of 300, then 4 more than is left.
+      async () => { await query(spender, '{ executions(first: 99) { edges { node { id progress { percent } } } } }'); return query(spender, '{ executions(first: 1) { edges { node { id progress { percent } } } } }'); },
+    ];
+    const observed: string[] = [];
+    for (const send of cases) {
+      const reply = await send();
+      observed.push(`${codesOf(reply)[0]} ${reply.status}`);
+    }
+    // Every observed answer is a row of the doc, and the doc gives no other status to a code observed here.
+    for (const row of observed) expect(documented, 'the doc\'s error table').toContain(row);
+    const codes = new Set(observed.map((r) => r.split(' ')[0]));
+    expect(documented.filter((r) => codes.has(r.split(' ')[0])).sort()).toEqual([...new Set(observed)].sort());
+  });
+
   it('loses the whole answer to a non-null field outside its scopes, with a path the client can read', async () => {
     const { key } = await createKey(acme, { scopes: ['executions:read', 'files:read'] });
     const reply = await query(key, '{ executions(first: 5) { edges { node { id deliveries { status } } } } }');
