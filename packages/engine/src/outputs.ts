@@ -19,6 +19,17 @@ export interface OutputDeps {
   writers: Array<{ writer: ArtifactWriter; step: number }>;
   /** The names of the run's artifacts so far, with the template each came from. */
   names: Map<string, string>;
+  /** Added to a SHEET_NOT_FOUND (a csv input's, see csvSheetHint). */
+  sheetHint?: string;
+}
+
+/**
+ * The sheets an artifact names (no pattern) that are not in the workbook at its output step: SHEET_NOT_FOUND. None
+ * while sheets made by split may still come: one of those may bear the name.
+ */
+export function missingSheets(plan: ArtifactPlan, entries: ReadonlyMap<string, SheetEntry>): string[] {
+  if ([...entries.values()].some((e) => e.group)) return [];
+  return plan.sheets.filter((spec) => !spec.from.includes('*') && !entries.get(spec.from)?.port).map((spec) => spec.from);
 }
 
 function expand(template: string, d: OutputDeps, sheet: string): string {
@@ -91,26 +102,22 @@ export function attachOutputs(plans: ArtifactPlan[], entries: ReadonlyMap<string
       d.writers.push({ writer: csvSingle, step });
       return csvSingle.sheet(sheet);
     };
+    const missing = missingSheets(plan, entries)[0];
+    if (missing !== undefined) {
+      throw new EngineError('SHEET_NOT_FOUND', `artifact ${plan.name}: no sheet ${JSON.stringify(missing)}; sheets: ${[...entries.keys()].filter((k) => !k.startsWith('\u0000')).join(', ')}${d.sheetHint ?? ''}`, { step });
+    }
     plan.sheets.forEach((spec, j) => {
       const match = globMatcher(spec.from);
-      let found = false;
       let position = 0;
       for (const [name, entry] of entries) {
         position++;
         const order = j * 1e6 + position * 1e3;
         if (entry.port && match(name)) {
-          found = true;
           entry.port.attach(sinkFor(spec.as ?? name, order));
         } else if (entry.group) {
           let k = 0;
-          entry.group.subscribe(match, (sheet) => {
-            found = true;
-            return sinkFor(spec.from.includes('*') ? sheet : (spec.as ?? sheet), order + ++k);
-          });
+          entry.group.subscribe(match, (sheet) => sinkFor(spec.from.includes('*') ? sheet : (spec.as ?? sheet), order + ++k));
         }
-      }
-      if (!found && !spec.from.includes('*') && ![...entries.values()].some((e) => e.group)) {
-        throw new EngineError('SHEET_NOT_FOUND', `artifact ${plan.name}: no sheet ${JSON.stringify(spec.from)}; sheets: ${[...entries.keys()].filter((k) => !k.startsWith('\u0000')).join(', ')}`, { step });
       }
     });
     // An xlsx needs at least one sheet; an artifact whose patterns matched none still gets an empty one.

@@ -1,13 +1,13 @@
 import { EngineError } from './errors.js';
 import type { ArtifactResult, OpenArtifact } from './io/artifact.js';
-import { baseName, openInput, type InputFile } from './io/open-input.js';
+import { baseName, csvSheetHint, openInput, type InputFile } from './io/open-input.js';
 import { TempDir } from './io/temp-dir.js';
 import type { WorkbookSource } from './io/workbook-source.js';
 import { MemoryBudget, type MemoryPool } from './flow/budget.js';
 import { RunControl, type ProgressFn } from './flow/control.js';
 import { RunGraph, type GraphDeps, type LogLine, type StepSpec } from './flow/run-graph.js';
 import type { StepStats } from './flow/step-api.js';
-import { attachOutputs, type OutputDeps } from './outputs.js';
+import { attachOutputs, missingSheets, type OutputDeps } from './outputs.js';
 import { MODULES } from './steps/registry.js';
 import { StepValidator } from './schema/validate-steps.js';
 
@@ -89,6 +89,49 @@ export function fileKeys(steps: ReadonlyArray<{ type: string; params: unknown }>
   return [...keys];
 }
 
+/** The input of a plan that reads nothing (inputSheets): its one sheet stands for the first sheet, which no step can name. */
+const PROBED: WorkbookSource = {
+  sheetNames: ['\u0000first'],
+  readSheet: () => Promise.reject(new Error('internal: a probe reads no rows')),
+  close: async () => undefined,
+};
+
+/**
+ * The sheets of the input that these steps read by name, each once, in the order the steps are wired: the names a
+ * run needs its input to have (or it fails with SHEET_NOT_FOUND), told before there is a file, by planning the steps
+ * as a run does (RunGraph.plan) on an input that has whatever sheet is asked for. Not a sheet an earlier step made
+ * (a filter's or an aggregate's `into`), nor the first sheet that a step leaving `sheet` out reads, whatever its
+ * name; an output's `from` counts when it names (no pattern) a sheet no step made. Sheets of `files` are not the
+ * input's. Steps the engine would refuse name none; a step that would fail planning for another reason stops the
+ * probe there (a run fails at it anyway, and says why).
+ */
+export function inputSheets(steps: unknown): string[] {
+  if (stepValidator().validate(steps, { saving: false }).length) return [];
+  const valid = steps as StepSpec[];
+  const names = new Set<string>();
+  const budget = new MemoryBudget();
+  const graph = new RunGraph({
+    modules: MODULES,
+    input: PROBED,
+    files: new Map(fileKeys(valid).map((key) => [key, PROBED])),
+    control: new RunControl(undefined, undefined),
+    budget,
+    limits: {},
+    probe: (sheet) => names.add(sheet),
+    output: (plans, entries) => {
+      for (const plan of plans) for (const sheet of missingSheets(plan, entries)) names.add(sheet);
+    },
+  });
+  try {
+    graph.plan(valid);
+  } catch {
+    // What a run of these steps would fail with while planning: the names read before it are known.
+  } finally {
+    budget.close();
+  }
+  return [...names];
+}
+
 /** Opens the input and the files that steps read, closing whatever was opened if one fails. */
 export async function openSources(steps: StepSpec[], input: InputFile, files: RunOptions['files'], budget: MemoryBudget) {
   const opened: WorkbookSource[] = [];
@@ -164,7 +207,11 @@ export async function runWorkflow(opts: RunOptions): Promise<RunResult> {
       throw new EngineError('CANCELLED', 'the run was cancelled');
     }
     sources = opened;
-    const out: OutputDeps = { openArtifact: opts.openArtifact, control, tmp, inputBase: baseName(opts.input.fileName), runDate: new Date().toISOString().slice(0, 10), writers, names: new Map() };
+    const csv = sources.main.csvFileName;
+    const out: OutputDeps = {
+      openArtifact: opts.openArtifact, control, tmp, inputBase: baseName(opts.input.fileName), runDate: new Date().toISOString().slice(0, 10), writers, names: new Map(),
+      ...(csv === undefined ? {} : { sheetHint: `: ${csvSheetHint(csv, true)}` }),
+    };
     const deps: GraphDeps = {
       modules: MODULES,
       input: sources.main,

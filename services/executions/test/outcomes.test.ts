@@ -39,14 +39,18 @@ describe('a run whose step fails', () => {
     ]);
   });
 
-  it('ends FAILED with SHEET_NOT_FOUND at the step that reads a sheet the workbook does not have', async () => {
-    const run = await runSteps([
+  it('is refused at start, BAD_USER_INPUT naming the sheet, when a step reads a sheet the workbook does not have', async () => {
+    // The run would fail with SHEET_NOT_FOUND at that step: the files service knows the input's sheets, so it is told now.
+    const { versionId } = await acme.workflow([
       { type: 'sort', params: { sheet: 'Sales', by: [{ column: 'amount', direction: 'desc' }] } },
       { type: 'sort', params: { sheet: 'Invoices', by: [{ column: 'amount', direction: 'desc' }] } },
       OUTPUT,
     ]);
-    expect(run.status).toBe('FAILED');
-    expect(run.error).toEqual({ code: 'SHEET_NOT_FOUND', message: expect.stringContaining('Invoices'), step: 1 });
+    const res = await acme.start({ workflowVersionId: versionId, fileId });
+    expect(codesOf(res)).toEqual(['BAD_USER_INPUT']);
+    // An xlsx names its sheets itself: no word of csv names.
+    expect(res.errors![0]!.message).toBe('The input file "Sales.xlsx" has no sheet "Invoices", which the workflow\'s steps read (its sheets: "Sales")');
+    expect(res.errors![0]!.extensions).toMatchObject({ field: 'fileId', missingSheets: ['Invoices'], sheets: ['Sales'] });
   });
 
   it('ends FAILED with DUPLICATE_ARTIFACT on its first attempt when two names made while it runs are one', async () => {

@@ -176,13 +176,13 @@ describe('a run given a lookup file', () => {
   });
 
   it('fails a run whose input is gone from storage at once, FILE_NOT_FOUND naming it', async () => {
-    const doomed = await uploadCsv(acme, 'sales-gone.csv', SALES);
+    const doomed = await uploadCsv(acme, 'sales.csv', SALES); // its sheet is the "sales" the output names
     const key = await storageKeyOf(doomed);
     await rename(join(p.storageDir, key), join(p.storageDir, `${key}.away`));
     try {
       const run = await acme.ended(await acme.run({ workflowVersionId: joinVersion, fileId: doomed, files: [{ key: 'prices', fileId: prices }] }));
       expect(run).toMatchObject({ status: 'FAILED', attempt: 1, error: { code: 'FILE_NOT_FOUND', step: null } });
-      expect(run.error.message).toBe(`cannot open sales-gone.csv: the input (${doomed}) is no longer in storage: it was deleted or expired after the run was accepted`);
+      expect(run.error.message).toBe(`cannot open sales.csv: the input (${doomed}) is no longer in storage: it was deleted or expired after the run was accepted`);
     } finally {
       await rename(join(p.storageDir, `${key}.away`), join(p.storageDir, key));
     }
@@ -191,10 +191,10 @@ describe('a run given a lookup file', () => {
 
 describe('a run whose files storage cannot give', () => {
   it('says which file and why, in its error and its logs, and never where storage keeps it: the input and a lookup file alike', async () => {
-    const input = await uploadCsv(acme, 'sales-away.csv', SALES);
+    const input = await uploadCsv(acme, 'sales.csv', SALES); // its sheet is the "sales" the output names
     const table = await uploadCsv(acme, 'prices-away.csv', PRICES);
     const cases = [
-      { away: input, fileId: input, lookup: prices, named: `cannot open sales-away.csv: the input (${input}) could not be read from storage` },
+      { away: input, fileId: input, lookup: prices, named: `cannot open sales.csv: the input (${input}) could not be read from storage` },
       { away: table, fileId: sales, lookup: table, named: `cannot open prices-away.csv: the run's file "prices" (${table}) could not be read from storage` },
     ];
     for (const { away, fileId, lookup, named } of cases) {

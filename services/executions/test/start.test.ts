@@ -110,3 +110,42 @@ describe('starting a run', () => {
     expect(codesOf(await acme.start({ workflowVersionId: versionId, fileId, idempotencyKey: '   ' }))).toEqual(['BAD_USER_INPUT']);
   });
 });
+
+describe('starting a run whose steps name sheets', () => {
+  const SALES = 'region,amount\nNorth,10\nSouth,20\nNorth,5\n';
+  const runsOf = async () => (await p.sql('select "id" from "executions"."executions" where "tenant_id" = ?', [acme.tenantId])).length;
+
+  it('refuses at once, BAD_USER_INPUT saying why, a csv named after another week than the sheet the steps name', async () => {
+    // Saved against sales.csv, whose one sheet is "sales"; next week's file is named after its month.
+    const { versionId: weekly } = await acme.workflow([
+      { type: 'filter', params: { sheet: 'sales', where: { column: 'amount', op: 'gt', value: 5 } } },
+      { type: 'output', params: { artifacts: [{ name: 'big.csv', sheets: [{ from: 'sales' }] }] } },
+    ], 'Weekly chore');
+    const lastWeek = await acme.uploadCsv('sales.csv', SALES);
+    expect((await acme.ended(await acme.run({ workflowVersionId: weekly, fileId: lastWeek }))).status).toBe('SUCCEEDED');
+
+    const thisWeek = await acme.uploadCsv('Sales 2026-11.csv', SALES);
+    const before = await runsOf();
+    const res = await acme.start({ workflowVersionId: weekly, fileId: thisWeek });
+    expect(codesOf(res)).toEqual(['BAD_USER_INPUT']);
+    expect(res.errors![0]!.message).toBe('The input file "Sales 2026-11.csv" has no sheet "sales", which the workflow\'s steps read (its sheets: "Sales 2026-11"): '
+      + 'a csv file is a workbook of one sheet named after the file ("Sales 2026-11.csv" gives "Sales 2026-11"), so a sheet name that fits one file misses the next: '
+      + 'leave "sheet" out to read the input\'s first sheet, whatever its name');
+    expect(res.errors![0]!.extensions).toMatchObject({ field: 'fileId', missingSheets: ['sales'], sheets: ['Sales 2026-11'] });
+    expect(await runsOf()).toBe(before);
+  });
+
+  it('runs steps that leave sheet out on any week\'s file, and steps that name the sheets earlier steps made', async () => {
+    const { versionId: anyWeek } = await acme.workflow([
+      { type: 'filter', params: { where: { column: 'amount', op: 'gt', value: 5 }, into: 'Big' } },
+      { type: 'aggregate', params: { sheet: 'Big', into: 'Summary', groupBy: ['region'], measures: [{ column: 'amount', fn: 'sum', as: 'amount' }] } },
+      { type: 'sort', params: { sheet: 'Summary', by: [{ column: 'amount', direction: 'desc' }] } },
+      { type: 'output', params: { artifacts: [{ name: 'summary.xlsx', sheets: [{ from: 'Big' }, { from: 'Summary' }] }] } },
+    ], 'Any week');
+    for (const name of ['sales.csv', 'Sales 2026-12.csv']) {
+      const run = await acme.ended(await acme.run({ workflowVersionId: anyWeek, fileId: await acme.uploadCsv(name, SALES) }));
+      expect(run).toMatchObject({ status: 'SUCCEEDED', error: null });
+    }
+  });
+});
+

@@ -26,7 +26,7 @@ describe('GET /internal/files/:id', () => {
     const { id } = await upload(files, A, 'in.csv', Buffer.from('a\n1\n'));
     const mine = await files.internal('GET', `/internal/files/${id}`, A);
     expect(mine.status).toBe(200);
-    expect(mine.body).toMatchObject({ id, name: 'in.csv', status: 'READY', contentType: 'text/csv', size: 4, storageKey: `${TENANT_A}/files/${id}` });
+    expect(mine.body).toMatchObject({ id, name: 'in.csv', status: 'READY', contentType: 'text/csv', size: 4, storageKey: `${TENANT_A}/files/${id}`, sheetNames: ['in'] });
     expect(mine.body.sha256).toMatch(/^[0-9a-f]{64}$/);
     const theirs = await files.internal('GET', `/internal/files/${id}`, B);
     expect(theirs).toEqual({ status: 404, body: { error: { code: 'NOT_FOUND', message: `File ${id} was not found` } } });

@@ -1,5 +1,6 @@
 import { EngineError } from '../errors.js';
 import type { ArtifactWriter } from '../io/artifact.js';
+import { csvSheetHint } from '../io/open-input.js';
 import type { HeaderRule, ReadLimits } from '../io/raw-rows.js';
 import type { TextColumns, WorkbookSource } from '../io/workbook-source.js';
 import type { MemoryBudget } from './budget.js';
@@ -35,6 +36,11 @@ export interface GraphDeps {
   output?: (plans: ArtifactPlan[], entries: ReadonlyMap<string, Entry>, step: number) => void;
   /** Previews: told of every sheet version a step writes. */
   observe?: (step: number, sheet: string, port: Port | SheetGroup) => void;
+  /**
+   * Plans that run nothing (inputSheets): told of each sheet a step reads from the input by a name the input
+   * does not have, which then passes for one of the input's; a file's sheets are all taken to exist.
+   */
+  probe?: (sheet: string) => void;
 }
 
 /**
@@ -71,6 +77,26 @@ export class RunGraph {
     if (names.length === 0) throw new EngineError('UNSUPPORTED_FILE', 'the workbook has no worksheet');
     this.firstSheet = names[0]!;
     for (const name of names) this.entries.set(name, { port: this.sourcePort(`input:${name}`, name, deps.input) });
+  }
+
+  /** Whether the input has the sheet; a probe's input has every sheet it is asked for (see GraphDeps.probe). */
+  private inputHas(name: string): boolean {
+    if (this.sources.has(`input:${name}`)) return true;
+    if (!this.deps.probe) return false;
+    this.deps.probe(name);
+    const port = this.sourcePort(`input:${name}`, name, this.deps.input);
+    if (!this.entries.has(name)) this.entries.set(name, { port });
+    return true;
+  }
+
+  private fileHas(wb: WorkbookSource, name: string | undefined): name is string {
+    return name !== undefined && (wb.sheetNames.includes(name) || this.deps.probe !== undefined);
+  }
+
+  /** What a SHEET_NOT_FOUND of the input adds when the input is a csv (see csvSheetHint). */
+  private csvHint(): string {
+    const file = this.deps.input.csvFileName;
+    return file === undefined ? '' : `: ${csvSheetHint(file)}`;
   }
 
   private sourcePort(key: string, sheet: string, wb: WorkbookSource): Port {
@@ -115,14 +141,14 @@ export class RunGraph {
       const wb = this.deps.files.get(file);
       if (!wb) throw new EngineError('FILE_NOT_FOUND', `no file ${JSON.stringify(file)} was given to the run`, { step: index });
       name = sheet ?? wb.sheetNames[0]!;
-      if (!wb.sheetNames.includes(name)) throw new EngineError('SHEET_NOT_FOUND', `file ${JSON.stringify(file)} has no sheet ${JSON.stringify(name)}`, { step: index });
+      if (!this.fileHas(wb, name)) throw new EngineError('SHEET_NOT_FOUND', `file ${JSON.stringify(file)} has no sheet ${JSON.stringify(name)}`, { step: index });
       key = `file:${file}:${name}`;
       this.sourcePort(key, name, wb);
     } else {
       name = sheet ?? this.firstSheet;
       key = `input:${name}`;
-      if (!this.deps.input.sheetNames.includes(name)) {
-        throw new EngineError('SHEET_NOT_FOUND', `the input has no sheet ${JSON.stringify(name)}; its sheets: ${this.deps.input.sheetNames.join(', ')}`, { step: index });
+      if (!this.inputHas(name)) {
+        throw new EngineError('SHEET_NOT_FOUND', `the input has no sheet ${JSON.stringify(name)}; its sheets: ${this.deps.input.sheetNames.join(', ')}${this.csvHint()}`, { step: index });
       }
     }
     const source = this.sources.get(key)!;
@@ -181,10 +207,10 @@ export class RunGraph {
       hasSheet: (name) => g.entries.get(name)?.port !== undefined,
       read(sheet) {
         const name = sheet ?? g.firstSheet;
-        const e = g.entries.get(name);
+        const e = g.entries.get(name) ?? (g.inputHas(name) ? g.entries.get(name) : undefined);
         if (!e?.port) {
           const hint = e?.group ? ' (sheets made by split can only be written by an output step)' : '';
-          throw new EngineError('SHEET_NOT_FOUND', `no sheet ${JSON.stringify(name)}${hint}; sheets: ${[...g.entries.keys()].join(', ')}`, { step: index });
+          throw new EngineError('SHEET_NOT_FOUND', `no sheet ${JSON.stringify(name)}${hint}; sheets: ${[...g.entries.keys()].join(', ')}${e ? '' : g.csvHint()}`, { step: index });
         }
         for (const key of g.lineage.get(e.port) ?? []) reads.add(key);
         return e.port;
@@ -194,7 +220,7 @@ export class RunGraph {
         const wb = d.files.get(file);
         if (!wb) throw new EngineError('FILE_NOT_FOUND', `no file ${JSON.stringify(file)} was given to the run`, { step: index });
         const name = sheet ?? wb.sheetNames[0];
-        if (name === undefined || !wb.sheetNames.includes(name)) {
+        if (!g.fileHas(wb, name)) {
           throw new EngineError('SHEET_NOT_FOUND', `file ${JSON.stringify(file)} has no sheet ${JSON.stringify(name)}`, { step: index });
         }
         const port = g.sourcePort(`file:${file}:${name}`, name, wb);

@@ -25,6 +25,7 @@ const WRITE_SLICE_BYTES = 1024 * 1024;
 /** A csv file: a workbook of one sheet named after the file. Parsing is csv-parse's (quotes, BOM, CRLF, LF or CR). */
 export class CsvWorkbook implements WorkbookSource {
   readonly sheetNames: string[];
+  readonly csvFileName: string;
   private first: Readable | null;
 
   constructor(
@@ -36,6 +37,7 @@ export class CsvWorkbook implements WorkbookSource {
     private readonly fileName: string,
   ) {
     this.sheetNames = [sheetName];
+    this.csvFileName = fileName;
     this.first = firstStream;
   }
 

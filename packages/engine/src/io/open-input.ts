@@ -39,6 +39,18 @@ export function baseName(fileName: string): string {
   return dot > 0 ? name.slice(0, dot) : name;
 }
 
+/**
+ * Why a csv input has no sheet of the name a step gives, and what to do instead: its one sheet is named after the
+ * file, so a workflow saved with the name of one file's sheet fails on the next file of the chore ("Sales
+ * 2026-11.csv"). `output`: the name is an output's `from`, which has no default sheet.
+ */
+export function csvSheetHint(fileName: string, output = false): string {
+  const why = `a csv file is a workbook of one sheet named after the file (${JSON.stringify(fileName)} gives ${JSON.stringify(baseName(fileName))}), so a sheet name that fits one file misses the next`;
+  return output
+    ? `${why}: have a step that leaves "sheet" out (it reads the input's first sheet, whatever its name) write "into" a sheet of a fixed name, and name that one here`
+    : `${why}: leave "sheet" out to read the input's first sheet, whatever its name`;
+}
+
 /** An xlsx up to this size is read from memory; a larger one is spooled to a temporary file. */
 export const XLSX_IN_MEMORY_BYTES = 8 * 1024 * 1024;
 

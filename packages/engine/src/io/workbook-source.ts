@@ -5,6 +5,8 @@ import type { ReadOptions } from './raw-rows.js';
 /** An input file seen as a workbook of named sheets, each read in a pass of its own. */
 export interface WorkbookSource {
   readonly sheetNames: string[];
+  /** A csv file's name (its one sheet is named after it, see baseName); absent for an xlsx. */
+  readonly csvFileName?: string;
   /**
    * Pushes the sheet to `sink` (begin, rows, end) and returns the number of data rows and dropped cells. A csv
    * reader leaves the cells of the columns `asText` names as text (StepModule.textColumns); xlsx cells are typed

@@ -3,7 +3,7 @@ import {
   type EntityManager, type Page, type Principal,
 } from '@rowline/kit';
 import { ExecutionStatus, ExecutionPhase } from '@rowline/proto';
-import { fileKeys } from '@rowline/engine';
+import { csvSheetHint, fileKeys, inputSheets } from '@rowline/engine';
 import { ExecutionEntity, type Execution, type ExecutionLog, type RunFileRef, type StepRun, type StepSpec } from '../store/entities.js';
 import { LOG_LEVELS, logsOfRuns, stepsOfRuns, warningCountsOfRuns, type LogLevel } from '../store/run-details.js';
 import { insertRun, runIdForKey } from '../store/insert-run.js';
@@ -25,7 +25,8 @@ export type RunFileInput = { key: string; fileId: string };
 /** What the executions service needs to know of other services' data when a run starts. */
 export type Lookups = {
   version(principal: Principal, id: string): Promise<{ id: string; workflowId: string; steps: StepSpec[] }>;
-  file(principal: Principal, id: string): Promise<{ id: string; name: string; status: string; storageKey: string; size: number }>;
+  /** `sheetNames`: a READY input's sheets, as the files service's inspection named them (null or absent: unknown). */
+  file(principal: Principal, id: string): Promise<{ id: string; name: string; status: string; storageKey: string; size: number; sheetNames?: string[] | null }>;
   /** The workflow's current version (for a retry that asks for it). */
   latestVersion(principal: Principal, workflowId: string): Promise<{ id: string; workflowId: string; steps: StepSpec[] }>;
 };
@@ -228,6 +229,28 @@ export function createExecutionsDomain(deps: { lookups: Lookups; onOutbox: () =>
     }
   }
 
+  // The input sheets a version's steps read, once per steps array: a version the cache answered keeps its array.
+  const sheetsRead = new WeakMap<StepSpec[], string[]>();
+  /**
+   * Every sheet the steps read from the input by name must be in the file, or the run would fail with
+   * SHEET_NOT_FOUND once a worker opened it: refused now, with what the engine would say of a csv (its one sheet is
+   * named after the file, so a workflow saved on last week's file names a sheet this week's does not have).
+   */
+  function checkSheets(steps: StepSpec[], file: { name: string; sheetNames?: string[] | null }) {
+    const have = file.sheetNames;
+    if (!have) return;
+    let read = sheetsRead.get(steps);
+    if (!read) sheetsRead.set(steps, (read = inputSheets(steps)));
+    const missing = read.filter((name) => !have.includes(name));
+    if (!missing.length) return;
+    const names = (list: string[]) => list.map((n) => JSON.stringify(n)).join(', ');
+    const csv = /\.csv$/i.test(file.name) ? `: ${csvSheetHint(file.name)}` : '';
+    throw badInput(
+      `The input file ${JSON.stringify(file.name)} has no sheet ${names(missing)}, which the workflow's steps read (its sheets: ${names(have)})${csv}`,
+      { field: 'fileId', missingSheets: missing, sheets: have },
+    );
+  }
+
   return {
     /**
      * Accepts a run. The same idempotency key returns the same run (a client retrying a timed-out request
@@ -246,6 +269,7 @@ export function createExecutionsDomain(deps: { lookups: Lookups; onOutbox: () =>
         if (!isUuid(input.workflowVersionId)) throw notFound('Workflow version', input.workflowVersionId);
         [version, file, files] = await Promise.all([deps.lookups.version(actor, input.workflowVersionId), readyFile(actor, input.fileId), readyFiles(actor, given)]);
         checkCoverage(version.steps, files);
+        checkSheets(version.steps, file);
       } catch (err) {
         // A retry of a request accepted earlier answers its run, even when its file would not be accepted now
         // (deleted since, say).
@@ -286,6 +310,8 @@ export function createExecutionsDomain(deps: { lookups: Lookups; onOutbox: () =>
       ]);
       // Not one the old run was not given.
       checkCoverage(version.steps, files);
+      // The latest version may name sheets the old one did not.
+      checkSheets(version.steps, file);
       return insert(em, actor, {
         workflowId: version.workflowId, workflowVersionId: version.id, steps: version.steps, file, files: files.length ? files : null, idempotencyKey: key,
         timeoutMs: old.timeoutMs, retryOf: old.id,

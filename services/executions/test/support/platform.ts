@@ -96,6 +96,21 @@ export async function startExecutionsPlatform(opts: {
         if (put.status !== 200) throw new Error(`upload answered ${put.status}`);
         return res.data!.createUpload.file.id as string;
       },
+      /** Uploads a csv text under `name` and waits until it is READY. */
+      async uploadCsv(name: string, text: string) {
+        const bytes = Buffer.from(text);
+        const res = await api.request(`mutation($i: CreateUploadInput!) { createUpload(input: $i) { file { id } uploadUrl } }`,
+          { i: { name, contentType: 'text/csv', size: bytes.length } });
+        if (res.errors) throw new Error(`createUpload failed: ${JSON.stringify(res.errors)}`);
+        const put = await fetch(res.data!.createUpload.uploadUrl, { method: 'PUT', body: bytes });
+        if (put.status !== 200) throw new Error(`upload answered ${put.status}`);
+        const id = res.data!.createUpload.file.id as string;
+        await until(`${name} to be READY`, async () => {
+          const f = await api.request('query($id: ID!) { file(id: $id) { status } }', { id });
+          return f.data?.file?.status === 'READY' ? true : undefined;
+        });
+        return id;
+      },
       start(input: { workflowVersionId: string; fileId: string; idempotencyKey?: string; files?: Array<{ key: string; fileId: string }> }) {
         return api.request(`mutation($i: StartExecutionInput!) { startExecution(input: $i) { id status } }`,
           { i: { idempotencyKey: randomUUID(), ...input } });

@@ -24,7 +24,8 @@ const quotaBody = z.object({ maxStoredBytes: bytes, maxUploadBytes: bytes });
 export function mountInternalRoutes(app: Express, deps: { audience: string; orm: Orm; tokens: InternalTokens; storage: Storage; domain: FilesDomain; retention: Retention; logger: Logger }) {
   const route = (handler: Parameters<typeof internalRoute>[1]) => internalRoute({ tokens: deps.tokens, audience: deps.audience, logger: deps.logger }, handler);
 
-  // The executions service checks a run's input file here at startExecution and accepts only READY files.
+  // The executions service checks a run's input file here at startExecution and accepts only READY files, whose
+  // sheets the steps must find (sheetNames).
   // `?link=false` leaves the download link out: signing it is most of this route's work, and a check has no use for it.
   app.get('/internal/files/:id', route(async (principal, req) => {
     const id = String(req.params.id);
@@ -32,7 +33,7 @@ export function mountInternalRoutes(app: Express, deps: { audience: string; orm:
     if (!file) throw notFound('File', id);
     return {
       id: file.id, name: file.name, status: file.status, kind: file.kind, contentType: file.contentType,
-      size: file.size, storageKey: file.storageKey, sha256: file.sha256,
+      size: file.size, storageKey: file.storageKey, sha256: file.sha256, sheetNames: file.sheetNames,
       ...(req.query.link === 'false' ? {} : { downloadUrl: await deps.domain.downloadUrl(file) }),
     };
   }));
