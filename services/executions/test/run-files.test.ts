@@ -247,6 +247,20 @@ describe('startExecution\'s files are checked before anything is started', () =>
     await startedNothing(before);
   });
 
+  it('names the keys given that no step reads beside those missing, and the one the steps read when a given key is close to it', async () => {
+    const before = (await runsOf(acme.tenantId)).length;
+    for (const given of ['Prices', 'price', 'prcies']) {
+      const res = await start(acme, [{ key: given, fileId: prices }]);
+      expect(codesOf(res)).toEqual(['BAD_USER_INPUT']);
+      expect(res.errors![0]!.message).toBe(`The workflow's steps read a file not given to the run: "prices"; the file given as "${given}" no step reads: did you mean "prices" for "${given}"?`);
+      expect(res.errors![0]!.extensions).toMatchObject({ field: 'files', missingKeys: ['prices'], unusedKeys: [given], suggestions: [{ given, key: 'prices' }] });
+    }
+    const far = await start(acme, [{ key: 'rates', fileId: prices }]);
+    expect(far.errors![0]!.message).toBe('The workflow\'s steps read a file not given to the run: "prices"; the file given as "rates" no step reads');
+    expect(far.errors![0]!.extensions).toMatchObject({ missingKeys: ['prices'], unusedKeys: ['rates'], suggestions: [] });
+    await startedNothing(before);
+  });
+
   it('counts a key\'s characters as the engine\'s schema does (code points): a key the version reads is accepted, one past 200 is not', async () => {
     // 150 emoji: 150 characters to the engine (which saved the step), 300 UTF-16 units to String.length.
     const key = '\u{1F600}'.repeat(150);

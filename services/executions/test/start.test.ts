@@ -149,3 +149,30 @@ describe('starting a run whose steps name sheets', () => {
   });
 });
 
+describe('hints for ids and files that are plausibly mistaken', () => {
+  it('says a workflow\'s id given as workflowVersionId is a workflow\'s, with its latest version\'s id, to its own tenant only', async () => {
+    const { workflowId, versionId: latest } = await acme.workflow(undefined, 'Given by its id');
+    const res = await acme.start({ workflowVersionId: workflowId, fileId });
+    expect(codesOf(res)).toEqual(['NOT_FOUND']);
+    expect(res.errors![0]!.message).toBe(`Workflow version ${workflowId} was not found: ${workflowId} is a workflow, not one of its versions; start its latest version, the workflow's latestVersion { id }: ${latest}`);
+    expect(res.errors![0]!.extensions).toMatchObject({ field: 'workflowVersionId', workflowId, latestVersionId: latest });
+    // Another tenant learns nothing of it.
+    const other = await p.tenant('Other Co');
+    const theirs = await other.start({ workflowVersionId: workflowId, fileId: await other.upload() });
+    expect(codesOf(theirs)).toEqual(['NOT_FOUND']);
+    expect(theirs.errors![0]!.message).toBe(`Workflow version ${workflowId} was not found`);
+    // An id that names nothing stays plain.
+    const unknown = randomUUID();
+    expect((await acme.start({ workflowVersionId: unknown, fileId })).errors![0]!.message).toBe(`Workflow version ${unknown} was not found`);
+  });
+
+  it('says a retry\'s input deleted since is the run\'s input file, and what to do', async () => {
+    const input = await acme.upload('Deleted later.xlsx');
+    const done = await acme.ended(await acme.run({ workflowVersionId: versionId, fileId: input }));
+    expect((await acme.api.request(`mutation($id: ID!) { deleteFile(id: $id) }`, { id: input })).errors).toBeUndefined();
+    const res = await acme.api.request(`mutation($i: RetryExecutionInput!) { retryExecution(input: $i) { id } }`, { i: { executionId: done.id } });
+    expect(codesOf(res)).toEqual(['NOT_FOUND']);
+    expect(res.errors![0]!.message).toBe(`File ${input} was not found: it is the run's input file, deleted or expired since the run; start a new run with a new upload of the file`);
+  });
+});
+

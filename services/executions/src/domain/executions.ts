@@ -4,6 +4,7 @@ import {
 } from '@rowline/kit';
 import { ExecutionStatus, ExecutionPhase } from '@rowline/proto';
 import { csvSheetHint, fileKeys, inputSheets } from '@rowline/engine';
+import { closeKeys } from './close-keys.js';
 import { ExecutionEntity, type Execution, type ExecutionLog, type RunFileRef, type StepRun, type StepSpec } from '../store/entities.js';
 import { LOG_LEVELS, logsOfRuns, stepsOfRuns, warningCountsOfRuns, type LogLevel } from '../store/run-details.js';
 import { insertRun, runIdForKey } from '../store/insert-run.js';
@@ -180,6 +181,25 @@ export function createExecutionsDomain(deps: { lookups: Lookups; onOutbox: () =>
     return seconds * 1000;
   }
 
+  /**
+   * A version lookup's NOT_FOUND, told apart when the id is one of the caller's workflows (a client passing the
+   * workflow's id where its version's is asked): said, with the id to pass. Only on this error path.
+   */
+  async function versionNotFound(actor: Principal, id: string, err: unknown): Promise<unknown> {
+    if (!(err instanceof AppError) || err.code !== 'NOT_FOUND') return err;
+    const latest = await deps.lookups.latestVersion(actor, id).catch(() => null);
+    if (!latest) return err;
+    return new AppError('NOT_FOUND', `Workflow version ${id} was not found: ${id} is a workflow, not one of its versions; start its latest version, the workflow's latestVersion { id }: ${latest.id}`, {
+      field: 'workflowVersionId', workflowId: id, latestVersionId: latest.id,
+    });
+  }
+
+  /** A retry's file that is gone (deleted, or expired and swept): NOT_FOUND saying which of the run's files it is, and what to do. */
+  function goneSinceRun(err: unknown, fileId: string, what: string): unknown {
+    if (!(err instanceof AppError) || err.code !== 'NOT_FOUND') return err;
+    return new AppError('NOT_FOUND', `File ${fileId} was not found: it is ${what}, deleted or expired since the run; start a new run with a new upload of the file`, { fileId });
+  }
+
   async function readyFile(actor: Principal, fileId: string, field = 'fileId') {
     if (!isUuid(fileId)) throw notFound('File', fileId);
     const file = await deps.lookups.file(actor, fileId);
@@ -220,10 +240,16 @@ export function createExecutionsDomain(deps: { lookups: Lookups; onOutbox: () =>
     const read = fileKeys(steps);
     const given = new Set(files.map((f) => f.key));
     const missing = read.filter((k) => !given.has(k));
-    if (missing.length) {
-      throw badInput(`The workflow's steps read ${missing.length === 1 ? 'a file' : 'files'} not given to the run: ${missing.map((k) => JSON.stringify(k)).join(', ')}`, { field: 'files', missingKeys: missing });
-    }
     const unused = files.map((f) => f.key).filter((k) => !read.includes(k));
+    const quote = (keys: string[]) => keys.map((k) => JSON.stringify(k)).join(', ');
+    if (missing.length) {
+      // Most often a file given under a key a little off the one the steps read ("manager" for "managers").
+      let message = `The workflow's steps read ${missing.length === 1 ? 'a file' : 'files'} not given to the run: ${quote(missing)}`;
+      const suggestions = closeKeys(unused, missing);
+      if (unused.length) message += `; ${unused.length === 1 ? 'the file' : 'the files'} given as ${quote(unused)} no step reads`;
+      if (suggestions.length) message += `: did you mean ${suggestions.map((s) => `${JSON.stringify(s.key)} for ${JSON.stringify(s.given)}`).join(', ')}?`;
+      throw badInput(message, { field: 'files', missingKeys: missing, unusedKeys: unused, suggestions });
+    }
     if (unused.length) {
       throw badInput(`No step of the workflow reads ${unused.length === 1 ? 'the file' : 'the files'} ${unused.map((k) => JSON.stringify(k)).join(', ')}`, { field: 'files', unusedKeys: unused });
     }
@@ -267,7 +293,8 @@ export function createExecutionsDomain(deps: { lookups: Lookups; onOutbox: () =>
       let files: RunFileRef[];
       try {
         if (!isUuid(input.workflowVersionId)) throw notFound('Workflow version', input.workflowVersionId);
-        [version, file, files] = await Promise.all([deps.lookups.version(actor, input.workflowVersionId), readyFile(actor, input.fileId), readyFiles(actor, given)]);
+        const versionOf = deps.lookups.version(actor, input.workflowVersionId).catch(async (err: unknown) => { throw await versionNotFound(actor, input.workflowVersionId, err); });
+        [version, file, files] = await Promise.all([versionOf, readyFile(actor, input.fileId), readyFiles(actor, given)]);
         checkCoverage(version.steps, files);
         checkSheets(version.steps, file);
       } catch (err) {
@@ -299,13 +326,14 @@ export function createExecutionsDomain(deps: { lookups: Lookups; onOutbox: () =>
       const versionOf = input.useLatestVersion ? deps.lookups.latestVersion(actor, old.workflowId) : Promise.resolve({ id: old.workflowVersionId, workflowId: old.workflowId, steps: old.steps });
       const [version, file, files] = await Promise.all([
         versionOf,
-        readyFile(actor, old.inputFileId),
+        readyFile(actor, old.inputFileId).catch((err: unknown) => { throw goneSinceRun(err, old.inputFileId, 'the run\'s input file'); }),
         // The same files, checked again as the input is (deleted or expired since: NOT_FOUND, BAD_USER_INPUT).
         // The latest version may read fewer files than the old run's: those it no longer reads are left out
         // before the check, so that one deleted since does not refuse a retry that would not read it.
         versionOf.then((v) => {
           const read = fileKeys(v.steps);
-          return readyFiles(actor, (old.files ?? []).filter((f) => read.includes(f.key)).map((f) => ({ key: f.key, fileId: f.fileId })));
+          return Promise.all((old.files ?? []).filter((f) => read.includes(f.key)).map((f) => readyFiles(actor, [{ key: f.key, fileId: f.fileId }])
+            .then(([ref]) => ref!, (err: unknown) => { throw goneSinceRun(err, f.fileId, `the run's file ${JSON.stringify(f.key)}`); })));
         }),
       ]);
       // Not one the old run was not given.
