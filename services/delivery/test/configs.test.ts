@@ -49,4 +49,27 @@ describe('destination configs', () => {
     expect(pathOf(() => prod('EMAIL', { to: ['a@example.com'], subject: 'Hi\r\nBcc: x@evil.example' }))).toBe('config.subject');
     expect(pathOf(() => prod('SFTP', { ...sftp, password: 'p', directory: '/in/../../etc' }))).toBe('config.directory');
   });
+
+  it('says what is wrong in plain words, by zod\'s issue code, with the field\'s path in extensions', () => {
+    const ftp = { host: 'ftp.example.com', username: 'u', password: 'p', tls: 'EXPLICIT', directory: '/' };
+    const refusal = (fn: () => unknown) => {
+      try { fn(); } catch (err) { return { message: (err as Error).message, path: (err as { details: { path: string } }).details.path }; }
+      throw new Error('expected a BAD_USER_INPUT');
+    };
+    const cases: Array<[() => unknown, string, string]> = [
+      [() => prod('WEBHOOK', {}), 'Invalid WEBHOOK config: config.url is required', 'config.url'],
+      [() => prod('FTP', { ...ftp, port: '21' }), 'Invalid FTP config: config.port must be a number', 'config.port'],
+      [() => prod('FTP', { ...ftp, port: 21.5 }), 'Invalid FTP config: config.port must be a whole number', 'config.port'],
+      [() => prod('FTP', { ...ftp, port: 70000 }), 'Invalid FTP config: config.port must be at most 65535', 'config.port'],
+      [() => prod('FTP', { ...ftp, tls: 'SOMETIMES' }), 'Invalid FTP config: config.tls must be one of NONE, EXPLICIT, IMPLICIT', 'config.tls'],
+      [() => prod('FTP', { ...ftp, username: '   ' }), 'Invalid FTP config: config.username must not be empty', 'config.username'],
+      [() => prod('EMAIL', { to: [], subject: 'Hi' }), 'Invalid EMAIL config: config.to must have at least 1 item', 'config.to'],
+      [() => prod('EMAIL', { to: ['not-an-email'], subject: 'Hi' }), 'Invalid EMAIL config: config.to.0 must be an email address', 'config.to.0'],
+      [() => prod('EMAIL', { to: ['a@example.com'], subject: 'Hi', attach: 'yes' }), 'Invalid EMAIL config: config.attach must be true or false', 'config.attach'],
+      [() => prod('WEBHOOK', { url: 'https://ok.example.com', pasword: 'typo' }), 'Invalid WEBHOOK config: config has an unknown field "pasword"', 'config'],
+      // A message the schema gives is kept as written.
+      [() => prod('WEBHOOK', { url: 'https://ok.example.com', secret: 'short' }), 'Invalid WEBHOOK config: config.secret must have at least 16 characters', 'config.secret'],
+    ];
+    for (const [fn, message, path] of cases) expect(refusal(fn)).toEqual({ message, path });
+  });
 });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { badInput } from '@rowline/kit';
 import type { DestinationKind } from '../store/entities.js';
+import { plainIssue } from './config-issues.js';
 import type { HostPolicy } from './host-policy.js';
 import type { Secrets } from './secret-box.js';
 
@@ -101,7 +102,7 @@ export function createConfigParser(policy: HostPolicy) {
     const kept = Object.fromEntries(Object.entries(stored).filter(([k]) => !(replacesAlternative && spec.alternatives?.includes(k))));
     const merged = Object.fromEntries(Object.entries({ ...kept, ...given }).filter(([, v]) => v !== null));
 
-    const parsed = spec.schema.safeParse(merged);
+    const parsed = spec.schema.safeParse(merged, { error: plainIssue });
     if (!parsed.success) {
       throw invalid(kind, parsed.error.issues.map((i) => ({ path: ['config', ...i.path.map(String)].join('.'), message: i.message })));
     }
