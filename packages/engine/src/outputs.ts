@@ -7,7 +7,7 @@ import type { RunControl } from './flow/control.js';
 import { globMatcher } from './flow/glob.js';
 import type { RowSink } from './flow/port.js';
 import type { SheetEntry } from './flow/run-graph.js';
-import type { ArtifactPlan } from './flow/step-api.js';
+import type { ArtifactPlan, StepStats } from './flow/step-api.js';
 
 export interface OutputDeps {
   openArtifact: OpenArtifact;
@@ -106,24 +106,49 @@ export function attachOutputs(plans: ArtifactPlan[], entries: ReadonlyMap<string
     if (missing !== undefined) {
       throw new EngineError('SHEET_NOT_FOUND', `artifact ${plan.name}: no sheet ${JSON.stringify(missing)}; sheets: ${[...entries.keys()].filter((k) => !k.startsWith('\u0000')).join(', ')}${d.sheetHint ?? ''}`, { step });
     }
-    plan.sheets.forEach((spec, j) => {
-      const match = globMatcher(spec.from);
-      let position = 0;
-      for (const [name, entry] of entries) {
-        position++;
-        const order = j * 1e6 + position * 1e3;
-        if (entry.port && match(name)) {
-          entry.port.attach(sinkFor(spec.as ?? name, order));
-        } else if (entry.group) {
-          let k = 0;
-          entry.group.subscribe(match, (sheet) => sinkFor(spec.from.includes('*') ? sheet : (spec.as ?? sheet), order + ++k));
-        }
-      }
-    });
+    attachSheets(plan, entries, sinkFor);
     // An xlsx needs at least one sheet; an artifact whose patterns matched none still gets an empty one.
     if (plan.format === 'xlsx' && !xlsx) {
       xlsx = new XlsxArtifact(claimName(plan.name, d, step), d.openArtifact, d.control, d.tmp);
       d.writers.push({ writer: xlsx, step });
     }
   }
+}
+
+/**
+ * Gives each sheet an artifact takes a sink from `sinkFor`: the sheets of the workbook at the output step that its
+ * `from` matches, at once, and those a split makes, when they appear. `order` ranks the sheet within the artifact.
+ */
+function attachSheets(plan: ArtifactPlan, entries: ReadonlyMap<string, SheetEntry>, sinkFor: (sheet: string, order: number) => RowSink): void {
+  plan.sheets.forEach((spec, j) => {
+    const match = globMatcher(spec.from);
+    let position = 0;
+    for (const [name, entry] of entries) {
+      position++;
+      const order = j * 1e6 + position * 1e3;
+      if (entry.port && match(name)) {
+        entry.port.attach(sinkFor(spec.as ?? name, order));
+      } else if (entry.group) {
+        let k = 0;
+        entry.group.subscribe(match, (sheet) => sinkFor(spec.from.includes('*') ? sheet : (spec.as ?? sheet), order + ++k));
+      }
+    }
+  });
+}
+
+/**
+ * A preview's output step: what a run would write, counted, not written. The step's rowsIn and rowsOut are the rows
+ * its artifacts would get, as a run counts its artifacts' rows. A sheet named and missing is left to the run to
+ * refuse (a draft being edited is previewed as far as it goes).
+ */
+export function countOutputs(plans: ArtifactPlan[], entries: ReadonlyMap<string, SheetEntry>, stats: StepStats): void {
+  const counter: RowSink = {
+    begin: () => undefined,
+    row: () => {
+      stats.rowsIn++;
+      stats.rowsOut++;
+    },
+    end: () => undefined,
+  };
+  for (const plan of plans) attachSheets(plan, entries, () => counter);
 }

@@ -1,7 +1,8 @@
 import { MemoryBudget, type MemoryPool } from './flow/budget.js';
 import { RunControl } from './flow/control.js';
 import { Port, type RowSink } from './flow/port.js';
-import { RunGraph } from './flow/run-graph.js';
+import { RunGraph, type GraphDeps } from './flow/run-graph.js';
+import { countOutputs } from './outputs.js';
 import type { SheetGroup } from './flow/step-api.js';
 import type { InputFile } from './io/open-input.js';
 import { assertValidSteps, openSources, type StepSpec } from './run.js';
@@ -53,7 +54,7 @@ class Capture implements RowSink {
 
 /**
  * Runs a draft workflow on the first `limit` rows of each input sheet and shows, for every step, the first
- * rows of each sheet it wrote. Nothing is written: output steps only say what would be. The files the steps
+ * rows of each sheet it wrote. Nothing is written: an output step counts the rows its artifacts would get. The files the steps
  * read are read whole: a lookup finds a match wherever it is in its table, as in a run.
  */
 export async function previewWorkflow(opts: PreviewOptions): Promise<{ steps: PreviewStep[] }> {
@@ -86,7 +87,9 @@ export async function previewWorkflow(opts: PreviewOptions): Promise<{ steps: Pr
         );
       }
     };
-    const graph = new RunGraph({ modules: MODULES, input: sources.main, files: sources.files, control, budget, limits: { limit }, observe });
+    // Output steps write nothing; their figures are the rows their artifacts would get, as a run's are.
+    const output: GraphDeps['output'] = (plans, entries, step) => countOutputs(plans, entries, graph.stats[step]!);
+    const graph: RunGraph = new RunGraph({ modules: MODULES, input: sources.main, files: sources.files, control, budget, limits: { limit }, observe, output });
     graph.plan(opts.steps);
     await graph.execute();
     return {

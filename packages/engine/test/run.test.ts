@@ -121,6 +121,21 @@ describe('previewWorkflow', () => {
     expect(p.steps[2]).toMatchObject({ type: 'output', sheets: {} });
   });
 
+  it('counts the output step\'s rows as the run does: the rows its artifacts would get', async () => {
+    const steps = [
+      { type: 'filter', params: { where: { column: 'v', op: 'lt', value: 3 }, into: 'Small' } },
+      { type: 'aggregate', params: { sheet: 'Small', into: 'G', groupBy: ['g'], measures: [{ fn: 'count', as: 'n' }] } },
+      { type: 'split', params: { sheet: 'Small', by: 'g', prefix: 'g-' } },
+      { type: 'output', params: { artifacts: [{ name: 'x.xlsx', sheets: [{ from: 'Small' }, { from: 'G' }] }, { name: '{sheet}.csv', sheets: [{ from: 'g-*' }] }] } },
+    ];
+    const text = big(6);
+    const ran = await run(steps, csv(text));
+    const previewed = await previewWorkflow({ steps, input: csv(text), limit: 100 });
+    // 3 rows of Small and 3 groups of G in x.xlsx, 3 rows over the split's csvs.
+    expect(ran.result.steps[3]).toMatchObject({ rowsIn: 9, rowsOut: 9 });
+    expect(previewed.steps.map(({ rowsIn, rowsOut }) => ({ rowsIn, rowsOut }))).toEqual(ran.result.steps.map(({ rowsIn, rowsOut }) => ({ rowsIn, rowsOut })));
+  });
+
   it('bounds the input\'s rows by the limit, not a lookup file\'s: a match further down the file is found, as in a run', async () => {
     // Five orders; the price list has 1,000 rows, and the prices of the orders' skus are at its end.
     const prices = `sku,price\n${Array.from({ length: 1_000 }, (_, i) => `S${999 - i},${999 - i}`).join('\n')}\n`;

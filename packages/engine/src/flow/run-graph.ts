@@ -32,7 +32,7 @@ export interface GraphDeps {
   control: RunControl;
   budget: MemoryBudget;
   limits: ReadLimits;
-  /** Attaches an output step's artifacts; absent in previews, which write nothing. */
+  /** Attaches an output step's artifacts (previews count their rows instead, and write nothing). */
   output?: (plans: ArtifactPlan[], entries: ReadonlyMap<string, Entry>, step: number) => void;
   /** Previews: told of every sheet version a step writes. */
   observe?: (step: number, sheet: string, port: Port | SheetGroup) => void;
