@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { createLogger, csv, loadEnv, onShutdown } from '@rowline/kit';
+import { createLogger, csv, exitOnStartupError, loadEnv, onShutdown } from '@rowline/kit';
 import { storageEnv } from '@rowline/storage';
 import { deliverySettings } from '@rowline/delivery';
 import { embeddedEnv, embeddedSecrets } from './config.js';
@@ -9,6 +9,7 @@ import { DEMO, seedDemo } from './seed.js';
 
 // `npm start`: the whole platform in one process. Nothing to install but Node 24.
 const started = performance.now();
+exitOnStartupError('rowline');
 const env = loadEnv(embeddedEnv);
 const dataDir = resolve(env.DATA_DIR);
 const logger = createLogger({ service: 'rowline', level: env.LOG_LEVEL });

@@ -80,9 +80,10 @@ export async function startPlatform(opts: PlatformOptions) {
     };
     // Upload links point at the gateway, so its port must be known before the files service starts. The port
     // stays held until the gateway listens: released at once, another listener on the machine took it in between.
-    const reserved = opts.port ? null : await reservePort(host);
-    const gatewayPort = opts.port || reserved!.port;
-    if (reserved) stops.push({ name: 'gateway-port', stop: () => reserved.release() });
+    // A port given that is taken fails here, at once, rather than after every service has started.
+    const reserved = await reservePort(host, opts.port);
+    const gatewayPort = reserved.port;
+    stops.push({ name: 'gateway-port', stop: () => reserved.release() });
     const publicUrl = opts.publicUrl ?? `http://localhost:${gatewayPort}`;
 
     const authSvc = await auth.createAuthService({
@@ -144,7 +145,7 @@ export async function startPlatform(opts: PlatformOptions) {
       logger: log('gateway'), tokens, supergraphSdl: await loadSupergraph(), urls,
       jwt: { issuer: 'rowline-auth', audience: 'rowline-api', jwksMaxAgeMs: opts.jwksMaxAgeMs }, exposeInternalErrors: false, partner: opts.partner, bus,
     });
-    await reserved?.release();
+    await reserved.release();
     const port = await gateway.listen(gatewayPort, host);
     stops.push({ name: 'gateway', stop: () => gateway.close() });
     const url = `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`;
@@ -179,12 +180,12 @@ async function stopWithin(s: Stop, ms: number): Promise<void> {
   try { await Promise.race([s.stop(), late]); } finally { clearTimeout(timer); }
 }
 
-/** A free port, held by a listener of ours until `release`. */
-function reservePort(host: string): Promise<{ port: number; release(): Promise<void> }> {
+/** `port` (a free one if 0), held by a listener of ours until `release`; EADDRINUSE when it is taken. */
+function reservePort(host: string, wanted: number): Promise<{ port: number; release(): Promise<void> }> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);
-    srv.listen(0, host, () => {
+    srv.listen(wanted, host, () => {
       const { port } = srv.address() as { port: number };
       resolve({ port, release: () => new Promise<void>((done) => srv.close(() => done())) });
     });

@@ -1,13 +1,14 @@
 import { hostname } from 'node:os';
 import { createKafkaBus } from '@rowline/bus';
 import { TOPICS } from '@rowline/proto';
-import { createInternalTokens, createLogger, createMetrics, loadEnv, onShutdown } from '@rowline/kit';
+import { createInternalTokens, createLogger, createMetrics, exitOnStartupError, loadEnv, onShutdown } from '@rowline/kit';
 import { gatewayEnv } from './env.js';
 import { createGateway } from './gateway.js';
 import { limitsFromEnv } from './limits/env.js';
 import { loadSupergraph } from './supergraph.js';
 import { loadPartnerSupergraph } from './partner/endpoint.js';
 
+exitOnStartupError('gateway');
 const env = loadEnv(gatewayEnv);
 const logger = createLogger({ service: 'gateway', level: env.LOG_LEVEL });
 // Subscriptions read executions.events; without Kafka the gateway serves queries and mutations only.

@@ -14,6 +14,7 @@ export * from './search.js';
 export * from './batch.js';
 export * from './count.js';
 export * from './lifecycle.js';
+export * from './startup.js';
 export * from './http-fetch.js';
 export * from './internal-client.js';
 export * from './internal-route.js';

@@ -1,10 +1,11 @@
-import { createInternalTokens, createLogger, createOrm, loadEnv, onShutdown } from '@rowline/kit';
+import { createInternalTokens, createLogger, createOrm, exitOnStartupError, loadEnv, onShutdown } from '@rowline/kit';
 import { authEnv } from './env.js';
 import { entities } from './store/entities.js';
 import { migrations } from './store/migrations/index.js';
 import { createAuthService, SCHEMA, SERVICE } from './service.js';
 import { deriveApiKeySecret } from './domain/api-keys.js';
 
+exitOnStartupError(SERVICE);
 const env = loadEnv(authEnv);
 const logger = createLogger({ service: SERVICE, level: env.LOG_LEVEL });
 const orm = await createOrm({ url: env.DATABASE_URL, schema: SCHEMA, entities, migrations, logger });

@@ -1,4 +1,4 @@
-import { createInternalTokens, createLogger, createMetrics, createOrm, loadEnv, onShutdown } from '@rowline/kit';
+import { createInternalTokens, createLogger, createMetrics, createOrm, EnvError, exitOnStartupError, loadEnv, onShutdown } from '@rowline/kit';
 import { createKafkaBus } from '@rowline/bus';
 import { createStorageFromEnv } from '@rowline/storage';
 import { deliveryEnv, deliverySettings } from './env.js';
@@ -6,9 +6,10 @@ import { entities } from './store/entities.js';
 import { migrations } from './store/migrations/index.js';
 import { createDeliveryService, SCHEMA, SERVICE } from './service.js';
 
+exitOnStartupError(SERVICE);
 const env = loadEnv(deliveryEnv);
 const logger = createLogger({ service: SERVICE, level: env.LOG_LEVEL });
-if (!env.KAFKA_BROKERS) throw new Error('KAFKA_BROKERS is required for the delivery service outside the embedded mode');
+if (!env.KAFKA_BROKERS) throw new EnvError(['KAFKA_BROKERS: not set; expected the Kafka brokers (host:port, comma-separated), required for the delivery service outside the embedded mode']);
 const metrics = createMetrics(SERVICE);
 const bus = createKafkaBus({ brokers: env.KAFKA_BROKERS.split(','), clientId: SERVICE, topicPrefix: env.KAFKA_TOPIC_PREFIX, logger, registry: metrics.registry });
 const storage = createStorageFromEnv(env);

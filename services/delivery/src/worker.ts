@@ -1,4 +1,4 @@
-import { createInternalTokens, createLogger, createMetrics, createOrm, createServiceServer, loadEnv, onShutdown } from '@rowline/kit';
+import { createInternalTokens, createLogger, createMetrics, createOrm, createServiceServer, EnvError, exitOnStartupError, loadEnv, onShutdown } from '@rowline/kit';
 import { createKafkaBus } from '@rowline/bus';
 import { createStorageFromEnv } from '@rowline/storage';
 import { createHostPolicy } from './domain/host-policy.js';
@@ -15,9 +15,10 @@ import { createTransports } from './transports/index.js';
 // The delivery worker process (Deployment delivery-worker): consumes executions.events, records and carries
 // out deliveries, relays the ledger's events; serves only health and metrics. It reads the subgraph's
 // variables (DELIVERY_RUNTIME aside), so one Secret and ConfigMap serve both.
+exitOnStartupError('delivery-worker');
 const env = loadEnv(deliveryEnv);
 const logger = createLogger({ service: 'delivery-worker', level: env.LOG_LEVEL });
-if (!env.KAFKA_BROKERS) throw new Error('KAFKA_BROKERS is required for delivery workers');
+if (!env.KAFKA_BROKERS) throw new EnvError(['KAFKA_BROKERS: not set; expected the Kafka brokers (host:port, comma-separated), required for delivery workers']);
 const metrics = createMetrics('delivery-worker');
 const bus = createKafkaBus({ brokers: env.KAFKA_BROKERS.split(','), clientId: 'delivery-worker', topicPrefix: env.KAFKA_TOPIC_PREFIX, logger, registry: metrics.registry });
 const storage = createStorageFromEnv(env);

@@ -1,13 +1,14 @@
-import { createInternalTokens, createLogger, createMetrics, createOrm, loadEnv, onShutdown } from '@rowline/kit';
+import { createInternalTokens, createLogger, createMetrics, createOrm, EnvError, exitOnStartupError, loadEnv, onShutdown } from '@rowline/kit';
 import { createKafkaBus } from '@rowline/bus';
 import { executionsEnv } from './env.js';
 import { entities } from './store/entities.js';
 import { migrations } from './store/migrations/index.js';
 import { createExecutionsService, SCHEMA, SERVICE } from './service.js';
 
+exitOnStartupError(SERVICE);
 const env = loadEnv(executionsEnv);
 const logger = createLogger({ service: SERVICE, level: env.LOG_LEVEL });
-if (!env.KAFKA_BROKERS) throw new Error('KAFKA_BROKERS is required for the executions service outside the embedded mode');
+if (!env.KAFKA_BROKERS) throw new EnvError(['KAFKA_BROKERS: not set; expected the Kafka brokers (host:port, comma-separated), required for the executions service outside the embedded mode']);
 // One registry for the process: the bus's publishes (the relay's) are served on the same /metrics.
 const metrics = createMetrics(SERVICE);
 const bus = createKafkaBus({ brokers: env.KAFKA_BROKERS.split(','), clientId: SERVICE, topicPrefix: env.KAFKA_TOPIC_PREFIX, logger, registry: metrics.registry });

@@ -1,4 +1,4 @@
-import { createInternalTokens, createLogger, createMetrics, createOrm, createServiceServer, loadEnv, onShutdown } from '@rowline/kit';
+import { createInternalTokens, createLogger, createMetrics, createOrm, createServiceServer, EnvError, exitOnStartupError, loadEnv, onShutdown } from '@rowline/kit';
 import { createKafkaBus } from '@rowline/bus';
 import { createStorageFromEnv } from '@rowline/storage';
 import { workerEnv } from './env.js';
@@ -10,9 +10,10 @@ import { createEngineWorkers } from './worker/engine-workers.js';
 import { faultPointFromEnv } from './worker/fault-points.js';
 
 // The engine worker process: consumes executions.requested, runs workflows, serves health and metrics.
+exitOnStartupError('engine-worker');
 const env = loadEnv(workerEnv);
 const logger = createLogger({ service: 'engine-worker', level: env.LOG_LEVEL });
-if (!env.KAFKA_BROKERS) throw new Error('KAFKA_BROKERS is required for engine workers');
+if (!env.KAFKA_BROKERS) throw new EnvError(['KAFKA_BROKERS: not set; expected the Kafka brokers (host:port, comma-separated), required for engine workers']);
 const metrics = createMetrics('engine-worker');
 const bus = createKafkaBus({
   brokers: env.KAFKA_BROKERS.split(','), clientId: 'engine-worker', topicPrefix: env.KAFKA_TOPIC_PREFIX, logger,
