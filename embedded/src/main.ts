@@ -39,6 +39,10 @@ const lines = [
   ...(seeded ? [`  Log in as ${DEMO.email} / ${DEMO.password} (tenant "${seeded.tenantSlug}") with the logIn mutation,`,
     `  then send the accessToken as "Authorization: Bearer <token>".`] : []),
   `  Storage: ${env.DATABASE_URL ? 'PostgreSQL at DATABASE_URL' : `embedded PostgreSQL in ${dataDir}/postgres`}; events: ${env.KAFKA_BROKERS ? 'Apache Kafka' : 'in-process bus'}.`,
+  // The services listen on loopback ports picked at each start; this is where to find their metrics.
+  `  Metrics (Prometheus; the services' ports change at every start):`,
+  ...Object.entries(platform.metricsUrls).map(([name, url]) => `    ${name.padEnd(11)} ${url}`),
   '',
 ];
+logger.info({ metrics: platform.metricsUrls }, 'metrics endpoints');
 process.stdout.write(`${lines.join('\n')}\n`);

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { createServer } from 'node:net';
-import { createInternalTokens, createLogger, createOrm, type Logger, type Orm, type OrmOptions } from '@rowline/kit';
-import { createKafkaBus, createMemoryBus, type EventBus } from '@rowline/bus';
+import { createInternalTokens, createLogger, createMetrics, createOrm, type Logger, type Orm, type OrmOptions } from '@rowline/kit';
+import { createKafkaBus, createMemoryBus, withMetrics, type EventBus } from '@rowline/bus';
 import { createStorageFromEnv, storageEnv, type StorageEnv } from '@rowline/storage';
 import * as auth from '@rowline/auth';
 import * as workflows from '@rowline/workflows';
@@ -66,6 +66,17 @@ export async function startPlatform(opts: PlatformOptions) {
     ? createKafkaBus({ brokers: opts.kafkaBrokers, clientId: 'rowline', topicPrefix: opts.topicPrefix, logger: log('bus') })
     : createMemoryBus({ logger: log('bus') });
   stops.push({ name: 'bus', stop: () => bus.close() });
+  // What distributed mode counts in each process's registry, counted on the same service's /metrics here:
+  // the executions service (its relay's publishes, the engine workers' consumption and runs), the delivery
+  // service (its consumer, relay and workers) and the gateway (its subscriptions' consumption). Each gets
+  // its own view of the one bus, counting on its registry, as each process there has its own bus.
+  const metered = (service: string) => {
+    const metrics = createMetrics(service);
+    return { metrics, bus: withMetrics(bus, metrics.registry) };
+  };
+  const executionsMeter = metered('executions');
+  const deliveryMeter = metered('delivery');
+  const gatewayMeter = metered('gateway');
 
   try {
     const orm = async (service: string, schema: string, entities: OrmOptions['entities'], migrations: OrmOptions['migrations']): Promise<Orm> => {
@@ -110,7 +121,8 @@ export async function startPlatform(opts: PlatformOptions) {
       logger: log('delivery'), orm: await orm('delivery', delivery.SCHEMA, delivery.entities, delivery.migrations), tokens,
       secretKey: Buffer.from(opts.secrets.deliveryKey, 'base64'), workflowsUrl,
       ...deliveryOptions,
-      runtime: { bus, storage, filesUrl, workers: deliveryWorkers },
+      metrics: deliveryMeter.metrics,
+      runtime: { bus: deliveryMeter.bus, storage, filesUrl, workers: deliveryWorkers },
       hosts: deliveryHosts ?? { production: false, devAllowedHosts: [] },
     });
     const urls = {
@@ -122,8 +134,8 @@ export async function startPlatform(opts: PlatformOptions) {
     };
     const executionsOrm = await orm('executions', executions.SCHEMA, executions.entities, executions.migrations);
     const executionsSvc = await executions.createExecutionsService({
-      logger: log('executions'), orm: executionsOrm, tokens, bus, workflowsUrl: urls.workflows, filesUrl: urls.files,
-      tenantLimit: opts.executions?.tenantLimit,
+      logger: log('executions'), orm: executionsOrm, tokens, bus: executionsMeter.bus, workflowsUrl: urls.workflows, filesUrl: urls.files,
+      tenantLimit: opts.executions?.tenantLimit, metrics: executionsMeter.metrics,
     });
     urls.executions = await listen('executions', executionsSvc.server);
     executionsSvc.relay.start();
@@ -134,8 +146,8 @@ export async function startPlatform(opts: PlatformOptions) {
 
     if (opts.executions?.runWorkers !== false) {
       const workers = executions.createEngineWorkers({
-        logger: log('engine-worker'), orm: executionsOrm, tokens, bus, storage, filesUrl: urls.files,
-        concurrency: opts.engineConcurrency ?? 2, leaseMs: opts.leaseMs, registry: executionsSvc.metrics.registry, ...opts.executions,
+        logger: log('engine-worker'), orm: executionsOrm, tokens, bus: executionsMeter.bus, storage, filesUrl: urls.files,
+        concurrency: opts.engineConcurrency ?? 2, leaseMs: opts.leaseMs, registry: executionsMeter.metrics.registry, ...opts.executions,
       });
       await workers.start();
       stops.push({ name: 'engine-workers', stop: () => workers.stop() });
@@ -143,14 +155,18 @@ export async function startPlatform(opts: PlatformOptions) {
 
     const gateway = await createGateway({
       logger: log('gateway'), tokens, supergraphSdl: await loadSupergraph(), urls,
-      jwt: { issuer: 'rowline-auth', audience: 'rowline-api', jwksMaxAgeMs: opts.jwksMaxAgeMs }, exposeInternalErrors: false, partner: opts.partner, bus,
+      jwt: { issuer: 'rowline-auth', audience: 'rowline-api', jwksMaxAgeMs: opts.jwksMaxAgeMs }, exposeInternalErrors: false, partner: opts.partner,
+      bus: gatewayMeter.bus, metrics: gatewayMeter.metrics,
     });
     await reserved.release();
     const port = await gateway.listen(gatewayPort, host);
     stops.push({ name: 'gateway', stop: () => gateway.close() });
     const url = `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`;
+    // Where each /metrics is: the gateway's, and each service's own (executions' counts the engine workers too).
+    const metricsUrls: Record<string, string> = { gateway: `${url}/metrics` };
+    for (const name of ['auth', 'workflows', 'files', 'executions', 'delivery'] as const) metricsUrls[name] = `${urls[name]}/metrics`;
     return {
-      url, graphqlUrl: `${url}/graphql`, urls, logger: root, bus,
+      url, graphqlUrl: `${url}/graphql`, urls, metricsUrls, logger: root, bus,
       async stop() {
         for (const s of [...stops].reverse()) {
           try { await stopWithin(s, STOP_DEADLINE_MS); } catch (err) { root.warn({ err, component: s.name }, 'stop failed'); }

@@ -47,7 +47,27 @@ async function startEmbedded(databaseUrl: string, env: Record<string, string>) {
     await stop();
     throw err;
   }
-  return { graphqlUrl: `http://127.0.0.1:${port}/graphql`, stop };
+  return { graphqlUrl: `http://127.0.0.1:${port}/graphql`, stop, output: () => output };
+}
+
+/** The /metrics address the start banner prints for `name` (`    delivery    http://127.0.0.1:39211/metrics`). */
+function bannerMetricsUrl(output: string, name: string): string {
+  const url = new RegExp(`^ {4}${name} +(http://\\S+/metrics)$`, 'm').exec(output)?.[1];
+  if (!url) throw new Error(`the start banner names no /metrics of ${name}:\n${output}`);
+  return url;
+}
+
+const scrape = async (url: string) => (await fetch(url)).text();
+
+/** The value of the sample `name` whose labels include `labels` in a Prometheus text exposition; undefined if none. */
+function sample(exposition: string, name: string, labels: Record<string, string>): number | undefined {
+  for (const line of exposition.split('\n')) {
+    const m = /^([a-z_]+)\{(.*)\} (\S+)$/.exec(line);
+    if (m?.[1] !== name) continue;
+    const has = Object.fromEntries([...m[2]!.matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
+    if (Object.entries(labels).every(([k, v]) => has[k] === v)) return Number(m[3]);
+  }
+  return undefined;
 }
 
 async function signUp(graphqlUrl: string): Promise<GraphQLClient> {
@@ -84,7 +104,7 @@ describe('npm start reads the delivery settings', () => {
     await db?.drop();
   });
 
-  it('delivers a run to a webhook on 127.0.0.1 when DELIVERY_DEV_ALLOWED_HOSTS names it', async () => {
+  it('delivers a run to a webhook on 127.0.0.1 when DELIVERY_DEV_ALLOWED_HOSTS names it, counted on the /metrics the banner names', async () => {
     const platform = await startEmbedded(db.url, { DELIVERY_DEV_ALLOWED_HOSTS: '127.0.0.1', DELIVERY_POLL_MS: '200' });
     try {
       const api = await signUp(platform.graphqlUrl);
@@ -104,6 +124,18 @@ describe('npm start reads the delivery settings', () => {
       const executionId = started.data!.startExecution.id as string;
       await expect.poll(() => received.filter((r) => r.executionId === executionId), { timeout: 60_000, interval: 200 })
         .toEqual([expect.objectContaining({ type: 'artifact.delivered', executionId })]);
+      // The delivery and bus metrics docs/operations.md promises, on the services' endpoints as in distributed mode.
+      const deliveryMetrics = bannerMetricsUrl(platform.output(), 'delivery');
+      const webhook = { kind: 'webhook', service: 'delivery' };
+      await expect.poll(async () => sample(await scrape(deliveryMetrics), 'rowline_deliveries_total', { ...webhook, outcome: 'succeeded' }), { timeout: 10_000, interval: 200 })
+        .toBe(1);
+      const fromDelivery = await scrape(deliveryMetrics);
+      expect(sample(fromDelivery, 'rowline_delivery_attempts_total', { ...webhook, outcome: 'SUCCEEDED' })).toBe(1);
+      expect(sample(fromDelivery, 'rowline_delivery_attempt_seconds_count', webhook)).toBe(1);
+      expect(sample(fromDelivery, 'rowline_bus_messages_processed_total', { topic: 'executions.events', group: 'delivery-service', outcome: 'ok' })).toBeGreaterThan(0);
+      const fromExecutions = await scrape(bannerMetricsUrl(platform.output(), 'executions'));
+      expect(sample(fromExecutions, 'rowline_bus_messages_published_total', { topic: 'executions.events', event_type: 'succeeded', service: 'executions' })).toBe(1);
+      expect(sample(fromExecutions, 'rowline_bus_messages_processed_total', { topic: 'executions.requested', group: 'engine-workers', outcome: 'ok' })).toBe(1);
     } finally {
       await platform.stop();
     }
