@@ -15,6 +15,8 @@ const ALL_SCOPES = ['workflows:read', 'executions:read', 'files:read', 'deliveri
 /** Short so the revocation and budget tests are quick; the defaults are 30 s and 1000 points a minute. */
 const KEY_CACHE_MS = 400;
 const BUDGET = { points: 300, windowMs: 6000 };
+/** Usage reports wait 5 s by default; the tests wait at most a few of them. */
+const USAGE_FLUSH_MS = 300;
 
 let t: TestPlatform;
 type Tenant = Awaited<ReturnType<TestPlatform['signUp']>>;
@@ -91,6 +93,12 @@ async function verifyCalls(): Promise<number> {
     .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
 }
 
+/** A key as its tenant's admins see it in `apiKeys`. */
+async function keyRow(id: string) {
+  const keys = await as(acme.accessToken, '{ apiKeys(first: 100) { edges { node { id requestCount costPoints lastUsedAt revokedAt } } } }');
+  return keys.apiKeys.edges.map((e: any) => e.node).find((n: any) => n.id === id);
+}
+
 async function sql<R>(text: string, params: unknown[] = []): Promise<R[]> {
   const client = new pg.Client({ connectionString: t.databaseUrl });
   await client.connect();
@@ -98,7 +106,7 @@ async function sql<R>(text: string, params: unknown[] = []): Promise<R[]> {
 }
 
 beforeAll(async () => {
-  t = await startTestPlatform({ partner: { keyCacheMs: KEY_CACHE_MS, budgetPoints: BUDGET.points, budgetWindowMs: BUDGET.windowMs } });
+  t = await startTestPlatform({ partner: { keyCacheMs: KEY_CACHE_MS, budgetPoints: BUDGET.points, budgetWindowMs: BUDGET.windowMs, usageFlushMs: USAGE_FLUSH_MS } });
   acme = await tenantWithRun('Acme');
   globex = await t.signUp('Globex');
 });
@@ -354,16 +362,33 @@ describe('key checks', () => {
     expect((await query(key, '{ executions { edges { node { id } } } }')).status).toBe(401);
   });
 
-  it('counts requests and cost points per key, reported to auth with the next check', async () => {
+  it('counts requests and cost points per key, on auth\'s row within seconds without another request', async () => {
     const { key, id } = await createKey(acme);
     let points = 0;
     for (let i = 0; i < 3; i++) points += (await query(key, '{ executions { edges { node { id } } } }')).extensions.cost.points;
-    await sleep(KEY_CACHE_MS + 50);
-    await query(key, '{ executions { edges { node { id } } } }');
-    const keys = await as(acme.accessToken, '{ apiKeys(first: 100) { edges { node { id requestCount costPoints lastUsedAt } } } }');
-    const node = keys.apiKeys.edges.map((e: any) => e.node).find((n: any) => n.id === id);
+    const node = await until('the usage report', async () => {
+      const n = await keyRow(id);
+      return n.requestCount >= 3 ? n : undefined;
+    }, 10 * USAGE_FLUSH_MS);
     expect(node).toMatchObject({ requestCount: 3, costPoints: points });
     expect(node.lastUsedAt).not.toBeNull();
+  });
+
+  it('keeps the usage of a key revoked right after it served requests', async () => {
+    const { key, id } = await createKey(acme);
+    let points = 0;
+    for (let i = 0; i < 4; i++) points += (await query(key, '{ executions { edges { node { id } } } }')).extensions.cost.points;
+    await as(acme.accessToken, `mutation($id: ID!) { revokeApiKey(id: $id) { revokedAt } }`, { id });
+    // No request follows: the key's next check, which used to carry its usage, never comes.
+    const node = await until('the revoked key\'s usage', async () => {
+      const n = await keyRow(id);
+      return n.requestCount >= 4 ? n : undefined;
+    }, 10 * USAGE_FLUSH_MS);
+    expect(node).toMatchObject({ requestCount: 4, costPoints: points });
+    expect(node.revokedAt).not.toBeNull();
+    await sleep(KEY_CACHE_MS + 50);
+    expect((await query(key, '{ executions { edges { node { id } } } }')).status).toBe(401);
+    expect(await keyRow(id)).toMatchObject({ requestCount: 4, costPoints: points });
   });
 });
 

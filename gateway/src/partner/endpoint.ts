@@ -29,6 +29,8 @@ export type PartnerOptions = {
   supergraphSdl?: string;
   /** How long a key check is trusted (default 30 s): a revoked key works at most this long after. */
   keyCacheMs?: number;
+  /** How long a key's usage (requests, cost points) waits before it is reported to auth (default 5 s). */
+  usageFlushMs?: number;
   /** Cost points a key may spend per window (default 1000 per 60 s). */
   budgetPoints?: number;
   budgetWindowMs?: number;
@@ -51,7 +53,9 @@ export async function createPartnerEndpoint(opts: PartnerOptions & {
   /** The public endpoint's shape limits (depth, aliases, root fields, tokens; `createDefenses().shape`). */
   shape: { validationRules: ValidationRule[]; parseOptions: ParseOptions };
 }) {
-  const keys = createApiKeyVerifier({ authUrl: opts.authUrl, tokens: opts.tokens, cacheMs: opts.keyCacheMs ?? 30_000 });
+  const keys = createApiKeyVerifier({
+    authUrl: opts.authUrl, tokens: opts.tokens, cacheMs: opts.keyCacheMs ?? 30_000, usageFlushMs: opts.usageFlushMs, logger: opts.logger,
+  });
   const budgetPoints = opts.budgetPoints ?? 1000;
   const budgets = createBudgets({ points: budgetPoints, windowMs: opts.budgetWindowMs ?? 60_000 });
   const gateway = new ApolloGateway({ supergraphSdl: opts.supergraphSdl ?? await loadPartnerSupergraph(), buildService: opts.buildService });
@@ -153,7 +157,11 @@ export async function createPartnerEndpoint(opts: PartnerOptions & {
       // JSON, not Express's HTML error page.
       app.use(PARTNER_PATH, bodyErrorHandler(opts.logger, PARTNER_BODY_BYTES));
     },
-    stop: () => apollo.stop(),
+    /** After the last request has been answered (the gateway closes its server first): then the last usage report. */
+    async stop() {
+      await apollo.stop();
+      await keys.close();
+    },
   };
 }
 export type PartnerEndpoint = Awaited<ReturnType<typeof createPartnerEndpoint>>;

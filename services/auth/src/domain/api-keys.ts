@@ -127,6 +127,28 @@ export function createApiKeys(deps: { em: () => EntityManager; secret: string })
       if (!row || !timingSafeEqual(Buffer.from(row.key_hash), Buffer.from(hash))) return null;
       return { id: row.id, tenantId: row.tenant_id, scopes: row.scopes, expiresAt: row.expires_at ? new Date(row.expires_at) : null };
     },
+
+    /**
+     * Adds what the gateway served with keys since its last report to their rows, revoked and expired keys
+     * included: those requests were served (a key works for up to the gateway's cache lifetime after it is
+     * revoked), and their usage arrives after the last check that still found the key valid. A row is matched
+     * by id and tenant, as the gateway verified them; unknown ones are skipped. Answers how many rows it counted on.
+     */
+    async recordUsage(entries: UsageReport[]): Promise<number> {
+      const valid = entries.filter((e) => isUuid(e.id) && isUuid(e.tenantId) && (e.requests > 0 || e.points > 0));
+      if (!valid.length) return 0;
+      const rows = await deps.em().getConnection().execute<Array<{ id: string }>>(
+        `update "auth"."api_keys" k set request_count = k.request_count + u.requests, cost_points = k.cost_points + u.points,
+           last_used_at = case when u.requests > 0 then greatest(k.last_used_at, now()) else k.last_used_at end
+         from (values ${valid.map(() => '(?::uuid, ?::uuid, ?::bigint, ?::bigint)').join(', ')}) as u(id, tenant_id, requests, points)
+         where k.id = u.id and k.tenant_id = u.tenant_id
+         returning k.id`,
+        valid.flatMap((e) => [e.id, e.tenantId, e.requests, e.points]));
+      return rows.length;
+    },
   };
 }
+
+/** Requests and cost points the gateway served with one key since its last report. */
+export type UsageReport = { id: string; tenantId: string; requests: number; points: number };
 export type ApiKeys = ReturnType<typeof createApiKeys>;
