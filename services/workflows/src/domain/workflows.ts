@@ -46,6 +46,21 @@ export function createWorkflowsDomain(deps: { validateSteps: StepValidator }) {
   // `Workflow.versions`, per request (its em): a list of workflows resolves the field once per workflow in one turn.
   // The fields given the same page (first, after) read their pages in one statement, and the counts their clients
   // select in one more, whatever the number of workflows.
+  /** The workflow a mutation changes, read into `em` (whose flush writes the change), or NOT_FOUND. */
+  const toChange = async (em: EntityManager, id: string): Promise<Workflow> => {
+    const workflow = isUuid(id) ? await em.findOne(WorkflowEntity, { id }) : null;
+    if (!workflow) throw notFound('Workflow', id);
+    return workflow;
+  };
+  const setStatus = async (em: EntityManager, id: string, status: Workflow['status']): Promise<Workflow> => {
+    const workflow = await toChange(em, id);
+    if (workflow.status !== status) {
+      workflow.status = status;
+      await em.flush();
+    }
+    return workflow;
+  };
+
   const pageLoads = perRequest<(workflowId: string) => Promise<WorkflowVersion[]>>();
   const countLoads = perRequest<(workflowId: string) => Promise<number>>();
   // A workflow or a version by id: the gateway's `_entities` call and `latestVersion` of a list name many in one turn,
@@ -108,8 +123,7 @@ export function createWorkflowsDomain(deps: { validateSteps: StepValidator }) {
     async update(em: EntityManager, input: { id: string; name?: string | null; description?: string | null }): Promise<Workflow> {
       const name = input.name == null ? undefined : checkName(input.name);
       const description = input.description == null ? undefined : checkDescription(input.description);
-      const workflow = isUuid(input.id) ? await em.findOne(WorkflowEntity, { id: input.id }) : null;
-      if (!workflow) throw notFound('Workflow', input.id);
+      const workflow = await toChange(em, input.id);
       if (name !== undefined) workflow.name = name;
       if (description !== undefined) workflow.description = description;
       await em.flush();
@@ -117,26 +131,10 @@ export function createWorkflowsDomain(deps: { validateSteps: StepValidator }) {
     },
 
     /** Lists the workflow again and lets it take new versions; unarchiving an active workflow is fine. */
-    async unarchive(em: EntityManager, id: string): Promise<Workflow> {
-      const workflow = isUuid(id) ? await em.findOne(WorkflowEntity, { id }) : null;
-      if (!workflow) throw notFound('Workflow', id);
-      if (workflow.status !== 'ACTIVE') {
-        workflow.status = 'ACTIVE';
-        await em.flush();
-      }
-      return workflow;
-    },
+    unarchive: (em: EntityManager, id: string): Promise<Workflow> => setStatus(em, id, 'ACTIVE'),
 
     /** Hides the workflow from listings and refuses new versions; its versions and runs stay readable. Idempotent. */
-    async archive(em: EntityManager, id: string): Promise<Workflow> {
-      const workflow = isUuid(id) ? await em.findOne(WorkflowEntity, { id }) : null;
-      if (!workflow) throw notFound('Workflow', id);
-      if (workflow.status !== 'ARCHIVED') {
-        workflow.status = 'ARCHIVED';
-        await em.flush();
-      }
-      return workflow;
-    },
+    archive: (em: EntityManager, id: string): Promise<Workflow> => setStatus(em, id, 'ARCHIVED'),
 
     async list(em: EntityManager, opts: { first: number; after?: string | null; includeArchived?: boolean; nameContains?: string | null }): Promise<Page<Workflow>> {
       return findPage(em, WorkflowEntity, {
