@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Request, Response } from 'express';
 import { CLIENT_ADDRESS_HEADER, INTERNAL_TOKEN_HEADER, type Logger } from '@rowline/kit';
 
@@ -42,10 +43,15 @@ export function filesProxy(filesUrl: string, logger?: Logger) {
       // fetch decodes it, and the length would be the encoded one's (the files service encodes none today).
       const length = upstream.headers.get('content-length');
       if (length !== null && !upstream.headers.has('content-encoding')) res.setHeader('content-length', length);
-      if (upstream.body) Readable.fromWeb(upstream.body as never).pipe(res);
+      // pipeline, not pipe: a files service that dies mid-body errors the stream, which `pipe` left unhandled (an
+      // uncaught exception: the whole gateway went down). The client's response is cut short instead (catch
+      // below), so with the Content-Length passed on it sees a short body, never a whole-looking partial file.
+      if (upstream.body) await pipeline(Readable.fromWeb(upstream.body as never), res);
       else res.end();
     } catch (err) {
-      logger?.warn({ err, requestId: req.headers['x-request-id'], path: target.pathname.split('/').slice(0, 3).join('/') }, 'the files proxy could not forward a request');
+      // A client that went away mid-download is not the proxy's failure: nothing worth a warning.
+      const clientLeft = res.headersSent && (err as { code?: string }).code === 'ERR_STREAM_PREMATURE_CLOSE';
+      if (!clientLeft) logger?.warn({ err, requestId: req.headers['x-request-id'], path: target.pathname.split('/').slice(0, 3).join('/') }, 'the files proxy could not forward a request');
       if (!res.headersSent) res.status(502).json({ error: { code: 'UNAVAILABLE', message: 'The files service did not answer' } });
       else res.destroy();
     }
