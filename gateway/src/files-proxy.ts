@@ -37,7 +37,8 @@ export function filesProxy(filesUrl: string, logger?: Logger) {
         ...(hasBody ? { body: Readable.toWeb(req) as ReadableStream, duplex: 'half' } : {}),
       } as RequestInit);
       res.status(upstream.status);
-      upstream.headers.forEach((value, name) => { if (!HOP_BY_HOP.has(name)) res.setHeader(name, value); });
+      // Nor its Content-Encoding: fetch has decoded the body, so the label would tell the client to decode it again.
+      upstream.headers.forEach((value, name) => { if (!HOP_BY_HOP.has(name) && name !== 'content-encoding') res.setHeader(name, value); });
       // The body goes on byte for byte, so its length does too: without it a download went out chunked, and a
       // client could neither show progress nor tell a cut-off file from a whole one. Not for an encoded body:
       // fetch decodes it, and the length would be the encoded one's (the files service encodes none today).

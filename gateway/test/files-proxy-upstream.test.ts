@@ -1,5 +1,6 @@
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { filesProxy } from '../src/files-proxy.js';
@@ -15,6 +16,11 @@ beforeAll(async () => {
       // Promises 100,000 bytes, sends 10,000, then the connection drops (a crash, a storage read that failed).
       res.writeHead(200, { 'content-type': 'text/csv', 'content-length': '100000' });
       res.write(Buffer.alloc(10_000, 'a'), () => setTimeout(() => res.socket?.destroy(), 20));
+      return;
+    }
+    if (req.url === '/files/download/gzipped') {
+      const body = gzipSync('a,b\n1,2\n');
+      res.writeHead(200, { 'content-type': 'text/csv', 'content-encoding': 'gzip', 'content-length': String(body.length) }).end(body);
       return;
     }
     res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '2' }).end('ok');
@@ -48,5 +54,19 @@ describe('the files proxy, when the files service fails mid-body', () => {
     expect(res.received).toBeLessThan(100_000);
     // The gateway is still up, answering the next request.
     expect(await rawGet('/files/download/fine')).toMatchObject({ status: 200, received: 2, outcome: 'end' });
+  });
+});
+
+describe('the files proxy, given an encoded body', () => {
+  it('does not label the bytes it sends with the encoding fetch already undid', async () => {
+    const { port } = gateway.address() as AddressInfo;
+    const res = await new Promise<{ headers: Record<string, unknown>; body: string }>((resolve, reject) => {
+      request({ host: '127.0.0.1', port, path: '/files/download/gzipped', method: 'GET' }, (r) => {
+        let body = '';
+        r.setEncoding('latin1').on('data', (c: string) => { body += c; }).on('end', () => resolve({ headers: r.headers, body }));
+      }).on('error', reject).end();
+    });
+    expect(res.body).toBe('a,b\n1,2\n');
+    expect(res.headers['content-encoding']).toBeUndefined();
   });
 });
