@@ -89,31 +89,38 @@ export function fileKeys(steps: ReadonlyArray<{ type: string; params: unknown }>
   return [...keys];
 }
 
-/** The input of a plan that reads nothing (inputSheets): its one sheet stands for the first sheet, which no step can name. */
-const PROBED: WorkbookSource = {
-  sheetNames: ['\u0000first'],
-  readSheet: () => Promise.reject(new Error('internal: a probe reads no rows')),
-  close: async () => undefined,
-};
+/** The input of a plan that reads nothing (inputSheets): sheets of these names (a sentinel stands for an unknown first sheet, which no step can name). */
+function probedInput(sheetNames: readonly string[]): WorkbookSource {
+  return {
+    sheetNames: sheetNames.length ? [...sheetNames] : ['\u0000first'],
+    readSheet: () => Promise.reject(new Error('internal: a probe reads no rows')),
+    close: async () => undefined,
+  };
+}
 
 /**
- * The sheets of the input that these steps read by name, each once, in the order the steps are wired: the names a
- * run needs its input to have (or it fails with SHEET_NOT_FOUND), told before there is a file, by planning the steps
- * as a run does (RunGraph.plan) on an input that has whatever sheet is asked for. Not a sheet an earlier step made
- * (a filter's or an aggregate's `into`), nor the first sheet that a step leaving `sheet` out reads, whatever its
- * name; an output's `from` counts when it names (no pattern) a sheet no step made. Sheets of `files` are not the
- * input's. Steps the engine would refuse name none; a step that would fail planning for another reason stops the
- * probe there (a run fails at it anyway, and says why).
+ * The sheets of the input that these steps read by name and the input lacks, each once, in the order the steps are
+ * wired: the names a run needs its input to have (or it fails with SHEET_NOT_FOUND), told before there is a run, by
+ * planning the steps as a run does (RunGraph.plan) on a stand-in input that has `sheets` (a file's, as inspection
+ * named them) and whatever other sheet is asked for. Not a sheet an earlier step made (a filter's or an aggregate's
+ * `into`, a validate's quarantine, "<first sheet> rejected" by default), nor the first sheet that a step leaving
+ * `sheet` out reads; an output's `from` counts when it names (no pattern) a sheet no step made. Names made from the
+ * first sheet's name (the quarantine's) are as in a run only when `sheets` are given: without them, the first sheet
+ * is unknown, and every sheet read by name is named. Sheets of `files` are not the input's. Steps the engine would
+ * refuse name none; a step that would fail planning for another reason stops the probe there (a run fails at it
+ * anyway, and says why).
  */
-export function inputSheets(steps: unknown): string[] {
+export function inputSheets(steps: unknown, sheets: readonly string[] = []): string[] {
   if (stepValidator().validate(steps, { saving: false }).length) return [];
   const valid = steps as StepSpec[];
+  const input = probedInput(sheets);
+  const others = probedInput([]);
   const names = new Set<string>();
   const budget = new MemoryBudget();
   const graph = new RunGraph({
     modules: MODULES,
-    input: PROBED,
-    files: new Map(fileKeys(valid).map((key) => [key, PROBED])),
+    input,
+    files: new Map(fileKeys(valid).map((key) => [key, others])),
     control: new RunControl(undefined, undefined),
     budget,
     limits: {},

@@ -74,3 +74,30 @@ describe('inputSheets', () => {
     expect(inputSheets('not steps')).toEqual([]);
   });
 });
+
+describe('inputSheets of a given file\'s sheets', () => {
+  // The quarantine sheet's default name is "<sheet> rejected", after the real name of the sheet validated.
+  const quarantined: StepSpec[] = [
+    { type: 'validate', params: { rules: [{ column: 'amount', check: 'range', min: 6, severity: 'BLOCKING' }], maxErrorRatio: 1 } },
+    { type: 'output', params: { artifacts: [{ name: 'rejected.csv', sheets: [{ from: 'sales rejected' }] }] } },
+  ];
+
+  it('names no sheet that a run of the steps on that file makes, though its name derives from the first sheet\'s', async () => {
+    const ran = await run(quarantined, csv(SALES, 'sales.csv'));
+    expect(ran.text('rejected.csv')).toContain('North,5');
+    expect(inputSheets(quarantined, ['sales'])).toEqual([]);
+  });
+
+  it('names the sheets read by name that the file lacks, as the run fails with SHEET_NOT_FOUND', async () => {
+    const err = await failure(run(quarantined, csv(SALES, 'Sales 2026-11.csv')));
+    expect(err).toMatchObject({ code: 'SHEET_NOT_FOUND' });
+    expect(inputSheets(quarantined, ['Sales 2026-11'])).toEqual(['sales rejected']);
+  });
+
+  it('names none that a move_rows appends to when the file has it', () => {
+    expect(inputSheets([
+      { type: 'move_rows', params: { to: 'Archive', where: { column: 'amount', op: 'lt', value: 0 } } },
+      { type: 'output', params: { artifacts: [{ name: 'a.xlsx', sheets: [{ from: 'Archive' }, { from: 'Notes' }] }] } },
+    ], ['Data', 'Archive'])).toEqual(['Notes']);
+  });
+});

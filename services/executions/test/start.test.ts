@@ -135,6 +135,15 @@ describe('starting a run whose steps name sheets', () => {
     expect(await runsOf()).toBe(before);
   });
 
+  it('runs steps that name a sheet the run makes after the file\'s first sheet: validate\'s "<sheet> rejected"', async () => {
+    const { versionId } = await acme.workflow([
+      { type: 'validate', params: { rules: [{ column: 'amount', check: 'range', min: 6, severity: 'BLOCKING' }], maxErrorRatio: 1 } },
+      { type: 'output', params: { artifacts: [{ name: 'rejected.csv', sheets: [{ from: 'sales rejected' }] }] } },
+    ], 'Rejected sales');
+    const run = await acme.ended(await acme.run({ workflowVersionId: versionId, fileId: await acme.uploadCsv('sales.csv', SALES) }));
+    expect(run).toMatchObject({ status: 'SUCCEEDED', error: null });
+  });
+
   it('runs steps that leave sheet out on any week\'s file, and steps that name the sheets earlier steps made', async () => {
     const { versionId: anyWeek } = await acme.workflow([
       { type: 'filter', params: { where: { column: 'amount', op: 'gt', value: 5 }, into: 'Big' } },

@@ -255,19 +255,28 @@ export function createExecutionsDomain(deps: { lookups: Lookups; onOutbox: () =>
     }
   }
 
-  // The input sheets a version's steps read, once per steps array: a version the cache answered keeps its array.
-  const sheetsRead = new WeakMap<StepSpec[], string[]>();
+  // The input sheets a version's steps lack in a file, once per steps array (a version the cache answered keeps its
+  // array) and file's sheet names: a few files at most per version, the week's file of a chore.
+  const sheetsLacking = new WeakMap<StepSpec[], Map<string, string[]>>();
   /**
    * Every sheet the steps read from the input by name must be in the file, or the run would fail with
    * SHEET_NOT_FOUND once a worker opened it: refused now, with what the engine would say of a csv (its one sheet is
-   * named after the file, so a workflow saved on last week's file names a sheet this week's does not have).
+   * named after the file, so a workflow saved on last week's file names a sheet this week's does not have). Planned
+   * on the file's own sheet names, as a run is: a sheet named after the first sheet (validate's "<sheet> rejected")
+   * or one a move_rows appends to is then told as a run tells it.
    */
   function checkSheets(steps: StepSpec[], file: { name: string; sheetNames?: string[] | null }) {
     const have = file.sheetNames;
-    if (!have) return;
-    let read = sheetsRead.get(steps);
-    if (!read) sheetsRead.set(steps, (read = inputSheets(steps)));
-    const missing = read.filter((name) => !have.includes(name));
+    if (!have?.length) return;
+    let byNames = sheetsLacking.get(steps);
+    if (!byNames) sheetsLacking.set(steps, (byNames = new Map()));
+    const key = JSON.stringify(have);
+    let missing = byNames.get(key);
+    if (!missing) {
+      missing = inputSheets(steps, have);
+      if (byNames.size >= 16) byNames.clear();
+      byNames.set(key, missing);
+    }
     if (!missing.length) return;
     const names = (list: string[]) => list.map((n) => JSON.stringify(n)).join(', ');
     const csv = /\.csv$/i.test(file.name) ? `: ${csvSheetHint(file.name)}` : '';
