@@ -38,6 +38,8 @@ beforeAll(async () => {
   }
   const theirs = (await db.insertRun({ tenantId: other, status: 'SUCCEEDED' })).id;
   await log(other, theirs, 'warn', 'their warning', 1);
+  // A line of the other tenant under an id of Acme's runs: only the tenant scopes it out (run ids alone would not).
+  await log(other, runs[0]!, 'warn', 'their line under run 0', 2);
 });
 afterAll(async () => { await db?.stop(); });
 
