@@ -41,7 +41,7 @@ export const firstElement = (xml: string, local: string): XmlElement | undefined
 export function attributes(raw: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const m of raw.matchAll(/([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g)) {
-    const value = decodeXml(m[2] ?? m[3] ?? '');
+    const value = decodeReferences(m[2] ?? m[3] ?? '');
     out.set(m[1]!, value);
     const local = m[1]!.split(':').pop()!;
     if (!out.has(local)) out.set(local, value);
@@ -51,15 +51,21 @@ export function attributes(raw: string): Map<string, string> {
 
 const NAMED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 
-/** XML character references, then OOXML's `_xHHHH_` escapes for characters XML cannot carry. */
+/**
+ * XML character references only: an attribute's value as the engine reads it (packages/engine, xml.ts). A sheet's
+ * name is one, and the steps of a run must name it as the engine sees it: `_xHHHH_` in it is its own text there.
+ */
+export function decodeReferences(text: string): string {
+  return text.replace(/&(#x[0-9a-f]+|#\d+|lt|gt|amp|quot|apos);/gi, (whole, ref: string) => {
+    if (ref[0] !== '#') return NAMED[ref.toLowerCase()] ?? whole;
+    const code = ref[1] === 'x' || ref[1] === 'X' ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
+    return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : '';
+  });
+}
+
+/** XML character references, then OOXML's `_xHHHH_` escapes for characters XML cannot carry (a cell's text). */
 export function decodeXml(text: string): string {
-  return text
-    .replace(/&(#x[0-9a-f]+|#\d+|lt|gt|amp|quot|apos);/gi, (whole, ref: string) => {
-      if (ref[0] !== '#') return NAMED[ref.toLowerCase()] ?? whole;
-      const code = ref[1] === 'x' || ref[1] === 'X' ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
-      return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : '';
-    })
-    .replace(/_x([0-9a-f]{4})_/gi, (_w, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+  return decodeReferences(text).replace(/_x([0-9a-f]{4})_/gi, (_w, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 }
 
 /** The text runs (`<t>`) of a string item or inline string, without phonetic guides (`<rPh>`). */

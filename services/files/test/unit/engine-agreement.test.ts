@@ -153,6 +153,21 @@ describe('xlsx inspection and the engine\'s reader', () => {
     expect(await inspectionRefuses(await handMadeXlsx(WORKBOOK_XML))).toBe(false);
   }, 120_000);
 
+  it('name the sheets alike, those the steps of a run must name (references decoded; "_x...._" kept as written)', async () => {
+    // A name as a generator writes it: escaped for XML, and nothing else (an ST_Xstring escape is the name's text).
+    for (const name of ['P&L', 'cafe_xbeef_', 'Q1_x0031_ & Q2']) {
+      const attr = name.replace(/&/g, '&amp;');
+      const bytes = await handMadeXlsx(WORKBOOK_XML.replace('name="Data"', `name="${attr}"`));
+      const path = join(dir, 'sheet-name.xlsx');
+      await writeFile(path, bytes);
+      const verdict = await inspectZip(path, INSPECT_LIMITS.xlsx);
+      const inspected = verdict.kind === 'xlsx' ? verdict.sheets.map((s) => s.name) : null;
+      // The name the engine reads the sheet by: a step naming it finds it, and rows come out.
+      expect(await engineReads('sheet-name.xlsx', bytes, name, 'a'), name).toBe(1);
+      expect(inspected, name).toEqual([name]);
+    }
+  });
+
   it('name blank and repeated header cells alike', async () => {
     const sheet = `<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>` +
       '<row r="1"><c r="A1" t="inlineStr"><is><t>id</t></is></c><c r="C1" t="inlineStr"><is><t>x</t></is></c><c r="D1" t="inlineStr"><is><t>x</t></is></c></row>' +
