@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { createServer } from 'node:net';
 import { createInternalTokens, createLogger, createMetrics, createOrm, type Logger, type Orm, type OrmOptions } from '@rowline/kit';
 import { createKafkaBus, createMemoryBus, withMetrics, type EventBus } from '@rowline/bus';
 import { createStorageFromEnv, storageEnv, type StorageEnv } from '@rowline/storage';
@@ -9,6 +8,7 @@ import * as executions from '@rowline/executions';
 import * as files from '@rowline/files';
 import * as delivery from '@rowline/delivery';
 import { createGateway, loadSupergraph, type PartnerOptions } from '@rowline/gateway';
+import { reservePort } from './reserve-port.js';
 
 export type PlatformOptions = {
   databaseUrl: string;
@@ -194,16 +194,4 @@ async function stopWithin(s: Stop, ms: number): Promise<void> {
     timer.unref();
   });
   try { await Promise.race([s.stop(), late]); } finally { clearTimeout(timer); }
-}
-
-/** `port` (a free one if 0), held by a listener of ours until `release`; EADDRINUSE when it is taken. */
-function reservePort(host: string, wanted: number): Promise<{ port: number; release(): Promise<void> }> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(wanted, host, () => {
-      const { port } = srv.address() as { port: number };
-      resolve({ port, release: () => new Promise<void>((done) => srv.close(() => done())) });
-    });
-  });
 }
