@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,4 +62,23 @@ describe('a process that cannot start', () => {
       await rm(dataDir, { recursive: true, force: true });
     }
   }, 120_000);
+
+  it('finds its port taken before it starts the embedded PostgreSQL', async () => {
+    const holder: Server = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const port = (holder.address() as { port: number }).port;
+    const dir = await mkdtemp(join(tmpdir(), 'rowline-port-first-'));
+    // A DATA_DIR that is a file: the embedded PostgreSQL, if it were started first, fails there instead.
+    const dataDir = join(dir, 'not-a-directory');
+    await writeFile(dataDir, '');
+    try {
+      const { code, stderr } = await run('embedded/dist/main.js', { PORT: String(port), DATA_DIR: dataDir, SEED_DEMO: 'false', LOG_LEVEL: 'warn' });
+      expect(code).toBe(1);
+      expect(stderr).toContain(`rowline cannot start: port ${port} on 127.0.0.1 is already in use`);
+      expect(stderr).not.toContain('PostgreSQL');
+    } finally {
+      holder.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

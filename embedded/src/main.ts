@@ -6,6 +6,7 @@ import { embeddedEnv, embeddedSecrets } from './config.js';
 import { startEmbeddedPostgres } from './postgres.js';
 import { startPlatform } from './platform.js';
 import { DEMO, seedDemo } from './seed.js';
+import { reservePort } from './reserve-port.js';
 
 // `npm start`: the whole platform in one process. Nothing to install but Node 24.
 const started = performance.now();
@@ -13,6 +14,9 @@ exitOnStartupError('rowline');
 const env = loadEnv(embeddedEnv);
 const dataDir = resolve(env.DATA_DIR);
 const logger = createLogger({ service: 'rowline', level: env.LOG_LEVEL });
+// A PORT given that another process holds stops the start here, before the embedded PostgreSQL (seconds, more
+// on a first run) and the services start; startPlatform holds it again until the gateway listens.
+if (env.PORT) await (await reservePort(env.HOST, env.PORT)).release();
 const postgres = env.DATABASE_URL
   ? undefined
   : await startEmbeddedPostgres({ dataDir, port: env.EMBEDDED_POSTGRES_PORT, logger });
