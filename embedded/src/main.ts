@@ -10,7 +10,7 @@ import { reservePort } from './reserve-port.js';
 
 // `npm start`: the whole platform in one process. Nothing to install but Node 24.
 const started = performance.now();
-exitOnStartupError('rowline');
+const startedUp = exitOnStartupError('rowline');
 const env = loadEnv(embeddedEnv);
 const dataDir = resolve(env.DATA_DIR);
 const logger = createLogger({ service: 'rowline', level: env.LOG_LEVEL });
@@ -50,3 +50,5 @@ const lines = [
 ];
 logger.info({ metrics: platform.metricsUrls }, 'metrics endpoints');
 process.stdout.write(`${lines.join('\n')}\n`);
+// Started: a later uncaught error is a crash, reported with its stack, not a start that went wrong.
+startedUp();

@@ -8,7 +8,7 @@ import { limitsFromEnv } from './limits/env.js';
 import { loadSupergraph } from './supergraph.js';
 import { loadPartnerSupergraph } from './partner/endpoint.js';
 
-exitOnStartupError('gateway');
+const started = exitOnStartupError('gateway');
 const env = loadEnv(gatewayEnv);
 const logger = createLogger({ service: 'gateway', level: env.LOG_LEVEL });
 // Subscriptions read executions.events; without Kafka the gateway serves queries and mutations only.
@@ -41,3 +41,5 @@ onShutdown(logger, [
   ...(bus ? [{ name: 'bus', stop: () => bus.close() }] : []),
   { name: 'http', stop: () => gateway.close() },
 ]);
+// Started: a later uncaught error is a crash, reported with its stack, not a start that went wrong.
+started();

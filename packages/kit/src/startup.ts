@@ -3,10 +3,12 @@ import { EnvError } from './env.js';
 /**
  * Makes the failures an operator causes and fixes (a variable missing or malformed, a port taken) read as
  * one paragraph that says what to change, and exit 1, instead of an uncaught exception's stack trace.
- * Call it first in an entry point (`main.ts`, `worker.ts`), before anything that can throw. Other
- * uncaught errors are left to Node's own report (stack and exit 1), at start as later.
+ * Call it first in an entry point (`main.ts`, `worker.ts`), before anything that can throw, and call the
+ * function it returns once the process has started (listening, consumers running): from then on every
+ * uncaught error, an EnvError or a listen error included, gets Node's own report (stack, exit 1), as any
+ * other error gets at start too. A failure of a running process is not a start that went wrong.
  */
-export function exitOnStartupError(processName: string): void {
+export function exitOnStartupError(processName: string): () => void {
   const handler = (err: unknown) => {
     const message = startupErrorMessage(processName, err);
     if (message === undefined) {
@@ -19,6 +21,7 @@ export function exitOnStartupError(processName: string): void {
     process.exit(1);
   };
   process.on('uncaughtException', handler);
+  return () => { process.off('uncaughtException', handler); };
 }
 
 /** The paragraph for a failure an operator fixes, or undefined for any other error. */

@@ -5,7 +5,7 @@ import { migrations } from './store/migrations/index.js';
 import { createAuthService, SCHEMA, SERVICE } from './service.js';
 import { deriveApiKeySecret } from './domain/api-keys.js';
 
-exitOnStartupError(SERVICE);
+const started = exitOnStartupError(SERVICE);
 const env = loadEnv(authEnv);
 const logger = createLogger({ service: SERVICE, level: env.LOG_LEVEL });
 const orm = await createOrm({ url: env.DATABASE_URL, schema: SCHEMA, entities, migrations, logger });
@@ -19,3 +19,5 @@ onShutdown(logger, [
   { name: 'orm', stop: () => orm.close() },
   { name: 'http', stop: () => server.close() },
 ]);
+// Started: a later uncaught error is a crash, reported with its stack, not a start that went wrong.
+started();

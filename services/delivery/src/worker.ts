@@ -15,7 +15,7 @@ import { createTransports } from './transports/index.js';
 // The delivery worker process (Deployment delivery-worker): consumes executions.events, records and carries
 // out deliveries, relays the ledger's events; serves only health and metrics. It reads the subgraph's
 // variables (DELIVERY_RUNTIME aside), so one Secret and ConfigMap serve both.
-exitOnStartupError('delivery-worker');
+const started = exitOnStartupError('delivery-worker');
 const env = loadEnv(deliveryEnv);
 const logger = createLogger({ service: 'delivery-worker', level: env.LOG_LEVEL });
 if (!env.KAFKA_BROKERS) throw new EnvError(['KAFKA_BROKERS: not set; expected the Kafka brokers (host:port, comma-separated), required for delivery workers']);
@@ -48,3 +48,5 @@ onShutdown(logger, [
   { name: 'delivery-runtime', stop: () => runtime.stop() },
 // Stopping waits for the deliveries in flight (each up to DELIVERY_TIMEOUT_MS), inside the pod's grace period.
 ], env.SHUTDOWN_TIMEOUT_MS);
+// Started: a later uncaught error is a crash, reported with its stack, not a start that went wrong.
+started();

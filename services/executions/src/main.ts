@@ -5,7 +5,7 @@ import { entities } from './store/entities.js';
 import { migrations } from './store/migrations/index.js';
 import { createExecutionsService, SCHEMA, SERVICE } from './service.js';
 
-exitOnStartupError(SERVICE);
+const started = exitOnStartupError(SERVICE);
 const env = loadEnv(executionsEnv);
 const logger = createLogger({ service: SERVICE, level: env.LOG_LEVEL });
 if (!env.KAFKA_BROKERS) throw new EnvError(['KAFKA_BROKERS: not set; expected the Kafka brokers (host:port, comma-separated), required for the executions service outside the embedded mode']);
@@ -26,3 +26,5 @@ onShutdown(logger, [
   { name: 'relay', stop: () => relay.stop() },
   { name: 'http', stop: () => server.close() },
 ]);
+// Started: a later uncaught error is a crash, reported with its stack, not a start that went wrong.
+started();

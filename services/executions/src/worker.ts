@@ -10,7 +10,7 @@ import { createEngineWorkers } from './worker/engine-workers.js';
 import { faultPointFromEnv } from './worker/fault-points.js';
 
 // The engine worker process: consumes executions.requested, runs workflows, serves health and metrics.
-exitOnStartupError('engine-worker');
+const started = exitOnStartupError('engine-worker');
 const env = loadEnv(workerEnv);
 const logger = createLogger({ service: 'engine-worker', level: env.LOG_LEVEL });
 if (!env.KAFKA_BROKERS) throw new EnvError(['KAFKA_BROKERS: not set; expected the Kafka brokers (host:port, comma-separated), required for engine workers']);
@@ -46,3 +46,5 @@ onShutdown(logger, [
   { name: 'workers', stop: () => workers.stop() },
 // Stopping waits for the runs in flight: up to SHUTDOWN_TIMEOUT_MS, inside the pod's grace period (k8s).
 ], env.SHUTDOWN_TIMEOUT_MS);
+// Started: a later uncaught error is a crash, reported with its stack, not a start that went wrong.
+started();

@@ -5,7 +5,7 @@ import { entities } from './store/entities.js';
 import { migrations } from './store/migrations/index.js';
 import { createFilesService, SCHEMA, SERVICE } from './service.js';
 
-exitOnStartupError(SERVICE);
+const started = exitOnStartupError(SERVICE);
 const env = loadEnv(filesEnv);
 const logger = createLogger({ service: SERVICE, level: env.LOG_LEVEL });
 const orm = await createOrm({ url: env.DATABASE_URL, schema: SCHEMA, entities, migrations, logger });
@@ -23,3 +23,5 @@ onShutdown(logger, [
   { name: 'http', stop: () => server.close() },
   { name: 'sweeper', stop: () => sweeper.stop() },
 ]);
+// Started: a later uncaught error is a crash, reported with its stack, not a start that went wrong.
+started();

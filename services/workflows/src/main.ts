@@ -5,7 +5,7 @@ import { entities } from './store/entities.js';
 import { migrations } from './store/migrations/index.js';
 import { createWorkflowsService, SCHEMA, SERVICE } from './service.js';
 
-exitOnStartupError(SERVICE);
+const started = exitOnStartupError(SERVICE);
 const env = loadEnv(workflowsEnv);
 const logger = createLogger({ service: SERVICE, level: env.LOG_LEVEL });
 const orm = await createOrm({ url: env.DATABASE_URL, schema: SCHEMA, entities, migrations, logger });
@@ -22,3 +22,5 @@ onShutdown(logger, [
   { name: 'storage', stop: async () => storage.close() },
   { name: 'http', stop: () => server.close() },
 ]);
+// Started: a later uncaught error is a crash, reported with its stack, not a start that went wrong.
+started();
