@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INTERNAL_TOKEN_HEADER, isWellFormedApiKey, type Principal } from '@rowline/kit';
-import { API_KEY_VERIFY_PATH } from '../src/index.js';
+import { API_KEY_USAGE_PATH, API_KEY_VERIFY_PATH } from '../src/index.js';
 import { codesOf, principalOf, startAuth, type AuthHarness } from './support/harness.js';
 
 let auth: AuthHarness;
@@ -208,5 +208,54 @@ describe('the internal verify route', () => {
     const { as } = await owner();
     const { secret } = await createKey(as);
     expect((await verify(secret, undefined, false)).status).toBe(401);
+  });
+});
+
+describe('the internal usage route', () => {
+  type Entry = { id: string; tenantId: string; requests: number; points: number };
+  async function report(usage: Entry[] | object, signed = true) {
+    const res = await fetch(`${auth.base}${API_KEY_USAGE_PATH}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(signed ? { [INTERNAL_TOKEN_HEADER]: await auth.tokens.sign(null, 'auth') } : {}) },
+      body: JSON.stringify({ usage }),
+    });
+    return { status: res.status, body: await res.json() as { counted?: number; error?: { code: string } } };
+  }
+  const rowOf = async (as: Principal, id: string) =>
+    (await auth.gql(LIST, {}, as)).data.apiKeys.edges.map((e: any) => e.node).find((n: any) => n.id === id);
+
+  it('adds a report to the key\'s row, a revoked key included', async () => {
+    const { session, as } = await owner();
+    const { apiKey } = await createKey(as);
+    await auth.gql(REVOKE, { id: apiKey.id }, as);
+    expect((await report([{ id: apiKey.id, tenantId: session.tenant.id, requests: 3, points: 30 }])).body).toEqual({ counted: 1 });
+    expect(await rowOf(as, apiKey.id)).toMatchObject({ requestCount: 3, costPoints: 30 });
+  });
+
+  it('counts nothing on a key of another tenant than the report names', async () => {
+    const acme = await owner();
+    const globex = await owner();
+    const { apiKey } = await createKey(acme.as);
+    expect((await report([{ id: apiKey.id, tenantId: globex.session.tenant.id, requests: 9, points: 90 }])).body).toEqual({ counted: 0 });
+    expect(await rowOf(acme.as, apiKey.id)).toMatchObject({ requestCount: 0, costPoints: 0 });
+  });
+
+  it('adds every entry of one report, several for the same key included', async () => {
+    const { session, as } = await owner();
+    const { apiKey } = await createKey(as);
+    const entry = { id: apiKey.id, tenantId: session.tenant.id };
+    await report([{ ...entry, requests: 2, points: 5 }, { ...entry, requests: 3, points: 7 }]);
+    expect(await rowOf(as, apiKey.id)).toMatchObject({ requestCount: 5, costPoints: 12 });
+  });
+
+  it('refuses negative numbers, fractions, more than 500 entries and unsigned calls', async () => {
+    const { session, as } = await owner();
+    const { apiKey } = await createKey(as);
+    const entry = { id: apiKey.id, tenantId: session.tenant.id, requests: 1, points: 1 };
+    expect((await report([{ ...entry, requests: -5 }])).status).toBe(400);
+    expect((await report([{ ...entry, points: 1.5 }])).status).toBe(400);
+    expect((await report(Array.from({ length: 501 }, () => entry))).status).toBe(400);
+    expect((await report([entry], false)).status).toBe(401);
+    expect(await rowOf(as, apiKey.id)).toMatchObject({ requestCount: 0, costPoints: 0 });
   });
 });

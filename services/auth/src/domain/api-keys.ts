@@ -135,7 +135,15 @@ export function createApiKeys(deps: { em: () => EntityManager; secret: string })
      * by id and tenant, as the gateway verified them; unknown ones are skipped. Answers how many rows it counted on.
      */
     async recordUsage(entries: UsageReport[]): Promise<number> {
-      const valid = entries.filter((e) => isUuid(e.id) && isUuid(e.tenantId) && (e.requests > 0 || e.points > 0));
+      // One row per key: an UPDATE ... FROM joins a row to one of its matches only, so a second entry for the
+      // same key in a report would be dropped, not added.
+      const byKey = new Map<string, UsageReport>();
+      for (const e of entries) {
+        if (!isUuid(e.id) || !isUuid(e.tenantId) || (e.requests <= 0 && e.points <= 0)) continue;
+        const had = byKey.get(`${e.id}/${e.tenantId}`);
+        if (had) { had.requests += e.requests; had.points += e.points; } else byKey.set(`${e.id}/${e.tenantId}`, { ...e });
+      }
+      const valid = [...byKey.values()];
       if (!valid.length) return 0;
       const rows = await deps.em().getConnection().execute<Array<{ id: string }>>(
         `update "auth"."api_keys" k set request_count = k.request_count + u.requests, cost_points = k.cost_points + u.points,
