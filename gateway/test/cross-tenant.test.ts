@@ -25,6 +25,7 @@ const VALID: Record<string, (args: Record<string, any>) => void> = {
   previewWorkflow: (a) => { a.input.steps = undefined; },
   startExecution: (a) => { a.input.idempotencyKey = randomUUID(); },
   updateDestination: (a) => { a.input.name = 'taken over'; },
+  updateWorkflow: (a) => { a.input.name = 'taken over'; },
   changeMemberRole: (a) => { a.role = 'ADMIN'; },
   retryExecution: (a) => { a.input.idempotencyKey = randomUUID(); },
 };

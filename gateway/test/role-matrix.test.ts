@@ -54,6 +54,8 @@ const REQUIRES: Record<string, string> = {
   'Mutation.createWorkflow': 'workflows:write',
   'Mutation.saveWorkflowVersion': 'workflows:write',
   'Mutation.archiveWorkflow': 'workflows:write',
+  'Mutation.unarchiveWorkflow': 'workflows:write',
+  'Mutation.updateWorkflow': 'workflows:write',
   'Mutation.restoreWorkflowVersion': 'workflows:write',
   'Query.apiKeys': 'api-keys:read',
   'Mutation.createApiKey': 'api-keys:write',

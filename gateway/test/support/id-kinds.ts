@@ -35,6 +35,8 @@ export const ID_KINDS: Record<string, Kind> = {
   'Mutation.saveWorkflowVersion(input.workflowId)': 'workflow',
   'Mutation.saveWorkflowVersion(input.baseVersionId)': 'workflowVersion',
   'Mutation.archiveWorkflow(id)': 'workflow',
+  'Mutation.unarchiveWorkflow(id)': 'workflow',
+  'Mutation.updateWorkflow(input.id)': 'workflow',
   'Mutation.restoreWorkflowVersion(versionId)': 'workflowVersion',
   'Mutation.revokeApiKey(id)': 'apiKey',
   'Mutation.rotateApiKey(id)': 'apiKey',
